@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onevoice.db import Base, utcnow
+
+CASE_STATUSES = ("open", "pending_customer", "pending_internal", "resolved", "closed_spam")
+OPEN_STATUSES = ("open", "pending_customer", "pending_internal")
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+class Conversation(Base):
+    """A thread on one channel: a root message and every reply that hangs off it."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel_id", "root_external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    root_external_id: Mapped[str] = mapped_column(String(300))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), default=None)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """The unit of work: one customer matter, led by one team, with other teams collaborating."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_lead_status_updated", "lead_team_id", "status", "last_message_at", "id"),
+        Index("ix_cases_status_updated", "status", "last_message_at", "id"),
+        Index("ix_cases_contact_status", "contact_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    topic: Mapped[str | None] = mapped_column(String(100), default=None)
+    intent: Mapped[str | None] = mapped_column(String(40), default=None)
+    sentiment: Mapped[str | None] = mapped_column(String(10), default=None)
+    tags: Mapped[list] = mapped_column(default=list)
+    lead_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), default=None)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), default=None)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"), default=None)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), default=None)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    sla_policy: Mapped[str | None] = mapped_column(String(60), default=None)
+    sla_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    message_count: Mapped[int] = mapped_column(default=0)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseTeam(Base):
+    """A team that collaborates on a case next to its lead team."""
+
+    __tablename__ = "case_teams"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class RoutingDecision(Base):
+    """What the playbook decided for one message, and why (the rules that fired)."""
+
+    __tablename__ = "routing_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None, index=True)
+    lead_team: Mapped[str | None] = mapped_column(String(64), default=None)
+    collaborators: Mapped[list] = mapped_column(default=list)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    sla_policy: Mapped[str | None] = mapped_column(String(60), default=None)
+    tags: Mapped[list] = mapped_column(default=list)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    close_as_spam: Mapped[bool] = mapped_column(default=False)
+    rules: Mapped[list] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    playbook_version: Mapped[str | None] = mapped_column(String(60), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Incident(Base):
+    """A surge of negative messages on one topic: one incident links the cases and alerts PR."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)

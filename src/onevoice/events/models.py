@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onevoice.db import Base, utcnow
+
+
+class Event(Base):
+    """An append-only record of what happened to a message or a case (the case history)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None, index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None, index=True)
+    actor: Mapped[str] = mapped_column(String(200), default="system")
+    data: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onevoice.db import Base, utcnow
+
+KINDS = ("post", "comment", "mention", "direct", "review")
+# accepted -> processed | failed (retryable); outbound: queued -> sent | failed
+STATUSES = ("accepted", "processed", "failed", "queued", "sent")
+
+
+class Message(Base):
+    """Anything that reaches us or that we send. The platform's payload is kept verbatim in `raw`."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        Index("ix_messages_status_id", "status", "id"),
+        Index("ix_messages_case_id_id", "case_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    external_id: Mapped[str] = mapped_column(String(300))
+    direction: Mapped[str] = mapped_column(String(10), default="inbound")
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[dict] = mapped_column(default=dict)
+    in_reply_to: Mapped[str | None] = mapped_column(String(300), default=None)
+    url: Mapped[str | None] = mapped_column(Text, default=None)
+    raw: Mapped[dict | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    status: Mapped[str] = mapped_column(String(20), default="accepted")
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    triage: Mapped[dict | None] = mapped_column(default=None)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), default=None, index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), default=None)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
+    # Outbound only: who wrote it and what the platform answered.
+    sent_by: Mapped[str | None] = mapped_column(String(300), default=None)

@@ -1,0 +1,52 @@
+"""One typed settings object for the whole process (ONEVOICE_ environment prefix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "onevoice-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONEVOICE_", env_file=None, extra="ignore")
+
+    environment: str = Field("development", description="development, test or production")
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # The in-process worker drains the queue when no Redis is configured (embedded mode).
+    embedded_worker: bool = True
+    worker_batch_size: int = 200
+    # A message accepted this long ago and still not processed is handed to a worker again;
+    # this covers a crash between committing the message and enqueueing it.
+    requeue_after_seconds: float = 30.0
+    # Redis Streams deliveries left unacknowledged this long are reclaimed by another worker.
+    reclaim_idle_ms: int = 30_000
+    max_attempts: int = 5
+
+    max_batch: int = 1000
+    max_text_chars: int = 40_000
+    max_body_bytes: int = 25_000_000
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'onevoice.db').as_posix()}"
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError("ONEVOICE_SECRET_KEY must be set to a strong secret in production")
+        return self
+
+    @property
+    def scale_out(self) -> bool:
+        return bool(self.redis_url)

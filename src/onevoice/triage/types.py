@@ -1,0 +1,48 @@
+"""The triage seam: what the pipeline hands to triage, and what it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+INTENTS = (
+    "complaint", "question", "praise", "suggestion", "sales_lead", "job_inquiry", "press_inquiry",
+    "partnership", "legal_risk", "safety_risk", "spam", "other",
+)
+SENTIMENTS = ("negative", "neutral", "positive")
+URGENCIES = ("low", "normal", "high", "critical")
+
+
+@dataclass(slots=True)
+class TriageInput:
+    text: str
+    kind: str = "mention"
+    channel: str = ""
+    author_followers: int = 0
+    # How many earlier messages this contact sent (repetition raises urgency).
+    prior_messages: int = 0
+
+
+@dataclass(slots=True)
+class TriageResult:
+    sentiment: str
+    sentiment_score: float
+    intent: str
+    intent_confidence: float
+    intent_runner_up: str | None
+    urgency: str
+    language: str
+    flags: dict = field(default_factory=dict)
+    products: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    explanation: list[str] = field(default_factory=list)
+    model_version: str = "keyword-0"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Triager(Protocol):
+    """Anything that can read a batch of messages. Must be pure: no database, no network."""
+
+    def triage_batch(self, items: list[TriageInput]) -> list[TriageResult]: ...
