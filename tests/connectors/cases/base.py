@@ -1,0 +1,67 @@
+"""What each built-in connector hands the shared contract suite: valid settings, recorded payloads,
+how to sign them, and where its HTTP goes so the suite can answer with the platform's errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NOW = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
+
+
+def fixture_bytes(platform: str, name: str) -> bytes:
+    return (FIXTURES / platform / name).read_bytes()
+
+
+def fixture_json(platform: str, name: str) -> Any:
+    return json.loads(fixture_bytes(platform, name))
+
+
+@dataclass
+class Expect:
+    """One message a fixture must yield: id, kind, and the edit/delete markers."""
+
+    external_id: str
+    kind: str
+    in_reply_to: str | None = None
+    edited: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class ErrorCase:
+    status: int
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    retry_after: float | None = None  # what the connector must report, when it is RateLimited
+
+
+@dataclass
+class Case:
+    kind: str
+    platform: str  # fixtures folder
+    config: dict[str, Any]
+    bad_config: dict[str, Any]
+    # Webhook side: fixture name -> the messages it must yield.
+    webhooks: dict[str, list[Expect]] = field(default_factory=dict)
+    sign: Callable[[bytes, datetime], dict[str, str]] | None = None
+    wrong_secret_config: dict[str, Any] | None = None
+    replay_window: float | None = None  # seconds, when the scheme signs a timestamp
+    malformed: list[bytes] = field(default_factory=list)
+    # Polling side: register recorded responses; what poll(None) must yield.
+    stack: str = "httpx"  # "httpx" (respx) or "requests" (responses)
+    setup_poll: Callable[[Any], None] | None = None
+    poll_expect: list[Expect] = field(default_factory=list)
+    poll_fixtures: list[str] = field(default_factory=list)  # files whose sub-objects raw may be
+    # Error mapping: register a failing answer at `route` and make a call that goes there.
+    route: tuple[str, str] | None = None  # (method, url regex)
+    prepare: Callable[[Any], None] | None = None  # e.g. a login that must succeed first
+    call: Callable[[Any], Any] | None = None
+    rate_limited: ErrorCase | None = None
+    expired: ErrorCase | None = None
+    server_error: ErrorCase = field(default_factory=lambda: ErrorCase(503, {"error": "unavailable"}))
