@@ -20,9 +20,7 @@ def build(**extra):
 def test_reply_posts_signed_json_with_idempotency_key() -> None:
     parent = {"external_id": "ticket-8812", "author": {"external_id": "cust-551"}, "raw": {}}
     with Transport("httpx") as t:
-        t.add(
-            "POST", r"https://hooks\.example\.com/onevoice", 201, json={"id": "out-1", "url": "https://h/1"}
-        )
+        t.add("POST", r"https://hooks\.example\.com/onevoice", 201, json={"id": "out-1", "url": "https://h/1"})
         result = build().reply(parent, "We're sending a replacement today.", "outbox-42")
         call = t.calls[0]
     assert (result.external_id, result.url) == ("out-1", "https://h/1")

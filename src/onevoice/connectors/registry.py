@@ -41,9 +41,7 @@ def get(kind: str) -> type:
         raise SettingsError(f"unknown channel kind {kind!r}; known kinds: {known}")
     cls = eps[kind].load()
     if getattr(cls, "kind", None) != kind:
-        raise SettingsError(
-            f"entry point {kind!r} loads {cls!r}, whose kind is {getattr(cls, 'kind', None)!r}"
-        )
+        raise SettingsError(f"entry point {kind!r} loads {cls!r}, whose kind is {getattr(cls, 'kind', None)!r}")
     return cls
 
 
@@ -64,9 +62,7 @@ def validate(kind: str, config: dict[str, Any]) -> Any:
         raise SettingsError(f"invalid {kind} settings: {describe_errors(exc)}") from exc
 
 
-def build(
-    kind: str, config: dict[str, Any], http: httpx.Client | None = None, now: Now | None = None
-) -> Connector:
+def build(kind: str, config: dict[str, Any], http: httpx.Client | None = None, now: Now | None = None) -> Connector:
     """A ready connector for a channel of `kind` configured with `config` (secrets included)."""
     cls = get(kind)
     settings = validate(kind, config)

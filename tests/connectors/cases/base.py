@@ -53,6 +53,7 @@ class Case:
     wrong_secret_config: dict[str, Any] | None = None
     replay_window: float | None = None  # seconds, when the scheme signs a timestamp
     malformed: list[bytes] = field(default_factory=list)
+    setup_webhook: Callable[[Any], None] | None = None  # answers for look-ups parsing needs
     # Polling side: register recorded responses; what poll(None) must yield.
     stack: str = "httpx"  # "httpx" (respx) or "requests" (responses)
     setup_poll: Callable[[Any], None] | None = None

@@ -84,9 +84,9 @@ class SandboxConnector(BaseConnector):
             if gen is None or produced > position:
                 gen, produced = _traffic(self.settings.seed), 0
             while produced < position:  # catch up deterministically after a restart
-                gen.next_batch(self.settings.channel_key, self.settings.batch_size)
+                gen.next_batch(self.settings.channel_key, self.settings.batch_size, now=self.now())
                 produced += 1
-            batch = gen.next_batch(self.settings.channel_key, self.settings.batch_size)
+            batch = gen.next_batch(self.settings.channel_key, self.settings.batch_size, now=self.now())
             _GENERATORS[key] = (gen, produced + 1)
         return [self._normalise(item) for item in batch], str(position + 1)
 

@@ -1,0 +1,145 @@
+"""Facebook Pages and Instagram (professional accounts linked to the Page) over the Graph API.
+
+Inbound by webhook (Page `feed` and `messages`, Instagram `comments`, `mentions` and `messages`),
+verified by X-Hub-Signature-256. Replies go back where the customer wrote: a comment thread or the
+Messenger / Instagram Direct conversation.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, Field, SecretStr
+
+from onevoice.connectors.base import (
+    BaseConnector,
+    Capability,
+    ConnectorError,
+    InboundMessage,
+    OutboundResult,
+    PayloadError,
+    WebhookRequest,
+    WebhookResponse,
+    check_by_calling,
+    health,
+)
+from onevoice.connectors.meta import mapping
+from onevoice.connectors.meta.client import GraphClient
+from onevoice.connectors.signing import hmac_sha256_hex, require_signature
+
+EXPIRING_SOON = timedelta(days=7)
+
+
+class MetaSettings(BaseModel):
+    app_secret: SecretStr = Field(description="the Meta app's secret; signs every webhook")
+    verify_token: SecretStr = Field(description="any string you also type into the app's webhook setup")
+    page_access_token: SecretStr = Field(description="a long-lived Page access token")
+    page_id: str = Field(description="the Facebook Page id")
+    instagram_account_id: str | None = Field(None, description="the linked Instagram professional account id")
+    app_id: str | None = Field(None, description="the app id; enables token-expiry checks via debug_token")
+    graph_version: str = Field("v21.0", pattern=r"^v\d+\.\d+$")
+    graph_url: str = "https://graph.facebook.com"
+
+
+class MetaConnector(BaseConnector):
+    kind = "meta"
+    settings_model = MetaSettings
+    capabilities = frozenset({Capability.WEBHOOK, Capability.REPLY, Capability.DIRECT_MESSAGE, Capability.PUBLISH})
+    settings: MetaSettings
+
+    @property
+    def graph(self) -> GraphClient:
+        s = self.settings
+        return GraphClient(self.http, s.graph_url, s.graph_version, s.page_access_token.get_secret_value(), self.now)
+
+    def _own_ids(self) -> set[str]:
+        return {i for i in (self.settings.page_id, self.settings.instagram_account_id) if i}
+
+    # --- inbound --------------------------------------------------------------------------------------
+
+    def handshake(self, req: WebhookRequest) -> WebhookResponse | None:
+        if req.method != "GET" or "hub.mode" not in req.query:
+            return None
+        token = req.query.get("hub.verify_token", "")
+        expected = self.settings.verify_token.get_secret_value()
+        if req.query.get("hub.mode") == "subscribe" and hmac.compare_digest(token.encode(), expected.encode()):
+            return WebhookResponse(200, req.query.get("hub.challenge", ""), "text/plain")
+        return WebhookResponse(403, "verify token mismatch", "text/plain")
+
+    def verify_webhook(self, req: WebhookRequest) -> None:
+        # Meta signs the exact bytes it sent; the body must not be re-serialised before this check.
+        expected = hmac_sha256_hex(self.settings.app_secret.get_secret_value(), req.body)
+        require_signature(expected, req.headers.get("X-Hub-Signature-256"))
+
+    def parse_webhook(self, req: WebhookRequest) -> list[InboundMessage]:
+        return mapping.parse(req.json(), self._own_ids(), self._lookup_mention)
+
+    def _lookup_mention(self, value: dict) -> dict:
+        """Mentions arrive as bare ids; the text is read with the mentioned_* fields of the IG user."""
+        ig = self.settings.instagram_account_id
+        if not ig:
+            raise PayloadError("Instagram mention received but instagram_account_id is not configured")
+        if value.get("comment_id"):
+            fields = (
+                f"mentioned_comment.comment_id({value['comment_id']})"
+                "{id,text,timestamp,username,like_count,media{id,permalink}}"
+            )
+            return self.graph.get(ig, fields=fields).get("mentioned_comment") or {}
+        fields = f"mentioned_media.media_id({value['media_id']}){{id,caption,timestamp,username,permalink}}"
+        return self.graph.get(ig, fields=fields).get("mentioned_media") or {}
+
+    # --- outbound -------------------------------------------------------------------------------------
+
+    def reply(self, parent: dict, text: str, idempotency_key: str) -> OutboundResult:
+        # The Graph API has no idempotency key; the outbox's guard (send once per key) is what
+        # prevents double posts, so this method makes exactly one request per call.
+        raw = parent.get("raw") or {}
+        if "sender" in raw:  # Messenger or Instagram Direct: answer in the conversation
+            data = self.graph.post(
+                f"{self.settings.page_id}/messages",
+                recipient={"id": raw["sender"]["id"]},
+                messaging_type="RESPONSE",
+                message={"text": text},
+            )
+            return OutboundResult(str(data.get("message_id") or data.get("id")), None)
+        if raw.get("item") == "comment" or "post_id" in raw:  # Facebook Page comment or post
+            target = raw.get("comment_id") or raw.get("post_id")
+            data = self.graph.post(f"{target}/comments", message=text)
+            return OutboundResult(str(data["id"]), f"https://www.facebook.com/{data['id']}")
+        if "media_id" in raw:  # an @mention: answered through the IG user's mentions edge
+            extra = {"comment_id": raw["comment_id"]} if raw.get("comment_id") else {}
+            ig = self.settings.instagram_account_id
+            data = self.graph.post(f"{ig}/mentions", media_id=raw["media_id"], message=text, **extra)
+            return OutboundResult(str(data["id"]), None)
+        if "media" in raw and raw.get("id"):  # a comment on our own Instagram media
+            data = self.graph.post(f"{raw['id']}/replies", message=text)
+            return OutboundResult(str(data["id"]), None)
+        raise ConnectorError("cannot tell where to reply: parent is not a Meta comment or message", permanent=True)
+
+    def publish(self, text: str, idempotency_key: str) -> OutboundResult:
+        data = self.graph.post(f"{self.settings.page_id}/feed", message=text)
+        return OutboundResult(str(data["id"]), f"https://www.facebook.com/{data['id']}")
+
+    # --- health ---------------------------------------------------------------------------------------
+
+    def check(self) -> dict:
+        s = self.settings
+        if not s.app_id:
+            return check_by_calling(lambda: f"connected as {self.graph.get('me', fields='id,name').get('name')}")
+        try:
+            info = self.graph.get(
+                "debug_token",
+                input_token=s.page_access_token.get_secret_value(),
+                access_token=f"{s.app_id}|{s.app_secret.get_secret_value()}",
+            ).get("data", {})
+        except ConnectorError as exc:
+            return health("revoked" if exc.permanent and exc.platform_code in (190, 102) else "failing", str(exc))
+        if not info.get("is_valid"):
+            return health("revoked", (info.get("error") or {}).get("message") or "token is not valid")
+        expires = info.get("expires_at") or 0  # 0 means a never-expiring Page token
+        if not expires:
+            return health("connected", "Page token valid, does not expire")
+        expires_at = datetime.fromtimestamp(expires, UTC)
+        status = "expiring" if expires_at - self.now() < EXPIRING_SOON else "connected"
+        return health(status, f"Page token valid until {expires_at:%Y-%m-%d}", expires_at)
