@@ -31,8 +31,8 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_lead_status_updated", "lead_team_id", "status", "last_message_at", "id"),
         Index("ix_cases_status_updated", "status", "last_message_at", "id"),
+        Index("ix_cases_updated", "last_message_at", "id"),
         Index("ix_cases_contact_status", "contact_id", "status"),
     )
 
@@ -61,12 +61,25 @@ class Case(Base):
 
 
 class CaseTeam(Base):
-    """A team that collaborates on a case next to its lead team."""
+    """A team's entry for a case: its lead team (role 'lead') or a collaborating team.
+
+    This is each team's queue. Status, priority and times are copied from the case so that a team's
+    queue is one index range scan, however many cases the organization has.
+    """
 
     __tablename__ = "case_teams"
+    __table_args__ = (
+        Index("ix_case_teams_queue_status", "team_id", "status", "last_message_at", "case_id"),
+        Index("ix_case_teams_queue", "team_id", "last_message_at", "case_id"),
+    )
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True, index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), default="collaborator")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sla_due_at: Mapped[datetime | None] = mapped_column(default=None)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
 

@@ -1,0 +1,91 @@
+"""create_app(settings): the web process, and in the embedded default its worker and scheduler too."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from onevoice import __version__
+from onevoice.errors import DomainError
+from onevoice.runtime import Runtime, build_runtime
+from onevoice.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
+               start_worker: bool | None = None, scheduler=None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else Settings())
+    runtime = runtime or build_runtime(settings)
+    if start_worker is None:
+        start_worker = settings.embedded_worker and not settings.redis_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await runtime.broker.start()
+        worker = None
+        if start_worker:
+            from onevoice.worker.runner import EmbeddedWorker
+
+            worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
+                                    batch_size=settings.worker_batch_size)
+            runtime.worker = worker
+            worker.start()
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            if worker is not None:
+                worker.stop()
+                runtime.worker = None
+            await runtime.broker.stop()
+
+    app = FastAPI(title="OneVoice", version=__version__, lifespan=lifespan,
+                  description="Every post, comment, mention and message, understood and routed to every team "
+                              "that has a part in it. Authenticate with `Authorization: Bearer <token>` "
+                              "(create one with `onevoice token create NAME`).")
+    app.state.runtime = runtime
+    app.state.settings = settings
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError):
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError):
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
+
+    from onevoice.cases.api import router as cases_router
+    from onevoice.live.api import router as live_router
+    from onevoice.messages.api import router as messages_router
+    from onevoice.ops.api import router as ops_router
+
+    for router in (ops_router, messages_router, cases_router, live_router):
+        app.include_router(router)
+    for module in ("onevoice.triage.api", "onevoice.web.pages"):
+        _include_optional(app, module)
+    return app
+
+
+def _include_optional(app: FastAPI, module: str) -> None:
+    """Features that plug in their own routers (triage corrections, pages) when present."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return
+    mod.register(app)

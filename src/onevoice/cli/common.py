@@ -1,0 +1,55 @@
+"""Options every command shares, and how a command gets its settings and database."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from onevoice.errors import DomainError
+from onevoice.settings import Settings
+
+DbOpt = Annotated[str | None, typer.Option("--database-url", envvar="ONEVOICE_DATABASE_URL",
+                                           help="SQLAlchemy URL (default: SQLite under the data directory)")]
+RedisOpt = Annotated[str | None, typer.Option("--redis-url", envvar="ONEVOICE_REDIS_URL",
+                                              help="Redis URL: enables the scale-out queue")]
+
+
+def settings_for(database_url: str | None = None, redis_url: str | None = None, **extra) -> Settings:
+    overrides = {k: v for k, v in {"database_url": database_url, "redis_url": redis_url, **extra}.items()
+                 if v is not None}
+    return Settings(**overrides)
+
+
+@contextmanager
+def session_scope(settings: Settings):
+    """One unit of work for a command; domain errors become a clear message and exit code 1."""
+    from onevoice.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    factory = make_sessionmaker(engine)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except (DomainError, ValueError, LookupError) as exc:
+        session.rollback()
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def parse_pairs(pairs: list[str] | None, what: str = "--config") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{what} takes key=value, got {pair!r}")
+        out[key.strip()] = value
+    return out

@@ -1,0 +1,90 @@
+"""Long-running commands: the web server, the worker, the demo."""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import typer
+
+from onevoice.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _scheduler(runtime, sandbox: bool):
+    from onevoice.scheduler.service import Scheduler
+
+    scheduler = Scheduler()
+    if sandbox:
+        from onevoice.demo.feeder import SandboxFeeder
+
+        feeder = SandboxFeeder(runtime)
+        scheduler.add("sandbox-traffic", 2.0, feeder.tick)
+    return scheduler
+
+
+def run_server(settings: Settings, host: str, port: int, sandbox: bool = False) -> None:
+    import uvicorn
+
+    from onevoice.app import create_app
+    from onevoice.migrate import upgrade
+    from onevoice.ops.logging import configure_logging
+    from onevoice.runtime import build_runtime
+
+    configure_logging(settings.log_level, settings.log_json)
+    if settings.database_url.startswith("sqlite"):
+        # The embedded default sets itself up; a production database is migrated by the operator.
+        upgrade(settings.database_url)
+    runtime = build_runtime(settings)
+    app = create_app(settings, runtime=runtime, scheduler=_scheduler(runtime, sandbox))
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def run_worker(settings: Settings, name: str | None) -> None:
+    from onevoice.ops.logging import configure_logging
+    from onevoice.runtime import build_processor, build_runtime
+
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = build_runtime(settings)
+    processor = build_processor(settings, runtime.session_factory, worker=name or "worker")
+    if settings.redis_url:
+        from onevoice.worker.streams import StreamWorker
+
+        worker = StreamWorker(processor, runtime.session_factory, settings.redis_url, runtime.broker.publish,
+                              batch_size=settings.worker_batch_size, reclaim_idle_ms=settings.reclaim_idle_ms,
+                              requeue_after_seconds=settings.requeue_after_seconds, name=name)
+        processor.worker = worker.name
+    else:
+        from onevoice.worker.runner import EmbeddedWorker
+
+        worker = EmbeddedWorker(processor, runtime.session_factory, runtime.broker.publish,
+                                batch_size=settings.worker_batch_size)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.stop() if hasattr(worker, "stop") else None)
+    typer.echo(f"worker started ({'redis streams' if settings.redis_url else 'database queue'})", err=True)
+    worker.run()
+
+
+def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
+    from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+    from onevoice.demo.seed import seed_demo
+    from onevoice.migrate import upgrade
+
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with unit_of_work(make_sessionmaker(engine)) as session:
+        token = seed_demo(session)
+    engine.dispose()
+    url = f"http://{host}:{port}"
+    typer.echo(f"""
+OneVoice demo organization is ready ({settings.database_url})
+
+  Open           {url}            (pages)
+  API docs       {url}/docs
+  Try the API    curl -H 'Authorization: Bearer {token}' {url}/api/v1/cases?team=support
+  Live events    curl -N -H 'Authorization: Bearer {token}' {url}/api/v1/stream
+
+  API token      {token}
+""")
+    run_server(settings, host, port, sandbox=traffic)

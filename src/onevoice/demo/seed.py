@@ -1,0 +1,38 @@
+"""The demo organization: teams, sandbox channels, and an API token to try the API with."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onevoice.auth.tokens import create_token
+from onevoice.channels.models import Channel
+from onevoice.channels.service import add_channel
+from onevoice.teams.models import Team
+from onevoice.teams.service import add_team
+
+TEAMS = {
+    "support": "Customer Support", "pr": "PR & Communications", "marketing": "Marketing & Community",
+    "sales": "Sales", "product": "Product", "legal": "Legal & Compliance", "hr": "Recruiting & HR",
+    "it": "IT & Security",
+}
+CHANNELS = {
+    "sandbox-mastodon": ("Acme on Mastodon (simulated)", "marketing"),
+    "sandbox-x": ("@acme on X (simulated)", "marketing"),
+    "sandbox-mail": ("support@acme.example (simulated)", "support"),
+    "sandbox-reviews": ("App store reviews (simulated)", "product"),
+}
+
+
+def seed_demo(session: Session) -> str:
+    """Create what is missing (safe to run on every start) and return a fresh API token."""
+    existing = set(session.scalars(select(Team.key)))
+    for key, name in TEAMS.items():
+        if key not in existing:
+            add_team(session, key, name)
+    channels = set(session.scalars(select(Channel.key)))
+    for key, (name, owner) in CHANNELS.items():
+        if key not in channels:
+            add_channel(session, key, "sandbox", name, {"rate_per_minute": "30"}, owner_team=owner)
+    _token, plaintext = create_token(session, "demo")
+    return plaintext

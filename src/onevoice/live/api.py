@@ -1,0 +1,41 @@
+"""Server-sent events: new and changed cases, as they happen."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from onevoice.runtime import Runtime
+from onevoice.web.deps import get_runtime, require_token
+
+router = APIRouter(prefix="/api/v1", tags=["live"])
+
+
+async def sse_stream(request: Request, runtime: Runtime, team: str | None, heartbeat: float = 15.0):
+    subscription = runtime.broker.subscribe().__aiter__()
+    yield b": connected\n\n"
+    pending = asyncio.ensure_future(subscription.__anext__())
+    try:
+        while not await request.is_disconnected():
+            done, _ = await asyncio.wait({pending}, timeout=heartbeat)
+            if not done:
+                yield b": keep-alive\n\n"
+                continue
+            event = pending.result()
+            pending = asyncio.ensure_future(subscription.__anext__())
+            if team and team not in (event.get("teams") or []):
+                continue
+            yield b"event: " + event.get("type", "message").encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+    finally:
+        pending.cancel()
+        await subscription.aclose()
+
+
+@router.get("/stream", dependencies=[Depends(require_token)])
+async def stream(request: Request, team: str | None = None, runtime: Runtime = Depends(get_runtime)):
+    """Live case events (`case.created`, `case.updated`, `incident`), optionally for one team."""
+    return StreamingResponse(sse_stream(request, runtime, team), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

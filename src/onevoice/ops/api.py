@@ -1,0 +1,79 @@
+"""Health, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select, text
+
+from onevoice.messages.models import Message
+from onevoice.runtime import Runtime
+from onevoice.web.deps import get_runtime
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz():
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(runtime: Runtime = Depends(get_runtime)):
+    """The database and, when configured, Redis answer."""
+    checks: dict[str, str] = {}
+    try:
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    if runtime.settings.redis_url:
+        try:
+            import redis
+
+            redis.Redis.from_url(runtime.settings.redis_url, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                        status_code=200 if ready else 503)
+
+
+class QueueDepth:
+    """Collected at scrape time so the gauge is never stale."""
+
+    def __init__(self, runtime: Runtime | None) -> None:
+        self.runtime = runtime
+
+    def collect(self):
+        gauge = GaugeMetricFamily("onevoice_queue_depth", "Messages accepted and not yet processed")
+        failed = GaugeMetricFamily("onevoice_messages_failed_current", "Messages currently in failed state")
+        if self.runtime is None:
+            return
+        try:
+            with self.runtime.read_factory() as session:
+                counts = dict(session.execute(
+                    select(Message.status, func.count()).where(Message.status.in_(("accepted", "failed")))
+                    .group_by(Message.status)).all())
+            gauge.add_metric([], counts.get("accepted", 0))
+            failed.add_metric([], counts.get("failed", 0))
+        except Exception:
+            return
+        yield gauge
+        yield failed
+
+
+_DEPTH = QueueDepth(None)
+REGISTRY.register(_DEPTH)
+
+
+@router.get("/metrics")
+def metrics(runtime: Runtime = Depends(get_runtime)):
+    # One collector per process, pointed at the runtime that serves this request.
+    _DEPTH.runtime = runtime
+    return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

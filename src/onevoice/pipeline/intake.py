@@ -1,0 +1,100 @@
+"""Accept: store inbound messages durably, idempotent on (channel, external_id).
+
+Nothing else happens here; processing is a job enqueued by the edge after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from onevoice.channels.models import Channel
+from onevoice.db import utcnow
+from onevoice.messages.models import Message
+from onevoice.pipeline.validate import CleanMessage, Invalid, validate
+
+
+class BatchTooLarge(ValueError):
+    pass
+
+
+@dataclass
+class AcceptResult:
+    accepted: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+
+    @property
+    def new_ids(self) -> list[int]:
+        return [a["id"] for a in self.accepted if not a["duplicate"]]
+
+    def to_dict(self) -> dict:
+        return {"accepted": self.accepted, "rejected": self.rejected}
+
+
+def _insert(session: Session):
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Message)
+
+
+def accept_batch(session: Session, items: list, max_text: int = 40_000, max_batch: int = 1000,
+                 direction: str = "inbound") -> AcceptResult:
+    """Validate and store a batch. Valid items are kept even when others are rejected."""
+    if len(items) > max_batch:
+        raise BatchTooLarge(f"too many messages in one batch ({len(items)}, at most {max_batch})")
+    now = utcnow()
+    result = AcceptResult()
+    clean: list[tuple[int, CleanMessage]] = []
+    for index, item in enumerate(items):
+        try:
+            clean.append((index, validate(item, max_text, now)))
+        except Invalid as exc:
+            result.rejected.append({"index": index, "error": str(exc)})
+    keys = {c.channel for _, c in clean}
+    channels = dict(session.execute(select(Channel.key, Channel.id).where(Channel.key.in_(keys))).all()) \
+        if keys else {}
+    rows: dict[tuple[int, str], dict] = {}
+    order: list[tuple[int, tuple[int, str]]] = []
+    for index, c in clean:
+        channel_id = channels.get(c.channel)
+        if channel_id is None:
+            result.rejected.append({"index": index, "error": f"unknown channel {c.channel!r}"})
+            continue
+        key = (channel_id, c.external_id)
+        order.append((index, key))
+        rows.setdefault(key, {
+            "channel_id": channel_id, "external_id": c.external_id, "direction": direction,
+            "kind": c.kind, "text": c.text, "author": c.author, "in_reply_to": c.in_reply_to,
+            "url": c.url, "raw": c.raw, "created_at": c.created_at, "received_at": now,
+            "status": "accepted", "attempts": 0,
+        })
+    ids: dict[tuple[int, str], int] = {}
+    fresh: set[tuple[int, str]] = set()
+    if rows:
+        stmt = _insert(session).on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+        inserted = session.execute(
+            stmt.returning(Message.id, Message.channel_id, Message.external_id), list(rows.values()),
+        ).all()
+        for mid, channel_id, external_id in inserted:
+            ids[(channel_id, external_id)] = mid
+            fresh.add((channel_id, external_id))
+        missing = [k for k in rows if k not in ids]
+        for chunk_start in range(0, len(missing), 500):
+            chunk = missing[chunk_start:chunk_start + 500]
+            found = session.execute(
+                select(Message.id, Message.channel_id, Message.external_id)
+                .where(tuple_(Message.channel_id, Message.external_id).in_(chunk))
+            ).all()
+            for mid, channel_id, external_id in found:
+                ids[(channel_id, external_id)] = mid
+    seen: set[tuple[int, str]] = set()
+    for index, key in order:
+        duplicate = key not in fresh or key in seen
+        seen.add(key)
+        result.accepted.append({"index": index, "id": ids[key], "external_id": key[1], "duplicate": duplicate})
+    result.rejected.sort(key=lambda r: r["index"])
+    return result

@@ -1,0 +1,205 @@
+"""Process accepted messages: normalize -> triage -> route -> thread -> record, in one transaction.
+
+Safe to run twice for the same ids (at-least-once delivery): only messages still `accepted` are taken,
+under a row lock, and they leave the transaction `processed`. A message whose processing raises is
+isolated from the rest of its batch and marked `failed` with the error; the others flow on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from onevoice.cases.models import RoutingDecision
+from onevoice.channels.models import Channel
+from onevoice.db import unit_of_work, utcnow
+from onevoice.events.models import Event
+from onevoice.messages.models import Message
+from onevoice.pipeline import stages
+from onevoice.pipeline.normalize import resolve_contacts
+from onevoice.pipeline.thread import Threader
+from onevoice.routing.types import Router
+from onevoice.teams.models import Team
+from onevoice.triage.types import Triager, TriageResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    processed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    # Live updates to publish once the transaction has committed.
+    live: list[dict] = field(default_factory=list)
+    latency: list[float] = field(default_factory=list)
+
+    def merge(self, other: Outcome) -> None:
+        self.processed += other.processed
+        self.failed += other.failed
+        self.live += other.live
+        self.latency += other.latency
+
+
+class Processor:
+    def __init__(self, session_factory: sessionmaker[Session], triager: Triager, router: Router,
+                 worker: str = "embedded", surge: Callable | None = None) -> None:
+        self.session_factory = session_factory
+        self.triager = triager
+        self.router = router
+        self.worker = worker
+        self.surge = surge
+        self._channels: dict[int, str] = {}
+        self._kinds: dict[int, str] = {}
+        self._teams: dict[str, int] = {}
+
+    def process(self, ids: list[int]) -> Outcome:
+        """Process these ids; never raises for a bad message, only for an unreachable database."""
+        if not ids:
+            return Outcome()
+        try:
+            with unit_of_work(self.session_factory) as session:
+                return self._process(session, sorted(set(ids)))
+        except Exception as exc:
+            if len(ids) == 1:
+                self._mark_failed(ids[0], exc)
+                return Outcome(failed=[ids[0]])
+            log.warning("batch of %d failed (%s); isolating the bad messages", len(ids), exc)
+            outcome = Outcome()
+            middle = len(ids) // 2
+            outcome.merge(self.process(ids[:middle]))
+            outcome.merge(self.process(ids[middle:]))
+            return outcome
+
+    def _lookups(self, session: Session, channel_ids: set[int]) -> None:
+        if channel_ids - set(self._channels):
+            rows = session.execute(select(Channel.id, Channel.key, Channel.kind)).all()
+            self._channels = {cid: key for cid, key, _ in rows}
+            self._kinds = {cid: kind for cid, _, kind in rows}
+            self._teams = dict(session.execute(select(Team.key, Team.id)).all())
+
+    def _process(self, session: Session, ids: list[int]) -> Outcome:
+        outcome = Outcome()
+        query = select(Message).where(Message.id.in_(ids), Message.status == "accepted").order_by(Message.id)
+        if session.bind.dialect.name == "postgresql":
+            # Another worker holding a message is processing it; skip rather than wait and redo.
+            query = query.with_for_update(skip_locked=True, of=Message)
+        messages = list(session.scalars(query))
+        if not messages:
+            return outcome
+        now = utcnow()
+        self._lookups(session, {m.channel_id for m in messages})
+        contacts = resolve_contacts(session, messages, self._kinds)
+        prior = {c.id: c.message_count or 0 for c in contacts.values()}
+        triages = self._triage(messages, contacts, prior)
+        threader = Threader(session, messages, {c.id for c in contacts.values()}, self._teams)
+        placed = []
+        for m, triage in zip(messages, triages, strict=True):
+            if isinstance(triage, Exception):
+                outcome.failed.append(m.id)
+                self._fail_in_session(m, triage)
+                continue
+            contact = contacts[(m.channel_id, m.author["external_id"])]
+            try:
+                decision = stages.route_one(self.router, m, triage, self._channels[m.channel_id], contact,
+                                            prior.get(contact.id, 0))
+            except Exception as exc:  # a broken rule must not stop the batch
+                outcome.failed.append(m.id)
+                self._fail_in_session(m, exc)
+                continue
+            prior[contact.id] = prior.get(contact.id, 0) + 1
+            contact.message_count = (contact.message_count or 0) + 1
+            contact.last_seen_at = now
+            placed.append((m, contact, triage, decision, threader.place(m, contact.id, triage, decision, now)))
+        session.flush()
+        threader.finish()
+        self._record(session, placed, now, outcome)
+        return outcome
+
+    def _triage(self, messages, contacts, prior) -> list[TriageResult | Exception]:
+        inputs = stages.triage_inputs(messages, contacts, self._channels, prior)
+        try:
+            return list(self.triager.triage_batch(inputs))
+        except Exception:
+            results: list[TriageResult | Exception] = []
+            for item in inputs:
+                try:
+                    results.append(self.triager.triage_batch([item])[0])
+                except Exception as exc:
+                    results.append(exc)
+            return results
+
+    def _record(self, session: Session, placed: list, now, outcome: Outcome) -> None:
+        decisions, events = [], []
+        for m, contact, triage, decision, p in placed:
+            case = p.case
+            m.status, m.processed_at, m.error = "processed", now, None
+            m.triage, m.language = triage.to_dict(), (triage.language or "und")[:8]
+            m.contact_id, m.conversation_id, m.case_id = contact.id, p.conversation.id, case.id
+            decisions.append({
+                "message_id": m.id, "case_id": case.id, "lead_team": decision.lead_team,
+                "collaborators": list(decision.collaborators), "priority": decision.priority,
+                "sla_policy": decision.sla_policy, "tags": list(decision.tags),
+                "requires_approval": decision.requires_approval, "close_as_spam": decision.close_as_spam,
+                "rules": list(decision.rules), "reason": decision.reason,
+                "playbook_version": decision.playbook_version, "created_at": now,
+            })
+            events.append({"kind": "message.processed", "message_id": m.id, "case_id": case.id,
+                           "actor": self.worker, "created_at": now, "data": {
+                               "intent": triage.intent, "sentiment": triage.sentiment, "urgency": triage.urgency,
+                               "lead_team": decision.lead_team, "collaborators": decision.collaborators,
+                               "rules": [r["rule"] for r in decision.rules], "joined_by": p.joined_by}})
+            if p.new_case:
+                events.append({"kind": "case.closed_spam" if decision.close_as_spam else "case.opened",
+                               "message_id": m.id, "case_id": case.id, "actor": self.worker,
+                               "created_at": now, "data": {"reason": decision.reason,
+                                                           "priority": case.priority}})
+            else:
+                events.append({"kind": "case.message_added", "message_id": m.id, "case_id": case.id,
+                               "actor": self.worker, "created_at": now, "data": {"joined_by": p.joined_by}})
+            if p.teams_added:
+                events.append({"kind": "case.teams_added", "message_id": m.id, "case_id": case.id,
+                               "actor": self.worker, "created_at": now, "data": {"teams": p.teams_added}})
+            if p.priority_raised:
+                events.append({"kind": "case.priority_raised", "message_id": m.id, "case_id": case.id,
+                               "actor": self.worker, "created_at": now, "data": {"priority": case.priority}})
+            if self.surge is not None and triage.sentiment == "negative":
+                incident = self.surge(session, case, triage, now)
+                if incident is not None:
+                    outcome.live.append({"type": "incident", "incident_id": incident.id, "topic": incident.topic})
+            outcome.processed.append(m.id)
+            outcome.latency.append(max(0.0, time.time() - m.received_at.timestamp()))
+            outcome.live.append({"type": "case.created" if p.new_case else "case.updated", "case_id": case.id,
+                                 "message_id": m.id, "lead_team": decision.lead_team,
+                                 "teams": [decision.lead_team, *p.teams_added], "priority": case.priority,
+                                 "status": case.status})
+        if decisions:
+            session.execute(RoutingDecision.__table__.insert(), decisions)
+            session.execute(Event.__table__.insert(), events)
+
+    def _fail_in_session(self, m: Message, exc: BaseException) -> None:
+        log.error("message %s failed: %s", m.id, _describe(exc))
+        m.status, m.attempts, m.error = "failed", (m.attempts or 0) + 1, _describe(exc)
+        session = Session.object_session(m)
+        session.add(Event(kind="message.failed", message_id=m.id, actor=self.worker,
+                          data={"error": _describe(exc)}))
+
+    def _mark_failed(self, message_id: int, exc: BaseException) -> None:
+        log.error("message %s failed: %s", message_id, _describe(exc))
+        with unit_of_work(self.session_factory) as session:
+            session.execute(
+                update(Message).where(Message.id == message_id, Message.status == "accepted")
+                .values(status="failed", attempts=Message.attempts + 1, error=_describe(exc))
+            )
+            session.add(Event(kind="message.failed", message_id=message_id, actor=self.worker,
+                              data={"error": _describe(exc)}))
+
+
+def _describe(exc: BaseException) -> str:
+    tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return tail[:2000]

@@ -1,0 +1,55 @@
+"""Triage and route stages: adapters from stored messages to the triage and routing seams.
+
+The triage and routing features replace their insides (factories) without touching the pipeline.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from onevoice.routing.types import Decision, RouteInput, Router
+from onevoice.triage.types import TriageInput, Triager, TriageResult
+
+log = logging.getLogger(__name__)
+
+
+def build_triager(settings) -> Triager:
+    try:
+        factory = importlib.import_module("onevoice.triage.factory")
+    except ModuleNotFoundError:
+        from onevoice.triage.keyword import KeywordTriager
+
+        return KeywordTriager()
+    return factory.build_triager(settings)
+
+
+def build_router(settings, session_factory) -> Router:
+    try:
+        factory = importlib.import_module("onevoice.routing.factory")
+    except ModuleNotFoundError:
+        from onevoice.routing.simple import SimpleRouter
+
+        return SimpleRouter()
+    return factory.build_router(settings, session_factory)
+
+
+def triage_inputs(messages: list, contacts: dict, channel_keys: dict[int, str],
+                  prior: dict[int, int]) -> list[TriageInput]:
+    out = []
+    for m in messages:
+        contact = contacts[(m.channel_id, m.author["external_id"])]
+        out.append(TriageInput(
+            text=m.text, kind=m.kind, channel=channel_keys[m.channel_id],
+            author_followers=m.author.get("followers", 0) or 0, prior_messages=prior.get(contact.id, 0),
+        ))
+    return out
+
+
+def route_one(router: Router, message, triage: TriageResult, channel_key: str, contact,
+              prior_messages: int) -> Decision:
+    return router.route(RouteInput(
+        text=message.text, kind=message.kind, channel=channel_key, created_at=message.created_at,
+        triage=triage, author_followers=message.author.get("followers", 0) or 0,
+        author_vip=bool(contact.vip), prior_messages=prior_messages,
+    ))

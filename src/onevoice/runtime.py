@@ -1,0 +1,78 @@
+"""Everything one OneVoice process needs, built from Settings (never at import time)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from onevoice.db import make_engine, make_sessionmaker
+from onevoice.live.broker import LocalBroker, make_broker
+from onevoice.pipeline import stages
+from onevoice.pipeline.processor import Processor
+from onevoice.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    read_factory: sessionmaker[Session]
+    broker: LocalBroker
+    _processor: Processor | None = field(default=None, repr=False)
+    _queue: object | None = field(default=None, repr=False)
+    worker: object | None = field(default=None, repr=False)
+
+    def wake_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.enqueue([1])
+
+    @property
+    def processor(self) -> Processor:
+        if self._processor is None:
+            self._processor = build_processor(self.settings, self.session_factory)
+        return self._processor
+
+    @property
+    def queue(self):
+        """Where the edge enqueues accepted ids after commit: Redis Streams, or the embedded worker."""
+        if self._queue is None:
+            if self.settings.redis_url:
+                from onevoice.worker.streams import StreamQueue
+
+                self._queue = StreamQueue(self.settings.redis_url)
+            else:
+                self._queue = NullQueue()
+        return self._queue
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class NullQueue:
+    """Without Redis the database is the queue; an embedded worker, if any, is woken separately."""
+
+    def enqueue(self, ids: list[int]) -> None:
+        return None
+
+
+def build_processor(settings: Settings, session_factory, worker: str = "embedded") -> Processor:
+    surge = None
+    try:
+        surge = importlib.import_module("onevoice.pipeline.incidents").detect_surge
+    except (ModuleNotFoundError, AttributeError):
+        surge = None
+    return Processor(session_factory, stages.build_triager(settings), stages.build_router(settings, session_factory),
+                     worker=worker, surge=surge)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = make_engine(settings.database_url)
+    return Runtime(settings=settings, engine=engine, session_factory=make_sessionmaker(engine),
+                   read_factory=make_sessionmaker(engine, readonly=True), broker=make_broker(settings.redis_url))

@@ -1,0 +1,97 @@
+"""The worker loop shared by the embedded thread and `onevoice worker` processes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from onevoice.messages.models import Message
+from onevoice.ops import metrics
+from onevoice.pipeline.processor import Outcome, Processor
+
+log = logging.getLogger(__name__)
+
+
+def accepted_ids(session_factory: sessionmaker[Session], limit: int, older_than=None) -> list[int]:
+    with session_factory() as session:
+        query = select(Message.id).where(Message.status == "accepted").order_by(Message.id).limit(limit)
+        if older_than is not None:
+            query = query.where(Message.received_at < older_than)
+        return list(session.scalars(query))
+
+
+def record(outcome: Outcome, started: float) -> None:
+    metrics.PROCESSED.inc(len(outcome.processed))
+    metrics.FAILED.inc(len(outcome.failed))
+    metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+    for seconds in outcome.latency:
+        metrics.LATENCY.observe(seconds)
+
+
+class EmbeddedWorker:
+    """Drains `accepted` messages in a background thread; the database itself is the queue.
+
+    Intake wakes it; a periodic look catches anything accepted while it slept or before a restart.
+    """
+
+    def __init__(self, processor: Processor, session_factory: sessionmaker[Session], publish,
+                 batch_size: int = 200, idle_seconds: float = 1.0) -> None:
+        self.processor = processor
+        self.session_factory = session_factory
+        self.publish = publish
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def enqueue(self, ids: list[int]) -> None:
+        if ids:
+            self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="onevoice-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def run_once(self) -> Outcome:
+        ids = accepted_ids(self.session_factory, self.batch_size)
+        if not ids:
+            return Outcome()
+        started = time.perf_counter()
+        outcome = self.processor.process(ids)
+        record(outcome, started)
+        self.publish(outcome.live)
+        return outcome
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                outcome = self.run_once()
+                backoff = 0.5
+            except Exception:
+                log.exception("worker batch failed; retrying in %.1fs", backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            if not outcome.processed and not outcome.failed:
+                self._wake.wait(self.idle_seconds)
+
+    def drain(self, timeout: float = 60) -> None:
+        """Process until nothing is accepted (tests, imports run without a server)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            outcome = self.run_once()
+            if not outcome.processed and not outcome.failed:
+                return

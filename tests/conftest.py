@@ -1,0 +1,126 @@
+"""Real databases for every test: SQLite files, and the PostgreSQL server when it is reachable.
+
+The schema always comes from the migrations. With CI=true, PostgreSQL and Redis must be there:
+their tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from onevoice.db import make_engine, make_sessionmaker
+from onevoice.migrate import upgrade
+from onevoice.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("ONEVOICE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("ONEVOICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _unavailable(what: str, why: str):
+    if IN_CI:
+        pytest.fail(f"{what} is required when CI=true but is not reachable: {why}")
+    pytest.skip(f"{what} not reachable ({why}); start it to run this test")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_databases: run the test on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc):
+    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("db_backend", ["sqlite", "postgres"])
+
+
+@pytest.fixture
+def db_backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "onevoice.db"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A fresh PostgreSQL database for this test session, migrated once."""
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means the server is not there
+        _unavailable("PostgreSQL", str(exc).splitlines()[0])
+    name = f"onevoice_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'alembic_version'"))]
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(db_backend, tmp_path, sqlite_template, request) -> str:
+    if db_backend == "postgres":
+        url = request.getfixturevalue("pg_database")
+        _truncate_pg(url)
+        return url
+    path = tmp_path / "onevoice.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(db_url, tmp_path) -> Settings:
+    return Settings(environment="test", data_dir=tmp_path, database_url=db_url, log_json=False,
+                    requeue_after_seconds=1.0)
+
+
+@pytest.fixture
+def engine(settings):
+    engine = make_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine):
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def session(session_factory):
+    with session_factory() as session:
+        yield session
+        session.rollback()
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        _unavailable("Redis", str(exc))
+    return REDIS_URL

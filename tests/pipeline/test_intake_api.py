@@ -1,0 +1,124 @@
+"""POST /api/v1/messages: nothing lost, nothing twice, every rejection explained."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from tests.factories import message
+
+pytestmark = pytest.mark.both_databases
+
+
+def test_one_message_is_accepted_and_stored(client):
+    item = message(text="my order never arrived")
+    r = client.post("/api/v1/messages", json=item)
+    assert r.status_code == 202
+    body = r.json()
+    assert body["rejected"] == []
+    [accepted] = body["accepted"]
+    assert accepted["external_id"] == item["external_id"] and accepted["duplicate"] is False
+    stored = client.get(f"/api/v1/messages/{accepted['id']}").json()
+    assert stored["status"] == "accepted"
+    assert stored["raw"] == item["raw"], "the platform payload is kept verbatim"
+    assert stored["text"] == "my order never arrived"
+
+
+def test_posting_again_returns_same_id_and_creates_nothing(client):
+    item = message()
+    first = client.post("/api/v1/messages", json=item).json()["accepted"][0]
+    again = client.post("/api/v1/messages", json={"messages": [item, item]}).json()["accepted"]
+    assert [a["id"] for a in again] == [first["id"], first["id"]]
+    assert all(a["duplicate"] for a in again)
+    listed = client.get("/api/v1/messages").json()["items"]
+    assert len(listed) == 1
+
+
+def test_same_external_id_on_two_channels_is_two_messages(client):
+    a = client.post("/api/v1/messages", json=message(channel="mast", external_id="42")).json()["accepted"][0]
+    b = client.post("/api/v1/messages", json=message(channel="xcom", external_id="42")).json()["accepted"][0]
+    assert a["id"] != b["id"] and not b["duplicate"]
+
+
+def test_batch_keeps_valid_items_and_explains_each_rejection(client):
+    items = [
+        message(text="fine"),
+        message(channel="nope"),
+        {"channel": "mast", "external_id": "x1", "text": "no author"},
+        message(created_at="last tuesday"),
+        message(text="x" * 40_001),
+        message(kind="tweet"),
+        "not an object",
+        message(text="also fine"),
+    ]
+    r = client.post("/api/v1/messages", json={"messages": items})
+    assert r.status_code == 202
+    body = r.json()
+    assert [a["index"] for a in body["accepted"]] == [0, 7]
+    errors = {rej["index"]: rej["error"] for rej in body["rejected"]}
+    assert "unknown channel 'nope'" in errors[1]
+    assert "missing field 'author'" in errors[2]
+    assert "created_at" in errors[3] and "ISO 8601" in errors[3]
+    assert "text too long" in errors[4]
+    assert "unknown kind 'tweet'" in errors[5]
+    assert "JSON object" in errors[6]
+
+
+@pytest.mark.parametrize("body, status, words", [
+    (b"", 400, "empty body"),
+    (b"{not json", 400, "not valid JSON"),
+    (b"\xff\xfe\x00binary", 400, "not valid JSON"),
+    (b"42", 422, "JSON object"),
+    (b'{"messages": "nope"}', 422, "must be a list"),
+])
+def test_malformed_bodies_get_a_clear_4xx(client, body, status, words):
+    r = client.post("/api/v1/messages", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == status
+    assert words in r.json()["detail"]
+
+
+def test_too_many_messages_in_one_batch(client):
+    r = client.post("/api/v1/messages", json={"messages": [message() for _ in range(1001)]})
+    assert r.status_code == 413
+    assert "at most 1000" in r.json()["detail"]
+
+
+def test_giant_body_is_refused_without_reading_it_all(client, runtime):
+    runtime.settings.max_body_bytes = 10_000
+    r = client.post("/api/v1/messages", content=b"[" + b" " * 20_000 + b"]")
+    assert r.status_code == 413
+
+
+def test_hostile_text_is_stored_exactly(client):
+    hostile = "<script>alert('x')</script> '; DROP TABLE messages; -- \u202e\u200b 𝕳𝖊𝖑𝖑𝖔 👩‍👩‍👧 ناراض"
+    mid = client.post("/api/v1/messages", json=message(text=hostile)).json()["accepted"][0]["id"]
+    assert client.get(f"/api/v1/messages/{mid}").json()["text"] == hostile
+
+
+def test_nul_and_lone_surrogates_are_kept_as_replacement_characters(client):
+    raw = b'{"channel":"mast","external_id":"s1","author":{"external_id":"a"},"text":"a\\u0000b\\ud800c"}'
+    r = client.post("/api/v1/messages", content=raw)
+    assert r.status_code == 202, r.text
+    mid = r.json()["accepted"][0]["id"]
+    assert client.get(f"/api/v1/messages/{mid}").json()["text"] == "a\ufffdb\ufffdc"
+
+
+def test_requires_a_valid_token(client):
+    item = message()
+    assert client.post("/api/v1/messages", json=item, headers={"Authorization": ""}).status_code == 401
+    assert client.post("/api/v1/messages", json=item, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/api/v1/messages").status_code == 200
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_text_round_trips_or_is_replaced_visibly(client, text):
+    item = message(text=text)
+    r = client.post("/api/v1/messages", json=item)
+    assert r.status_code == 202
+    mid = r.json()["accepted"][0]["id"]
+    stored = client.get(f"/api/v1/messages/{mid}").json()["text"]
+    expected = re.sub("[\ud800-\udfff]", "\ufffd", text.replace("\x00", "\ufffd"))
+    assert stored == expected
