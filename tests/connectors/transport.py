@@ -33,6 +33,7 @@ class Transport:
         self.stack = stack
         self._respx: respx.MockRouter | None = None
         self._responses: responses.RequestsMock | None = None
+        self._final: list[Call] | None = None
 
     def __enter__(self) -> Transport:
         if self.stack == "httpx":
@@ -44,6 +45,7 @@ class Transport:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._final = self.calls  # responses forgets its calls on exit; tests read them after the block
         if self._respx is not None:
             self._respx.__exit__(*exc)
         if self._responses is not None:
@@ -81,6 +83,8 @@ class Transport:
 
     @property
     def calls(self) -> list[Call]:
+        if self._final is not None:
+            return self._final
         if self._respx is not None:
             return [
                 Call(c.request.method, str(c.request.url), c.request.content, dict(c.request.headers))
