@@ -37,6 +37,8 @@ class TriageResult:
     topics: list[str] = field(default_factory=list)
     explanation: list[str] = field(default_factory=list)
     model_version: str = "keyword-0"
+    # Raw head scores behind the flags (offensive, hate, crisis probabilities; emotion distribution).
+    scores: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

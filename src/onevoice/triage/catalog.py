@@ -1,0 +1,108 @@
+"""Matching the organization's product catalog in free text, tolerant of typos, case and hashtags.
+
+"#VoltixV3", "voltix v3" and "voltx v3" all find the product whose name or alias is "Voltix V3". Typos are
+caught with symmetric deletes (two words are one edit apart when they share a one-letter deletion), which
+costs a few dictionary look-ups per word instead of comparing every word with every product.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Z][a-z])")
+_WORD = re.compile(r"#?[^\W_]+(?:['’][^\W_]+)?")
+# Words shorter than this must match exactly: "X2" one edit away is "X3", a different product.
+MIN_FUZZY = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    key: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower().lstrip("#") for w in _WORD.findall(text)]
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class Catalog:
+    def __init__(self, entries: Iterable[CatalogEntry | dict | object] = ()) -> None:
+        self.entries: list[CatalogEntry] = [self._entry(e) for e in entries]
+        # phrase -> product key, where a phrase is a tuple of lowercase words
+        self._phrases: dict[tuple[str, ...], str] = {}
+        self._by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self._exact: set[str] = set()
+        self._fuzzy: dict[str, set[str]] = defaultdict(set)
+        for e in self.entries:
+            for label in (e.name, e.key.replace("-", " ").replace("_", " "), *e.aliases):
+                words = tuple(_words(_CAMEL.sub(" ", label)))
+                if not words:
+                    continue
+                self._add(words, e.key)
+                if len(words) > 1:
+                    self._add(("".join(words),), e.key)  # the hashtag form: #voltixv3
+        self._cache: dict[str, frozenset[str]] = {}
+
+    @staticmethod
+    def _entry(e) -> CatalogEntry:
+        if isinstance(e, CatalogEntry):
+            return e
+        get = e.get if isinstance(e, dict) else lambda k, d=None: getattr(e, k, d)
+        return CatalogEntry(str(get("key")), str(get("name") or get("key")), tuple(get("aliases") or ()))
+
+    def _add(self, words: tuple[str, ...], key: str) -> None:
+        self._phrases.setdefault(words, key)
+        self._by_first[words[0]].append(words)
+        for w in words:
+            self._exact.add(w)
+            if len(w) >= MIN_FUZZY:
+                for d in _deletes(w) | {w}:
+                    self._fuzzy[d].add(w)
+
+    def _canon(self, word: str) -> frozenset[str]:
+        """The catalog words this text word may stand for (itself, or one edit away)."""
+        got = self._cache.get(word)
+        if got is None:
+            found = {word} if word in self._exact else set()
+            if len(word) >= MIN_FUZZY:
+                for d in _deletes(word) | {word}:
+                    found |= self._fuzzy.get(d, set())
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            got = self._cache[word] = frozenset(found)
+        return got
+
+    def match(self, text: str) -> list[tuple[str, str]]:
+        """(product key, the text that matched), each product once, in order of appearance."""
+        if not self._phrases:
+            return []
+        raw = _WORD.findall(text)
+        tokens: list[tuple[str, str]] = []  # (word, original) with hashtags split into their words
+        for r in raw:
+            if r.startswith("#"):
+                tag = r[1:]
+                tokens.append((tag.lower(), r))
+                parts = _words(_CAMEL.sub(" ", tag))
+                if len(parts) > 1:
+                    tokens.extend((p, r) for p in parts)
+            else:
+                tokens.append((r.lower(), r))
+        found: dict[str, str] = {}
+        canon = [self._canon(w) for w, _ in tokens]
+        for i, options in enumerate(canon):
+            for first in options:
+                for phrase in self._by_first.get(first, ()):
+                    n = len(phrase)
+                    if i + n <= len(tokens) and all(phrase[j] in canon[i + j] for j in range(1, n)):
+                        key = self._phrases[phrase]
+                        if key not in found:
+                            found[key] = " ".join(dict.fromkeys(o for _, o in tokens[i:i + n]))
+        return list(found.items())

