@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     max_text_chars: int = 40_000
     max_body_bytes: int = 25_000_000
 
+    # Triage: retrained model versions are written under model_dir (default data_dir/models); the public
+    # labelled data for `onevoice model train` is read from training_data_dir (default ../shared/data).
+    model_dir: Path | None = None
+    training_data_dir: Path | None = None
+    # Send messages the fast triage is unsure about to the slower encoder (not built yet: stays off).
+    triage_escalation: bool = False
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -43,6 +50,8 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'onevoice.db').as_posix()}"
+        if self.model_dir is None:
+            self.model_dir = self.data_dir / "models"
         if self.environment == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
             raise ValueError("ONEVOICE_SECRET_KEY must be set to a strong secret in production")
         return self

@@ -28,7 +28,10 @@ FOREIGN_MIN_CONFIDENCE = 0.6
 NEGATIVE_INTENTS = frozenset({"complaint", "legal_risk", "safety_risk"})
 THRESHOLDS = {"offensive": 0.7, "hate": 0.75, "crisis": 0.75}
 # Words that carry no intent of their own; never shown as "the words that drove the result".
-_FILLER = frozenset(["a", "an", "the", "i", "you", "we", "my", "your", "our", "to", "of", "and", "or", "is", "it", "in", "on", "for", "me", "this", "that", "be", "0", ",", ".", "!", "?", "atuser", "httpurl"])
+_FILLER = frozenset((
+    "a", "an", "the", "i", "you", "we", "my", "your", "our", "to", "of", "and", "or", "is", "it", "in", "on",
+    "for", "me", "this", "that", "be", "0", ",", ".", "!", "?", "atuser", "httpurl",
+))
 
 
 class FastTriager:

@@ -1,0 +1,93 @@
+"""SLA policies: response and resolution targets per priority, counted in business hours.
+
+A target of "8h" under a Monday-to-Friday 09:00-17:00 calendar, for a message that arrives on Friday at
+16:00, is due on Monday at 15:00, and a holiday on that Monday pushes it to Tuesday. Priorities listed in
+`around_the_clock` (urgent by default) ignore the calendar: a safety problem does not wait for Monday.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+
+
+def parse_duration(value: str | int | float) -> timedelta:
+    """'30m', '8h', '2d' (a day is 24 hours of the clock the policy counts) or a number of minutes."""
+    if isinstance(value, int | float):
+        return timedelta(minutes=value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f"not a duration: {value!r} (use 30m, 8h or 2d)")
+    n, unit = float(m.group(1)), m.group(2)
+    return timedelta(minutes=n) if unit == "m" else timedelta(hours=n) if unit == "h" else timedelta(days=n)
+
+
+def _hours(spec: str) -> tuple[time, time]:
+    start, end = (time.fromisoformat(s.strip()) for s in spec.split("-"))
+    return start, end
+
+
+@dataclass
+class SlaPolicy:
+    name: str
+    first_response: dict[str, timedelta]
+    resolution: dict[str, timedelta] = field(default_factory=dict)
+    timezone: str = "UTC"
+    # weekday -> (open, close); empty means around the clock every day
+    hours: dict[int, tuple[time, time]] = field(default_factory=dict)
+    holidays: frozenset[date] = frozenset()
+    around_the_clock: frozenset[str] = frozenset({"urgent"})
+
+    @classmethod
+    def from_dict(cls, name: str, d: dict) -> SlaPolicy:
+        hours_spec = d.get("business_hours", "always")
+        hours: dict[int, tuple[time, time]] = {}
+        if hours_spec != "always":
+            for day, spec in hours_spec.items():
+                hours[DAYS.index(day.lower()[:3])] = _hours(spec)
+        return cls(
+            name=name,
+            first_response={k: parse_duration(v) for k, v in d.get("first_response", {}).items()},
+            resolution={k: parse_duration(v) for k, v in d.get("resolution", {}).items()},
+            timezone=d.get("timezone", "UTC"),
+            hours=hours,
+            holidays=frozenset(date.fromisoformat(str(h)) for h in d.get("holidays", [])),
+            around_the_clock=frozenset(d.get("around_the_clock", ["urgent"])),
+        )
+
+    def is_open(self, at: datetime) -> bool:
+        if not self.hours:
+            return True
+        local = at.astimezone(ZoneInfo(self.timezone))
+        span = self.hours.get(local.weekday())
+        return bool(span) and local.date() not in self.holidays and span[0] <= local.time() < span[1]
+
+    def due(self, start: datetime, priority: str, target: str = "first_response") -> datetime | None:
+        targets = self.first_response if target == "first_response" else self.resolution
+        if priority not in targets:
+            return None
+        if not self.hours or priority in self.around_the_clock:
+            return start + targets[priority]
+        return self.add_business_time(start, targets[priority])
+
+    def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
+        tz = ZoneInfo(self.timezone)
+        local = start.astimezone(tz)
+        remaining = amount
+        for _ in range(3 * 366):  # bounded: a calendar with no open day must not loop forever
+            span = self.hours.get(local.weekday())
+            if span and local.date() not in self.holidays:
+                open_at = datetime.combine(local.date(), span[0], tz)
+                close_at = datetime.combine(local.date(), span[1], tz)
+                begin = max(local, open_at)
+                if begin < close_at:
+                    if begin + remaining <= close_at:
+                        return (begin + remaining).astimezone(start.tzinfo)
+                    remaining -= close_at - begin
+            local = datetime.combine(local.date() + timedelta(days=1), time(0), tz)
+        raise ValueError(f"SLA policy {self.name} has no business hours to count in")
