@@ -33,8 +33,12 @@ def pytest_configure(config):
 
 
 def pytest_generate_tests(metafunc):
-    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+    if "db_backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("both_databases"):
         metafunc.parametrize("db_backend", ["sqlite", "postgres"])
+    elif metafunc.definition.get_closest_marker("postgres"):
+        metafunc.parametrize("db_backend", ["postgres"])
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import onevoice.models  # noqa: F401  (every table, so foreign keys resolve in any process)
 from onevoice.db import make_engine, make_sessionmaker
 from onevoice.live.broker import LocalBroker, make_broker
 from onevoice.pipeline import stages

@@ -4,14 +4,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from onevoice.app import create_app
+from onevoice.pipeline.processor import Processor
+from onevoice.pipeline.stages import build_router
 from onevoice.runtime import build_runtime
 from onevoice.worker.runner import EmbeddedWorker
 from tests.factories import seed_org
+from tests.scripted_triage import ScriptedTriager
 
 
 @pytest.fixture
 def runtime(settings):
     runtime = build_runtime(settings)
+    runtime._processor = Processor(runtime.session_factory, ScriptedTriager(),
+                                   build_router(settings, runtime.session_factory))
     yield runtime
     runtime.dispose()
 

@@ -190,3 +190,7 @@ def version():
     from onevoice import __version__
 
     typer.echo(json.dumps({"onevoice": __version__}))
+
+
+if __name__ == "__main__":
+    app()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.cases.models import RoutingDecision
@@ -65,6 +66,10 @@ class Processor:
         try:
             with unit_of_work(self.session_factory) as session:
                 return self._process(session, sorted(set(ids)))
+        except OperationalError:
+            # The database is unreachable or busy: nothing is wrong with the messages. The caller
+            # backs off and they are delivered again.
+            raise
         except Exception as exc:
             if len(ids) == 1:
                 self._mark_failed(ids[0], exc)

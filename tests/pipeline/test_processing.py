@@ -1,0 +1,183 @@
+"""accept -> normalize -> triage -> route -> thread: cases as a coordinated organization expects."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from onevoice.cases.models import Case, CaseTeam, RoutingDecision
+from onevoice.events.models import Event
+from onevoice.messages.models import Message
+from tests.factories import message
+
+pytestmark = pytest.mark.both_databases
+
+
+def post(client, *items):
+    r = client.post("/api/v1/messages", json={"messages": list(items)})
+    assert r.status_code == 202 and not r.json()["rejected"], r.text
+    return [a["id"] for a in r.json()["accepted"]]
+
+
+def msg(client, mid):
+    return client.get(f"/api/v1/messages/{mid}").json()
+
+
+def test_message_becomes_a_routed_case(client, drain):
+    [mid] = post(client, message(text="My router is broken and support never answers. Terrible!"))
+    drain()
+    m = msg(client, mid)
+    assert m["status"] == "processed"
+    assert m["triage"]["sentiment"] == "negative"
+    assert m["routing"]["lead_team"] == "support"
+    case = client.get(f"/api/v1/cases/{m['case_id']}").json()
+    assert case["lead_team"] == "support" and case["status"] == "open"
+    assert [x["id"] for x in case["messages"]] == [mid]
+    assert case["sla_due_at"] and case["routing_reason"]
+    assert {"message.processed", "case.opened"} <= {e["kind"] for e in case["events"]}
+
+
+def test_reply_joins_its_parents_conversation_and_case(client, drain):
+    [root] = post(client, message(external_id="root", text="my order never arrived", author="ana"))
+    drain()
+    [reply] = post(client, message(external_id="r1", in_reply_to="root", text="any news?", author="ana",
+                                   kind="comment"))
+    drain()
+    a, b = msg(client, root), msg(client, reply)
+    assert b["conversation_id"] == a["conversation_id"]
+    assert b["case_id"] == a["case_id"]
+    assert client.get(f"/api/v1/cases/{a['case_id']}").json()["message_count"] == 2
+
+
+def test_reply_arriving_before_its_parent_still_lands_in_one_case(client, drain):
+    [reply] = post(client, message(external_id="child", in_reply_to="parent", text="hello??", author="bo"))
+    drain()
+    [parent] = post(client, message(external_id="parent", text="my refund never arrived", author="bo"))
+    drain()
+    assert msg(client, reply)["conversation_id"] == msg(client, parent)["conversation_id"]
+    assert msg(client, reply)["case_id"] == msg(client, parent)["case_id"]
+
+
+def test_same_contact_same_topic_joins_open_case_other_topic_opens_new(client, drain):
+    first, second = post(client, message(text="my order never arrived", author="cy", external_id="a1"),
+                         message(text="still waiting, this is terrible", author="cy", external_id="a2"))
+    [third] = post(client, message(text="Are you hiring engineers? I'd love a job there", author="cy"))
+    drain()
+    assert msg(client, first)["case_id"] == msg(client, second)["case_id"]
+    assert msg(client, third)["case_id"] != msg(client, first)["case_id"]
+
+
+def test_same_author_on_another_channel_of_the_same_platform_is_one_contact(client, runtime, drain):
+    from onevoice.channels.service import add_channel
+    from onevoice.db import unit_of_work
+
+    with unit_of_work(runtime.session_factory) as s:
+        add_channel(s, "mast2", "sandbox")
+    a, b = post(client, message(channel="mast", author="dee", text="broken again"),
+                message(channel="mast2", author="dee", text="why is it broken"))
+    drain()
+    ma, mb = msg(client, a), msg(client, b)
+    assert ma["contact_id"] == mb["contact_id"]
+    case = client.get(f"/api/v1/cases/{ma['case_id']}").json()
+    assert {i["channel"] for i in case["contact"]["identities"]} == {"mast", "mast2"}
+
+
+def test_legal_threat_brings_legal_in_and_requires_approval(client, drain):
+    [mid] = post(client, message(text="I will sue you, my lawyer is preparing the lawsuit"))
+    drain()
+    case = client.get(f"/api/v1/cases/{msg(client, mid)['case_id']}").json()
+    assert "legal" in case["collaborators"]
+    assert case["requires_approval"] is True
+
+
+def test_spam_is_closed_as_spam_and_kept(client, drain):
+    [mid] = post(client, message(text="GIVEAWAY click here for free followers"))
+    drain()
+    m = msg(client, mid)
+    case = client.get(f"/api/v1/cases/{m['case_id']}").json()
+    assert case["status"] == "closed_spam"
+    assert client.get("/api/v1/cases?status=closed_spam").json()["items"][0]["id"] == case["id"]
+
+
+def test_team_queue_lists_led_and_collaborating_cases_with_cursor(client, drain):
+    ids = post(client, *[message(text=f"my order {i} never arrived, terrible", author=f"u{i}", minutes=i + 1)
+                         for i in range(7)])
+    [legal] = post(client, message(text="my lawyer will sue", author="law", minutes=30))
+    drain()
+    support = client.get("/api/v1/cases?team=support&limit=3").json()
+    assert len(support["items"]) == 3 and support["next_cursor"]
+    seen = [c["id"] for c in support["items"]]
+    cursor = support["next_cursor"]
+    while cursor:
+        page = client.get(f"/api/v1/cases?team=support&limit=3&cursor={cursor}").json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+    assert len(seen) == len(set(seen)) == 8
+    legal_queue = client.get("/api/v1/cases?team=legal").json()["items"]
+    assert [c["id"] for c in legal_queue] == [msg(client, legal)["case_id"]]
+    assert legal_queue[0]["lead_team"] == "support" and "legal" in legal_queue[0]["collaborators"]
+    assert len(ids) == 7
+
+
+def test_case_filters_reject_unknown_values_clearly(client):
+    assert "unknown team" in client.get("/api/v1/cases?team=nope").json()["detail"]
+    assert client.get("/api/v1/cases?status=weird").status_code == 422
+    assert client.get("/api/v1/cases?cursor=%%%").status_code in (400, 422)
+    assert client.get("/api/v1/cases/999999").status_code == 404
+
+
+def test_processing_twice_changes_nothing(client, runtime, drain):
+    ids = post(client, *[message(text="broken", author=f"p{i}") for i in range(5)])
+    drain()
+    with runtime.session_factory() as s:
+        before = (s.scalar(select(func.count()).select_from(Case)), s.scalar(select(func.count()).select_from(Event)))
+    outcome = runtime.processor.process(ids)
+    assert outcome.processed == [] and outcome.failed == []
+    with runtime.session_factory() as s:
+        after = (s.scalar(select(func.count()).select_from(Case)), s.scalar(select(func.count()).select_from(Event)))
+        assert s.scalar(select(func.count()).select_from(RoutingDecision)) == 5
+    assert before == after
+
+
+def test_a_failing_message_is_isolated_kept_and_retryable(client, runtime, drain, monkeypatch):
+    ids = post(client, *[message(text=f"question {i}?", author=f"q{i}") for i in range(4)])
+    bad = ids[2]
+    real = runtime.processor.triager.triage_batch
+
+    def flaky(items):
+        if any("question 2?" == i.text for i in items):
+            raise RuntimeError("model exploded on this one")
+        return real(items)
+
+    monkeypatch.setattr(runtime.processor.triager, "triage_batch", flaky)
+    drain()
+    failed = client.get("/api/v1/messages?status=failed").json()["items"]
+    assert [f["id"] for f in failed] == [bad]
+    assert "model exploded" in failed[0]["error"]
+    assert all(msg(client, i)["status"] == "processed" for i in ids if i != bad)
+    monkeypatch.setattr(runtime.processor.triager, "triage_batch", real)
+    assert client.post("/api/v1/messages/retry", json={"ids": [bad]}).json()["retried"] == [bad]
+    drain()
+    m = msg(client, bad)
+    assert m["status"] == "processed" and m["attempts"] == 1
+    assert [e["kind"] for e in m["events"]][:2] == ["message.failed", "message.retried"]
+
+
+def test_database_error_in_one_message_does_not_sink_the_batch(client, runtime, drain, monkeypatch):
+    ids = post(client, *[message(text=f"broken thing {i}", author=f"z{i}") for i in range(6)])
+    from onevoice.pipeline import thread
+
+    original = thread.Threader.place
+
+    def place(self, m, *args, **kw):
+        if m.id == ids[3]:
+            m.kind = None  # violates NOT NULL at flush: a real database error
+        return original(self, m, *args, **kw)
+
+    monkeypatch.setattr(thread.Threader, "place", place)
+    drain()
+    with runtime.session_factory() as s:
+        statuses = dict(s.execute(select(Message.id, Message.status)).all())
+        assert statuses[ids[3]] == "failed"
+        assert [statuses[i] for i in ids if i != ids[3]] == ["processed"] * 5
+        assert s.scalar(select(func.count()).select_from(CaseTeam)) >= 5
