@@ -1,0 +1,101 @@
+"""The operator's commands, against a real database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from onevoice.auth.tokens import verify_token
+from onevoice.cli.main import app
+from onevoice.messages.models import Message
+from tests.factories import message
+
+pytestmark = pytest.mark.both_databases
+runner = CliRunner()
+
+
+def run(db_url, *args, ok=True):
+    result = runner.invoke(app, [*args, "--database-url", db_url])
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def test_team_channel_and_token(db_url, session_factory):
+    assert "team support" in run(db_url, "team", "add", "support", "--name", "Customer Support").output
+    again = run(db_url, "team", "add", "support", ok=False)
+    assert again.exit_code == 1 and "already exists" in again.output
+    out = run(db_url, "channel", "add", "mast", "--kind", "sandbox", "--name", "Mastodon",
+              "--config", "rate_per_minute=5").output
+    assert "channel mast (sandbox) created" in out
+    assert "mast\tsandbox" in run(db_url, "channel", "list").output
+    bad = run(db_url, "channel", "add", "Bad Key!", "--kind", "sandbox", ok=False)
+    assert bad.exit_code == 1 and "lowercase" in bad.output
+    token = run(db_url, "token", "create", "ci").output.strip().splitlines()[-1]
+    with session_factory() as s:
+        assert verify_token(s, token) is not None
+        assert verify_token(s, token + "x") is None
+    run(db_url, "token", "revoke", "1")
+    with session_factory() as s:
+        assert verify_token(s, token) is None
+
+
+def test_env_var_sets_the_database(db_url, monkeypatch):
+    monkeypatch.setenv("ONEVOICE_DATABASE_URL", db_url)
+    assert runner.invoke(app, ["team", "add", "pr"]).exit_code == 0
+    assert "pr\t" in runner.invoke(app, ["team", "list"]).output
+
+
+def test_import_jsonl_and_csv_report_counts_and_process(db_url, tmp_path, session_factory):
+    run(db_url, "team", "add", "support")
+    run(db_url, "channel", "add", "mast", "--kind", "sandbox")
+    items = [message(text="my order never arrived", external_id=f"j{i}", author=f"a{i}") for i in range(5)]
+    lines = [json.dumps(i) for i in items] + [json.dumps(items[0]), "{broken json", json.dumps({"channel": "nope"})]
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text("\n".join(lines) + "\n")
+    out = run(db_url, "import", str(jsonl)).output
+    assert "accepted 5, duplicate 1, rejected 2" in out
+    assert "processed 5" in out
+    assert "not valid JSON" in out
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text(
+        "channel,external_id,kind,author.external_id,author.handle,author_followers,text,created_at\n"
+        "mast,c1,mention,u1,@u1,500,\"Hello, is the shop open?\",2026-11-20T10:00:00Z\n"
+        "mast,c2,mention,u2,@u2,12,\"<b>bold</b> claim\",not-a-date\n"
+        "mast,j0,mention,a0,@a0,1,dup,2026-11-20T10:00:00Z\n")
+    out = run(db_url, "import", str(csv_file)).output
+    assert "accepted 1, duplicate 1, rejected 1" in out
+    with session_factory() as s:
+        m = s.scalar(select(Message).where(Message.external_id == "c1"))
+        assert m.author["followers"] == 500 and m.status == "processed"
+
+
+def test_import_refuses_missing_or_unknown_files(db_url, tmp_path):
+    assert run(db_url, "import", str(tmp_path / "nope.jsonl"), ok=False).exit_code == 1
+    other = tmp_path / "x.txt"
+    other.write_text("hi")
+    assert "jsonl or .csv" in run(db_url, "import", str(other), ok=False).output
+
+
+def test_failed_messages_are_listed_and_retried(db_url, tmp_path, session_factory):
+    run(db_url, "team", "add", "support")
+    run(db_url, "channel", "add", "mast", "--kind", "sandbox")
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(json.dumps(message(text="hi there")) + "\n")
+    run(db_url, "import", str(jsonl), "--no-process")
+    with session_factory.begin() as s:
+        m = s.scalar(select(Message))
+        m.status, m.error, m.attempts = "failed", "RuntimeError: boom", 1
+    assert "RuntimeError: boom" in run(db_url, "messages", "failed").output
+    out = run(db_url, "messages", "retry").output
+    assert "retrying 1 message(s)" in out and "processed 1" in out
+    with session_factory() as s:
+        assert s.scalar(select(Message.status)) == "processed"
+
+
+def test_db_upgrade_is_idempotent(db_url):
+    assert "up to date" in run(db_url, "db", "upgrade").output
+    assert "up to date" in run(db_url, "db", "upgrade").output
