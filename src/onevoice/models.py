@@ -1,11 +1,15 @@
 """Imports every feature's tables so that Base.metadata is complete (Alembic, tests)."""
 
-from onevoice.auth.models import ApiToken, User, UserTeam  # noqa: F401
+from onevoice.approvals.models import Approval  # noqa: F401
+from onevoice.auth.models import ApiToken, User, UserSession, UserTeam  # noqa: F401
 from onevoice.cases.models import Case, CaseTeam, Conversation, Incident, RoutingDecision  # noqa: F401
 from onevoice.channels.models import Channel  # noqa: F401
 from onevoice.contacts.models import Contact, ContactIdentity  # noqa: F401
 from onevoice.events.models import Event  # noqa: F401
+from onevoice.inbox.models import Notification  # noqa: F401
+from onevoice.library.models import Answer  # noqa: F401
 from onevoice.messages.models import Message  # noqa: F401
+from onevoice.outbox.models import OutboxJob  # noqa: F401
 from onevoice.routing.models import Playbook  # noqa: F401
 from onevoice.teams.models import Team  # noqa: F401
 from onevoice.triage.models import ModelVersion, Product, TriageCorrection  # noqa: F401

@@ -34,6 +34,11 @@ class Case(Base):
         Index("ix_cases_status_updated", "status", "last_message_at", "id"),
         Index("ix_cases_updated", "last_message_at", "id"),
         Index("ix_cases_contact_status", "contact_id", "status"),
+        # The inbox's queues and sorts (migration 0002_inbox): my cases, breaching SLA, by priority, incidents.
+        Index("ix_cases_assignee", "assignee_id", "status", "last_message_at", "id"),
+        Index("ix_cases_status_sla", "status", "sla_due_at", "id"),
+        Index("ix_cases_status_priority", "status", "priority", "last_message_at", "id"),
+        Index("ix_cases_incident", "incident_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +76,8 @@ class CaseTeam(Base):
     __table_args__ = (
         Index("ix_case_teams_queue_status", "team_id", "status", "last_message_at", "case_id"),
         Index("ix_case_teams_queue", "team_id", "last_message_at", "case_id"),
+        Index("ix_case_teams_sla", "team_id", "status", "sla_due_at", "case_id"),
+        Index("ix_case_teams_priority", "team_id", "status", "priority", "last_message_at", "case_id"),
     )
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
