@@ -59,6 +59,9 @@ class Case:
     setup_poll: Callable[[Any], None] | None = None
     poll_expect: list[Expect] = field(default_factory=list)
     poll_fixtures: list[str] = field(default_factory=list)  # files whose sub-objects raw may be
+    # For protocols that are not HTTP: start real local servers, yield config overrides pointing at them.
+    servers: Callable[[], Any] | None = None
+    raw_matches: Callable[[dict], bool] | None = None  # when raw is not a JSON sub-object (e.g. mail)
     # Error mapping: register a failing answer at `route` and make a call that goes there.
     route: tuple[str, str] | None = None  # (method, url regex)
     prepare: Callable[[Any], None] | None = None  # e.g. a login that must succeed first
