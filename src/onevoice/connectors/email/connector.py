@@ -3,6 +3,7 @@ and SMTP replies that thread correctly in the customer's mail client."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses
@@ -71,10 +72,9 @@ class EmailConnector(BaseConnector):
                     last = 0
                 batch = client.fetch_from(conn, last, BATCH)
             finally:
-                try:
+                # The mail is already read; a dirty logout is harmless.
+                with contextlib.suppress(Exception):
                     conn.logout()
-                except Exception:  # noqa: BLE001 - the mail is already read; a dirty logout is harmless
-                    pass
         now = self.now()
         own = self.settings.address.lower()
         messages: list[InboundMessage] = []
@@ -112,10 +112,9 @@ class EmailConnector(BaseConnector):
             try:
                 conn.send_message(msg)
             finally:
-                try:
+                # The message was accepted; closing is best effort.
+                with contextlib.suppress(Exception):
                     conn.quit()
-                except Exception:  # noqa: BLE001 - the message was accepted; closing is best effort
-                    pass
         return OutboundResult(msg["Message-ID"], None)
 
     def outgoing_message_id(self, idempotency_key: str) -> str:
