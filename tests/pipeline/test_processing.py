@@ -170,9 +170,10 @@ def test_database_error_in_one_message_does_not_sink_the_batch(client, runtime, 
     original = thread.Threader.place
 
     def place(self, m, *args, **kw):
+        placement = original(self, m, *args, **kw)
         if m.id == ids[3]:
-            m.kind = None  # violates NOT NULL at flush: a real database error
-        return original(self, m, *args, **kw)
+            placement.case.channel_id = 10**9  # violates a foreign key at flush: a real database error
+        return placement
 
     monkeypatch.setattr(thread.Threader, "place", place)
     drain()

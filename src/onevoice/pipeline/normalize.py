@@ -90,9 +90,9 @@ def _same_platform(session: Session, keys: list[tuple[int, str]],
             .where(ContactIdentity.external_id.in_(ext_list[start:start + 400]))
         ):
             known.setdefault((channel_kinds.get(channel_id, "?"), ext), contact_id)
-    out: dict[tuple[int, str], Contact] = {}
-    for channel_id, ext in keys:
-        contact_id = known.get((channel_kinds.get(channel_id, "?"), ext))
-        if contact_id is not None:
-            out[(channel_id, ext)] = session.get(Contact, contact_id)
-    return out
+    matches = {(channel_id, ext): known.get((channel_kinds.get(channel_id, "?"), ext)) for channel_id, ext in keys}
+    wanted_ids = {cid for cid in matches.values() if cid is not None}
+    if not wanted_ids:
+        return {}
+    contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(wanted_ids)))}
+    return {key: contacts[cid] for key, cid in matches.items() if cid is not None}

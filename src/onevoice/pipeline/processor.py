@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,8 @@ from onevoice.teams.models import Team
 from onevoice.triage.types import Triager, TriageResult
 
 log = logging.getLogger(__name__)
+COLUMNS = ("id", "channel_id", "external_id", "kind", "text", "author", "in_reply_to", "created_at",
+           "received_at", "attempts")
 
 
 @dataclass
@@ -90,11 +92,13 @@ class Processor:
 
     def _process(self, session: Session, ids: list[int]) -> Outcome:
         outcome = Outcome()
-        query = select(Message).where(Message.id.in_(ids), Message.status == "accepted").order_by(Message.id)
+        # Plain rows, not ORM objects: the verbatim payload is never loaded and nothing is change-tracked.
+        query = (select(*[Message.__table__.c[name] for name in COLUMNS])
+                 .where(Message.id.in_(ids), Message.status == "accepted").order_by(Message.id))
         if session.bind.dialect.name == "postgresql":
             # Another worker holding a message is processing it; skip rather than wait and redo.
-            query = query.with_for_update(skip_locked=True, of=Message)
-        messages = list(session.scalars(query))
+            query = query.with_for_update(skip_locked=True)
+        messages = list(session.execute(query))
         if not messages:
             return outcome
         now = utcnow()
@@ -104,18 +108,17 @@ class Processor:
         triages = self._triage(messages, contacts, prior)
         threader = Threader(session, messages, {c.id for c in contacts.values()}, self._teams)
         placed = []
+        failures: list[tuple[object, BaseException]] = []
         for m, triage in zip(messages, triages, strict=True):
             if isinstance(triage, Exception):
-                outcome.failed.append(m.id)
-                self._fail_in_session(m, triage)
+                failures.append((m, triage))
                 continue
             contact = contacts[(m.channel_id, m.author["external_id"])]
             try:
                 decision = stages.route_one(self.router, m, triage, self._channels[m.channel_id], contact,
                                             prior.get(contact.id, 0))
             except Exception as exc:  # a broken rule must not stop the batch
-                outcome.failed.append(m.id)
-                self._fail_in_session(m, exc)
+                failures.append((m, exc))
                 continue
             prior[contact.id] = prior.get(contact.id, 0) + 1
             contact.message_count = (contact.message_count or 0) + 1
@@ -124,6 +127,7 @@ class Processor:
         session.flush()
         threader.finish()
         self._record(session, placed, now, outcome)
+        self._fail_rows(session, failures, outcome)
         return outcome
 
     def _triage(self, messages, contacts, prior) -> list[TriageResult | Exception]:
@@ -140,12 +144,11 @@ class Processor:
             return results
 
     def _record(self, session: Session, placed: list, now, outcome: Outcome) -> None:
-        decisions, events = [], []
+        decisions, events, updates = [], [], []
         for m, contact, triage, decision, p in placed:
             case = p.case
-            m.status, m.processed_at, m.error = "processed", now, None
-            m.triage, m.language = triage.to_dict(), (triage.language or "und")[:8]
-            m.contact_id, m.conversation_id, m.case_id = contact.id, p.conversation.id, case.id
+            updates.append({"mid": m.id, "triage": triage.to_dict(), "language": (triage.language or "und")[:8],
+                            "contact_id": contact.id, "conversation_id": p.conversation.id, "case_id": case.id})
             decisions.append({
                 "message_id": m.id, "case_id": case.id, "lead_team": decision.lead_team,
                 "collaborators": list(decision.collaborators), "priority": decision.priority,
@@ -184,15 +187,26 @@ class Processor:
                                  "teams": [decision.lead_team, *p.teams_added], "priority": case.priority,
                                  "status": case.status})
         if decisions:
+            table = Message.__table__
+            session.execute(
+                update(table).where(table.c.id == bindparam("mid")).values(
+                    status="processed", processed_at=now, error=None, triage=bindparam("triage"),
+                    language=bindparam("language"), contact_id=bindparam("contact_id"),
+                    conversation_id=bindparam("conversation_id"), case_id=bindparam("case_id")),
+                updates,
+            )
             session.execute(RoutingDecision.__table__.insert(), decisions)
             session.execute(Event.__table__.insert(), events)
 
-    def _fail_in_session(self, m: Message, exc: BaseException) -> None:
-        log.error("message %s failed: %s", m.id, _describe(exc))
-        m.status, m.attempts, m.error = "failed", (m.attempts or 0) + 1, _describe(exc)
-        session = Session.object_session(m)
-        session.add(Event(kind="message.failed", message_id=m.id, actor=self.worker,
-                          data={"error": _describe(exc)}))
+    def _fail_rows(self, session: Session, failures: list, outcome: Outcome) -> None:
+        """Messages whose triage or routing raised: kept, marked failed with the error, retryable."""
+        for m, exc in failures:
+            log.error("message %s failed: %s", m.id, _describe(exc))
+            session.execute(update(Message).where(Message.id == m.id).values(
+                status="failed", attempts=Message.attempts + 1, error=_describe(exc)))
+            session.add(Event(kind="message.failed", message_id=m.id, actor=self.worker,
+                              data={"error": _describe(exc)}))
+            outcome.failed.append(m.id)
 
     def _mark_failed(self, message_id: int, exc: BaseException) -> None:
         log.error("message %s failed: %s", message_id, _describe(exc))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Protocol
 
 INTENTS = (
@@ -41,7 +41,13 @@ class TriageResult:
     scores: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # Hand-written: dataclasses.asdict deep-copies recursively and was a tenth of processing time.
+        out = {name: getattr(self, name) for name in self.__slots__}
+        for name in ("flags", "products", "topics", "explanation"):
+            value = out.get(name)
+            if isinstance(value, dict | list):
+                out[name] = value.copy()
+        return out
 
 
 class Triager(Protocol):
