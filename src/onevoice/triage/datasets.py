@@ -34,6 +34,8 @@ class Split:
     train: list[tuple[str, str]] = field(default_factory=list)
     # The organization's own labels (corrections, --examples): trained on with a higher weight.
     extra: list[tuple[str, str]] = field(default_factory=list)
+    # Brand-directed seed examples: outnumbered by public tweets, but closest to what we will see.
+    seed: list[tuple[str, str]] = field(default_factory=list)
     eval: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -82,7 +84,7 @@ def load(data_dir: Path | None = None, extra: list[tuple[str, str, str]] = (), l
     for r in read_seed():
         side = "seed" if held_out(r["text"]) else None
         for head, label in (("intent", r["intent"]), ("sentiment", r["sentiment"])):
-            (heads[head].eval[side].append if side else heads[head].train.append)((r["text"], label))
+            (heads[head].eval[side].append if side else heads[head].seed.append)((r["text"], label))
         if r["intent"] != "safety_risk" and not side:
             heads["crisis"].train.append((r["text"], "no"))
 

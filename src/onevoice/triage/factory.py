@@ -49,7 +49,8 @@ def build_triager(settings) -> FastTriager:
         with make_sessionmaker(engine, readonly=True)() as session:
             return build_from_session(session)
     except Exception as exc:  # noqa: BLE001 - no schema yet (first start): triage must still run
-        log.warning("triage: could not read model versions or catalog (%s); using the packaged model", exc)
+        log.warning("triage: could not read model versions or catalog (%s); using the packaged model",
+                    str(exc).splitlines()[0])
         return FastTriager()
     finally:
         engine.dispose()

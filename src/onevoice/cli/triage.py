@@ -1,0 +1,59 @@
+"""`onevoice triage ...`: triage one text, or score the model on a labelled file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from onevoice.cli.common import DbOpt, settings_for
+
+app = typer.Typer(help="Triage: what a message is about, and how well the model does.", no_args_is_help=True)
+
+ModelOpt = Annotated[Path | None, typer.Option("--model-dir", help="a model version directory (default: active)")]
+
+
+def _triager(database_url: str | None, model_dir: Path | None):
+    if model_dir is not None:
+        from onevoice.triage.triager import FastTriager
+
+        return FastTriager(model_dir=model_dir)
+    from onevoice.triage.factory import build_triager
+
+    return build_triager(settings_for(database_url))
+
+
+@app.command("classify")
+def classify(text: str, followers: Annotated[int, typer.Option(help="the author's followers")] = 0,
+             prior_messages: Annotated[int, typer.Option(help="earlier messages from this contact")] = 0,
+             database_url: DbOpt = None, model_dir: ModelOpt = None):
+    """Print the full triage of one text as JSON."""
+    from onevoice.triage.types import TriageInput
+
+    result = _triager(database_url, model_dir).triage_batch(
+        [TriageInput(text=text, author_followers=followers, prior_messages=prior_messages)])[0]
+    typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
+@app.command("eval")
+def eval_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a labelled CSV")],
+    task: Annotated[str, typer.Option(help="sentiment, intent or complaint (intent == complaint)")] = "intent",
+    text_col: Annotated[str, typer.Option(help="the column with the text")] = "text",
+    label_col: Annotated[str, typer.Option(help="the column with the label")] = "label",
+    map_: Annotated[str | None, typer.Option("--map", help="their=ours,...; map to '' to skip a label")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    database_url: DbOpt = None, model_dir: ModelOpt = None,
+):
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on a labelled CSV."""
+    from onevoice.errors import InvalidInput
+    from onevoice.triage.evaluate import eval_file, format_report, parse_map
+
+    try:
+        report = eval_file(_triager(database_url, model_dir), file, task, text_col, label_col, parse_map(map_))
+    except InvalidInput as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
