@@ -52,7 +52,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [sys.executable, "-m", "onevoice.cli.main", "serve", "--port", str(self.port),
-                "--database-url", database_url]
+                "--database-url", database_url, "--no-poll"]
         if redis_url:
             args += ["--redis-url", redis_url]
         self.proc = subprocess.Popen(args, env={**os.environ, "ONEVOICE_LOG_LEVEL": "WARNING", **(env or {})})

@@ -3,7 +3,7 @@
 from onevoice.approvals.models import Approval  # noqa: F401
 from onevoice.auth.models import ApiToken, User, UserSession, UserTeam  # noqa: F401
 from onevoice.cases.models import Case, CaseTeam, Conversation, Incident, RoutingDecision  # noqa: F401
-from onevoice.channels.models import Channel  # noqa: F401
+from onevoice.channels.models import Channel, InboundFailure  # noqa: F401
 from onevoice.contacts.models import Contact, ContactIdentity  # noqa: F401
 from onevoice.events.models import Event  # noqa: F401
 from onevoice.inbox.models import Notification  # noqa: F401

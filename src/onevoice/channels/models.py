@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onevoice.db import Base, utcnow
@@ -27,3 +27,17 @@ class Channel(Base):
     poll_cursor: Mapped[str | None] = mapped_column(default=None)
     last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboundFailure(Base):
+    """A webhook delivery we could not read: kept verbatim with the reason, never dropped."""
+
+    __tablename__ = "inbound_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    headers: Mapped[dict] = mapped_column(default=dict)
+    body: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="failed")  # failed | resolved
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

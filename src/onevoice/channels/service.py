@@ -6,13 +6,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
+from onevoice.channels.secrets import decrypt, encrypt
+from onevoice.connectors import registry
 from onevoice.errors import Conflict, InvalidInput, NotFound
 from onevoice.teams.models import Team
+from onevoice.settings import DEV_SECRET
 from onevoice.teams.service import KEY
 
 
 def add_channel(session: Session, key: str, kind: str, name: str | None = None, config: dict | None = None,
-                owner_team: str | None = None) -> Channel:
+                owner_team: str | None = None, secret_key: str | None = None) -> Channel:
+    """Create a channel. Its config is checked against the connector's settings; secrets are encrypted."""
     if not KEY.match(key or ""):
         raise InvalidInput(f"channel key {key!r} must be lowercase letters, digits, '-' or '_' (up to 64)")
     if not kind or not KEY.match(kind):
@@ -24,8 +28,9 @@ def add_channel(session: Session, key: str, kind: str, name: str | None = None, 
         owner_id = session.scalar(select(Team.id).where(Team.key == owner_team))
         if owner_id is None:
             raise InvalidInput(f"unknown team {owner_team!r}")
-    channel = Channel(key=key, kind=kind, name=(name or key)[:200], config=dict(config or {}),
-                      owner_team_id=owner_id)
+    plain, secret = split_config(kind, dict(config or {}), key)
+    channel = Channel(key=key, kind=kind, name=(name or key)[:200], config=plain,
+                      secrets=encrypt(secret, secret_key or DEV_SECRET), owner_team_id=owner_id)
     session.add(channel)
     session.flush()
     return channel
@@ -40,3 +45,67 @@ def get_channel(session: Session, key: str) -> Channel:
     if channel is None:
         raise NotFound(f"no channel {key!r}")
     return channel
+
+
+def _defaults(kind: str, key: str, config: dict) -> dict:
+    if kind == "sandbox":
+        # Each simulated account gets its own traffic, addressed to it.
+        config.setdefault("channel_key", key)
+    return config
+
+
+def split_config(kind: str, config: dict, key: str) -> tuple[dict, dict]:
+    """Validate against the connector's settings model; return (plain settings, secret settings)."""
+    config = _defaults(kind, key, config)
+    try:
+        registry.validate(kind, config)
+        secret_names = {f["name"] for f in registry.settings_fields(kind) if f["secret"]}
+    except registry.SettingsError as exc:
+        raise InvalidInput(str(exc)) from None
+    plain = {k: v for k, v in config.items() if k not in secret_names}
+    secret = {k: v for k, v in config.items() if k in secret_names}
+    return plain, secret
+
+
+def channel_config(channel: Channel, secret_key: str) -> dict:
+    return {**(channel.config or {}), **decrypt(channel.secrets, secret_key)}
+
+
+def connector_for(channel: Channel, secret_key: str, http=None):
+    """A connector configured for this channel (secrets decrypted in memory only)."""
+    try:
+        return registry.build(channel.kind, _defaults(channel.kind, channel.key, channel_config(channel, secret_key)),
+                              http=http)
+    except registry.SettingsError as exc:
+        raise InvalidInput(f"channel {channel.key}: {exc}") from None
+
+
+def set_health(channel: Channel, status: str, detail: str | None) -> None:
+    channel.health, channel.health_detail = status, (detail or "")[:2000]
+
+
+def test_channel(session: Session, key: str, secret_key: str) -> dict:
+    """Check the channel's credentials with the platform and record its health."""
+    channel = get_channel(session, key)
+    result = connector_for(channel, secret_key).check()
+    set_health(channel, result.get("status", "unknown"), result.get("detail"))
+    return result
+
+
+def remove_channel(session: Session, key: str) -> Channel:
+    """Disable a channel. Its messages and cases stay: they are the organization's history."""
+    channel = get_channel(session, key)
+    channel.enabled = False
+    channel.health = "removed"
+    return channel
+
+
+def rotate_secrets(session: Session, old_key: str, new_key: str) -> int:
+    """Re-encrypt every channel's secrets under a new ONEVOICE_SECRET_KEY."""
+    from onevoice.channels.secrets import rotate
+
+    count = 0
+    for channel in session.scalars(select(Channel).where(Channel.secrets.is_not(None))):
+        channel.secrets = rotate(channel.secrets, old_key, new_key)
+        count += 1
+    return count

@@ -23,7 +23,7 @@ app.add_typer(team_app, name="team")
 app.add_typer(channel_app, name="channel")
 app.add_typer(messages_app, name="messages")
 
-for _name in ("triage", "model"):
+for _name in ("triage", "model", "user"):
     try:
         app.add_typer(importlib.import_module(f"onevoice.cli.{_name}").app, name=_name)
     except ModuleNotFoundError as _exc:
@@ -99,9 +99,34 @@ def channel_add(key: str, kind: Annotated[str, typer.Option("--kind", help="conn
                 database_url: DbOpt = None):
     from onevoice.channels.service import add_channel
 
-    with session_scope(settings_for(database_url)) as session:
-        channel = add_channel(session, key, kind, name, parse_pairs(config), owner)
+    settings = settings_for(database_url)
+    with session_scope(settings) as session:
+        channel = add_channel(session, key, kind, name, parse_pairs(config), owner,
+                              secret_key=settings.secret_key.get_secret_value())
         typer.echo(f"channel {channel.key} ({channel.kind}) created")
+
+
+@channel_app.command("test")
+def channel_test(key: str, database_url: DbOpt = None):
+    """Check the channel's credentials with the platform; records its health."""
+    from onevoice.channels.service import test_channel
+
+    settings = settings_for(database_url)
+    with session_scope(settings) as session:
+        result = test_channel(session, key, settings.secret_key.get_secret_value())
+    typer.echo(f"{key}: {result.get('status')} - {result.get('detail')}")
+    if result.get("status") not in ("connected", "expiring"):
+        raise typer.Exit(1)
+
+
+@channel_app.command("remove")
+def channel_remove(key: str, database_url: DbOpt = None):
+    """Disable a channel; its messages and cases are kept."""
+    from onevoice.channels.service import remove_channel
+
+    with session_scope(settings_for(database_url)) as session:
+        remove_channel(session, key)
+    typer.echo(f"channel {key} removed (disabled; history kept)")
 
 
 @channel_app.command("list")
@@ -110,7 +135,8 @@ def channel_list(database_url: DbOpt = None):
 
     with session_scope(settings_for(database_url)) as session:
         for c in list_channels(session):
-            typer.echo(f"{c.key}\t{c.kind}\t{c.name}\t{c.health}")
+            state = "enabled" if c.enabled else "disabled"
+            typer.echo(f"{c.key}\t{c.kind}\t{c.name}\t{state}\thealth={c.health}")
 
 
 @app.command("import")
@@ -159,11 +185,11 @@ def messages_failed(database_url: DbOpt = None, limit: int = 50):
 def serve(database_url: DbOpt = None, redis_url: RedisOpt = None,
           host: Annotated[str, typer.Option(envvar="ONEVOICE_HOST")] = "127.0.0.1",
           port: Annotated[int, typer.Option(envvar="ONEVOICE_PORT")] = 8000,
-          sandbox: Annotated[bool, typer.Option(help="keep feeding simulated traffic to sandbox channels")] = False):
+          poll: Annotated[bool, typer.Option(help="poll channels that can be polled (embedded mode)")] = True):
     """Run the web server (embedded: with its worker and scheduler; with Redis: a stateless web node)."""
     from onevoice.cli.serving import run_server
 
-    run_server(settings_for(database_url, redis_url), host, port, sandbox=sandbox)
+    run_server(settings_for(database_url, redis_url), host, port, poll=poll)
 
 
 @app.command("worker")

@@ -12,19 +12,18 @@ from onevoice.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def _scheduler(runtime, sandbox: bool):
+def _scheduler(runtime, poll: bool):
+    """The embedded scheduler: polls every pollable channel (the demo's sandbox channels among them)."""
+    from onevoice.channels.poller import Poller
     from onevoice.scheduler.service import Scheduler
 
     scheduler = Scheduler()
-    if sandbox:
-        from onevoice.demo.feeder import SandboxFeeder
-
-        feeder = SandboxFeeder(runtime)
-        scheduler.add("sandbox-traffic", 2.0, feeder.tick)
+    if poll:
+        scheduler.add("poll-channels", 1.0, Poller(runtime).tick)
     return scheduler
 
 
-def run_server(settings: Settings, host: str, port: int, sandbox: bool = False) -> None:
+def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> None:
     import uvicorn
 
     from onevoice.app import create_app
@@ -37,7 +36,8 @@ def run_server(settings: Settings, host: str, port: int, sandbox: bool = False) 
         # The embedded default sets itself up; a production database is migrated by the operator.
         upgrade(settings.database_url)
     runtime = build_runtime(settings)
-    app = create_app(settings, runtime=runtime, scheduler=_scheduler(runtime, sandbox))
+    # Web nodes of a scale-out deployment leave polling to the workers.
+    app = create_app(settings, runtime=runtime, scheduler=_scheduler(runtime, poll and not settings.redis_url))
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
@@ -55,6 +55,10 @@ def run_worker(settings: Settings, name: str | None) -> None:
                               batch_size=settings.worker_batch_size, reclaim_idle_ms=settings.reclaim_idle_ms,
                               requeue_after_seconds=settings.requeue_after_seconds, name=name)
         processor.worker = worker.name
+        from onevoice.channels.poller import Poller, redis_claim
+
+        poller = Poller(runtime, claim=redis_claim(settings.redis_url))
+        worker.periodic = poller.tick
     else:
         from onevoice.worker.runner import EmbeddedWorker
 
@@ -87,4 +91,4 @@ OneVoice demo organization is ready ({settings.database_url})
 
   API token      {token}
 """)
-    run_server(settings, host, port, sandbox=traffic)
+    run_server(settings, host, port, poll=traffic)

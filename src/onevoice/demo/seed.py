@@ -31,8 +31,8 @@ def seed_demo(session: Session) -> str:
         if key not in existing:
             add_team(session, key, name)
     channels = set(session.scalars(select(Channel.key)))
-    for key, (name, owner) in CHANNELS.items():
+    for seed, (key, (name, owner)) in enumerate(CHANNELS.items(), start=7):
         if key not in channels:
-            add_channel(session, key, "sandbox", name, {"rate_per_minute": "30"}, owner_team=owner)
+            add_channel(session, key, "sandbox", name, {"batch_size": 1, "seed": seed}, owner_team=owner)
     _token, plaintext = create_token(session, "demo")
     return plaintext

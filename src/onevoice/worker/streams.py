@@ -78,6 +78,9 @@ class StreamWorker:
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
         self._stop = threading.Event()
         self._last_sweep = 0.0
+        # Extra work every second or so (channel polling, under a per-channel Redis lock).
+        self.periodic = None
+        self._last_periodic = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -121,6 +124,9 @@ class StreamWorker:
                 if time.monotonic() - self._last_sweep > max(1.0, self.requeue_after / 2):
                     self._last_sweep = time.monotonic()
                     self.sweep()
+                if self.periodic is not None and time.monotonic() - self._last_periodic > 1.0:
+                    self._last_periodic = time.monotonic()
+                    self.periodic()
                 self.run_once()
                 backoff = 0.5
             except Exception:

@@ -1,0 +1,106 @@
+"""A large synthetic organization, written straight into the tables (the pipeline would take an hour).
+
+Shapes follow what the pipeline writes: cases with team queue entries, conversations, messages with
+triage, contacts with identities. Statuses are realistic: most cases are resolved; a few thousand are open.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
+
+from onevoice.cases.models import Case, CaseTeam, Conversation
+from onevoice.channels.models import Channel
+from onevoice.contacts.models import Contact, ContactIdentity
+from onevoice.messages.models import Message
+from onevoice.teams.models import Team
+
+INTENTS = ["complaint", "question", "praise", "sales_lead", "job_inquiry", "suggestion", "spam"]
+LEAD = {"complaint": "support", "question": "support", "praise": "marketing", "sales_lead": "sales",
+        "job_inquiry": "hr", "suggestion": "product", "spam": None}
+
+
+def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed: int = 3, chunk: int = 20_000) -> None:
+    rng = random.Random(seed)
+    with engine.begin() as conn:
+        if conn.execute(select(func.count()).select_from(Case)).scalar() >= cases:
+            return
+        teams = dict(conn.execute(select(Team.key, Team.id)).all())
+        channels = list(conn.execute(select(Channel.id)).scalars())
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    span = timedelta(days=320).total_seconds()
+    contacts = cases // 2
+    _bulk(engine, Contact, ({"id": i + 1, "name": f"Customer {i}", "handle": f"@c{i}", "followers": rng.randrange(5000),
+                             "message_count": 0, "vip": False, "first_seen_at": start, "last_seen_at": start}
+                            for i in range(contacts)), chunk)
+    _bulk(engine, ContactIdentity, ({"id": i + 1, "contact_id": i + 1, "channel_id": channels[i % len(channels)],
+                                     "external_id": f"author-{i}", "handle": f"@c{i}", "followers": 0,
+                                     "created_at": start} for i in range(contacts)), chunk)
+    case_rows, conv_rows, team_rows = [], [], []
+    per_case = messages / cases
+    for i in range(cases):
+        at = start + timedelta(seconds=span * i / cases)
+        intent = rng.choice(INTENTS)
+        lead = LEAD[intent]
+        status = "closed_spam" if lead is None else ("open" if rng.random() < 0.03 else
+                                                     rng.choice(["resolved", "resolved", "resolved", "pending_customer"]))
+        priority = rng.choice(["low", "normal", "normal", "normal", "high", "urgent"])
+        due = at + timedelta(hours=4)
+        case_rows.append({"id": i + 1, "status": status, "priority": priority, "subject": f"case {i} {intent}",
+                          "topic": lead or "spam", "intent": intent, "sentiment": "negative", "tags": [],
+                          "lead_team_id": teams.get(lead) if lead else None, "contact_id": i % contacts + 1,
+                          "channel_id": channels[i % len(channels)], "requires_approval": False,
+                          "sla_policy": "default", "sla_due_at": due, "message_count": int(per_case),
+                          "last_message_at": at, "created_at": at, "updated_at": at})
+        conv_rows.append({"id": i + 1, "channel_id": channels[i % len(channels)], "root_external_id": f"root-{i}",
+                          "contact_id": i % contacts + 1, "case_id": i + 1, "created_at": at})
+        entry = {"case_id": i + 1, "status": status, "priority": priority, "last_message_at": at, "sla_due_at": due,
+                 "added_at": at}
+        if lead:
+            team_rows.append({**entry, "team_id": teams[lead], "role": "lead"})
+        if intent == "complaint" and rng.random() < 0.3:
+            team_rows.append({**entry, "team_id": teams["product"], "role": "collaborator"})
+        if rng.random() < 0.05 and lead != "pr":
+            team_rows.append({**entry, "team_id": teams["pr"], "role": "collaborator"})
+    _bulk(engine, Case, case_rows, chunk)
+    _bulk(engine, Conversation, conv_rows, chunk)
+    _bulk(engine, CaseTeam, team_rows, chunk)
+    triage = {"sentiment": "negative", "intent": "complaint", "urgency": "normal", "language": "en"}
+
+    def message_rows():
+        for j in range(messages):
+            case = j % cases
+            at = start + timedelta(seconds=span * case / cases + j // cases * 600)
+            yield {"id": j + 1, "channel_id": channels[case % len(channels)], "external_id": f"msg-{j}",
+                   "direction": "inbound", "kind": "mention", "text": f"message {j} about case {case}: still broken",
+                   "author": {"external_id": f"author-{case % contacts}"}, "in_reply_to": None, "url": None,
+                   "raw": {"id": j}, "created_at": at, "received_at": at, "status": "processed", "attempts": 0,
+                   "processed_at": at, "language": "en", "triage": triage, "contact_id": case % contacts + 1,
+                   "conversation_id": case + 1, "case_id": case + 1}
+
+    _bulk(engine, Message, message_rows(), chunk)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            for table in ("contacts", "contact_identities", "cases", "conversations", "messages"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))")
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def _bulk(engine: Engine, model, rows, chunk: int) -> None:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            with engine.begin() as conn:
+                conn.execute(insert(model.__table__), batch)
+            batch = []
+    if batch:
+        with engine.begin() as conn:
+            conn.execute(insert(model.__table__), batch)

@@ -1,0 +1,43 @@
+"""`onevoice user ...`: people who sign in to the pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from onevoice.cli.common import DbOpt, session_scope, settings_for
+
+app = typer.Typer(help="Users who sign in to the pages.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(email: str,
+           name: Annotated[str | None, typer.Option(help="display name (default: from the email)")] = None,
+           team: Annotated[list[str] | None, typer.Option("--team", help="team key, repeatable")] = None,
+           role: Annotated[str, typer.Option(help="admin, coordinator, manager, responder, contributor, "
+                                                  "viewer or partner")] = "responder",
+           password: Annotated[str | None, typer.Option(help="asked for when not given")] = None,
+           database_url: DbOpt = None):
+    """Create a user; asks for the password when --password is not given."""
+    from onevoice.auth.users import create_user
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with session_scope(settings_for(database_url)) as session:
+        user = create_user(session, email, name or "", password, role, team or [])
+        typer.echo(f"user {user.email} ({user.role}) created in {', '.join(team or []) or 'no team'}")
+
+
+@app.command("list")
+def list_(database_url: DbOpt = None):
+    from sqlalchemy import select
+
+    from onevoice.auth.models import User
+    from onevoice.auth.users import principal_for
+
+    with session_scope(settings_for(database_url)) as session:
+        for user in session.scalars(select(User).order_by(User.email)):
+            p = principal_for(session, user)
+            state = "active" if user.active else "disabled"
+            typer.echo(f"{user.email}\t{user.name}\t{user.role}\t{','.join(p.team_keys)}\t{state}")

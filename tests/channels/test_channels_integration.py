@@ -1,0 +1,141 @@
+"""Channels wired to the product: config validated and encrypted, webhooks stored first, polling that
+backs off and reports health. Platform HTTP is mocked only at the transport edge."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from onevoice.app import create_app
+from onevoice.channels.models import Channel, InboundFailure
+from onevoice.channels.poller import Poller
+from onevoice.channels.service import add_channel, connector_for
+from onevoice.connectors.webhook.connector import sign
+from onevoice.db import unit_of_work
+from onevoice.errors import InvalidInput
+from onevoice.events.models import Event
+from onevoice.messages.models import Message
+from onevoice.runtime import build_runtime
+from tests.connectors.transport import Transport
+from tests.factories import seed_org
+
+pytestmark = pytest.mark.both_databases
+SECRET = "s3cret-for-webhooks-123"
+
+
+@pytest.fixture
+def runtime(settings):
+    runtime = build_runtime(settings)
+    seed_org(runtime.session_factory)
+    yield runtime
+    runtime.dispose()
+
+
+def _add(runtime, key, kind, config):
+    with unit_of_work(runtime.session_factory) as s:
+        add_channel(s, key, kind, config=config, secret_key=runtime.settings.secret_key.get_secret_value())
+
+
+def test_config_is_validated_and_secrets_are_encrypted(runtime):
+    with unit_of_work(runtime.session_factory) as s, pytest.raises(InvalidInput, match="secret"):
+        add_channel(s, "hook", "webhook", config={})
+    with unit_of_work(runtime.session_factory) as s, pytest.raises(InvalidInput, match="unknown channel kind"):
+        add_channel(s, "hook", "myspace", config={})
+    _add(runtime, "hook", "webhook", {"secret": SECRET})
+    with runtime.session_factory() as s:
+        channel = s.scalar(select(Channel).where(Channel.key == "hook"))
+        assert "secret" not in channel.config and SECRET not in (channel.secrets or "")
+        connector = connector_for(channel, runtime.settings.secret_key.get_secret_value())
+        assert connector.settings.secret.get_secret_value() == SECRET
+
+
+def _signed(body: bytes, ts: int | None = None) -> dict:
+    ts = ts or int(time.time())
+    return {"X-OneVoice-Timestamp": str(ts), "X-OneVoice-Signature": sign(SECRET, ts, body)}
+
+
+def test_webhook_delivery_is_verified_stored_and_idempotent(runtime):
+    _add(runtime, "hook", "webhook", {"secret": SECRET})
+    body = json.dumps({"messages": [{"external_id": "e1", "kind": "mention", "text": "hello <b>there</b>",
+                                     "author": {"external_id": "a1", "handle": "@a"},
+                                     "created_at": "2026-11-20T10:00:00Z"}]}).encode()
+    with TestClient(create_app(runtime.settings, runtime=runtime, start_worker=False)) as c:
+        r = c.post("/webhooks/hook", content=body, headers=_signed(body))
+        assert r.status_code == 200, r.text
+        assert [a["duplicate"] for a in r.json()["accepted"]] == [False]
+        again = c.post("/webhooks/hook", content=body, headers=_signed(body))
+        assert [a["duplicate"] for a in again.json()["accepted"]] == [True]
+        assert c.post("/webhooks/hook", content=body, headers={**_signed(body), "X-OneVoice-Signature": "sha256=00"}
+                      ).status_code == 401
+        replay = _signed(body, ts=int(time.time()) - 3600)
+        assert c.post("/webhooks/hook", content=body, headers=replay).status_code == 401
+        assert c.post("/webhooks/nope", content=body).status_code == 404
+        junk = b'{"messages": 12}'
+        r = c.post("/webhooks/hook", content=junk, headers=_signed(junk))
+        assert r.status_code == 200 and r.json()["failed_delivery"]
+    with runtime.session_factory() as s:
+        assert s.scalar(select(Message.text).where(Message.external_id == "e1")) == "hello <b>there</b>"
+        failure = s.scalar(select(InboundFailure))
+        assert failure.body == junk.decode() and failure.error
+
+
+def test_meta_verification_handshake(runtime):
+    _add(runtime, "fb", "meta", {"app_secret": "a" * 32, "verify_token": "tok-123", "page_access_token": "EAAB",
+                                 "page_id": "1234"})
+    with TestClient(create_app(runtime.settings, runtime=runtime, start_worker=False)) as c:
+        ok = c.get("/webhooks/fb", params={"hub.mode": "subscribe", "hub.verify_token": "tok-123",
+                                           "hub.challenge": "1158201444"})
+        assert ok.status_code == 200 and ok.text == "1158201444"
+        assert c.get("/webhooks/fb", params={"hub.mode": "subscribe", "hub.verify_token": "wrong",
+                                             "hub.challenge": "x"}).status_code == 403
+
+
+def test_sandbox_channels_are_polled_with_a_cursor(runtime):
+    _add(runtime, "sim", "sandbox", {"batch_size": 3, "seed": 5})
+    with unit_of_work(runtime.session_factory) as s:  # only the channel under test
+        for other in s.scalars(select(Channel).where(Channel.key != "sim")):
+            other.enabled = False
+    poller = Poller(runtime, clock=lambda: 0.0)
+    assert poller.tick() == 3
+    poller.next_at.clear()
+    assert poller.tick() == 3
+    with runtime.session_factory() as s:
+        channel = s.scalar(select(Channel).where(Channel.key == "sim"))
+        assert channel.poll_cursor == "2" and channel.health == "connected"
+        assert len(s.scalars(select(Message.id).where(Message.channel_id == channel.id)).all()) == 6
+
+
+X = {"user_id": "2244994945", "consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
+     "access_token_secret": "ats"}
+
+
+def test_rate_limit_waits_for_the_platform_and_expired_token_marks_health(runtime):
+    _add(runtime, "xacct", "x", X)
+    with unit_of_work(runtime.session_factory) as s:
+        for other in s.scalars(select(Channel).where(Channel.key != "xacct")):
+            other.enabled = False
+    now = [1000.0]
+    poller = Poller(runtime, clock=lambda: now[0])
+    reset = int(time.time()) + 120
+    with Transport("requests") as t:
+        t.add("GET", r"https://api\.(twitter|x)\.com/2/users/2244994945/mentions.*", status=429,
+              json={"title": "Too Many Requests", "status": 429},
+              headers={"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"})
+        assert poller.tick() == 0
+    with runtime.session_factory() as s:
+        channel_id = s.scalar(select(Channel.id).where(Channel.key == "xacct"))
+    assert poller.next_at[channel_id] >= now[0] + 60, "waits until the platform's reset"
+    now[0] = poller.next_at[channel_id] + 1
+    with Transport("requests") as t:
+        t.add("GET", r"https://api\.(twitter|x)\.com/2/users/2244994945/mentions.*", status=401,
+              json={"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})
+        assert poller.tick() == 0
+    with runtime.session_factory() as s:
+        channel = s.get(Channel, channel_id)
+        assert channel.health == "revoked"
+        alert = s.scalar(select(Event).where(Event.kind == "channel.revoked"))
+        assert alert.data["channel"] == "xacct"
