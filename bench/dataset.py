@@ -45,8 +45,8 @@ def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed:
         at = start + timedelta(seconds=span * i / cases)
         intent = rng.choice(INTENTS)
         lead = LEAD[intent]
-        status = "closed_spam" if lead is None else ("open" if rng.random() < 0.03 else
-                                                     rng.choice(["resolved", "resolved", "resolved", "pending_customer"]))
+        settled = rng.choice(["resolved", "resolved", "resolved", "pending_customer"])
+        status = "closed_spam" if lead is None else ("open" if rng.random() < 0.03 else settled)
         priority = rng.choice(["low", "normal", "normal", "normal", "high", "urgent"])
         due = at + timedelta(hours=4)
         case_rows.append({"id": i + 1, "status": status, "priority": priority, "subject": f"case {i} {intent}",

@@ -9,8 +9,8 @@ from onevoice.channels.models import Channel
 from onevoice.channels.secrets import decrypt, encrypt
 from onevoice.connectors import registry
 from onevoice.errors import Conflict, InvalidInput, NotFound
-from onevoice.teams.models import Team
 from onevoice.settings import DEV_SECRET
+from onevoice.teams.models import Team
 from onevoice.teams.service import KEY
 
 
