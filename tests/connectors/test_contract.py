@@ -302,3 +302,24 @@ def test_check_reports_health_shape(kind: str) -> None:
     h = connector(case).check()
     assert set(h) == {"status", "detail", "expires_at"}
     assert h["status"] in {"connected", "failing", "expiring", "revoked"}
+
+
+@pytest.mark.parametrize("kind", POLLING)
+def test_repeated_poll_yields_identical_messages(kind: str) -> None:
+    """A poll retried after a crash (same cursor) maps to the same ids, so intake stores each once."""
+    case = CASES[kind]
+    assert case.setup_poll is not None
+    results = []
+    for _ in range(2):
+        with case.servers() if case.servers else nullcontext({}) as overrides, Transport(case.stack) as t:
+            case.setup_poll(t)
+            results.append(connector(case, **overrides).poll(None))
+    assert results[0] == results[1]
+
+
+def test_missing_settings_are_named_in_the_error() -> None:
+    with pytest.raises(SettingsError) as err:
+        registry.build("meta", {"app_secret": "x"})
+    message = str(err.value)
+    for key in ("verify_token", "page_access_token", "page_id"):
+        assert key in message
