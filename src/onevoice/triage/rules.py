@@ -11,17 +11,93 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_META = set("()[]{}?*+|\\.^$")
+
+
+def _literal_prefix(alternative: str) -> str:
+    """The fixed text every match of this alternative starts with ('' when there is none)."""
+    out: list[str] = []
+    escaped = False
+    for ch in alternative:
+        if escaped:
+            if ch.isalnum():  # \d, \w, \s...: a class, not a literal
+                break
+            out.append(ch)
+            escaped = False
+            continue
+        if ch == "\\":
+            escaped = True
+            continue
+        if ch in _META:
+            if ch in "?*{" and out:
+                out.pop()  # "lawyers?": the s is optional, so the fixed part is "lawyer"
+            break
+        out.append(ch)
+    return "".join(out).lower()
+
+
+def _split_top(alternative: str) -> list[str]:
+    """'a|b(?:c|d)' -> ['a', 'b(?:c|d)']: the branches at nesting depth 0."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(alternative):
+        if ch == "\\":
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "|" and depth == 0:
+            out.append(alternative[start:i])
+            start = i + 1
+    return [*out, alternative[start:]]
+
+
+def _prefixes(alternative: str) -> set[str]:
+    """Fixed prefixes of a branch, looking inside a leading '(?:x|y)' group: '(?:is|are) down' -> is, are."""
+    if alternative.startswith("(?:"):
+        depth = 0
+        for i, ch in enumerate(alternative):
+            depth += ch == "("
+            depth -= ch == ")"
+            if depth == 0:
+                rest = alternative[i + 1:]
+                if rest[:1] in ("?", "*", "{"):
+                    return {""}
+                return {p for b in _split_top(alternative[3:i]) for p in _prefixes(b + rest)}
+    return {_literal_prefix(alternative)}
+
+
+class Pattern:
+    """A word-bounded alternation that skips the regex when none of its fixed prefixes is in the text.
+
+    Python's re has no multi-literal prefilter, and running ~20 large case-insensitive alternations over
+    every message cost more than all the models together; a substring test per prefix is ~50 ns.
+    """
+
+    __slots__ = ("regex", "prefixes")
+
+    def __init__(self, alternatives: tuple[str, ...]) -> None:
+        self.regex = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
+        prefixes = {p for a in alternatives for b in _split_top(a) for p in _prefixes(b)}
+        # One alternative without a fixed start means the regex must always run.
+        self.prefixes: tuple[str, ...] | None = None if "" in prefixes else tuple(sorted(prefixes))
+
+    def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
+        if self.prefixes is not None:
+            low = lowered if lowered is not None else text.lower()
+            if not any(p in low for p in self.prefixes):
+                return None
+        return self.regex.search(text)
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     name: str
     intent: str
     boost: float
-    pattern: re.Pattern[str]
+    pattern: Pattern
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
+def _rx(*alternatives: str) -> Pattern:
+    return Pattern(alternatives)
 
 
 INTENT_RULES: tuple[Rule, ...] = (
@@ -99,7 +175,7 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "account_security": _rx(r"hack(?:ed|er)", r"password", r"log ?in", r"2fa", r"two-factor", r"phishing",
                             r"account (?:locked|compromised|taken over)", r"unauthori[sz]ed", r"data breach"),
     "outage": _rx(r"outage", r"(?:is|are|was|went) down", r"not loading", r"status page", r"no signal",
-                  r"no internet", r"service down", r"can'?t connect", r"server error", r"\b50[0-4]\b"),
+                  r"no internet", r"service down", r"can'?t connect", r"server error", r"50[0-4]"),
     "defect": _rx(r"broken", r"broke", r"defect(?:ive)?", r"faulty", r"stopped working", r"cracked",
                   r"snapped", r"came off", r"malfunction\w*", r"same defect"),
     "pricing": _rx(r"price", r"pricing", r"too expensive", r"price (?:increase|hike)", r"costs? (?:more|too)",
@@ -112,15 +188,17 @@ TOPICS: dict[str, re.Pattern[str]] = {
 }
 
 
-def intent_hits(text: str) -> list[tuple[Rule, str]]:
+def intent_hits(text: str, lowered: str | None = None) -> list[tuple[Rule, str]]:
     """Each rule that matches, with the words that made it match."""
-    return [(r, m.group(0)) for r in INTENT_RULES if (m := r.pattern.search(text))]
+    low = lowered if lowered is not None else text.lower()
+    return [(r, m.group(0)) for r in INTENT_RULES if (m := r.pattern.search(text, low))]
 
 
-def topics(text: str) -> list[str]:
-    return [name for name, rx in TOPICS.items() if rx.search(text)]
+def topics(text: str, lowered: str | None = None) -> list[str]:
+    low = lowered if lowered is not None else text.lower()
+    return [name for name, rx in TOPICS.items() if rx.search(text, low)]
 
 
-def threat(text: str) -> str | None:
-    m = THREAT.search(text)
+def threat(text: str, lowered: str | None = None) -> str | None:
+    m = THREAT.search(text, lowered)
     return m.group(0) if m else None
