@@ -90,4 +90,4 @@ def settings_fields(kind: str) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["BaseConnector", "available", "build", "get", "kinds", "settings_fields", "validate"]
+__all__ = ["BaseConnector", "SettingsError", "available", "build", "get", "kinds", "settings_fields", "validate"]
