@@ -15,11 +15,17 @@ log = logging.getLogger(__name__)
 def _scheduler(runtime, poll: bool):
     """The embedded scheduler: polls every pollable channel (the demo's sandbox channels among them)."""
     from onevoice.channels.poller import Poller
+    from onevoice.outbox.sender import deliver_due
     from onevoice.scheduler.service import Scheduler
 
     scheduler = Scheduler()
     if poll:
         scheduler.add("poll-channels", 1.0, Poller(runtime).tick)
+    # Replies not delivered at once (platform down, rate limited) are retried from here; claims are
+    # row-locked, so every web node may run this.
+    secret = runtime.settings.secret_key.get_secret_value()
+    scheduler.add("outbox", 5.0, lambda: runtime.broker.publish(deliver_due(runtime.session_factory,
+                                                                             secret_key=secret)))
     return scheduler
 
 
@@ -72,7 +78,7 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
 def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
     from onevoice.db import make_engine, make_sessionmaker, unit_of_work
-    from onevoice.demo.seed import seed_demo
+    from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
     from onevoice.migrate import upgrade
 
     upgrade(settings.database_url)
@@ -85,6 +91,8 @@ def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
 OneVoice demo organization is ready ({settings.database_url})
 
   Open           {url}            (pages)
+  Sign in        lead@{DEMO_DOMAIN} (coordinator, sees everything) or support@, pr@, legal@,
+                 product@, sales@, marketing@, hr@, it@{DEMO_DOMAIN}; password {DEMO_PASSWORD}
   API docs       {url}/docs
   Try the API    curl -H 'Authorization: Bearer {token}' {url}/api/v1/cases?team=support
   Live events    curl -N -H 'Authorization: Bearer {token}' {url}/api/v1/stream

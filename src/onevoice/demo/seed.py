@@ -24,6 +24,10 @@ CHANNELS = {
 }
 
 
+DEMO_PASSWORD = "onevoice-demo"
+DEMO_DOMAIN = "demo.onevoice.test"
+
+
 def seed_demo(session: Session) -> str:
     """Create what is missing (safe to run on every start) and return a fresh API token."""
     existing = set(session.scalars(select(Team.key)))
@@ -34,5 +38,8 @@ def seed_demo(session: Session) -> str:
     for seed, (key, (name, owner)) in enumerate(CHANNELS.items(), start=7):
         if key not in channels:
             add_channel(session, key, "sandbox", name, {"batch_size": 1, "seed": seed}, owner_team=owner)
+    from onevoice.demo.people import seed_people
+
+    seed_people(session, TEAMS, DEMO_PASSWORD, DEMO_DOMAIN)
     _token, plaintext = create_token(session, "demo")
     return plaintext

@@ -1,0 +1,50 @@
+"""Everything the case page shows, in one read: the case, conversation with triage, customer, routing,
+teams, assignment, notes and history, delivery state of replies, approvals."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onevoice.approvals import service as approvals
+from onevoice.auth.principal import Principal
+from onevoice.auth.users import list_users
+from onevoice.cases.access import visible_case
+from onevoice.cases.actions import case_team_keys
+from onevoice.cases.models import CaseTeam
+from onevoice.cases.service import get_case
+from onevoice.channels.models import Channel
+from onevoice.outbox.service import length_limit
+from onevoice.teams.models import Team
+from onevoice.triage.types import INTENTS, SENTIMENTS
+
+
+def case_page(session: Session, who: Principal, case_id: int) -> dict:
+    case = visible_case(session, who, case_id)
+    data = get_case(session, case.id)
+    teams = session.execute(select(Team.key, Team.name, CaseTeam.role, CaseTeam.reason)
+                            .join(CaseTeam, CaseTeam.team_id == Team.id)
+                            .where(CaseTeam.case_id == case.id).order_by(CaseTeam.role.desc(), Team.key)).all()
+    data["teams"] = [{"key": k, "name": n, "role": r, "reason": why} for k, n, r, why in teams]
+    data["lead_team"], _ = case_team_keys(session, case.id)
+    data["all_teams"] = [{"key": t.key, "name": t.name} for t in session.scalars(select(Team).order_by(Team.name))]
+    data["users"] = list_users(session)
+    data["assignee_id"] = case.assignee_id
+    data["assignee"] = next((u["name"] for u in data["users"] if u["id"] == case.assignee_id), None)
+    waiting = approvals.pending_for_case(session, case.id)
+    jobs = approvals.delivery_for_case(session, case.id)
+    for m in data["messages"]:
+        a, j = waiting.get(m["id"]), jobs.get(m["id"])
+        m["approval"] = None if a is None else {"id": a.id, "status": a.status, "reason": a.reason,
+                                               "decided_by": a.decided_by, "note": a.decision_note}
+        m["delivery"] = None if j is None else {"status": j.status, "attempts": j.attempts, "error": j.last_error}
+    data["waiting_approval"] = any(a.status == "pending" for a in waiting.values())
+    data["may_approve"] = approvals.may_approve(session, who)
+    data["latest_message_id"] = max((m["id"] for m in data["messages"]), default=0)
+    kind = session.scalar(select(Channel.kind).where(Channel.id == case.channel_id)) if case.channel_id else None
+    data["channel_kind"], data["length_limit"] = kind, length_limit(kind)
+    data["notes"] = [e for e in data["events"] if e["kind"] == "note"]
+    data["intents"], data["sentiments"] = INTENTS, SENTIMENTS
+    data["can_act"] = who.can_act
+    data["sla_due"], data["last_at"] = case.sla_due_at, case.last_message_at
+    return data

@@ -1,0 +1,173 @@
+"""The case page and everything people do on it (htmx posts that re-render the case in place)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from onevoice.cases import actions, notes, replies
+from onevoice.cases.access import actionable_case, visible_case
+from onevoice.cases.page import case_page
+from onevoice.db import unit_of_work
+from onevoice.library import service as library
+from onevoice.outbox import service as outbox
+from onevoice.outbox.sender import deliver_due
+from onevoice.runtime import Runtime
+from onevoice.web.deps import get_read_session, get_runtime
+from onevoice.web.session import Viewer, csrf_protect, current_user, secret
+from onevoice.web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/cases/{case_id}")
+def case(case_id: int, request: Request, viewer: Viewer = Depends(current_user),
+         session: Session = Depends(get_read_session)):
+    data = case_page(session, viewer.principal, case_id)
+    return render(request, "cases/page.html", {"c": data, "back": request.query_params.get("back") or "/inbox"})
+
+
+@router.get("/cases/{case_id}/parts")
+def parts(case_id: int, request: Request, viewer: Viewer = Depends(current_user),
+          session: Session = Depends(get_read_session)):
+    return _parts(request, session, viewer, case_id)
+
+
+def _parts(request: Request, session: Session, viewer: Viewer, case_id: int, headers: dict | None = None):
+    data = case_page(session, viewer.principal, case_id)
+    return render(request, "cases/_parts.html", {"c": data}, headers=headers)
+
+
+def _act(request: Request, runtime: Runtime, viewer: Viewer, case_id: int, change: Callable,
+         headers: dict | None = None):
+    """Run one change in its own unit of work, publish the live update after commit, re-render."""
+    with unit_of_work(runtime.session_factory) as session:
+        live = change(session)
+    runtime.broker.publish([live] if isinstance(live, dict) else list(live))
+    with runtime.read_factory() as session:
+        return _parts(request, session, viewer, case_id, headers)
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(case_id: int, request: Request, user_id: str = Form(""), runtime: Runtime = Depends(get_runtime),
+           viewer: Viewer = Depends(csrf_protect)):
+    target = int(user_id) if user_id.strip().isdigit() else None
+    return _act(request, runtime, viewer, case_id,
+                lambda s: actions.assign(s, viewer.principal, case_id, target))
+
+
+@router.post("/cases/{case_id}/status")
+def status(case_id: int, request: Request, status: str = Form(...), runtime: Runtime = Depends(get_runtime),
+           viewer: Viewer = Depends(csrf_protect)):
+    return _act(request, runtime, viewer, case_id,
+                lambda s: actions.set_status(s, viewer.principal, case_id, status))
+
+
+@router.post("/cases/{case_id}/priority")
+def priority(case_id: int, request: Request, priority: str = Form(...), runtime: Runtime = Depends(get_runtime),
+             viewer: Viewer = Depends(csrf_protect)):
+    return _act(request, runtime, viewer, case_id,
+                lambda s: actions.set_priority(s, viewer.principal, case_id, priority))
+
+
+@router.post("/cases/{case_id}/teams")
+def add_team(case_id: int, request: Request, team: str = Form(...), runtime: Runtime = Depends(get_runtime),
+             viewer: Viewer = Depends(csrf_protect)):
+    return _act(request, runtime, viewer, case_id,
+                lambda s: actions.add_team(s, viewer.principal, case_id, team, f"added by {viewer.principal.name}"))
+
+
+@router.post("/cases/{case_id}/teams/{team}/remove")
+def remove_team(case_id: int, team: str, request: Request, runtime: Runtime = Depends(get_runtime),
+                viewer: Viewer = Depends(csrf_protect)):
+    return _act(request, runtime, viewer, case_id,
+                lambda s: actions.remove_team(s, viewer.principal, case_id, team))
+
+
+@router.post("/cases/{case_id}/handoff")
+def hand_off(case_id: int, request: Request, team: str = Form(...), note: str = Form(""),
+             runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
+    return _act(request, runtime, viewer, case_id,
+                lambda s: actions.hand_off(s, viewer.principal, case_id, team, note))
+
+
+@router.post("/cases/{case_id}/notes")
+def add_note(case_id: int, request: Request, text: str = Form(""), runtime: Runtime = Depends(get_runtime),
+             viewer: Viewer = Depends(csrf_protect)):
+    return _act(request, runtime, viewer, case_id, lambda s: notes.add_note(s, viewer.principal, case_id, text),
+                headers={"HX-Trigger": "note-added"})
+
+
+@router.post("/cases/{case_id}/correct")
+def correct(case_id: int, request: Request, message_id: int = Form(...), field: str = Form(...),
+            value: str = Form(...), runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
+    return _act(request, runtime, viewer, case_id,
+                lambda s: actions.correct_triage(s, viewer.principal, case_id, message_id, field, value))
+
+
+@router.post("/cases/{case_id}/reply")
+async def reply(case_id: int, request: Request, text: str = Form(""), seen: str = Form(""),
+                confirm: str = Form(""), answer_id: str = Form(""), runtime: Runtime = Depends(get_runtime),
+                viewer: Viewer = Depends(csrf_protect)):
+    seen_id = int(seen) if seen.isdigit() else None
+
+    def send():
+        with unit_of_work(runtime.session_factory) as session:
+            return replies.send_reply(session, viewer.principal, case_id, text, seen_id, bool(confirm),
+                                      int(answer_id) if answer_id.isdigit() else None)
+
+    try:
+        live, job_id = await asyncio.to_thread(send)
+    except replies.ReplyCollision as exc:
+        other = exc.other
+        return render(request, "cases/_collision.html", {"other": {"by": other.author.get("name") or other.sent_by,
+                                                                   "text": other.text, "at": other.created_at}},
+                      headers={"HX-Retarget": "#composer-alert", "HX-Reswap": "innerHTML"})
+    runtime.broker.publish([live])
+    if job_id is not None:
+        # Deliver now rather than wait for the periodic sender; a failure is recorded and retried later.
+        asyncio.get_running_loop().run_in_executor(None, _deliver_and_publish, runtime)
+    with runtime.read_factory() as session:
+        return _parts(request, session, viewer, case_id, headers={"HX-Trigger": "reply-sent"})
+
+
+def _deliver_and_publish(runtime: Runtime) -> None:
+    runtime.broker.publish(deliver_due(runtime.session_factory, secret_key=secret(runtime)))
+
+
+@router.post("/cases/{case_id}/messages/{message_id}/retry")
+def retry_send(case_id: int, message_id: int, request: Request, runtime: Runtime = Depends(get_runtime),
+               viewer: Viewer = Depends(csrf_protect)):
+    def change(session):
+        case = actionable_case(session, viewer.principal, case_id)
+        outbox.retry(session, message_id)
+        return actions.record(session, case, viewer.principal, "reply.retried", {"message_id": message_id})
+
+    response = _act(request, runtime, viewer, case_id, change)
+    _deliver_and_publish(runtime)
+    return response
+
+
+@router.get("/cases/{case_id}/answers")
+def answers(case_id: int, request: Request, q: str = "", viewer: Viewer = Depends(current_user),
+            session: Session = Depends(get_read_session)):
+    """The composer's library picker: approved answers with this case's variables filled in."""
+    data = case_page(session, viewer.principal, case_id)
+    values = library.variables_for(data, viewer.principal)
+    items = [{"id": a.id, "title": a.title, "kind": a.kind, "text": library.render(a.body, values)}
+             for a in library.search(session, q, limit=20)]
+    return render(request, "cases/_answers.html", {"items": items, "q": q, "case_id": case_id})
+
+
+@router.post("/cases/{case_id}/typing")
+def typing(case_id: int, runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
+    """Tell others on this case that this person is writing a reply (collision warning)."""
+    with runtime.read_factory() as session:
+        visible_case(session, viewer.principal, case_id)
+    runtime.broker.publish([{"type": "presence", "case_id": case_id, "user_id": viewer.user_id,
+                             "name": viewer.principal.name, "state": "typing"}])
+    return Response(status_code=204)

@@ -1,0 +1,33 @@
+"""Notifications for people and teams: @mentions in notes, hand-offs, approvals waiting."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from onevoice.auth.principal import Principal
+from onevoice.db import utcnow
+from onevoice.inbox.models import Notification
+
+
+def notify_team(session: Session, team_id: int, case_id: int | None, kind: str, actor: str, text: str) -> None:
+    session.add(Notification(team_id=team_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000]))
+
+
+def notify_user(session: Session, user_id: int, case_id: int | None, kind: str, actor: str, text: str) -> None:
+    session.add(Notification(user_id=user_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000]))
+
+
+def recent_for(session: Session, who: Principal, limit: int = 20) -> list[dict]:
+    """This person's notifications and their teams', newest first."""
+    conds = [Notification.user_id == (who.user_id or -1)]
+    if who.team_ids:
+        conds.append(Notification.team_id.in_(who.team_ids))
+    rows = session.scalars(select(Notification).where(or_(*conds)).order_by(Notification.id.desc()).limit(limit))
+    return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "actor": n.actor, "text": n.text,
+             "at": n.created_at, "unread": n.read_at is None and n.user_id is not None} for n in rows]
+
+
+def mark_read(session: Session, who: Principal) -> None:
+    session.execute(update(Notification).where(Notification.user_id == (who.user_id or -1),
+                                               Notification.read_at.is_(None)).values(read_at=utcnow()))

@@ -1,0 +1,46 @@
+"""What a queue row shows: customer, channel, latest message, triage labels, teams, assignee, SLA.
+
+A page of rows costs a fixed handful of queries whatever its length (no query per row).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onevoice.approvals.models import Approval
+from onevoice.auth.models import User
+from onevoice.cases.models import Case
+from onevoice.cases.service import _attach_names, case_summary
+from onevoice.messages.models import Message
+
+
+def case_rows(session: Session, case_ids: list[int]) -> list[dict]:
+    """Rows for these cases, in the order given."""
+    if not case_ids:
+        return []
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    items = [case_summary(session, cases[i]) for i in case_ids if i in cases]
+    _attach_names(session, items)
+    latest_ids = select(func.max(Message.id)).where(Message.case_id.in_(case_ids)).group_by(Message.case_id)
+    latest = {m.case_id: m for m in session.scalars(select(Message).where(Message.id.in_(latest_ids)))}
+    assignees = {c.assignee_id for c in cases.values() if c.assignee_id}
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(assignees))).all()) if assignees else {}
+    waiting = set(session.scalars(select(Approval.case_id).where(Approval.case_id.in_(case_ids),
+                                                                  Approval.status == "pending")))
+    for item in items:
+        m = latest.get(item["id"])
+        triage = (m.triage or {}) if m is not None else {}
+        item["latest"] = None if m is None else {
+            "id": m.id, "text": m.text, "direction": m.direction, "status": m.status,
+            "author": (m.author or {}).get("handle") or (m.author or {}).get("name"), "at": m.created_at,
+            "language": m.language, "urgency": triage.get("urgency"),
+        }
+        case = cases[item["id"]]
+        item["assignee_id"] = case.assignee_id
+        item["assignee"] = names.get(case.assignee_id)
+        item["incident_id"] = case.incident_id
+        item["waiting_approval"] = item["id"] in waiting
+        item["sla_due"] = case.sla_due_at
+        item["last_at"] = case.last_message_at
+    return items

@@ -1,0 +1,52 @@
+"""The inbox: a queue page (rows + next cursor), one row for live updates, and the rail."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onevoice.auth.principal import Principal
+from onevoice.channels.models import Channel
+from onevoice.db import utcnow
+from onevoice.inbox.counts import queue_counts, rail_teams
+from onevoice.inbox.filters import Filters
+from onevoice.inbox.queries import queue_case_ids
+from onevoice.inbox.rows import case_rows
+from onevoice.teams.models import Team
+from onevoice.triage.types import INTENTS, SENTIMENTS
+
+TITLES = {"mine": "My cases", "open": "All open", "unassigned": "Unassigned", "breaching": "Breaching SLA",
+          "approval": "Waiting for approval", "incidents": "Incidents"}
+
+
+def default_queue(who: Principal) -> str:
+    return f"team:{who.team_keys[0]}" if who.team_keys else "open"
+
+
+def queue_title(session: Session, queue: str) -> str:
+    if queue.startswith("team:"):
+        name = session.scalar(select(Team.name).where(Team.key == queue[5:]))
+        return name or queue[5:]
+    return TITLES.get(queue, queue)
+
+
+def queue_page(session: Session, who: Principal, queue: str, f: Filters, cursor: str | None = None,
+               limit: int = 50) -> dict:
+    ids, next_cursor = queue_case_ids(session, who, queue, f, cursor, limit, utcnow())
+    return {"items": case_rows(session, ids), "next_cursor": next_cursor, "title": queue_title(session, queue)}
+
+
+def queue_row(session: Session, who: Principal, queue: str, f: Filters, case_id: int) -> dict | None:
+    """The row of this case if it belongs in this queue view for this person, else None."""
+    ids, _ = queue_case_ids(session, who, queue, f, None, 1, utcnow(), only=[case_id])
+    rows = case_rows(session, ids)
+    return rows[0] if rows else None
+
+
+def rail(session: Session, who: Principal) -> dict:
+    return {"teams": rail_teams(session, who), "counts": queue_counts(session, who, utcnow())}
+
+
+def filter_choices(session: Session) -> dict:
+    return {"channels": [tuple(r) for r in session.execute(select(Channel.key, Channel.name).order_by(Channel.name))],
+            "intents": INTENTS, "sentiments": SENTIMENTS, "priorities": ("urgent", "high", "normal", "low")}

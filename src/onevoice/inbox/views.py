@@ -1,0 +1,62 @@
+"""Inbox pages: the queue with its rail and filters, more rows, one row (live updates), rail counts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from onevoice.inbox import notify, service
+from onevoice.inbox.filters import Filters, check_queue
+from onevoice.web.deps import get_read_session, get_session
+from onevoice.web.session import Viewer, csrf_protect, current_user
+from onevoice.web.templating import render
+
+router = APIRouter()
+
+
+def _view(request: Request, viewer: Viewer) -> tuple[str, Filters]:
+    queue = request.query_params.get("queue") or service.default_queue(viewer.principal)
+    return check_queue(queue), Filters.parse(request.query_params)
+
+
+@router.get("/inbox")
+def inbox(request: Request, viewer: Viewer = Depends(current_user), session: Session = Depends(get_read_session)):
+    queue, f = _view(request, viewer)
+    page = service.queue_page(session, viewer.principal, queue, f, request.query_params.get("cursor"))
+    return render(request, "inbox/page.html", {
+        "queue": queue, "f": f, "page": page, "rail": service.rail(session, viewer.principal),
+        "choices": service.filter_choices(session),
+        "notifications": notify.recent_for(session, viewer.principal, 8),
+    })
+
+
+@router.get("/inbox/rows")
+def more_rows(request: Request, viewer: Viewer = Depends(current_user),
+              session: Session = Depends(get_read_session)):
+    queue, f = _view(request, viewer)
+    page = service.queue_page(session, viewer.principal, queue, f, request.query_params.get("cursor"))
+    return render(request, "inbox/_rows.html", {"queue": queue, "f": f, "page": page})
+
+
+@router.get("/inbox/row/{case_id}")
+def one_row(case_id: int, request: Request, viewer: Viewer = Depends(current_user),
+            session: Session = Depends(get_read_session)):
+    queue, f = _view(request, viewer)
+    row = service.queue_row(session, viewer.principal, queue, f, case_id)
+    if row is None:
+        return Response(status_code=204)
+    return render(request, "inbox/_row.html", {"queue": queue, "f": f, "c": row})
+
+
+@router.get("/inbox/rail")
+def rail(request: Request, viewer: Viewer = Depends(current_user), session: Session = Depends(get_read_session)):
+    queue, f = _view(request, viewer)
+    return render(request, "inbox/_rail.html", {"queue": queue, "f": f,
+                                                "rail": service.rail(session, viewer.principal)})
+
+
+@router.post("/notifications/read")
+def notifications_read(viewer: Viewer = Depends(csrf_protect), session: Session = Depends(get_session)):
+    notify.mark_read(session, viewer.principal)
+    return Response(status_code=204)

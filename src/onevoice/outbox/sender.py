@@ -1,0 +1,134 @@
+"""Deliver queued outbound messages through their channel's connector, with retries.
+
+A job is claimed (status "sending", with a lease), the platform is called outside any transaction, and the
+outcome is written back. Transient errors back off exponentially; permanent ones, or too many attempts,
+mark the message failed with the error shown on the case (a person can retry it). A crash mid-send leaves
+a lapsed lease that is claimed again; the idempotency key keeps the platform from posting twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from onevoice.cases.models import Case
+from onevoice.channels.models import Channel
+from onevoice.db import unit_of_work, utcnow
+from onevoice.events.models import Event
+from onevoice.messages.models import Message
+from onevoice.messages.service import message_dict
+from onevoice.outbox.models import OutboxJob
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+LEASE = timedelta(minutes=5)
+
+
+def backoff(attempts: int, hint: float | None = None) -> timedelta:
+    seconds = min(5 * 2 ** max(attempts - 1, 0), 1800)
+    return timedelta(seconds=max(seconds, hint or 0))
+
+
+def connector_config(channel: Channel, secret_key: str | None) -> dict:
+    """The connector settings of a channel, with its secrets decrypted when the key is given."""
+    if secret_key is None:
+        return dict(channel.config or {})
+    from onevoice.channels.service import _defaults, channel_config
+
+    return _defaults(channel.kind, channel.key, channel_config(channel, secret_key))
+
+
+def _default_build(kind: str, config: dict):
+    from onevoice.connectors.registry import build
+
+    return build(kind, config)
+
+
+def claim(session_factory: sessionmaker[Session], now: datetime, limit: int = 20) -> list[int]:
+    with unit_of_work(session_factory) as session:
+        q = select(OutboxJob).where(or_(
+            and_(OutboxJob.status == "queued", OutboxJob.next_attempt_at <= now),
+            and_(OutboxJob.status == "sending", OutboxJob.next_attempt_at <= now),
+        )).order_by(OutboxJob.next_attempt_at).limit(limit)
+        if session.bind.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        jobs = list(session.scalars(q))
+        for job in jobs:
+            job.status, job.attempts, job.next_attempt_at = "sending", job.attempts + 1, now + LEASE
+        return [j.id for j in jobs]
+
+
+def deliver_due(session_factory: sessionmaker[Session], build: Callable = _default_build,
+                now: datetime | None = None, limit: int = 20, secret_key: str | None = None) -> list[dict]:
+    """Deliver what is due; returns the live updates (case.updated) to publish."""
+    live = []
+    for job_id in claim(session_factory, now or utcnow(), limit):
+        event = deliver_one(session_factory, job_id, build, secret_key)
+        if event:
+            live.append(event)
+    return live
+
+
+def deliver_one(session_factory: sessionmaker[Session], job_id: int, build: Callable = _default_build,
+                secret_key: str | None = None) -> dict | None:
+    with session_factory() as session:
+        job = session.get(OutboxJob, job_id)
+        message = session.get(Message, job.message_id)
+        parent = session.get(Message, job.parent_message_id) if job.parent_message_id else None
+        channel = session.get(Channel, job.channel_id)
+        parent_data = None
+        if parent is not None:
+            parent_data = {**message_dict(parent, channel.key), "raw": parent.raw}
+        kind, text, key = channel.kind, message.text, job.idempotency_key
+        config = connector_config(channel, secret_key)
+    result, error = None, None
+    try:
+        connector = build(kind, config)
+        result = connector.reply(parent_data, text, key) if parent_data else connector.publish(text, key)
+    except Exception as exc:  # every failure is recorded on the message; none is lost
+        error = exc
+    return _finish(session_factory, job_id, result, error)
+
+
+def _finish(session_factory, job_id: int, result, error: BaseException | None) -> dict | None:
+    now = utcnow()
+    with unit_of_work(session_factory) as session:
+        job = session.get(OutboxJob, job_id)
+        message = session.get(Message, job.message_id)
+        case = session.get(Case, job.case_id) if job.case_id else None
+        if error is None:
+            job.status, job.sent_at, job.last_error = "sent", now, None
+            message.status, message.error, message.processed_at = "sent", None, now
+            message.url = result.url
+            taken = session.scalar(select(Message.id).where(Message.channel_id == message.channel_id,
+                                                            Message.external_id == result.external_id))
+            if taken is None:
+                message.external_id = result.external_id
+            message.raw = {"platform_id": result.external_id, "url": result.url}
+            if case is not None and case.first_response_at is None:
+                case.first_response_at = now
+            kind, data = "reply.sent", {"message_id": message.id, "url": result.url}
+        else:
+            permanent = bool(getattr(error, "permanent", False)) or isinstance(error, NotImplementedError)
+            text = str(error) or type(error).__name__
+            job.last_error = text[:2000]
+            if permanent or job.attempts >= MAX_ATTEMPTS:
+                job.status, message.status = "failed", "failed"
+                message.error = text[:2000]
+                kind = "reply.failed"
+            else:
+                job.status = "queued"
+                job.next_attempt_at = now + backoff(job.attempts, getattr(error, "retry_after", None))
+                message.error = f"retrying: {text}"[:2000]
+                kind = "reply.retrying"
+            log.warning("outbox job %s: %s (%s)", job.id, text, kind)
+            data = {"message_id": message.id, "error": text[:500], "attempts": job.attempts}
+        session.add(Event(kind=kind, case_id=job.case_id, message_id=message.id, actor="outbox", data=data))
+        if case is None:
+            return None
+        return {"type": "case.updated", "case_id": case.id, "status": case.status, "priority": case.priority,
+                "teams": [], "change": kind}

@@ -1,0 +1,82 @@
+"""Live updates for open pages (server-sent events): changed cases, rail counts, and who is on a case.
+
+Presence rides on the same broker as case updates, so it works across web nodes with Redis: a page
+watching a case announces "viewing" on connect and every few seconds, "typing" while its composer is in
+use (POST /cases/{id}/typing), and "left" when it disconnects. Other pages drop a name they have not heard
+from for PRESENCE_TTL seconds, so a crashed browser disappears on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from onevoice.cases.access import visible_case
+from onevoice.runtime import Runtime
+from onevoice.web.deps import get_runtime
+from onevoice.web.session import Viewer, current_user
+
+router = APIRouter()
+HEARTBEAT = 8.0
+PRESENCE_TTL = 25
+
+
+def _for_viewer(event: dict, viewer: Viewer, case_id: int | None) -> dict | None:
+    kind = event.get("type", "")
+    if kind == "presence":
+        if case_id is None or event.get("case_id") != case_id or event.get("user_id") == viewer.user_id:
+            return None
+        return event
+    if not kind.startswith("case.") and kind != "incident":
+        return None
+    p = viewer.principal
+    teams = set(event.get("teams") or [])
+    mine = p.sees_all or bool(teams & set(p.team_keys))
+    if not mine and event.get("case_id") != case_id and teams:
+        return None
+    # Only ids and the kind of change go to the browser: it fetches what it may see through the pages.
+    return {"type": kind, "case_id": event.get("case_id"), "mine": mine, "change": event.get("change"),
+            "actor": event.get("actor")}
+
+
+async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: int | None):
+    subscription = runtime.broker.subscribe().__aiter__()
+    presence = {"type": "presence", "case_id": case_id, "user_id": viewer.user_id,
+                "name": viewer.principal.name}
+    yield b"retry: 2000\n: connected\n\n"
+    pending = asyncio.ensure_future(subscription.__anext__())
+    try:
+        if case_id is not None:
+            runtime.broker.publish([{**presence, "state": "viewing"}])
+        while not await request.is_disconnected():
+            done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT)
+            if not done:
+                if case_id is not None:
+                    runtime.broker.publish([{**presence, "state": "viewing"}])
+                yield b": keep-alive\n\n"
+                continue
+            event = pending.result()
+            pending = asyncio.ensure_future(subscription.__anext__())
+            out = _for_viewer(event, viewer, case_id)
+            if out is not None:
+                yield b"event: " + out["type"].encode() + b"\ndata: " + orjson.dumps(out) + b"\n\n"
+    finally:
+        pending.cancel()
+        if case_id is not None:
+            runtime.broker.publish([{**presence, "state": "left"}])
+        with contextlib.suppress(Exception):
+            await subscription.aclose()
+
+
+@router.get("/live")
+async def live(request: Request, case: int | None = None, runtime: Runtime = Depends(get_runtime),
+               viewer: Viewer = Depends(current_user)):
+    if case is not None:
+        with runtime.read_factory() as session:
+            visible_case(session, viewer.principal, case)
+    return StreamingResponse(_stream(request, runtime, viewer, case), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

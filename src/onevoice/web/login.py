@@ -1,0 +1,76 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from onevoice.auth import sessions
+from onevoice.auth.users import authenticate
+from onevoice.db import unit_of_work
+from onevoice.runtime import Runtime
+from onevoice.web.deps import get_runtime
+from onevoice.web.session import (
+    PRE_CSRF_COOKIE,
+    CsrfFailed,
+    csrf_protect,
+    load_viewer,
+    new_pre_csrf,
+    safe_next,
+    secure_cookies,
+    set_session_cookie,
+)
+from onevoice.web.templating import render
+
+router = APIRouter()
+
+
+def _login_page(request: Request, runtime: Runtime, next_url: str, error: str | None = None, email: str = "",
+                status: int = 200):
+    token = new_pre_csrf()
+    response = render(request, "login.html", {"next": safe_next(next_url), "error": error, "email": email,
+                                              "login_csrf": token, "demo": runtime.settings.environment
+                                              in ("development", "test")}, status_code=status)
+    # Before sign-in there is no session to hold a CSRF token: a double-submit cookie stands in for it.
+    response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(runtime))
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/inbox", runtime: Runtime = Depends(get_runtime)):
+    if load_viewer(request, runtime) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, runtime, next)
+
+
+@router.post("/login")
+def login(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/inbox"),
+          csrf_token: str = Form(""), runtime: Runtime = Depends(get_runtime)):
+    cookie = request.cookies.get(PRE_CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+        raise CsrfFailed()
+    with unit_of_work(runtime.session_factory) as session:
+        user = authenticate(session, email, password)
+        if user is None:
+            token = None
+        else:
+            token = sessions.start_session(session, user, ip=request.client.host if request.client else None,
+                                           user_agent=request.headers.get("user-agent"))
+    if token is None:
+        return _login_page(request, runtime, next, "That email and password do not match an active account.",
+                           email=email, status=401)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(response, runtime, token)
+    response.delete_cookie(PRE_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, runtime: Runtime = Depends(get_runtime), viewer=Depends(csrf_protect)):
+    with unit_of_work(runtime.session_factory) as session:
+        sessions.end_session(session, viewer.session_token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(sessions.COOKIE, path="/")
+    return response

@@ -1,0 +1,70 @@
+"""The pages people use (server-rendered, live-updating): mounted into the app by create_app()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from onevoice.errors import DomainError
+from onevoice.web.session import CsrfFailed, LoginRequired, login_redirect
+from onevoice.web.templating import make_templates, render
+
+STATIC = Path(__file__).parent / "static"
+# Pages only load what we serve ourselves; user text can never become script (and no CDN is needed).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+PAGE_PREFIXES = ("/login", "/logout", "/inbox", "/cases", "/library", "/approvals", "/notifications", "/live")
+
+
+def register(app: FastAPI) -> None:
+    from onevoice.approvals.views import router as approvals_router
+    from onevoice.cases.views import router as cases_router
+    from onevoice.inbox.views import router as inbox_router
+    from onevoice.library.views import router as library_router
+    from onevoice.web.live import router as live_router
+    from onevoice.web.login import router as login_router
+
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (login_router, inbox_router, cases_router, library_router, approvals_router, live_router):
+        app.include_router(router, include_in_schema=False)
+
+    @app.get("/", include_in_schema=False)
+    def home():
+        return RedirectResponse("/inbox", status_code=303)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired):
+        return login_redirect(request)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf_failed(request: Request, _exc: CsrfFailed):
+        return HTMLResponse("This form expired or did not come from OneVoice. Reload the page and try again.",
+                            status_code=403)
+
+    previous = app.exception_handlers.get(DomainError)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError):
+        # Pages get a readable message (htmx shows it in the toast); the JSON API keeps its JSON errors.
+        if request.url.path.startswith(PAGE_PREFIXES) and not request.url.path.startswith("/api"):
+            if request.headers.get("hx-request"):
+                return HTMLResponse(str(exc), status_code=exc.status_code)
+            return render(request, "error.html", {"message": str(exc), "status": exc.status_code},
+                          status_code=exc.status_code)
+        return await previous(request, exc)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):
+        response = await call_next(request)
+        if request.url.path.startswith(PAGE_PREFIXES) or request.url.path == "/":
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+            if response.headers.get("content-type", "").startswith("text/html"):
+                response.headers.setdefault("Cache-Control", "no-store")
+        return response
