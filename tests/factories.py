@@ -15,13 +15,13 @@ _seq = itertools.count(1)
 BASE_TIME = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-def seed_org(session_factory, channels=("mast", "xcom", "mail"), kind="sandbox") -> str:
+def seed_org(session_factory, channels=("mast", "xcom", "mail"), kind="sandbox", config=None) -> str:
     """Teams of the demo organization, a few channels, and an API token (returned)."""
     with unit_of_work(session_factory) as session:
         for key, name in TEAMS.items():
             add_team(session, key, name)
         for key in channels:
-            add_channel(session, key, kind, key.title())
+            add_channel(session, key, kind, key.title(), config=dict(config or {}))
         _token, plaintext = create_token(session, "tests")
     return plaintext
 

@@ -27,7 +27,8 @@ def scale_out(db_backend, db_url, redis_url):
     r.delete(STREAM, "onevoice:sweeper")
     engine = make_engine(db_url)
     factory = make_sessionmaker(engine)
-    seed_org(factory)
+    # Webhook channels: nothing polls them, so the only messages are the ones each test sends.
+    seed_org(factory, kind="webhook", config={"secret": "scale-out-test-secret"})
     yield db_url, redis_url, factory
     r.delete(STREAM, "onevoice:sweeper")
     engine.dispose()
