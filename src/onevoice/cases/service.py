@@ -95,8 +95,10 @@ def _attach_names(session: Session, items: list[dict]) -> None:
                                     .where(CaseTeam.case_id.in_(ids), CaseTeam.role == "collaborator")):
         collab.setdefault(cid, []).append(teams.get(tid, str(tid)))
     contact_ids = {i["contact_id"] for i in items if i["contact_id"]}
-    contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))} \
-        if contact_ids else {}
+    # Columns, not entities: a list page needs four fields, not each contact's identities.
+    contacts = {c.id: c for c in session.execute(
+        select(Contact.id, Contact.name, Contact.handle, Contact.followers).where(Contact.id.in_(contact_ids)))
+    } if contact_ids else {}
     for item in items:
         item["lead_team"] = teams.get(item["lead_team_id"])
         item["collaborators"] = sorted(collab.get(item["id"], []))
