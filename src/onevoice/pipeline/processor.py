@@ -41,12 +41,21 @@ class Outcome:
     # Live updates to publish once the transaction has committed.
     live: list[dict] = field(default_factory=list)
     latency: list[float] = field(default_factory=list)
+    # Seconds spent in each stage (for the benchmark and the stage metric).
+    stages: dict[str, float] = field(default_factory=dict)
 
     def merge(self, other: Outcome) -> None:
         self.processed += other.processed
         self.failed += other.failed
         self.live += other.live
         self.latency += other.latency
+        for stage, seconds in other.stages.items():
+            self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+    def lap(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - started
+        return now
 
 
 class Processor:
@@ -98,15 +107,21 @@ class Processor:
         if session.bind.dialect.name == "postgresql":
             # Another worker holding a message is processing it; skip rather than wait and redo.
             query = query.with_for_update(skip_locked=True)
+        t = time.perf_counter()
         messages = list(session.execute(query))
         if not messages:
             return outcome
         now = utcnow()
         self._lookups(session, {m.channel_id for m in messages})
+        t = outcome.lap("load", t)
         contacts = resolve_contacts(session, messages, self._kinds)
         prior = {c.id: c.message_count or 0 for c in contacts.values()}
+        t = outcome.lap("normalize", t)
         triages = self._triage(messages, contacts, prior)
+        t = outcome.lap("triage", t)
         threader = Threader(session, messages, {c.id for c in contacts.values()}, self._teams)
+        t = outcome.lap("thread", t)
+        route_seconds = 0.0
         placed = []
         failures: list[tuple[object, BaseException]] = []
         for m, triage in zip(messages, triages, strict=True):
@@ -114,20 +129,28 @@ class Processor:
                 failures.append((m, triage))
                 continue
             contact = contacts[(m.channel_id, m.author["external_id"])]
+            r = time.perf_counter()
             try:
                 decision = stages.route_one(self.router, m, triage, self._channels[m.channel_id], contact,
                                             prior.get(contact.id, 0))
             except Exception as exc:  # a broken rule must not stop the batch
                 failures.append((m, exc))
                 continue
+            finally:
+                route_seconds += time.perf_counter() - r
             prior[contact.id] = prior.get(contact.id, 0) + 1
             contact.message_count = (contact.message_count or 0) + 1
             contact.last_seen_at = now
             placed.append((m, contact, triage, decision, threader.place(m, contact.id, triage, decision, now)))
+        t = outcome.lap("thread", t) - route_seconds
+        outcome.stages["route"] = outcome.stages.get("route", 0.0) + route_seconds
+        outcome.stages["thread"] -= route_seconds
         session.flush()
         threader.finish()
+        t = outcome.lap("write", t)
         self._record(session, placed, now, outcome)
         self._fail_rows(session, failures, outcome)
+        outcome.lap("record", t)
         return outcome
 
     def _triage(self, messages, contacts, prior) -> list[TriageResult | Exception]:
