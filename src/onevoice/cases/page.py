@@ -29,6 +29,8 @@ def case_page(session: Session, who: Principal, case_id: int) -> dict:
     data["lead_team"], _ = case_team_keys(session, case.id)
     data["all_teams"] = [{"key": t.key, "name": t.name} for t in session.scalars(select(Team).order_by(Team.name))]
     data["users"] = list_users(session)
+    # History records who acted by email; people read names.
+    data["names"] = {u["email"]: u["name"] for u in data["users"]}
     data["assignee_id"] = case.assignee_id
     data["assignee"] = next((u["name"] for u in data["users"] if u["id"] == case.assignee_id), None)
     waiting = approvals.pending_for_case(session, case.id)

@@ -18,8 +18,10 @@ class ReplyCollision(Conflict):
     """Someone else replied after this person opened the case; they must confirm to send anyway."""
 
     def __init__(self, other: Message) -> None:
-        super().__init__(f"{other.sent_by or 'someone'} replied while you were writing")
-        self.other = other
+        # Plain values: the session (and the row) are gone by the time the edge reads this.
+        self.by = (other.author or {}).get("name") or other.sent_by or "someone"
+        self.text, self.at = other.text, other.created_at
+        super().__init__(f"{self.by} replied while you were writing")
 
 
 def newer_reply(session: Session, who: Principal, case_id: int, seen_message_id: int | None) -> Message | None:

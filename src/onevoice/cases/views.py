@@ -123,9 +123,7 @@ async def reply(case_id: int, request: Request, text: str = Form(""), seen: str 
     try:
         live, job_id = await asyncio.to_thread(send)
     except replies.ReplyCollision as exc:
-        other = exc.other
-        return render(request, "cases/_collision.html", {"other": {"by": other.author.get("name") or other.sent_by,
-                                                                   "text": other.text, "at": other.created_at}},
+        return render(request, "cases/_collision.html", {"other": {"by": exc.by, "text": exc.text, "at": exc.at}},
                       headers={"HX-Retarget": "#composer-alert", "HX-Reswap": "innerHTML"})
     runtime.broker.publish([live])
     if job_id is not None:

@@ -266,7 +266,11 @@
       form.querySelector("[data-toggle=answers]").addEventListener("click", (e) => {
         pop.hidden = !pop.hidden;
         e.currentTarget.setAttribute("aria-expanded", String(!pop.hidden));
-        if (!pop.hidden) pop.querySelector("input").focus();
+        if (!pop.hidden) {
+          const search = pop.querySelector("input");
+          search.focus();
+          htmx.trigger(search, "load-answers");
+        }
       });
       pop.addEventListener("click", (e) => {
         const b = e.target.closest("[data-answer]");
