@@ -68,11 +68,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
     from onevoice.cases.api import router as cases_router
     from onevoice.channels.webhooks import router as webhooks_router
+    from onevoice.contacts.api import router as contacts_router
     from onevoice.live.api import router as live_router
     from onevoice.messages.api import router as messages_router
     from onevoice.ops.api import router as ops_router
 
-    for router in (ops_router, messages_router, cases_router, live_router, webhooks_router):
+    for router in (ops_router, messages_router, cases_router, contacts_router, live_router, webhooks_router):
         app.include_router(router)
     for module in ("onevoice.triage.api", "onevoice.web.pages"):
         _include_optional(app, module)

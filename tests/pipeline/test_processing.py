@@ -182,3 +182,23 @@ def test_database_error_in_one_message_does_not_sink_the_batch(client, runtime, 
         assert statuses[ids[3]] == "failed"
         assert [statuses[i] for i in ids if i != ids[3]] == ["processed"] * 5
         assert s.scalar(select(func.count()).select_from(CaseTeam)) >= 5
+
+
+def test_same_person_on_two_platforms_is_linked_into_one_view(client, runtime, drain):
+    from onevoice.channels.service import add_channel
+    from onevoice.db import unit_of_work
+
+    with unit_of_work(runtime.session_factory) as s:
+        add_channel(s, "fb", "webhook", config={"secret": "linking-test-secret"})
+    a, b = post(client, message(channel="mast", author="ana-m", text="my order never arrived"),
+                message(channel="fb", author="ana-fb", text="hello? still waiting on my order"))
+    drain()
+    ca, cb = msg(client, a)["contact_id"], msg(client, b)["contact_id"]
+    assert ca != cb
+    linked = client.post(f"/api/v1/contacts/{ca}/link", json={"other": cb}).json()
+    assert {i["channel"] for i in linked["identities"]} == {"mast", "fb"}
+    assert msg(client, b)["contact_id"] == ca
+    case = client.get(f"/api/v1/cases/{msg(client, a)['case_id']}").json()
+    assert [c["id"] for c in case["contact"]["other_cases"]] == [msg(client, b)["case_id"]]
+    assert client.get(f"/api/v1/contacts/{cb}").status_code == 404
+    assert client.post(f"/api/v1/contacts/{ca}/link", json={"other": ca}).status_code == 422

@@ -1,0 +1,54 @@
+"""Contacts: one customer across every channel they use."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from onevoice.cases.models import Case, Conversation
+from onevoice.contacts.models import Contact, ContactIdentity
+from onevoice.errors import InvalidInput, NotFound
+from onevoice.events.models import Event
+from onevoice.messages.models import Message
+
+
+def get_contact(session: Session, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"no contact with id {contact_id}")
+    return contact
+
+
+def link_contacts(session: Session, keep_id: int, merge_id: int, actor: str = "system") -> Contact:
+    """The same person on two platforms: move every identity, message and case of `merge_id` to `keep_id`."""
+    if keep_id == merge_id:
+        raise InvalidInput("a contact cannot be linked to itself")
+    keep, merged = get_contact(session, keep_id), get_contact(session, merge_id)
+    for model in (ContactIdentity, Message, Case, Conversation):
+        session.execute(update(model).where(model.contact_id == merged.id).values(contact_id=keep.id))
+    keep.message_count = (keep.message_count or 0) + (merged.message_count or 0)
+    keep.followers = max(keep.followers or 0, merged.followers or 0)
+    keep.vip = keep.vip or merged.vip
+    keep.first_seen_at = min(keep.first_seen_at, merged.first_seen_at)
+    keep.last_seen_at = max(keep.last_seen_at, merged.last_seen_at)
+    keep.name = keep.name or merged.name
+    session.add(Event(kind="contact.linked", actor=actor,
+                      data={"kept": keep.id, "merged": merged.id, "merged_name": merged.name}))
+    session.flush()
+    # Reload both: the identities moved by the bulk update above, which the loaded objects do not know.
+    session.expire(keep)
+    session.expire(merged)
+    session.delete(merged)
+    session.flush()
+    return keep
+
+
+def contact_dict(session: Session, contact: Contact) -> dict:
+    from onevoice.channels.models import Channel
+
+    channels = dict(session.execute(select(Channel.id, Channel.key)).all())
+    identities = session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id))
+    return {"id": contact.id, "name": contact.name, "handle": contact.handle, "followers": contact.followers,
+            "vip": contact.vip, "message_count": contact.message_count,
+            "identities": [{"channel": channels.get(i.channel_id), "external_id": i.external_id,
+                            "handle": i.handle} for i in identities]}
