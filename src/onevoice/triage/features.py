@@ -41,8 +41,18 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
-def _h(s: str) -> int:
+def feature_hash(s: str) -> int:
     return zlib.crc32(s.encode("utf-8")) & _MASK
+
+
+_h = feature_hash
+
+
+def word_features(w: str) -> tuple[int, ...]:
+    """The columns of one word: the word itself and its character 3- and 4-grams (with < > around it)."""
+    padded = f"<{w}>"
+    grams = {padded[i:i + n] for n in (3, 4) for i in range(len(padded) - n + 1)}
+    return (_h("w:" + w), *(_h("c:" + g) for g in grams))
 
 
 class Featurizer:
@@ -59,9 +69,7 @@ class Featurizer:
     def _word(self, w: str) -> tuple[int, ...]:
         got = self._cache.get(w)
         if got is None:
-            padded = f"<{w}>"
-            grams = {padded[i:i + n] for n in (3, 4) for i in range(len(padded) - n + 1)}
-            got = (_h("w:" + w), *(_h("c:" + g) for g in grams))
+            got = word_features(w)
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
             self._cache[w] = got

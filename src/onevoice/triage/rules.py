@@ -14,14 +14,24 @@ from dataclasses import dataclass
 _META = set("()[]{}?*+|\\.^$")
 
 
-def _literal_prefix(alternative: str) -> str:
-    """The fixed text every match of this alternative starts with ('' when there is none)."""
+# Expanding nested groups multiplies prefixes; past this many, a shorter prefix is precise enough.
+_MAX_PREFIXES = 64
+# Stands for "a decimal digit at the start of a word" (a branch such as r"\d+ seats" has no fixed text).
+DIGIT = "\x00d"
+
+
+def _literal(alternative: str) -> tuple[str, int]:
+    """The fixed text every match of this alternative starts with, and where that fixed text ends.
+
+    The end is the index of the first special character, or -1 when the literal had to be shortened
+    ('lawyers?': the s is optional, so the fixed part is "lawyer") or stopped at a class such as \\d.
+    """
     out: list[str] = []
     escaped = False
-    for ch in alternative:
+    for i, ch in enumerate(alternative):
         if escaped:
             if ch.isalnum():  # \d, \w, \s...: a class, not a literal
-                break
+                return "".join(out).lower(), -1
             out.append(ch)
             escaped = False
             continue
@@ -30,10 +40,11 @@ def _literal_prefix(alternative: str) -> str:
             continue
         if ch in _META:
             if ch in "?*{" and out:
-                out.pop()  # "lawyers?": the s is optional, so the fixed part is "lawyer"
-            break
+                out.pop()
+                return "".join(out).lower(), -1
+            return "".join(out).lower(), i
         out.append(ch)
-    return "".join(out).lower()
+    return "".join(out).lower(), -1
 
 
 def _split_top(alternative: str) -> list[str]:
@@ -51,41 +62,108 @@ def _split_top(alternative: str) -> list[str]:
 
 
 def _prefixes(alternative: str) -> set[str]:
-    """Fixed prefixes of a branch, looking inside a leading '(?:x|y)' group: '(?:is|are) down' -> is, are."""
-    if alternative.startswith("(?:"):
-        depth = 0
-        for i, ch in enumerate(alternative):
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth == 0:
-                rest = alternative[i + 1:]
-                if rest[:1] in ("?", "*", "{"):
-                    return {""}
-                return {p for b in _split_top(alternative[3:i]) for p in _prefixes(b + rest)}
-    return {_literal_prefix(alternative)}
+    """Fixed prefixes of a branch, looking into '(?:x|y)' groups: "i(?:'ll| will) kill" -> "i'll kill",
+    "i will kill"; '(?:is|are) down' -> "is down", "are down"."""
+    if alternative.startswith("\\d"):
+        return {DIGIT}
+    lit, stop = _literal(alternative)
+    if stop < 0 or not alternative.startswith("(?:", stop):
+        return {lit}
+    depth = 0
+    for j in range(stop, len(alternative)):
+        depth += alternative[j] == "("
+        depth -= alternative[j] == ")"
+        if depth == 0:
+            rest = alternative[j + 1:]
+            if rest[:1] in ("?", "*", "{", "+"):
+                return {lit}
+            branches = _split_top(alternative[stop + 3:j])
+            inner = {p for b in branches for p in _prefixes(b + rest)}
+            if len(inner) > _MAX_PREFIXES:  # stop after this group
+                inner = {p for b in branches for p in _prefixes(b)}
+            if DIGIT in inner or "" in inner or len(inner) > _MAX_PREFIXES:
+                return {lit}
+            return {lit + p for p in inner}
+    return {lit}
+
+
+_WORD_STARTS = re.compile(r"(?<!\w)(?=(\S.?.?))", re.S)
+KEY_LEN = 3
+
+
+class Scan:
+    """What the rule prefilter needs to know about one message, computed once for every rule.
+
+    Every rule match starts where a word starts (the patterns open with (?<!\\w)), so a rule can only
+    match if the first (up to) three characters of one of its fixed prefixes appear at a word start.
+    """
+
+    __slots__ = ("keys", "low", "aligned")
+
+    def __init__(self, text: str, lowered: str | None = None) -> None:
+        low = lowered if lowered is not None else text.lower()
+        keys = set(_WORD_STARTS.findall(low))
+        keys |= {k[:2] for k in keys}
+        firsts = {k[0] for k in keys}
+        keys |= firsts
+        if any(c.isdecimal() for c in firsts):
+            keys.add(DIGIT)
+        self.keys = keys
+        self.low = low
+        # Lowercasing rarely changes the length (e.g. "İ" -> "i̇"); when it does, `low` is no guide to
+        # the text and every regex runs.
+        self.aligned = len(low) == len(text)
 
 
 class Pattern:
     """A word-bounded alternation that skips the regex when none of its fixed prefixes is in the text.
 
     Python's re has no multi-literal prefilter, and running ~20 large case-insensitive alternations over
-    every message cost more than all the models together; a substring test per prefix is ~50 ns.
+    every message cost more than all the models together. Each pattern indexes its fixed prefixes by
+    their first three letters: one set intersection with the message's word starts (`Scan`) rules most
+    patterns out, a substring test confirms a prefix is there, and the regex starts at the first one.
     """
 
-    __slots__ = ("regex", "prefixes")
+    __slots__ = ("regex", "prefixes", "keys", "_by_key")
 
     def __init__(self, alternatives: tuple[str, ...]) -> None:
         self.regex = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
         prefixes = {p for a in alternatives for b in _split_top(a) for p in _prefixes(b)}
-        # One alternative without a fixed start means the regex must always run.
-        self.prefixes: tuple[str, ...] | None = None if "" in prefixes else tuple(sorted(prefixes))
+        # One alternative without a fixed start (or one that starts with a space, which cannot follow a
+        # word boundary; kept safe anyway) means the regex must always run.
+        if "" in prefixes or any(p[0].isspace() for p in prefixes):
+            self.prefixes: tuple[str, ...] | None = None
+            self.keys: frozenset[str] | None = None
+            self._by_key: dict[str, tuple[str, ...]] = {}
+            return
+        self.prefixes = tuple(sorted(prefixes))
+        by_key: dict[str, list[str]] = {}
+        for p in self.prefixes:
+            by_key.setdefault(p if p == DIGIT else p[:KEY_LEN], []).append(p)
+        self._by_key = {k: tuple(v) for k, v in by_key.items()}
+        self.keys = frozenset(by_key)
 
-    def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
-        if self.prefixes is not None:
-            low = lowered if lowered is not None else text.lower()
-            if not any(p in low for p in self.prefixes):
-                return None
-        return self.regex.search(text)
+    def search(self, text: str, lowered: str | None = None, scan: Scan | None = None) -> re.Match[str] | None:
+        scan = scan or Scan(text, lowered)
+        if self.keys is None or not scan.aligned:
+            return self.regex.search(text)
+        found = self.keys.intersection(scan.keys)
+        if not found:
+            return None
+        low = scan.low
+        start = len(low)
+        for key in found:
+            if key == DIGIT:
+                start = 0
+                break
+            for p in self._by_key[key]:
+                i = low.find(p, 0, start + len(p))
+                if 0 <= i < start:
+                    start = i
+        if start == len(low):
+            return None
+        # No match can start before the first fixed prefix; the look-behind still sees the text before.
+        return self.regex.search(text, start)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,17 +266,17 @@ TOPICS: dict[str, re.Pattern[str]] = {
 }
 
 
-def intent_hits(text: str, lowered: str | None = None) -> list[tuple[Rule, str]]:
+def intent_hits(text: str, lowered: str | None = None, scan: Scan | None = None) -> list[tuple[Rule, str]]:
     """Each rule that matches, with the words that made it match."""
-    low = lowered if lowered is not None else text.lower()
-    return [(r, m.group(0)) for r in INTENT_RULES if (m := r.pattern.search(text, low))]
+    scan = scan or Scan(text, lowered)
+    return [(r, m.group(0)) for r in INTENT_RULES if (m := r.pattern.search(text, None, scan))]
 
 
-def topics(text: str, lowered: str | None = None) -> list[str]:
-    low = lowered if lowered is not None else text.lower()
-    return [name for name, rx in TOPICS.items() if rx.search(text, low)]
+def topics(text: str, lowered: str | None = None, scan: Scan | None = None) -> list[str]:
+    scan = scan or Scan(text, lowered)
+    return [name for name, rx in TOPICS.items() if rx.search(text, None, scan)]
 
 
-def threat(text: str, lowered: str | None = None) -> str | None:
-    m = THREAT.search(text, lowered)
+def threat(text: str, lowered: str | None = None, scan: Scan | None = None) -> str | None:
+    m = THREAT.search(text, lowered, scan)
     return m.group(0) if m else None

@@ -14,12 +14,13 @@ import numpy as np
 from onevoice.triage import rules
 from onevoice.triage.catalog import Catalog
 from onevoice.triage.dense import DenseSignals
-from onevoice.triage.features import Featurizer, tokenize
+from onevoice.triage.features import tokenize
 from onevoice.triage.heads import Heads
 from onevoice.triage.language import UNDETERMINED, LanguageDetector
 from onevoice.triage.pii import find_pii
 from onevoice.triage.types import TriageInput, TriageResult
 from onevoice.triage.urgency import urgency_for
+from onevoice.triage.wordscore import WordScorer
 
 # The runner-up is reported when it is this close to the winner (probability difference).
 RUNNER_UP_GAP = 0.3
@@ -40,7 +41,7 @@ class FastTriager:
         self.heads = heads or Heads.load(model_dir)
         self.catalog = catalog if isinstance(catalog, Catalog) else Catalog(catalog or ())
         self.model_version = self.heads.version
-        self._featurizer = Featurizer()
+        self._scorer = WordScorer(self.heads)
         self._dense = DenseSignals()
         self._language = LanguageDetector()
         intent = self.heads.heads["intent"]
@@ -48,6 +49,8 @@ class FastTriager:
         self._intent_col = {c: intent.start + i for i, c in enumerate(intent.classes)}
         sentiment = self.heads.heads["sentiment"]
         self._negative_col = sentiment.start + sentiment.classes.index("negative")
+        self._sentiments = sentiment.classes
+        self._pos, self._neg = sentiment.classes.index("positive"), sentiment.classes.index("negative")
 
     def triage(self, item: TriageInput) -> TriageResult:
         return self.triage_batch([item])[0]
@@ -57,11 +60,11 @@ class FastTriager:
             return []
         texts = [(i.text or "")[:5000] for i in items]
         token_lists = [tokenize(t) for t in texts]
-        indptr, cols, vals = self._featurizer.transform(token_lists)
         vader = [self._dense.vader(t) for t in texts]
-        logits = self.heads.logits(indptr, cols, vals, self._dense.matrix(texts, vader))
+        logits, scale, ids, n_tok = self._scorer.logits(token_lists, self._dense.matrix(texts, vader))
         lowered = [t.lower() for t in texts]
-        hits = [rules.intent_hits(t, low) for t, low in zip(texts, lowered, strict=True)]
+        scans = [rules.Scan(t, low) for t, low in zip(texts, lowered, strict=True)]
+        hits = [rules.intent_hits(t, low, scan) for t, low, scan in zip(texts, lowered, scans, strict=True)]
         for row, doc_hits in enumerate(hits):
             for rule, _ in doc_hits:
                 logits[row, self._intent_col[rule.intent]] += rule.boost
@@ -69,47 +72,35 @@ class FastTriager:
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
         p = {name: self.heads.probabilities(logits, name) for name in self.heads.heads}
-        winners = p["intent"].argmax(axis=1)
-        words = self._top_words(token_lists, indptr, cols, vals, winners)
+        # The two best intents per message, sorted once for the batch; then plain Python floats, which
+        # are far cheaper to format and compare one message at a time than numpy scalars.
+        order = np.argsort(-p["intent"], axis=1)[:, :2]
+        words = self._top_words(token_lists, ids, n_tok, scale, order[:, 0])
         langs = self._language.detect_batch(texts)
-        return [self._result(items[i], texts[i], lowered[i], i, p, hits[i], words[i], langs[i], vader[i])
+        plain = {name: v.tolist() for name, v in p.items()}
+        # positive minus negative in float32, as the score has always been computed.
+        plain["score"] = (p["sentiment"][:, self._pos] - p["sentiment"][:, self._neg]).tolist()
+        order_l = order.tolist()
+        return [self._result(items[i], texts[i], lowered[i], scans[i], i, plain, order_l[i], hits[i], words[i],
+                             langs[i], vader[i])
                 for i in range(len(items))]
 
-    def _top_words(self, token_lists, indptr, cols, vals, winners) -> list[list[str]]:
-        """Per message, the words whose features pushed hardest toward the winning intent.
-
-        One vectorised pass for the whole batch: per-feature contributions to each message's winning
-        column, summed per word with reduceat; Python only picks the top three per message.
-        """
-        col = np.array([self.heads.heads["intent"].start + w for w in winners])
-        contrib = self.heads.weights[cols, np.repeat(col, np.diff(indptr))] * vals
-        starts: list[int] = []
-        owners: list[tuple[int, str]] = []
-        for d, toks in enumerate(token_lists):
-            pos = int(indptr[d])
+    def _top_words(self, token_lists, ids, n_tok, scale, winners) -> list[list[str]]:
+        """Per message, the words whose features pushed hardest toward the winning intent."""
+        pulls = self._scorer.word_pull(ids, n_tok, scale, winners + self.heads.heads["intent"].start)
+        out: list[list[str]] = []
+        pos = 0
+        for toks in token_lists:
+            best: dict[str, float] = {}
             for w in toks:
-                n = len(self._featurizer._word(w))
-                if w not in _FILLER and len(w) > 1:
-                    starts.append(pos)
-                    owners.append((d, w))
-                pos += n
-        out: list[list[str]] = [[] for _ in token_lists]
-        if not starts:
-            return out
-        # reduceat sums from each start to the next start; cut each word's run at its own end instead.
-        ends = [s + len(self._featurizer._word(w)) for s, (_, w) in zip(starts, owners, strict=True)]
-        bounds = np.array([x for pair in zip(starts, ends, strict=True) for x in pair])
-        sums = np.add.reduceat(contrib, bounds)[::2] if len(contrib) else np.zeros(len(starts))
-        best: dict[int, dict[str, float]] = {}
-        for (d, w), v in zip(owners, sums.tolist(), strict=True):
-            if v > 0.02:
-                doc = best.setdefault(d, {})
-                doc[w] = max(doc.get(w, v), v)
-        for d, scored in best.items():
-            out[d] = [w for w, _ in sorted(scored.items(), key=lambda kv: -kv[1])[:3]]
+                v = pulls[pos]
+                pos += 1
+                if v > 0.02 and w not in best and len(w) > 1 and w not in _FILLER:
+                    best[w] = v
+            out.append([w for w, _ in sorted(best.items(), key=lambda kv: -kv[1])[:3]] if best else [])
         return out
 
-    def _result(self, item: TriageInput, text: str, low: str, i: int, p: dict, hits, words, lang,
+    def _result(self, item: TriageInput, text: str, low: str, scan, i: int, p: dict, order, hits, words, lang,
                 vader) -> TriageResult:
         explanation: list[str] = []
         flags: dict = {}
@@ -117,16 +108,15 @@ class FastTriager:
         english = language in ("en", UNDETERMINED)
 
         s = p["sentiment"][i]
-        classes = self.heads.heads["sentiment"].classes
-        sentiment = classes[int(s.argmax())]
-        score = float(s[classes.index("positive")] - s[classes.index("negative")])
-        explanation.append(f"sentiment {sentiment} ({score:+.2f}): model {float(s.max()):.0%} sure, "
+        best = max(s)
+        sentiment = self._sentiments[s.index(best)]
+        score = p["score"][i]
+        explanation.append(f"sentiment {sentiment} ({score:+.2f}): model {best:.0%} sure, "
                            f"VADER lexicon {vader['compound']:+.2f}")
 
         probs = p["intent"][i]
-        order = np.argsort(-probs)
-        intent, conf = self._intents[order[0]], float(probs[order[0]])
-        second, conf2 = self._intents[order[1]], float(probs[order[1]])
+        intent, conf = self._intents[order[0]], probs[order[0]]
+        second, conf2 = self._intents[order[1]], probs[order[1]]
         runner_up = second if conf - conf2 < RUNNER_UP_GAP else None
         why = f"intent {intent} ({conf:.0%})"
         if words:
@@ -148,14 +138,14 @@ class FastTriager:
         if kinds:
             flags["pii"] = kinds
             explanation.append("personal data in the text: " + ", ".join(kinds))
-        scores = {name: round(float(p[name][i]), 3) for name in ("offensive", "hate", "crisis")}
+        scores = {name: round(p[name][i], 3) for name in ("offensive", "hate", "crisis")}
         for name, threshold in THRESHOLDS.items():
             if scores[name] >= threshold:
                 flags[name] = True
                 explanation.append(f"{name} language/signal ({scores[name]:.0%})")
         emotion = self.heads.heads["emotion"].classes
-        scores["emotion"] = {c: round(float(v), 3) for c, v in zip(emotion, p["emotion"][i], strict=True)}
-        if threat := rules.threat(text, low):
+        scores["emotion"] = {c: round(v, 3) for c, v in zip(emotion, p["emotion"][i], strict=True)}
+        if threat := rules.threat(text, low, scan):
             flags["threat"] = True
             explanation.append(f"threat: '{threat}'")
 
@@ -163,7 +153,7 @@ class FastTriager:
         products = [key for key, _ in matched]
         if products:
             explanation.append("products: " + ", ".join(f"{k} ('{m}')" for k, m in matched))
-        topics = rules.topics(text, low)
+        topics = rules.topics(text, low, scan)
 
         urgency, reasons = urgency_for(intent, sentiment, score, flags, scores["emotion"].get("anger", 0.0),
                                        item.author_followers, item.prior_messages)
