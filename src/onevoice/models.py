@@ -6,6 +6,7 @@ from onevoice.cases.models import Case, CaseTeam, Conversation, Incident, Routin
 from onevoice.channels.models import Channel, InboundFailure  # noqa: F401
 from onevoice.contacts.models import Contact, ContactIdentity  # noqa: F401
 from onevoice.events.models import Event  # noqa: F401
+from onevoice.governance.models import ApprovalRule, AuditRecord, GuardRule, PolicyVersion  # noqa: F401
 from onevoice.inbox.models import Notification  # noqa: F401
 from onevoice.library.models import Answer  # noqa: F401
 from onevoice.messages.models import Message  # noqa: F401

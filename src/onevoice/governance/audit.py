@@ -1,0 +1,186 @@
+"""The audit log: every action appended with who, what, when, from where; tamper-evident by a hash chain.
+
+Each record's hash is SHA-256 over the previous record's hash and the canonical JSON of the record
+(seq, at, actor, action, target, data, ip). Changing, removing or reordering any record breaks the chain
+from that record on; `verify` names the first broken link. Removing records from the very end cannot be
+seen by a chain alone: keep the head hash `verify` prints somewhere else (a ticket, the SIEM) to anchor it.
+
+Two writers must not both append after the same record (a fork). On PostgreSQL `record` takes a
+transaction-scoped advisory lock before reading the head; on SQLite every write transaction already begins
+with BEGIN IMMEDIATE, so writers are serialized. The unique `seq` is the last line of defence.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from onevoice.auth.principal import Principal
+from onevoice.db import utcnow
+from onevoice.errors import InvalidInput
+from onevoice.governance.models import AuditRecord
+from onevoice.governance.permissions import AUDITORS, require
+
+GENESIS = "0" * 64
+# Any fixed 64-bit number: the key of the advisory lock that serializes appends on PostgreSQL.
+LOCK_KEY = 0x0E_A0D1_7106
+FIELDS = ("seq", "at", "actor", "action", "target", "data", "ip", "prev_hash", "hash")
+
+
+def canonical(value) -> str:
+    """One byte-exact JSON form: sorted keys, no spaces, UTF-8 kept, non-JSON values as strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _iso(at: datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def compute_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, target: str, data: dict,
+                 ip: str | None) -> str:
+    body = canonical({"seq": seq, "at": _iso(at), "actor": actor, "action": action, "target": target,
+                      "data": data, "ip": ip})
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def actor_label(actor: Principal | str | None) -> str:
+    if actor is None:
+        return "system"
+    return actor if isinstance(actor, str) else actor.label
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+
+
+def record(session: Session, actor: Principal | str | None, action: str, target: str = "",
+           data: dict | None = None, ip: str | None = None) -> AuditRecord:
+    """Append one record in the caller's transaction (it becomes visible when the caller commits).
+
+    actor: the Principal acting (or a label such as "cli" / "system"); action: dotted verb such as
+    "guard_rule.update"; target: what it acted on ("guard_rule:3", "channel:sandbox-x"); data: details.
+    """
+    if not action:
+        raise InvalidInput("an audit record needs an action")
+    _lock(session)
+    # Round-trip through canonical JSON so the stored data hashes the same when read back.
+    data = json.loads(canonical(data or {}))
+    head = session.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc())
+                           .limit(1)).first()
+    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    at = utcnow()
+    rec = AuditRecord(seq=seq, at=at, actor=actor_label(actor)[:320], action=action[:100],
+                      target=(target or "")[:300], data=data, ip=(ip or None) and ip[:64], prev_hash=prev)
+    rec.hash = compute_hash(prev, seq, at, rec.actor, rec.action, rec.target, data, rec.ip)
+    session.add(rec)
+    session.flush()
+    return rec
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    head_hash: str
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str | None = None
+
+
+def verify(session: Session, batch: int = 2000) -> Verification:
+    """Walk the chain from the first record; stop at the first record that does not follow from the one
+    before it (changed content, wrong previous hash, or a missing record)."""
+    prev, expected_seq, checked = GENESIS, 1, 0
+    rows = session.execute(select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch))
+    for rec in rows.scalars():
+        if rec.seq != expected_seq:
+            return Verification(False, checked, prev, rec.seq, rec.id,
+                                f"record {expected_seq} is missing (found {rec.seq} after {expected_seq - 1})")
+        if rec.prev_hash != prev:
+            return Verification(False, checked, prev, rec.seq, rec.id,
+                                "its previous-hash does not match the record before it")
+        again = compute_hash(prev, rec.seq, rec.at, rec.actor, rec.action, rec.target, rec.data or {}, rec.ip)
+        if again != rec.hash:
+            return Verification(False, checked, prev, rec.seq, rec.id,
+                                "its content was changed after it was written (hash mismatch)")
+        prev, expected_seq, checked = rec.hash, expected_seq + 1, checked + 1
+    return Verification(True, checked, prev)
+
+
+def require_auditor(who: Principal) -> None:
+    require(who, AUDITORS, "read or export the audit log")
+
+
+def _query(since: datetime | None = None, until: datetime | None = None, action: str | None = None,
+           actor: str | None = None, target: str | None = None):
+    q = select(AuditRecord)
+    if since is not None:
+        q = q.where(AuditRecord.at >= since)
+    if until is not None:
+        q = q.where(AuditRecord.at < until)
+    if action:
+        # "channel" finds channel.add, channel.remove...; "channel.add" finds exactly that.
+        q = q.where((AuditRecord.action == action) | AuditRecord.action.startswith(action.rstrip(".") + "."))
+    if actor:
+        q = q.where(AuditRecord.actor == actor)
+    if target:
+        q = q.where(AuditRecord.target.startswith(target))
+    return q
+
+
+def to_dict(rec: AuditRecord) -> dict:
+    return {"id": rec.id, "seq": rec.seq, "at": _iso(rec.at), "actor": rec.actor, "action": rec.action,
+            "target": rec.target, "data": rec.data, "ip": rec.ip, "prev_hash": rec.prev_hash, "hash": rec.hash}
+
+
+def search(session: Session, who: Principal, *, since=None, until=None, action=None, actor=None, target=None,
+           before_seq: int | None = None, limit: int = 100) -> dict:
+    """Newest first, paged by `before_seq` (the `next` value of the previous page)."""
+    require_auditor(who)
+    q = _query(since, until, action, actor, target)
+    if before_seq is not None:
+        q = q.where(AuditRecord.seq < before_seq)
+    rows = list(session.scalars(q.order_by(AuditRecord.seq.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [to_dict(r) for r in rows], "next": rows[-1].seq if more and rows else None}
+
+
+def export_lines(session: Session, fmt: str, *, since=None, until=None, action=None, actor=None,
+                 target=None) -> Iterator[str]:
+    """The matching records, oldest first, as JSON lines or CSV (with a header). Streams in batches."""
+    if fmt not in ("jsonl", "csv"):
+        raise InvalidInput("format must be jsonl or csv")
+    q = _query(since, until, action, actor, target).order_by(AuditRecord.seq).execution_options(yield_per=1000)
+    if fmt == "csv":
+        yield ",".join(FIELDS) + "\r\n"
+    for rec in session.scalars(q):
+        row = to_dict(rec)
+        if fmt == "jsonl":
+            yield canonical(row) + "\n"
+        else:
+            buf = io.StringIO()
+            csv.writer(buf).writerow([canonical(row[f]) if f == "data" else ("" if row[f] is None else row[f])
+                                      for f in FIELDS])
+            yield buf.getvalue()
+
+
+def record_export(session: Session, who: Principal | str, fmt: str, filters: dict, ip: str | None = None) -> None:
+    """Exports are themselves audited (who took a copy of what)."""
+    record(session, who, "audit.export", "audit_log", {"format": fmt, **{k: v for k, v in filters.items() if v}},
+           ip)
+
+
+def actions(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditRecord.action).distinct().order_by(AuditRecord.action)))
