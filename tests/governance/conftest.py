@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+from sqlalchemy import select
+
+from onevoice.auth.passwords import hash_password
+from onevoice.auth.principal import Principal
+from onevoice.auth.users import create_user, principal_for
+from onevoice.cases.models import Case
+from onevoice.channels.models import Channel
+from onevoice.db import unit_of_work
+from tests.factories import seed_org
+
+PEOPLE = {
+    "ada@acme.test": ("Ada Admin", "admin", []),
+    "lee@acme.test": ("Lee Coordinator", "coordinator", ["support", "pr"]),
+    "mia@acme.test": ("Mia Manager", "manager", ["support"]),
+    "sam@acme.test": ("Sam Rivera", "responder", ["support"]),
+    "lena@acme.test": ("Lena Brandt", "responder", ["legal"]),
+    "pia@acme.test": ("Pia Partner", "partner", ["marketing"]),
+    "vic@acme.test": ("Vic Viewer", "viewer", ["support"]),
+    "cai@acme.test": ("Cai Contributor", "contributor", ["product"]),
+}
+PASSWORD = "correct-horse-battery"
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    # argon2 costs most of a second here: hash once and give every test person the same (salted) hash.
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def org(session_factory) -> dict[str, Principal]:
+    """The demo teams, three channels (x, mastodon, email kinds) and one person per role, as principals."""
+    seed_org(session_factory, channels=())
+    with unit_of_work(session_factory) as session:
+        from onevoice.channels.service import add_channel
+
+        add_channel(session, "xcom", "sandbox", "X")
+        add_channel(session, "mast", "sandbox", "Mastodon")
+        # The guard looks at the connector kind; sandbox channels stand in for real ones in tests.
+        for key, kind in (("xcom", "x"), ("mast", "mastodon")):
+            session.scalar(select(Channel).where(Channel.key == key)).kind = kind
+        people = {}
+        for email, (name, role, teams) in PEOPLE.items():
+            user = create_user(session, email, name, None, role, teams)
+            user.password_hash = password_hash()
+            people[email.split("@")[0]] = principal_for(session, user)
+    return people
+
+
+def make_case(session, channel="xcom", intent="question", priority="normal", requires_approval=False) -> Case:
+    channel_id = session.scalar(select(Channel.id).where(Channel.key == channel))
+    case = Case(intent=intent, priority=priority, channel_id=channel_id, requires_approval=requires_approval,
+                subject="test")
+    session.add(case)
+    session.flush()
+    return case
