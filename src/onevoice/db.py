@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -59,8 +61,23 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def json_dumps(value) -> str:
+    """JSON columns' encoder: orjson (several times faster on the processing hot path).
+
+    Falls back to the standard library for what orjson refuses (integers beyond 64 bits in a
+    platform's raw payload, non-string keys), so anything storable before is storable now. One
+    difference: NaN and Infinity become null (they are not JSON; PostgreSQL refused them anyway).
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalize_url(url)
+    # Reading stays with the standard library: orjson turns integers beyond 64 bits into floats.
+    kwargs.setdefault("json_serializer", json_dumps)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

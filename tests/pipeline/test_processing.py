@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from tests.factories import message
 
 from onevoice.cases.models import Case, CaseTeam, RoutingDecision
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
-from tests.factories import message
 
 pytestmark = pytest.mark.both_databases
 
@@ -145,7 +145,7 @@ def test_a_failing_message_is_isolated_kept_and_retryable(client, runtime, drain
     real = runtime.processor.triager.triage_batch
 
     def flaky(items):
-        if any("question 2?" == i.text for i in items):
+        if any(i.text == "question 2?" for i in items):
             raise RuntimeError("model exploded on this one")
         return real(items)
 
@@ -202,3 +202,19 @@ def test_same_person_on_two_platforms_is_linked_into_one_view(client, runtime, d
     assert [c["id"] for c in case["contact"]["other_cases"]] == [msg(client, b)["case_id"]]
     assert client.get(f"/api/v1/contacts/{cb}").status_code == 404
     assert client.post(f"/api/v1/contacts/{ca}/link", json={"other": ca}).status_code == 422
+
+
+def test_raw_payload_round_trips_whatever_json_it_holds(client, drain):
+    raw = {"id": 2**62, "text": "Chloé says 🙌 \u2028", "nested": [1.5, None, True, {"k": "v"}]}
+    [mid] = post(client, {**message(text="hello"), "raw": raw})
+    drain()
+    assert msg(client, mid)["raw"] == raw
+
+
+def test_json_columns_store_what_orjson_refuses():
+    import json
+
+    from onevoice.db import json_dumps
+
+    assert json.loads(json_dumps({"big": 10**30, 1: "int key"})) == {"big": 10**30, "1": "int key"}
+    assert json.loads(json_dumps({"text": "Chloé 🙌"})) == {"text": "Chloé 🙌"}
