@@ -59,3 +59,77 @@ def make_case(session, channel="xcom", intent="question", priority="normal", req
     session.add(case)
     session.flush()
     return case
+
+
+@pytest.fixture
+def runtime(settings):
+    from onevoice.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    yield runtime
+    runtime.dispose()
+
+
+@pytest.fixture
+def gov_app(runtime, org):
+    from onevoice.app import create_app
+    from onevoice.governance.seed import seed_governance
+
+    with unit_of_work(runtime.session_factory) as session:
+        seed_governance(session)
+    return create_app(runtime.settings, runtime=runtime, start_worker=False)
+
+
+@pytest.fixture
+def browser_for(gov_app):
+    """A signed-in person's client: browser_for('lee')."""
+    from fastapi.testclient import TestClient
+
+    from tests.web.helpers import sign_in
+
+    clients = []
+
+    def make(name: str) -> TestClient:
+        client = TestClient(gov_app)
+        client.__enter__()
+        clients.append(client)
+        r = sign_in(client, f"{name}@acme.test", PASSWORD)
+        assert r.status_code == 303, r.text
+        client.csrf = _page_csrf(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def _page_csrf(client) -> str:
+    import re
+
+    r = client.get("/governance/policy")
+    return re.search(r'data-csrf="([^"]+)"', r.text).group(1)
+
+
+@pytest.fixture
+def api_for(gov_app, runtime):
+    """A program's client with a token for a person (or None: an operator token)."""
+    from fastapi.testclient import TestClient
+
+    from onevoice.auth.models import User
+    from onevoice.auth.tokens import create_token
+
+    clients = []
+
+    def make(name: str | None) -> TestClient:
+        with unit_of_work(runtime.session_factory) as session:
+            user_id = session.scalar(select(User.id).where(User.email == f"{name}@acme.test")) if name else None
+            _t, plaintext = create_token(session, f"t-{name}", user_id=user_id)
+        client = TestClient(gov_app)
+        client.__enter__()
+        client.headers["Authorization"] = f"Bearer {plaintext}"
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

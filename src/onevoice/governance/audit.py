@@ -64,26 +64,43 @@ def _lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
 
 
-def record(session: Session, actor: Principal | str | None, action: str, target: str = "",
-           data: dict | None = None, ip: str | None = None) -> AuditRecord:
-    """Append one record in the caller's transaction (it becomes visible when the caller commits).
+def _head(session: Session) -> tuple[int, str]:
+    pending = [o for o in session.new if isinstance(o, AuditRecord)]
+    if pending:
+        last = max(pending, key=lambda r: r.seq)
+        return last.seq, last.hash
+    head = session.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc())
+                           .limit(1)).first()
+    return (head[0], head[1]) if head else (0, GENESIS)
 
-    actor: the Principal acting (or a label such as "cli" / "system"); action: dotted verb such as
-    "guard_rule.update"; target: what it acted on ("guard_rule:3", "channel:sandbox-x"); data: details.
-    """
+
+def append_unflushed(session: Session, actor: Principal | str | None, action: str, target: str = "",
+                     data: dict | None = None, ip: str | None = None) -> AuditRecord:
+    """Add the next record to the session without flushing (for use inside a flush hook)."""
     if not action:
         raise InvalidInput("an audit record needs an action")
     _lock(session)
     # Round-trip through canonical JSON so the stored data hashes the same when read back.
     data = json.loads(canonical(data or {}))
-    head = session.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc())
-                           .limit(1)).first()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    at = utcnow()
+    last_seq, prev = _head(session)
+    seq, at = last_seq + 1, utcnow()
     rec = AuditRecord(seq=seq, at=at, actor=actor_label(actor)[:320], action=action[:100],
                       target=(target or "")[:300], data=data, ip=(ip or None) and ip[:64], prev_hash=prev)
     rec.hash = compute_hash(prev, seq, at, rec.actor, rec.action, rec.target, data, rec.ip)
     session.add(rec)
+    return rec
+
+
+def record(session: Session, actor: Principal | str | None, action: str, target: str = "",
+           data: dict | None = None, ip: str | None = None) -> AuditRecord:
+    """Append one record in the caller's transaction (it becomes visible when the caller commits).
+
+    actor: the Principal acting (or a label such as "cli:alice" / "scheduler"); action: a dotted verb such
+    as "guard_rule.update"; target: what it acted on ("guard_rule:tone", "channel:sandbox-x"); data: details
+    (JSON; never secrets); ip: where the request came from.
+    """
+    session.flush()  # whatever the hook audits in this unit of work goes first
+    rec = append_unflushed(session, actor, action, target, data, ip)
     session.flush()
     return rec
 

@@ -102,10 +102,12 @@ def guard(session: Session, text: str, channel: Channel | str | int | None = Non
 
 
 def review_outgoing(session: Session, who: Principal, text: str, *, case: Case | None = None,
-                    channel: Channel | str | int | None = None, sponsored: bool = False) -> Verdict:
-    """Guard + risk-based approval for one outgoing text by `who` (a reply on `case` or a post on `channel`)."""
+                    channel: Channel | str | int | None = None, sponsored: bool = False,
+                    channel_kind: str | None = None) -> Verdict:
+    """Guard + risk-based approval for one outgoing text by `who` (a reply on `case` or a post on `channel`;
+    `channel_kind` alone when checking a draft for a kind of channel)."""
     found = resolve_channel(session, channel, case)
-    result = guard(session, text, found, case, sponsored=sponsored)
+    result = guard(session, text, found, case, sponsored=sponsored, channel_kind=channel_kind)
     if result.blocked:
         return Verdict(result, None, sponsored)
     return Verdict(result, approval_needed(session, text, case, who, result.findings, channel=found), sponsored)

@@ -1,0 +1,216 @@
+"""JSON routes for governance: the policy guard, guard and approval rules, the audit log, the policy.
+
+Authenticated with a bearer token. A token created for a user acts as that user (their role decides);
+an operator token (no user, from `onevoice token create`) acts as an admin. The services check roles.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from onevoice.auth.models import ApiToken, User
+from onevoice.auth.principal import Principal
+from onevoice.auth.users import principal_for
+from onevoice.cases.access import visible_case
+from onevoice.errors import NotFound
+from onevoice.governance import approval_rules, audit, guard_rules, policy
+from onevoice.governance.review import review_outgoing
+from onevoice.web.deps import get_read_session, get_session, require_token
+from onevoice.web.responses import FastJSON
+
+router = APIRouter(prefix="/api/v1", tags=["governance"])
+
+
+def token_principal(request: Request, token: ApiToken = Depends(require_token),
+                    session: Session = Depends(get_read_session)) -> Principal:
+    if token.user_id is None:
+        return Principal(user_id=None, email=f"token:{token.name}", name=token.name, role="admin")
+    user = session.get(User, token.user_id)
+    if user is None or not user.active:
+        # A removed user's tokens stop working at once.
+        raise HTTPException(401, "this token's user is disabled", headers={"WWW-Authenticate": "Bearer"})
+    return principal_for(session, user)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+class CheckIn(BaseModel):
+    text: str = Field(max_length=100_000)
+    channel: str | None = Field(None, description="channel key; its kind picks the length limit")
+    channel_kind: str | None = Field(None, description="connector kind (x, mastodon...) when no channel is given")
+    case_id: int | None = Field(None, description="the case a reply answers: adds the approval decision")
+    sponsored: bool = False
+
+
+@router.post("/guard/check", response_class=FastJSON)
+def guard_check(body: CheckIn, who: Principal = Depends(token_principal),
+                session: Session = Depends(get_read_session)):
+    """Findings for a text (each with rule, severity, message, start/end, match), whether it is blocked,
+    and which team would have to approve it."""
+    case = visible_case(session, who, body.case_id) if body.case_id is not None else None
+    return review_outgoing(session, who, body.text, case=case, channel=body.channel, channel_kind=body.channel_kind,
+                           sponsored=body.sponsored).to_dict()
+
+
+class GuardRuleIn(BaseModel):
+    key: str | None = None
+    name: str | None = None
+    kind: Literal["terms", "pii", "disclosure", "length", "tone"] | None = None
+    severity: Literal["block", "approval", "warn"] | None = None
+    terms: list[str] | None = None
+    params: dict | None = None
+    channel_kinds: list[str] | None = None
+    enabled: bool | None = None
+
+
+@router.get("/guard/rules", response_class=FastJSON)
+def list_guard_rules(_who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
+    return {"items": [guard_rules.to_dict(r) for r in guard_rules.list_rules(session)]}
+
+
+@router.post("/guard/rules", response_class=FastJSON, status_code=201)
+def create_guard_rule(body: GuardRuleIn, request: Request, who: Principal = Depends(token_principal),
+                      session: Session = Depends(get_session)):
+    rule = guard_rules.create_rule(session, who, body.model_dump(exclude_none=True), client_ip(request))
+    return guard_rules.to_dict(rule)
+
+
+@router.patch("/guard/rules/{rule_id}", response_class=FastJSON)
+def update_guard_rule(rule_id: int, body: GuardRuleIn, request: Request, who: Principal = Depends(token_principal),
+                      session: Session = Depends(get_session)):
+    rule = guard_rules.update_rule(session, who, rule_id, body.model_dump(exclude_none=True), client_ip(request))
+    return guard_rules.to_dict(rule)
+
+
+class ApprovalRuleIn(BaseModel):
+    name: str | None = None
+    position: int | None = None
+    enabled: bool | None = None
+    channels: list[str] | None = None
+    channel_kinds: list[str] | None = None
+    intents: list[str] | None = None
+    priorities: list[str] | None = None
+    severities: list[str] | None = None
+    finding_rules: list[str] | None = None
+    author_roles: list[str] | None = None
+    partner: bool | None = None
+    first_time_author: bool | None = None
+    playbook_requires: bool | None = None
+    approver_team: str | None = None
+    sla_minutes: int | None = None
+    escalation_team: str | None = None
+
+
+@router.get("/approval-rules", response_class=FastJSON)
+def list_approval_rules(_who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
+    return {"items": [approval_rules.to_dict(session, r) for r in approval_rules.list_rules(session)],
+            "waiting": approval_rules.waiting_stats(session)}
+
+
+@router.post("/approval-rules", response_class=FastJSON, status_code=201)
+def create_approval_rule(body: ApprovalRuleIn, request: Request, who: Principal = Depends(token_principal),
+                         session: Session = Depends(get_session)):
+    rule = approval_rules.create_rule(session, who, body.model_dump(exclude_unset=True), client_ip(request))
+    return approval_rules.to_dict(session, rule)
+
+
+@router.patch("/approval-rules/{rule_id}", response_class=FastJSON)
+def update_approval_rule(rule_id: int, body: ApprovalRuleIn, request: Request,
+                         who: Principal = Depends(token_principal), session: Session = Depends(get_session)):
+    rule = approval_rules.update_rule(session, who, rule_id, body.model_dump(exclude_unset=True), client_ip(request))
+    return approval_rules.to_dict(session, rule)
+
+
+@router.get("/audit", response_class=FastJSON)
+def audit_list(since: datetime | None = None, until: datetime | None = None, action: str | None = None,
+               actor: str | None = None, target: str | None = None, before: int | None = None,
+               limit: int = Query(100, ge=1, le=1000), who: Principal = Depends(token_principal),
+               session: Session = Depends(get_read_session)):
+    """Newest first; page with `before` = the previous page's `next`. Admins only."""
+    return audit.search(session, who, since=since, until=until, action=action, actor=actor, target=target,
+                        before_seq=before, limit=limit)
+
+
+@router.get("/audit/verify", response_class=FastJSON)
+def audit_verify(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
+    audit.require_auditor(who)
+    result = audit.verify(session)
+    return {"ok": result.ok, "checked": result.checked, "head_hash": result.head_hash,
+            "broken_seq": result.broken_seq, "reason": result.reason}
+
+
+def export_response(runtime_factory, who: Principal, fmt: str, filters: dict, ip: str | None) -> StreamingResponse:
+    """Record the export, then stream it from a read-only session that lives as long as the response."""
+    with runtime_factory["write"]() as session:
+        audit.require_auditor(who)
+        audit.record_export(session, who, fmt, {k: str(v) for k, v in filters.items() if v}, ip)
+        session.commit()
+
+    def lines():
+        with runtime_factory["read"]() as session:
+            yield from audit.export_lines(session, fmt, **filters)
+
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(lines(), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="onevoice-audit-{stamp}.{fmt}"'})
+
+
+@router.get("/audit/export")
+def audit_export(request: Request, format: Literal["jsonl", "csv"] = "jsonl", since: datetime | None = None,
+                 until: datetime | None = None, action: str | None = None, actor: str | None = None,
+                 who: Principal = Depends(token_principal)):
+    runtime = request.app.state.runtime
+    return export_response({"write": runtime.session_factory, "read": runtime.read_factory}, who, format,
+                           {"since": since, "until": until, "action": action, "actor": actor}, client_ip(request))
+
+
+class PolicyIn(BaseModel):
+    title: str
+    body: str
+    summary: str = ""
+
+
+@router.get("/policy", response_class=FastJSON)
+def policy_current(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
+    version = policy.current_version(session)
+    if version is None:
+        raise NotFound("no policy has been published yet")
+    ack = policy.acknowledged(session, who.user_id, version.id) if who.user_id else None
+    return {**policy.version_dict(version), "acknowledged_at": ack,
+            "training": [policy.module_dict(m) for m in policy.list_modules(session)]}
+
+
+@router.post("/policy/versions", response_class=FastJSON, status_code=201)
+def policy_publish(body: PolicyIn, request: Request, who: Principal = Depends(token_principal),
+                   session: Session = Depends(get_session)):
+    return policy.version_dict(policy.publish(session, who, body.title, body.body, body.summary, client_ip(request)))
+
+
+@router.post("/policy/versions/{version_id}/acknowledge", response_class=FastJSON)
+def policy_acknowledge(version_id: int, request: Request, who: Principal = Depends(token_principal),
+                       session: Session = Depends(get_session)):
+    ack = policy.acknowledge(session, who, version_id, client_ip(request))
+    return {"version_id": version_id, "acknowledged_at": ack.acknowledged_at}
+
+
+@router.get("/policy/status", response_class=FastJSON)
+def policy_status(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
+    """Managers: their teams; coordinators and admins: everyone."""
+    return policy.team_status(session, who)
+
+
+@router.post("/training/{module_id}/complete", response_class=FastJSON)
+def training_complete(module_id: int, request: Request, who: Principal = Depends(token_principal),
+                      session: Session = Depends(get_session)):
+    done = policy.complete_module(session, who, module_id, client_ip(request))
+    return {"module_id": module_id, "completed_at": done.completed_at}
+
