@@ -12,7 +12,6 @@ from alembic import op
 
 import onevoice.db
 
-
 revision = '0002_inbox'
 down_revision = '0001'
 branch_labels = None
