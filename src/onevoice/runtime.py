@@ -66,7 +66,7 @@ class NullQueue:
 def build_processor(settings: Settings, session_factory, worker: str = "embedded") -> Processor:
     surge = None
     try:
-        surge = importlib.import_module("onevoice.pipeline.incidents").detect_surge
+        surge = importlib.import_module("onevoice.pipeline.incidents").detect_surges
     except (ModuleNotFoundError, AttributeError):
         surge = None
     return Processor(session_factory, stages.build_triager(settings), stages.build_router(settings, session_factory),

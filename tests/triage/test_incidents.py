@@ -1,13 +1,15 @@
-"""The surge detector: one incident per surge, linked cases, PR alerted, safe to call twice."""
+"""The surge detector: one incident per surge, linked cases, PR alerted, counts that add up across workers."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
-from onevoice.cases.models import Case, CaseTeam, Incident
-from onevoice.channels.models import Channel
-from onevoice.messages.models import Message
-from onevoice.pipeline.incidents import detect_surge
+import pytest
+from sqlalchemy import func, select
+
+from onevoice.cases.models import Case, CaseTeam, Incident, SurgeCount
+from onevoice.pipeline.incidents import detect_surges
 from onevoice.teams.models import Team
 from onevoice.triage.types import TriageResult
 
@@ -20,45 +22,111 @@ def _triage(sentiment="negative", topics=("billing",), products=()) -> TriageRes
                         products=list(products))
 
 
-def _messages(session, n: int, start: datetime, step: timedelta, **triage) -> None:
-    channel = session.query(Channel).first()
-    if channel is None:
-        channel = Channel(key="surge", kind="sandbox", name="Surge")
-        session.add(channel)
-        session.flush()
-    base = session.query(Message).count()
-    for i in range(n):
-        session.add(Message(channel_id=channel.id, external_id=f"s{base + i}", kind="mention", text="bad",
-                            author={}, created_at=start + i * step, triage=_triage(**triage).to_dict()))
-    session.flush()
-
-
-def _case(session) -> Case:
-    case = Case(subject="x", priority="normal")
+def _case(session, lead: int | None = None) -> Case:
+    case = Case(subject="x", priority="normal", lead_team_id=lead, last_message_at=NOW)
     session.add(case)
     session.flush()
+    if lead is not None:
+        session.add(CaseTeam(case_id=case.id, team_id=lead, role="lead", priority="normal", last_message_at=NOW))
+        session.flush()
     return case
 
 
+def _batch(session, times, **triage) -> list:
+    return [(_case(session), _triage(**triage), at) for at in times]
+
+
+@pytest.mark.both_databases
 def test_a_surge_opens_one_incident_links_cases_and_alerts_pr(session):
-    session.add(Team(key="pr", name="PR"))
-    _messages(session, 6, NOW - timedelta(minutes=50), timedelta(minutes=8))
-    case = _case(session)
-    incident = detect_surge(session, case, _triage(), NOW)
-    assert isinstance(incident, Incident) and incident.topic == "billing" and incident.status == "open"
+    pr, support = Team(key="pr", name="PR"), Team(key="support", name="Support")
+    session.add_all([pr, support])
+    session.flush()
+    # Four unhappy posts in one batch: not yet a surge.
+    assert detect_surges(session, _batch(session, [NOW - timedelta(minutes=m) for m in (50, 40, 30, 20)]), NOW) == []
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    # The fifth, in the next batch, makes it one.
+    case = _case(session, lead=support.id)
+    [incident] = detect_surges(session, [(case, _triage(), NOW - timedelta(minutes=5))], NOW)
+    assert incident.topic == "billing" and incident.status == "open" and "5 negative messages" in incident.summary
     assert case.incident_id == incident.id and case.priority == "high"
-    assert session.query(CaseTeam).filter_by(case_id=case.id).count() == 1  # pr collaborates
-    assert detect_surge(session, case, _triage(), NOW) is None  # second call for the same message: no-op
+    rows = {r.team_id: r for r in session.scalars(select(CaseTeam).where(CaseTeam.case_id == case.id))}
+    # PR collaborates, with a correct queue entry; the lead's queue entry follows the raised priority.
+    assert rows[pr.id].role == "collaborator" and rows[pr.id].priority == "high"
+    assert rows[pr.id].last_message_at == case.last_message_at and rows[pr.id].status == "open"
+    assert rows[support.id].role == "lead" and rows[support.id].priority == "high"
+    # Later cases on the key join the open incident; one case in two messages of a batch links once.
     other = _case(session)
-    assert detect_surge(session, other, _triage(), NOW + timedelta(minutes=1)).id == incident.id
-    assert session.query(Incident).count() == 1
+    joined = detect_surges(session, [(other, _triage(), NOW), (other, _triage(), NOW)], NOW + timedelta(minutes=1))
+    assert joined == [incident] and other.incident_id == incident.id
+    assert detect_surges(session, [(other, _triage(), NOW)], NOW + timedelta(minutes=2)) == []  # already linked
+    assert session.scalar(select(func.count()).select_from(Incident)) == 1
 
 
-def test_no_incident_at_the_normal_rate_or_for_positive_messages(session):
-    # 24 an hour all day long: 6 in the last hour is normal for this topic.
-    _messages(session, 24 * 6, NOW - timedelta(hours=25), timedelta(minutes=10))
-    assert detect_surge(session, _case(session), _triage(), NOW) is None
-    assert detect_surge(session, _case(session), _triage(sentiment="positive"), NOW) is None
-    _messages(session, 2, NOW - timedelta(minutes=5), timedelta(minutes=1), topics=("delivery",))
-    assert detect_surge(session, _case(session), _triage(topics=("delivery",)), NOW) is None  # too few
-    assert session.query(Incident).count() == 0
+@pytest.mark.both_databases
+def test_no_incident_at_the_normal_rate_for_positive_or_too_few(session):
+    # Six an hour all day long: six in the last hour is this topic's normal.
+    history = [NOW - timedelta(minutes=10 * i) for i in range(1, 24 * 6 + 7)]
+    assert detect_surges(session, _batch(session, history), NOW) == []
+    assert detect_surges(session, _batch(session, [NOW] * 8, sentiment="positive"), NOW) == []
+    assert detect_surges(session, _batch(session, [NOW] * 3, topics=("delivery",)), NOW) == []  # too few
+    # Broad topics are not one story.
+    assert detect_surges(session, _batch(session, [NOW] * 9, topics=("app", "customer_service")), NOW) == []
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    assert session.scalar(select(func.coalesce(func.sum(SurgeCount.count), 0))
+                          .where(SurgeCount.key == "delivery", SurgeCount.width == 3600)) == 3
+
+
+@pytest.mark.both_databases
+def test_the_window_slides_and_products_come_first(session):
+    # Five posts from 70 to 62 minutes ago: out of the window by now.
+    detect_surges(session, _batch(session, [NOW - timedelta(minutes=70 - 2 * i) for i in range(5)],
+                                  products=("voltix-v3",)), NOW)
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    # A batch with products and topics: the product's incident is the one the case joins.
+    batch = _batch(session, [NOW] * 5, products=("voltix-v3",), topics=("defect",))
+    found = detect_surges(session, batch, NOW)
+    assert [i.topic for i in found] == ["voltix-v3"]
+    # The defect topic surged too, but every case in the batch had already joined the product's incident.
+    assert all(case.incident_id == found[0].id for case, _, _ in batch)
+
+
+@pytest.mark.postgres
+def test_two_workers_count_together_and_open_one_incident(session_factory):
+    """Two transactions on the same key at once: counts add up and only one incident opens."""
+    a, b = session_factory(), session_factory()
+    try:
+        first = detect_surges(a, _batch(a, [NOW - timedelta(minutes=1)] * 3), NOW)
+        assert first == []  # 3: below MIN_COUNT on its own
+        result: dict = {}
+
+        def other_worker():
+            # Blocks on the count rows until the first transaction commits, then sees its counts.
+            result["found"] = detect_surges(b, _batch(b, [NOW - timedelta(minutes=2)] * 3), NOW)
+            b.commit()
+
+        t = threading.Thread(target=other_worker)
+        t.start()
+        t.join(0.5)
+        assert t.is_alive()  # waiting for the first worker's row locks
+        a.commit()
+        t.join(10)
+        assert [i.topic for i in result["found"]] == ["billing"]  # 3 + 3 = 6 in the hour
+        with session_factory() as s:
+            assert s.scalar(select(func.count()).select_from(Incident)) == 1
+            assert s.scalar(select(func.sum(SurgeCount.count)).where(SurgeCount.width == 300)) == 6
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.both_databases
+def test_one_open_incident_per_topic_is_enforced_by_the_database(session):
+    from sqlalchemy.exc import IntegrityError
+
+    session.add(Incident(topic="refund", status="open"))
+    session.flush()
+    session.add(Incident(topic="refund", status="closed"))  # closed ones may repeat
+    session.flush()
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(Incident(topic="refund", status="open"))
+        session.flush()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onevoice.db import Base, utcnow
@@ -116,6 +116,12 @@ class Incident(Base):
     """A surge of negative messages on one topic: one incident links the cases and alerts PR."""
 
     __tablename__ = "incidents"
+    __table_args__ = (
+        # One open incident per topic, even with several workers detecting the same surge at once
+        # (migration 0004_surge).
+        Index("uq_incidents_open_topic", "topic", unique=True, sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(String(200))
@@ -123,3 +129,20 @@ class Incident(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SurgeCount(Base):
+    """Negative messages per surge key (a product or a topic) and time bucket, for the surge detector.
+
+    Upserted in the transaction that processes the messages (counts add up atomically across workers),
+    so a surge check reads a few dozen small rows instead of scanning messages. Two bucket widths: five
+    minutes for the last hour, one hour for the 24-hour baseline. Rows older than a day are pruned.
+    """
+
+    __tablename__ = "surge_counts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    width: Mapped[int] = mapped_column(primary_key=True)  # seconds
+    # Start of the bucket in Unix seconds: plain integers keep the per-batch upsert cheap.
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

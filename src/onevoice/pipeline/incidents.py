@@ -1,20 +1,34 @@
 """The surge detector: negative messages about one topic or product rising well above their normal rate.
 
 When the last hour holds at least MIN_COUNT negative messages on a key (a product or a topic) and at
-least FACTOR times the hourly rate of the previous day, one incident opens for that key; later cases on
-the same key join the open incident instead of opening another. Safe to call twice for one message: a
-case already linked to an incident is left alone and nothing new is returned.
+least FACTOR times the hourly rate of the previous day (+1), one incident opens for that key; later
+cases on the same key join the open incident instead of opening another. A linked case is raised to
+high priority and PR collaborates on it.
+
+Cost: the processor calls `detect_surges` once per batch, in the transaction that processes the batch.
+It adds the batch's negative messages to `surge_counts` (one upsert per key and bucket, atomic on SQLite
+and PostgreSQL, so counts from several workers add up), then reads the counts of the keys it saw: about
+forty small rows per key, whatever the size of the messages table. Counting in the processing
+transaction is what makes each message count once: a batch that fails rolls its counts back, and a
+processed message is never processed again. (Do not call it twice for the same batch.)
+
+Windows come from buckets: five-minute buckets for the last hour, hour buckets for the 24 hours before
+it; the bucket that straddles a window's edge counts pro rata (counts are assumed even within a bucket).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import and_, delete, func, literal, or_, select, text
+from sqlalchemy import case as sql_case
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from onevoice.cases.models import Case, CaseTeam, Incident
-from onevoice.messages.models import Message
+from onevoice.cases.models import Case, CaseTeam, Incident, SurgeCount
+from onevoice.cases.queue import queue_fields, sync_queue
 from onevoice.teams.models import Team
 from onevoice.triage.types import TriageResult
 
@@ -24,62 +38,153 @@ MIN_COUNT = 5
 FACTOR = 3.0
 # Topics too broad to be one story (every second complaint mentions the app or customer service).
 IGNORED_TOPICS = frozenset({"customer_service", "app"})
+FINE = 300  # seconds: buckets of the last hour
+COARSE = 3600  # seconds: buckets of the baseline
+
+# (case, triage, when the message was posted); None for the time means now.
+SurgeItem = tuple[Case, TriageResult, datetime | None]
 
 
-def _keys(triage: TriageResult) -> list[str]:
-    return [*triage.products, *[t for t in triage.topics if t not in IGNORED_TOPICS]]
+def surge_keys(triage: TriageResult) -> list[str]:
+    """The keys a negative message counts toward: its products, then its specific topics."""
+    return list(dict.fromkeys([*triage.products, *[t for t in triage.topics if t not in IGNORED_TOPICS]]))
 
 
-def _negative_counts(session: Session, key: str, since: datetime, until: datetime) -> int:
-    # The JSON text prefilter keeps this portable (SQLite and PostgreSQL) and cheap; the exact
-    # test on the decoded triage happens in Python.
-    rows = session.execute(
-        select(Message.triage).where(
-            Message.direction == "inbound", Message.created_at >= since, Message.created_at <= until,
-            cast(Message.triage, String).like(f'%"{key}"%'),
-        )
-    ).scalars()
-    count = 0
-    for t in rows:
-        if t and t.get("sentiment") == "negative" and key in (t.get("products") or []) + (t.get("topics") or []):
-            count += 1
-    return count
+def _seconds(at: datetime) -> int:
+    return int(at.timestamp())
 
 
-def detect_surge(session: Session, case: Case, triage: TriageResult, now: datetime) -> Incident | None:
-    """Open (or join) an incident when this negative message is part of a surge on one of its keys.
+def _floor(at: datetime, width: int) -> int:
+    """The start of the bucket that holds this time, in Unix seconds."""
+    seconds = _seconds(at)
+    return seconds - seconds % width
 
-    Returns the incident when this call linked the case to it, None otherwise. Links the case, adds PR as
-    a collaborating team (when a `pr` team exists) and raises the case to high priority; only flushes.
+
+def _count(session: Session, items: list[tuple[list[str], datetime]], now: datetime) -> None:
+    counts: Counter[tuple[str, int, int]] = Counter()
+    fine_from = _seconds(now - WINDOW) - FINE
+    for keys, at in items:
+        t = _seconds(at)
+        coarse, fine = t - t % COARSE, t - t % FINE
+        for key in keys:
+            counts[(key, COARSE, coarse)] += 1
+            if t >= fine_from:  # a late message, posted before the last hour, only counts toward the baseline
+                counts[(key, FINE, fine)] += 1
+    if not counts:
+        return
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(SurgeCount.__table__)
+    stmt = stmt.on_conflict_do_update(index_elements=["key", "width", "bucket"],
+                                      set_={"count": SurgeCount.count + stmt.excluded["count"]})
+    # Sorted, so that two workers upserting the same keys lock the rows in the same order (no deadlock).
+    session.execute(stmt, [{"key": k, "width": w, "bucket": b, "count": n} for (k, w, b), n in sorted(counts.items())])
+    c = SurgeCount
+    session.execute(delete(c).where(c.key.in_({k for k, _, _ in counts}), or_(
+        and_(c.width == FINE, c.bucket < _seconds(now - 2 * WINDOW)),
+        c.bucket < _seconds(now - WINDOW - BASELINE - 2 * WINDOW))))
+
+
+def _rates(session: Session, keys: list[str], now: datetime) -> dict[str, tuple[float, float]]:
+    """Per key: negative messages in the last hour, and the hourly rate over the 24 hours before.
+
+    Summed by the database, two rows per key. The buckets that straddle a window's start count pro
+    rata; the current five-minute bucket counts in full (message times are clamped to now).
     """
-    if triage.sentiment != "negative" or case.incident_id is not None:
-        return None
-    for key in _keys(triage):
-        incident = session.scalars(select(Incident).where(Incident.topic == key, Incident.status == "open")
-                                   .order_by(Incident.id.desc()).limit(1)).first()
-        if incident is None:
-            recent = _negative_counts(session, key, now - WINDOW, now)
-            if recent < MIN_COUNT:
-                continue
-            before = _negative_counts(session, key, now - WINDOW - BASELINE, now - WINDOW)
-            hourly = before / (BASELINE / WINDOW)
-            if recent < FACTOR * hourly + 1:
-                continue
-            incident = Incident(topic=key, opened_at=now, summary=(
-                f"{recent} negative messages about {key} in the last hour; "
-                f"normal is {hourly:.1f} an hour (previous 24 hours)"))
-            session.add(incident)
-            session.flush()
-        _link(session, case, incident)
-        return incident
-    return None
+    window_start = (now - WINDOW).timestamp()
+    baseline_start = (now - WINDOW - BASELINE).timestamp()
+    fine_edge = _floor(now - WINDOW, FINE)
+    coarse_lo, coarse_hi = _floor(now - WINDOW - BASELINE, COARSE), _floor(now - WINDOW, COARSE)
+    c = SurgeCount
+    share = sql_case(
+        (and_(c.width == FINE, c.bucket == fine_edge), literal((fine_edge + FINE - window_start) / FINE)),
+        (and_(c.width == COARSE, c.bucket == coarse_lo), literal((coarse_lo + COARSE - baseline_start) / COARSE)),
+        (and_(c.width == COARSE, c.bucket == coarse_hi), literal((window_start - coarse_hi) / COARSE)),
+        else_=literal(1.0),
+    )
+    rows = session.execute(
+        select(c.key, c.width, func.sum(c.count * share)).where(c.key.in_(keys), or_(
+            and_(c.width == FINE, c.bucket >= fine_edge),
+            and_(c.width == COARSE, c.bucket >= coarse_lo, c.bucket <= coarse_hi),
+        )).group_by(c.key, c.width)
+    ).all()
+    recent = {k: float(n or 0) for k, w, n in rows if w == FINE}
+    before = {k: float(n or 0) for k, w, n in rows if w == COARSE}
+    return {k: (recent.get(k, 0.0), before.get(k, 0.0) / (BASELINE / WINDOW)) for k in keys}
 
 
-def _link(session: Session, case: Case, incident: Incident) -> None:
-    case.incident_id = incident.id
-    if case.priority in ("low", "normal"):
-        case.priority = "high"
-    pr = session.scalars(select(Team).where(Team.key == "pr")).first()
-    if pr is not None and pr.id != case.lead_team_id and session.get(CaseTeam, (case.id, pr.id)) is None:
-        session.add(CaseTeam(case_id=case.id, team_id=pr.id, reason=f"surge on {incident.topic} (incident)"))
+def _open_incidents(session: Session, keys: list[str]) -> dict[str, Incident]:
+    found = session.scalars(select(Incident).where(Incident.topic.in_(keys), Incident.status == "open")
+                            .order_by(Incident.id)).all()
+    return {i.topic: i for i in found}
+
+
+def _open(session: Session, key: str, recent: float, hourly: float, now: datetime) -> Incident:
+    """Open the incident for this key, or take the one another worker opened a moment ago."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    summary = (f"{recent:.0f} negative messages about {key} in the last hour; "
+               f"normal is {hourly:.1f} an hour (previous 24 hours)")
+    # The partial unique index (one open incident per topic) settles a race between workers: the loser
+    # inserts nothing and reads the winner's row.
+    session.execute(dialect.insert(Incident).values(topic=key, status="open", summary=summary, opened_at=now)
+                    .on_conflict_do_nothing(index_elements=["topic"], index_where=text("status = 'open'")))
+    return session.scalars(select(Incident).where(Incident.topic == key, Incident.status == "open")).one()
+
+
+def detect_surges(session: Session, items: Sequence[SurgeItem], now: datetime) -> list[Incident]:
+    """Count this batch's negative messages; open or join incidents for keys that surge.
+
+    Returns the incidents that cases were linked to by this call (each once). Links each case to at
+    most one incident (its first key, products before topics, that is in an incident), raises it to
+    high, adds PR as a collaborating team (when a `pr` team exists); only flushes.
+    """
+    negative = [(case, surge_keys(t), min(at or now, now)) for case, t, at in items if t.sentiment == "negative"]
+    negative = [x for x in negative if x[1]]
+    if not negative:
+        return []
+    _count(session, [(keys, at) for _, keys, at in negative if at >= now - WINDOW - BASELINE], now)
+    keys = sorted({k for _, ks, _ in negative for k in ks})
+    incidents = _open_incidents(session, keys)
+    rates: dict[str, tuple[float, float]] | None = None
+    linked: dict[int, Incident] = {}
+    changed: dict[int, tuple[Case, Incident]] = {}
+    for case, case_keys, _ in negative:
+        if case.incident_id is not None or case.id in changed:
+            continue
+        for key in case_keys:
+            incident = incidents.get(key)
+            if incident is None:
+                if rates is None:
+                    rates = _rates(session, [k for k in keys if k not in incidents], now)
+                recent, hourly = rates.get(key, (0.0, 0.0))
+                if recent < MIN_COUNT or recent < FACTOR * hourly + 1:
+                    continue
+                incident = incidents[key] = _open(session, key, recent, hourly, now)
+            linked[incident.id] = incident
+            changed[case.id] = (case, incident)
+            break
+    if changed:
+        _link(session, list(changed.values()), now)
+    return list(linked.values())
+
+
+def _link(session: Session, pairs: list[tuple[Case, Incident]], now: datetime) -> None:
+    """Link the cases, raise them to high, and give PR a collaborator's queue entry on each."""
+    for case, incident in pairs:
+        case.incident_id = incident.id
+        if case.priority in ("low", "normal"):
+            case.priority = "high"
     session.flush()
+    cases = [case for case, _ in pairs]
+    pr = session.scalars(select(Team.id).where(Team.key == "pr")).first()
+    if pr is not None:
+        ids = [c.id for c in cases]
+        present = set(session.scalars(select(CaseTeam.case_id).where(CaseTeam.team_id == pr,
+                                                                     CaseTeam.case_id.in_(ids))))
+        rows = [{"case_id": case.id, "team_id": pr, "role": "collaborator", "added_at": now,
+                 "reason": f"surge on {incident.topic} (incident)", **queue_fields(case)}
+                for case, incident in pairs if case.id not in present and case.lead_team_id != pr]
+        if rows:
+            dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+            session.execute(dialect.insert(CaseTeam).on_conflict_do_nothing(index_elements=["case_id", "team_id"]),
+                            rows)
+    sync_queue(session, cases)
