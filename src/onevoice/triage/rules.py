@@ -87,28 +87,20 @@ def _prefixes(alternative: str) -> set[str]:
     return {lit}
 
 
-_WORD_STARTS = re.compile(r"(?<!\w)(?=(\S.?.?))", re.S)
+# At each word start, the next (up to) three characters: every rule match begins at a word start.
+_WORD_STARTS = re.compile(r"(?=(\w.?.?))\w+", re.S)
+_DIGIT_RX = re.compile(r"\d")
 KEY_LEN = 3
 
 
 class Scan:
-    """What the rule prefilter needs to know about one message, computed once for every rule.
-
-    Every rule match starts where a word starts (the patterns open with (?<!\\w)), so a rule can only
-    match if the first (up to) three characters of one of its fixed prefixes appear at a word start.
-    """
+    """What the rule prefilter needs to know about one message, computed once for every rule."""
 
     __slots__ = ("keys", "low", "aligned")
 
     def __init__(self, text: str, lowered: str | None = None) -> None:
         low = lowered if lowered is not None else text.lower()
-        keys = set(_WORD_STARTS.findall(low))
-        keys |= {k[:2] for k in keys}
-        firsts = {k[0] for k in keys}
-        keys |= firsts
-        if any(c.isdecimal() for c in firsts):
-            keys.add(DIGIT)
-        self.keys = keys
+        self.keys = set(_WORD_STARTS.findall(low))
         self.low = low
         # Lowercasing rarely changes the length (e.g. "İ" -> "i̇"); when it does, `low` is no guide to
         # the text and every regex runs.
@@ -120,26 +112,32 @@ class Pattern:
 
     Python's re has no multi-literal prefilter, and running ~20 large case-insensitive alternations over
     every message cost more than all the models together. Each pattern indexes its fixed prefixes by
-    their first three letters: one set intersection with the message's word starts (`Scan`) rules most
-    patterns out, a substring test confirms a prefix is there, and the regex starts at the first one.
+    their first three characters: one set test against the message's word starts (`Scan`) rules most
+    patterns out, a substring search finds the first prefix, and the regex starts there.
     """
 
-    __slots__ = ("regex", "prefixes", "keys", "_by_key")
+    __slots__ = ("regex", "prefixes", "keys", "_by_key", "_short", "_digit")
 
     def __init__(self, alternatives: tuple[str, ...]) -> None:
         self.regex = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
         prefixes = {p for a in alternatives for b in _split_top(a) for p in _prefixes(b)}
-        # One alternative without a fixed start (or one that starts with a space, which cannot follow a
-        # word boundary; kept safe anyway) means the regex must always run.
-        if "" in prefixes or any(p[0].isspace() for p in prefixes):
+        self._by_key: dict[str, tuple[str, ...]] = {}
+        # One alternative without a fixed start, or one that starts with something other than a word
+        # character (the word-start keys cannot see it), means the regex must always run.
+        if "" in prefixes or any(p != DIGIT and not re.match(r"\w", p) for p in prefixes):
             self.prefixes: tuple[str, ...] | None = None
             self.keys: frozenset[str] | None = None
-            self._by_key: dict[str, tuple[str, ...]] = {}
+            self._short: tuple[str, ...] = ()
+            self._digit = False
             return
         self.prefixes = tuple(sorted(prefixes))
+        self._digit = DIGIT in prefixes
+        # Prefixes shorter than a key ("co", "50") are searched for directly.
+        self._short = tuple(p for p in self.prefixes if p != DIGIT and len(p) < KEY_LEN)
         by_key: dict[str, list[str]] = {}
         for p in self.prefixes:
-            by_key.setdefault(p if p == DIGIT else p[:KEY_LEN], []).append(p)
+            if p != DIGIT and len(p) >= KEY_LEN:
+                by_key.setdefault(p[:KEY_LEN], []).append(p)
         self._by_key = {k: tuple(v) for k, v in by_key.items()}
         self.keys = frozenset(by_key)
 
@@ -147,19 +145,20 @@ class Pattern:
         scan = scan or Scan(text, lowered)
         if self.keys is None or not scan.aligned:
             return self.regex.search(text)
-        found = self.keys.intersection(scan.keys)
-        if not found:
-            return None
         low = scan.low
         start = len(low)
-        for key in found:
-            if key == DIGIT:
-                start = 0
-                break
-            for p in self._by_key[key]:
-                i = low.find(p, 0, start + len(p))
-                if 0 <= i < start:
-                    start = i
+        if not self.keys.isdisjoint(scan.keys):
+            for key in self.keys.intersection(scan.keys):
+                for p in self._by_key[key]:
+                    i = low.find(p, 0, start + len(p))
+                    if 0 <= i < start:
+                        start = i
+        for p in self._short:
+            i = low.find(p, 0, start + len(p))
+            if 0 <= i < start:
+                start = i
+        if self._digit and (m := _DIGIT_RX.search(low, 0, start)):
+            start = m.start()
         if start == len(low):
             return None
         # No match can start before the first fixed prefix; the look-behind still sees the text before.
