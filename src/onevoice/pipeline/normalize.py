@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, tuple_
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from onevoice.contacts.models import Contact, ContactIdentity
+from onevoice.pipeline.rows import chunks, insert_ids
+
+
+@dataclass(slots=True, eq=False)
+class ContactRow:
+    """What processing needs of a contact; `placed` counts this batch's messages, written back at the end."""
+
+    id: int | None
+    vip: bool = False
+    message_count: int = 0
+    placed: int = 0
 
 
 def resolve_contacts(session: Session, messages: list,
-                     channel_kinds: dict[int, str] | None = None) -> dict[tuple[int, str], Contact]:
-    """Map (channel_id, author external id) -> Contact, creating what is new.
+                     channel_kinds: dict[int, str] | None = None) -> dict[tuple[int, str], ContactRow]:
+    """Map (channel_id, author external id) -> contact, creating what is new.
 
     A platform's author id is unique across that platform, so an author already known on another of
     our channels of the same kind (two Mastodon accounts, say) is the same contact. Profile fields
@@ -21,78 +34,99 @@ def resolve_contacts(session: Session, messages: list,
         latest[(m.channel_id, m.author["external_id"])] = m.author
     if not latest:
         return {}
-    keys = list(latest)
-    found: dict[tuple[int, str], ContactIdentity] = {}
-    for start in range(0, len(keys), 400):
-        chunk = keys[start:start + 400]
-        for ident in session.scalars(
-            select(ContactIdentity).where(tuple_(ContactIdentity.channel_id, ContactIdentity.external_id).in_(chunk))
-        ):
-            found[(ident.channel_id, ident.external_id)] = ident
-    contacts_by_id = {c.id: c for c in session.scalars(
-        select(Contact).where(Contact.id.in_({i.contact_id for i in found.values()}))
-    )} if found else {}
-    result: dict[tuple[int, str], Contact] = {}
-    new_pairs: list[tuple[tuple[int, str], Contact]] = []
-    batch_new: dict[tuple[str, str], Contact] = {}
-    siblings = _same_platform(session, [k for k in keys if k not in found], channel_kinds or {})
+    kinds = channel_kinds or {}
+    found = _known_identities(session, list(latest), kinds)
+    # The contact already known for (platform, author id), on whichever of our channels: the oldest identity.
+    by_platform: dict[tuple[str, str], object] = {}
+    for ident in sorted(found.values(), key=lambda r: r.id):
+        by_platform.setdefault((kinds.get(ident.channel_id, "?"), ident.external_id), ident)
+    rows: dict[int, ContactRow] = {}
+
+    def known(ident) -> ContactRow:
+        if ident.contact_id not in rows:
+            rows[ident.contact_id] = ContactRow(ident.contact_id, bool(ident.vip), ident.message_count or 0)
+        return rows[ident.contact_id]
+
+    result: dict[tuple[int, str], ContactRow] = {}
+    new_contacts: list[tuple[ContactRow, dict]] = []
+    new_identities: list[tuple[tuple[int, str], ContactRow]] = []
+    ident_updates: list[dict] = []
+    reach: list[dict] = []
+    batch_new: dict[tuple[str, str], ContactRow] = {}
     for key, author in latest.items():
         ident = found.get(key)
         followers = author.get("followers", 0) or 0
-        platform_key = ((channel_kinds or {}).get(key[0], "?"), key[1])
-        if ident is None and (key in siblings or platform_key in batch_new):
-            contact = siblings.get(key) or batch_new[platform_key]
-            result[key] = contact
-            new_pairs.append((key, contact))
-            continue
         if ident is None:
-            contact = Contact(name=author.get("name"), handle=author.get("handle"), followers=followers,
-                              message_count=0)
-            session.add(contact)
-            batch_new[platform_key] = contact
-            new_pairs.append((key, contact))
+            platform_key = (kinds.get(key[0], "?"), key[1])
+            sibling = by_platform.get(platform_key) if key[0] in kinds else None
+            if sibling is not None:
+                contact = known(sibling)
+            elif platform_key in batch_new:
+                contact = batch_new[platform_key]
+            else:
+                contact = ContactRow(None)
+                batch_new[platform_key] = contact
+                new_contacts.append((contact, author))
+            new_identities.append((key, contact))
             result[key] = contact
             continue
-        contact = contacts_by_id[ident.contact_id]
-        result[key] = contact
-        if author.get("handle") and ident.handle != author.get("handle"):
-            ident.handle = author["handle"]
-        if author.get("name") and ident.name != author.get("name"):
-            ident.name = author["name"]
-        if followers != ident.followers:
-            ident.followers = followers
-            contact.followers = max(contact.followers, followers)
-    if new_pairs:
-        session.flush()
-        session.add_all([
-            ContactIdentity(contact_id=contact.id, channel_id=key[0], external_id=key[1],
-                            handle=latest[key].get("handle"), name=latest[key].get("name"),
-                            followers=latest[key].get("followers", 0) or 0)
-            for key, contact in new_pairs
-        ])
+        result[key] = known(ident)
+        handle, name = author.get("handle") or ident.handle, author.get("name") or ident.name
+        if (handle, name, followers) != (ident.handle, ident.name, ident.followers):
+            ident_updates.append({"iid": ident.id, "h": handle, "n": name, "f": followers})
+            if followers != ident.followers:
+                reach.append({"cid": ident.contact_id, "f": followers})
+    _write(session, latest, new_contacts, new_identities, ident_updates, reach)
     return result
 
 
-def _same_platform(session: Session, keys: list[tuple[int, str]],
-                   channel_kinds: dict[int, str]) -> dict[tuple[int, str], Contact]:
-    """New (channel, author) pairs whose author is already known on a channel of the same kind."""
-    if not keys or not channel_kinds:
-        return {}
+def _known_identities(session: Session, keys: list[tuple[int, str]], kinds: dict[int, str]) -> dict:
+    """Identities (with their contact's fields) for these pairs and the same author on same-kind channels.
+
+    Asked by (channel_id, external_id) pairs so the unique index answers; there is no index on the
+    author id alone.
+    """
     by_kind: dict[str, list[int]] = {}
-    for cid, kind in channel_kinds.items():
+    for cid, kind in kinds.items():
         by_kind.setdefault(kind, []).append(cid)
-    wanted = {ext for _, ext in keys}
-    known: dict[tuple[str, str], int] = {}
-    ext_list = list(wanted)
-    for start in range(0, len(ext_list), 400):
-        for channel_id, ext, contact_id in session.execute(
-            select(ContactIdentity.channel_id, ContactIdentity.external_id, ContactIdentity.contact_id)
-            .where(ContactIdentity.external_id.in_(ext_list[start:start + 400]))
-        ):
-            known.setdefault((channel_kinds.get(channel_id, "?"), ext), contact_id)
-    matches = {(channel_id, ext): known.get((channel_kinds.get(channel_id, "?"), ext)) for channel_id, ext in keys}
-    wanted_ids = {cid for cid in matches.values() if cid is not None}
-    if not wanted_ids:
-        return {}
-    contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(wanted_ids)))}
-    return {key: contacts[cid] for key, cid in matches.items() if cid is not None}
+    wanted = set(keys)
+    for channel_id, ext in keys:
+        if channel_id in kinds:
+            wanted.update((other, ext) for other in by_kind[kinds[channel_id]])
+    ci, c = ContactIdentity.__table__.c, Contact.__table__.c
+    query = select(ci.id, ci.channel_id, ci.external_id, ci.contact_id, ci.handle, ci.name, ci.followers,
+                   c.vip, c.message_count).join_from(ContactIdentity, Contact, c.id == ci.contact_id)
+    found = {}
+    channel_ids = list({channel_id for channel_id, _ in wanted})
+    for chunk in chunks(list({ext for _, ext in wanted})):
+        # Two plain IN lists bind far fewer values than a list of pairs, and the unique index
+        # (channel_id, external_id) still answers; the exact pairs are picked here.
+        for row in session.execute(query.where(ci.channel_id.in_(channel_ids), ci.external_id.in_(chunk))):
+            if (row.channel_id, row.external_id) in wanted:
+                found[(row.channel_id, row.external_id)] = row
+    return found
+
+
+def _write(session: Session, latest: dict, new_contacts: list, new_identities: list, ident_updates: list,
+           reach: list) -> None:
+    ids = insert_ids(session, Contact.__table__, [
+        {"name": a.get("name"), "handle": a.get("handle"), "followers": a.get("followers", 0) or 0,
+         "message_count": 0} for _, a in new_contacts])
+    for (contact, _), cid in zip(new_contacts, ids, strict=True):
+        contact.id = cid
+    if new_identities:
+        session.execute(ContactIdentity.__table__.insert(), [
+            {"contact_id": contact.id, "channel_id": key[0], "external_id": key[1],
+             "handle": latest[key].get("handle"), "name": latest[key].get("name"),
+             "followers": latest[key].get("followers", 0) or 0}
+            for key, contact in new_identities])
+    if ident_updates:
+        ci = ContactIdentity.__table__
+        session.execute(update(ci).where(ci.c.id == bindparam("iid"))
+                        .values(handle=bindparam("h"), name=bindparam("n"), followers=bindparam("f")),
+                        ident_updates)
+    if reach:
+        # A contact's reach follows its identities' upwards, never down.
+        c = Contact.__table__
+        session.execute(update(c).where(c.c.id == bindparam("cid"), c.c.followers < bindparam("f"))
+                        .values(followers=bindparam("f")), reach)

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.cases.models import RoutingDecision
 from onevoice.channels.models import Channel
+from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.pipeline import stages
 from onevoice.pipeline.normalize import resolve_contacts
-from onevoice.pipeline.thread import Threader
+from onevoice.pipeline.thread import Threader, case_topic
 from onevoice.routing.types import Router
 from onevoice.teams.models import Team
 from onevoice.triage.types import Triager, TriageResult
@@ -115,43 +116,56 @@ class Processor:
         self._lookups(session, {m.channel_id for m in messages})
         t = outcome.lap("load", t)
         contacts = resolve_contacts(session, messages, self._kinds)
-        prior = {c.id: c.message_count or 0 for c in contacts.values()}
+        prior = {c.id: c.message_count for c in contacts.values()}
         t = outcome.lap("normalize", t)
         triages = self._triage(messages, contacts, prior)
         t = outcome.lap("triage", t)
-        threader = Threader(session, messages, {c.id for c in contacts.values()}, self._teams)
+        routed, failures = self._route(messages, triages, contacts, prior)
+        t = outcome.lap("route", t)
+        # Routing first, so the threader loads only the open cases a message could join (same topic).
+        threader = Threader(session, [m for m, *_ in routed], self._teams, {
+            (contact.id, case_topic(triage, decision)) for _, contact, triage, decision in routed
+            if not decision.close_as_spam})
+        placed = [(m, contact, triage, decision, threader.place(m, contact.id, triage, decision, now))
+                  for m, contact, triage, decision in routed]
         t = outcome.lap("thread", t)
-        route_seconds = 0.0
-        placed = []
+        threader.write()
+        t = outcome.lap("write", t)
+        self._surge(session, threader, placed, now, outcome)
+        t = outcome.lap("surge", t)
+        self._record(session, placed, now, outcome)
+        self._fail_rows(session, failures, outcome)
+        outcome.lap("record", t)
+        return outcome
+
+    def _route(self, messages: list, triages: list, contacts: dict, prior: dict) -> tuple[list, list]:
+        routed = []
         failures: list[tuple[object, BaseException]] = []
         for m, triage in zip(messages, triages, strict=True):
             if isinstance(triage, Exception):
                 failures.append((m, triage))
                 continue
             contact = contacts[(m.channel_id, m.author["external_id"])]
-            r = time.perf_counter()
             try:
                 decision = stages.route_one(self.router, m, triage, self._channels[m.channel_id], contact,
                                             prior.get(contact.id, 0))
             except Exception as exc:  # a broken rule must not stop the batch
                 failures.append((m, exc))
                 continue
-            finally:
-                route_seconds += time.perf_counter() - r
             prior[contact.id] = prior.get(contact.id, 0) + 1
-            contact.message_count = (contact.message_count or 0) + 1
-            contact.last_seen_at = now
-            placed.append((m, contact, triage, decision, threader.place(m, contact.id, triage, decision, now)))
-        t = outcome.lap("thread", t) - route_seconds
-        outcome.stages["route"] = outcome.stages.get("route", 0.0) + route_seconds
-        outcome.stages["thread"] -= route_seconds
-        session.flush()
-        threader.finish()
-        t = outcome.lap("write", t)
-        self._record(session, placed, now, outcome)
-        self._fail_rows(session, failures, outcome)
-        outcome.lap("record", t)
-        return outcome
+            contact.placed += 1
+            routed.append((m, contact, triage, decision))
+        return routed, failures
+
+    def _surge(self, session: Session, threader: Threader, placed: list, now, outcome: Outcome) -> None:
+        if self.surge is None or not placed:
+            return
+        before = {p.case: (p.case.priority, p.case.incident_id) for *_, p in placed}
+        # Once per batch (each message counts once): may link cases to incidents and raise them.
+        for incident in self.surge(session, [(p.case, triage, m.created_at) for m, _, triage, _, p in placed], now):
+            outcome.live.append({"type": "incident", "incident_id": incident.id, "topic": incident.topic})
+        # Cases are plain rows: store what the hook changed on them (and their queue entries).
+        threader.update_cases([c for c, seen in before.items() if (c.priority, c.incident_id) != seen])
 
     def _triage(self, messages, contacts, prior) -> list[TriageResult | Exception]:
         inputs = stages.triage_inputs(messages, contacts, self._channels, prior)
@@ -167,10 +181,6 @@ class Processor:
             return results
 
     def _record(self, session: Session, placed: list, now, outcome: Outcome) -> None:
-        if self.surge is not None:
-            # Once per batch (each message counts once): may link cases to incidents and raise them.
-            for incident in self.surge(session, [(p.case, triage, m.created_at) for m, _, triage, _, p in placed], now):
-                outcome.live.append({"type": "incident", "incident_id": incident.id, "topic": incident.topic})
         decisions, events, updates = [], [], []
         for m, contact, triage, decision, p in placed:
             case = p.case
@@ -220,6 +230,13 @@ class Processor:
             )
             session.execute(RoutingDecision.__table__.insert(), decisions)
             session.execute(Event.__table__.insert(), events)
+            # Added to, not overwritten: another worker may be counting the same contact's messages.
+            contacts = Contact.__table__
+            session.execute(
+                update(contacts).where(contacts.c.id == bindparam("cid"))
+                .values(message_count=contacts.c.message_count + bindparam("n"), last_seen_at=now),
+                [{"cid": c.id, "n": c.placed} for c in {id(c): c for _, c, *_ in placed}.values()],
+            )
 
     def _fail_rows(self, session: Session, failures: list, outcome: Outcome) -> None:
         """Messages whose triage or routing raised: kept, marked failed with the error, retryable."""
