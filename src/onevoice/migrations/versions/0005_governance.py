@@ -5,7 +5,7 @@ The audit log is append-only in the database too: triggers refuse UPDATE and DEL
 PostgreSQL (TRUNCATE, an owner's tool, is left alone; `onevoice audit verify` detects any tampering).
 
 Revision ID: 0005_governance
-Revises: 0003_channels
+Revises: 0004_surge
 Create Date: 2026-11-22 22:10:34.992814
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import onevoice.db
 
 revision = '0005_governance'
-down_revision = '0003_channels'
+down_revision = '0004_surge'
 branch_labels = None
 depends_on = None
 
