@@ -218,3 +218,31 @@ def test_json_columns_store_what_orjson_refuses():
 
     assert json.loads(json_dumps({"big": 10**30, 1: "int key"})) == {"big": 10**30, "1": "int key"}
     assert json.loads(json_dumps({"text": "Chloé 🙌"})) == {"text": "Chloé 🙌"}
+
+
+def test_reply_to_a_reply_in_the_same_batch_stays_in_the_thread(client, drain):
+    [root] = post(client, message(external_id="t0", text="my order never arrived", author="gia"))
+    drain()
+    child, grandchild = post(client, message(external_id="t1", in_reply_to="t0", text="any news?", author="gia"),
+                             message(external_id="t2", in_reply_to="t1", text="hello??", author="gia"))
+    drain()
+    convs = {msg(client, mid)["conversation_id"] for mid in (root, child, grandchild)}
+    cases = {msg(client, mid)["case_id"] for mid in (root, child, grandchild)}
+    assert len(convs) == 1 and len(cases) == 1
+
+
+def test_surge_hook_changes_to_a_case_are_stored_with_its_queue_entries(client, runtime, drain):
+    from onevoice.cases.models import Case, CaseTeam
+
+    def surge(session, items, now):
+        for case, _triage, _at in items:
+            case.priority = "urgent"
+        return []
+
+    runtime.processor.surge = surge
+    [mid] = post(client, message(text="my order never arrived", author="hal"))
+    drain()
+    with runtime.session_factory() as s:
+        case_id = s.scalar(select(Message.case_id).where(Message.id == mid))
+        assert s.get(Case, case_id).priority == "urgent"
+        assert {t.priority for t in s.scalars(select(CaseTeam).where(CaseTeam.case_id == case_id))} == {"urgent"}

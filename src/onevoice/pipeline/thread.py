@@ -164,6 +164,8 @@ class Threader:
         if m.in_reply_to:
             known = self.parent_conv.get((m.channel_id, m.in_reply_to))
             if known is not None:
+                # A reply to this reply later in the batch must find the same conversation.
+                self.conv_by_root.setdefault((m.channel_id, m.external_id), known)
                 return known
             root = (m.channel_id, m.in_reply_to)
         else:
