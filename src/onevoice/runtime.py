@@ -47,7 +47,7 @@ class Runtime:
             if self.settings.redis_url:
                 from onevoice.worker.streams import StreamQueue
 
-                self._queue = StreamQueue(self.settings.redis_url)
+                self._queue = StreamQueue(self.settings.redis_url, self.settings.redis_prefix)
             else:
                 self._queue = NullQueue()
         return self._queue
@@ -76,4 +76,5 @@ def build_processor(settings: Settings, session_factory, worker: str = "embedded
 def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.database_url)
     return Runtime(settings=settings, engine=engine, session_factory=make_sessionmaker(engine),
-                   read_factory=make_sessionmaker(engine, readonly=True), broker=make_broker(settings.redis_url))
+                   read_factory=make_sessionmaker(engine, readonly=True),
+                   broker=make_broker(settings.redis_url, settings.redis_prefix))

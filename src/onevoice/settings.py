@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str = ""
     redis_url: str | None = None
+    # Every Redis key starts with this, so that several deployments (or test runs) can share a server.
+    redis_prefix: str = "onevoice"
     secret_key: SecretStr = SecretStr(DEV_SECRET)
 
     host: str = "127.0.0.1"

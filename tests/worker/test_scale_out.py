@@ -7,37 +7,45 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 import redis as redis_lib
 from sqlalchemy import func, select, text
+from tests.factories import message, seed_org
 
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.messages.models import Message
 from onevoice.pipeline.intake import accept_batch
-from onevoice.worker.streams import GROUP, STREAM, StreamQueue
-from tests.factories import message, seed_org
+from onevoice.worker.streams import GROUP, StreamQueue, stream_key
 
 pytestmark = pytest.mark.postgres
 
 
+PREFIX = f"onevoice-test-{uuid.uuid4().hex[:8]}"
+STREAM = stream_key(PREFIX)
+
+
 @pytest.fixture
 def scale_out(db_backend, db_url, redis_url):
+    # Keys of their own, so that nothing else on the Redis server (another run, a deployment) interferes.
     r = redis_lib.Redis.from_url(redis_url)
-    r.delete(STREAM, "onevoice:sweeper")
+    r.delete(STREAM, f"{PREFIX}:sweeper")
     engine = make_engine(db_url)
     factory = make_sessionmaker(engine)
     # Webhook channels: nothing polls them, so the only messages are the ones each test sends.
     seed_org(factory, kind="webhook", config={"secret": "scale-out-test-secret"})
     yield db_url, redis_url, factory
-    r.delete(STREAM, "onevoice:sweeper")
+    r.delete(STREAM, f"{PREFIX}:sweeper")
     engine.dispose()
 
 
 def _start_worker(db_url, redis_url, name, batch=25, reclaim_ms=1500):
     env = dict(os.environ, ONEVOICE_DATABASE_URL=db_url, ONEVOICE_REDIS_URL=redis_url,
                ONEVOICE_WORKER_BATCH_SIZE=str(batch), ONEVOICE_RECLAIM_IDLE_MS=str(reclaim_ms),
-               ONEVOICE_REQUEUE_AFTER_SECONDS="2", ONEVOICE_LOG_JSON="false", ONEVOICE_LOG_LEVEL="WARNING")
+               ONEVOICE_REQUEUE_AFTER_SECONDS="2", ONEVOICE_REDIS_PREFIX=PREFIX, ONEVOICE_LOG_JSON="false",
+               ONEVOICE_LOG_LEVEL="WARNING")
     log = open(f"/tmp/onevoice-worker-{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
     return subprocess.Popen([sys.executable, "-m", "onevoice.cli.main", "worker", "--name", name], env=env,
                             stdout=subprocess.DEVNULL, stderr=log)
@@ -50,7 +58,7 @@ def _accept(factory, redis_url, n, prefix):
     for start in range(0, n, 500):
         with unit_of_work(factory) as s:
             ids += accept_batch(s, items[start:start + 500]).new_ids
-    StreamQueue(redis_url).enqueue(ids)
+    StreamQueue(redis_url, PREFIX).enqueue(ids)
     return ids
 
 
@@ -88,7 +96,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(scale_out)
     worker = _start_worker(db_url, redis_url, "doomed", batch=25)
     try:
         _wait(lambda: _processed(factory) >= 100 or worker.poll() is not None, 60, "first batches")
-        assert worker.poll() is None, open("/tmp/onevoice-worker-doomed.log").read()[-3000:]
+        assert worker.poll() is None, Path("/tmp/onevoice-worker-doomed.log").read_text()[-3000:]
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
     finally:
@@ -116,7 +124,7 @@ def test_two_workers_in_parallel_never_process_one_message_twice(scale_out):
         _accept(factory, redis_url, n, "p")
         # Deliver every id a second time too: redelivery must change nothing.
         with factory() as s:
-            StreamQueue(redis_url).enqueue(list(s.scalars(select(Message.id))))
+            StreamQueue(redis_url, PREFIX).enqueue(list(s.scalars(select(Message.id))))
         _wait(lambda: _processed(factory) == n, 120, "all messages processed by two workers")
         time.sleep(1.0)  # let the duplicate deliveries drain through both workers
     finally:
@@ -139,6 +147,22 @@ def test_message_committed_but_never_enqueued_is_swept_up(scale_out):
     worker = _start_worker(db_url, redis_url, "sweeper")
     try:
         _wait(lambda: _processed(factory) == 30, 60, "the sweeper to find unqueued messages")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+
+
+def test_worker_recovers_when_redis_loses_the_stream(scale_out):
+    """Redis here keeps nothing on disk: after a restart the stream and group are gone."""
+    db_url, redis_url, factory = scale_out
+    worker = _start_worker(db_url, redis_url, "phoenix")
+    try:
+        _accept(factory, redis_url, 20, "before")
+        _wait(lambda: _processed(factory) == 20, 60, "first messages")
+        redis_lib.Redis.from_url(redis_url).delete(STREAM)  # what a restart without persistence looks like
+        with unit_of_work(factory) as s:
+            accept_batch(s, [message(text="after the restart", author=f"after{i}") for i in range(10)])
+        _wait(lambda: _processed(factory) == 30, 60, "messages accepted after the stream vanished")
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(20)

@@ -104,12 +104,12 @@ class Poller:
                     "channel": row.key, "owner_team_id": row.owner_team_id, "detail": detail[:500]}))
 
 
-def redis_claim(redis_url: str) -> Callable[[int, float], bool]:
+def redis_claim(redis_url: str, prefix: str = "onevoice") -> Callable[[int, float], bool]:
     import redis
 
     client = redis.Redis.from_url(redis_url)
 
     def claim(channel_id: int, seconds: float) -> bool:
-        return bool(client.set(f"onevoice:poll:{channel_id}", "1", nx=True, px=max(100, int(seconds * 1000))))
+        return bool(client.set(f"{prefix}:poll:{channel_id}", "1", nx=True, px=max(100, int(seconds * 1000))))
 
     return claim

@@ -59,11 +59,12 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
         worker = StreamWorker(processor, runtime.session_factory, settings.redis_url, runtime.broker.publish,
                               batch_size=settings.worker_batch_size, reclaim_idle_ms=settings.reclaim_idle_ms,
-                              requeue_after_seconds=settings.requeue_after_seconds, name=name)
+                              requeue_after_seconds=settings.requeue_after_seconds, name=name,
+                              prefix=settings.redis_prefix)
         processor.worker = worker.name
         from onevoice.channels.poller import Poller, redis_claim
 
-        poller = Poller(runtime, claim=redis_claim(settings.redis_url))
+        poller = Poller(runtime, claim=redis_claim(settings.redis_url, settings.redis_prefix))
         worker.periodic = poller.tick
     else:
         from onevoice.worker.runner import EmbeddedWorker

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 import orjson
 
 log = logging.getLogger(__name__)
-CHANNEL = "onevoice:live"
 
 
 class LocalBroker:
@@ -64,10 +63,11 @@ def _offer(queue: asyncio.Queue, events: list[dict]) -> None:
 class RedisBroker(LocalBroker):
     """Publishes to Redis; one listener per web process relays to its local subscribers."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, prefix: str = "onevoice") -> None:
         super().__init__()
         import redis
 
+        self._channel = f"{prefix}:live"
         self._redis_url = redis_url
         self._sync = redis.Redis.from_url(redis_url)
         self._task: asyncio.Task | None = None
@@ -75,7 +75,7 @@ class RedisBroker(LocalBroker):
     def publish(self, events: list[dict]) -> None:
         if events:
             try:
-                self._sync.publish(CHANNEL, orjson.dumps(events))
+                self._sync.publish(self._channel, orjson.dumps(events))
             except Exception as exc:  # live updates are best effort; the database is the truth
                 log.warning("live publish failed: %s", exc)
 
@@ -95,7 +95,7 @@ class RedisBroker(LocalBroker):
             try:
                 client = aioredis.Redis.from_url(self._redis_url)
                 pubsub = client.pubsub()
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self._channel)
                 async for item in pubsub.listen():
                     if item.get("type") == "message":
                         LocalBroker.publish(self, orjson.loads(item["data"]))
@@ -106,5 +106,5 @@ class RedisBroker(LocalBroker):
                 await asyncio.sleep(1)
 
 
-def make_broker(redis_url: str | None) -> LocalBroker:
-    return RedisBroker(redis_url) if redis_url else LocalBroker()
+def make_broker(redis_url: str | None, prefix: str = "onevoice") -> LocalBroker:
+    return RedisBroker(redis_url, prefix) if redis_url else LocalBroker()
