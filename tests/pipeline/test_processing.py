@@ -246,3 +246,14 @@ def test_surge_hook_changes_to_a_case_are_stored_with_its_queue_entries(client, 
         case_id = s.scalar(select(Message.case_id).where(Message.id == mid))
         assert s.get(Case, case_id).priority == "urgent"
         assert {t.priority for t in s.scalars(select(CaseTeam).where(CaseTeam.case_id == case_id))} == {"urgent"}
+
+
+def test_worker_takes_bigger_batches_while_a_backlog_lasts(client, runtime):
+    from onevoice.worker.runner import EmbeddedWorker
+
+    post(client, *[message(text=f"question {i}?", author=f"b{i}") for i in range(9)])
+    worker = EmbeddedWorker(runtime.processor, runtime.session_factory, lambda _events: None,
+                            batch_size=2, max_batch_size=4)
+    sizes = [len(worker.run_once().processed) for _ in range(4)]
+    assert sizes == [2, 4, 3, 0]
+    assert worker._limit == 2  # back to the base size once the backlog is gone

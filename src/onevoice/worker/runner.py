@@ -36,14 +36,19 @@ class EmbeddedWorker:
     """Drains `accepted` messages in a background thread; the database itself is the queue.
 
     Intake wakes it; a periodic look catches anything accepted while it slept or before a restart.
+    A batch takes what is waiting, up to `batch_size`; while a backlog lasts (the last batch was full)
+    the limit doubles up to `max_batch_size`, because each message costs less in a bigger batch (the
+    lookups and statements are per batch), and falls back once the backlog is gone.
     """
 
     def __init__(self, processor: Processor, session_factory: sessionmaker[Session], publish,
-                 batch_size: int = 200, idle_seconds: float = 1.0) -> None:
+                 batch_size: int = 200, idle_seconds: float = 1.0, max_batch_size: int | None = None) -> None:
         self.processor = processor
         self.session_factory = session_factory
         self.publish = publish
         self.batch_size = batch_size
+        self.max_batch_size = max(batch_size, max_batch_size or 5 * batch_size)
+        self._limit = batch_size
         self.idle_seconds = idle_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -64,7 +69,8 @@ class EmbeddedWorker:
             self._thread.join(timeout)
 
     def run_once(self) -> Outcome:
-        ids = accepted_ids(self.session_factory, self.batch_size)
+        ids = accepted_ids(self.session_factory, self._limit)
+        self._limit = min(self._limit * 2, self.max_batch_size) if len(ids) >= self._limit else self.batch_size
         if not ids:
             return Outcome()
         started = time.perf_counter()
