@@ -8,9 +8,10 @@ package is used, so triage never stops because of a missing file.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onevoice.triage.catalog import CatalogEntry
@@ -40,17 +41,65 @@ def build_from_session(session: Session) -> FastTriager:
     return FastTriager(model_dir=active_model_path(session), catalog=load_catalog(session))
 
 
-def build_triager(settings) -> FastTriager:
-    """The pipeline's triager. Reads the database once; rebuild it after a new model is switched on."""
-    from onevoice.db import make_engine, make_sessionmaker
+def _generation(session: Session) -> tuple:
+    """Changes whenever another model is switched on or the catalog is edited."""
+    active = session.scalar(select(func.max(ModelVersion.id)).where(ModelVersion.active.is_(True)))
+    catalog = session.execute(select(func.count(Product.id), func.max(Product.id))).one()
+    return active, tuple(catalog)
 
-    engine = make_engine(settings.database_url)
-    try:
-        with make_sessionmaker(engine, readonly=True)() as session:
-            return build_from_session(session)
-    except Exception as exc:  # noqa: BLE001 - no schema yet (first start): triage must still run
-        log.warning("triage: could not read model versions or catalog (%s); using the packaged model",
-                    str(exc).splitlines()[0])
-        return FastTriager()
-    finally:
-        engine.dispose()
+
+def build_triager(settings, check_every: float = 30.0) -> ReloadingTriager:
+    """The pipeline's triager: follows the active model version and the catalog without a restart."""
+    return ReloadingTriager(settings, check_every)
+
+
+class ReloadingTriager:
+    """Every `check_every` seconds, a cheap look at the database; a new model or catalog is loaded then.
+
+    Workers run for weeks: a model trained and switched on with `onevoice model train` must reach them.
+    """
+
+    def __init__(self, settings, check_every: float = 30.0) -> None:
+        from onevoice.db import make_engine, make_sessionmaker
+
+        self._engine = make_engine(settings.database_url, **({} if settings.database_url.startswith("sqlite")
+                                                              else {"pool_size": 1, "max_overflow": 0}))
+        self._sessions = make_sessionmaker(self._engine, readonly=True)
+        self.check_every = check_every
+        self._checked_at = time.monotonic()
+        self._generation, self.current = self._load()
+
+    def _load(self) -> tuple[tuple | None, FastTriager]:
+        try:
+            with self._sessions() as session:
+                return _generation(session), build_from_session(session)
+        except Exception as exc:  # noqa: BLE001 - no schema yet (first start): triage must still run
+            log.warning("triage: could not read model versions or catalog (%s); using the packaged model",
+                        str(exc).splitlines()[0])
+            return None, FastTriager()
+
+    def refresh(self, force: bool = False) -> bool:
+        """Load a newly activated model or edited catalog; True when something changed."""
+        self._checked_at = time.monotonic()
+        try:
+            with self._sessions() as session:
+                generation = _generation(session)
+        except Exception:  # noqa: BLE001 - keep triaging with what we have
+            return False
+        if generation == self._generation and not force:
+            return False
+        self._generation, self.current = self._load()
+        log.info("triage: loaded model %s", self.current.model_version)
+        return True
+
+    @property
+    def model_version(self) -> str:
+        return self.current.model_version
+
+    def triage(self, item):
+        return self.triage_batch([item])[0]
+
+    def triage_batch(self, items):
+        if time.monotonic() - self._checked_at >= self.check_every:
+            self.refresh()
+        return self.current.triage_batch(items)
