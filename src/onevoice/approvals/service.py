@@ -1,7 +1,7 @@
 """Approvals: a reply that must be signed off waits here; approving queues it for sending.
 
-Governance extends this with rules that decide who approves what, approval SLAs and escalation.
-`needs_approval` is the seam: today it follows the case's `requires_approval` flag (set by the playbook).
+Which texts wait, for which team and how long is decided by governance (`review_outgoing` and the approval
+rules); this module holds the request and its decision: approve, edit and approve, or reject with a reason.
 """
 
 from __future__ import annotations
@@ -20,19 +20,21 @@ from onevoice.outbox.models import OutboxJob
 from onevoice.outbox.service import enqueue
 from onevoice.teams.models import Team
 
-APPROVERS = frozenset({"admin", "coordinator", "manager"})
+# May decide any request. Managers and the approving team's members decide the requests of their team.
+ALWAYS = frozenset({"admin", "coordinator"})
+# When no rule names an approving team, these teams' members (and managers) decide.
 APPROVER_TEAMS = ("legal", "pr")
 
 
-def needs_approval(case: Case, text: str, who: Principal) -> str | None:
-    """Why this text needs sign-off, or None to send it straight away."""
-    if case.requires_approval:
-        return "the playbook requires approval for this case"
-    return None
-
-
-def may_approve(session: Session, who: Principal) -> bool:
-    if who.role in APPROVERS:
+def may_approve(session: Session, who: Principal, approval: Approval | None = None) -> bool:
+    """Whether this person may decide this request (or, without one, requests in general)."""
+    if who.role in ALWAYS:
+        return True
+    if not who.can_act or who.role == "partner":
+        return False
+    if approval is not None and approval.approver_team_id is not None:
+        return approval.approver_team_id in who.team_ids
+    if who.role == "manager":
         return True
     teams = set(session.scalars(select(Team.id).where(Team.key.in_(APPROVER_TEAMS))))
     return bool(teams & set(who.team_ids))
@@ -45,23 +47,36 @@ def request(session: Session, case: Case, message: Message, who: Principal, reas
     return approval
 
 
-def decide(session: Session, who: Principal, approval_id: int, approve: bool, note: str = "") -> Approval:
+def decide(session: Session, who: Principal, approval_id: int, approve: bool, note: str = "",
+           text: str | None = None) -> Approval:
+    """Approve (optionally with an edited text, which the policy guard checks again) or reject with a reason."""
     approval = session.get(Approval, approval_id)
     if approval is None:
         raise NotFound(f"no approval {approval_id}")
-    if approval.case_id is not None:
-        visible_case(session, who, approval.case_id)
-    if not may_approve(session, who):
-        raise Forbidden("approvals are decided by Legal, PR, managers, coordinators and admins")
+    case = visible_case(session, who, approval.case_id) if approval.case_id is not None else None
+    if not may_approve(session, who, approval):
+        raise Forbidden("this request is decided by its approving team, managers, coordinators and admins")
     if approval.status != "pending":
         raise InvalidInput(f"this approval was already {approval.status}")
+    note = (note or "").strip()
+    if not approve and not note:
+        raise InvalidInput("say why the reply is rejected: the author sees the reason")
+    message = session.get(Message, approval.message_id)
+    edited = approve and text is not None and text.strip() and text.strip() != message.text
+    if edited:
+        from onevoice.governance.review import guard
+
+        result = guard(session, text.strip(), None, case)
+        if result.blocked:
+            raise InvalidInput("the edited text is blocked: " + "; ".join(f.message for f in result.blocks))
+        note = (note + "\n" if note else "") + f"edited before approval; the original read: {message.text}"
+        message.text = text.strip()
     approval.status = "approved" if approve else "rejected"
     approval.decided_by, approval.decided_at, approval.decision_note = who.label, utcnow(), note or None
-    message = session.get(Message, approval.message_id)
     if approve:
         enqueue(session, message, approval.requested_by)
     else:
-        message.status, message.error = "rejected", f"rejected by {who.name}" + (f": {note}" if note else "")
+        message.status, message.error = "rejected", f"rejected by {who.name}: {note}"
     session.flush()
     return approval
 

@@ -21,13 +21,15 @@ router = APIRouter()
 
 @router.post("/approvals/{approval_id}/decide")
 async def decide(approval_id: int, request: Request, decision: str = Form(...), note: str = Form(""),
-                 runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
+                 text: str | None = Form(None), runtime: Runtime = Depends(get_runtime),
+                 viewer: Viewer = Depends(csrf_protect)):
+    """decision=approve (with `text` to edit the reply before it goes out) or reject (with a `note`)."""
     def change():
         with unit_of_work(runtime.session_factory) as session:
-            approval = service.decide(session, viewer.principal, approval_id, decision == "approve", note)
+            approval = service.decide(session, viewer.principal, approval_id, decision == "approve", note, text)
             case = session.get(Case, approval.case_id)
             live = record(session, case, viewer.principal, f"reply.{approval.status}",
-                          {"message_id": approval.message_id, "note": note})
+                          {"message_id": approval.message_id, "note": approval.decision_note or ""})
             return live, case.id
 
     live, case_id = await asyncio.to_thread(change)

@@ -35,12 +35,17 @@ def case_page(session: Session, who: Principal, case_id: int) -> dict:
     data["assignee"] = next((u["name"] for u in data["users"] if u["id"] == case.assignee_id), None)
     waiting = approvals.pending_for_case(session, case.id)
     jobs = approvals.delivery_for_case(session, case.id)
+    team_names = dict(session.execute(select(Team.id, Team.name)).all()) if waiting else {}
     for m in data["messages"]:
         a, j = waiting.get(m["id"]), jobs.get(m["id"])
-        m["approval"] = None if a is None else {"id": a.id, "status": a.status, "reason": a.reason,
-                                               "decided_by": a.decided_by, "note": a.decision_note}
+        m["approval"] = None if a is None else {
+            "id": a.id, "status": a.status, "reason": a.reason, "decided_by": a.decided_by, "note": a.decision_note,
+            "team": team_names.get(a.approver_team_id), "requested_at": a.requested_at, "due_at": a.due_at,
+            "decided_at": a.decided_at, "may_decide": a.status == "pending" and approvals.may_approve(session, who, a)}
         m["delivery"] = None if j is None else {"status": j.status, "attempts": j.attempts, "error": j.last_error}
-    data["waiting_approval"] = any(a.status == "pending" for a in waiting.values())
+    pending = [a for a in waiting.values() if a.status == "pending"]
+    data["waiting_approval"] = bool(pending)
+    data["waiting_since"] = min((a.requested_at for a in pending), default=None)
     data["may_approve"] = approvals.may_approve(session, who)
     data["latest_message_id"] = max((m["id"] for m in data["messages"]), default=0)
     kind = session.scalar(select(Channel.kind).where(Channel.id == case.channel_id)) if case.channel_id else None

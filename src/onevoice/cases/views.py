@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,6 +14,7 @@ from onevoice.cases import actions, notes, replies
 from onevoice.cases.access import actionable_case, visible_case
 from onevoice.cases.page import case_page
 from onevoice.db import unit_of_work
+from onevoice.governance.marks import marked_segments
 from onevoice.library import service as library
 from onevoice.outbox import service as outbox
 from onevoice.outbox.sender import deliver_due
@@ -120,17 +122,28 @@ async def reply(case_id: int, request: Request, text: str = Form(""), seen: str 
             return replies.send_reply(session, viewer.principal, case_id, text, seen_id, bool(confirm),
                                       int(answer_id) if answer_id.isdigit() else None)
 
+    alert = {"HX-Retarget": "#composer-alert", "HX-Reswap": "innerHTML"}
     try:
-        live, job_id = await asyncio.to_thread(send)
+        outcome = await asyncio.to_thread(send)
     except replies.ReplyCollision as exc:
         return render(request, "cases/_collision.html", {"other": {"by": exc.by, "text": exc.text, "at": exc.at}},
-                      headers={"HX-Retarget": "#composer-alert", "HX-Reswap": "innerHTML"})
-    runtime.broker.publish([live])
-    if job_id is not None:
+                      headers=alert)
+    except replies.ReplyBlocked as exc:
+        # htmx only swaps successful responses: the composer gets 200 and shows the findings in place;
+        # any other client gets the 422 the refusal is.
+        return render(request, "cases/_blocked.html", {"text": exc.text, "findings": exc.findings,
+                                                        "segments": marked_segments(exc.text, exc.findings)},
+                      status_code=200 if request.headers.get("hx-request") else 422, headers=alert)
+    runtime.broker.publish([outcome.live])
+    if outcome.job_id is not None:
         # Deliver now rather than wait for the periodic sender; a failure is recorded and retried later.
         asyncio.get_running_loop().run_in_executor(None, _deliver_and_publish, runtime)
+    trigger = "reply-sent"
+    if outcome.warnings or outcome.approval_id:
+        trigger = json.dumps({"reply-sent": {"warnings": [f.message for f in outcome.warnings],
+                                             "held": outcome.approval_id is not None}})
     with runtime.read_factory() as session:
-        return _parts(request, session, viewer, case_id, headers={"HX-Trigger": "reply-sent"})
+        return _parts(request, session, viewer, case_id, headers={"HX-Trigger": trigger})
 
 
 def _deliver_and_publish(runtime: Runtime) -> None:

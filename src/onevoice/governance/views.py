@@ -16,6 +16,7 @@ from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
 from onevoice.governance import approval_rules, audit, guard_rules, policy
 from onevoice.governance.api import client_ip, export_response
+from onevoice.governance.marks import marked_segments
 from onevoice.governance.models import SEVERITIES
 from onevoice.governance.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.governance.review import review_outgoing
@@ -100,21 +101,6 @@ def team_page(request: Request, viewer: Viewer = Depends(current_user), session:
 
 # --- guard rules ---------------------------------------------------------------------------------------
 
-def _segments(text: str, findings) -> list[tuple[str, str | None, str]]:
-    """The text cut into (piece, severity or None, message) so the page can mark each finding in place."""
-    marks = sorted((f for f in findings if f.start is not None and f.end and f.end > f.start),
-                   key=lambda f: (f.start, -f.end))
-    out, at = [], 0
-    for f in marks:
-        if f.start < at:
-            continue
-        out.append((text[at:f.start], None, ""))
-        out.append((text[f.start:f.end], f.severity, f.message))
-        at = f.end
-    out.append((text[at:], None, ""))
-    return [s for s in out if s[0]]
-
-
 def _guard_context(session: Session, viewer: Viewer, edit: int | None) -> dict:
     return {**_nav(viewer), "rules": guard_rules.list_rules(session), "severities": SEVERITIES,
             "editing": guard_rules.get_rule(session, edit) if edit else None,
@@ -134,7 +120,7 @@ def guard_check(request: Request, text: str = Form(""), channel: str = Form(""),
     verdict = review_outgoing(session, viewer.principal, text, channel=channel or None, sponsored=bool(sponsored))
     ctx = _guard_context(session, viewer, None)
     ctx["tested"] = {"text": text, "channel": channel, "sponsored": bool(sponsored), "verdict": verdict,
-                     "segments": _segments(text, verdict.guard.findings)}
+                     "segments": marked_segments(text, verdict.guard.findings)}
     return render(request, "governance/guard.html", ctx)
 
 

@@ -287,7 +287,7 @@
         if (e.target.closest("[data-confirm-send]")) { form.querySelector("[data-confirm]").value = "1"; form.requestSubmit(); }
         if (e.target.closest("[data-dismiss-alert]")) alertBox.replaceChildren();
       });
-      body.addEventListener("reply-sent", () => {
+      body.addEventListener("reply-sent", (e) => {
         text.value = "";
         form.querySelector("[data-answer-id]").value = "";
         form.querySelector("[data-confirm]").value = "";
@@ -295,7 +295,10 @@
         const conv = document.querySelector("#conversation .conversation");
         if (conv) form.querySelector("[data-seen]").value = conv.dataset.latest;
         count();
-        toast("Reply queued");
+        const d = (e.detail && typeof e.detail === "object") ? e.detail : {};
+        const warnings = Array.isArray(d.warnings) ? d.warnings : [];
+        const said = d.held ? "Sent for approval" : "Reply queued";
+        toast(warnings.length ? said + " · note: " + warnings.join("; ") : said, false);
       });
     }
     body.addEventListener("note-added", () => {
