@@ -29,7 +29,12 @@ def session_scope(settings: Settings):
 
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)
+    # What operators change from the command line (channels, tokens, users) is audited like the pages.
+    from onevoice.governance.hooks import bind_actor, install
+
+    install(factory)
     session = factory()
+    bind_actor(session, f"cli:{_os_user()}")
     try:
         yield session
         session.commit()
@@ -43,6 +48,15 @@ def session_scope(settings: Settings):
     finally:
         session.close()
         engine.dispose()
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        return "unknown"
 
 
 def parse_pairs(pairs: list[str] | None, what: str = "--config") -> dict[str, str]:

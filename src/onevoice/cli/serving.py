@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def _scheduler(runtime, poll: bool):
-    """The embedded scheduler: polls every pollable channel (the demo's sandbox channels among them)."""
+    """The embedded scheduler: polls every pollable channel (the demo's sandbox channels among them), retries
+    the outbox, escalates approvals and sends policy reminders."""
     from onevoice.channels.poller import Poller
     from onevoice.outbox.sender import deliver_due
     from onevoice.scheduler.service import Scheduler
@@ -26,6 +27,13 @@ def _scheduler(runtime, poll: bool):
     secret = runtime.settings.secret_key.get_secret_value()
     scheduler.add("outbox", 5.0, lambda: runtime.broker.publish(deliver_due(runtime.session_factory,
                                                                              secret_key=secret)))
+    # Governance: approval requests near their SLA move to the next team; policy reminders. Every web
+    # node runs these too (scale-out included): escalation skips rows another node has locked, and a
+    # person reminded in the last week is not reminded again.
+    from onevoice.governance import jobs
+
+    scheduler.add("approval-escalation", 60.0, lambda: jobs.escalate(runtime.session_factory, runtime.broker.publish))
+    scheduler.add("policy-reminders", 3600.0, lambda: jobs.remind(runtime.session_factory))
     return scheduler
 
 

@@ -41,5 +41,8 @@ def seed_demo(session: Session) -> str:
     from onevoice.demo.people import seed_people
 
     seed_people(session, TEAMS, DEMO_PASSWORD, DEMO_DOMAIN)
+    from onevoice.governance.seed import seed_governance
+
+    seed_governance(session)
     _token, plaintext = create_token(session, "demo")
     return plaintext
