@@ -5,20 +5,28 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from onevoice.auth.principal import Principal
 from onevoice.cases import service
-from onevoice.web.deps import get_read_session, require_token
+from onevoice.cases.access import visible_case
+from onevoice.errors import Forbidden
+from onevoice.web.deps import api_principal, get_read_session, require_scope, require_token
 from onevoice.web.responses import FastJSON
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases"], dependencies=[Depends(require_token)])
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"],
+                   dependencies=[Depends(require_token), Depends(require_scope("cases:read"))])
 
 
 @router.get("", response_class=FastJSON)
 def list_cases(team: str | None = Query(None, description="a team's queue: cases it leads or collaborates on"),
                status: str | None = None, priority: str | None = None, cursor: str | None = None,
-               limit: int = Query(50, ge=1, le=200), session: Session = Depends(get_read_session)):
+               limit: int = Query(50, ge=1, le=200), who: Principal = Depends(api_principal),
+               session: Session = Depends(get_read_session)):
+    """Everyone's cases for admins and coordinators; anyone else names one of their teams."""
+    if not who.sees_all and team not in who.team_keys:
+        raise Forbidden(f"name one of your teams: ?team={' or '.join(who.team_keys) or '(you have none)'}")
     return service.list_cases(session, team, status, priority, cursor, limit)
 
 
 @router.get("/{case_id}", response_class=FastJSON)
-def get_case(case_id: int, session: Session = Depends(get_read_session)):
-    return service.get_case(session, case_id)
+def get_case(case_id: int, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
+    return service.get_case(session, visible_case(session, who, case_id).id)

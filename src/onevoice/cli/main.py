@@ -43,12 +43,21 @@ def db_upgrade(database_url: DbOpt = None):
 
 @token_app.command("create")
 def token_create(name: str, database_url: DbOpt = None,
-                 expires_in_days: Annotated[int | None, typer.Option(help="expire after N days")] = None):
+                 expires_in_days: Annotated[int | None, typer.Option(help="expire after N days")] = None,
+                 scope: Annotated[list[str] | None, typer.Option(
+                     "--scope", help="repeatable, e.g. messages:write, cases:read, governance:* (default: *)")] = None,
+                 user: Annotated[str | None, typer.Option(help="email of the user the token acts as")] = None):
     """Create an API token; the token is printed once, as the last line."""
     from onevoice.auth.tokens import create_token
 
     with session_scope(settings_for(database_url)) as session:
-        token, plaintext = create_token(session, name, expires_in_days=expires_in_days)
+        user_id = None
+        if user:
+            from onevoice.auth.admin import get_user
+
+            user_id = get_user(session, user).id
+        token, plaintext = create_token(session, name, scopes=scope or None, user_id=user_id,
+                                        expires_in_days=expires_in_days)
         typer.echo(f"created token {token.id} ({token.name}); keep it secret, it is shown only once:")
     typer.echo(plaintext)
 

@@ -41,3 +41,39 @@ def list_(database_url: DbOpt = None):
             p = principal_for(session, user)
             state = "active" if user.active else "disabled"
             typer.echo(f"{user.email}\t{user.name}\t{user.role}\t{','.join(p.team_keys)}\t{state}")
+
+
+@app.command("reset-password")
+def reset_password(email: str,
+                   password: Annotated[str | None, typer.Option(help="asked for when not given")] = None,
+                   database_url: DbOpt = None):
+    """Set a new password for a user and sign them out everywhere."""
+    from onevoice.auth.admin import reset_password as reset
+    from onevoice.auth.principal import SYSTEM
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with session_scope(settings_for(database_url)) as session:
+        user = reset(session, SYSTEM, email, password)
+        typer.echo(f"password of {user.email} reset; their sessions were signed out")
+
+
+@app.command("deactivate")
+def deactivate(email: str, database_url: DbOpt = None):
+    """Remove a user's access at once: sign-in sessions revoked, their API tokens refused."""
+    from onevoice.auth.admin import set_active
+    from onevoice.auth.principal import SYSTEM
+
+    with session_scope(settings_for(database_url)) as session:
+        set_active(session, SYSTEM, email, False)
+    typer.echo(f"{email} deactivated")
+
+
+@app.command("activate")
+def activate(email: str, database_url: DbOpt = None):
+    from onevoice.auth.admin import set_active
+    from onevoice.auth.principal import SYSTEM
+
+    with session_scope(settings_for(database_url)) as session:
+        set_active(session, SYSTEM, email, True)
+    typer.echo(f"{email} activated")

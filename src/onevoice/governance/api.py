@@ -21,7 +21,7 @@ from onevoice.cases.access import visible_case
 from onevoice.errors import NotFound
 from onevoice.governance import approval_rules, audit, guard_rules, policy
 from onevoice.governance.review import review_outgoing
-from onevoice.web.deps import get_read_session, get_session, require_token
+from onevoice.web.deps import get_read_session, get_session, require_token, scope_allows
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1", tags=["governance"])
@@ -29,6 +29,11 @@ router = APIRouter(prefix="/api/v1", tags=["governance"])
 
 def token_principal(request: Request, token: ApiToken = Depends(require_token),
                     session: Session = Depends(get_read_session)) -> Principal:
+    needed = "audit:read" if request.url.path.startswith("/api/v1/audit") else (
+        "governance:read" if request.method == "GET" or request.url.path.endswith("/guard/check")
+        else "governance:write")
+    if not scope_allows(token.scopes, needed):
+        raise HTTPException(403, f"this token lacks the scope {needed!r}")
     if token.user_id is None:
         return Principal(user_id=None, email=f"token:{token.name}", name=token.name, role="admin")
     user = session.get(User, token.user_id)

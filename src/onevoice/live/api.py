@@ -8,13 +8,15 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
+from onevoice.auth.principal import Principal
 from onevoice.runtime import Runtime
-from onevoice.web.deps import get_runtime, require_token
+from onevoice.web.deps import api_principal, get_runtime, require_scope
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
 
-async def sse_stream(request: Request, runtime: Runtime, team: str | None, heartbeat: float = 15.0):
+async def sse_stream(request: Request, runtime: Runtime, team: str | None, heartbeat: float = 15.0,
+                     allowed: frozenset[str] | None = None):
     subscription = runtime.broker.subscribe().__aiter__()
     yield b": connected\n\n"
     pending = asyncio.ensure_future(subscription.__anext__())
@@ -28,14 +30,19 @@ async def sse_stream(request: Request, runtime: Runtime, team: str | None, heart
             pending = asyncio.ensure_future(subscription.__anext__())
             if team and team not in (event.get("teams") or []):
                 continue
+            if allowed is not None and not allowed & set(event.get("teams") or []):
+                continue  # someone who sees only their teams hears only about their teams' cases
             yield b"event: " + event.get("type", "message").encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
     finally:
         pending.cancel()
         await subscription.aclose()
 
 
-@router.get("/stream", dependencies=[Depends(require_token)])
-async def stream(request: Request, team: str | None = None, runtime: Runtime = Depends(get_runtime)):
-    """Live case events (`case.created`, `case.updated`, `incident`), optionally for one team."""
-    return StreamingResponse(sse_stream(request, runtime, team), media_type="text/event-stream",
+@router.get("/stream", dependencies=[Depends(require_scope("cases:read"))])
+async def stream(request: Request, team: str | None = None, runtime: Runtime = Depends(get_runtime),
+                 who: Principal = Depends(api_principal)):
+    """Live case events (`case.created`, `case.updated`, `incident`), optionally for one team. A token of
+    someone who does not see every team gets only the events of their teams' cases."""
+    allowed = None if who.sees_all else frozenset(who.team_keys)
+    return StreamingResponse(sse_stream(request, runtime, team, allowed=allowed), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -12,10 +12,11 @@ from onevoice.messages import service
 from onevoice.ops import metrics
 from onevoice.pipeline.intake import BatchTooLarge, accept_batch
 from onevoice.runtime import Runtime
-from onevoice.web.deps import get_read_session, get_runtime, require_token
+from onevoice.web.deps import get_read_session, get_runtime, require_scope, require_sees_all, require_token
 from onevoice.web.responses import FastJSON
 
-router = APIRouter(prefix="/api/v1/messages", tags=["messages"], dependencies=[Depends(require_token)])
+router = APIRouter(prefix="/api/v1/messages", tags=["messages"],
+                   dependencies=[Depends(require_token), Depends(require_sees_all)])
 
 EXAMPLE = {
     "channel": "mastodon-main", "external_id": "109876", "kind": "mention",
@@ -48,7 +49,7 @@ async def read_json(request: Request, limit: int) -> Any:
             raise HTTPException(400, f"body is not valid JSON: {exc}") from None
 
 
-@router.post("", status_code=202, response_class=FastJSON,
+@router.post("", status_code=202, response_class=FastJSON, dependencies=[Depends(require_scope("messages:write"))],
              openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE}}}})
 async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime)) -> FastJSON:
     """Accept one message or `{"messages": [...]}` (up to 1,000); idempotent on (channel, external_id)."""
@@ -87,19 +88,19 @@ def _accept(runtime: Runtime, items: list):
     return result
 
 
-@router.get("", response_class=FastJSON)
+@router.get("", response_class=FastJSON, dependencies=[Depends(require_scope("messages:read"))])
 def list_messages(status: str | None = Query(None, description="accepted, processed, failed..."),
                   cursor: int | None = None, limit: int = Query(50, ge=1, le=500),
                   session: Session = Depends(get_read_session)):
     return service.list_messages(session, status, cursor, limit)
 
 
-@router.get("/{message_id}", response_class=FastJSON)
+@router.get("/{message_id}", response_class=FastJSON, dependencies=[Depends(require_scope("messages:read"))])
 def get_message(message_id: int, session: Session = Depends(get_read_session)):
     return service.get_message(session, message_id)
 
 
-@router.post("/retry", response_class=FastJSON)
+@router.post("/retry", response_class=FastJSON, dependencies=[Depends(require_scope("messages:write"))])
 def retry(ids: list[int] | None = Body(None, embed=True), runtime: Runtime = Depends(get_runtime)):
     """Put failed messages (all, or these ids) back through the pipeline."""
     with runtime.session_factory.begin() as session:

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onevoice.auth.models import ApiToken
+from onevoice.auth.models import ApiToken, User
+from onevoice.auth.principal import Principal
 from onevoice.auth.tokens import verify_token
+from onevoice.auth.users import principal_for
 from onevoice.db import utcnow
 from onevoice.runtime import Runtime
 
@@ -50,9 +53,48 @@ def require_token(request: Request, runtime: Runtime = Depends(get_runtime)) -> 
         token = verify_token(session, value.strip())
         if token is None:
             raise HTTPException(401, "invalid, revoked or expired API token", headers={"WWW-Authenticate": "Bearer"})
+        if token.user_id is not None and not session.scalar(select(User.active).where(User.id == token.user_id)):
+            # A removed or deactivated user's tokens stop working at once, on every route.
+            raise HTTPException(401, "this token's user is disabled", headers={"WWW-Authenticate": "Bearer"})
         stale = token.last_used_at is None or token.last_used_at < utcnow() - timedelta(minutes=1)
     if stale:
         # Recorded at most once a minute so that busy clients do not turn every read into a write.
         with runtime.session_factory.begin() as session:
             session.get(ApiToken, token.id).last_used_at = utcnow()
     return token
+
+
+def scope_allows(scopes: list[str] | None, needed: str) -> bool:
+    """"*" allows everything, "cases:*" every cases scope, otherwise the exact scope."""
+    family = needed.split(":", 1)[0]
+    return any(s in ("*", needed, f"{family}:*") for s in scopes or [])
+
+
+def require_scope(needed: str):
+    """A dependency: a valid token that carries `needed` (e.g. "cases:read", "messages:write")."""
+
+    def check(token: ApiToken = Depends(require_token)) -> ApiToken:
+        if not scope_allows(token.scopes, needed):
+            raise HTTPException(403, f"this token lacks the scope {needed!r} (it has: {', '.join(token.scopes or [])})")
+        return token
+
+    return check
+
+
+def api_principal(token: ApiToken = Depends(require_token),
+                  session: Session = Depends(get_read_session)) -> Principal:
+    """Who a token acts as: its user (their role and teams decide), or an admin for an operator token
+    (`onevoice token create` without --user)."""
+    if token.user_id is None:
+        return Principal(user_id=None, email=f"token:{token.name}", name=token.name, role="admin")
+    user = session.get(User, token.user_id)
+    if user is None or not user.active:
+        raise HTTPException(401, "this token's user is disabled", headers={"WWW-Authenticate": "Bearer"})
+    return principal_for(session, user)
+
+
+def require_sees_all(who: Principal = Depends(api_principal)) -> Principal:
+    """Raw data across every team (messages, contacts): admins, coordinators and operator tokens."""
+    if not who.sees_all:
+        raise HTTPException(403, "this route reads every team's data: use an operator, admin or coordinator token")
+    return who

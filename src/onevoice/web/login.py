@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from onevoice.auth import sessions
 from onevoice.auth.users import authenticate
 from onevoice.db import unit_of_work
+from onevoice.governance import signin
 from onevoice.runtime import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import (
@@ -51,13 +52,20 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), nex
     cookie = request.cookies.get(PRE_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
         raise CsrfFailed()
-    with unit_of_work(runtime.session_factory) as session:
-        user = authenticate(session, email, password)
-        if user is None:
-            token = None
-        else:
-            token = sessions.start_session(session, user, ip=request.client.host if request.client else None,
-                                           user_agent=request.headers.get("user-agent"))
+    ip = request.client.host if request.client else None
+    try:
+        with unit_of_work(runtime.session_factory) as session:
+            signin.check_allowed(session, email, ip)
+            user = authenticate(session, email, password)
+            if user is None:
+                token = None
+                signin.record_failure(session, email, ip)
+            else:
+                token = sessions.start_session(session, user, ip=ip, user_agent=request.headers.get("user-agent"))
+    except signin.TooManyAttempts as exc:
+        response = _login_page(request, runtime, next, str(exc), email=email, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if token is None:
         return _login_page(request, runtime, next, "That email and password do not match an active account.",
                            email=email, status=401)
