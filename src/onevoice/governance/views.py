@@ -43,7 +43,7 @@ def _nav(viewer: Viewer) -> dict:
 # --- policy and training -------------------------------------------------------------------------------
 
 @router.get("")
-def home():
+def home(_viewer: Viewer = Depends(current_user)):
     return _back("/governance/policy")
 
 

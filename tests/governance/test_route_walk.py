@@ -1,0 +1,286 @@
+"""Every HTTP route of the app, for every role and for nobody: who may and who may not.
+
+The table below names, for each route, the roles allowed; everyone else must be refused (401, 403, or 404
+for what they may not even see). A route missing from the table fails the test, so a new route has to be
+classified here. "Allowed" means past the permission check: a business-rule refusal (409, 422) counts as
+allowed, since it comes after the check. The case used is led by Support (Legal collaborates); the partner
+is in Marketing and the contributor in Product, so both are outside it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from onevoice.approvals.models import Approval
+from onevoice.auth.models import User
+from onevoice.auth.principal import SYSTEM
+from onevoice.auth.tokens import create_token
+from onevoice.auth.users import create_user
+from onevoice.cases.models import CaseTeam
+from onevoice.cases.queue import queue_fields
+from onevoice.channels.service import add_channel
+from onevoice.contacts.models import Contact
+from onevoice.db import unit_of_work, utcnow
+from onevoice.governance.models import ApprovalRule, GuardRule, PolicyVersion, TrainingModule
+from onevoice.library import service as library
+from onevoice.messages.models import Message
+from onevoice.outbox.models import OutboxJob
+from onevoice.teams.models import Team
+from tests.governance.conftest import PASSWORD, make_case
+from tests.web.helpers import sign_in
+
+pytestmark = pytest.mark.both_databases
+
+ROLES = {"admin": "ada", "coordinator": "lee", "manager": "mia", "responder": "sam", "contributor": "cai",
+         "viewer": "vic", "partner": "pia"}
+ALL = frozenset(ROLES)
+SEE = frozenset({"admin", "coordinator", "manager", "responder", "viewer"})  # those who see the Support case
+ACT = frozenset({"admin", "coordinator", "manager", "responder"})
+APPROVE = frozenset({"admin", "coordinator", "manager"})
+OVERSEE = APPROVE
+EDIT_LIBRARY = APPROVE
+OWN = frozenset({"admin", "coordinator"})
+ADMIN = frozenset({"admin"})
+PUBLIC = "public"
+SKIP = "skip"
+US = {"external_id": "organization", "handle": "sbx", "name": "Sam Rivera"}
+
+CASE = "/cases/{case_id}"
+ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
+    ("GET", "/openapi.json"): PUBLIC, ("GET", "/docs"): PUBLIC, ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC, ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/metrics"): PUBLIC,
+    ("GET", "/webhooks/{key}"): PUBLIC, ("POST", "/webhooks/{key}"): PUBLIC,  # platforms sign their deliveries
+    ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("GET", "/"): PUBLIC,
+    ("GET", "/governance/static/governance.css"): PUBLIC,
+    ("POST", "/logout"): SKIP,  # ends the session: tests/web/test_login.py
+    ("GET", "/live"): SKIP, ("GET", "/api/v1/stream"): SKIP,  # endless streams: only nobody is checked
+    # the JSON API
+    ("POST", "/api/v1/messages"): OWN, ("GET", "/api/v1/messages"): OWN, ("GET", "/api/v1/messages/{message_id}"): OWN,
+    ("POST", "/api/v1/messages/retry"): OWN, ("GET", "/api/v1/contacts/{contact_id}"): OWN,
+    ("POST", "/api/v1/contacts/{contact_id}/link"): OWN, ("GET", "/api/v1/cases"): OWN,
+    ("GET", "/api/v1/cases/{case_id}"): SEE, ("POST", "/api/v1/messages/{message_id}/corrections"): ACT,
+    ("POST", "/api/v1/triage/classify"): ALL,  # computes, stores nothing
+    ("POST", "/api/v1/guard/check"): ALL, ("GET", "/api/v1/guard/rules"): ALL, ("POST", "/api/v1/guard/rules"): OWN,
+    ("PATCH", "/api/v1/guard/rules/{rule_id}"): OWN, ("GET", "/api/v1/approval-rules"): ALL,
+    ("POST", "/api/v1/approval-rules"): OWN, ("PATCH", "/api/v1/approval-rules/{rule_id}"): OWN,
+    ("GET", "/api/v1/audit"): ADMIN, ("GET", "/api/v1/audit/verify"): ADMIN, ("GET", "/api/v1/audit/export"): ADMIN,
+    ("GET", "/api/v1/policy"): ALL, ("POST", "/api/v1/policy/versions"): OWN,
+    ("POST", "/api/v1/policy/versions/{version_id}/acknowledge"): ALL, ("GET", "/api/v1/policy/status"): OVERSEE,
+    ("POST", "/api/v1/training/{module_id}/complete"): ALL, ("GET", "/api/v1/accounts"): ALL,
+    ("POST", "/api/v1/accounts/{key}/test"): OWN, ("GET", "/api/v1/users"): ADMIN,
+    ("POST", "/api/v1/users/{email}/active"): ADMIN, ("GET", "/api/v1/tokens"): ADMIN,
+    ("DELETE", "/api/v1/tokens/{token_id}"): ADMIN,
+    # pages
+    ("GET", "/inbox"): ALL, ("GET", "/inbox/rows"): ALL, ("GET", "/inbox/rail"): ALL,
+    ("GET", "/inbox/row/{case_id}"): ALL,  # an invisible case answers 204 (no row): checked below
+    ("POST", "/notifications/read"): ALL,
+    ("GET", CASE): SEE, ("GET", CASE + "/parts"): SEE, ("GET", CASE + "/answers"): SEE,
+    ("POST", CASE + "/typing"): SEE,
+    **{("POST", CASE + tail): ACT for tail in ("/assign", "/status", "/priority", "/teams", "/teams/{team}/remove",
+                                                "/handoff", "/notes", "/correct", "/reply",
+                                                "/messages/{message_id}/retry")},
+    ("GET", "/library"): ALL, ("POST", "/library"): EDIT_LIBRARY,
+    ("POST", "/library/{answer_id}/archive"): EDIT_LIBRARY,
+    ("POST", "/approvals/{approval_id}/decide"): APPROVE,
+    ("GET", "/governance"): ALL, ("GET", "/governance/policy"): ALL, ("GET", "/governance/guard"): ALL,
+    ("GET", "/governance/approvals"): ALL, ("GET", "/governance/accounts"): ALL,
+    ("POST", "/governance/policy/{version_id}/acknowledge"): ALL,
+    ("POST", "/governance/training/{module_id}/complete"): ALL, ("POST", "/governance/guard/check"): ALL,
+    ("POST", "/governance/policy/publish"): OWN, ("POST", "/governance/training"): OWN,
+    ("POST", "/governance/guard/rules"): OWN, ("POST", "/governance/approvals/rules"): OWN,
+    ("POST", "/governance/accounts/{key}/test"): OWN, ("POST", "/governance/accounts/{key}/owner"): OWN,
+    ("GET", "/governance/policy/team"): OVERSEE,
+    ("GET", "/governance/audit"): ADMIN, ("GET", "/governance/audit/export"): ADMIN,
+    ("GET", "/governance/users"): ADMIN,
+    ("POST", "/governance/users/password"): ADMIN, ("POST", "/governance/users/active"): ADMIN,
+    ("POST", "/governance/users/sign-out"): ADMIN,
+}
+
+FORMS = {
+    CASE + "/assign": {"user_id": ""}, CASE + "/status": {"status": "open"}, CASE + "/priority": {"priority": "high"},
+    CASE + "/teams": {"team": "pr"}, CASE + "/handoff": {"team": "legal", "note": "for you"},
+    CASE + "/notes": {"text": "a note"}, CASE + "/correct": {"message_id": "{message_id}", "field": "intent",
+                                                            "value": "question"},
+    CASE + "/reply": {"text": "Thanks, we have sent you a direct message."},
+    "/library": {"title": "Walk", "body": "Hello"}, "/approvals/{approval_id}/decide": {"decision": "reject",
+                                                                                         "note": "no"},
+    "/governance/guard/check": {"text": "hello"}, "/governance/policy/publish": {"title": "P", "body": "Be kind."},
+    "/governance/training": {"key": "walk", "title": "Walk", "body": "b", "minutes": "5"},
+    "/governance/guard/rules": {"key": "walk-terms", "name": "Walk", "kind": "terms", "severity": "warn",
+                                "terms": "walkterm", "enabled": "1"},
+    "/governance/approvals/rules": {"name": "Walk", "approver_team": "legal", "enabled": "1"},
+    "/governance/accounts/{key}/owner": {"team": "support"},
+    "/governance/users/password": {"email": "tmp@acme.test", "password": "another-password"},
+    "/governance/users/active": {"email": "tmp@acme.test", "active": "1"},
+    "/governance/users/sign-out": {"email": "tmp@acme.test"},
+}
+JSON = {
+    "/api/v1/messages": {"channel": "sbx", "external_id": "walk-1", "kind": "mention", "text": "hi",
+                         "author": {"external_id": "z", "handle": "@z"}, "created_at": "2026-11-20T10:00:00Z"},
+    "/api/v1/messages/retry": {}, "/api/v1/contacts/{contact_id}/link": {"other": "{contact_id}"},
+    "/api/v1/messages/{message_id}/corrections": {"field": "intent", "value": "question"},
+    "/api/v1/triage/classify": {"text": "hello"}, "/api/v1/guard/check": {"text": "hello"},
+    "/api/v1/guard/rules": {"key": "walk-api", "name": "Walk", "kind": "terms", "severity": "warn",
+                            "terms": ["zzz"]},
+    "/api/v1/guard/rules/{rule_id}": {"enabled": True}, "/api/v1/approval-rules": {"name": "W", "approver_team": "pr"},
+    "/api/v1/approval-rules/{rule_id}": {"sla_minutes": 60}, "/api/v1/policy/versions": {"title": "T", "body": "B"},
+    "/api/v1/users/{email}/active": {"active": True},
+}
+
+
+def all_routes(app) -> list[tuple[str, str]]:
+    out = []
+    for route in app.routes:
+        contexts = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        for ctx in contexts:
+            original = getattr(ctx, "original_route", ctx)
+            for method in sorted(set(getattr(original, "methods", None) or []) - {"HEAD"}):
+                out.append((method, ctx.path))
+    return out
+
+
+@pytest.fixture
+def world(gov_app, runtime):
+    from onevoice.pipeline.processor import Processor
+    from onevoice.pipeline.stages import build_router
+    from tests.scripted_triage import ScriptedTriager
+
+    runtime._processor = Processor(runtime.session_factory, ScriptedTriager(),
+                                   build_router(runtime.settings, runtime.session_factory))
+    ids: dict[str, object] = {"key": "sbx", "team": "pr", "email": "tmp@acme.test"}
+    with unit_of_work(runtime.session_factory) as s:
+        add_channel(s, "sbx", "sandbox", "Sandbox", owner_team="support")
+        teams = dict(s.execute(select(Team.key, Team.id)).all())
+        contact = Contact(name="Ana", handle="@ana")
+        s.add(contact)
+        s.flush()
+        cases = {}
+        for name, lead, others in (("case", "support", ["legal"]), ("partner_case", "marketing", [])):
+            case = make_case(s, channel="sbx")
+            case.lead_team_id, case.contact_id = teams[lead], contact.id
+            for i, key in enumerate([lead, *others]):
+                s.add(CaseTeam(case_id=case.id, team_id=teams[key], role="lead" if i == 0 else "collaborator",
+                               **queue_fields(case)))
+            s.add(Message(channel_id=case.channel_id, external_id=f"in-{name}", direction="inbound", kind="mention",
+                          text="Where is my order?", author={"external_id": "ana", "handle": "@ana", "name": "Ana"},
+                          triage={"intent": "question", "sentiment": "neutral"}, created_at=utcnow(),
+                          status="processed", case_id=case.id, contact_id=contact.id))
+            cases[name] = case.id
+        s.flush()
+        ids["case_id"], ids["partner_case"], ids["contact_id"] = cases["case"], cases["partner_case"], contact.id
+        ids["message_id"] = s.scalar(select(Message.id).where(Message.external_id == "in-case"))
+        failed = Message(channel_id=s.scalar(select(Message.channel_id).where(Message.id == ids["message_id"])),
+                         external_id="out-failed", direction="outbound", kind="mention", text="sorry", author=US,
+                         in_reply_to="in-case", created_at=utcnow(), status="failed", case_id=cases["case"],
+                         sent_by="sam@acme.test")
+        held = Message(channel_id=failed.channel_id, external_id="out-held", direction="outbound", kind="mention",
+                       text="held", author=US, in_reply_to="in-case", created_at=utcnow(), status="pending_approval",
+                       case_id=cases["case"], sent_by="sam@acme.test")
+        s.add_all([failed, held])
+        s.flush()
+        s.add(OutboxJob(message_id=failed.id, case_id=cases["case"], channel_id=failed.channel_id, status="failed",
+                        idempotency_key="walk-failed"))
+        approval = Approval(case_id=cases["case"], message_id=held.id, reason="walk")
+        s.add(approval)
+        s.flush()
+        ids["retry_message_id"], ids["approval_id"] = failed.id, approval.id
+        ids["answer_id"] = library.create(s, SYSTEM, "Walk answer", "Hello", "answer", "").id
+        ids["version_id"] = s.scalar(select(PolicyVersion.id))
+        ids["module_id"] = s.scalar(select(TrainingModule.id))
+        ids["guard_rule_id"] = s.scalar(select(GuardRule.id))
+        ids["approval_rule_id"] = s.scalar(select(ApprovalRule.id))
+        tmp = create_user(s, "tmp@acme.test", "Tmp", None, "responder", ["support"])
+        ids["token_id"] = create_token(s, "walk-throwaway", user_id=tmp.id)[0].id
+    return ids
+
+
+def fill(path: str, ids: dict) -> str:
+    if "/retry" in path and "{message_id}" in path:
+        path = path.replace("{message_id}", str(ids["retry_message_id"]))
+    if "{rule_id}" in path:
+        path = path.replace("{rule_id}", str(ids["approval_rule_id" if "approval" in path else "guard_rule_id"]))
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+
+
+def body(template: dict | None, ids: dict) -> dict | None:
+    if template is None:
+        return None
+    return {k: (int(fill(v, ids)) if isinstance(v, str) and v.startswith("{") else v) for k, v in template.items()}
+
+
+def clients(gov_app, runtime) -> dict[str, tuple[TestClient, TestClient]]:
+    """role -> (signed-in browser, API client with a token for that person)."""
+    out = {}
+    for role, name in ROLES.items():
+        browser = TestClient(gov_app)
+        assert sign_in(browser, f"{name}@acme.test", PASSWORD).status_code == 303
+        browser.headers["X-CSRF-Token"] = re.search(r'data-csrf="([^"]+)"', browser.get("/inbox").text).group(1)
+        with unit_of_work(runtime.session_factory) as s:
+            user_id = s.scalar(select(User.id).where(User.email == f"{name}@acme.test"))
+            plaintext = create_token(s, f"walk-{name}", user_id=user_id)[1]
+        out[role] = (browser, TestClient(gov_app, headers={"Authorization": f"Bearer {plaintext}"}))
+    return out
+
+
+def call(client: TestClient, method: str, template: str, ids: dict):
+    path = fill(template, ids)
+    if template.startswith("/api/"):
+        return client.request(method, path, json=body(JSON.get(template), ids) if method != "GET" else None,
+                              follow_redirects=False)
+    data = {k: fill(v, ids) for k, v in FORMS.get(template, {}).items()} if method == "POST" else None
+    return client.request(method, path, data=data, follow_redirects=False)
+
+
+def refused(r) -> bool:
+    if r.status_code in (401, 403, 404):
+        return True
+    return r.status_code in (302, 303) and r.headers.get("location", "").startswith("/login")
+
+
+def test_every_route_for_every_role(gov_app, runtime, world):
+    routes = all_routes(gov_app)
+    assert not [r for r in routes if r not in ALLOWED and r[1] != "/static"], "classify these routes in ALLOWED"
+    # The audit log has no route that edits or deletes it.
+    assert not [r for r in routes if "audit" in r[1] and r[0] in ("PUT", "PATCH", "DELETE", "POST")]
+
+    anonymous = TestClient(gov_app)
+    problems = []
+    for method, path in routes:
+        rule = ALLOWED.get((method, path))
+        if rule in (PUBLIC, None):
+            continue
+        r = call(anonymous, method, path, world)
+        if not refused(r):
+            problems.append(f"anonymous {method} {path} -> {r.status_code}")
+
+    people = clients(gov_app, runtime)
+    for method, path in routes:
+        rule = ALLOWED.get((method, path))
+        if rule in (PUBLIC, SKIP, None):
+            continue
+        for role, (browser, api) in people.items():
+            if path == "/library/{answer_id}/archive":  # archiving removes it: a fresh answer for every try
+                with unit_of_work(runtime.session_factory) as s:
+                    world["answer_id"] = library.create(s, SYSTEM, f"Walk {role}", "Hello", "answer", "").id
+            r = call(api if path.startswith("/api/") else browser, method, path, world)
+            if role in rule and (refused(r) or r.status_code >= 500):
+                problems.append(f"{role} may {method} {path} but got {r.status_code}: {r.text[:120]}")
+            elif role not in rule and not refused(r):
+                problems.append(f"{role} may not {method} {path} but got {r.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_partner_sees_only_the_cases_of_their_grant(gov_app, runtime, world):
+    browser, api = clients(gov_app, runtime)["partner"]
+    mine, other = world["partner_case"], world["case_id"]
+    assert browser.get(f"/cases/{mine}").status_code == 200
+    assert browser.get(f"/cases/{other}").status_code == 404
+    assert browser.get(f"/inbox/row/{other}").status_code == 204
+    listed = api.get("/api/v1/cases?team=marketing").json()["items"]
+    assert [c["id"] for c in listed] == [mine]
+    assert api.get("/api/v1/cases?team=support").status_code == 403
+    assert api.get(f"/api/v1/cases/{other}").status_code == 404
