@@ -30,6 +30,7 @@ def _unavailable(what: str, why: str):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run the test on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "needs_public_data: reads ../shared/data (training, evaluation)")
 
 
 def pytest_generate_tests(metafunc):

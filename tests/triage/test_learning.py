@@ -17,6 +17,8 @@ from onevoice.triage.models import ModelVersion, Product, TriageCorrection
 from onevoice.triage.service import list_versions, read_examples, record_correction, train_model
 from onevoice.triage.types import TriageInput
 
+pytestmark = pytest.mark.needs_public_data
+
 # An in-house phrase no public data or seed example knows: only the organization can teach it.
 TEXT = "the zorblax widget needs a glimmer recalibration"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from onevoice.app import create_app
@@ -9,6 +10,8 @@ from onevoice.runtime import build_runtime
 from onevoice.triage.service import train_model
 from onevoice.worker.runner import EmbeddedWorker
 from tests.factories import message, seed_org
+
+pytestmark = pytest.mark.needs_public_data
 
 # An in-house phrase no public data or seed example knows: only the organization can teach it.
 PHRASE = "the quillon dock needs a frobnicator reseat"

@@ -88,8 +88,11 @@ def load(data_dir: Path | None = None, extra: list[tuple[str, str, str]] = (), l
         if r["intent"] != "safety_risk" and not side:
             heads["crisis"].train.append((r["text"], "no"))
 
-    if data.is_dir():
-        _public(data, heads, cap)
+    if not data.is_dir():
+        # Without the public sets the offensive, hate, crisis and emotion heads have nothing to learn from.
+        raise FileNotFoundError(f"the public training data is not at {data}: put the shared data set there or "
+                                "set ONEVOICE_TRAINING_DATA_DIR")
+    _public(data, heads, cap)
     for text, head, label in extra:
         heads[head].extra.append((text, label))
     return heads
