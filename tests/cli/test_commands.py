@@ -6,12 +6,12 @@ import json
 
 import pytest
 from sqlalchemy import select
+from tests.factories import message
 from typer.testing import CliRunner
 
 from onevoice.auth.tokens import verify_token
 from onevoice.cli.main import app
 from onevoice.messages.models import Message
-from tests.factories import message
 
 pytestmark = pytest.mark.both_databases
 runner = CliRunner()

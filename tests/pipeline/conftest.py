@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.factories import seed_org
+from tests.scripted_triage import ScriptedTriager
 
 from onevoice.app import create_app
 from onevoice.pipeline.processor import Processor
 from onevoice.pipeline.stages import build_router
 from onevoice.runtime import build_runtime
 from onevoice.worker.runner import EmbeddedWorker
-from tests.factories import seed_org
-from tests.scripted_triage import ScriptedTriager
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import threading
 import time
 
 import httpx
-
-from onevoice.app import create_app
 from tests.factories import message
 from tests.server import ServerThread
+
+from onevoice.app import create_app
 
 
 def test_embedded_worker_processes_and_streams_live(runtime, token):

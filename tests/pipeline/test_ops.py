@@ -33,5 +33,6 @@ def test_readyz_fails_when_redis_is_unreachable(settings):
 
 def test_openapi_documents_the_api(client):
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/v1/messages", "/api/v1/messages/{message_id}", "/api/v1/cases", "/api/v1/cases/{case_id}"} <= set(paths)
+    expected = {"/api/v1/messages", "/api/v1/messages/{message_id}", "/api/v1/cases", "/api/v1/cases/{case_id}"}
+    assert expected <= set(paths)
     assert client.get("/docs").status_code == 200
