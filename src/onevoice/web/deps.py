@@ -13,7 +13,7 @@ from onevoice.auth.models import ApiToken, User
 from onevoice.auth.principal import Principal
 from onevoice.auth.tokens import verify_token
 from onevoice.auth.users import principal_for
-from onevoice.db import utcnow
+from onevoice.db import unit_of_work, utcnow
 from onevoice.runtime import Runtime
 
 
@@ -23,15 +23,8 @@ def get_runtime(request: Request) -> Runtime:
 
 def get_session(runtime: Runtime = Depends(get_runtime)) -> Iterator[Session]:
     """A write unit of work: the edge commits when the route returns without error."""
-    session = runtime.session_factory()
-    try:
+    with unit_of_work(runtime.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_read_session(runtime: Runtime = Depends(get_runtime)) -> Iterator[Session]:
