@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     # Send messages the fast triage is unsure about to the slower encoder (not built yet: stays off).
     triage_escalation: bool = False
 
+    # Single sign-on with OpenID Connect: set the issuer, client id and secret to show "Sign in with SSO".
+    # The redirect URL defaults to <this server>/login/sso/callback as the browser reached it.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_url: str | None = None
+    oidc_label: str = "single sign-on"
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -55,6 +55,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/redoc"): PUBLIC, ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/metrics"): PUBLIC,
     ("GET", "/webhooks/{key}"): PUBLIC, ("POST", "/webhooks/{key}"): PUBLIC,  # platforms sign their deliveries
     ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("GET", "/"): PUBLIC,
+    ("GET", "/login/sso"): PUBLIC, ("GET", "/login/sso/callback"): PUBLIC,  # tests/auth/test_sso.py
     ("GET", "/governance/static/governance.css"): PUBLIC,
     ("POST", "/logout"): SKIP,  # ends the session: tests/web/test_login.py
     ("GET", "/live"): SKIP, ("GET", "/api/v1/stream"): SKIP,  # endless streams: only nobody is checked

@@ -33,7 +33,9 @@ def _login_page(request: Request, runtime: Runtime, next_url: str, error: str | 
     token = new_pre_csrf()
     response = render(request, "login.html", {"next": safe_next(next_url), "error": error, "email": email,
                                               "login_csrf": token, "demo": runtime.settings.environment
-                                              in ("development", "test")}, status_code=status)
+                                              in ("development", "test"),
+                                              "sso": runtime.settings.oidc_label if runtime.settings.oidc_issuer
+                                              else None}, status_code=status)
     # Before sign-in there is no session to hold a CSRF token: a double-submit cookie stands in for it.
     response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(runtime))
     return response

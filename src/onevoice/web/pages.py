@@ -26,10 +26,12 @@ def register(app: FastAPI) -> None:
     from onevoice.library.views import router as library_router
     from onevoice.web.live import router as live_router
     from onevoice.web.login import router as login_router
+    from onevoice.web.sso import router as sso_router
 
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (login_router, inbox_router, cases_router, library_router, approvals_router, live_router):
+    for router in (login_router, sso_router, inbox_router, cases_router, library_router, approvals_router,
+                   live_router):
         app.include_router(router, include_in_schema=False)
 
     @app.get("/", include_in_schema=False)

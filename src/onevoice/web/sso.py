@@ -1,0 +1,92 @@
+"""Sign in through the organization's OpenID Connect provider (when configured): /login/sso and its callback.
+
+The state, nonce and the page to return to travel in a short-lived signed cookie, so any web node can
+finish a sign-in another one started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from onevoice.auth import oidc, sessions
+from onevoice.auth.models import User
+from onevoice.db import unit_of_work
+from onevoice.errors import NotFound
+from onevoice.runtime import Runtime
+from onevoice.web.deps import get_runtime
+from onevoice.web.session import safe_next, secret, secure_cookies, set_session_cookie
+
+router = APIRouter()
+COOKIE = "onevoice_sso"
+
+
+def provider(runtime: Runtime, request: Request) -> oidc.Provider:
+    s = runtime.settings
+    if not (s.oidc_issuer and s.oidc_client_id and s.oidc_client_secret):
+        raise NotFound("single sign-on is not configured")
+    return oidc.Provider(s.oidc_issuer, s.oidc_client_id, s.oidc_client_secret.get_secret_value(),
+                         s.oidc_redirect_url or str(request.url_for("sso_callback")))
+
+
+def _seal(key: str, data: dict) -> str:
+    body = urlsafe_b64encode(json.dumps(data).encode()).decode()
+    return body + "." + hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()
+
+
+def _open(key: str, value: str | None) -> dict | None:
+    body, _, mac = (value or "").rpartition(".")
+    if not body or not hmac.compare_digest(mac, hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()):
+        return None
+    return json.loads(urlsafe_b64decode(body.encode()))
+
+
+@router.get("/login/sso")
+async def sso_start(request: Request, next: str = "/inbox", runtime: Runtime = Depends(get_runtime)):
+    p = provider(runtime, request)
+    url, state, nonce = await asyncio.to_thread(p.start)
+    response = RedirectResponse(url, status_code=303)
+    # SameSite=Lax: the provider's redirect back is a top-level GET, which carries it.
+    response.set_cookie(COOKIE, _seal(secret(runtime), {"state": state, "nonce": nonce, "next": safe_next(next)}),
+                        max_age=600, httponly=True, samesite="lax", secure=secure_cookies(runtime), path="/login")
+    return response
+
+
+@router.get("/login/sso/callback", name="sso_callback")
+async def sso_callback(request: Request, code: str = "", state: str = "", error: str = "",
+                       runtime: Runtime = Depends(get_runtime)):
+    from onevoice.web.login import _login_page
+
+    pending = _open(secret(runtime), request.cookies.get(COOKIE))
+    if error or not code or pending is None or not hmac.compare_digest(state, pending.get("state", "")):
+        return _login_page(request, runtime, "/inbox", "Single sign-on did not complete. Try again.", status=400)
+    p = provider(runtime, request)
+    try:
+        claims = await asyncio.to_thread(p.finish, code, pending["nonce"])
+        email = oidc.email_of(claims)
+    except oidc.SsoFailed as exc:
+        return _login_page(request, runtime, pending["next"], str(exc), status=403)
+
+    def sign_in():
+        with unit_of_work(runtime.session_factory) as session:
+            user = session.scalar(select(User).where(User.email == email, User.active.is_(True)))
+            if user is None:
+                return None
+            return sessions.start_session(session, user, ip=request.client.host if request.client else None,
+                                          user_agent=f"sso; {request.headers.get('user-agent', '')}")
+
+    token = await asyncio.to_thread(sign_in)
+    if token is None:
+        return _login_page(request, runtime, pending["next"],
+                           f"No active OneVoice account for {email}. Ask an admin to create one.", status=403)
+    response = RedirectResponse(pending["next"], status_code=303)
+    set_session_cookie(response, runtime, token)
+    response.delete_cookie(COOKIE, path="/login")
+    return response
