@@ -1,7 +1,8 @@
 """Live updates for open pages (server-sent events): changed cases, rail counts, and who is on a case.
 
 Presence rides on the same broker as case updates, so it works across web nodes with Redis: a page
-watching a case announces "viewing" on connect and every few seconds, "typing" while its composer is in
+watching a case announces "joined" on connect (pages already there answer "viewing" at once) and
+"viewing" every few seconds, "typing" while its composer is in
 use (POST /cases/{id}/typing), and "left" when it disconnects. Other pages drop a name they have not heard
 from for PRESENCE_TTL seconds, so a crashed browser disappears on its own.
 """
@@ -49,9 +50,12 @@ async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: i
                 "name": viewer.principal.name}
     yield b"retry: 2000\n: connected\n\n"
     pending = asyncio.ensure_future(subscription.__anext__())
+    await asyncio.sleep(0)  # let the subscription register before announcing, so answers reach us
     try:
         if case_id is not None:
-            runtime.broker.publish([{**presence, "state": "viewing"}])
+            # "joined" asks everyone already on the case to answer at once, instead of at their next
+            # heartbeat: the newcomer sees who is there within a round trip.
+            runtime.broker.publish([{**presence, "state": "joined"}])
         while not await request.is_disconnected():
             done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT)
             if not done:
@@ -62,6 +66,8 @@ async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: i
             event = pending.result()
             pending = asyncio.ensure_future(subscription.__anext__())
             out = _for_viewer(event, viewer, case_id)
+            if out is not None and out["type"] == "presence" and out.get("state") == "joined":
+                runtime.broker.publish([{**presence, "state": "viewing"}])
             if out is not None:
                 yield b"event: " + out["type"].encode() + b"\ndata: " + orjson.dumps(out) + b"\n\n"
     finally:
