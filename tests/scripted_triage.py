@@ -30,3 +30,15 @@ class ScriptedTriager:
             urgency="high" if intent == "legal_risk" else "normal", language="en",
             explanation=[f"scripted: {intent}"], model_version="scripted",
         )
+
+
+def scripted_runtime(settings):
+    """A runtime whose processor triages with ScriptedTriager and routes with the real playbook."""
+    from onevoice.pipeline.processor import Processor
+    from onevoice.pipeline.stages import build_router
+    from onevoice.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    runtime._processor = Processor(runtime.session_factory, ScriptedTriager(),
+                                   build_router(settings, runtime.session_factory))
+    return runtime

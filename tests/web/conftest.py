@@ -4,20 +4,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from onevoice.app import create_app
-from onevoice.pipeline.processor import Processor
-from onevoice.pipeline.stages import build_router
-from onevoice.runtime import build_runtime
 from onevoice.worker.runner import EmbeddedWorker
 from tests.factories import seed_org
-from tests.scripted_triage import ScriptedTriager
+from tests.scripted_triage import scripted_runtime
 from tests.web.helpers import seed_people, sign_in
 
 
 @pytest.fixture
 def runtime(settings):
-    runtime = build_runtime(settings)
-    runtime._processor = Processor(runtime.session_factory, ScriptedTriager(),
-                                   build_router(settings, runtime.session_factory))
+    runtime = scripted_runtime(settings)
     yield runtime
     runtime.dispose()
 

@@ -5,7 +5,6 @@ The triage and routing features replace their insides (factories) without touchi
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from onevoice.routing.types import Decision, RouteInput, Router
@@ -15,23 +14,15 @@ log = logging.getLogger(__name__)
 
 
 def build_triager(settings) -> Triager:
-    try:
-        factory = importlib.import_module("onevoice.triage.factory")
-    except ModuleNotFoundError:
-        from onevoice.triage.keyword import KeywordTriager
+    from onevoice.triage.factory import build_triager as build
 
-        return KeywordTriager()
-    return factory.build_triager(settings)
+    return build(settings)
 
 
 def build_router(settings, session_factory) -> Router:
-    try:
-        factory = importlib.import_module("onevoice.routing.factory")
-    except ModuleNotFoundError:
-        from onevoice.routing.simple import SimpleRouter
+    from onevoice.routing.factory import build_router as build
 
-        return SimpleRouter()
-    return factory.build_router(settings, session_factory)
+    return build(settings, session_factory)
 
 
 def triage_inputs(messages: list, contacts: dict, channel_keys: dict[int, str],

@@ -36,7 +36,7 @@ class TriageResult:
     products: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     explanation: list[str] = field(default_factory=list)
-    model_version: str = "keyword-0"
+    model_version: str = "unknown"
     # Raw head scores behind the flags (offensive, hate, crisis probabilities; emotion distribution).
     scores: dict = field(default_factory=dict)
 
