@@ -121,6 +121,7 @@ METHODS = {
     Capability.POLLING: "poll",
     Capability.REPLY: "reply",
     Capability.PUBLISH: "publish",
+    Capability.DELETE: "delete",
 }
 
 

@@ -8,7 +8,7 @@ pipeline, the worker and the CLI can all drive it the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -180,6 +180,15 @@ def inbound(
 
 
 @dataclass(frozen=True)
+class Media:
+    """An image or video to attach to a post: a URL the platform (or the connector) can fetch."""
+
+    url: str
+    mime: str = ""
+    alt: str = ""
+
+
+@dataclass(frozen=True)
 class OutboundResult:
     """What the platform answered when we sent: its id for the message, and a link when it has one."""
 
@@ -254,7 +263,8 @@ class Connector(Protocol):
     def parse_webhook(self, req: WebhookRequest) -> list[InboundMessage]: ...
     def poll(self, cursor: str | None) -> tuple[list[InboundMessage], str | None]: ...
     def reply(self, parent: dict, text: str, idempotency_key: str) -> OutboundResult: ...
-    def publish(self, text: str, idempotency_key: str) -> OutboundResult: ...
+    def publish(self, text: str, idempotency_key: str, media: Sequence[Media] = ()) -> OutboundResult: ...
+    def delete(self, external_id: str) -> None: ...
     def check(self) -> dict: ...
 
 
@@ -298,8 +308,13 @@ class BaseConnector:
     def reply(self, parent: dict, text: str, idempotency_key: str) -> OutboundResult:
         raise NotImplementedError(f"{self.kind} cannot reply")
 
-    def publish(self, text: str, idempotency_key: str) -> OutboundResult:
+    def publish(self, text: str, idempotency_key: str, media: Sequence[Media] = ()) -> OutboundResult:
+        """Post `text` on the channel's own account; `media` only where Capability.MEDIA is declared."""
         raise NotImplementedError(f"{self.kind} cannot publish")
+
+    def delete(self, external_id: str) -> None:
+        """Remove something this channel sent (a reply or a post). Deleting what is already gone succeeds."""
+        raise NotImplementedError(f"{self.kind} cannot delete")
 
     def check(self) -> dict:
         return health("connected", "no credentials to check")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
@@ -16,6 +17,7 @@ from onevoice.connectors.base import (
     BaseConnector,
     Capability,
     InboundMessage,
+    Media,
     OutboundResult,
     PayloadError,
     WebhookRequest,
@@ -60,6 +62,8 @@ class SandboxConnector(BaseConnector):
             Capability.REPLY,
             Capability.DIRECT_MESSAGE,
             Capability.PUBLISH,
+            Capability.DELETE,
+            Capability.MEDIA,
         }
     )
     settings: SandboxSettings
@@ -118,8 +122,14 @@ class SandboxConnector(BaseConnector):
             idempotency_key,
         )
 
-    def publish(self, text: str, idempotency_key: str) -> OutboundResult:
-        return self._send({"type": "post", "text": text}, idempotency_key)
+    def publish(self, text: str, idempotency_key: str, media: Sequence[Media] = ()) -> OutboundResult:
+        return self._send({"type": "post", "text": text, "media": [m.url for m in media]}, idempotency_key)
+
+    def delete(self, external_id: str) -> None:
+        with _SENT_LOCK:
+            for record in SENT.values():
+                if record["external_id"] == external_id and record["channel_key"] == self.settings.channel_key:
+                    record["deleted"] = True
 
     def _send(self, record: dict, idempotency_key: str) -> OutboundResult:
         digest = hashlib.sha256(f"{self.settings.channel_key}:{idempotency_key}".encode()).hexdigest()[:16]
