@@ -22,6 +22,8 @@ class Principal:
     role: str
     team_ids: frozenset[int] = field(default_factory=frozenset)
     team_keys: tuple[str, ...] = ()
+    # Channels granted to a partner (governance fills this from its grants); other roles go by team.
+    channel_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def sees_all(self) -> bool:

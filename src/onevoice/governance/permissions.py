@@ -24,3 +24,24 @@ def require_person(who: Principal, what: str) -> int:
     if who.user_id is None:
         raise Forbidden(f"only a signed-in person can {what}")
     return who.user_id
+
+
+# Publish on a channel's own account (posts), beyond replying on a case.
+PUBLISHERS = frozenset({"admin", "coordinator", "manager", "responder", "partner"})
+
+
+def may_post_on(who: Principal, channel) -> bool:
+    """Who may publish on a channel: admins and coordinators anywhere; managers and responders on the channels
+    their team owns; partners only on the channels granted to them (`Principal.channel_ids`)."""
+    if who.role in POLICY_OWNERS:
+        return True
+    if who.role not in PUBLISHERS:
+        return False
+    if who.role == "partner":
+        return channel.id in who.channel_ids
+    return channel.owner_team_id is not None and channel.owner_team_id in who.team_ids
+
+
+def require_post_on(who: Principal, channel) -> None:
+    if not may_post_on(who, channel):
+        raise Forbidden(f"{who.label} ({who.role}) may not publish on channel {channel.key}")
