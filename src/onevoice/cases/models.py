@@ -129,6 +129,13 @@ class Incident(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Lifecycle (0008_triage, pipeline/incidents.py): the normal hourly rate when it opened, the last
+    # time a case joined, who closed it and why, how often it came back.
+    baseline_rate: Mapped[float] = mapped_column(default=0.0)
+    last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    close_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    reopen_count: Mapped[int] = mapped_column(default=0)
 
 
 class SurgeCount(Base):
