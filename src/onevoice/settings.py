@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     oidc_redirect_url: str | None = None
     oidc_label: str = "single sign-on"
 
+    # Approval escalations are notified in the app; also POSTed (JSON, HMAC-signed with the secret) here if set.
+    escalation_webhook_url: str | None = None
+    escalation_webhook_secret: SecretStr | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -32,7 +32,10 @@ def _scheduler(runtime, poll: bool):
     # person reminded in the last week is not reminded again.
     from onevoice.governance import jobs
 
-    scheduler.add("approval-escalation", 60.0, lambda: jobs.escalate(runtime.session_factory, runtime.broker.publish))
+    hook = runtime.settings.escalation_webhook_secret
+    scheduler.add("approval-escalation", 60.0, lambda: jobs.escalate(
+        runtime.session_factory, runtime.broker.publish, webhook_url=runtime.settings.escalation_webhook_url,
+        webhook_secret=hook.get_secret_value() if hook else None))
     scheduler.add("policy-reminders", 3600.0, lambda: jobs.remind(runtime.session_factory))
     return scheduler
 
