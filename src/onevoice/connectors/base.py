@@ -104,6 +104,18 @@ class Author(TypedDict):
     followers: int | None
 
 
+AttachmentType = Literal["image", "video", "audio", "link", "file"]
+ATTACHMENT_TYPES: tuple[str, ...] = ("image", "video", "audio", "link", "file")
+
+
+class Attachment(TypedDict):
+    """Something the platform attached to a message, kept as a link: OneVoice never fetches or embeds it."""
+
+    type: AttachmentType
+    url: str
+    alt: str | None
+
+
 class InboundMessage(TypedDict):
     """Exactly the intake message dict; `channel` is left empty for the caller to fill."""
 
@@ -118,6 +130,15 @@ class InboundMessage(TypedDict):
     raw: dict[str, Any]
     edited: NotRequired[bool]
     deleted: NotRequired[bool]
+    attachments: NotRequired[list[Attachment]]
+
+
+def attachment(type_: str, url: Any, alt: Any = None) -> Attachment | None:
+    """One attachment, or None when the platform gave no usable web link (only http(s) is kept)."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 2000:
+        return None
+    kind = type_ if type_ in ATTACHMENT_TYPES else "file"
+    return {"type": kind, "url": url, "alt": alt[:1000] if isinstance(alt, str) and alt else None}  # type: ignore[typeddict-item]
 
 
 def iso(value: datetime | str | int | float) -> str:
@@ -149,6 +170,7 @@ def inbound(
     url: str | None = None,
     edited: bool = False,
     deleted: bool = False,
+    attachments: Sequence[Attachment | None] = (),
 ) -> InboundMessage:
     """Build one InboundMessage, normalising ids to strings and the timestamp to aware ISO 8601."""
     if kind not in MESSAGE_KINDS:
@@ -176,6 +198,9 @@ def inbound(
         msg["edited"] = True
     if deleted:
         msg["deleted"] = True
+    kept = [a for a in attachments if a is not None]
+    if kept:
+        msg["attachments"] = kept
     return msg
 
 

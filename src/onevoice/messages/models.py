@@ -47,3 +47,8 @@ class Message(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
     # Outbound only: who wrote it and what the platform answered.
     sent_by: Mapped[str | None] = mapped_column(String(300), default=None)
+    # What the platform attached: [{"type": image|video|audio|link|file, "url", "alt"}] (links, never fetched).
+    attachments: Mapped[list | None] = mapped_column(default=None)
+    # Set when the author edited or deleted it on the platform; the text before stays in the events.
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)

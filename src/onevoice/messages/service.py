@@ -20,7 +20,9 @@ def message_dict(m: Message, channel_key: str | None = None) -> dict:
         "status": m.status, "attempts": m.attempts, "error": m.error,
         "processed_at": m.processed_at.isoformat() if m.processed_at else None,
         "language": m.language, "triage": m.triage, "contact_id": m.contact_id,
-        "conversation_id": m.conversation_id, "case_id": m.case_id,
+        "conversation_id": m.conversation_id, "case_id": m.case_id, "attachments": m.attachments or [],
+        "edited_at": m.edited_at.isoformat() if m.edited_at else None,
+        "deleted_at": m.deleted_at.isoformat() if m.deleted_at else None,
     }
 
 

@@ -70,7 +70,7 @@ def accept_batch(session: Session, items: list, max_text: int = 40_000, max_batc
             "channel_id": channel_id, "external_id": c.external_id, "direction": direction,
             "kind": c.kind, "text": c.text, "author": c.author, "in_reply_to": c.in_reply_to,
             "url": c.url, "raw": c.raw, "created_at": c.created_at, "received_at": now,
-            "status": "accepted", "attempts": 0,
+            "status": "accepted", "attempts": 0, "attachments": c.attachments,
         })
     ids: dict[tuple[int, str], int] = {}
     fresh: set[tuple[int, str]] = set()

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from onevoice.messages.models import KINDS
 
 MAX_ID = 300
+MAX_ATTACHMENTS = 20
+ATTACHMENT_TYPES = ("image", "video", "audio", "link", "file")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -31,6 +33,7 @@ class CleanMessage:
     in_reply_to: str | None
     url: str | None
     raw: dict | None
+    attachments: list[dict] | None = None
 
 
 def clean_text(value: str) -> str:
@@ -129,4 +132,27 @@ def validate(item: object, max_text: int, now: datetime) -> CleanMessage:
     if raw is not None and not isinstance(raw, dict):
         raise Invalid("'raw' must be a JSON object")
     return CleanMessage(channel, external_id, kind, clean_author, clean_text(text), created_at,
-                        in_reply_to, clean_text(url) if url else None, raw)
+                        in_reply_to, clean_text(url) if url else None, raw, clean_attachments(item.get("attachments")))
+
+
+def clean_attachments(value: object) -> list[dict] | None:
+    """[{type, url, alt}] with web links only: the case page shows them as links, so nothing else is kept."""
+    if value is None or value == []:
+        return None
+    if not isinstance(value, list):
+        raise Invalid("'attachments' must be a list of {type, url, alt} objects")
+    if len(value) > MAX_ATTACHMENTS:
+        raise Invalid(f"too many attachments ({len(value)}, at most {MAX_ATTACHMENTS})")
+    out = []
+    for i, a in enumerate(value):
+        if not isinstance(a, dict):
+            raise Invalid(f"attachment #{i} must be an object with 'type' and 'url'")
+        kind, url, alt = a.get("type") or "file", a.get("url"), a.get("alt")
+        if kind not in ATTACHMENT_TYPES:
+            raise Invalid(f"attachment #{i}: unknown type {str(kind)[:40]!r}: use one of {', '.join(ATTACHMENT_TYPES)}")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 2000:
+            raise Invalid(f"attachment #{i}: 'url' must be an http(s) link of at most 2000 characters")
+        if alt is not None and not isinstance(alt, str):
+            raise Invalid(f"attachment #{i}: 'alt' must be a string")
+        out.append({"type": kind, "url": clean_text(url), "alt": clean_text(alt)[:1000] if alt else None})
+    return out

@@ -35,6 +35,9 @@ def message_from_item(item: Any, index: int = 0) -> InboundMessage:
     text = item.get("text")
     if text is not None and not isinstance(text, str):
         raise PayloadError(f"message #{index}: text must be a string")
+    attachments = item.get("attachments") or []
+    if not isinstance(attachments, list):
+        raise PayloadError(f"message #{index}: attachments must be a list of {{type, url, alt}} objects")
     return inbound(
         external_id=external_id,
         kind=item.get("kind") or "post",
@@ -51,4 +54,6 @@ def message_from_item(item: Any, index: int = 0) -> InboundMessage:
         raw=item,
         edited=bool(item.get("edited")),
         deleted=bool(item.get("deleted")),
+        # Passed as sent: intake validates each one and rejects the message with the reason.
+        attachments=attachments,
     )
