@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     training_data_dir: Path | None = None
     # Send messages the fast triage is unsure about to the slower encoder (not built yet: stays off).
     triage_escalation: bool = False
+    # An incident closes by itself once its topic has had no negative message for this long and its rate
+    # is back under the normal rate it had when the incident opened (pipeline/incidents.py).
+    incident_quiet_minutes: float = Field(60.0, gt=0)
 
     # Single sign-on with OpenID Connect: set the issuer, client id and secret to show "Sign in with SSO".
     # The redirect URL defaults to <this server>/login/sso/callback as the browser reached it.
