@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from onevoice.db import Base, utcnow
 
-STATUSES = ("pending", "approved", "rejected")
+STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 
 class Approval(Base):
@@ -22,6 +22,8 @@ class Approval(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None, index=True)
+    # Set for a post (publishing): the held message is one channel's copy of it; replies have a case instead.
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), default=None, index=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     reason: Mapped[str] = mapped_column(Text, default="")

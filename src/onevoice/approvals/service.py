@@ -1,7 +1,9 @@
-"""Approvals: a reply that must be signed off waits here; approving queues it for sending.
+"""Approvals: a reply or a post that must be signed off waits here; approving queues it for sending.
 
 Which texts wait, for which team and how long is decided by governance (`review_outgoing` and the approval
 rules); this module holds the request and its decision: approve, edit and approve, or reject with a reason.
+A post's request (`post_id` set, no case) is one channel's copy of the post; approving it hands it back to
+publishing, which queues it now or keeps it for its scheduled time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from onevoice.approvals.models import Approval
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_case
 from onevoice.cases.models import Case
+from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 from onevoice.messages.models import Message
@@ -40,8 +43,10 @@ def may_approve(session: Session, who: Principal, approval: Approval | None = No
     return bool(teams & set(who.team_ids))
 
 
-def request(session: Session, case: Case, message: Message, who: Principal, reason: str) -> Approval:
-    approval = Approval(case_id=case.id, message_id=message.id, reason=reason, requested_by=who.label)
+def request(session: Session, case: Case | None, message: Message, who: Principal, reason: str,
+            post_id: int | None = None) -> Approval:
+    approval = Approval(case_id=case.id if case is not None else None, post_id=post_id, message_id=message.id,
+                        reason=reason, requested_by=who.label)
     session.add(approval)
     session.flush()
     return approval
@@ -59,21 +64,32 @@ def decide(session: Session, who: Principal, approval_id: int, approve: bool, no
     if approval.status != "pending":
         raise InvalidInput(f"this approval was already {approval.status}")
     note = (note or "").strip()
+    what = "post" if approval.post_id is not None else "reply"
     if not approve and not note:
-        raise InvalidInput("say why the reply is rejected: the author sees the reason")
+        raise InvalidInput(f"say why the {what} is rejected: the author sees the reason")
     message = session.get(Message, approval.message_id)
     edited = approve and text is not None and text.strip() and text.strip() != message.text
     if edited:
         from onevoice.governance.review import guard
+        from onevoice.outbox.service import length_limit
 
-        result = guard(session, text.strip(), None, case)
+        channel = session.get(Channel, message.channel_id)
+        result = guard(session, text.strip(), channel, case)
         if result.blocked:
             raise InvalidInput("the edited text is blocked: " + "; ".join(f.message for f in result.blocks))
+        limit = length_limit(channel.kind)
+        if limit and len(text.strip()) > limit:
+            raise InvalidInput(f"{channel.name} allows {limit} characters; the edited text has {len(text.strip())}")
         note = (note + "\n" if note else "") + f"edited before approval; the original read: {message.text}"
         message.text = text.strip()
     approval.status = "approved" if approve else "rejected"
     approval.decided_by, approval.decided_at, approval.decision_note = who.label, utcnow(), note or None
-    if approve:
+    if approve and approval.post_id is not None:
+        # Publishing decides between now and the post's scheduled time (imported here: posts imports us).
+        from onevoice.posts.service import release_approved
+
+        release_approved(session, approval.post_id, message)
+    elif approve:
         enqueue(session, message, approval.requested_by)
     else:
         message.status, message.error = "rejected", f"rejected by {who.name}: {note}"
@@ -89,3 +105,14 @@ def pending_for_case(session: Session, case_id: int) -> dict[int, Approval]:
 
 def delivery_for_case(session: Session, case_id: int) -> dict[int, OutboxJob]:
     return {j.message_id: j for j in session.scalars(select(OutboxJob).where(OutboxJob.case_id == case_id))}
+
+
+def pending_for(session: Session, who: Principal, limit: int = 200) -> list[Approval]:
+    """The pending requests this person may decide, oldest due first (the approvals queue: replies and posts).
+    Replies on cases they cannot see are left out."""
+    from onevoice.cases.access import visible_ids
+
+    rows = list(session.scalars(select(Approval).where(Approval.status == "pending")
+                                .order_by(Approval.due_at.is_(None), Approval.due_at, Approval.id).limit(limit)))
+    seen = visible_ids(session, who, [a.case_id for a in rows if a.case_id is not None])
+    return [a for a in rows if may_approve(session, who, a) and (a.case_id is None or a.case_id in seen)]

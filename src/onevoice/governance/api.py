@@ -106,6 +106,7 @@ class ApprovalRuleIn(BaseModel):
     severities: list[str] | None = None
     finding_rules: list[str] | None = None
     author_roles: list[str] | None = None
+    kinds: list[str] | None = None  # reply, post
     partner: bool | None = None
     first_time_author: bool | None = None
     playbook_requires: bool | None = None

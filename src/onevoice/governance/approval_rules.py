@@ -1,7 +1,9 @@
 """Risk-based approval: which outgoing texts need sign-off, from which team, how fast, and who is next.
 
-Routine replies go straight out: only a matching rule (or a guard finding that asks for approval, or the
-playbook's flag) holds a text. Rules are tried in `position` order and the first match decides.
+Routine replies and posts go straight out: only a matching rule (or a guard finding that asks for approval,
+or the playbook's flag) holds a text. Rules are tried in `position` order and the first match decides. A rule
+can be limited to what is sent (`kinds`: "reply" on a case, "post" on a channel's own account); case
+conditions (intent, priority, playbook) never match a post, which has no case.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from onevoice.governance.permissions import POLICY_OWNERS, require
 from onevoice.messages.models import Message
 from onevoice.teams.models import Team
 
-LIST_FIELDS = ("channels", "channel_kinds", "intents", "priorities", "severities", "finding_rules", "author_roles")
+LIST_FIELDS = ("kinds", "channels", "channel_kinds", "intents", "priorities", "severities", "finding_rules",
+               "author_roles")
+KINDS = ("reply", "post")
 FLAG_FIELDS = ("partner", "first_time_author", "playbook_requires")
 # Escalate when this share of the approval window is left (at 80% of the SLA by default).
 ESCALATE_WHEN_LEFT = 0.2
@@ -60,6 +64,7 @@ class ApprovalRequirement:
 class Context:
     """What the rules look at, gathered once."""
 
+    kind: str  # "reply" or "post"
     channel_key: str | None
     channel_kind: str | None
     intent: str | None
@@ -87,11 +92,13 @@ def first_time_author(session: Session, who: Principal) -> bool:
 
 
 def context_for(session: Session, case: Case | None, who: Principal, findings: Iterable[Finding],
-                channel: Channel | None = None) -> Context:
+                channel: Channel | None = None, kind: str | None = None) -> Context:
     findings = list(findings)
+    kind = kind or ("reply" if case is not None else "post")
     if channel is None and case is not None and case.channel_id is not None:
         channel = session.get(Channel, case.channel_id)
-    return Context(channel_key=channel.key if channel else None, channel_kind=channel.kind if channel else None,
+    return Context(kind=kind, channel_key=channel.key if channel else None,
+                   channel_kind=channel.kind if channel else None,
                    intent=case.intent if case else None, priority=case.priority if case else None,
                    playbook_requires=bool(case and case.requires_approval),
                    severities=frozenset(f.severity for f in findings),
@@ -103,7 +110,8 @@ def matches(rule: ApprovalRule, ctx: Context) -> bool:
     def within(values, value) -> bool:
         return not values or value in values
 
-    return (within(rule.channels, ctx.channel_key) and within(rule.channel_kinds, ctx.channel_kind)
+    return (within(rule.kinds, ctx.kind)
+            and within(rule.channels, ctx.channel_key) and within(rule.channel_kinds, ctx.channel_kind)
             and within(rule.intents, ctx.intent) and within(rule.priorities, ctx.priority)
             and within(rule.author_roles, ctx.role)
             and (not rule.severities or bool(ctx.severities & set(rule.severities)))
@@ -119,7 +127,8 @@ def _team_keys(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def approval_needed(session: Session, text: str, case: Case | None, author_user, findings: Iterable[Finding],
-                    *, channel: Channel | None = None, now: datetime | None = None) -> ApprovalRequirement | None:
+                    *, channel: Channel | None = None, now: datetime | None = None,
+                    kind: str | None = None) -> ApprovalRequirement | None:
     """None when the text may go straight out; otherwise who must approve it and by when.
 
     Block findings are not handled here: a blocked text must not be sent or queued for approval at all.
@@ -128,7 +137,7 @@ def approval_needed(session: Session, text: str, case: Case | None, author_user,
     """
     who = _principal(session, author_user)
     findings = list(findings)
-    ctx = context_for(session, case, who, findings, channel)
+    ctx = context_for(session, case, who, findings, channel, kind)
     now = now or utcnow()
     rules = session.scalars(select(ApprovalRule).where(ApprovalRule.enabled.is_(True))
                             .order_by(ApprovalRule.position, ApprovalRule.id))
@@ -202,6 +211,8 @@ def _clean(session: Session, fields: dict, creating: bool) -> dict:
             if isinstance(value, str):
                 value = value.split(",")
             out[f] = sorted({str(v).strip() for v in value if str(v).strip()})
+            if f == "kinds" and set(out[f]) - set(KINDS):
+                raise InvalidInput(f"kinds are {', '.join(KINDS)}; not {', '.join(sorted(set(out[f]) - set(KINDS)))}")
     for f in FLAG_FIELDS:
         if f in fields:
             out[f] = _flag(fields[f])
@@ -265,6 +276,9 @@ DEFAULT_RULES = (
      "sla_minutes": 60, "escalation_team": "legal"},
     {"name": "A first reply from someone new is reviewed by Support", "position": 70, "first_time_author": True,
      "author_roles": ["responder", "contributor"], "approver_team": "support", "sla_minutes": 30,
+     "escalation_team": "pr", "enabled": False},
+    {"name": "Posts by managers and responders are reviewed by Marketing", "position": 80, "kinds": ["post"],
+     "author_roles": ["manager", "responder"], "approver_team": "marketing", "sla_minutes": 60,
      "escalation_team": "pr", "enabled": False},
 )
 

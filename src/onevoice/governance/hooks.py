@@ -3,9 +3,10 @@ session factories that appends an audit record for each change to the rows gover
 
 Covered: channels (added, settings, credentials, owner, enabled), API tokens (created, revoked), users
 (created, role, active, password reset), team membership, sign-ins (new sign-in sessions), approvals
-(decided), playbooks (edited, activated) and replies (delivered). Frequent operational columns (channel
-health, poll cursors, last activity) are not audited. Bulk UPDATE statements bypass the ORM and are not
-seen here; their owners call `audit.record` themselves.
+(decided; a post's approval is recorded as post.approve / post.reject), playbooks (edited, activated), replies
+and posts delivered (reply.sent, post.sent) and posts removed from the platform (post.deleted). Frequent
+operational columns (channel health, poll cursors, last activity) are not audited. Bulk UPDATE statements
+bypass the ORM and are not seen here; their owners call `audit.record` themselves.
 
 Who acted: `bind_actor(session, who, ip)` at the edge, else what the row itself says (the approver, the
 signed-in user, the reply's author), else "system".
@@ -114,9 +115,13 @@ def _entries(session: Session) -> list[tuple]:
         elif isinstance(obj, Approval):
             status = _changed(obj, ("status",)).get("status")
             if status and status[0] == "pending" and status[1] in ("approved", "rejected"):
-                out.append((obj.decided_by, f"approval.{'approve' if status[1] == 'approved' else 'reject'}",
-                            f"approval:{obj.id}", {"case_id": obj.case_id, "message_id": obj.message_id,
-                                                   "note": obj.decision_note}, None))
+                verb = "approve" if status[1] == "approved" else "reject"
+                data = {"case_id": obj.case_id, "message_id": obj.message_id, "note": obj.decision_note}
+                if obj.post_id is not None:
+                    out.append((obj.decided_by, f"post.{verb}", f"post:{obj.post_id}",
+                                {**data, "approval_id": obj.id}, None))
+                else:
+                    out.append((obj.decided_by, f"approval.{verb}", f"approval:{obj.id}", data, None))
         elif isinstance(obj, Playbook):
             changes = _changed(obj, ("source", "active", "version", "name"))
             if changes:
@@ -127,7 +132,10 @@ def _entries(session: Session) -> list[tuple]:
         elif isinstance(obj, OutboxJob):
             status = _changed(obj, ("status",)).get("status")
             if status and status[1] == "sent":
-                out.append((obj.created_by, "reply.sent", f"message:{obj.message_id}",
+                action = {"reply": "reply.sent", "post": "post.sent", "delete": "post.deleted"}.get(obj.kind)
+                if obj.kind == "delete" and obj.case_id is not None:
+                    action = "reply.deleted"
+                out.append((obj.created_by, action, f"message:{obj.message_id}",
                             {"case_id": obj.case_id, "channel_id": obj.channel_id, "kind": obj.kind}, None))
     for obj in list(session.deleted):
         if isinstance(obj, UserTeam):

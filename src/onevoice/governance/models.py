@@ -56,6 +56,7 @@ class ApprovalRule(Base):
     severities: Mapped[list] = mapped_column(default=list)      # any guard finding of these severities
     finding_rules: Mapped[list] = mapped_column(default=list)   # any finding of these guard rule keys
     author_roles: Mapped[list] = mapped_column(default=list)
+    kinds: Mapped[list] = mapped_column(default=list)           # what is sent: "reply", "post"
     partner: Mapped[bool | None] = mapped_column(default=None)           # author is (True) / is not a partner
     first_time_author: Mapped[bool | None] = mapped_column(default=None)  # author has sent nothing before
     playbook_requires: Mapped[bool | None] = mapped_column(default=None)  # the case's requires_approval flag

@@ -103,11 +103,13 @@ def guard(session: Session, text: str, channel: Channel | str | int | None = Non
 
 def review_outgoing(session: Session, who: Principal, text: str, *, case: Case | None = None,
                     channel: Channel | str | int | None = None, sponsored: bool = False,
-                    channel_kind: str | None = None) -> Verdict:
+                    channel_kind: str | None = None, kind: str | None = None) -> Verdict:
     """Guard + risk-based approval for one outgoing text by `who` (a reply on `case` or a post on `channel`;
-    `channel_kind` alone when checking a draft for a kind of channel)."""
+    `channel_kind` alone when checking a draft for a kind of channel). `kind` ("reply" or "post") is what the
+    approval rules' `kinds` condition sees; by default a reply when there is a case, else a post."""
     found = resolve_channel(session, channel, case)
     result = guard(session, text, found, case, sponsored=sponsored, channel_kind=channel_kind)
     if result.blocked:
         return Verdict(result, None, sponsored)
-    return Verdict(result, approval_needed(session, text, case, who, result.findings, channel=found), sponsored)
+    return Verdict(result, approval_needed(session, text, case, who, result.findings, channel=found, kind=kind),
+                   sponsored)

@@ -1,9 +1,12 @@
 """Deliver queued outbound messages through their channel's connector, with retries.
 
-A job is claimed (status "sending", with a lease), the platform is called outside any transaction, and the
-outcome is written back. Transient errors back off exponentially; permanent ones, or too many attempts,
-mark the message failed with the error shown on the case (a person can retry it). A crash mid-send leaves
-a lapsed lease that is claimed again; the idempotency key keeps the platform from posting twice.
+Three kinds of job: "reply" (connector.reply), "post" (connector.publish with the post's media) and "delete"
+(connector.delete of what a message put on the platform). A job is claimed (status "sending", with a lease),
+the platform is called outside any transaction, and the outcome is written back. Transient errors back off
+exponentially; permanent ones, or too many attempts, mark the message failed with the platform's error shown
+where the text is (a person can retry it). An expired or revoked token also marks the channel's health, so its
+owners see it in the account inventory. A crash mid-send leaves a lapsed lease that is claimed again; the
+idempotency key, fixed when the job was queued, keeps the platform from posting twice.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
+from onevoice.connectors.base import AuthExpired, Media
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
@@ -83,15 +87,47 @@ def deliver_one(session_factory: sessionmaker[Session], job_id: int, build: Call
         parent_data = None
         if parent is not None:
             parent_data = {**message_dict(parent, channel.key), "raw": parent.raw}
+        job_kind, payload = job.kind, dict(job.payload or {})
         kind, text, key = channel.kind, message.text, job.idempotency_key
         config = connector_config(channel, secret_key)
     result, error = None, None
     try:
         connector = build(kind, config)
-        result = connector.reply(parent_data, text, key) if parent_data else connector.publish(text, key)
+        if job_kind == "delete":
+            connector.delete(payload["external_id"])
+        elif job_kind == "post" or parent_data is None:
+            media = [Media(m["url"], m.get("mime", ""), m.get("alt", "")) for m in payload.get("media") or []]
+            result = connector.publish(text, key, media) if media else connector.publish(text, key)
+        else:
+            result = connector.reply(parent_data, text, key)
     except Exception as exc:  # every failure is recorded on the message; none is lost
         error = exc
     return _finish(session_factory, job_id, result, error)
+
+
+def _sent(session: Session, job: OutboxJob, message: Message, result, now: datetime) -> tuple[str, dict]:
+    if job.kind == "delete":
+        message.status, message.error = "deleted", None
+        return "post.deleted" if job.case_id is None else "reply.deleted", {"message_id": message.id}
+    message.status, message.error, message.processed_at = "sent", None, now
+    message.url = result.url
+    taken = session.scalar(select(Message.id).where(Message.channel_id == message.channel_id,
+                                                    Message.external_id == result.external_id))
+    if taken is None:
+        message.external_id = result.external_id
+    message.raw = {"platform_id": result.external_id, "url": result.url}
+    return f"{job.kind}.sent", {"message_id": message.id, "url": result.url, "platform_id": result.external_id}
+
+
+def _unhealthy(session: Session, channel_id: int, error: BaseException) -> None:
+    """A token the platform refuses: the channel shows it (and its owners hear of it) instead of only this send."""
+    from onevoice.channels.service import set_health
+
+    channel = session.get(Channel, channel_id)
+    if channel.health != "revoked":
+        set_health(channel, "revoked", str(error))
+        session.add(Event(kind="channel.revoked", actor="outbox", data={
+            "channel": channel.key, "owner_team_id": channel.owner_team_id, "detail": str(error)[:500]}))
 
 
 def _finish(session_factory, job_id: int, result, error: BaseException | None) -> dict | None:
@@ -100,31 +136,30 @@ def _finish(session_factory, job_id: int, result, error: BaseException | None) -
         job = session.get(OutboxJob, job_id)
         message = session.get(Message, job.message_id)
         case = session.get(Case, job.case_id) if job.case_id else None
+        what = "reply" if job.kind == "reply" else "post"
         if error is None:
             job.status, job.sent_at, job.last_error = "sent", now, None
-            message.status, message.error, message.processed_at = "sent", None, now
-            message.url = result.url
-            taken = session.scalar(select(Message.id).where(Message.channel_id == message.channel_id,
-                                                            Message.external_id == result.external_id))
-            if taken is None:
-                message.external_id = result.external_id
-            message.raw = {"platform_id": result.external_id, "url": result.url}
-            if case is not None and case.first_response_at is None:
+            kind, data = _sent(session, job, message, result, now)
+            if case is not None and case.first_response_at is None and job.kind == "reply":
                 case.first_response_at = now
-            kind, data = "reply.sent", {"message_id": message.id, "url": result.url}
         else:
-            permanent = bool(getattr(error, "permanent", False)) or isinstance(error, NotImplementedError)
+            permanent = bool(getattr(error, "permanent", False)) or isinstance(error, NotImplementedError | KeyError)
             text = str(error) or type(error).__name__
+            if isinstance(error, AuthExpired):
+                _unhealthy(session, job.channel_id, error)
             job.last_error = text[:2000]
+            deleting = job.kind == "delete"
             if permanent or job.attempts >= MAX_ATTEMPTS:
-                job.status, message.status = "failed", "failed"
-                message.error = text[:2000]
-                kind = "reply.failed"
+                job.status = "failed"
+                # A delete that fails leaves the text published: the message stays sent, with the reason.
+                message.status = "sent" if deleting else "failed"
+                message.error = (f"delete failed: {text}" if deleting else text)[:2000]
+                kind = f"{what}.{'delete_failed' if deleting else 'failed'}"
             else:
                 job.status = "queued"
                 job.next_attempt_at = now + backoff(job.attempts, getattr(error, "retry_after", None))
-                message.error = f"retrying: {text}"[:2000]
-                kind = "reply.retrying"
+                message.error = f"retrying{' delete' if deleting else ''}: {text}"[:2000]
+                kind = f"{what}.retrying"
             log.warning("outbox job %s: %s (%s)", job.id, text, kind)
             data = {"message_id": message.id, "error": text[:500], "attempts": job.attempts}
         session.add(Event(kind=kind, case_id=job.case_id, message_id=message.id, actor="outbox", data=data))

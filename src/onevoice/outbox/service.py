@@ -56,30 +56,41 @@ def draft_reply(session: Session, case: Case, text: str, author: str, status: st
     return message
 
 
-def enqueue(session: Session, message: Message, author: str) -> OutboxJob:
-    """A delivery job for an outbound message (idempotent per message)."""
-    existing = session.scalar(select(OutboxJob).where(OutboxJob.message_id == message.id))
+def enqueue(session: Session, message: Message, author: str, kind: str = "reply", payload: dict | None = None,
+            due_at=None) -> OutboxJob:
+    """A delivery job for an outbound message (idempotent per message and kind).
+
+    kind "reply" answers the message's parent, "post" publishes it (`payload.media`), "delete" removes what it
+    put on the platform (`payload.external_id`). The idempotency key is fixed here, once: every retry of the job
+    sends the same key, so the platform (or the connector) can refuse a second copy.
+    """
+    existing = session.scalar(select(OutboxJob).where(OutboxJob.message_id == message.id, OutboxJob.kind == kind))
     if existing is not None:
         return existing
-    parent_id = session.scalar(select(Message.id).where(Message.channel_id == message.channel_id,
-                                                        Message.external_id == message.in_reply_to))
-    message.status = "queued"
-    job = OutboxJob(kind="reply", message_id=message.id, parent_message_id=parent_id, case_id=message.case_id,
-                    channel_id=message.channel_id, idempotency_key=f"onevoice-{message.id}-{uuid.uuid4().hex[:8]}",
-                    created_by=author)
+    parent_id = None
+    if kind == "reply":
+        parent_id = session.scalar(select(Message.id).where(Message.channel_id == message.channel_id,
+                                                            Message.external_id == message.in_reply_to))
+    message.status = "deleting" if kind == "delete" else "queued"
+    prefix = "onevoice" if kind != "delete" else "onevoice-delete"
+    job = OutboxJob(kind=kind, message_id=message.id, parent_message_id=parent_id, case_id=message.case_id,
+                    channel_id=message.channel_id, payload=payload,
+                    idempotency_key=f"{prefix}-{message.id}-{uuid.uuid4().hex[:8]}", created_by=author,
+                    next_attempt_at=due_at or utcnow())
     session.add(job)
     session.flush()
     return job
 
 
 def retry(session: Session, message_id: int) -> OutboxJob:
-    """Send a failed message again (the retry button)."""
-    job = session.scalar(select(OutboxJob).where(OutboxJob.message_id == message_id))
+    """Send a failed message again (the retry button): the same job, so the same idempotency key."""
+    job = session.scalar(select(OutboxJob).where(OutboxJob.message_id == message_id, OutboxJob.status == "failed")
+                         .order_by(OutboxJob.id.desc()).limit(1))
     if job is None:
-        raise NotFound(f"message {message_id} has no delivery job")
-    if job.status != "failed":
+        if session.scalar(select(OutboxJob.id).where(OutboxJob.message_id == message_id)) is None:
+            raise NotFound(f"message {message_id} has no delivery job")
         raise InvalidInput("only a failed send can be retried")
     job.status, job.next_attempt_at, job.last_error = "queued", utcnow(), None
     message = session.get(Message, message_id)
-    message.status, message.error = "queued", None
+    message.status, message.error = ("deleting" if job.kind == "delete" else "queued"), None
     return job
