@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from onevoice.triage import datasets, rules
+from onevoice.triage import datasets, pii, rules
+from onevoice.triage.catalog import _WORD, Catalog
 from onevoice.triage.features import Featurizer, sparse_dot, tokenize
 from onevoice.triage.heads import Heads
 from onevoice.triage.vader import FastVader
@@ -83,3 +84,75 @@ def test_rule_prefilter_on_real_posts():
             fired += want is not None
             assert (got and got.group(0)) == (want and want.group(0)), (text, p.regex.pattern[:60])
     assert fired > 100  # the comparison saw plenty of matches, not only misses
+
+
+ODD = [
+    "İ'LL KILL YOU", "ſue you", "I will sue you and call my lawyer", "we need 200 seats, 50 licences", "co-branding?",
+    "error 503 on login, 2fa broken", "a&e tonight after it caught fire", "7 units", "x7 units", "hiring? #hiring",
+    "the demo was great, book a demo", "bit.ly/abc click here", "t.me/xyz", "", "!!!", "never arrived never again",
+]
+
+
+def test_rules_read_gives_what_each_rule_function_gives():
+    texts = ODD + TRICKY + _tweets(2000)
+    fired = 0
+    for text in texts:
+        for low in (None, text.lower()):
+            got = rules.read(text, low)
+            scan = rules.Scan(text)
+            want = (rules.intent_hits(text, None, scan), rules.threat(text, None, scan),
+                    rules.topics(text, None, scan))
+            assert got == want, text
+        fired += bool(got[0] or got[1] or got[2])
+    assert fired > 200
+
+
+def _pii_without_gates(text: str) -> list[str]:
+    """find_pii's patterns run on every text, with no shortcut."""
+    import re
+
+    kinds = ["email"] if pii.EMAIL.search(text) else []
+    stripped = pii.EMAIL.sub(" ", text)
+    cards = [re.sub(r"\D", "", m.group(0)) for m in pii.CARD.finditer(stripped)]
+    if any(13 <= len(d) <= 19 and pii.luhn_ok(d) for d in cards):
+        kinds.append("card")
+    for m in pii.PHONE.finditer(stripped):
+        digits = re.sub(r"\D", "", m.group(0))
+        if not pii.DATE.fullmatch(m.group(0).strip()) and 7 <= len(digits) <= 15 and not (
+                len(digits) >= 13 and pii.luhn_ok(digits)):
+            kinds.append("phone")
+            break
+    if pii.ADDRESS.search(stripped):
+        kinds.append("address")
+    return kinds
+
+
+def test_pii_gates_never_hide_personal_data():
+    texts = ODD + _tweets(3000) + [
+        "ana@example.com", "a@b", "@acme.co hi", "write to A.B+c@sub.example.org!", "4111 1111 1111 1111",
+        "call +44 7700 900123", "²³ 10 rue de Rivoli", "vİa Roma 3", "12 Baker Street", "true story", "SW1A 1AA",
+        "Springfield, IL 62704", "2024-01-02", "order 1234567", "@acme my order 4111111111111111",
+        "I live on rue de Rivoli", "come to Calle Mayor", "Via Roma, please",
+    ]
+    found = 0
+    for text in texts:
+        want = _pii_without_gates(text)
+        assert pii.find_pii(text) == want == pii.find_pii(text, text.lower()), text
+        found += bool(want)
+    assert found >= 12
+
+
+def test_catalog_shortcut_finds_what_the_full_match_finds():
+    cat = Catalog([{"key": "voltix-v3", "name": "Voltix V3"}, {"key": "aero-buds", "name": "Aero Buds"},
+                   {"key": "nimbus", "name": "Nimbus Docs", "aliases": ["nimbus"]}])
+    texts = ODD + _tweets(1500) + [
+        "#VoltixV3 caught fire", "voltx v3 broke", "my NIMBUS died", "#nimbusdocs", "aero bud", "AeroBuds?",
+        "the aero buds and voltix v3", "Nimbuss docs",
+    ]
+    matched = 0
+    for _ in range(2):  # cold, then with the word cache warm
+        for text in texts:
+            want = cat._match_tokens(_WORD.findall(text))
+            assert cat.match(text) == want, text
+            matched += bool(want)
+    assert matched >= 12

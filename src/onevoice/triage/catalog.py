@@ -29,6 +29,15 @@ def _words(text: str) -> list[str]:
     return [w.lower().lstrip("#") for w in _WORD.findall(text)]
 
 
+def _forms(raw: str) -> list[str]:
+    """The words one text token stands for: itself lowercased; a hashtag, also its CamelCase parts."""
+    if not raw.startswith("#"):
+        return [raw.lower()]
+    tag = raw[1:]
+    parts = _words(_CAMEL.sub(" ", tag))
+    return [tag.lower(), *parts] if len(parts) > 1 else [tag.lower()]
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
@@ -50,6 +59,9 @@ class Catalog:
                 if len(words) > 1:
                     self._add(("".join(words),), e.key)  # the hashtag form: #voltixv3
         self._cache: dict[str, frozenset[str]] = {}
+        # Text words (as written) already looked at, and those of them that may stand for a catalog word.
+        self._seen: set[str] = set()
+        self._hot: set[str] = set()
 
     @staticmethod
     def _entry(e) -> CatalogEntry:
@@ -80,21 +92,32 @@ class Catalog:
             got = self._cache[word] = frozenset(found)
         return got
 
+    def _learn(self, words: set[str]) -> None:
+        if len(self._seen) > 100_000:  # bounded memory; cleared before the difference is taken
+            self._seen.clear()
+            self._hot.clear()
+        words = words - self._seen
+        self._seen |= words
+        self._hot.update(w for w in words if any(map(self._canon, _forms(w))))
+
     def match(self, text: str) -> list[tuple[str, str]]:
         """(product key, the text that matched), each product once, in order of appearance."""
         if not self._phrases:
             return []
         raw = _WORD.findall(text)
+        # Most messages name no product: when no word of the text may stand for a catalog word (a
+        # phrase needs its first word to), nothing can match, and two set operations in C say so.
+        words = set(raw)
+        if not words.issubset(self._seen):
+            self._learn(words)
+        if words.isdisjoint(self._hot):
+            return []
+        return self._match_tokens(raw)
+
+    def _match_tokens(self, raw: list[str]) -> list[tuple[str, str]]:
         tokens: list[tuple[str, str]] = []  # (word, original) with hashtags split into their words
         for r in raw:
-            if r.startswith("#"):
-                tag = r[1:]
-                tokens.append((tag.lower(), r))
-                parts = _words(_CAMEL.sub(" ", tag))
-                if len(parts) > 1:
-                    tokens.extend((p, r) for p in parts)
-            else:
-                tokens.append((r.lower(), r))
+            tokens.extend((f, r) for f in _forms(r))
         found: dict[str, str] = {}
         canon = [self._canon(w) for w, _ in tokens]
         for i, options in enumerate(canon):

@@ -22,6 +22,7 @@ _DIGITS = re.compile(r"\d+")
 # A word, or a single non-space symbol (so "?" "!" and each emoji are tokens of their own).
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|0|[^\w\s]")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_HASHTAG = re.compile(r"#(\w+)")
 
 
 def normalize(text: str) -> str:
@@ -30,11 +31,21 @@ def normalize(text: str) -> str:
     Hashtags keep their words (#NeverAgain -> never again) because on social media a hashtag is often
     the whole message.
     """
-    text = _URL.sub(" httpurl ", text)
-    text = _MENTION.sub(" atuser ", text)
-    text = re.sub(r"#(\w+)", lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text)
+    # Each substitution runs only when its pattern can match (most messages have no URL or hashtag):
+    # a URL needs "http" or "www" in some case, and no letter of those has a non-ASCII case variant.
+    low = text.lower()
+    if "http" in low or "www" in low:
+        text = _URL.sub(" httpurl ", text)
+    if "@" in text:
+        text = _MENTION.sub(" atuser ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(_split_hashtag, text)
     text = _DIGITS.sub("0", text)
     return text.lower()
+
+
+def _split_hashtag(m: re.Match[str]) -> str:
+    return " " + _CAMEL.sub(" ", m.group(1)) + " "
 
 
 def tokenize(text: str) -> list[str]:

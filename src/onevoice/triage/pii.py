@@ -26,6 +26,11 @@ ADDRESS = re.compile(
     r"|\b[A-Z][a-z]+,\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b",
 )
 _STREET_WORDS = re.compile(r"(?i:rue|avenue|boulevard|chemin|calle|avenida|via|piazza)\s")
+_STREET_NAMES = ("rue", "avenue", "boulevard", "chemin", "calle", "avenida", "via", "piazza")
+_ANY_DIGIT = re.compile(r"\d")
+# What follows the "@" of every address EMAIL matches; it starts with a literal, so `re` finds it fast,
+# where EMAIL itself (starting with a character class) is tried at every position of the text.
+_EMAIL_TAIL = re.compile(r"@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
 DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 
 
@@ -39,17 +44,34 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def find_pii(text: str) -> list[str]:
-    """The kinds of personal data in the text, in a fixed order: email, card, phone, address."""
+def _street_word(text: str, lowered: str | None) -> bool:
+    # Plain ASCII lowercases letter for letter as the case-insensitive regex compares, so a substring
+    # test can rule the regex out; other text (where e.g. "İ" matches "i") asks the regex.
+    if text.isascii():
+        low = lowered if lowered is not None else text.lower()
+        if not any(w in low for w in _STREET_NAMES):
+            return False
+    return _STREET_WORDS.search(text) is not None
+
+
+def find_pii(text: str, lowered: str | None = None) -> list[str]:
+    """The kinds of personal data in the text, in a fixed order: email, card, phone, address.
+
+    `lowered` (text.lower(), when the caller has it) only saves recomputing it.
+    """
     kinds: list[str] = []
-    digits = sum(map(str.isdigit, text))
-    # Cheap gates first: most messages have no "@", few digits and no street word, and the regexes
-    # below are the slow part.
-    if digits == 0 and "@" not in text and not _STREET_WORDS.search(text):
+    # Cheap gates first: most messages have no "@", no digit and no street word, and the regexes below
+    # are the slow part. Every pattern needs a decimal digit, an "@" or a street word.
+    has_digit = _ANY_DIGIT.search(text) is not None
+    at = "@" in text and _EMAIL_TAIL.search(text) is not None
+    if not has_digit and not at and not _street_word(text, lowered):
         return kinds
-    if "@" in text and EMAIL.search(text):
+    # Counted as before (str.isdigit, which also counts e.g. superscripts); without a decimal digit no
+    # card or phone can match whatever the count, so it is not needed then.
+    digits = sum(map(str.isdigit, text)) if has_digit else 0
+    if at and EMAIL.search(text):
         kinds.append("email")
-    stripped = EMAIL.sub(" ", text) if "@" in text else text
+    stripped = EMAIL.sub(" ", text) if at else text
     cards = [m.group(0) for m in CARD.finditer(stripped)] if digits >= 13 else []
     if any(luhn_ok(d) for m in cards if 13 <= len(d := re.sub(r"\D", "", m)) <= 19):
         kinds.append("card")

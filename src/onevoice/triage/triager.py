@@ -63,8 +63,9 @@ class FastTriager:
         vader = [self._dense.vader(t) for t in texts]
         logits, scale, ids, n_tok = self._scorer.logits(token_lists, self._dense.matrix(texts, vader))
         lowered = [t.lower() for t in texts]
-        scans = [rules.Scan(t, low) for t, low in zip(texts, lowered, strict=True)]
-        hits = [rules.intent_hits(t, low, scan) for t, low, scan in zip(texts, lowered, scans, strict=True)]
+        # (intent hits, threat, topics) per message, from one pass of the rules.
+        readings = [rules.read(t, low) for t, low in zip(texts, lowered, strict=True)]
+        hits = [r[0] for r in readings]
         for row, doc_hits in enumerate(hits):
             for rule, _ in doc_hits:
                 logits[row, self._intent_col[rule.intent]] += rule.boost
@@ -81,7 +82,7 @@ class FastTriager:
         # positive minus negative in float32, as the score has always been computed.
         plain["score"] = (p["sentiment"][:, self._pos] - p["sentiment"][:, self._neg]).tolist()
         order_l = order.tolist()
-        return [self._result(items[i], texts[i], lowered[i], scans[i], i, plain, order_l[i], hits[i], words[i],
+        return [self._result(items[i], texts[i], lowered[i], readings[i], i, plain, order_l[i], words[i],
                              langs[i], vader[i])
                 for i in range(len(items))]
 
@@ -100,8 +101,9 @@ class FastTriager:
             out.append([w for w, _ in sorted(best.items(), key=lambda kv: -kv[1])[:3]] if best else [])
         return out
 
-    def _result(self, item: TriageInput, text: str, low: str, scan, i: int, p: dict, order, hits, words, lang,
+    def _result(self, item: TriageInput, text: str, low: str, reading, i: int, p: dict, order, words, lang,
                 vader) -> TriageResult:
+        hits, threat, topics = reading
         explanation: list[str] = []
         flags: dict = {}
         language, lang_score = lang
@@ -134,7 +136,7 @@ class FastTriager:
                 explanation.append(f"intent left as other for review: {intent} was only {conf:.0%} sure")
                 runner_up, intent = intent, "other"
 
-        kinds = find_pii(text)
+        kinds = find_pii(text, low)
         if kinds:
             flags["pii"] = kinds
             explanation.append("personal data in the text: " + ", ".join(kinds))
@@ -145,7 +147,7 @@ class FastTriager:
                 explanation.append(f"{name} language/signal ({scores[name]:.0%})")
         emotion = self.heads.heads["emotion"].classes
         scores["emotion"] = {c: round(v, 3) for c, v in zip(emotion, p["emotion"][i], strict=True)}
-        if threat := rules.threat(text, low, scan):
+        if threat:
             flags["threat"] = True
             explanation.append(f"threat: '{threat}'")
 
@@ -153,7 +155,6 @@ class FastTriager:
         products = [key for key, _ in matched]
         if products:
             explanation.append("products: " + ", ".join(f"{k} ('{m}')" for k, m in matched))
-        topics = rules.topics(text, low, scan)
 
         urgency, reasons = urgency_for(intent, sentiment, score, flags, scores["emotion"].get("anger", 0.0),
                                        item.author_followers, item.prior_messages)
