@@ -17,6 +17,7 @@ from pydantic import BaseModel, SecretStr, TypeAdapter
 
 from onevoice.connectors import registry
 from onevoice.connectors.base import (
+    ATTACHMENT_TYPES,
     MESSAGE_KINDS,
     AuthExpired,
     BaseConnector,
@@ -31,7 +32,7 @@ from onevoice.connectors.base import (
 )
 
 from .cases import BUILT_IN, CASES
-from .cases.base import NOW, Case, fixture_bytes, fixture_json
+from .cases.base import IMAGE, IMAGE_BYTES, NOW, Case, ErrorCase, fixture_bytes, fixture_json, key_of
 from .transport import Transport
 
 ALL = sorted(CASES)
@@ -65,6 +66,9 @@ def assert_valid(msg: InboundMessage, sources: list[Any], raw_matches: Any = Non
     assert msg["external_id"] and isinstance(msg["external_id"], str)
     assert isinstance(msg["author"]["external_id"], str)
     json.dumps(msg)  # storable as JSON as is
+    for a in msg.get("attachments", []):
+        # Shown as links on the case page: only web links, of a known type.
+        assert a["type"] in ATTACHMENT_TYPES and a["url"].startswith(("https://", "http://"))
     # The platform payload is kept verbatim: raw is one of the objects the platform sent.
     if raw_matches is not None:
         assert raw_matches(msg["raw"]), "raw is not the platform payload"
@@ -159,11 +163,7 @@ def test_fixture_parses_into_messages(kind: str, fixture: str) -> None:
     req = signed(case, body)
     c.verify_webhook(req)
     msgs = parse(case, c, req)
-    got = [
-        (m["external_id"], m["kind"], m["in_reply_to"], m.get("edited", False), m.get("deleted", False)) for m in msgs
-    ]
-    want = [(e.external_id, e.kind, e.in_reply_to, e.edited, e.deleted) for e in case.webhooks[fixture]]
-    assert got == want
+    assert [key_of(m) for m in msgs] == [e.key() for e in case.webhooks[fixture]]
     for m in msgs:
         assert_valid(m, [json.loads(body)])
 
@@ -246,10 +246,7 @@ def test_poll_maps_recorded_responses(kind: str) -> None:
     with case.servers() if case.servers else nullcontext({}) as overrides, Transport(case.stack) as t:
         case.setup_poll(t)
         msgs, cursor = connector(case, **overrides).poll(None)
-    got = [
-        (m["external_id"], m["kind"], m["in_reply_to"], m.get("edited", False), m.get("deleted", False)) for m in msgs
-    ]
-    assert got == [(e.external_id, e.kind, e.in_reply_to, e.edited, e.deleted) for e in case.poll_expect]
+    assert [key_of(m) for m in msgs] == [e.key() for e in case.poll_expect]
     assert isinstance(cursor, str) and cursor
     sources = [fixture_json(case.platform, f) for f in case.poll_fixtures]
     for m in msgs:
@@ -324,3 +321,104 @@ def test_missing_settings_are_named_in_the_error() -> None:
     message = str(err.value)
     for key in ("verify_token", "page_access_token", "page_id"):
         assert key in message
+
+
+# --- delete and media ---------------------------------------------------------------------------------
+
+DELETE = [k for k in ALL if CASES[k].delete]
+MEDIA = [k for k in ALL if CASES[k].media]
+
+
+@pytest.mark.parametrize("kind", [k for k in ALL if k != "sandbox"])
+def test_declared_delete_and_media_are_exercised(kind: str) -> None:
+    """A capability a connector declares is one the suite runs against recorded platform answers."""
+    caps = registry.get(kind).capabilities
+    assert (Capability.DELETE in caps) == (CASES[kind].delete is not None)
+    assert (Capability.MEDIA in caps) == (CASES[kind].media is not None)
+
+
+def deleting(case: Case, answer: ErrorCase) -> list:
+    assert case.delete is not None
+    with Transport(case.stack) as t:
+        if case.prepare:
+            case.prepare(t)
+        t.add(case.delete.route[0], case.delete.route[1], answer.status, json=answer.json, headers=answer.headers)
+        try:
+            connector(case).delete(case.delete.target)
+        finally:
+            calls = t.calls
+    return calls
+
+
+@pytest.mark.parametrize("kind", DELETE)
+def test_delete_reaches_the_platform(kind: str) -> None:
+    case = CASES[kind]
+    assert case.delete is not None
+    calls = deleting(case, case.delete.ok)
+    method, _ = case.delete.route
+    assert any(c.method == method and case.delete.target.split("/")[-1] in c.url + c.body.decode("utf-8", "replace")
+               for c in calls), "delete names the target"
+
+
+@pytest.mark.parametrize("kind", DELETE)
+def test_delete_of_something_already_gone_succeeds(kind: str) -> None:
+    case = CASES[kind]
+    assert case.delete is not None
+    deleting(case, case.delete.gone)  # no exception: the outcome the caller wanted is there
+
+
+@pytest.mark.parametrize("kind", [k for k in DELETE if CASES[k].rate_limited])
+def test_delete_rate_limited_is_transient(kind: str) -> None:
+    case = CASES[kind]
+    assert case.rate_limited is not None
+    with pytest.raises(RateLimited) as err:
+        deleting(case, case.rate_limited)
+    assert not err.value.permanent
+    assert err.value.retry_after == pytest.approx(case.rate_limited.retry_after, abs=1)
+
+
+@pytest.mark.parametrize("kind", [k for k in DELETE if CASES[k].expired])
+def test_delete_with_expired_token_is_auth_expired(kind: str) -> None:
+    case = CASES[kind]
+    assert case.expired is not None
+    with pytest.raises(AuthExpired):
+        deleting(case, case.expired)
+
+
+@pytest.mark.parametrize("kind", DELETE)
+def test_delete_on_platform_5xx_is_transient(kind: str) -> None:
+    case = CASES[kind]
+    with pytest.raises(ConnectorError) as err:
+        deleting(case, case.server_error)
+    assert not err.value.permanent
+
+
+@pytest.mark.parametrize("kind", MEDIA)
+def test_publish_with_media(kind: str) -> None:
+    case = CASES[kind]
+    assert case.media is not None
+    with Transport("httpx") as web, (Transport(case.stack) if case.stack != "httpx" else nullcontext(web)) as t:
+        # The image lives on the organization's own server; connectors that upload fetch it from there.
+        web.add("GET", r"https://media\.acme\.example/.*", body=IMAGE_BYTES, headers={"Content-Type": "image/png"})
+        if case.prepare:
+            case.prepare(t)
+        case.media.setup(t)
+        result = connector(case).publish("Our spring kettle is here.", "post-media-1", [IMAGE])
+        calls = t.calls
+    assert result.external_id
+    case.media.check(calls, result)
+
+
+@pytest.mark.parametrize("kind", [k for k in MEDIA if not CASES[k].media.fetched_by_platform])
+def test_media_that_cannot_be_fetched_is_a_clear_error(kind: str) -> None:
+    case = CASES[kind]
+    assert case.media is not None
+    with Transport("httpx") as web, (Transport(case.stack) if case.stack != "httpx" else nullcontext(web)) as t:
+        web.add("GET", r"https://media\.acme\.example/.*", 404, body=b"not found")
+        if case.prepare:
+            case.prepare(t)
+        case.media.setup(t)
+        c = connector(case)
+        with pytest.raises(ConnectorError, match="media") as err:
+            c.publish("Our spring kettle is here.", "post-media-2", [IMAGE])
+    assert err.value.permanent

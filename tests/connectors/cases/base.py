@@ -3,6 +3,7 @@ how to sign them, and where its HTTP goes so the suite can answer with the platf
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,8 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from onevoice.connectors.base import Media
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NOW = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
+# A 1x1 PNG, served at IMAGE.url by the media tests.
+IMAGE_BYTES = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+IMAGE = Media("https://media.acme.example/spring/kettle-base.png", "image/png", "The kettle's base, scorched")
 
 
 def fixture_bytes(platform: str, name: str) -> bytes:
@@ -31,6 +39,17 @@ class Expect:
     in_reply_to: str | None = None
     edited: bool = False
     deleted: bool = False
+    attachments: tuple[str, ...] = ()  # the types of the attachments, in order
+
+    def key(self) -> tuple:
+        return (self.external_id, self.kind, self.in_reply_to, self.edited, self.deleted, self.attachments)
+
+
+def key_of(msg: Any) -> tuple:
+    """The same tuple as Expect.key() for a mapped message."""
+    types = tuple(a["type"] for a in msg.get("attachments", []))
+    return (msg["external_id"], msg["kind"], msg["in_reply_to"], msg.get("edited", False), msg.get("deleted", False),
+            types)
 
 
 @dataclass
@@ -39,6 +58,25 @@ class ErrorCase:
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     retry_after: float | None = None  # what the connector must report, when it is RateLimited
+
+
+@dataclass
+class DeleteCase:
+    """Where delete() goes, and the platform's documented answers for done and for already gone."""
+
+    route: tuple[str, str]  # (method, url regex)
+    target: str  # the external id deleted
+    ok: ErrorCase
+    gone: ErrorCase
+
+
+@dataclass
+class MediaCase:
+    """publish() with one image (Media IMAGE): register the platform's answers; check what was sent."""
+
+    setup: Callable[[Any], None]
+    check: Callable[[list[Any], Any], None]  # (calls made, OutboundResult)
+    fetched_by_platform: bool = False  # the platform downloads the URL itself (Meta)
 
 
 @dataclass
@@ -69,3 +107,6 @@ class Case:
     rate_limited: ErrorCase | None = None
     expired: ErrorCase | None = None
     server_error: ErrorCase = field(default_factory=lambda: ErrorCase(503, {"error": "unavailable"}))
+    # Declared DELETE / MEDIA capabilities are exercised with these (prepare runs first, e.g. a login).
+    delete: DeleteCase | None = None
+    media: MediaCase | None = None

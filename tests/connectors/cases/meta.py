@@ -5,7 +5,7 @@ import hmac
 import json
 from datetime import datetime
 
-from .base import Case, ErrorCase, Expect, fixture_json
+from .base import IMAGE, Case, DeleteCase, ErrorCase, Expect, MediaCase, fixture_json
 
 APP_SECRET = "3f1c0e6ab2d94c7e8f0a1b2c3d4e5f60"
 GRAPH = r"https://graph\.facebook\.com/v21\.0"
@@ -29,9 +29,32 @@ def _lookups(t) -> None:
     )
 
 
+def setup_poll(t) -> None:
+    t.add("GET", GRAPH + r"/104873926541280/feed\?", json=fixture_json("meta", "graph_page_feed.json"))
+    t.add("GET", GRAPH + rf"/{POST}/comments\?", json=fixture_json("meta", "graph_post_comments.json"))
+    t.add("GET", GRAPH + r"/104873926541280/conversations\?.*platform=messenger",
+          json=fixture_json("meta", "graph_conversations_messenger.json"))
+    t.add("GET", GRAPH + r"/104873926541280/conversations\?.*platform=instagram",
+          json=fixture_json("meta", "graph_conversations_instagram.json"))
+
+
+def media_setup(t) -> None:
+    t.add("POST", GRAPH + r"/104873926541280/photos", json=fixture_json("meta", "graph_photo_created.json"))
+
+
+def media_check(calls, result) -> None:
+    (call,) = [c for c in calls if c.url.startswith("https://graph.facebook.com")]
+    body = call.json()
+    # Meta fetches the image itself: one /photos call carrying the URL, the text and the alt text.
+    sent = (body["url"], body["caption"], body["alt_text_custom"])
+    assert sent == (IMAGE.url, "Our spring kettle is here.", IMAGE.alt)
+    assert result.external_id == "104873926541280_1031122334455667"
+
+
 DANA = "1029384756102938_893402716654321"
 POST = "104873926541280_1029384756102938"
 MID = "m_Fq3CLRt0cB1Kx9rJb2xq8w2RNoyd0VHYgH7dE3iUnx8rT5sIeQq8vA"
+IG_POLLED = fixture_json("meta", "graph_conversations_instagram.json")["data"][0]["messages"]["data"][0]["id"]
 IG_MID = fixture_json("meta", "instagram_messages.json")["entry"][0]["messaging"][0]["message"]["mid"]
 
 CASE = Case(
@@ -59,7 +82,30 @@ CASE = Case(
         ],
         "instagram_messages.json": [Expect(IG_MID, "direct"), Expect(IG_MID, "direct", deleted=True)],
         "instagram_mention.json": [Expect("17894227972186120", "mention", in_reply_to="17918195224117851")],
+        "messenger_attachments.json": [
+            Expect("m_Jt6FOUw3fE4Na2uMe5at1z5UQrBg3YKbjK0gH6lXqa1uW8vLhTt1yE", "direct", attachments=("image", "link"))
+        ],
     },
+    setup_poll=setup_poll,
+    poll_expect=[
+        Expect(DANA, "comment", in_reply_to=POST),
+        Expect("1029384756102938_1190022334455667", "comment", in_reply_to=DANA, attachments=("image",)),
+        Expect(MID, "direct"),
+        Expect("m_Hs5ENTv2eD3Mz1tLd4zs0y4TPqAf2XJaiJ9fG5kWpz0tV7uKgSs0xD", "direct", attachments=("image",)),
+        Expect(IG_POLLED, "direct"),
+    ],
+    poll_fixtures=[
+        "graph_post_comments.json",
+        "graph_conversations_messenger.json",
+        "graph_conversations_instagram.json",
+    ],
+    delete=DeleteCase(
+        route=("DELETE", GRAPH + r"/104873926541280_1031122334455667"),
+        target="104873926541280_1031122334455667",
+        ok=ErrorCase(200, fixture_json("meta", "graph_delete_success.json")),
+        gone=ErrorCase(400, fixture_json("meta", "graph_error_object_gone.json")),
+    ),
+    media=MediaCase(media_setup, media_check, fetched_by_platform=True),
     sign=_sign,
     wrong_secret_config={"app_secret": "0" * 32},
     malformed=[

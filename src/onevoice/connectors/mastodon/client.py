@@ -15,6 +15,7 @@ from mastodon import (
     Mastodon,
     MastodonAPIError,
     MastodonNetworkError,
+    MastodonNotFoundError,
     MastodonRatelimitError,
     MastodonServerError,
     MastodonUnauthorizedError,
@@ -22,6 +23,10 @@ from mastodon import (
 
 from onevoice.connectors.base import AuthExpired, ConnectorError, RateLimited
 from onevoice.connectors.http_errors import retry_after
+
+
+class NotFoundOnServer(ConnectorError):
+    """404: the status (or account) does not exist, or no longer."""
 
 
 class MastodonClient:
@@ -35,7 +40,10 @@ class MastodonClient:
             access_token=token,
             api_base_url=base_url,
             ratelimit_method="throw",
-            version_check_mode="none",
+            # A stated version instead of a probe: no extra request, and media_post takes /api/v2/media
+            # (asynchronous processing, Mastodon 3.1.4+), which every maintained server speaks.
+            version_check_mode="created",
+            mastodon_version="4.0.0",
             request_timeout=timeout,
             session=session,
         )
@@ -65,6 +73,8 @@ class MastodonClient:
             ) from exc
         except MastodonNetworkError as exc:
             raise ConnectorError(f"Mastodon unreachable: {exc}", permanent=False) from exc
+        except MastodonNotFoundError as exc:
+            raise NotFoundOnServer(f"Mastodon: not found: {_detail(exc)}", permanent=True, platform_code=404) from exc
         except MastodonAPIError as exc:
             status = _status(exc)
             if status == 403:

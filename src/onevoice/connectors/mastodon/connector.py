@@ -3,6 +3,9 @@ replies keep the conversation's visibility; posts to the account's timeline."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field, HttpUrl, SecretStr
 
 from onevoice.connectors.base import (
@@ -10,14 +13,17 @@ from onevoice.connectors.base import (
     Capability,
     ConnectorError,
     InboundMessage,
+    Media,
     OutboundResult,
     PayloadError,
     check_by_calling,
 )
-from onevoice.connectors.mastodon.client import MastodonClient
+from onevoice.connectors.mastodon.client import MastodonClient, NotFoundOnServer
 from onevoice.connectors.mastodon.mapping import TYPES, id_key, notification_to_message
+from onevoice.connectors.media import fetch
 
 PAGE = 40  # Mastodon's maximum page size for notifications
+MAX_MEDIA = 4  # Mastodon's default limit of attachments per status
 
 
 class MastodonSettings(BaseModel):
@@ -28,7 +34,16 @@ class MastodonSettings(BaseModel):
 class MastodonConnector(BaseConnector):
     kind = "mastodon"
     settings_model = MastodonSettings
-    capabilities = frozenset({Capability.POLLING, Capability.REPLY, Capability.DIRECT_MESSAGE, Capability.PUBLISH})
+    capabilities = frozenset(
+        {
+            Capability.POLLING,
+            Capability.REPLY,
+            Capability.DIRECT_MESSAGE,
+            Capability.PUBLISH,
+            Capability.DELETE,
+            Capability.MEDIA,
+        }
+    )
     settings: MastodonSettings
 
     def _client(self) -> MastodonClient:
@@ -68,8 +83,31 @@ class MastodonConnector(BaseConnector):
         visibility = status.get("visibility") or "public"
         return self._post(text, idempotency_key, in_reply_to_id=status["id"], visibility=visibility)
 
-    def publish(self, text: str, idempotency_key: str) -> OutboundResult:
-        return self._post(text, idempotency_key)
+    def publish(self, text: str, idempotency_key: str, media: Sequence[Media] = ()) -> OutboundResult:
+        """A status; media are fetched from their URLs and uploaded first (needs the write:media scope)."""
+        if len(media) > MAX_MEDIA:
+            raise ConnectorError(f"Mastodon takes at most {MAX_MEDIA} attachments per post", permanent=True)
+        ids = [self._upload(m) for m in media]
+        return self._post(text, idempotency_key, **({"media_ids": ids} if ids else {}))
+
+    def _upload(self, media: Media) -> str:
+        item = fetch(self.http, media)
+        client = self._client()
+        with client.errors():
+            client.api.media_post(item.data, mime_type=item.mime, description=item.alt or None, file_name=item.filename)
+        data = client.last_json()
+        if not isinstance(data, dict) or not data.get("id"):
+            raise ConnectorError("Mastodon answered the upload without a media id", permanent=False)
+        if data.get("url") is None:
+            # 202: still processing (video). Attaching it now fails, so the outbox retries the post later.
+            raise ConnectorError("Mastodon is still processing the uploaded media", permanent=False)
+        return str(data["id"])
+
+    def delete(self, external_id: str) -> None:
+        """Delete a status we posted; one already gone (404) is the outcome wanted."""
+        client = self._client()
+        with contextlib.suppress(NotFoundOnServer), client.errors():
+            client.api.status_delete(external_id)
 
     def _post(self, text: str, idempotency_key: str, **kwargs: object) -> OutboundResult:
         client = self._client()

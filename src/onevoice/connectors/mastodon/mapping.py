@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onevoice.connectors.base import InboundMessage, PayloadError, inbound
+from onevoice.connectors.base import Attachment, InboundMessage, PayloadError, attachment, inbound
 from onevoice.connectors.html_text import html_to_text
 
 # "mention" covers mentions and direct messages; "update" is an edit of a post we were notified about.
@@ -36,7 +36,25 @@ def notification_to_message(n: Any) -> InboundMessage | None:
         url=status.get("url") or status.get("uri"),
         raw=n,
         edited=n["type"] == "update" or bool(status.get("edited_at")),
+        attachments=attachments(status),
     )
+
+
+MEDIA_TYPES = {"image": "image", "gifv": "video", "video": "video", "audio": "audio"}
+
+
+def attachments(status: dict) -> list[Attachment | None]:
+    """media_attachments (the server's copies) and the link preview card."""
+    out = [
+        attachment(MEDIA_TYPES.get(str(m.get("type")), "file"), m.get("url") or m.get("remote_url"),
+                   m.get("description"))
+        for m in status.get("media_attachments") or []
+        if isinstance(m, dict)
+    ]
+    card = status.get("card")
+    if isinstance(card, dict):
+        out.append(attachment("link", card.get("url"), card.get("title")))
+    return out
 
 
 def id_key(value: str) -> tuple[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +18,32 @@ AUTH_CODES = {190, 102}  # invalid/expired/revoked token, session
 THROTTLE_CODES = {4, 17, 32, 613, *range(80001, 80015)}  # app, user, page, custom, business use case
 TRANSIENT_CODES = {1, 2}  # "unknown" and "service temporarily unavailable"
 DEFAULT_THROTTLE_WAIT = 60.0
+USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-business-use-case-usage")
+
+
+def usage_percent(headers: httpx.Headers) -> float:
+    """The highest share (0-100) of any rate-limit budget Meta reports in its usage headers.
+
+    X-App-Usage and X-Page-Usage hold {call_count, total_time, total_cputime}; X-Business-Use-Case-Usage
+    holds lists of the same per business object. Meta throttles at 100, so polling stops well before.
+    """
+    highest = 0.0
+    for name in USAGE_HEADERS:
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        objects = [data] if name != "x-business-use-case-usage" else [
+            item for items in (data.values() if isinstance(data, dict) else []) for item in items or []]
+        for obj in objects:
+            if isinstance(obj, dict):
+                for key in ("call_count", "total_time", "total_cputime"):
+                    with contextlib.suppress(TypeError, ValueError):
+                        highest = max(highest, float(obj.get(key) or 0))
+    return highest
 
 
 def throttle_wait(headers: httpx.Headers) -> float:
@@ -35,12 +62,22 @@ def throttle_wait(headers: httpx.Headers) -> float:
     return DEFAULT_THROTTLE_WAIT
 
 
+class ObjectGone(ConnectorError):
+    """Graph code 100, subcode 33: the object does not exist (or this token may not see it)."""
+
+    permanent = True
+
+
 class GraphClient:
     def __init__(self, http: httpx.Client, base_url: str, version: str, token: str, now: Callable[[], datetime]):
         self.http = http
         self.base = f"{base_url.rstrip('/')}/{version}"
         self.token = token
         self.now = now
+        self.usage = 0.0  # from the last answer's usage headers, see usage_percent
+
+    def delete(self, path: str) -> dict:
+        return self._call("DELETE", path)
 
     def get(self, path: str, **params: Any) -> dict:
         return self._call("GET", path, params=params)
@@ -55,6 +92,7 @@ class GraphClient:
             resp = self.http.request(method, f"{self.base}/{path.lstrip('/')}", params=params, json=json)
         except httpx.HTTPError as exc:
             raise ConnectorError(f"Graph API unreachable: {exc}", permanent=False) from exc
+        self.usage = usage_percent(resp.headers)
         try:
             data = resp.json()
         except ValueError:
@@ -73,6 +111,8 @@ class GraphClient:
             return AuthExpired(message, platform_code=code)
         if code in THROTTLE_CODES:
             return RateLimited(message, retry_after=throttle_wait(resp.headers), platform_code=code)
+        if code == 100 and err.get("error_subcode") == 33:
+            return ObjectGone(message, platform_code=code)
         if code in TRANSIENT_CODES or err.get("is_transient") or resp.status_code >= 500:
             return ConnectorError(message, permanent=False, platform_code=code)
         return ConnectorError(message, permanent=True, platform_code=code)

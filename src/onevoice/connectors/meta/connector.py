@@ -1,13 +1,16 @@
 """Facebook Pages and Instagram (professional accounts linked to the Page) over the Graph API.
 
 Inbound by webhook (Page `feed` and `messages`, Instagram `comments`, `mentions` and `messages`),
-verified by X-Hub-Signature-256. Replies go back where the customer wrote: a comment thread or the
-Messenger / Instagram Direct conversation.
+verified by X-Hub-Signature-256, with catch-up polling behind it (meta/polling.py). Replies go back where
+the customer wrote: a comment thread or the Messenger / Instagram Direct conversation. Posts may carry
+photos (by URL; Meta fetches them) and anything the Page sent can be deleted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field, SecretStr
@@ -17,6 +20,7 @@ from onevoice.connectors.base import (
     Capability,
     ConnectorError,
     InboundMessage,
+    Media,
     OutboundResult,
     PayloadError,
     WebhookRequest,
@@ -24,8 +28,8 @@ from onevoice.connectors.base import (
     check_by_calling,
     health,
 )
-from onevoice.connectors.meta import mapping
-from onevoice.connectors.meta.client import GraphClient
+from onevoice.connectors.meta import mapping, polling
+from onevoice.connectors.meta.client import GraphClient, ObjectGone
 from onevoice.connectors.signing import hmac_sha256_hex, require_signature
 
 EXPIRING_SOON = timedelta(days=7)
@@ -45,7 +49,17 @@ class MetaSettings(BaseModel):
 class MetaConnector(BaseConnector):
     kind = "meta"
     settings_model = MetaSettings
-    capabilities = frozenset({Capability.WEBHOOK, Capability.REPLY, Capability.DIRECT_MESSAGE, Capability.PUBLISH})
+    capabilities = frozenset(
+        {
+            Capability.WEBHOOK,
+            Capability.POLLING,
+            Capability.REPLY,
+            Capability.DIRECT_MESSAGE,
+            Capability.PUBLISH,
+            Capability.DELETE,
+            Capability.MEDIA,
+        }
+    )
     settings: MetaSettings
 
     @property
@@ -75,6 +89,13 @@ class MetaConnector(BaseConnector):
     def parse_webhook(self, req: WebhookRequest) -> list[InboundMessage]:
         return mapping.parse(req.json(), self._own_ids(), self._lookup_mention)
 
+    def poll(self, cursor: str | None) -> tuple[list[InboundMessage], str | None]:
+        """Catch up Page comments and conversations a webhook may have missed (see meta/polling.py)."""
+        return polling.poll(
+            self.graph, self.settings.page_id, self._own_ids(), bool(self.settings.instagram_account_id), cursor,
+            self.now()
+        )
+
     def _lookup_mention(self, value: dict) -> dict:
         """Mentions arrive as bare ids; the text is read with the mentioned_* fields of the IG user."""
         ig = self.settings.instagram_account_id
@@ -95,14 +116,20 @@ class MetaConnector(BaseConnector):
         # The Graph API has no idempotency key; the outbox's guard (send once per key) is what
         # prevents double posts, so this method makes exactly one request per call.
         raw = parent.get("raw") or {}
-        if "sender" in raw:  # Messenger or Instagram Direct: answer in the conversation
+        # Webhook messaging events name the customer in `sender`; polled Graph messages in `from`.
+        polled_message = "to" in raw and str(raw.get("id", "")).startswith(("m_", "aWdf"))
+        if "sender" in raw or polled_message:  # Messenger or Instagram Direct: answer in the conversation
+            customer = (raw.get("sender") or raw.get("from") or {}).get("id")
             data = self.graph.post(
                 f"{self.settings.page_id}/messages",
-                recipient={"id": raw["sender"]["id"]},
+                recipient={"id": customer},
                 messaging_type="RESPONSE",
                 message={"text": text},
             )
             return OutboundResult(str(data.get("message_id") or data.get("id")), None)
+        if "created_time" in raw and "item" not in raw and raw.get("id"):  # a polled Page comment
+            data = self.graph.post(f"{raw['id']}/comments", message=text)
+            return OutboundResult(str(data["id"]), f"https://www.facebook.com/{data['id']}")
         if raw.get("item") == "comment" or "post_id" in raw:  # Facebook Page comment or post
             target = raw.get("comment_id") or raw.get("post_id")
             data = self.graph.post(f"{target}/comments", message=text)
@@ -117,9 +144,33 @@ class MetaConnector(BaseConnector):
             return OutboundResult(str(data["id"]), None)
         raise ConnectorError("cannot tell where to reply: parent is not a Meta comment or message", permanent=True)
 
-    def publish(self, text: str, idempotency_key: str) -> OutboundResult:
-        data = self.graph.post(f"{self.settings.page_id}/feed", message=text)
+    def publish(self, text: str, idempotency_key: str, media: Sequence[Media] = ()) -> OutboundResult:
+        """A Page post; with media, Meta fetches each image by its URL (it must be publicly reachable).
+
+        One photo is one /photos call. Several are uploaded unpublished and attached to one feed post,
+        which is how the Graph API builds a multi-photo post. Video is not offered: /videos needs a
+        resumable upload session, a different flow from the one-call photo path.
+        """
+        page = self.settings.page_id
+        for m in media:
+            if m.mime and not m.mime.startswith("image/"):
+                raise ConnectorError(f"Meta posts take images here, not {m.mime}", permanent=True)
+        if len(media) == 1:
+            data = self.graph.post(f"{page}/photos", url=media[0].url, caption=text, **_alt(media[0]))
+            post = str(data.get("post_id") or data["id"])
+            return OutboundResult(post, f"https://www.facebook.com/{post}")
+        attached = []
+        for m in media:
+            photo = self.graph.post(f"{page}/photos", url=m.url, published=False, **_alt(m))
+            attached.append({"media_fbid": str(photo["id"])})
+        extra = {"attached_media": attached} if attached else {}
+        data = self.graph.post(f"{page}/feed", message=text, **extra)
         return OutboundResult(str(data["id"]), f"https://www.facebook.com/{data['id']}")
+
+    def delete(self, external_id: str) -> None:
+        """Delete a post, comment or photo the Page made. Gone already (code 100, subcode 33) is success."""
+        with contextlib.suppress(ObjectGone):
+            self.graph.delete(external_id)
 
     # --- health ---------------------------------------------------------------------------------------
 
@@ -143,3 +194,7 @@ class MetaConnector(BaseConnector):
         expires_at = datetime.fromtimestamp(expires, UTC)
         status = "expiring" if expires_at - self.now() < EXPIRING_SOON else "connected"
         return health(status, f"Page token valid until {expires_at:%Y-%m-%d}", expires_at)
+
+
+def _alt(m: Media) -> dict:
+    return {"alt_text_custom": m.alt} if m.alt else {}

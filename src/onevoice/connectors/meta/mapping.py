@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from onevoice.connectors.base import InboundMessage, PayloadError, inbound
+from onevoice.connectors.base import Attachment, InboundMessage, PayloadError, attachment, inbound
 
 # Fetches the text of an Instagram mention, which the webhook itself does not carry.
 MentionLookup = Callable[[dict[str, Any]], dict[str, Any]]
@@ -85,7 +85,33 @@ def _feed(value: dict, own_ids: set[str]) -> InboundMessage | None:
         raw=value,
         edited=verb == "edited",
         deleted=verb == "remove",
+        attachments=feed_attachments(value),
     )
+
+
+def feed_attachments(value: dict) -> list[Attachment | None]:
+    """A feed change names its media by URL: `photo`, `photos`, `video`, and a shared `link`."""
+    photos = value.get("photos") if isinstance(value.get("photos"), list) else []
+    return [
+        *(attachment("image", u) for u in [value.get("photo"), *photos]),
+        attachment("video", value.get("video")),
+        attachment("link", value.get("link")),
+    ]
+
+
+MESSAGE_ATTACHMENT = {"image": "image", "video": "video", "audio": "audio", "file": "file", "fallback": "link",
+                      "share": "link", "story_mention": "link", "ig_reel": "video", "reel": "video"}
+
+
+def message_attachments(items: Any) -> list[Attachment | None]:
+    """Messenger / Instagram Direct attachments: [{type, payload: {url, title}}]."""
+    out: list[Attachment | None] = []
+    for a in items if isinstance(items, list) else []:
+        if isinstance(a, dict):
+            payload = a.get("payload") or {}
+            out.append(attachment(MESSAGE_ATTACHMENT.get(str(a.get("type")), "file"), payload.get("url"),
+                                  payload.get("title")))
+    return out
 
 
 def _ig_comment(value: dict, time: int, own_ids: set[str]) -> InboundMessage | None:
@@ -149,4 +175,5 @@ def _messaging(event: Any, instagram: bool, own_ids: set[str]) -> InboundMessage
         raw=event,
         edited=edit is not None,
         deleted=bool(body.get("is_deleted")),
+        attachments=message_attachments(body.get("attachments")),
     )
