@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     # labelled data for `onevoice model train` is read from training_data_dir (default ../shared/data).
     model_dir: Path | None = None
     training_data_dir: Path | None = None
-    # Send messages the fast triage is unsure about to the slower encoder (not built yet: stays off).
+    # Give the messages the fast triage is unsure about a second opinion from the sentence-embedding
+    # layer (triage/escalation.py). Off by default: see bench/README.md "Escalation" for why.
     triage_escalation: bool = False
     # An incident closes by itself once its topic has had no negative message for this long and its rate
     # is back under the normal rate it had when the incident opened (pipeline/incidents.py).

@@ -37,8 +37,18 @@ def load_catalog(session: Session) -> list[CatalogEntry]:
     return [CatalogEntry(p.key, p.name, tuple(p.aliases or ())) for p in session.scalars(select(Product))]
 
 
-def build_from_session(session: Session) -> FastTriager:
-    return FastTriager(model_dir=active_model_path(session), catalog=load_catalog(session))
+def build_from_session(session: Session, escalation: bool = False):
+    """The fast triager of the active version; wrapped by the escalation layer when asked for."""
+    model_dir = active_model_path(session)
+    fast = FastTriager(model_dir=model_dir, catalog=load_catalog(session))
+    return with_escalation(fast, model_dir) if escalation else fast
+
+
+def with_escalation(fast: FastTriager, model_dir: Path | None = None):
+    """The escalation layer around `fast`; loads nothing until a message needs it (see escalation.py)."""
+    from onevoice.triage.escalation import EscalatingTriager
+
+    return EscalatingTriager(fast, model_dir)
 
 
 def _generation(session: Session) -> tuple:
@@ -66,17 +76,19 @@ class ReloadingTriager:
                                                               else {"pool_size": 1, "max_overflow": 0}))
         self._sessions = make_sessionmaker(self._engine, readonly=True)
         self.check_every = check_every
+        self.escalation = bool(getattr(settings, "triage_escalation", False))
         self._checked_at = time.monotonic()
         self._generation, self.current = self._load()
 
     def _load(self) -> tuple[tuple | None, FastTriager]:
         try:
             with self._sessions() as session:
-                return _generation(session), build_from_session(session)
+                return _generation(session), build_from_session(session, self.escalation)
         except Exception as exc:  # noqa: BLE001 - no schema yet (first start): triage must still run
             log.warning("triage: could not read model versions or catalog (%s); using the packaged model",
                         str(exc).splitlines()[0])
-            return None, FastTriager()
+            fast = FastTriager()
+            return None, with_escalation(fast) if self.escalation else fast
 
     def refresh(self, force: bool = False) -> bool:
         """Load a newly activated model or edited catalog; True when something changed."""

@@ -1,0 +1,232 @@
+"""The escalation layer: a sentence-embedding model for the messages the fast path is unsure about.
+
+`EscalatingTriager` wraps any fast triager. After the fast path has answered a batch, the English
+messages whose intent confidence is low, or whose sentiment score sits near a class boundary, are
+embedded with the static encoder (`triage/encoder.py`) and read by small logistic-regression heads
+(`escalation.npz` in the model version's directory, trained with the fast heads). The two answers are
+averaged with a fixed weight, so neither silently wins; the explanation says what each said and
+`scores["escalation"]` carries both. Urgency is recomputed when intent or sentiment changed.
+
+Everything loads on first use, so a worker's cold start does not pay for the encoder, and a missing or
+mismatched artifact logs a warning and leaves the fast answers as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from onevoice.triage.heads import PACKAGED_MODEL_DIR
+from onevoice.triage.types import INTENTS, SENTIMENTS, TriageInput, TriageResult
+from onevoice.triage.urgency import urgency_for
+
+log = logging.getLogger(__name__)
+
+HEADS_FILE, META_FILE = "escalation.npz", "escalation.json"
+ENGLISH = ("en", "und")
+RUNNER_UP_GAP = 0.3  # as on the fast path: a runner-up this close is reported
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """When a message is unsure, and how much the fast answer weighs in the combination.
+
+    Picked on the held-out sets (bench/bench_escalation.py --tune); see bench/README.md "Escalation".
+    """
+
+    intent_below: float = 0.5       # fast intent confidence under this escalates
+    polar_within: float = 0.2       # a negative/positive answer with |score| under this escalates
+    neutral_beyond: float = 0.3     # a neutral answer with |score| over this escalates
+    fast_weight: float = 0.5        # weight of the fast answer in the average (the encoder gets the rest)
+
+
+DEFAULT_POLICY = Policy()
+
+
+class EscalationHeads:
+    """Logistic-regression heads over the encoder's embedding: one weight matrix, numpy at run time."""
+
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, meta: dict) -> None:
+        self.weights = np.ascontiguousarray(weights, dtype=np.float32)
+        self.bias = bias.astype(np.float32)
+        self.meta = meta
+        self.heads = {h["name"]: (h["classes"], h["start"], h["end"]) for h in meta["heads"]}
+
+    @classmethod
+    def exists(cls, model_dir: Path) -> bool:
+        return (model_dir / HEADS_FILE).is_file() and (model_dir / META_FILE).is_file()
+
+    @classmethod
+    def load(cls, model_dir: Path) -> EscalationHeads:
+        meta = json.loads((model_dir / META_FILE).read_text(encoding="utf-8"))
+        with np.load(model_dir / HEADS_FILE) as z:
+            return cls(z["weights"], z["bias"], meta)
+
+    def save(self, model_dir: Path) -> None:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(model_dir / HEADS_FILE, weights=self.weights, bias=self.bias)
+        (model_dir / META_FILE).write_text(json.dumps(self.meta, indent=1, sort_keys=True), encoding="utf-8")
+
+    def probabilities(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
+        logits = embeddings @ self.weights + self.bias
+        out = {}
+        for name, (_, start, end) in self.heads.items():
+            z = logits[:, start:end]
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            out[name] = e / e.sum(axis=1, keepdims=True)
+        return out
+
+    def predict(self, embeddings: np.ndarray, name: str) -> list[str]:
+        classes = self.heads[name][0]
+        return [classes[i] for i in self.probabilities(embeddings)[name].argmax(axis=1)]
+
+
+def fast_intent_distribution(result: TriageResult) -> dict[str, float]:
+    """What the fast answer says about every intent, from the fields it reports.
+
+    The winner keeps its confidence; a named runner-up gets half of the rest; the others share the other half.
+    """
+    conf = result.intent_confidence
+    dist = dict.fromkeys(INTENTS, 0.0)
+    rest = 1.0 - conf
+    others = [c for c in INTENTS if c not in (result.intent, result.intent_runner_up)]
+    if result.intent_runner_up:
+        dist[result.intent_runner_up] = rest / 2
+        rest /= 2
+    for c in others:
+        dist[c] = rest / len(others)
+    dist[result.intent] = conf
+    return dist
+
+
+def fast_sentiment_distribution(result: TriageResult) -> dict[str, float]:
+    """The fast sentiment as a distribution: its score is P(positive) - P(negative), its label the arg-max."""
+    s = result.sentiment_score
+    if result.sentiment == "neutral":
+        top = 1.0 - 0.5 * abs(s)
+        lean = "positive" if s > 0 else "negative"
+        other = "negative" if lean == "positive" else "positive"
+        return {"neutral": top, lean: (1 - top) * 2 / 3, other: (1 - top) / 3}
+    top = 0.5 + 0.5 * abs(s)
+    opposite = "negative" if result.sentiment == "positive" else "positive"
+    return {result.sentiment: top, "neutral": (1 - top) * 2 / 3, opposite: (1 - top) / 3}
+
+
+def unsure(result: TriageResult, policy: Policy = DEFAULT_POLICY) -> list[str]:
+    """Why the fast answer is unsure (empty when it is sure, or the text is not English)."""
+    if result.language not in ENGLISH:
+        return []  # the encoder is English; non-English messages go to review instead
+    why = []
+    if result.intent_confidence < policy.intent_below:
+        why.append(f"intent {result.intent_confidence:.0%} sure")
+    s = abs(result.sentiment_score)
+    if (result.sentiment != "neutral" and s < policy.polar_within) or (
+            result.sentiment == "neutral" and s > policy.neutral_beyond):
+        why.append(f"sentiment {result.sentiment} at {result.sentiment_score:+.2f}")
+    return why
+
+
+def combine(fast: dict[str, float], encoder: dict[str, float], fast_weight: float) -> dict[str, float]:
+    return {c: fast_weight * fast.get(c, 0.0) + (1 - fast_weight) * encoder.get(c, 0.0) for c in fast}
+
+
+class EscalatingTriager:
+    """The fast triager, plus a second opinion for the messages it is unsure about."""
+
+    def __init__(self, fast, model_dir: Path | str | None = None, encoder_dir: Path | str | None = None,
+                 policy: Policy = DEFAULT_POLICY) -> None:
+        self.fast = fast
+        self.model_dir = Path(model_dir) if model_dir else PACKAGED_MODEL_DIR
+        self.encoder_dir = encoder_dir
+        self.policy = policy
+        self._heads: EscalationHeads | None = None
+        self._encoder = None
+        self._failed = not EscalationHeads.exists(self.model_dir)
+        if self._failed:
+            log.warning("triage escalation is on but %s has no escalation heads; using the fast path only",
+                        self.model_dir)
+        self._lock = threading.Lock()
+
+    @property
+    def model_version(self) -> str:
+        return self.fast.model_version
+
+    @property
+    def active(self) -> bool:
+        return not self._failed
+
+    def triage(self, item: TriageInput) -> TriageResult:
+        return self.triage_batch([item])[0]
+
+    def _load(self) -> bool:
+        """Encoder and heads on first use; False (with a warning, once) when they cannot be used."""
+        if self._heads is not None or self._failed:
+            return not self._failed
+        with self._lock:
+            if self._heads is None and not self._failed:
+                try:
+                    from onevoice.triage.encoder import StaticEncoder
+
+                    heads = EscalationHeads.load(self.model_dir)
+                    encoder = StaticEncoder(self.encoder_dir)
+                    if heads.meta.get("encoder") != encoder.id:
+                        raise ValueError(f"heads were trained on encoder {heads.meta.get('encoder')}, "
+                                         f"this one is {encoder.id}")
+                    self._encoder, self._heads = encoder, heads
+                except Exception as exc:  # noqa: BLE001 - a broken artifact must not stop triage
+                    log.warning("triage escalation disabled, using the fast path only: %s", exc)
+                    self._failed = True
+        return not self._failed
+
+    def triage_batch(self, items: list[TriageInput]) -> list[TriageResult]:
+        results = self.fast.triage_batch(items)
+        if self._failed:
+            return results
+        reasons = [unsure(r, self.policy) for r in results]
+        todo = [i for i, why in enumerate(reasons) if why]
+        if not todo or not self._load():
+            return results
+        probs = self._heads.probabilities(self._encoder.encode([(items[i].text or "")[:5000] for i in todo]))
+        for row, i in enumerate(todo):
+            results[i] = self._second_opinion(items[i], results[i], reasons[i],
+                                              {name: p[row] for name, p in probs.items()})
+        return results
+
+    def _second_opinion(self, item: TriageInput, fast: TriageResult, why: list[str], probs: dict) -> TriageResult:
+        w = self.policy.fast_weight
+        enc_intent = dict(zip(self._heads.heads["intent"][0], probs["intent"].tolist(), strict=True))
+        enc_sent = dict(zip(self._heads.heads["sentiment"][0], probs["sentiment"].tolist(), strict=True))
+        intents = combine(fast_intent_distribution(fast), enc_intent, w)
+        sentiments = combine(fast_sentiment_distribution(fast), enc_sent, w)
+        ranked = sorted(intents, key=intents.get, reverse=True)
+        intent, conf, second = ranked[0], intents[ranked[0]], ranked[1]
+        runner_up = second if conf - intents[second] < RUNNER_UP_GAP else None
+        sentiment = max(SENTIMENTS, key=sentiments.get)
+        score = sentiments["positive"] - sentiments["negative"]
+        enc_top = max(enc_intent, key=enc_intent.get)
+        enc_sentiment = max(enc_sent, key=enc_sent.get)
+
+        explanation = [line for line in fast.explanation if not line.startswith("urgency ")]
+        explanation.append(
+            f"escalated ({'; '.join(why)}): encoder says {enc_top} ({enc_intent[enc_top]:.0%}), {enc_sentiment} "
+            f"({enc_sent[enc_sentiment]:.0%}); combined with the fast answer ({w:.0%} / {1 - w:.0%}): "
+            f"intent {intent} ({conf:.0%}), sentiment {sentiment} ({score:+.2f})")
+        urgency, reasons = urgency_for(intent, sentiment, score, fast.flags,
+                                       fast.scores.get("emotion", {}).get("anger", 0.0), item.author_followers,
+                                       item.prior_messages)
+        explanation.append(f"urgency {urgency}" + (": " + "; ".join(reasons) if reasons else ""))
+        scores = {**fast.scores, "escalation": {
+            "why": why, "fast": {"intent": fast.intent, "intent_confidence": fast.intent_confidence,
+                                 "sentiment": fast.sentiment, "sentiment_score": fast.sentiment_score},
+            "encoder": {"intent": {k: round(v, 3) for k, v in enc_intent.items() if v >= 0.05},
+                        "sentiment": {k: round(v, 3) for k, v in enc_sent.items()}},
+            "changed": [f for f, a, b in (("intent", intent, fast.intent), ("sentiment", sentiment, fast.sentiment))
+                        if a != b]}}
+        return replace(fast, intent=intent, intent_confidence=round(conf, 4), intent_runner_up=runner_up,
+                       sentiment=sentiment, sentiment_score=round(score, 4), urgency=urgency,
+                       explanation=explanation, scores=scores)
