@@ -6,12 +6,14 @@ Trains on a small slice of the public data so the test stays fast; the seed set 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from onevoice.channels.models import Channel
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.messages.models import Message
+from onevoice.triage.escalation import EscalatingTriager
 from onevoice.triage.factory import build_from_session, build_triager
 from onevoice.triage.models import ModelVersion, Product, TriageCorrection
 from onevoice.triage.service import list_versions, read_examples, record_correction, train_model
@@ -68,6 +70,16 @@ def test_correct_train_and_the_new_model_changes_the_answer(session, settings):
     after = build_triager(settings).triage(TriageInput(text=TEXT))
     assert after.model_version == report.version
     assert after.intent == "suggestion", after.explanation
+
+    # The escalation heads are trained, scored and versioned with the fast heads, in the same directory.
+    assert (Path(report.path) / "escalation.npz").is_file()
+    assert set(report.escalation["heads"]) == {"intent", "sentiment"}
+    assert row.metrics["escalation"]["escalated_quality"] == report.escalation["escalated_quality"]
+    escalating = build_triager(settings.model_copy(update={"triage_escalation": True}))
+    assert isinstance(escalating.current, EscalatingTriager) and escalating.current.active
+    assert escalating.current.model_dir == Path(report.path)
+    # Taught three times by the organization, the new version is sure of it: no second opinion needed.
+    assert escalating.triage(TriageInput(text=TEXT)).intent == "suggestion"
 
 
 def test_a_worse_model_is_recorded_but_not_switched_on(session, settings):

@@ -87,6 +87,9 @@ class TrainReport:
     activated: bool
     metrics: dict
     examples: dict = field(default_factory=dict)
+    # The escalation heads of the same version: their own held-out scores, and the full triage's intent and
+    # sentiment with and without them (the layer is only used where settings.triage_escalation is on).
+    escalation: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -117,16 +120,44 @@ def train_model(session: Session, model_dir: Path, examples_csv: Path | None = N
     heads.meta.update(quality=new_quality, baseline={"version": baseline.version, "quality": baseline_quality},
                       examples={"corrections": len(corrections), "extra": len(extra) - len(corrections)})
     heads.save(path)
+    escalation = _train_escalation(splits, path, log)
     if activate:
         session.execute(update(ModelVersion).where(ModelVersion.active.is_(True)).values(active=False))
     session.add(ModelVersion(version=heads.version, path=str(path), active=activate, metrics={
         "quality": new_quality, "baseline_version": baseline.version, "baseline_quality": baseline_quality,
         "forced": force and new_quality < baseline_quality - tolerance, "heads": heads.meta["metrics"],
-        "examples": heads.meta["examples"]}))
+        "examples": heads.meta["examples"], "escalation": escalation}))
     session.flush()
     return TrainReport(version=heads.version, path=str(path), quality=new_quality,
                        baseline_version=baseline.version, baseline_quality=baseline_quality,
-                       activated=activate, metrics=heads.meta["metrics"], examples=heads.meta["examples"])
+                       activated=activate, metrics=heads.meta["metrics"], examples=heads.meta["examples"],
+                       escalation=escalation)
+
+
+def _train_escalation(splits, path: Path, log) -> dict:
+    """Escalation heads for the new version, beside its fast heads; scored before anyone switches them on.
+
+    Without the packaged encoder (a trimmed install) the version simply has no escalation heads, and an
+    escalating triager falls back to its fast path with a warning.
+    """
+    from onevoice.triage.encoder import PACKAGED_ENCODER_DIR, StaticEncoder
+    from onevoice.triage.escalation import EscalatingTriager
+    from onevoice.triage.train import combined_quality, fit_escalation
+    from onevoice.triage.triager import FastTriager
+
+    if not (PACKAGED_ENCODER_DIR / "vectors.npz").is_file():
+        log("no escalation encoder in this install: the new version has no escalation heads")
+        return {}
+    esc = fit_escalation(splits, StaticEncoder(), log=log)
+    esc.save(path)
+    fast = FastTriager(model_dir=path)
+    combined = combined_quality(fast, EscalatingTriager(fast, path), splits)
+    esc.meta["combined"] = combined
+    esc.save(path)
+    log(f"escalation: full triage intent+sentiment macro-F1 {combined['fast_quality']} fast only, "
+        f"{combined['escalated_quality']} with escalation")
+    return {"heads": esc.meta["metrics"], "fast_quality": combined["fast_quality"],
+            "escalated_quality": combined["escalated_quality"], "share_escalated": combined["share_escalated"]}
 
 
 def activate_version(session: Session, version: str) -> ModelVersion:
