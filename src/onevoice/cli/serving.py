@@ -27,6 +27,10 @@ def _scheduler(runtime, poll: bool):
     secret = runtime.settings.secret_key.get_secret_value()
     scheduler.add("outbox", 5.0, lambda: runtime.broker.publish(deliver_due(runtime.session_factory,
                                                                              secret_key=secret)))
+    # Scheduled posts whose time has come are queued and sent (row-locked: every web node may run it).
+    from onevoice.posts.jobs import publish_due
+
+    scheduler.add("posts-due", 15.0, lambda: publish_due(runtime.session_factory, secret_key=secret))
     # Governance: approval requests near their SLA move to the next team; policy reminders. Every web
     # node runs these too (scale-out included): escalation skips rows another node has locked, and a
     # person reminded in the last week is not reminded again.
@@ -37,6 +41,11 @@ def _scheduler(runtime, poll: bool):
         runtime.session_factory, runtime.broker.publish, webhook_url=runtime.settings.escalation_webhook_url,
         webhook_secret=hook.get_secret_value() if hook else None))
     scheduler.add("policy-reminders", 3600.0, lambda: jobs.remind(runtime.session_factory))
+    # Incidents whose topic has gone quiet close by themselves (row-locked: any number of nodes).
+    from onevoice.pipeline.incidents import close_quiet_job
+
+    scheduler.add("incident-close", 60.0, lambda: close_quiet_job(runtime.session_factory, runtime.broker.publish,
+                                                                   runtime.settings.incident_quiet_minutes))
     return scheduler
 
 

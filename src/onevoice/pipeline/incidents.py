@@ -14,6 +14,13 @@ processed message is never processed again. (Do not call it twice for the same b
 
 Windows come from buckets: five-minute buckets for the last hour, hour buckets for the 24 hours before
 it; the bucket that straddles a window's edge counts pro rata (counts are assumed even within a bucket).
+
+Incidents end. `close_quiet` (a scheduler job) closes an open incident once its key has had no negative
+message for the quiet period and its last hour is back under the normal rate recorded when it opened.
+PR or a coordinator may close or reopen one by hand (routing/incidents.py). When the surge resumes, a
+closed incident of the last day is reopened, counting only the messages since it was closed (so a
+hand-closed incident does not bounce back on the messages that opened it); an older one stays closed
+and a new incident opens.
 """
 
 from __future__ import annotations
@@ -22,13 +29,15 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, literal, or_, select, text
+from sqlalchemy import and_, delete, func, literal, or_, select, text, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Case, CaseTeam, Incident, SurgeCount
 from onevoice.cases.queue import queue_fields, sync_queue
+from onevoice.events.models import Event
 from onevoice.teams.models import Team
 from onevoice.triage.types import TriageResult
 
@@ -40,6 +49,9 @@ FACTOR = 3.0
 IGNORED_TOPICS = frozenset({"customer_service", "app"})
 FINE = 300  # seconds: buckets of the last hour
 COARSE = 3600  # seconds: buckets of the baseline
+# A surge that resumes within a day of its incident closing is the same story: reopen it.
+REOPEN_WITHIN = timedelta(hours=24)
+QUIET = timedelta(hours=1)  # default quiet period (settings.incident_quiet_minutes)
 
 # (case, triage, when the message was posted); None for the time means now.
 SurgeItem = tuple[Case, TriageResult, datetime | None]
@@ -118,6 +130,22 @@ def _open_incidents(session: Session, keys: list[str]) -> dict[str, Incident]:
     return {i.topic: i for i in found}
 
 
+def _since(session: Session, key: str, since: datetime, now: datetime) -> float:
+    """Negative messages on a key from `since` (within the last hour) to now, from the fine buckets."""
+    edge = _floor(since, FINE)
+    c = SurgeCount
+    share = sql_case((c.bucket == edge, literal((edge + FINE - since.timestamp()) / FINE)), else_=literal(1.0))
+    n = session.scalar(select(func.sum(c.count * share)).where(c.key == key, c.width == FINE, c.bucket >= edge))
+    return float(n or 0)
+
+
+def _recently_closed(session: Session, keys: list[str], now: datetime) -> dict[str, Incident]:
+    found = session.scalars(select(Incident).where(Incident.topic.in_(keys), Incident.status == "closed",
+                                                   Incident.closed_at >= now - REOPEN_WITHIN)
+                            .order_by(Incident.closed_at)).all()
+    return {i.topic: i for i in found}  # the latest closed per key
+
+
 def _open(session: Session, key: str, recent: float, hourly: float, now: datetime) -> Incident:
     """Open the incident for this key, or take the one another worker opened a moment ago."""
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
@@ -125,9 +153,29 @@ def _open(session: Session, key: str, recent: float, hourly: float, now: datetim
                f"normal is {hourly:.1f} an hour (previous 24 hours)")
     # The partial unique index (one open incident per topic) settles a race between workers: the loser
     # inserts nothing and reads the winner's row.
-    session.execute(dialect.insert(Incident).values(topic=key, status="open", summary=summary, opened_at=now)
+    session.execute(dialect.insert(Incident).values(topic=key, status="open", summary=summary, opened_at=now,
+                                                    baseline_rate=hourly, last_activity_at=now)
                     .on_conflict_do_nothing(index_elements=["topic"], index_where=text("status = 'open'")))
     return session.scalars(select(Incident).where(Incident.topic == key, Incident.status == "open")).one()
+
+
+def _reopen(session: Session, incident: Incident, recent: float, now: datetime) -> Incident:
+    """Reopen a recently closed incident; if another worker opened one for the key meanwhile, take that."""
+    try:
+        with session.begin_nested():
+            session.execute(update(Incident).where(Incident.id == incident.id, Incident.status == "closed")
+                            .values(status="open", closed_at=None, closed_by=None, close_reason=None,
+                                    last_activity_at=now, reopen_count=Incident.reopen_count + 1))
+    except IntegrityError:  # an open incident for this key appeared first (unique per open topic)
+        pass
+    session.expire(incident)
+    current = session.scalars(select(Incident).where(Incident.topic == incident.topic,
+                                                     Incident.status == "open")).one()
+    if current.id == incident.id:
+        session.add(Event(kind="incident.reopened", actor="system",
+                          data={"incident_id": incident.id, "topic": incident.topic,
+                                "why": f"the surge resumed: {recent:.0f} negative messages since it closed"}))
+    return current
 
 
 def detect_surges(session: Session, items: Sequence[SurgeItem], now: datetime) -> list[Incident]:
@@ -145,6 +193,10 @@ def detect_surges(session: Session, items: Sequence[SurgeItem], now: datetime) -
     keys = sorted({k for _, ks, _ in negative for k in ks})
     incidents = _open_incidents(session, keys)
     rates: dict[str, tuple[float, float]] | None = None
+    closed: dict[str, Incident] = {}
+    for key in keys:  # negative messages on an open incident's key keep it from going quiet
+        if key in incidents:
+            incidents[key].last_activity_at = now
     linked: dict[int, Incident] = {}
     changed: dict[int, tuple[Case, Incident]] = {}
     for case, case_keys, _ in negative:
@@ -155,10 +207,20 @@ def detect_surges(session: Session, items: Sequence[SurgeItem], now: datetime) -
             if incident is None:
                 if rates is None:
                     rates = _rates(session, [k for k in keys if k not in incidents], now)
+                    closed = _recently_closed(session, [k for k in keys if k not in incidents], now)
                 recent, hourly = rates.get(key, (0.0, 0.0))
                 if recent < MIN_COUNT or recent < FACTOR * hourly + 1:
                     continue
-                incident = incidents[key] = _open(session, key, recent, hourly, now)
+                previous = closed.get(key)
+                if previous is None:
+                    incident = incidents[key] = _open(session, key, recent, hourly, now)
+                else:
+                    # Only what arrived after the close counts toward reopening it.
+                    since = _since(session, key, previous.closed_at, now) \
+                        if previous.closed_at > now - WINDOW else recent
+                    if since < MIN_COUNT or since < FACTOR * previous.baseline_rate + 1:
+                        continue
+                    incident = incidents[key] = _reopen(session, previous, since, now)
             linked[incident.id] = incident
             changed[case.id] = (case, incident)
             break
@@ -188,3 +250,58 @@ def _link(session: Session, pairs: list[tuple[Case, Incident]], now: datetime) -
             session.execute(dialect.insert(CaseTeam).on_conflict_do_nothing(index_elements=["case_id", "team_id"]),
                             rows)
     sync_queue(session, cases)
+
+
+def incident_live(incident: Incident, change: str, actor: str) -> dict:
+    """The live update for an incident's change (published by the caller after its commit)."""
+    return {"type": "incident", "incident_id": incident.id, "topic": incident.topic, "status": incident.status,
+            "change": change, "actor": actor}
+
+
+def close(session: Session, incident: Incident, actor: str, reason: str, now: datetime) -> dict:
+    """Close an open incident: an `incident.closed` event in the history of every linked case; only flushes.
+    Returns the live update. The cases keep their link (it says what they were part of)."""
+    incident.status, incident.closed_at = "closed", now
+    incident.closed_by, incident.close_reason = actor, reason
+    session.flush()
+    data = {"incident_id": incident.id, "topic": incident.topic, "reason": reason,
+            "duration_seconds": int((now - incident.opened_at).total_seconds())}
+    case_ids = list(session.scalars(select(Case.id).where(Case.incident_id == incident.id)))
+    rows = [{"kind": "incident.closed", "case_id": cid, "actor": actor, "data": data, "created_at": now}
+            for cid in case_ids] or [{"kind": "incident.closed", "case_id": None, "actor": actor, "data": data,
+                                      "created_at": now}]
+    session.execute(Event.__table__.insert(), rows)
+    return incident_live(incident, "incident.closed", actor)
+
+
+def close_quiet(session: Session, now: datetime, quiet: timedelta = QUIET) -> list[dict]:
+    """Close every open incident whose key has been quiet for `quiet` and whose last hour is back under
+    the normal rate it had when it opened. Returns the live updates; only flushes. Safe on several nodes
+    at once: each incident row is locked (PostgreSQL) and checked again before it is closed."""
+    due = session.scalars(select(Incident).where(
+        Incident.status == "open", func.coalesce(Incident.last_activity_at, Incident.opened_at) <= now - quiet)
+        .order_by(Incident.id).with_for_update(skip_locked=True)).all()
+    if not due:
+        return []
+    rates = _rates(session, [i.topic for i in due], now)
+    out = []
+    for incident in due:
+        recent, _ = rates.get(incident.topic, (0.0, 0.0))
+        if recent > incident.baseline_rate:
+            continue  # quiet on our side, but the topic is still running above its normal rate
+        minutes = quiet.total_seconds() / 60
+        out.append(close(session, incident, "system",
+                         f"quiet for {minutes:.0f} min; {recent:.0f} negative messages in the last hour, "
+                         f"normal is {incident.baseline_rate:.1f}", now))
+    return out
+
+
+def close_quiet_job(session_factory, publish, quiet_minutes: float = 60.0) -> list[dict]:
+    """The scheduler's job: close quiet incidents in one unit of work, then publish the live updates."""
+    from onevoice.db import unit_of_work, utcnow
+
+    with unit_of_work(session_factory) as session:
+        live = close_quiet(session, utcnow(), timedelta(minutes=quiet_minutes))
+    if live:
+        publish(live)
+    return live

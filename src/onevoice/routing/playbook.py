@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import time
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from onevoice.routing.sla import SlaPolicy
+from onevoice.routing.sla import DAYS, SlaPolicy
 from onevoice.routing.types import Decision, RouteInput
+from onevoice.triage.types import INTENTS, SENTIMENTS
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 URGENCIES = ("low", "normal", "high", "critical")
@@ -25,7 +28,11 @@ PRIORITY_FOR_URGENCY = {"low": "low", "normal": "normal", "high": "high", "criti
 CONDITIONS = {"intent", "intent_not", "confidence_at_least", "sentiment", "urgency", "urgency_at_least",
               "language", "language_not", "channel", "kind", "followers_at_least", "vip", "repeat_at_least",
               "keywords", "topics", "products", "flags", "outside_business_hours", "weekdays", "always",
-              "unassigned", "any", "not"}
+              "unassigned", "any", "not", "channel_kind"}
+# Conditions whose values come from a closed list: a typo ("complain") would otherwise never match, silently.
+CLOSED_VALUES = {"intent": INTENTS, "intent_not": INTENTS, "sentiment": SENTIMENTS, "urgency": URGENCIES,
+                 "urgency_at_least": URGENCIES}
+RULE_KEYS = {"name", "why", "when", "then", "stop"}
 ACTIONS = {"lead", "collaborators", "priority", "sla", "tags", "require_approval", "close_as_spam"}
 
 
@@ -64,7 +71,7 @@ class Playbook:
             raise PlaybookError(f"not valid YAML: {exc}") from exc
         if not isinstance(d, dict) or not isinstance(d.get("rules"), list):
             raise PlaybookError("a playbook is a mapping with a list of rules")
-        policies = {n: SlaPolicy.from_dict(n, p) for n, p in (d.get("sla_policies") or {}).items()}
+        policies = cls._policies(d.get("sla_policies"))
         rules = [cls._rule(i, r, policies) for i, r in enumerate(d["rules"])]
         default_sla = d.get("default_sla")
         if default_sla and default_sla not in policies:
@@ -74,9 +81,27 @@ class Playbook:
                    business_hours=d.get("business_hours_policy", default_sla), meta=d)
 
     @staticmethod
+    def _policies(spec) -> dict[str, SlaPolicy]:
+        if spec is None:
+            return {}
+        if not isinstance(spec, dict):
+            raise PlaybookError("sla_policies must be a mapping of policy name to policy")
+        out = {}
+        for name, p in spec.items():
+            out[name] = sla_policy(name, p)
+        return out
+
+    @staticmethod
     def _rule(i: int, r: dict, policies: dict) -> Rule:
+        if not isinstance(r, dict):
+            raise PlaybookError(f"rule {i + 1} must be a mapping with name, when and then")
         name = r.get("name") or f"rule-{i + 1}"
+        extra = set(r) - RULE_KEYS
+        if extra:
+            raise PlaybookError(f"rule {name}: unknown key(s) {sorted(extra)}; a rule has {sorted(RULE_KEYS)}")
         when, then = r.get("when") or {"always": True}, r.get("then") or {}
+        if not isinstance(then, dict):
+            raise PlaybookError(f"rule {name}: `then` must be a mapping of actions")
         _check(when, name)
         unknown = set(then) - ACTIONS
         if unknown:
@@ -162,6 +187,8 @@ class Playbook:
             return f"channel {item.channel}" if item.channel in _list(want) else None
         if key == "kind":
             return f"kind {item.kind}" if item.kind in _list(want) else None
+        if key == "channel_kind":
+            return f"a {item.channel_kind} channel" if item.channel_kind in _list(want) else None
         if key == "followers_at_least":
             n = item.author_followers
             return f"author has {n:,} followers (>= {int(want):,})" if n >= int(want) else None
@@ -211,8 +238,51 @@ def _check(when: dict, name: str) -> None:
     unknown = set(when) - CONDITIONS
     if unknown:
         raise PlaybookError(f"rule {name}: unknown condition(s) {sorted(unknown)}; known: {sorted(CONDITIONS)}")
+    for key, allowed in CLOSED_VALUES.items():
+        if key in when:
+            wrong = [v for v in _list(when[key]) if v not in allowed]
+            if wrong:
+                raise PlaybookError(f"rule {name}: {key} {wrong[0]!r} is not one of {', '.join(allowed)}")
+    for key in ("confidence_at_least", "followers_at_least", "repeat_at_least"):
+        if key in when:
+            try:
+                float(when[key])
+            except (TypeError, ValueError):
+                raise PlaybookError(f"rule {name}: {key} needs a number, not {when[key]!r}") from None
+    if "any" in when and not isinstance(when["any"], list):
+        raise PlaybookError(f"rule {name}: `any` must be a list of condition mappings")
     for sub in when.get("any", []):
         _check(sub, name)
     if "not" in when:
         _check(when["not"], name)
 
+
+
+def sla_policy(name: str, spec) -> SlaPolicy:
+    """One SLA policy from the playbook, with a message naming it when a value does not read."""
+    if not isinstance(spec, dict):
+        raise PlaybookError(f"sla policy {name}: must be a mapping (first_response, business_hours...)")
+    hours = spec.get("business_hours", "always")
+    if isinstance(hours, dict):  # name the day and the value that does not read
+        for day, span in hours.items():
+            if str(day).lower()[:3] not in DAYS:
+                raise PlaybookError(f"sla policy {name}: business_hours: {day!r} is not a weekday (mon..sun)")
+            try:
+                start, end = (time.fromisoformat(x.strip()) for x in str(span).split("-"))
+            except ValueError as exc:
+                raise PlaybookError(f"sla policy {name}: business_hours {day}: {span!r} is not like "
+                                    f"\"09:00-18:00\" ({exc})") from None
+            if start >= end:
+                raise PlaybookError(f"sla policy {name}: business_hours {day}: {span!r} closes before it opens")
+    elif hours != "always":
+        raise PlaybookError(f"sla policy {name}: business_hours is a mapping of weekday to hours, or always")
+    try:
+        policy = SlaPolicy.from_dict(name, spec)
+        ZoneInfo(policy.timezone)
+        return policy
+    except ZoneInfoNotFoundError:
+        raise PlaybookError(f"sla policy {name}: unknown timezone {spec.get('timezone')!r} "
+                            "(use an IANA name such as Europe/Madrid)") from None
+    except (ValueError, TypeError, AttributeError) as exc:
+        hint = "" if "duration" in str(exc) else " (business hours look like mon: \"09:00-18:00\", or always)"
+        raise PlaybookError(f"sla policy {name}: {exc}{hint}") from None

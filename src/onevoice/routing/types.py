@@ -19,6 +19,8 @@ class RouteInput:
     author_followers: int = 0
     author_vip: bool = False
     prior_messages: int = 0
+    # The connector kind of the channel (x, mastodon, email...); the router fills it from the channel key.
+    channel_kind: str | None = None
 
 
 @dataclass(slots=True)
