@@ -1,42 +1,68 @@
-"""Approve or reject a reply that waits for sign-off (from the case page)."""
+"""Approvals in the pages: the queue of replies and posts waiting for this person's sign-off, and deciding one
+(approve, edit and approve, reject with a reason) from the queue or from the case page."""
 
 from __future__ import annotations
 
 import asyncio
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from onevoice.approvals import service
 from onevoice.cases.actions import record
 from onevoice.cases.models import Case
+from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
+from onevoice.messages.models import Message
 from onevoice.outbox.sender import deliver_due
 from onevoice.runtime import Runtime
-from onevoice.web.deps import get_runtime
-from onevoice.web.session import Viewer, csrf_protect, secret
+from onevoice.web.deps import get_read_session, get_runtime
+from onevoice.web.session import Viewer, csrf_protect, current_user, secret
 from onevoice.web.templating import render
 
 router = APIRouter()
+
+
+@router.get("/approvals")
+def queue(request: Request, viewer: Viewer = Depends(current_user), session: Session = Depends(get_read_session)):
+    """What waits for this person's decision, due first: replies (decided on their case) and posts (here)."""
+    from onevoice.inbox.service import rail
+
+    items = []
+    for a in service.pending_for(session, viewer.principal):
+        message = session.get(Message, a.message_id)
+        channel = session.get(Channel, message.channel_id)
+        items.append({"approval": a, "text": message.text, "channel": channel.name, "kind": channel.kind,
+                      "what": "post" if a.post_id is not None else "reply"})
+    return render(request, "approvals/queue.html", {"items": items, "rail": rail(session, viewer.principal),
+                                                    "queue": "", "f": None})
 
 
 @router.post("/approvals/{approval_id}/decide")
 async def decide(approval_id: int, request: Request, decision: str = Form(...), note: str = Form(""),
                  text: str | None = Form(None), runtime: Runtime = Depends(get_runtime),
                  viewer: Viewer = Depends(csrf_protect)):
-    """decision=approve (with `text` to edit the reply before it goes out) or reject (with a `note`)."""
+    """decision=approve (with `text` to edit it before it goes out) or reject (with a `note`). A post's request
+    (or one decided from the queue, `back=queue`) returns to the queue; a reply's to its case."""
     def change():
         with unit_of_work(runtime.session_factory) as session:
             approval = service.decide(session, viewer.principal, approval_id, decision == "approve", note, text)
+            if approval.case_id is None:
+                return None, None
             case = session.get(Case, approval.case_id)
             live = record(session, case, viewer.principal, f"reply.{approval.status}",
                           {"message_id": approval.message_id, "note": approval.decision_note or ""})
             return live, case.id
 
     live, case_id = await asyncio.to_thread(change)
-    runtime.broker.publish([live])
+    if live:
+        runtime.broker.publish([live])
     if decision == "approve":
         delivered = await asyncio.to_thread(deliver_due, runtime.session_factory, secret_key=secret(runtime))
         runtime.broker.publish(delivered)
+    if case_id is None or request.query_params.get("back") == "queue":
+        return RedirectResponse("/approvals", status_code=303)
 
     from onevoice.cases.page import case_page
 
