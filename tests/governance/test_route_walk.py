@@ -4,7 +4,8 @@ The table below names, for each route, the roles allowed; everyone else must be 
 for what they may not even see). A route missing from the table fails the test, so a new route has to be
 classified here. "Allowed" means past the permission check: a business-rule refusal (409, 422) counts as
 allowed, since it comes after the check. The case used is led by Support (Legal collaborates); the partner
-is in Marketing and the contributor in Product, so both are outside it.
+is in Marketing and the contributor in Product, so both are outside it. The partner is granted the channel
+`sbx` only: a Marketing case on `sbx2` is outside their grant and must never show anywhere.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onevoice.approvals.models import Approval
-from onevoice.auth.models import User
+from onevoice.auth.models import User, UserSession
 from onevoice.auth.principal import SYSTEM
+from onevoice.auth.sessions import start_session
 from onevoice.auth.tokens import create_token
 from onevoice.auth.users import create_user
 from onevoice.cases.models import CaseTeam
@@ -25,6 +27,7 @@ from onevoice.cases.queue import queue_fields
 from onevoice.channels.service import add_channel
 from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work, utcnow
+from onevoice.governance import grants
 from onevoice.governance.models import ApprovalRule, GuardRule, PolicyVersion, TrainingModule
 from onevoice.library import service as library
 from onevoice.messages.models import Message
@@ -45,6 +48,9 @@ OVERSEE = APPROVE
 EDIT_LIBRARY = APPROVE
 OWN = frozenset({"admin", "coordinator"})
 ADMIN = frozenset({"admin"})
+PUBLISH = frozenset({"admin", "coordinator", "manager", "responder", "partner"})  # on sbx (owned, granted)
+SEE_POST = PUBLISH | {"viewer"}  # viewers read every post
+MANAGE_POST = frozenset({"admin", "coordinator", "responder"})  # the author (Sam), coordinators, admins
 PUBLIC = "public"
 SKIP = "skip"
 US = {"external_id": "organization", "handle": "sbx", "name": "Sam Rivera"}
@@ -73,12 +79,16 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/policy/versions/{version_id}/acknowledge"): ALL, ("GET", "/api/v1/policy/status"): OVERSEE,
     ("POST", "/api/v1/training/{module_id}/complete"): ALL, ("GET", "/api/v1/accounts"): ALL,
     ("POST", "/api/v1/accounts/{key}/test"): OWN, ("GET", "/api/v1/users"): ADMIN,
-    ("POST", "/api/v1/users/{email}/active"): ADMIN, ("GET", "/api/v1/tokens"): ADMIN,
-    ("DELETE", "/api/v1/tokens/{token_id}"): ADMIN,
+    ("POST", "/api/v1/users/{email}/active"): ADMIN,
+    ("GET", "/api/v1/tokens"): ALL, ("POST", "/api/v1/tokens"): ALL,  # one's own tokens (admins: everyone's)
+    ("DELETE", "/api/v1/tokens/{token_id}"): ADMIN,  # the token is someone else's: admins, or its owner
+    ("GET", "/api/v1/users/{email}/sessions"): ADMIN, ("DELETE", "/api/v1/sessions/{session_id}"): ADMIN,
+    ("GET", "/api/v1/grants"): ADMIN, ("PUT", "/api/v1/users/{email}/channels/{key}"): ADMIN,
+    ("DELETE", "/api/v1/users/{email}/channels/{key}"): ADMIN,
     # pages
     ("GET", "/inbox"): ALL, ("GET", "/inbox/rows"): ALL, ("GET", "/inbox/rail"): ALL,
     ("GET", "/inbox/row/{case_id}"): ALL,  # an invisible case answers 204 (no row): checked below
-    ("POST", "/notifications/read"): ALL,
+    ("POST", "/notifications/read"): ALL, ("GET", "/notifications"): ALL,
     ("GET", CASE): SEE, ("GET", CASE + "/parts"): SEE, ("GET", CASE + "/answers"): SEE,
     ("POST", CASE + "/typing"): SEE,
     **{("POST", CASE + tail): ACT for tail in ("/assign", "/status", "/priority", "/teams", "/teams/{team}/remove",
@@ -99,6 +109,18 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/governance/users"): ADMIN,
     ("POST", "/governance/users/password"): ADMIN, ("POST", "/governance/users/active"): ADMIN,
     ("POST", "/governance/users/sign-out"): ADMIN,
+    ("POST", "/governance/users/grants"): ADMIN, ("POST", "/governance/users/grants/revoke"): ADMIN,
+    ("GET", "/governance/tokens"): ALL, ("POST", "/governance/tokens"): ALL,
+    ("POST", "/governance/tokens/{token_id}/revoke"): ADMIN,
+    ("GET", "/governance/sessions"): ALL, ("POST", "/governance/sessions/{session_id}/revoke"): ADMIN,
+    ("POST", "/governance/sessions/sign-out-everywhere"): SKIP,  # ends one's own sessions: tests/governance/test_access.py
+    # publishing (tests/posts): the post is Sam's (Support) on `sbx`, which Support owns and the partner is granted
+    ("GET", "/posts"): ALL, ("POST", "/posts"): PUBLISH, ("GET", "/posts/static/{name}"): PUBLIC,
+    **{("POST", "/posts/{post_id}/" + tail): MANAGE_POST for tail in ("cancel", "delete", "retry", "submit")},
+    ("GET", "/approvals"): ALL, ("GET", "/api/v1/posts"): ALL, ("GET", "/api/v1/posts/channels"): ALL,
+    ("POST", "/api/v1/posts"): PUBLISH, ("GET", "/api/v1/posts/{post_id}"): SEE_POST,
+    **{("POST", "/api/v1/posts/{post_id}/" + tail): MANAGE_POST for tail in ("cancel", "retry", "submit")},
+    ("DELETE", "/api/v1/posts/{post_id}"): MANAGE_POST,
 }
 
 FORMS = {
@@ -118,6 +140,10 @@ FORMS = {
     "/governance/users/password": {"email": "tmp@acme.test", "password": "another-password"},
     "/governance/users/active": {"email": "tmp@acme.test", "active": "1"},
     "/governance/users/sign-out": {"email": "tmp@acme.test"},
+    "/governance/users/grants": {"email": "tmp@acme.test", "channel": "sbx"},
+    "/governance/users/grants/revoke": {"email": "tmp@acme.test", "channel": "sbx"},
+    "/governance/tokens": {"name": "walk", "days": "7", "scope": "cases:read"},
+    "/posts": {"text": "Walk post", "channels": "sbx"},
 }
 JSON = {
     "/api/v1/messages": {"channel": "sbx", "external_id": "walk-1", "kind": "mention", "text": "hi",
@@ -129,7 +155,8 @@ JSON = {
                             "terms": ["zzz"]},
     "/api/v1/guard/rules/{rule_id}": {"enabled": True}, "/api/v1/approval-rules": {"name": "W", "approver_team": "pr"},
     "/api/v1/approval-rules/{rule_id}": {"sla_minutes": 60}, "/api/v1/policy/versions": {"title": "T", "body": "B"},
-    "/api/v1/users/{email}/active": {"active": True},
+    "/api/v1/users/{email}/active": {"active": True}, "/api/v1/tokens": {"name": "walk", "expires_in_days": 7},
+    "/api/v1/posts": {"text": "Walk post", "channels": ["sbx"]},
 }
 
 
@@ -155,13 +182,16 @@ def world(gov_app, runtime):
     ids: dict[str, object] = {"key": "sbx", "team": "pr", "email": "tmp@acme.test"}
     with unit_of_work(runtime.session_factory) as s:
         add_channel(s, "sbx", "sandbox", "Sandbox", owner_team="support")
+        add_channel(s, "sbx2", "sandbox", "Sandbox two", owner_team="marketing")
         teams = dict(s.execute(select(Team.key, Team.id)).all())
         contact = Contact(name="Ana", handle="@ana")
         s.add(contact)
         s.flush()
         cases = {}
-        for name, lead, others in (("case", "support", ["legal"]), ("partner_case", "marketing", [])):
-            case = make_case(s, channel="sbx")
+        for name, lead, others, channel in (("case", "support", ["legal"], "sbx"),
+                                            ("partner_case", "marketing", [], "sbx"),
+                                            ("outside_case", "marketing", [], "sbx2")):  # not granted to the partner
+            case = make_case(s, channel=channel)
             case.lead_team_id, case.contact_id = teams[lead], contact.id
             for i, key in enumerate([lead, *others]):
                 s.add(CaseTeam(case_id=case.id, team_id=teams[key], role="lead" if i == 0 else "collaborator",
@@ -173,6 +203,8 @@ def world(gov_app, runtime):
             cases[name] = case.id
         s.flush()
         ids["case_id"], ids["partner_case"], ids["contact_id"] = cases["case"], cases["partner_case"], contact.id
+        ids["outside_case"] = cases["outside_case"]
+        grants.grant(s, SYSTEM, "pia@acme.test", "sbx")
         ids["message_id"] = s.scalar(select(Message.id).where(Message.external_id == "in-case"))
         failed = Message(channel_id=s.scalar(select(Message.channel_id).where(Message.id == ids["message_id"])),
                          external_id="out-failed", direction="outbound", kind="mention", text="sorry", author=US,
@@ -196,6 +228,14 @@ def world(gov_app, runtime):
         ids["approval_rule_id"] = s.scalar(select(ApprovalRule.id))
         tmp = create_user(s, "tmp@acme.test", "Tmp", None, "responder", ["support"])
         ids["token_id"] = create_token(s, "walk-throwaway", user_id=tmp.id)[0].id
+        from onevoice.auth.users import principal_for
+        from onevoice.posts.service import create_post
+
+        sam = principal_for(s, s.scalar(select(User).where(User.email == "sam@acme.test")))
+        ids["post_id"] = create_post(s, sam, "Walk draft", ["sbx"], draft=True).post.id
+        ids["name"] = "posts.css"
+        start_session(s, tmp)
+        ids["session_id"] = s.scalar(select(UserSession.id).where(UserSession.user_id == tmp.id))
     return ids
 
 
@@ -276,12 +316,35 @@ def test_every_route_for_every_role(gov_app, runtime, world):
 
 
 def test_a_partner_sees_only_the_cases_of_their_grant(gov_app, runtime, world):
-    browser, api = clients(gov_app, runtime)["partner"]
-    mine, other = world["partner_case"], world["case_id"]
+    """Granted channel AND their team: the Marketing case on `sbx`. Not the Support case on `sbx` (not their
+    team), not the Marketing case on `sbx2` (not granted), on any page, count, API route or queue."""
+    people = clients(gov_app, runtime)
+    browser, api = people["partner"]
+    mine, other, outside = world["partner_case"], world["case_id"], world["outside_case"]
     assert browser.get(f"/cases/{mine}").status_code == 200
-    assert browser.get(f"/cases/{other}").status_code == 404
-    assert browser.get(f"/inbox/row/{other}").status_code == 204
+    for case_id in (other, outside):
+        assert browser.get(f"/cases/{case_id}").status_code == 404
+        assert browser.get(f"/cases/{case_id}/parts").status_code == 404
+        assert browser.get(f"/inbox/row/{case_id}").status_code == 204
+        assert browser.post(f"/cases/{case_id}/notes", data={"text": "peek"}).status_code == 404
+        assert api.get(f"/api/v1/cases/{case_id}").status_code == 404
     listed = api.get("/api/v1/cases?team=marketing").json()["items"]
     assert [c["id"] for c in listed] == [mine]
     assert api.get("/api/v1/cases?team=support").status_code == 403
-    assert api.get(f"/api/v1/cases/{other}").status_code == 404
+    for queue in ("team:marketing", "open", "unassigned", "mine"):
+        page = browser.get(f"/inbox?queue={queue}&status=all").text
+        assert f'href="/cases/{outside}"' not in page and f'href="/cases/{other}"' not in page, queue
+    rail = browser.get("/inbox/rail?queue=open").text
+    assert re.search(r'data-queue="team:marketing"><span>[^<]*</span><span class="count">1<', rail), rail
+    assert re.search(r'data-queue="open"><span>[^<]*</span><span class="count">1<', rail), rail
+    # a viewer is held to their team (Support) the same way
+    viewer_browser, viewer_api = people["viewer"]
+    assert viewer_browser.get(f"/cases/{mine}").status_code == 404
+    assert viewer_api.get(f"/api/v1/cases/{outside}").status_code == 404
+    # the grant is revoked: the partner's case is gone from their next request
+    admin_api = people["admin"][1]
+    assert admin_api.delete("/api/v1/users/pia@acme.test/channels/sbx").json()["revoked"] is True
+    assert browser.get(f"/cases/{mine}").status_code == 404
+    assert api.get("/api/v1/cases?team=marketing").json()["items"] == []
+    assert admin_api.put("/api/v1/users/pia@acme.test/channels/sbx2").json()["granted"] is True
+    assert browser.get(f"/cases/{outside}").status_code == 200 and browser.get(f"/cases/{mine}").status_code == 404

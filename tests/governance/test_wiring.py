@@ -56,7 +56,9 @@ def test_embedded_scheduler_runs_governance_beside_poller_and_outbox(settings):
         names = {j.name: j.every for j in _scheduler(runtime, poll=True).jobs}
     finally:
         runtime.dispose()
-    assert names == {"poll-channels": 1.0, "outbox": 5.0, "approval-escalation": 60.0, "policy-reminders": 3600.0}
+    # Other features add their own jobs beside these.
+    assert names.items() >= {"poll-channels": 1.0, "outbox": 5.0, "approval-escalation": 60.0,
+                             "policy-reminders": 3600.0}.items()
 
 
 def test_cli_changes_are_audited(db_url, session_factory, org):

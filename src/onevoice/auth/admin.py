@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from onevoice.auth.models import ApiToken, User, UserSession
 from onevoice.auth.passwords import hash_password
 from onevoice.auth.principal import Principal
-from onevoice.auth.sessions import revoke_user_sessions
+from onevoice.auth.sessions import IDLE, end_session, revoke_user_sessions
+from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, create_token
 from onevoice.auth.users import normalize_email, principal_for
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
@@ -100,12 +101,53 @@ def list_accounts(session: Session, who: Principal) -> list[dict]:
     return out
 
 
+def _token_dict(t: ApiToken, email: str | None, now) -> dict:
+    state = ("revoked" if t.revoked_at else "expired" if t.expires_at is not None and t.expires_at <= now
+             else "active")
+    return {"id": t.id, "name": t.name, "prefix": t.prefix, "scopes": t.scopes, "user": email,
+            "created_at": t.created_at, "last_used_at": t.last_used_at, "expires_at": t.expires_at,
+            "revoked_at": t.revoked_at, "state": state}
+
+
 def list_tokens(session: Session, who: Principal) -> list[dict]:
-    _require_admin(who, "list API tokens")
+    """API tokens (never the token itself): everyone's for admins, one's own for anyone else."""
+    q = select(ApiToken).order_by(ApiToken.id)
+    if who.role not in ADMINS:
+        if who.user_id is None:
+            raise Forbidden("only a signed-in person has tokens of their own")
+        q = q.where(ApiToken.user_id == who.user_id)
     emails = dict(session.execute(select(User.id, User.email)).all())
-    return [{"id": t.id, "name": t.name, "prefix": t.prefix, "scopes": t.scopes, "user": emails.get(t.user_id),
-             "created_at": t.created_at, "last_used_at": t.last_used_at, "expires_at": t.expires_at,
-             "revoked_at": t.revoked_at} for t in session.scalars(select(ApiToken).order_by(ApiToken.id))]
+    now = utcnow()
+    return [_token_dict(t, emails.get(t.user_id), now) for t in session.scalars(q)]
+
+
+def issue_token(session: Session, who: Principal, name: str, scopes: list[str] | None = None,
+                lifetime_days: int | None = DEFAULT_DAYS, for_email: str | None = None,
+                ip: str | None = None) -> tuple[dict, str]:
+    """A new API token and its secret (shown once). Anyone makes tokens for themselves, always with a lifetime
+    of 1 to MAX_DAYS days; admins may make them for someone else, and only admins (the CLI) may make one that
+    never expires (`lifetime_days=None`). A token acts as its user, so scopes only narrow what they may do.
+    Audited by the governance hook (`token.create`, with scopes and expiry)."""
+    if for_email and (who.role not in ADMINS) and normalize_email(for_email) != who.email:
+        raise Forbidden("only admins may make tokens for someone else")
+    if lifetime_days is None and who.role not in ADMINS:
+        raise InvalidInput(f"a token needs a lifetime of 1 to {MAX_DAYS} days")
+    if lifetime_days is not None and not 1 <= lifetime_days <= MAX_DAYS:
+        raise InvalidInput(f"a token's lifetime is 1 to {MAX_DAYS} days (got {lifetime_days})")
+    if for_email:
+        owner = get_user(session, for_email)
+        if not owner.active:
+            raise InvalidInput(f"{owner.email} is deactivated")
+    elif who.user_id is not None:
+        owner = session.get(User, who.user_id)
+    else:
+        owner = None  # an operator (CLI, operator token): a token acting as an admin
+    _bind(session, who, ip)
+    try:
+        token, plaintext = create_token(session, name, scopes, owner.id if owner else None, lifetime_days)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return _token_dict(token, owner.email if owner else None, utcnow()), plaintext
 
 
 def revoke_token(session: Session, who: Principal, token_id: int, ip: str | None = None) -> ApiToken:
@@ -119,3 +161,41 @@ def revoke_token(session: Session, who: Principal, token_id: int, ip: str | None
     token.revoked_at = token.revoked_at or utcnow()
     session.flush()
     return token
+
+
+# --- sign-in sessions ------------------------------------------------------------------------------------
+
+def list_sessions(session: Session, who: Principal, email: str | None = None) -> list[dict]:
+    """Someone's live sign-in sessions (admins: anyone's; everyone: their own), newest first."""
+    user = get_user(session, email) if email else (session.get(User, who.user_id) if who.user_id else None)
+    if user is None:
+        raise Forbidden("only a signed-in person has sessions")
+    if who.user_id != user.id:
+        _require_admin(who, "see other people's sessions")
+    now = utcnow()
+    rows = session.scalars(select(UserSession).where(UserSession.user_id == user.id,
+                                                     UserSession.revoked_at.is_(None),
+                                                     UserSession.expires_at > now)
+                           .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    return [{"id": us.id, "user": user.email, "created_at": us.created_at, "last_seen_at": us.last_seen_at,
+             "expires_at": us.expires_at, "ip": us.ip, "user_agent": us.user_agent}
+            for us in rows if us.last_seen_at + IDLE > now]
+
+
+def revoke_session(session: Session, who: Principal, session_id: int, ip: str | None = None) -> UserSession:
+    """End one sign-in session (admins: anyone's; everyone: their own); that browser is signed out at once."""
+    us = session.get(UserSession, session_id)
+    if us is None or (who.user_id != us.user_id and who.role not in ADMINS):
+        raise NotFound(f"no session {session_id}")  # someone else's session ids are not probed
+    email = session.scalar(select(User.email).where(User.id == us.user_id))
+    if us.revoked_at is None:
+        us.revoked_at = utcnow()
+        session.flush()
+        audit.record(session, who, "auth.session_revoke", f"user:{email}", {"session": us.id, "ip": us.ip}, ip)
+    return us
+
+
+def sign_out(session: Session, who: Principal, token: str, ip: str | None = None) -> None:
+    """This browser signs out (audited as `auth.sign_out`)."""
+    if end_session(session, token):
+        audit.record(session, who, "auth.sign_out", f"user:{who.email}", {}, ip)

@@ -18,7 +18,7 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list] = mapped_column(default=list)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -62,3 +62,15 @@ class UserSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
     user_agent: Mapped[str | None] = mapped_column(String(300), default=None)
+
+
+class ChannelGrant(Base):
+    """A channel a partner may work on. Partners see a case only when its channel is granted to them and one of
+    their teams has a part in it; they publish only on granted channels. Other roles go by team alone."""
+
+    __tablename__ = "channel_grants"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(320))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,8 @@ ROLES = ("admin", "coordinator", "manager", "responder", "contributor", "viewer"
 SEE_ALL = frozenset({"admin", "coordinator"})
 # These may only read (governance refines what partners may do within their grant).
 READ_ONLY = frozenset({"viewer", "contributor"})
+# Outsiders: limited to the channels granted to them as well as to their teams (cases.access).
+BY_GRANT = frozenset({"partner"})
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,17 @@ class Principal:
     role: str
     team_ids: frozenset[int] = field(default_factory=frozenset)
     team_keys: tuple[str, ...] = ()
-    # Channels granted to a partner (governance fills this from its grants); other roles go by team.
+    # Channels granted to a partner (auth.users.principal_for fills it from channel_grants); others go by team.
     channel_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def sees_all(self) -> bool:
         return self.role in SEE_ALL
+
+    @property
+    def by_grant(self) -> bool:
+        """Limited to granted channels too (partners): a case must be on one of `channel_ids`."""
+        return self.role in BY_GRANT
 
     @property
     def can_act(self) -> bool:

@@ -81,9 +81,11 @@ def touch(session: Session, session_id: int) -> None:
     session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=utcnow()))
 
 
-def end_session(session: Session, token: str) -> None:
-    session.execute(update(UserSession).where(UserSession.token_hash == _hash(token),
-                                              UserSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+def end_session(session: Session, token: str) -> int:
+    """Revoke this token's session; the number of sessions ended (0 if it was already over)."""
+    result = session.execute(update(UserSession).where(UserSession.token_hash == _hash(token),
+                                                       UserSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    return result.rowcount or 0
 
 
 def revoke_user_sessions(session: Session, user_id: int) -> int:

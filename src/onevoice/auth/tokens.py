@@ -13,6 +13,13 @@ from onevoice.auth.models import ApiToken
 from onevoice.db import utcnow
 
 PREFIX = "ov_"
+# What a token may be limited to (web.deps.require_scope checks them per route); "family:*" and "*" widen.
+SCOPES = ("messages:read", "messages:write", "cases:read", "contacts:read", "contacts:write", "governance:read",
+          "governance:write", "audit:read")
+FAMILIES = frozenset(s.split(":", 1)[0] for s in SCOPES)
+# Tokens made on the pages or through the API live this long unless asked otherwise, and at most MAX_DAYS.
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
 
 
 def _hash(token: str) -> str:
@@ -23,25 +30,49 @@ def create_token(session: Session, name: str, scopes: list[str] | None = None,
                  user_id: int | None = None, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
     if not name or not name.strip():
         raise ValueError("a token needs a name")
+    scopes = check_scopes(scopes)
+    if expires_in_days is not None and expires_in_days <= 0:
+        raise ValueError("a token's lifetime is a positive number of days")
     plaintext = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(name=name.strip()[:200], prefix=plaintext[:10], token_hash=_hash(plaintext),
-                     scopes=scopes or ["*"], user_id=user_id,
+                     scopes=scopes, user_id=user_id,
                      expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None)
     session.add(token)
     session.flush()
     return token, plaintext
 
 
+def check_scopes(scopes: list[str] | None) -> list[str]:
+    """The scopes as given (default ["*"]), or ValueError naming the unknown one and the valid ones."""
+    out = []
+    for raw in scopes or ["*"]:
+        scope = (raw or "").strip()
+        family, _, rest = scope.partition(":")
+        if scope != "*" and scope not in SCOPES and not (rest == "*" and family in FAMILIES):
+            raise ValueError(f"unknown scope {scope!r}: use *, a family such as cases:*, or one of {', '.join(SCOPES)}")
+        if scope not in out:
+            out.append(scope)
+    return out
+
+
+def token_state(session: Session, plaintext: str) -> tuple[ApiToken | None, str]:
+    """(token, "ok") for a live token, else (token or None, why not): "unknown", "revoked" or "expired"."""
+    if not plaintext or len(plaintext) > 200:
+        return None, "unknown"
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(plaintext)))
+    if token is None:
+        return None, "unknown"
+    if token.revoked_at is not None:
+        return token, "revoked"
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        return token, "expired"
+    return token, "ok"
+
+
 def verify_token(session: Session, plaintext: str) -> ApiToken | None:
     """The live token for this string, or None (unknown, revoked or expired)."""
-    if not plaintext or len(plaintext) > 200:
-        return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(plaintext)))
-    if token is None or token.revoked_at is not None:
-        return None
-    if token.expires_at is not None and token.expires_at <= utcnow():
-        return None
-    return token
+    token, state = token_state(session, plaintext)
+    return token if state == "ok" else None
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:

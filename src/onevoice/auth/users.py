@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onevoice.auth.models import User, UserTeam
+from onevoice.auth.models import ChannelGrant, User, UserTeam
 from onevoice.auth.passwords import hash_password, needs_rehash, verify_password
 from onevoice.auth.principal import ROLES, Principal
 from onevoice.errors import Conflict, InvalidInput
@@ -62,10 +62,16 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def principal_for(session: Session, user: User) -> Principal:
+    """The user as services see them: role, teams and, for partners, the channels granted to them. Every edge
+    (session cookie, API token, CLI) builds its Principal here, so a grant or a team change counts at once."""
     rows = session.execute(select(Team.id, Team.key).join(UserTeam, UserTeam.team_id == Team.id)
                            .where(UserTeam.user_id == user.id).order_by(Team.key)).all()
+    channels: frozenset[int] = frozenset()
+    if user.role == "partner":
+        channels = frozenset(session.scalars(select(ChannelGrant.channel_id).where(ChannelGrant.user_id == user.id)))
     return Principal(user_id=user.id, email=user.email, name=user.name, role=user.role,
-                     team_ids=frozenset(r[0] for r in rows), team_keys=tuple(r[1] for r in rows))
+                     team_ids=frozenset(r[0] for r in rows), team_keys=tuple(r[1] for r in rows),
+                     channel_ids=channels)
 
 
 def list_users(session: Session) -> list[dict]:

@@ -1,21 +1,42 @@
-"""Who may see and act on a case: admins and coordinators see every case; everyone else sees the cases of
-the teams they belong to (as lead or collaborator) and the cases assigned to them.
+"""Who may see and act on a case.
 
-Checked here, in the services, so that every edge (pages, API, CLI) applies the same rule.
+* Admins and coordinators see every case.
+* Everyone else sees the cases one of their teams has a part in (as lead or collaborator) and the cases
+  assigned to them.
+* Partners (outside agencies, resellers) are held to their grant as well: a case is theirs only when its
+  channel is granted to them (`channel_grants`, `Principal.channel_ids`) AND one of their teams has a part
+  in it. Being assigned a case does not widen a partner's grant: assignment is someone else's act.
+
+Checked here, in the services, so that every edge (pages, API, CLI) applies the same rule; the inbox's
+queues and counts apply the same conditions (`partner_case_conditions`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from onevoice.auth.principal import Principal
 from onevoice.cases.models import Case, CaseTeam
 from onevoice.errors import Forbidden, NotFound
 
 
+def partner_case_conditions(who: Principal) -> list:
+    """Extra WHERE conditions on `Case` for someone held to a grant (none for everyone else)."""
+    if not who.by_grant:
+        return []
+    # An alias, so that inside a query already reading case_teams the subquery is not correlated to that row.
+    part = aliased(CaseTeam)
+    return [Case.channel_id.in_(sorted(who.channel_ids) or [-1]),
+            exists().where(part.case_id == Case.id, part.team_id.in_(sorted(who.team_ids) or [-1]))]
+
+
 def can_see(session: Session, who: Principal, case: Case) -> bool:
-    if who.sees_all or (who.user_id is not None and case.assignee_id == who.user_id):
+    if who.sees_all:
+        return True
+    if who.by_grant and case.channel_id not in who.channel_ids:
+        return False
+    if not who.by_grant and who.user_id is not None and case.assignee_id == who.user_id:
         return True
     if not who.team_ids:
         return False
@@ -46,6 +67,8 @@ def visible_ids(session: Session, who: Principal, case_ids: list[int]) -> set[in
         return set()
     if who.sees_all:
         return set(case_ids)
+    if who.by_grant:
+        return set(session.scalars(select(Case.id).where(Case.id.in_(case_ids), *partner_case_conditions(who))))
     seen = set(session.scalars(select(CaseTeam.case_id).where(CaseTeam.case_id.in_(case_ids),
                                                               CaseTeam.team_id.in_(who.team_ids or [-1]))))
     if who.user_id is not None:

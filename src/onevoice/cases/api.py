@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
 from onevoice.cases import service
-from onevoice.cases.access import visible_case
+from onevoice.cases.access import partner_case_conditions, visible_case
 from onevoice.errors import Forbidden
 from onevoice.web.deps import api_principal, get_read_session, require_scope, require_token
 from onevoice.web.responses import FastJSON
@@ -24,7 +24,7 @@ def list_cases(team: str | None = Query(None, description="a team's queue: cases
     """Everyone's cases for admins and coordinators; anyone else names one of their teams."""
     if not who.sees_all and team not in who.team_keys:
         raise Forbidden(f"name one of your teams: ?team={' or '.join(who.team_keys) or '(you have none)'}")
-    return service.list_cases(session, team, status, priority, cursor, limit)
+    return service.list_cases(session, team, status, priority, cursor, limit, where=partner_case_conditions(who))
 
 
 @router.get("/{case_id}", response_class=FastJSON)

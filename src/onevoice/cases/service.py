@@ -35,8 +35,10 @@ def team_ids(session: Session) -> dict[str, int]:
 
 
 def list_cases(session: Session, team: str | None = None, status: str | None = None,
-               priority: str | None = None, cursor: str | None = None, limit: int = 50) -> dict:
-    """Cases, most recently active first. `team` is the team's queue: cases it leads or works on."""
+               priority: str | None = None, cursor: str | None = None, limit: int = 50,
+               where: list | tuple = ()) -> dict:
+    """Cases, most recently active first. `team` is the team's queue: cases it leads or works on. `where`:
+    extra conditions on Case (a partner's grant, `cases.access.partner_case_conditions`)."""
     if status is not None and status not in CASE_STATUSES:
         raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(CASE_STATUSES)}")
     if priority is not None and priority not in PRIORITIES:
@@ -53,6 +55,8 @@ def list_cases(session: Session, team: str | None = None, status: str | None = N
         table = Case
         query = select(Case.id)
         at_col, id_col = Case.last_message_at, Case.id
+    if where:
+        query = (query.join(Case, Case.id == CaseTeam.case_id) if table is CaseTeam else query).where(*where)
     if status:
         query = query.where(table.status == status)
     if priority:

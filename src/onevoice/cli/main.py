@@ -43,41 +43,44 @@ def db_upgrade(database_url: DbOpt = None):
 
 @token_app.command("create")
 def token_create(name: str, database_url: DbOpt = None,
-                 expires_in_days: Annotated[int | None, typer.Option(help="expire after N days")] = None,
+                 expires_in_days: Annotated[int, typer.Option(
+                     help="lifetime in days (1-365); 0 = never expires (operator tokens only)")] = 90,
                  scope: Annotated[list[str] | None, typer.Option(
                      "--scope", help="repeatable, e.g. messages:write, cases:read, governance:* (default: *)")] = None,
                  user: Annotated[str | None, typer.Option(help="email of the user the token acts as")] = None):
     """Create an API token; the token is printed once, as the last line."""
-    from onevoice.auth.tokens import create_token
+    from onevoice.auth.admin import issue_token
+    from onevoice.cli.user import operator
 
     with session_scope(settings_for(database_url)) as session:
-        user_id = None
-        if user:
-            from onevoice.auth.admin import get_user
-
-            user_id = get_user(session, user).id
-        token, plaintext = create_token(session, name, scopes=scope or None, user_id=user_id,
-                                        expires_in_days=expires_in_days)
-        typer.echo(f"created token {token.id} ({token.name}); keep it secret, it is shown only once:")
+        token, plaintext = issue_token(session, operator(), name, scope or None, expires_in_days or None, user)
+        expires = f"expires {token['expires_at']:%Y-%m-%d}" if token["expires_at"] else "never expires"
+        typer.echo(f"created token {token['id']} ({token['name']}, {', '.join(token['scopes'])}, {expires}); "
+                   "keep it secret, it is shown only once:")
     typer.echo(plaintext)
 
 
 @token_app.command("list")
 def token_list(database_url: DbOpt = None):
-    from onevoice.auth.tokens import list_tokens
+    """Every token: id, prefix, name, who it acts as, scopes, state, last used, expiry (never the token)."""
+    from onevoice.auth.admin import list_tokens
+    from onevoice.cli.user import operator
 
     with session_scope(settings_for(database_url)) as session:
-        for t in list_tokens(session):
-            state = "revoked" if t.revoked_at else "active"
-            typer.echo(f"{t.id}\t{t.prefix}…\t{t.name}\t{state}\tlast used {t.last_used_at or 'never'}")
+        for t in list_tokens(session, operator()):
+            fields = [t["id"], f"{t['prefix']}…", t["name"], t["user"] or "operator", ",".join(t["scopes"]),
+                      t["state"], f"last used {t['last_used_at'] or 'never'}", f"expires {t['expires_at'] or 'never'}"]
+            typer.echo("\t".join(str(f) for f in fields))
 
 
 @token_app.command("revoke")
 def token_revoke(token_id: int, database_url: DbOpt = None):
-    from onevoice.auth.tokens import revoke_token
+    """Revoke a token: it stops working at once (audited)."""
+    from onevoice.auth.admin import revoke_token
+    from onevoice.cli.user import operator
 
     with session_scope(settings_for(database_url)) as session:
-        revoke_token(session, token_id)
+        revoke_token(session, operator(), token_id)
     typer.echo(f"token {token_id} revoked")
 
 

@@ -11,6 +11,15 @@ from onevoice.cli.common import DbOpt, session_scope, settings_for
 app = typer.Typer(help="Users who sign in to the pages.", no_args_is_help=True)
 
 
+def operator():
+    """Who acts from the command line: an admin named after the login name (`cli:<name>` in the audit log)."""
+    from onevoice.auth.principal import Principal
+    from onevoice.cli.common import _os_user
+
+    label = f"cli:{_os_user()}"
+    return Principal(user_id=None, email=label, name=label, role="admin")
+
+
 @app.command("create")
 def create(email: str,
            name: Annotated[str | None, typer.Option(help="display name (default: from the email)")] = None,
@@ -49,12 +58,11 @@ def reset_password(email: str,
                    database_url: DbOpt = None):
     """Set a new password for a user and sign them out everywhere."""
     from onevoice.auth.admin import reset_password as reset
-    from onevoice.auth.principal import SYSTEM
 
     if password is None:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     with session_scope(settings_for(database_url)) as session:
-        user = reset(session, SYSTEM, email, password)
+        user = reset(session, operator(), email, password)
         typer.echo(f"password of {user.email} reset; their sessions were signed out")
 
 
@@ -62,18 +70,16 @@ def reset_password(email: str,
 def deactivate(email: str, database_url: DbOpt = None):
     """Remove a user's access at once: sign-in sessions revoked, their API tokens refused."""
     from onevoice.auth.admin import set_active
-    from onevoice.auth.principal import SYSTEM
 
     with session_scope(settings_for(database_url)) as session:
-        set_active(session, SYSTEM, email, False)
+        set_active(session, operator(), email, False)
     typer.echo(f"{email} deactivated")
 
 
 @app.command("activate")
 def activate(email: str, database_url: DbOpt = None):
     from onevoice.auth.admin import set_active
-    from onevoice.auth.principal import SYSTEM
 
     with session_scope(settings_for(database_url)) as session:
-        set_active(session, SYSTEM, email, True)
+        set_active(session, operator(), email, True)
     typer.echo(f"{email} activated")

@@ -1,5 +1,6 @@
 """Admin pages and JSON routes for accounts: the channel inventory (everyone reads; admins and coordinators
-test credentials and change owners) and people (admins: reset a password, deactivate, sign out everywhere)."""
+test credentials and change owners) and people (admins: reset a password, deactivate, sign out everywhere,
+partners' channel grants). Tokens, sessions and grant routes: `access_views.py`."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth import admin
 from onevoice.auth.principal import Principal
+from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
-from onevoice.governance import accounts
+from onevoice.governance import accounts, grants
 from onevoice.governance.api import client_ip, token_principal
 from onevoice.governance.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.runtime import Runtime
@@ -81,8 +83,10 @@ def accounts_test_api(key: str, request: Request, who: Principal = Depends(token
 @pages.get("/users")
 def users_page(request: Request, viewer: Viewer = Depends(current_user),
                session: Session = Depends(get_read_session)):
-    return render(request, "governance/users.html", {**_nav(viewer),
-                                                      "users": admin.list_accounts(session, viewer.principal)})
+    return render(request, "governance/users.html", {
+        **_nav(viewer), "users": admin.list_accounts(session, viewer.principal),
+        "grants": grants.grants_by_user(session, viewer.principal),
+        "channels": list(session.scalars(select(Channel.key).where(Channel.enabled.is_(True)).order_by(Channel.key)))})
 
 
 @pages.post("/users/password")
@@ -124,17 +128,3 @@ def users_set_active(email: str, body: ActiveIn, request: Request, who: Principa
                      session: Session = Depends(get_session)):
     user = admin.set_active(session, who, email, body.active, client_ip(request))
     return {"email": user.email, "active": user.active}
-
-
-@api.get("/tokens", response_class=FastJSON)
-def tokens_list(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
-    """Admins: every API token (never the token itself)."""
-    return {"items": admin.list_tokens(session, who)}
-
-
-@api.delete("/tokens/{token_id}", response_class=FastJSON)
-def tokens_revoke(token_id: int, request: Request, who: Principal = Depends(token_principal),
-                  session: Session = Depends(get_session)):
-    """Revoke a token (admins; or the person it belongs to). It stops working at once."""
-    token = admin.revoke_token(session, who, token_id, client_ip(request))
-    return {"id": token.id, "revoked_at": token.revoked_at}

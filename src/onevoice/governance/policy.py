@@ -68,21 +68,27 @@ def publish(session: Session, who: Principal, title: str, body: str, summary: st
     return version
 
 
+def _record_once(session: Session, who: Principal, model, key: dict, action: str, target: str, ip: str | None):
+    """A person's acknowledgement or completion, stored once (its unique key is `key`): pressing the button
+    twice returns the row already there and records nothing new in the audit log."""
+    existing = session.scalar(select(model).filter_by(**key))
+    if existing is not None:
+        return existing
+    row = model(**key)
+    session.add(row)
+    session.flush()
+    audit.record(session, who, action, target, {}, ip)
+    return row
+
+
 def acknowledge(session: Session, who: Principal, version_id: int, ip: str | None = None) -> PolicyAcknowledgement:
     """Record that this person read and accepts this version (idempotent)."""
     user_id = require_person(who, "acknowledge the policy")
     version = session.get(PolicyVersion, version_id)
     if version is None:
         raise NotFound(f"no policy version {version_id}")
-    existing = session.scalar(select(PolicyAcknowledgement).where(PolicyAcknowledgement.version_id == version_id,
-                                                                  PolicyAcknowledgement.user_id == user_id))
-    if existing is not None:
-        return existing
-    ack = PolicyAcknowledgement(version_id=version_id, user_id=user_id)
-    session.add(ack)
-    session.flush()
-    audit.record(session, who, "policy.acknowledge", f"policy:v{version.version}", {}, ip)
-    return ack
+    return _record_once(session, who, PolicyAcknowledgement, {"version_id": version_id, "user_id": user_id},
+                        "policy.acknowledge", f"policy:v{version.version}", ip)
 
 
 def acknowledged(session: Session, user_id: int, version_id: int) -> datetime | None:
@@ -125,15 +131,8 @@ def complete_module(session: Session, who: Principal, module_id: int, ip: str | 
     module = session.get(TrainingModule, module_id)
     if module is None or not module.active:
         raise NotFound(f"no training module {module_id}")
-    existing = session.scalar(select(TrainingCompletion).where(TrainingCompletion.module_id == module_id,
-                                                               TrainingCompletion.user_id == user_id))
-    if existing is not None:
-        return existing
-    done = TrainingCompletion(module_id=module_id, user_id=user_id)
-    session.add(done)
-    session.flush()
-    audit.record(session, who, "training.complete", f"training:{module.key}", {}, ip)
-    return done
+    return _record_once(session, who, TrainingCompletion, {"module_id": module_id, "user_id": user_id},
+                        "training.complete", f"training:{module.key}", ip)
 
 
 def completed_ids(session: Session, user_id: int) -> set[int]:

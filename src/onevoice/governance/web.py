@@ -17,6 +17,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def register(app: FastAPI) -> None:
+    from onevoice.governance.access_views import api as access_api
     from onevoice.governance.admin_views import api as admin_api
     from onevoice.governance.api import router as api_router
     from onevoice.governance.hooks import install
@@ -25,17 +26,20 @@ def register(app: FastAPI) -> None:
     install(runtime.session_factory)
     app.include_router(api_router)
     app.include_router(admin_api)
+    app.include_router(access_api)
 
     templates = getattr(app.state, "templates", None)
     if templates is None:  # no pages in this app (API only)
         return
     templates.env.loader = ChoiceLoader([templates.env.loader, FileSystemLoader(str(HERE / "templates"))])
 
+    from onevoice.governance.access_views import pages as access_pages
     from onevoice.governance.admin_views import pages as admin_pages
     from onevoice.governance.views import router as pages_router
 
     app.include_router(pages_router, include_in_schema=False)
     app.include_router(admin_pages, include_in_schema=False)
+    app.include_router(access_pages, include_in_schema=False)
 
     @app.get("/governance/static/governance.css", include_in_schema=False)
     def _css():

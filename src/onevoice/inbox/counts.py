@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
 from onevoice.auth.principal import Principal
-from onevoice.cases.access import visible_ids
+from onevoice.cases.access import partner_case_conditions, visible_ids
 from onevoice.cases.models import OPEN_STATUSES, Case, CaseTeam
 from onevoice.teams.models import Team
 
@@ -31,24 +31,27 @@ def rail_teams(session: Session, who: Principal) -> list[tuple[str, str]]:
 
 def queue_counts(session: Session, who: Principal, now: datetime) -> dict[str, int]:
     counts: dict[str, int] = {}
-    counts["mine"] = _capped(session, select(Case.id).where(Case.assignee_id == (who.user_id or -1),
-                                                            Case.status.in_(OPEN_STATUSES)))
+    grant = partner_case_conditions(who)  # a partner counts only cases on their granted channels
+    mine = select(Case.id).where(Case.assignee_id == (who.user_id or -1), Case.status.in_(OPEN_STATUSES), *grant)
+    counts["mine"] = _capped(session, mine)
     teams = dict(session.execute(select(Team.key, Team.id)).all())
     for key, _name in rail_teams(session, who):
-        counts[f"team:{key}"] = _capped(session, select(CaseTeam.case_id).where(
-            CaseTeam.team_id == teams[key], CaseTeam.status.in_(OPEN_STATUSES)))
-    if who.sees_all:
-        open_q = select(Case.id).where(Case.status.in_(OPEN_STATUSES))
+        team_q = select(CaseTeam.case_id).where(CaseTeam.team_id == teams[key], CaseTeam.status.in_(OPEN_STATUSES))
+        if grant:
+            team_q = team_q.join(Case, Case.id == CaseTeam.case_id).where(*grant)
+        counts[f"team:{key}"] = _capped(session, team_q)
+    if who.sees_all or grant:
+        open_q = select(Case.id).where(Case.status.in_(OPEN_STATUSES), *grant)
         counts["open"] = _capped(session, open_q)
         counts["unassigned"] = _capped(session, open_q.where(Case.assignee_id.is_(None)))
         counts["breaching"] = _capped(session, open_q.where(Case.sla_due_at < now))
     else:
-        mine = select(CaseTeam.case_id).where(CaseTeam.team_id.in_(who.team_ids or [-1]),
-                                              CaseTeam.status.in_(OPEN_STATUSES))
-        counts["open"] = _capped(session, mine.distinct())
-        joined = mine.join(Case, Case.id == CaseTeam.case_id)
+        theirs = select(CaseTeam.case_id).where(CaseTeam.team_id.in_(who.team_ids or [-1]),
+                                                CaseTeam.status.in_(OPEN_STATUSES))
+        counts["open"] = _capped(session, theirs.distinct())
+        joined = theirs.join(Case, Case.id == CaseTeam.case_id)
         counts["unassigned"] = _capped(session, joined.where(Case.assignee_id.is_(None)).distinct())
-        counts["breaching"] = _capped(session, mine.where(CaseTeam.sla_due_at < now).distinct())
+        counts["breaching"] = _capped(session, theirs.where(CaseTeam.sla_due_at < now).distinct())
     pending = list(session.scalars(select(Approval.case_id).where(Approval.status == "pending",
                                                                   Approval.case_id.is_not(None)).limit(CAP)))
     counts["approval"] = len(visible_ids(session, who, list(set(pending))))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
+from onevoice.cases.access import partner_case_conditions
+from onevoice.cases.models import Case
 from onevoice.db import utcnow
 from onevoice.inbox.models import Notification
 
@@ -22,10 +24,20 @@ def recent_for(session: Session, who: Principal, limit: int = 20) -> list[dict]:
     """This person's notifications and their teams', newest first."""
     conds = [Notification.user_id == (who.user_id or -1)]
     if who.team_ids:
-        conds.append(Notification.team_id.in_(who.team_ids))
+        team = Notification.team_id.in_(who.team_ids)
+        if who.by_grant:  # a partner hears about their teams' cases only within their grant
+            grant = select(Case.id).where(*partner_case_conditions(who))
+            team = and_(team, or_(Notification.case_id.is_(None), Notification.case_id.in_(grant)))
+        conds.append(team)
     rows = session.scalars(select(Notification).where(or_(*conds)).order_by(Notification.id.desc()).limit(limit))
     return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "actor": n.actor, "text": n.text,
              "at": n.created_at, "unread": n.read_at is None and n.user_id is not None} for n in rows]
+
+
+def unread_count(session: Session, user_id: int, cap: int = 99) -> int:
+    """Personal notifications not read yet, up to `cap` (one range of ix_notifications_user)."""
+    q = select(Notification.id).where(Notification.user_id == user_id, Notification.read_at.is_(None)).limit(cap)
+    return session.scalar(select(func.count()).select_from(q.subquery())) or 0
 
 
 def mark_read(session: Session, who: Principal) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
 from onevoice.auth.principal import Principal
-from onevoice.cases.access import visible_ids
+from onevoice.cases.access import partner_case_conditions, visible_ids
 from onevoice.cases.models import PRIORITIES, Case, CaseTeam
 from onevoice.channels.models import Channel
 from onevoice.errors import InvalidInput
@@ -68,7 +68,8 @@ def _order(sort: str, key: tuple) -> tuple:
 
 
 def _case_filters(session: Session, f: Filters, queue: str, who: Principal, now: datetime) -> list:
-    conds = []
+    # A partner's queues hold only cases on their granted channels (cases.access has the rule).
+    conds = partner_case_conditions(who)
     if f.channel:
         conds.append(Case.channel_id == (session.scalar(select(Channel.id).where(Channel.key == f.channel)) or -1))
     for name in ("intent", "sentiment", "priority"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from onevoice.inbox import notify, service
@@ -56,7 +56,17 @@ def rail(request: Request, viewer: Viewer = Depends(current_user), session: Sess
                                                 "rail": service.rail(session, viewer.principal)})
 
 
+@router.get("/notifications")
+def notifications(request: Request, viewer: Viewer = Depends(current_user),
+                  session: Session = Depends(get_read_session)):
+    """Yours and your teams' notifications, newest first; unread ones (the badge) are marked."""
+    return render(request, "inbox/notifications.html", {"items": notify.recent_for(session, viewer.principal, 100)})
+
+
 @router.post("/notifications/read")
-def notifications_read(viewer: Viewer = Depends(csrf_protect), session: Session = Depends(get_session)):
+def notifications_read(request: Request, viewer: Viewer = Depends(csrf_protect),
+                       session: Session = Depends(get_session)):
     notify.mark_read(session, viewer.principal)
-    return Response(status_code=204)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204)
+    return RedirectResponse("/notifications", status_code=303)  # the plain form on the notifications page

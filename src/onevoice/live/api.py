@@ -9,14 +9,27 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from onevoice.auth.principal import Principal
+from onevoice.cases.access import visible_ids
 from onevoice.runtime import Runtime
 from onevoice.web.deps import api_principal, get_runtime, require_scope
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
 
+def grant_check(runtime: Runtime, who: Principal):
+    """case id -> may this person (held to a grant) hear about it; asked once per event, partners only."""
+
+    def check(case_id) -> bool:
+        if case_id is None:
+            return False
+        with runtime.read_factory() as session:
+            return bool(visible_ids(session, who, [case_id]))
+
+    return check
+
+
 async def sse_stream(request: Request, runtime: Runtime, team: str | None, heartbeat: float = 15.0,
-                     allowed: frozenset[str] | None = None):
+                     allowed: frozenset[str] | None = None, grant=None):
     subscription = runtime.broker.subscribe().__aiter__()
     yield b": connected\n\n"
     pending = asyncio.ensure_future(subscription.__anext__())
@@ -32,6 +45,8 @@ async def sse_stream(request: Request, runtime: Runtime, team: str | None, heart
                 continue
             if allowed is not None and not allowed & set(event.get("teams") or []):
                 continue  # someone who sees only their teams hears only about their teams' cases
+            if grant is not None and not grant(event.get("case_id")):
+                continue  # a partner hears only about cases within their grant (channel and team)
             yield b"event: " + event.get("type", "message").encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
     finally:
         pending.cancel()
@@ -44,5 +59,7 @@ async def stream(request: Request, team: str | None = None, runtime: Runtime = D
     """Live case events (`case.created`, `case.updated`, `incident`), optionally for one team. A token of
     someone who does not see every team gets only the events of their teams' cases."""
     allowed = None if who.sees_all else frozenset(who.team_keys)
-    return StreamingResponse(sse_stream(request, runtime, team, allowed=allowed), media_type="text/event-stream",
+    grant = grant_check(runtime, who) if who.by_grant else None
+    return StreamingResponse(sse_stream(request, runtime, team, allowed=allowed, grant=grant),
+                             media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

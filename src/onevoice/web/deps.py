@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.models import ApiToken, User
 from onevoice.auth.principal import Principal
-from onevoice.auth.tokens import verify_token
+from onevoice.auth.tokens import token_state
 from onevoice.auth.users import principal_for
 from onevoice.db import unit_of_work, utcnow
 from onevoice.runtime import Runtime
@@ -36,6 +36,15 @@ def get_read_session(runtime: Runtime = Depends(get_runtime)) -> Iterator[Sessio
         session.close()
 
 
+def _refusal(token: ApiToken | None, state: str) -> str:
+    if state == "expired":
+        return (f"this API token ({token.prefix}…) expired on {token.expires_at:%Y-%m-%d %H:%M} UTC: "
+                "create a new one")
+    if state == "revoked":
+        return f"this API token ({token.prefix}…) was revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC"
+    return "unknown API token: check that it was copied whole"
+
+
 def require_token(request: Request, runtime: Runtime = Depends(get_runtime)) -> ApiToken:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -43,9 +52,10 @@ def require_token(request: Request, runtime: Runtime = Depends(get_runtime)) -> 
         raise HTTPException(401, "missing API token: send 'Authorization: Bearer <token>'",
                             headers={"WWW-Authenticate": "Bearer"})
     with runtime.read_factory() as session:
-        token = verify_token(session, value.strip())
-        if token is None:
-            raise HTTPException(401, "invalid, revoked or expired API token", headers={"WWW-Authenticate": "Bearer"})
+        token, state = token_state(session, value.strip())
+        if state != "ok":
+            # Say which: a program's operator fixes an expired token differently from a revoked one.
+            raise HTTPException(401, _refusal(token, state), headers={"WWW-Authenticate": "Bearer"})
         if token.user_id is not None and not session.scalar(select(User.active).where(User.id == token.user_id)):
             # A removed or deactivated user's tokens stop working at once, on every route.
             raise HTTPException(401, "this token's user is disabled", headers={"WWW-Authenticate": "Bearer"})

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from onevoice.cases.access import visible_case
+from onevoice.live.api import grant_check
 from onevoice.runtime import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import Viewer, current_user
@@ -26,7 +27,7 @@ HEARTBEAT = 8.0
 PRESENCE_TTL = 25
 
 
-def _for_viewer(event: dict, viewer: Viewer, case_id: int | None) -> dict | None:
+def _for_viewer(event: dict, viewer: Viewer, case_id: int | None, grant=None) -> dict | None:
     kind = event.get("type", "")
     if kind == "presence":
         if case_id is None or event.get("case_id") != case_id or event.get("user_id") == viewer.user_id:
@@ -37,6 +38,8 @@ def _for_viewer(event: dict, viewer: Viewer, case_id: int | None) -> dict | None
     p = viewer.principal
     teams = set(event.get("teams") or [])
     mine = p.sees_all or bool(teams & set(p.team_keys))
+    if mine and grant is not None and not grant(event.get("case_id")):
+        return None  # a partner hears only about cases within their grant (channel and team)
     if not mine and event.get("case_id") != case_id and teams:
         return None
     # Only ids and the kind of change go to the browser: it fetches what it may see through the pages.
@@ -46,6 +49,7 @@ def _for_viewer(event: dict, viewer: Viewer, case_id: int | None) -> dict | None
 
 async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: int | None):
     subscription = runtime.broker.subscribe().__aiter__()
+    grant = grant_check(runtime, viewer.principal) if viewer.principal.by_grant else None
     presence = {"type": "presence", "case_id": case_id, "user_id": viewer.user_id,
                 "name": viewer.principal.name}
     yield b"retry: 2000\n: connected\n\n"
@@ -65,7 +69,7 @@ async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: i
                 continue
             event = pending.result()
             pending = asyncio.ensure_future(subscription.__anext__())
-            out = _for_viewer(event, viewer, case_id)
+            out = _for_viewer(event, viewer, case_id, grant)
             if out is not None and out["type"] == "presence" and out.get("state") == "joined":
                 runtime.broker.publish([{**presence, "state": "viewing"}])
             if out is not None:

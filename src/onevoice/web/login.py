@@ -7,7 +7,7 @@ import hmac
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from onevoice.auth import sessions
+from onevoice.auth import admin, sessions
 from onevoice.auth.users import authenticate
 from onevoice.db import unit_of_work
 from onevoice.governance import signin
@@ -80,7 +80,8 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), nex
 @router.post("/logout")
 def logout(request: Request, runtime: Runtime = Depends(get_runtime), viewer=Depends(csrf_protect)):
     with unit_of_work(runtime.session_factory) as session:
-        sessions.end_session(session, viewer.session_token)
+        admin.sign_out(session, viewer.principal, viewer.session_token,
+                       request.client.host if request.client else None)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(sessions.COOKIE, path="/")
     return response

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from onevoice.auth import sessions
 from onevoice.auth.principal import Principal
 from onevoice.auth.users import principal_for
+from onevoice.inbox.notify import unread_count
 from onevoice.runtime import Runtime
 from onevoice.web.deps import get_runtime
 
@@ -28,6 +29,7 @@ class Viewer:
     principal: Principal
     csrf_token: str
     session_token: str
+    unread: int = 0  # personal notifications not read yet: the top bar's badge
 
     @property
     def user_id(self) -> int | None:
@@ -65,7 +67,8 @@ def load_viewer(request: Request, runtime: Runtime) -> Viewer | None:
         with runtime.read_factory() as session:
             resolved = sessions.resolve(session, token)
             if resolved is not None:
-                viewer = Viewer(principal_for(session, resolved.user), resolved.csrf_token, token)
+                viewer = Viewer(principal_for(session, resolved.user), resolved.csrf_token, token,
+                                unread_count(session, resolved.user.id))
         if resolved is not None and resolved.stale:
             with runtime.session_factory.begin() as session:
                 sessions.touch(session, resolved.session_id)
