@@ -4,7 +4,7 @@ import base64
 import json
 from datetime import timedelta
 
-from .base import NOW, Case, ErrorCase, Expect, fixture_json
+from .base import IMAGE, IMAGE_BYTES, NOW, Case, DeleteCase, ErrorCase, Expect, MediaCase, fixture_json
 
 XRPC = r"https://bsky\.social/xrpc"
 DID = "did:plc:acme4k2hq7xw3vz6nqf5lb3r"
@@ -52,6 +52,21 @@ def setup_poll(t) -> None:
     )
 
 
+def media_setup(t) -> None:
+    t.add("POST", XRPC + r"/com\.atproto\.repo\.uploadBlob", json=fixture_json("bluesky", "upload_blob.json"))
+    t.add("POST", XRPC + r"/com\.atproto\.repo\.createRecord", json=fixture_json("bluesky", "create_record.json"))
+
+
+def media_check(calls, result) -> None:
+    upload = next(c for c in calls if c.url.endswith("uploadBlob"))
+    assert upload.body == IMAGE_BYTES
+    record = next(c for c in calls if c.url.endswith("createRecord")).json()["record"]
+    image = record["embed"]["images"][0]
+    assert record["embed"]["$type"] == "app.bsky.embed.images" and image["alt"] == IMAGE.alt
+    assert image["image"]["ref"]["$link"] == fixture_json("bluesky", "upload_blob.json")["blob"]["ref"]["$link"]
+    assert result.external_id == fixture_json("bluesky", "create_record.json")["uri"]
+
+
 MAYA = "at://did:plc:maya7v3k2l5x9q0w1e4r6t8y/app.bsky.feed.post/3lkbr5tq4jc2k"
 CASE = Case(
     kind="bluesky",
@@ -60,11 +75,12 @@ CASE = Case(
     bad_config={"handle": "acmehome.bsky.social"},
     setup_poll=setup_poll,
     poll_expect=[
-        Expect(MAYA, "mention"),
+        Expect(MAYA, "mention", attachments=("image",)),
         Expect(
             "at://did:plc:raj2m4n6b8v0c1x3z5a7s9d/app.bsky.feed.post/3lkbrb6wk2s2n",
             "comment",
             in_reply_to=f"at://{DID}/app.bsky.feed.post/3lkbq2xh7ms2c",
+            attachments=("link",),
         ),
         Expect(
             "at://did:plc:maya7v3k2l5x9q0w1e4r6t8y/app.bsky.feed.post/3lkbrf2pq7k2y",
@@ -89,4 +105,12 @@ CASE = Case(
     ),
     expired=ErrorCase(401, {"error": "AuthenticationRequired", "message": "Token has been revoked"}),
     server_error=ErrorCase(503, {"error": "InternalServerError", "message": "upstream unavailable"}),
+    delete=DeleteCase(
+        route=("POST", XRPC + r"/com\.atproto\.repo\.deleteRecord"),
+        target=f"at://{DID}/app.bsky.feed.post/3lkbrh4xyzc2t",
+        ok=ErrorCase(200, fixture_json("bluesky", "delete_record.json")),
+        # The PDS treats deleting a record that is not there as done: 200 without a commit.
+        gone=ErrorCase(200, {}),
+    ),
+    media=MediaCase(media_setup, media_check),
 )

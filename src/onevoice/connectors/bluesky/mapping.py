@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onevoice.connectors.base import InboundMessage, PayloadError, inbound
+from onevoice.connectors.base import Attachment, InboundMessage, PayloadError, attachment, inbound
 
 # Likes, reposts and follows are signals, not conversation.
 KIND_BY_REASON = {"mention": "mention", "reply": "comment", "quote": "mention"}
@@ -41,7 +41,34 @@ def notification_to_message(n: Any) -> InboundMessage | None:
         in_reply_to=parent,
         url=post_url(n["uri"], author.get("handle")),
         raw=n,
+        attachments=embed_attachments(record.get("embed"), author.get("did")),
     )
+
+
+def _cid(blob: Any) -> str | None:
+    return ((blob or {}).get("ref") or {}).get("$link") if isinstance(blob, dict) else None
+
+
+def embed_attachments(embed: Any, did: str | None) -> list[Attachment | None]:
+    """A post record's embed: images and video are blobs in the author's repo (served by Bluesky's CDN
+    and video service by DID and CID); an external embed is a link card."""
+    if not isinstance(embed, dict) or not did:
+        return []
+    kind = embed.get("$type")
+    if kind == "app.bsky.embed.recordWithMedia":
+        return embed_attachments(embed.get("media"), did)
+    if kind == "app.bsky.embed.images":
+        return [
+            attachment("image", f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg", img.get("alt"))
+            for img in embed.get("images") or []
+            if isinstance(img, dict) and (cid := _cid(img.get("image")))
+        ]
+    if kind == "app.bsky.embed.video" and (cid := _cid(embed.get("video"))):
+        return [attachment("video", f"https://video.bsky.app/watch/{did}/{cid}/playlist.m3u8", embed.get("alt"))]
+    if kind == "app.bsky.embed.external":
+        ext = embed.get("external") or {}
+        return [attachment("link", ext.get("uri"), ext.get("title"))]
+    return []
 
 
 def reply_refs(parent_raw: dict) -> dict:

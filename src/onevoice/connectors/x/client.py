@@ -8,9 +8,10 @@ from datetime import datetime
 
 import requests
 import tweepy
+from requests_oauthlib import OAuth1
 
 from onevoice.connectors.base import AuthExpired, ConnectorError, RateLimited
-from onevoice.connectors.http_errors import retry_after
+from onevoice.connectors.http_errors import error_for_status, retry_after
 
 
 def make_client(consumer_key: str, consumer_secret: str, access_token: str, access_token_secret: str) -> tweepy.Client:
@@ -51,3 +52,40 @@ def errors(now: Callable[[], datetime]) -> Iterator[None]:
 
 def _detail(exc: tweepy.HTTPException) -> str:
     return "; ".join(exc.api_messages) or f"HTTP {exc.response.status_code}"
+
+
+UPLOAD_URL = "https://api.x.com/2/media/upload"
+METADATA_URL = "https://api.x.com/2/media/metadata"
+
+
+def upload_image(keys: tuple[str, str, str, str], data: bytes, mime: str, filename: str, alt: str,
+                 now: Callable[[], datetime]) -> str:
+    """One-request image upload (API v2 /2/media/upload), then its alt text; the media id back.
+
+    tweepy 4.x only wraps the v1.1 upload endpoint, which X retired for new uploads, so this is a plain
+    signed request with the same OAuth 1.0a user tokens.
+    """
+    auth = OAuth1(keys[0], client_secret=keys[1], resource_owner_key=keys[2], resource_owner_secret=keys[3])
+    body = _signed_post(auth, UPLOAD_URL, now, files={"media": (filename, data, mime)},
+                        data={"media_category": "tweet_image"})
+    media_id = str((body.get("data") or {}).get("id") or "")
+    if not media_id:
+        raise ConnectorError("X answered the upload without a media id", permanent=False)
+    if alt:
+        _signed_post(auth, METADATA_URL, now, json={"id": media_id, "metadata": {"alt_text": {"text": alt[:1000]}}})
+    return media_id
+
+
+def _signed_post(auth: OAuth1, url: str, now: Callable[[], datetime], **kwargs: object) -> dict:
+    try:
+        resp = requests.post(url, auth=auth, timeout=60, **kwargs)  # type: ignore[arg-type]
+    except requests.RequestException as exc:
+        raise ConnectorError(f"X unreachable: {exc}", permanent=False) from exc
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    if resp.status_code >= 400:
+        detail = body.get("detail") or body.get("title") if isinstance(body, dict) else None
+        raise error_for_status(resp.status_code, resp.headers, f"X refused: {detail or resp.status_code}", now())
+    return body if isinstance(body, dict) else {}
