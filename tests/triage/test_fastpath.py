@@ -11,7 +11,7 @@ import pytest
 
 from onevoice.triage import datasets, pii, rules
 from onevoice.triage.catalog import _WORD, Catalog
-from onevoice.triage.features import Featurizer, sparse_dot, tokenize
+from onevoice.triage.features import Featurizer, Tokenizer, sparse_dot, tokenize
 from onevoice.triage.heads import Heads
 from onevoice.triage.vader import FastVader
 from onevoice.triage.wordscore import WordScorer
@@ -156,3 +156,33 @@ def test_catalog_shortcut_finds_what_the_full_match_finds():
             assert cat.match(text) == want, text
             matched += bool(want)
     assert matched >= 12
+
+
+def test_chunk_cached_tokenizer_gives_tokenize():
+    tok = Tokenizer(cache_size=500)  # small: the cache is cleared mid-stream
+    odd = ["ΣΑΣ ΟΔΟΣ", "ΟΔΟΣ.", "x\u00a0y", "a\u2003b", "http://x.com/a\u00a0b", "#FooBar#Baz", "@a@b", "İstanbul",
+           "HTTPS://T.CO/x", "www.example.com/x?y=1 done", "tab\tand\nnewline", "a\x1cb\x85c"]
+    for text in ODD + odd + TRICKY + _tweets(2000):
+        assert tok(text) == tokenize(text), text
+
+
+def test_all_probabilities_are_each_heads_probabilities_bit_for_bit():
+    heads = Heads.load()
+    rng = np.random.default_rng(0)
+    for n in (1, 3, 500):
+        logits = (rng.normal(size=(n, heads.weights.shape[1])) * 4).astype(np.float32)
+        got = heads.all_probabilities(logits)
+        assert list(got) == list(heads.heads)
+        for name in heads.heads:
+            want = heads.probabilities(logits, name)
+            assert got[name].shape == want.shape and np.array_equal(got[name], want), name
+
+
+def test_word_scorer_gives_the_same_bits_one_at_a_time_and_in_batches():
+    heads = Heads.load()
+    token_lists = [tokenize(t) for t in TRICKY + _tweets(300)] + [[]]
+    batch_scorer, single_scorer = WordScorer(heads), WordScorer(heads)
+    batch, batch_scale, *_ = batch_scorer.linear(token_lists)
+    for i, tokens in enumerate(token_lists):
+        one, one_scale, *_ = single_scorer.linear([tokens])
+        assert np.array_equal(one[0], batch[i]) and one_scale[0] == batch_scale[i], tokens

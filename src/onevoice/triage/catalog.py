@@ -59,8 +59,8 @@ class Catalog:
                 if len(words) > 1:
                     self._add(("".join(words),), e.key)  # the hashtag form: #voltixv3
         self._cache: dict[str, frozenset[str]] = {}
-        # Text words (as written) already looked at, and those of them that may stand for a catalog word.
-        self._seen: set[str] = set()
+        # Chunks of text already looked at, and those with a word that may stand for a catalog word.
+        self._seen: set[str] = set()  # chunks of text (split at whitespace) already looked at
         self._hot: set[str] = set()
 
     @staticmethod
@@ -92,27 +92,28 @@ class Catalog:
             got = self._cache[word] = frozenset(found)
         return got
 
-    def _learn(self, words: set[str]) -> None:
+    def _learn(self, chunks: set[str]) -> None:
         if len(self._seen) > 100_000:  # bounded memory; cleared before the difference is taken
             self._seen.clear()
             self._hot.clear()
-        words = words - self._seen
-        self._seen |= words
-        self._hot.update(w for w in words if any(map(self._canon, _forms(w))))
+        chunks = chunks - self._seen
+        self._seen |= chunks
+        self._hot.update(c for c in chunks if any(self._canon(f) for w in _WORD.findall(c) for f in _forms(w)))
 
     def match(self, text: str) -> list[tuple[str, str]]:
         """(product key, the text that matched), each product once, in order of appearance."""
         if not self._phrases:
             return []
-        raw = _WORD.findall(text)
-        # Most messages name no product: when no word of the text may stand for a catalog word (a
-        # phrase needs its first word to), nothing can match, and two set operations in C say so.
-        words = set(raw)
-        if not words.issubset(self._seen):
-            self._learn(words)
-        if words.isdisjoint(self._hot):
+        # Most messages name no product. A phrase matches only where its first word does, so when no
+        # word of the text may stand for a catalog word nothing can match. Words never span whitespace,
+        # so this is known per whitespace-separated chunk, remembered, and checked with two set
+        # operations in C, without the word regex.
+        chunks = set(text.split())
+        if not chunks.issubset(self._seen):
+            self._learn(chunks)
+        if chunks.isdisjoint(self._hot):
             return []
-        return self._match_tokens(raw)
+        return self._match_tokens(_WORD.findall(text))
 
     def _match_tokens(self, raw: list[str]) -> list[tuple[str, str]]:
         tokens: list[tuple[str, str]] = []  # (word, original) with hashtags split into their words

@@ -44,6 +44,14 @@ class Heads:
         self.meta = meta
         self.version: str = meta.get("version", "unknown")
         self.heads = {h["name"]: Head(h["name"], h["classes"], h["start"], h["end"]) for h in meta["heads"]}
+        soft = [h for h in self.heads.values() if not h.binary]
+        self._soft = [(h.name, sum(x.end - x.start for x in soft[:i]), h.end - h.start) for i, h in enumerate(soft)]
+        self._soft_cols = np.array([c for h in soft for c in range(h.start, h.end)], dtype=np.int64)
+        self._soft_starts = np.array([start for _, start, _ in self._soft], dtype=np.int64)
+        self._soft_widths = np.array([width for _, _, width in self._soft], dtype=np.int64)
+        binary = [h for h in self.heads.values() if h.binary]
+        self._binary = [h.name for h in binary]
+        self._binary_cols = np.array([h.start for h in binary], dtype=np.int64)
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None) -> Heads:
@@ -62,6 +70,29 @@ class Heads:
 
     def logits(self, indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray, dense: np.ndarray) -> np.ndarray:
         return sparse_dot(indptr, cols, vals, self.weights) + dense @ self.dense + self.bias
+
+    def all_probabilities(self, logits: np.ndarray) -> dict[str, np.ndarray]:
+        """`probabilities` of every head, bit for bit, in about a dozen numpy calls instead of ~35.
+
+        The softmax heads' columns are gathered into one array: one max per head (maximum.reduceat), one
+        exp, one division. Each head's sum stays a plain `sum` over its own columns, because reduceat
+        adds in a different order and would move the last bit.
+        """
+        out: dict[str, np.ndarray] = {}
+        if len(self._soft_cols):
+            z = logits[:, self._soft_cols]
+            widths = self._soft_widths
+            e = np.exp(z - np.repeat(np.maximum.reduceat(z, self._soft_starts, axis=1), widths, axis=1))
+            sums = np.concatenate([e[:, start:start + width].sum(axis=1, keepdims=True)
+                                   for _, start, width in self._soft], axis=1)
+            p = e / np.repeat(sums, widths, axis=1)
+            for name, start, width in self._soft:
+                out[name] = p[:, start:start + width]
+        if len(self._binary_cols):
+            p = 1.0 / (1.0 + np.exp(-logits[:, self._binary_cols]))
+            for j, name in enumerate(self._binary):
+                out[name] = p[:, j]
+        return {name: out[name] for name in self.heads}
 
     def probabilities(self, logits: np.ndarray, name: str) -> np.ndarray:
         """Per-class probabilities of one head: softmax, or (binary) P(positive) in one column."""

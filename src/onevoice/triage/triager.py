@@ -14,7 +14,7 @@ import numpy as np
 from onevoice.triage import rules
 from onevoice.triage.catalog import Catalog
 from onevoice.triage.dense import DenseSignals
-from onevoice.triage.features import tokenize
+from onevoice.triage.features import Tokenizer
 from onevoice.triage.heads import Heads
 from onevoice.triage.language import UNDETERMINED, LanguageDetector
 from onevoice.triage.pii import find_pii
@@ -44,6 +44,7 @@ class FastTriager:
         self._scorer = WordScorer(self.heads)
         self._dense = DenseSignals()
         self._language = LanguageDetector()
+        self._tokenize = Tokenizer()
         intent = self.heads.heads["intent"]
         self._intents = intent.classes
         self._intent_col = {c: intent.start + i for i, c in enumerate(intent.classes)}
@@ -59,7 +60,7 @@ class FastTriager:
         if not items:
             return []
         texts = [(i.text or "")[:5000] for i in items]
-        token_lists = [tokenize(t) for t in texts]
+        token_lists = [self._tokenize(t) for t in texts]
         vader = [self._dense.vader(t) for t in texts]
         logits, scale, ids, n_tok = self._scorer.logits(token_lists, self._dense.matrix(texts, vader))
         lowered = [t.lower() for t in texts]
@@ -72,7 +73,7 @@ class FastTriager:
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
-        p = {name: self.heads.probabilities(logits, name) for name in self.heads.heads}
+        p = self.heads.all_probabilities(logits)
         # The two best intents per message, sorted once for the batch; then plain Python floats, which
         # are far cheaper to format and compare one message at a time than numpy scalars.
         order = np.argsort(-p["intent"], axis=1)[:, :2]

@@ -19,6 +19,8 @@ import numpy as np
 from onevoice.triage.features import feature_hash, word_features
 from onevoice.triage.heads import Heads
 
+_FIRST = np.zeros(1, dtype=np.int64)
+
 
 class WordScorer:
     def __init__(self, heads: Heads, cache_size: int = 200_000) -> None:
@@ -53,37 +55,57 @@ class WordScorer:
 
     def word_ids(self, token_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
         """All tokens' word ids, flat, and how many tokens each message has."""
+        flat = self._flat_ids(token_lists)
+        counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+        return np.array(flat, dtype=np.int64), counts
+
+    def _flat_ids(self, token_lists: list[list[str]]) -> list[int]:
         ids = self._ids
         if len(ids) + sum(map(len, token_lists)) > self._cache_size:
             self._reset()
             ids = self._ids
-        new = {w: None for toks in token_lists for w in toks if w not in ids}
-        if new:
-            self._add(list(new))
-        flat = [ids[w] for toks in token_lists for w in toks]
-        counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-        return np.array(flat, dtype=np.int64), counts
+        get = ids.get
+        flat = [get(w) for toks in token_lists for w in toks]
+        if None in flat:  # words never seen before: one look-up pass, then again (rare once warm)
+            self._add(list({w: None for toks in token_lists for w in toks if w not in ids}))
+            flat = [ids[w] for toks in token_lists for w in toks]
+        return flat
 
-    def _bigram_cols(self, token_lists: list[list[str]]) -> tuple[list[int], np.ndarray]:
+    def _bigram_cols(self, token_lists: list[list[str]]) -> list[int]:
         cache = self._bigrams
         if len(cache) > self._cache_size:
             cache.clear()
-        cols: list[int] = []
-        for toks in token_lists:
-            for a, b in zip(toks, toks[1:], strict=False):
-                key = f"{a} {b}"
-                c = cache.get(key)
-                if c is None:
-                    c = cache[key] = feature_hash("b:" + key)
-                cols.append(c)
-        counts = np.fromiter((max(len(t) - 1, 0) for t in token_lists), dtype=np.int64, count=len(token_lists))
-        return cols, counts
+        get = cache.get
+        # Keyed by the pair of words: a tuple of two strings hashes from their cached hashes, where a
+        # joined string would be built and hashed anew for every pair.
+        cols = [get(pair) for toks in token_lists for pair in zip(toks, toks[1:], strict=False)]
+        if None in cols:
+            for toks in token_lists:
+                for pair in zip(toks, toks[1:], strict=False):
+                    if pair not in cache:
+                        cache[pair] = feature_hash(f"b:{pair[0]} {pair[1]}")
+            cols = [cache[pair] for toks in token_lists for pair in zip(toks, toks[1:], strict=False)]
+        return cols
 
     def linear(self, token_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(sparse part of the logits, per-message scale, flat word ids, tokens per message)."""
         n = len(token_lists)
-        ids, n_tok = self.word_ids(token_lists)
-        bcols, n_bi = self._bigram_cols(token_lists)
+        flat = self._flat_ids(token_lists)
+        bcols = self._bigram_cols(token_lists)
+        ids = np.array(flat, dtype=np.int64)
+        if n == 1:
+            # One message (the one-at-a-time path): the same sums in the same order as below, with a
+            # handful of numpy calls instead of the segment bookkeeping.
+            n_feat = np.array([len(bcols) + 1 + int(self._nfeat[ids].sum())], dtype=np.int64)
+            scale = (1.0 / np.sqrt(n_feat)).astype(np.float32)
+            total = self._bias_row[None, :].copy()
+            if len(ids):  # reduceat, not sum: sum adds in another order, which moves the last bit
+                total += np.add.reduceat(self._vecs[ids], _FIRST, axis=0)
+            if bcols:
+                total += np.add.reduceat(self.heads.weights[bcols], _FIRST, axis=0)
+            return total * scale[:, None], scale, ids, np.array([len(ids)], dtype=np.int64)
+        n_tok = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+        n_bi = np.maximum(n_tok - 1, 0)
         n_feat = n_bi + 1
         _add_segments(n_feat, self._nfeat[ids], n_tok)
         # As Featurizer.transform computes it (float64, then float32), so the scale is bit-identical.
