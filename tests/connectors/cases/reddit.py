@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .base import Case, ErrorCase, Expect, fixture_json
+from .base import Case, DeleteCase, ErrorCase, Expect, fixture_json
 
 OAUTH = r"https://oauth\.reddit\.com"
 CONFIG = {
@@ -34,7 +34,7 @@ CASE = Case(
         Expect("t1_mkq1a2b", "mention", in_reply_to="t1_mkq0zzz"),
         Expect("t1_mkq2x9v", "comment", in_reply_to="t1_mkq1r0s", deleted=True),
         Expect("t1_mkq4f7x", "mention", in_reply_to="t3_1jb2k3l"),
-        Expect("t1_mkq5c1d", "comment", in_reply_to="t3_1jaz9q2", edited=True),
+        Expect("t1_mkq5c1d", "comment", in_reply_to="t3_1jaz9q2", edited=True, attachments=("image",)),
     ],
     poll_fixtures=["mentions.json", "subreddit_comments.json"],
     prepare=login,
@@ -52,4 +52,11 @@ CASE = Case(
         {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
     ),
     server_error=ErrorCase(503, {"message": "Service Unavailable", "error": 503}),
+    delete=DeleteCase(
+        route=("POST", OAUTH + r"/api/del"),
+        target="t1_mkq9z8y",
+        # /api/del answers an empty object, for a thing that existed and for one already gone alike.
+        ok=ErrorCase(200, {}),
+        gone=ErrorCase(200, {}),
+    ),
 )

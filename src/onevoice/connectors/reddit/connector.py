@@ -33,7 +33,7 @@ class RedditSettings(BaseModel):
 class RedditConnector(BaseConnector):
     kind = "reddit"
     settings_model = RedditSettings
-    capabilities = frozenset({Capability.POLLING, Capability.REPLY, Capability.PUBLISH})
+    capabilities = frozenset({Capability.POLLING, Capability.REPLY, Capability.PUBLISH, Capability.DELETE})
     settings: RedditSettings
 
     def _reddit(self):
@@ -89,6 +89,13 @@ class RedditConnector(BaseConnector):
             {"sr": self.settings.subreddit, "kind": "self", "title": title, "text": text, "api_type": "json"},
         )
         return OutboundResult(data["name"], data.get("url"))
+
+    def delete(self, external_id: str) -> None:
+        """Delete our comment or post (/api/del). Reddit answers {} whether or not it still existed."""
+        if not external_id.startswith(("t1_", "t3_")):
+            raise ConnectorError(f"not a Reddit comment or post fullname: {external_id[:100]!r}", permanent=True)
+        with errors(self.now):
+            self._reddit().request(method="POST", path="/api/del", data={"id": external_id})
 
     def _api(self, path: str, form: dict) -> dict:
         # No idempotency key on Reddit's write API; the outbox's send-once guard covers retries.

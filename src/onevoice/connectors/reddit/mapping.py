@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from onevoice.connectors.base import InboundMessage, PayloadError, inbound
+from onevoice.connectors.base import Attachment, InboundMessage, PayloadError, attachment, inbound
 
 GONE = {"[deleted]", "[removed]"}
 
@@ -40,7 +40,20 @@ def comment_to_message(d: dict, kind: str) -> InboundMessage:
         # `edited` is false or the unix time of the last edit.
         edited=bool(d.get("edited")),
         deleted=d.get("body") in GONE,
+        attachments=media_attachments(d.get("media_metadata")),
     )
+
+
+def media_attachments(metadata: Any) -> list[Attachment | None]:
+    """Images and GIFs posted in a comment (media_metadata; URLs unescaped because we ask for raw_json=1)."""
+    out: list[Attachment | None] = []
+    for item in (metadata or {}).values() if isinstance(metadata, dict) else []:
+        if not isinstance(item, dict) or item.get("status") != "valid":
+            continue
+        source = item.get("s") or {}
+        kind = "image" if item.get("e") == "Image" else "video"
+        out.append(attachment(kind, source.get("u") or source.get("gif") or source.get("mp4")))
+    return out
 
 
 _MINUTES = re.compile(r"(\d+)\s*(minute|second)")

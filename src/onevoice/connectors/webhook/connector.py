@@ -8,6 +8,7 @@ sha256=<hex>` where the HMAC-SHA256 key is the channel secret and the message is
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import httpx
 from pydantic import BaseModel, Field, HttpUrl, SecretStr
@@ -17,6 +18,7 @@ from onevoice.connectors.base import (
     Capability,
     ConnectorError,
     InboundMessage,
+    Media,
     OutboundResult,
     WebhookRequest,
     health,
@@ -43,7 +45,9 @@ def sign(secret: str, timestamp: int | str, body: bytes) -> str:
 class WebhookConnector(BaseConnector):
     kind = "webhook"
     settings_model = WebhookSettings
-    capabilities = frozenset({Capability.WEBHOOK, Capability.REPLY, Capability.PUBLISH})
+    capabilities = frozenset(
+        {Capability.WEBHOOK, Capability.REPLY, Capability.PUBLISH, Capability.DELETE, Capability.MEDIA}
+    )
     settings: WebhookSettings
 
     def verify_webhook(self, req: WebhookRequest) -> None:
@@ -66,8 +70,21 @@ class WebhookConnector(BaseConnector):
             idempotency_key,
         )
 
-    def publish(self, text: str, idempotency_key: str) -> OutboundResult:
-        return self._deliver({"type": "post", "text": text}, idempotency_key)
+    def publish(self, text: str, idempotency_key: str, media: Sequence[Media] = ()) -> OutboundResult:
+        """A post event; media go as URLs for the receiver to fetch."""
+        payload: dict = {"type": "post", "text": text}
+        if media:
+            payload["media"] = [{"url": m.url, "mime": m.mime or None, "alt": m.alt or None} for m in media]
+        return self._deliver(payload, idempotency_key)
+
+    def delete(self, external_id: str) -> None:
+        """A delete event for something we sent. A receiver answering 404 or 410 no longer has it: done."""
+        try:
+            # One key per target: a retried delete is the same event to the receiver.
+            self._deliver({"type": "delete", "external_id": external_id}, f"delete:{external_id}")
+        except ConnectorError as exc:
+            if exc.platform_code not in (404, 410):
+                raise
 
     def _deliver(self, payload: dict, idempotency_key: str) -> OutboundResult:
         if self.settings.outbound_url is None:
