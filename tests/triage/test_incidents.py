@@ -130,3 +130,72 @@ def test_one_open_incident_per_topic_is_enforced_by_the_database(session):
     with pytest.raises(IntegrityError), session.begin_nested():
         session.add(Incident(topic="refund", status="open"))
         session.flush()
+
+
+# --- incidents that end ----------------------------------------------------------------------------------
+
+def _surge(session, at=NOW, n=5) -> Incident:
+    found = detect_surges(session, _batch(session, [at - timedelta(minutes=m) for m in range(n)]), at)
+    assert len(found) == 1
+    return found[0]
+
+
+@pytest.mark.both_databases
+def test_an_incident_closes_once_its_topic_is_quiet_and_back_to_normal(session):
+    from onevoice.events.models import Event
+    from onevoice.pipeline.incidents import close_quiet
+
+    incident = _surge(session)
+    assert incident.baseline_rate == 0.0 and incident.last_activity_at == NOW
+    # Another unhappy post 20 minutes later keeps it active.
+    detect_surges(session, _batch(session, [NOW + timedelta(minutes=20)]), NOW + timedelta(minutes=20))
+    assert incident.last_activity_at == NOW + timedelta(minutes=20)
+    assert close_quiet(session, NOW + timedelta(minutes=70), quiet=timedelta(hours=1)) == []
+    # Quiet long enough, but the last hour still runs above the normal rate (0 an hour): stays open.
+    assert close_quiet(session, NOW + timedelta(minutes=40), quiet=timedelta(minutes=10)) == []
+    assert incident.status == "open"
+    [live] = close_quiet(session, NOW + timedelta(minutes=81), quiet=timedelta(hours=1))
+    assert live == {"type": "incident", "incident_id": incident.id, "topic": "billing", "status": "closed",
+                    "change": "incident.closed", "actor": "system"}
+    assert incident.status == "closed" and incident.closed_at == NOW + timedelta(minutes=81)
+    assert incident.closed_by == "system" and incident.close_reason.startswith("quiet for 60 min")
+    events = session.scalars(select(Event).where(Event.kind == "incident.closed")).all()
+    linked = session.scalars(select(Case.id).where(Case.incident_id == incident.id)).all()
+    assert sorted(e.case_id for e in events) == sorted(linked) and len(linked) == 6
+    assert {e.data["duration_seconds"] for e in events} == {81 * 60}
+    assert close_quiet(session, NOW + timedelta(hours=3)) == []  # nothing left to close
+
+
+@pytest.mark.both_databases
+def test_a_resumed_surge_reopens_the_incident_within_a_day_and_opens_a_new_one_after(session):
+    from onevoice.pipeline.incidents import close_quiet
+
+    incident = _surge(session)
+    close_quiet(session, NOW + timedelta(hours=2))
+    assert incident.status == "closed"
+    later = NOW + timedelta(hours=3)
+    [again] = detect_surges(session, _batch(session, [later - timedelta(minutes=m) for m in range(5)]), later)
+    assert again.id == incident.id and again.status == "open" and again.reopen_count == 1
+    assert again.closed_at is None and again.last_activity_at == later
+    close_quiet(session, later + timedelta(hours=2))
+    much_later = later + timedelta(days=2)
+    [new] = detect_surges(session, _batch(session, [much_later - timedelta(minutes=m) for m in range(5)]),
+                          much_later)
+    assert new.id != incident.id and new.status == "open" and new.reopen_count == 0
+    assert session.get(Incident, incident.id).status == "closed"
+
+
+@pytest.mark.both_databases
+def test_a_hand_closed_incident_stays_closed_on_the_messages_that_opened_it(session):
+    from onevoice.pipeline.incidents import close
+
+    incident = _surge(session)
+    close(session, incident, "lee@acme.test", "a known outage, fixed", NOW + timedelta(minutes=1))
+    # The last hour holds 6 now, but only one arrived after the close: no bounce back.
+    at = NOW + timedelta(minutes=2)
+    assert detect_surges(session, _batch(session, [at]), at) == []
+    assert incident.status == "closed"
+    # Five more after the close: the surge resumed.
+    at = NOW + timedelta(minutes=10)
+    [again] = detect_surges(session, _batch(session, [at - timedelta(minutes=m) for m in range(5)]), at)
+    assert again.id == incident.id and again.status == "open"

@@ -287,8 +287,9 @@ def close_quiet(session: Session, now: datetime, quiet: timedelta = QUIET) -> li
     out = []
     for incident in due:
         recent, _ = rates.get(incident.topic, (0.0, 0.0))
-        if recent > incident.baseline_rate:
-            continue  # quiet on our side, but the topic is still running above its normal rate
+        # Still above its normal rate (within one message: the window's edge bucket counts pro rata).
+        if recent >= incident.baseline_rate + 1:
+            continue
         minutes = quiet.total_seconds() / 60
         out.append(close(session, incident, "system",
                          f"quiet for {minutes:.0f} min; {recent:.0f} negative messages in the last hour, "
