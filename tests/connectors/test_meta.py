@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from onevoice.connectors import registry
-from onevoice.connectors.base import WebhookRequest
+from onevoice.connectors.base import PayloadError, WebhookRequest
 
 from .cases.base import NOW, fixture_json
 from .cases.meta import CONFIG, GRAPH
@@ -117,3 +119,29 @@ def test_check_reports_expiring_and_revoked_tokens() -> None:
         t.add("GET", GRAPH + r"/me.*", status=400, json=fixture_json("meta", "graph_error_190.json"))
         h = build().check()
     assert h["status"] == "revoked" and "Session has expired" in h["detail"]
+
+
+def test_catch_up_poll_stops_when_meta_reports_the_budget_nearly_spent() -> None:
+    usage = {"X-App-Usage": json.dumps({"call_count": 86, "total_cputime": 12, "total_time": 20})}
+    cursor = json.dumps({"feed": 1741860000, "messenger": 1741860000})
+    with Transport("httpx") as t:
+        t.add("GET", GRAPH + r"/104873926541280/feed\?", json=fixture_json("meta", "graph_page_feed.json"),
+              headers=usage)
+        msgs, after = build().poll(cursor)
+        calls = t.calls
+    # Nothing more is read this time, and no source's mark moves past what was not read.
+    assert len(calls) == 1 and msgs == []
+    assert json.loads(after) == json.loads(cursor)
+
+
+def test_catch_up_poll_refuses_an_unreadable_cursor() -> None:
+    with pytest.raises(PayloadError, match="Meta cursor"):
+        build().poll('["feed"]')
+
+
+def test_a_polled_comment_is_answered_in_its_thread() -> None:
+    comment = fixture_json("meta", "graph_post_comments.json")["data"][0]
+    with Transport("httpx") as t:
+        t.add("POST", GRAPH + rf"/{comment['id']}/comments", json={"id": "1029384756102938_1190099988877766"})
+        result = build().reply({"external_id": comment["id"], "raw": comment}, "Thanks Dana, that helps.", "k-2")
+    assert result.external_id == "1029384756102938_1190099988877766"

@@ -25,6 +25,9 @@ from onevoice.runtime import Runtime
 log = logging.getLogger(__name__)
 DEFAULT_INTERVAL = {"sandbox": 3.0}
 FALLBACK_INTERVAL = 60.0
+# Channels that also receive webhooks are polled only to catch up what a delivery missed: slower, to
+# spend the platform's rate-limit budget on replies rather than on reading what webhooks brought.
+CATCH_UP_INTERVAL = 300.0
 MAX_BACKOFF = 900.0
 
 
@@ -45,13 +48,18 @@ class Poller:
         for channel in channels:
             if not self._pollable(channel.kind) or self.clock() < self.next_at.get(channel.id, 0.0):
                 continue
-            interval = float((channel.config or {}).get("poll_interval") or
-                             DEFAULT_INTERVAL.get(channel.kind, FALLBACK_INTERVAL))
+            interval = float((channel.config or {}).get("poll_interval") or self._interval(channel.kind))
             if not self.claim(channel.id, interval):
                 self.next_at[channel.id] = self.clock() + interval
                 continue
             total += self.poll(channel, interval)
         return total
+
+    @staticmethod
+    def _interval(kind: str) -> float:
+        if kind in DEFAULT_INTERVAL:
+            return DEFAULT_INTERVAL[kind]
+        return CATCH_UP_INTERVAL if Capability.WEBHOOK in registry.get(kind).capabilities else FALLBACK_INTERVAL
 
     @staticmethod
     def _pollable(kind: str) -> bool:
