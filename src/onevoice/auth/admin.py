@@ -89,8 +89,9 @@ def list_accounts(session: Session, who: Principal) -> list[dict]:
         if revoked is None and expires > now:
             live[uid] = live.get(uid, 0) + 1
     tokens = {}
-    for uid, revoked in session.execute(select(ApiToken.user_id, ApiToken.revoked_at)):
-        if uid is not None and revoked is None:
+    for uid, revoked, expires in session.execute(select(ApiToken.user_id, ApiToken.revoked_at,
+                                                        ApiToken.expires_at)):
+        if uid is not None and revoked is None and (expires is None or expires > now):
             tokens[uid] = tokens.get(uid, 0) + 1
     out = []
     for user in session.scalars(select(User).order_by(User.email)):
