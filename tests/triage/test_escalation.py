@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from onevoice.triage.dense import DenseSignals
 from onevoice.triage.encoder import PACKAGED_ENCODER_DIR, StaticEncoder, WordPiece
 from onevoice.triage.escalation import (
     DEFAULT_POLICY,
@@ -18,6 +19,7 @@ from onevoice.triage.escalation import (
     EscalationHeads,
     fast_intent_distribution,
     fast_sentiment_distribution,
+    features,
     unsure,
 )
 from onevoice.triage.heads import PACKAGED_MODEL_DIR
@@ -50,12 +52,17 @@ def test_the_encoder_loads_and_embeds_without_torch():
             "e = StaticEncoder(); v = e.encode(['my order never arrived', 'the parcel did not come',"
             " 'love the new ad campaign', ''])\n"
             "near, far = float(v[0] @ v[1]), float(v[0] @ v[2])\n"
-            "print(v.shape[1], round(float((v[:3] ** 2).sum(1).mean()), 3), float(abs(v[3]).sum()), near > far)\n"
-            "assert 'torch' not in [m for m in sys.modules if sys.modules[m] is not None]")
+            "from onevoice.triage.escalation import EscalatingTriager\n"
+            "from onevoice.triage.triager import FastTriager\n"
+            "from onevoice.triage.types import TriageInput\n"
+            "r = EscalatingTriager(FastTriager()).triage(TriageInput(text='@acme I waited two weeks for this'))\n"
+            "print(v.shape[1], round(float((v[:3] ** 2).sum(1).mean()), 3), float(abs(v[3]).sum()), near > far,"
+            " 'escalation' in r.scores)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    dims, norm, empty, closer = out.stdout.split()
+    dims, norm, empty, closer, escalated = out.stdout.split()
     assert int(dims) == StaticEncoder().dims and float(norm) == 1.0 and float(empty) == 0.0
     assert closer == "True"  # paraphrases are nearer than unrelated text: the vectors carry meaning
+    assert escalated == "True"  # the whole layer ran with torch unimportable
 
 
 def test_wordpiece_follows_bert_uncased():
@@ -92,9 +99,8 @@ def test_unsure_messages_get_a_second_opinion(fast, escalating):
 def test_neither_answer_silently_wins(escalating):
     """A fast answer that is unsure but not wrong survives an encoder that disagrees mildly."""
     heads = EscalationHeads.load(PACKAGED_MODEL_DIR)
-    enc = StaticEncoder()
     text = "@acme I waited two weeks for this"
-    probs = heads.probabilities(enc.encode([text]))["intent"][0]
+    probs = heads.probabilities(features(StaticEncoder(), DenseSignals(), [text]))["intent"][0]
     encoder_says = dict(zip(heads.heads["intent"][0], probs.tolist(), strict=True))
 
     class Stub:
@@ -163,4 +169,5 @@ def test_the_shipped_artifact_is_small_and_attributed():
     heads = EscalationHeads.load(PACKAGED_MODEL_DIR)
     assert heads.meta["encoder"] == StaticEncoder().id
     assert set(heads.heads) >= {"intent", "sentiment"}
-    assert heads.weights.shape[0] == StaticEncoder().dims and np.isfinite(heads.weights).all()
+    # The embedding plus the fast path's eight dense signals.
+    assert heads.weights.shape[0] == StaticEncoder().dims + 8 and np.isfinite(heads.weights).all()

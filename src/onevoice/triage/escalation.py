@@ -86,6 +86,12 @@ class EscalationHeads:
         return [classes[i] for i in self.probabilities(embeddings)[name].argmax(axis=1)]
 
 
+def features(encoder, dense, texts: list[str]) -> np.ndarray:
+    """What the escalation heads read: the sentence embedding, plus the fast path's dense signals (VADER,
+    question mark, exclamations, caps, length), which a mean of token vectors blurs."""
+    return np.hstack([encoder.encode(texts), dense.matrix(texts)])
+
+
 def fast_intent_distribution(result: TriageResult) -> dict[str, float]:
     """What the fast answer says about every intent, from the fields it reports.
 
@@ -145,7 +151,7 @@ class EscalatingTriager:
         self.encoder_dir = encoder_dir
         self.policy = policy
         self._heads: EscalationHeads | None = None
-        self._encoder = None
+        self._encoder = self._dense = None
         self._failed = not EscalationHeads.exists(self.model_dir)
         if self._failed:
             log.warning("triage escalation is on but %s has no escalation heads; using the fast path only",
@@ -170,6 +176,7 @@ class EscalatingTriager:
         with self._lock:
             if self._heads is None and not self._failed:
                 try:
+                    from onevoice.triage.dense import DenseSignals
                     from onevoice.triage.encoder import StaticEncoder
 
                     heads = EscalationHeads.load(self.model_dir)
@@ -177,6 +184,7 @@ class EscalatingTriager:
                     if heads.meta.get("encoder") != encoder.id:
                         raise ValueError(f"heads were trained on encoder {heads.meta.get('encoder')}, "
                                          f"this one is {encoder.id}")
+                    self._dense = DenseSignals()
                     self._encoder, self._heads = encoder, heads
                 except Exception as exc:  # noqa: BLE001 - a broken artifact must not stop triage
                     log.warning("triage escalation disabled, using the fast path only: %s", exc)
@@ -191,7 +199,8 @@ class EscalatingTriager:
         todo = [i for i, why in enumerate(reasons) if why]
         if not todo or not self._load():
             return results
-        probs = self._heads.probabilities(self._encoder.encode([(items[i].text or "")[:5000] for i in todo]))
+        texts = [(items[i].text or "")[:5000] for i in todo]
+        probs = self._heads.probabilities(features(self._encoder, self._dense, texts))
         for row, i in enumerate(todo):
             results[i] = self._second_opinion(items[i], results[i], reasons[i],
                                               {name: p[row] for name, p in probs.items()})

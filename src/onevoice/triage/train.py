@@ -138,9 +138,10 @@ def fit_escalation(splits: dict[str, Split], encoder=None, log=print):
     from sklearn.linear_model import LogisticRegression
 
     from onevoice.triage.encoder import StaticEncoder
-    from onevoice.triage.escalation import EscalationHeads
+    from onevoice.triage.escalation import EscalationHeads, features
 
     encoder = encoder or StaticEncoder()
+    dense = DenseSignals()
     weights, bias, heads_meta, counts, start = [], [], [], {}, 0
     for name, c in ESCALATION_C.items():
         split = splits[name]
@@ -149,7 +150,7 @@ def fit_escalation(splits: dict[str, Split], encoder=None, log=print):
                                  + [EXTRA_WEIGHT] * len(split.extra))
         t0 = time.perf_counter()
         clf = LogisticRegression(C=c, max_iter=MAX_ITER, class_weight="balanced" if name in BALANCED else None)
-        clf.fit(encoder.encode([t for t, _ in rows]), [lab for _, lab in rows], sample_weight=sample_weight)
+        clf.fit(features(encoder, dense, [t for t, _ in rows]), [lab for _, lab in rows], sample_weight=sample_weight)
         classes = [str(x) for x in clf.classes_]
         weights.append(clf.coef_.T)
         bias.append(clf.intercept_)
@@ -158,18 +159,22 @@ def fit_escalation(splits: dict[str, Split], encoder=None, log=print):
         counts[name] = {"public": len(split.train), "seed": len(split.seed), "extra": len(split.extra)}
         log(f"  escalation {name}: {len(rows)} examples, {time.perf_counter() - t0:.1f}s")
     heads = EscalationHeads(np.hstack(weights), np.concatenate(bias), {
-        "encoder": encoder.id, "encoder_dims": encoder.dims, "heads": heads_meta, "training_counts": counts})
+        "encoder": encoder.id, "features": f"embedding ({encoder.dims}) + dense {list(DENSE_FEATURES)}",
+        "heads": heads_meta, "training_counts": counts})
     heads.meta["metrics"] = evaluate_escalation(heads, splits, encoder)
     return heads
 
 
 def evaluate_escalation(heads, splits: dict[str, Split], encoder) -> dict:
     """The escalation heads alone on the same held-out sets as the fast heads."""
+    from onevoice.triage.escalation import features
+
+    dense = DenseSignals()
     out: dict[str, dict] = {}
     for name in heads.heads:
         for set_name, rows in splits[name].eval.items():
             if rows:
-                pred = heads.predict(encoder.encode([t for t, _ in rows]), name)
+                pred = heads.predict(features(encoder, dense, [t for t, _ in rows]), name)
                 s = score([lab for _, lab in rows], pred)
                 out.setdefault(name, {})[set_name] = {k: s[k] for k in ("n", "accuracy", "macro_f1", "macro_recall")}
     return out
