@@ -113,7 +113,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/governance/tokens"): ALL, ("POST", "/governance/tokens"): ALL,
     ("POST", "/governance/tokens/{token_id}/revoke"): ADMIN,
     ("GET", "/governance/sessions"): ALL, ("POST", "/governance/sessions/{session_id}/revoke"): ADMIN,
-    ("POST", "/governance/sessions/sign-out-everywhere"): SKIP,  # ends one's own sessions: tests/governance/test_access.py
+    ("POST", "/governance/sessions/sign-out-everywhere"): SKIP,  # ends one's own sessions: test_access.py
     # publishing (tests/posts): the post is Sam's (Support) on `sbx`, which Support owns and the partner is granted
     ("GET", "/posts"): ALL, ("POST", "/posts"): PUBLISH, ("GET", "/posts/static/{name}"): PUBLIC,
     **{("POST", "/posts/{post_id}/" + tail): MANAGE_POST for tail in ("cancel", "delete", "retry", "submit")},
