@@ -121,6 +121,18 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/posts"): PUBLISH, ("GET", "/api/v1/posts/{post_id}"): SEE_POST,
     **{("POST", "/api/v1/posts/{post_id}/" + tail): MANAGE_POST for tail in ("cancel", "retry", "submit")},
     ("DELETE", "/api/v1/posts/{post_id}"): MANAGE_POST,
+    # routing: playbooks are the coordinator's (tests/routing); incidents are seen by all but partners and
+    # handled by admins, coordinators and the PR team (Lee is in PR; tests/pipeline/test_incidents_pipeline.py)
+    **{(m, "/api/v1/playbooks" + tail): OWN for m, tail in (
+        ("GET", ""), ("GET", "/learned"), ("GET", "/{playbook_id}"), ("POST", "/validate"), ("POST", "/dry-run"),
+        ("POST", ""), ("POST", "/{playbook_id}/activate"), ("POST", "/learned/promote"),
+        ("POST", "/learned/dismiss"))},
+    **{(m, "/routing/" + tail): OWN for m, tail in (
+        ("GET", "playbook"), ("POST", "playbook/check"), ("POST", "playbook/save"),
+        ("POST", "playbook/{playbook_id}/activate"), ("POST", "learned/promote"), ("POST", "learned/dismiss"))},
+    ("GET", "/api/v1/incidents"): ALL - {"partner"}, ("GET", "/incidents"): ALL - {"partner"},
+    **{("POST", prefix + "/incidents/{incident_id}/" + action): OWN for prefix in ("", "/api/v1")
+       for action in ("close", "reopen")},
 }
 
 FORMS = {
@@ -144,6 +156,11 @@ FORMS = {
     "/governance/users/grants/revoke": {"email": "tmp@acme.test", "channel": "sbx"},
     "/governance/tokens": {"name": "walk", "days": "7", "scope": "cases:read"},
     "/posts": {"text": "Walk post", "channels": "sbx"},
+    "/routing/playbook/check": {"source": "rules: []", "text": "hello"},
+    "/routing/playbook/save": {"source": "rules: ["},
+    "/routing/learned/promote": {"intent": "question", "team": "sales"},
+    "/routing/learned/dismiss": {"intent": "question", "team": "sales"},
+    "/incidents/{incident_id}/close": {"reason": "walk"},
 }
 JSON = {
     "/api/v1/messages": {"channel": "sbx", "external_id": "walk-1", "kind": "mention", "text": "hi",
@@ -157,6 +174,10 @@ JSON = {
     "/api/v1/approval-rules/{rule_id}": {"sla_minutes": 60}, "/api/v1/policy/versions": {"title": "T", "body": "B"},
     "/api/v1/users/{email}/active": {"active": True}, "/api/v1/tokens": {"name": "walk", "expires_in_days": 7},
     "/api/v1/posts": {"text": "Walk post", "channels": ["sbx"]},
+    "/api/v1/playbooks/validate": {"source": "rules: []"}, "/api/v1/playbooks/dry-run": {"text": "hello"},
+    "/api/v1/playbooks": {"source": "rules: ["}, "/api/v1/playbooks/learned/promote": {"intent": "x", "team": "y"},
+    "/api/v1/playbooks/learned/dismiss": {"intent": "x", "team": "y"},
+    "/api/v1/incidents/{incident_id}/close": {"reason": "walk"},
 }
 
 
@@ -236,6 +257,14 @@ def world(gov_app, runtime):
         ids["name"] = "posts.css"
         start_session(s, tmp)
         ids["session_id"] = s.scalar(select(UserSession.id).where(UserSession.user_id == tmp.id))
+        from onevoice.cases.models import Incident
+        from onevoice.routing.models import Playbook
+
+        walk_playbook = Playbook(name="walk", version=1, source="rules: [{name: all, then: {lead: support}}]")
+        incident = Incident(topic="walk", status="open")
+        s.add_all([walk_playbook, incident])
+        s.flush()
+        ids["playbook_id"], ids["incident_id"] = walk_playbook.id, incident.id
     return ids
 
 

@@ -96,7 +96,7 @@ def test_a_contrary_correction_resets_and_a_dismissed_rule_stops(as_, runtime, d
     assert _decision(runtime, three).lead_team == "support"
     again = lee.post("/api/v1/playbooks/learned/dismiss", json={"intent": "question", "channel_kind": "sandbox",
                                                                  "team": "marketing"})
-    assert again.status_code == 404
+    assert again.status_code == 422 and "no learned rule" in again.json()["detail"]
     # Responders cannot promote or dismiss.
     assert as_("sam").post("/api/v1/playbooks/learned/dismiss", json={"intent": "question",
                                                                        "team": "marketing"}).status_code == 403

@@ -131,16 +131,18 @@ def list_incidents(status: str | None = Query(None, description="open or closed"
 
 @router.post("/incidents/{incident_id}/close", response_class=FastJSON,
              dependencies=[Depends(require_scope("messages:write"))])
-def close_incident(incident_id: int, body: ReasonIn, who: Principal = Depends(api_principal),
+def close_incident(incident_id: int, body: ReasonIn | None = None, who: Principal = Depends(api_principal),
                    runtime: Runtime = Depends(get_runtime)):
-    return _incident_change(runtime, lambda s: incidents.close_by_hand(s, who, incident_id, body.reason))
+    reason = body.reason if body else ""
+    return _incident_change(runtime, lambda s: incidents.close_by_hand(s, who, incident_id, reason))
 
 
 @router.post("/incidents/{incident_id}/reopen", response_class=FastJSON,
              dependencies=[Depends(require_scope("messages:write"))])
-def reopen_incident(incident_id: int, body: ReasonIn, who: Principal = Depends(api_principal),
+def reopen_incident(incident_id: int, body: ReasonIn | None = None, who: Principal = Depends(api_principal),
                     runtime: Runtime = Depends(get_runtime)):
-    return _incident_change(runtime, lambda s: incidents.reopen_by_hand(s, who, incident_id, body.reason))
+    reason = body.reason if body else ""
+    return _incident_change(runtime, lambda s: incidents.reopen_by_hand(s, who, incident_id, reason))
 
 
 def _incident_change(runtime: Runtime, change) -> dict:

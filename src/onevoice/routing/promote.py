@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
-from onevoice.errors import NotFound
+from onevoice.errors import InvalidInput
 from onevoice.governance import audit
 from onevoice.routing import learning, service
 from onevoice.routing.models import LearnedRoute
@@ -34,7 +34,7 @@ def _find(session: Session, intent: str, subject: str, channel_kind: str, team: 
     for rule in learning.compute(session, utcnow()):
         if rule.context == ctx and rule.team == team:
             return rule
-    raise NotFound(f"no learned rule sends {ctx.describe()} to {team} (it may have been decided on already)")
+    raise InvalidInput(f"no learned rule sends {ctx.describe()} to {team} (it may have been decided on already)")
 
 
 def _decide(session: Session, who: Principal, rule: learning.LearnedRule, status: str) -> None:
