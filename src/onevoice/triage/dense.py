@@ -27,8 +27,8 @@ def caps_ratio(text: str) -> float:
         if letters < 8:
             return 0.0
         return (len(b) - len(b.translate(None, _UPPER))) / letters
-    chars = [c for c in text if c.isalpha()]
-    return sum(c.isupper() for c in chars) / len(chars) if len(chars) >= 8 else 0.0
+    chars = list(filter(str.isalpha, text))
+    return sum(map(str.isupper, chars)) / len(chars) if len(chars) >= 8 else 0.0
 
 
 class DenseSignals:

@@ -122,9 +122,12 @@ class WordScorer:
 
     def word_pull(self, ids: np.ndarray, n_tok: np.ndarray, scale: np.ndarray, cols: np.ndarray) -> list[float]:
         """Each token's contribution to its message's column `cols[message]` (flat, like `ids`)."""
+        return self.word_pull_array(ids, n_tok, scale, cols).tolist()
+
+    def word_pull_array(self, ids: np.ndarray, n_tok: np.ndarray, scale: np.ndarray, cols: np.ndarray) -> np.ndarray:
         if not len(ids):
-            return []
-        return (self._vecs[ids, np.repeat(cols, n_tok)] * np.repeat(scale, n_tok)).tolist()
+            return np.zeros(0, dtype=np.float32)
+        return self._vecs[ids, np.repeat(cols, n_tok)] * np.repeat(scale, n_tok)
 
 
 def _add_segments(out: np.ndarray, rows: np.ndarray, counts: np.ndarray) -> None:
