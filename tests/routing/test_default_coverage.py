@@ -1,0 +1,77 @@
+"""The default playbook with the real model: every team gets its messages, including messages not in English.
+
+Completes tests/routing/test_playbook.py (support, sales, hr, pr, marketing, legal, it) with product as the
+lead team, the channel-kind condition, and sensible routing of non-English messages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from onevoice.routing.factory import default_playbook
+from onevoice.routing.playbook import Playbook
+from onevoice.routing.types import RouteInput
+from onevoice.triage.triager import FastTriager
+from onevoice.triage.types import TriageInput
+
+TUESDAY = datetime(2026, 11, 17, 11, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def triager():
+    return FastTriager()
+
+
+def route(book, triager, text, channel_kind=None):
+    t = triager.triage(TriageInput(text=text))
+    return t, book.route(RouteInput(text=text, kind="mention", channel="c", created_at=TUESDAY, triage=t,
+                                    channel_kind=channel_kind))
+
+
+def test_product_leads_suggestions(triager):
+    text = "It would be great if you added a dark mode to the app, please consider it"
+    t, d = route(default_playbook(), triager, text)
+    assert t.intent == "suggestion" and d.lead_team == "product", d.reason
+    assert any(r["rule"] == "suggestion" for r in d.rules)
+
+
+@pytest.mark.parametrize("text,lead,collaborator", [
+    # French: a legal threat still brings legal in and holds replies for approval.
+    ("Je vais porter plainte et contacter mon avocat, vous m'avez facturé trois fois", "support", "legal"),
+    # German and Spanish: job questions go to HR.
+    ("Hallo, wohin schicke ich meine Bewerbung für die Stelle im Lager?", "hr", None),
+    ("Hola, busco trabajo en su tienda de Valencia, ¿a quién le envío mi currículum?", "hr", None),
+    # Phrasing no rule knows: not forced into an English label; support starts and a person reviews it.
+    ("Sucht ihr noch Mitarbeiter? Ich möchte mich gerne bei euch vorstellen", "support", None),
+])
+def test_non_english_messages_are_routed_sensibly_and_flagged(triager, text, lead, collaborator):
+    t, d = route(default_playbook(), triager, text)
+    assert t.language != "en"
+    assert d.lead_team == lead, (t.intent, d.reason)
+    if collaborator:
+        assert collaborator in d.collaborators and d.requires_approval
+    assert "needs-review" in d.tags  # a person checks what the English-trained heads read
+
+
+def test_a_message_the_model_cannot_read_starts_with_support_for_review(triager):
+    t, d = route(default_playbook(), triager, "Hoe laat gaan jullie morgen open in het centrum van Utrecht")
+    assert t.language == "nl" and d.lead_team == "support" and "needs-review" in d.tags
+    assert d.rules[-1]["rule"] in ("fallback", "question")
+
+
+def test_channel_kind_condition(triager):
+    book = Playbook.from_yaml("""
+rules:
+  - name: email-to-support
+    when: {channel_kind: email}
+    then: {lead: support}
+  - name: rest
+    when: {unassigned: true}
+    then: {lead: marketing}
+""")
+    assert route(book, triager, "hello there", channel_kind="email")[1].lead_team == "support"
+    _, d = route(book, triager, "hello there", channel_kind="x")
+    assert d.lead_team == "marketing" and d.rules[0]["why"] == "no earlier rule chose a lead"
+    assert route(book, triager, "hello", channel_kind="email")[1].rules[0]["why"] == "a email channel"
