@@ -186,3 +186,13 @@ def test_word_scorer_gives_the_same_bits_one_at_a_time_and_in_batches():
     for i, tokens in enumerate(token_lists):
         one, one_scale, *_ = single_scorer.linear([tokens])
         assert np.array_equal(one[0], batch[i]) and one_scale[0] == batch_scale[i], tokens
+
+
+def test_feature_columns_are_the_hashes_of_their_strings():
+    from onevoice.triage.features import bigram_hash, feature_hash, word_features
+
+    for w in ["refund", "a", "0", "?", "don't", "über", "日本語", "😡", "httpurl"]:
+        padded = f"<{w}>"
+        grams = {padded[i:i + n] for n in (3, 4) for i in range(len(padded) - n + 1)}
+        assert word_features(w) == (feature_hash("w:" + w), *(feature_hash("c:" + g) for g in grams))
+        assert bigram_hash(w, "now") == feature_hash(f"b:{w} now")

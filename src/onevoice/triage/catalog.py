@@ -98,7 +98,13 @@ class Catalog:
             self._hot.clear()
         chunks = chunks - self._seen
         self._seen |= chunks
-        self._hot.update(c for c in chunks if any(self._canon(f) for w in _WORD.findall(c) for f in _forms(w)))
+        canon, hot = self._canon, self._hot
+        for c in chunks:
+            if c.isalnum():  # one plain word (the common case): no need for the word pattern
+                if canon(c.lower()):
+                    hot.add(c)
+            elif any(canon(f) for w in _WORD.findall(c) for f in _forms(w)):
+                hot.add(c)
 
     def match(self, text: str) -> list[tuple[str, str]]:
         """(product key, the text that matched), each product once, in order of appearance."""

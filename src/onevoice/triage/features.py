@@ -89,13 +89,22 @@ def feature_hash(s: str) -> int:
 
 
 _h = feature_hash
+# CRC-32 carries on from a prefix: crc32(b"c:" + x) == crc32(x, crc32(b"c:")). The hashes below are
+# feature_hash("w:" + word) and so on, without building the prefixed strings.
+_W_CRC, _C_CRC, _B_CRC = zlib.crc32(b"w:"), zlib.crc32(b"c:"), zlib.crc32(b"b:")
 
 
 def word_features(w: str) -> tuple[int, ...]:
     """The columns of one word: the word itself and its character 3- and 4-grams (with < > around it)."""
     padded = f"<{w}>"
     grams = {padded[i:i + n] for n in (3, 4) for i in range(len(padded) - n + 1)}
-    return (_h("w:" + w), *(_h("c:" + g) for g in grams))
+    crc = zlib.crc32
+    return (crc(w.encode(), _W_CRC) & _MASK, *[crc(g.encode(), _C_CRC) & _MASK for g in grams])
+
+
+def bigram_hash(a: str, b: str) -> int:
+    """feature_hash(f"b:{a} {b}"), the column of the word pair a b."""
+    return zlib.crc32(f"{a} {b}".encode(), _B_CRC) & _MASK
 
 
 class Featurizer:
@@ -123,7 +132,7 @@ class Featurizer:
         for w in tokens:
             cols.extend(self._word(w))
         for a, b in zip(tokens, tokens[1:], strict=False):
-            cols.append(_h(f"b:{a} {b}"))
+            cols.append(bigram_hash(a, b))
         cols.append(_h("bias"))
         return cols
 

@@ -175,8 +175,15 @@ def _negation(valence: float, low: list[str], start_i: int, i: int) -> float:
     return valence
 
 
+# Every word of every idiom and booster n-gram: a window without any of them matches none.
+_IDIOM_WORDS = frozenset(w for key in (*SPECIAL_CASES, *_BOOSTER_NGRAMS) for w in key.split())
+
+
 def _idioms(valence: float, low: list[str], i: int) -> float:
     w0, w1, w2, w3 = low[i], low[i - 1], low[i - 2], low[i - 3]
+    # Each n-gram looked up below contains w1 or w2 (those before the word) or w0 (those after it).
+    if w0 not in _IDIOM_WORDS and w1 not in _IDIOM_WORDS and w2 not in _IDIOM_WORDS:
+        return valence
     for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", f"{w2} {w1}", f"{w3} {w2} {w1}", f"{w3} {w2}"):
         if seq in SPECIAL_CASES:
             valence = SPECIAL_CASES[seq]
@@ -223,14 +230,14 @@ def _score(sentiments: list[float], text: str) -> dict[str, float]:
     compound = total_s / math.sqrt(total_s * total_s + 15)
     compound = max(-1.0, min(1.0, compound))
     pos_sum = neg_sum = 0.0
-    neu_count = 0
-    for s in sentiments:
+    # Most words score 0: only the others are visited, in the same order (the float sums are unchanged).
+    scored = [s for s in sentiments if s]
+    neu_count = len(sentiments) - len(scored)
+    for s in scored:
         if s > 0:
             pos_sum += float(s) + 1
-        elif s < 0:
-            neg_sum += float(s) - 1
         else:
-            neu_count += 1
+            neg_sum += float(s) - 1
     if pos_sum > math.fabs(neg_sum):
         pos_sum += punct
     elif pos_sum < math.fabs(neg_sum):

@@ -14,9 +14,11 @@ drove the result" in the explanation).
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
-from onevoice.triage.features import feature_hash, word_features
+from onevoice.triage.features import bigram_hash, feature_hash, word_features
 from onevoice.triage.heads import Heads
 
 _FIRST = np.zeros(1, dtype=np.int64)
@@ -46,7 +48,7 @@ class WordScorer:
             self._nfeat = np.resize(self._nfeat, size)
         feats = [word_features(w) for w in words]
         lengths = np.fromiter(map(len, feats), dtype=np.int64, count=len(feats))
-        cols = np.fromiter((c for f in feats for c in f), dtype=np.int64, count=int(lengths.sum()))
+        cols = np.fromiter(chain.from_iterable(feats), dtype=np.int64, count=int(lengths.sum()))
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         self._vecs[start:need] = np.add.reduceat(self.heads.weights[cols], offsets, axis=0)
         self._nfeat[start:need] = lengths
@@ -83,7 +85,7 @@ class WordScorer:
             for toks in token_lists:
                 for pair in zip(toks, toks[1:], strict=False):
                     if pair not in cache:
-                        cache[pair] = feature_hash(f"b:{pair[0]} {pair[1]}")
+                        cache[pair] = bigram_hash(*pair)
             cols = [cache[pair] for toks in token_lists for pair in zip(toks, toks[1:], strict=False)]
         return cols
 
