@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     # labelled data for `onevoice model train` is read from training_data_dir (default ../shared/data).
     model_dir: Path | None = None
     training_data_dir: Path | None = None
-    # Give the messages the fast triage is unsure about a second opinion from the sentence-embedding
-    # layer (triage/escalation.py). Off by default: see bench/README.md "Escalation" for why.
-    triage_escalation: bool = False
+    # Give the messages the fast triage is unsure about (about a quarter) a second opinion from the
+    # sentence-embedding layer (triage/escalation.py): better on every held-out set at little cost, see
+    # bench/README.md "Escalation". False keeps the fast path alone.
+    triage_escalation: bool = True
     # An incident closes by itself once its topic has had no negative message for this long and its rate
     # is back under the normal rate it had when the incident opened (pipeline/incidents.py).
     incident_quiet_minutes: float = Field(60.0, gt=0)

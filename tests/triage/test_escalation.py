@@ -171,3 +171,15 @@ def test_the_shipped_artifact_is_small_and_attributed():
     assert set(heads.heads) >= {"intent", "sentiment"}
     # The embedding plus the fast path's eight dense signals.
     assert heads.weights.shape[0] == StaticEncoder().dims + 8 and np.isfinite(heads.weights).all()
+
+
+def test_the_pipeline_escalates_by_default_and_can_be_switched_off(settings):
+    from onevoice.triage.factory import build_triager
+
+    assert settings.triage_escalation
+    assert isinstance(build_triager(settings).current, EscalatingTriager)
+    off = build_triager(settings.model_copy(update={"triage_escalation": False}))
+    assert type(off.current) is FastTriager
+    item = TriageInput(text="@acme I waited two weeks for this")
+    assert "escalation" not in off.triage(item).scores
+    assert "escalation" in build_triager(settings).triage(item).scores

@@ -141,6 +141,18 @@ def combine(fast: dict[str, float], encoder: dict[str, float], fast_weight: floa
     return {c: fast_weight * fast.get(c, 0.0) + (1 - fast_weight) * encoder.get(c, 0.0) for c in fast}
 
 
+_ENCODERS: dict = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def _shared_encoder(path, factory):
+    """One encoder per process and directory: it never changes, while model versions come and go."""
+    with _ENCODERS_LOCK:
+        if path not in _ENCODERS:
+            _ENCODERS[path] = factory(path)
+        return _ENCODERS[path]
+
+
 class EscalatingTriager:
     """The fast triager, plus a second opinion for the messages it is unsure about."""
 
@@ -180,7 +192,7 @@ class EscalatingTriager:
                     from onevoice.triage.encoder import StaticEncoder
 
                     heads = EscalationHeads.load(self.model_dir)
-                    encoder = StaticEncoder(self.encoder_dir)
+                    encoder = _shared_encoder(self.encoder_dir, StaticEncoder)
                     if heads.meta.get("encoder") != encoder.id:
                         raise ValueError(f"heads were trained on encoder {heads.meta.get('encoder')}, "
                                          f"this one is {encoder.id}")
