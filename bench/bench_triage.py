@@ -1,9 +1,17 @@
 """Triage benchmarks: throughput in batches and one at a time on one core, cold start, and quality.
 
     .venv/bin/python bench/bench_triage.py [--n 20000] [--data ../shared/data] [--json]
+    .venv/bin/python bench/bench_triage.py --answers new.jsonl      # every TriageResult of a fixed corpus
+    .venv/bin/python bench/bench_triage.py --compare old.jsonl new.jsonl
 
 Texts are the public validation tweets and the seed set (real, varied lengths), cycled to --n.
 Quality is the full fast path (heads + rules) on the validation splits in ../shared/data.
+`--answers` writes the full result of ~12,000 distinct messages (TweetEval texts, demo posts and a few
+edge cases, with varied reach and repetition, a product catalog) so that two versions of the code can be
+compared answer for answer: run it with each (`git archive <commit> src | tar -x -C /tmp/old`, then
+`PYTHONPATH=/tmp/old/src`), with the same PYTHONHASHSEED (the order of a word's n-grams in a set, and so
+the float32 summation order, follows the string hash seed; two seeds alone move ~1 in 10,000 confidences
+in the 4th decimal).
 """
 
 from __future__ import annotations
@@ -64,6 +72,67 @@ def throughput(texts: list[str]) -> dict:
     return {"batch_per_s": round(batch), "single_per_s": round(single), "batch_per_cpu_s": round(batch_cpu),
             "single_per_cpu_s": round(single_cpu), "n": len(items),
             "mean_chars": round(sum(map(len, texts)) / len(texts))}
+
+
+CATALOG = [{"key": "voltix-v3", "name": "Voltix V3"}, {"key": "nimbus", "name": "Nimbus Docs", "aliases": ["nimbus"]},
+           {"key": "aero-phone-5", "name": "Aero Phone 5", "aliases": ["aerophone"]},
+           {"key": "aero-buds", "name": "Aero Buds"}, {"key": "smarthome-hub", "name": "SmartHome Hub"},
+           {"key": "nimbus-cloud", "name": "Nimbus Cloud"}, {"key": "nimbus-router", "name": "Nimbus Router"},
+           {"key": "iphone", "name": "iPhone"}]
+EDGE_CASES = [
+    "", "   ", "👍", "call me on +44 7700 900123", "card 4111 1111 1111 1111 please", "I live at 12 Baker Street",
+    "email me ana@example.com", "10 rue de Rivoli Paris", "#VoltixV3 caught fire!!", "voltx v3 is broken",
+    "İ'LL KILL YOU", "Nimbus Docs is down again", "NIMBUSDOCS crashed", "my nimbus doc", "je vais porter plainte",
+    "Mi pedido nunca llegó, quiero un reembolso", "SW1A 1AA", "Springfield, IL 62704", "2024-01-02 order 1234567",
+]
+
+
+def answer_corpus(data: Path) -> list:
+    """~12,000 distinct messages with varied reach and repetition (fixed, so two runs are comparable)."""
+    import random
+
+    from onevoice.demo.traffic import SandboxTraffic
+    from onevoice.triage.types import TriageInput
+
+    tweets: list[str] = []
+    for task, split in (("sentiment", "val"), ("offensive", "val"), ("hate", "val"), ("emotion", "val"),
+                        ("hate", "train"), ("offensive", "train")):
+        path = data / "tweeteval" / task / f"{split}_text.txt"
+        if path.is_file():
+            tweets += path.read_text(encoding="utf-8").splitlines()
+    texts = list(dict.fromkeys(tweets))[:10000]
+    texts += [m["text"] for m in SandboxTraffic(7).next_batch("x", 2000)] + EDGE_CASES
+    rnd = random.Random(3)
+    return [TriageInput(text=t, author_followers=rnd.choice([0, 50, 20000, 200000]),
+                        prior_messages=rnd.choice([0, 0, 3])) for t in texts]
+
+
+def write_answers(data: Path, out: Path) -> None:
+    """Every TriageResult of the corpus in batches of 500, then every 7th message alone (batch and single
+    must agree too), one JSON object a line."""
+    from onevoice.triage.triager import FastTriager
+
+    items = answer_corpus(data)
+    tr = FastTriager(catalog=CATALOG)
+    with out.open("w", encoding="utf-8") as f:
+        for i in range(0, len(items), 500):
+            for r in tr.triage_batch(items[i:i + 500]):
+                f.write(json.dumps({"mode": "batch", **r.to_dict()}, sort_keys=True, ensure_ascii=False) + "\n")
+        for i in range(0, len(items), 7):
+            r = tr.triage(items[i])
+            f.write(json.dumps({"mode": "single", **r.to_dict()}, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def compare_answers(a: Path, b: Path) -> dict:
+    old, new = a.read_text(encoding="utf-8").splitlines(), b.read_text(encoding="utf-8").splitlines()
+    if len(old) != len(new):
+        raise SystemExit(f"different corpora: {len(old)} vs {len(new)} answers")
+    diffs = []
+    for i, (x, y) in enumerate(zip(old, new, strict=True)):
+        if x != y:
+            dx, dy = json.loads(x), json.loads(y)
+            diffs.append({"line": i, "fields": {k: [dx.get(k), dy.get(k)] for k in dx if dx.get(k) != dy.get(k)}})
+    return {"answers": len(old), "different": len(diffs), "examples": diffs[:10]}
 
 
 def cold_start() -> float:
@@ -145,7 +214,15 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=20000)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--answers", type=Path, help="write every TriageResult of a fixed corpus to this file")
+    p.add_argument("--compare", type=Path, nargs=2, metavar=("OLD", "NEW"), help="compare two --answers files")
     args = p.parse_args()
+    if args.compare:
+        print(json.dumps(compare_answers(*args.compare), indent=2, ensure_ascii=False))
+        return
+    if args.answers:
+        write_answers(args.data, args.answers)
+        return
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {0})  # one core, as the targets are stated
     result = {"throughput": throughput(texts_for(args.data, args.n)),
