@@ -196,3 +196,51 @@ def test_feature_columns_are_the_hashes_of_their_strings():
         grams = {padded[i:i + n] for n in (3, 4) for i in range(len(padded) - n + 1)}
         assert word_features(w) == (feature_hash("w:" + w), *(feature_hash("c:" + g) for g in grams))
         assert bigram_hash(w, "now") == feature_hash(f"b:{w} now")
+
+
+def _urgency_reference(intent, sentiment, score, flags, anger, followers, prior_messages):
+    """The urgency rules as first written (a closure raising the level), kept to check the inlined one."""
+    from onevoice.triage.urgency import BASE, HIGH_REACH, LEVELS, VERY_HIGH_REACH
+
+    level = LEVELS.index(BASE.get(intent, "normal"))
+    reasons = [f"{intent} starts at {LEVELS[level]}"]
+
+    def at_least(target, why):
+        nonlocal level
+        if LEVELS.index(target) > level:
+            level = LEVELS.index(target)
+            reasons.append(why)
+
+    if flags.get("threat"):
+        at_least("critical", "a threat")
+    if flags.get("crisis") and sentiment == "negative":
+        at_least("high", "crisis signal")
+    if sentiment == "negative" and intent != "spam":
+        if score <= -0.6:
+            at_least("normal", "strongly negative")
+        if followers >= VERY_HIGH_REACH:
+            at_least("critical" if score <= -0.6 else "high", f"negative, author has {followers:,} followers")
+        elif followers >= HIGH_REACH:
+            at_least("high", f"negative, author has {followers:,} followers")
+        if prior_messages >= 2:
+            at_least("high", f"negative and the customer wrote {prior_messages} times before")
+        if anger >= 0.6 and score <= -0.4:
+            at_least("high", f"angry ({anger:.0%})")
+    return LEVELS[level], reasons
+
+
+def test_urgency_gives_what_the_plain_rules_give():
+    import itertools
+
+    from onevoice.triage.urgency import BASE, urgency_for
+
+    grid = itertools.product(
+        [*BASE, "unknown"], ("negative", "neutral", "positive"), (-0.9, -0.6, -0.45, -0.4, 0.0, 0.5),
+        ({}, {"threat": True}, {"crisis": True}, {"threat": True, "crisis": True}), (0.0, 0.6, 0.9),
+        (0, 9_999, 10_000, 100_000), (0, 2))
+    levels = set()
+    for args in grid:
+        got = urgency_for(*args)
+        assert got == _urgency_reference(*args), args
+        levels.add(got[0])
+    assert levels == {"low", "normal", "high", "critical"}

@@ -7,7 +7,7 @@ words that pushed it there, the rules that fired and what they added, and why th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,7 @@ class FastTriager:
         self._negative_col = sentiment.start + sentiment.classes.index("negative")
         self._sentiments = sentiment.classes
         self._pos, self._neg = sentiment.classes.index("positive"), sentiment.classes.index("negative")
+        self._emotions = tuple(self.heads.heads["emotion"].classes)
 
     def triage(self, item: TriageInput) -> TriageResult:
         return self.triage_batch([item])[0]
@@ -140,7 +141,7 @@ class FastTriager:
         runner_up = second if conf - conf2 < RUNNER_UP_GAP else None
         why = f"intent {intent} ({conf:.0%})"
         if words:
-            why += ": words " + ", ".join(f"'{w}'" for w in words)
+            why += ": words '" + "', '".join(words) + "'"
         explanation.append(why)
         for rule, matched in hits:
             explanation.append(f"rule {rule.name} matched '{matched}' (+{rule.boost:g} toward {rule.intent})")
@@ -158,13 +159,14 @@ class FastTriager:
         if kinds:
             flags["pii"] = kinds
             explanation.append("personal data in the text: " + ", ".join(kinds))
-        scores = {name: round(p[name][i], 3) for name in ("offensive", "hate", "crisis")}
+        scores = {"offensive": round(p["offensive"][i], 3), "hate": round(p["hate"][i], 3),
+                  "crisis": round(p["crisis"][i], 3)}
         for name, threshold in THRESHOLDS.items():
             if scores[name] >= threshold:
                 flags[name] = True
                 explanation.append(f"{name} language/signal ({scores[name]:.0%})")
-        emotion = self.heads.heads["emotion"].classes
-        scores["emotion"] = {c: round(v, 3) for c, v in zip(emotion, p["emotion"][i], strict=True)}
+        emotion = p["emotion"][i]
+        scores["emotion"] = dict(zip(self._emotions, map(round, emotion, repeat(3, len(emotion))), strict=True))
         if threat:
             flags["threat"] = True
             explanation.append(f"threat: '{threat}'")

@@ -12,30 +12,37 @@ HIGH_REACH = 10_000
 VERY_HIGH_REACH = 100_000
 
 
+_RANK = {name: i for i, name in enumerate(LEVELS)}
+
+
 def urgency_for(intent: str, sentiment: str, score: float, flags: dict, anger: float,
                 followers: int, prior_messages: int) -> tuple[str, list[str]]:
-    level = LEVELS.index(BASE.get(intent, "normal"))
-    reasons = [f"{intent} starts at {LEVELS[level]}"]
-
-    def at_least(target: str, why: str) -> None:
-        nonlocal level
-        if LEVELS.index(target) > level:
-            level = LEVELS.index(target)
-            reasons.append(why)
-
-    if flags.get("threat"):
-        at_least("critical", "a threat")
-    if flags.get("crisis") and sentiment == "negative":
-        at_least("high", "crisis signal")
+    # Each rule raises the level (never lowers it) and says why when it does.
+    base = BASE.get(intent, "normal")
+    level = _RANK[base]
+    reasons = [f"{intent} starts at {base}"]
+    if flags.get("threat") and level < 3:
+        level = 3
+        reasons.append("a threat")
+    if flags.get("crisis") and sentiment == "negative" and level < 2:
+        level = 2
+        reasons.append("crisis signal")
     if sentiment == "negative" and intent != "spam":
-        if score <= -0.6:
-            at_least("normal", "strongly negative")
+        if score <= -0.6 and level < 1:
+            level = 1
+            reasons.append("strongly negative")
         if followers >= VERY_HIGH_REACH:
-            at_least("critical" if score <= -0.6 else "high", f"negative, author has {followers:,} followers")
-        elif followers >= HIGH_REACH:
-            at_least("high", f"negative, author has {followers:,} followers")
-        if prior_messages >= 2:
-            at_least("high", f"negative and the customer wrote {prior_messages} times before")
-        if anger >= 0.6 and score <= -0.4:
-            at_least("high", f"angry ({anger:.0%})")
+            target = 3 if score <= -0.6 else 2
+            if target > level:
+                level = target
+                reasons.append(f"negative, author has {followers:,} followers")
+        elif followers >= HIGH_REACH and level < 2:
+            level = 2
+            reasons.append(f"negative, author has {followers:,} followers")
+        if prior_messages >= 2 and level < 2:
+            level = 2
+            reasons.append(f"negative and the customer wrote {prior_messages} times before")
+        if anger >= 0.6 and score <= -0.4 and level < 2:
+            level = 2
+            reasons.append(f"angry ({anger:.0%})")
     return LEVELS[level], reasons
