@@ -90,6 +90,9 @@ ODD = [
     "İ'LL KILL YOU", "ſue you", "I will sue you and call my lawyer", "we need 200 seats, 50 licences", "co-branding?",
     "error 503 on login, 2fa broken", "a&e tonight after it caught fire", "7 units", "x7 units", "hiring? #hiring",
     "the demo was great, book a demo", "bit.ly/abc click here", "t.me/xyz", "", "!!!", "never arrived never again",
+    "Je vais porter plainte 😡", "¡Mi abogado te va a DEMANDAR!", "Ich verklage euch, ANWÄLTIN", "ıt's on fıre",
+    "we need ٣ seats", "２００ seats please", "Il prodotto è ESPLOSO, brûlé", "ΣΟΣ refund now", "Kelvin Kill you",
+    "JAMAIS REÇUE", "não funciona 👎", "straße İ'll kill you", "ſcam ſcam",
 ]
 
 

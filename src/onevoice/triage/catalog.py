@@ -122,12 +122,21 @@ class Catalog:
         return self._match_tokens(_WORD.findall(text))
 
     def _match_tokens(self, raw: list[str]) -> list[tuple[str, str]]:
-        tokens: list[tuple[str, str]] = []  # (word, original) with hashtags split into their words
+        # (word, original) with hashtags split into their words
+        tokens: list[tuple[str, str]] = []
         for r in raw:
-            tokens.extend((f, r) for f in _forms(r))
+            if r[0] == "#":
+                tokens.extend((f, r) for f in _forms(r))
+            else:
+                tokens.append((r.lower(), r))
+        cache = self._cache
+        canon = [cache.get(w) for w, _ in tokens]
+        if None in canon:
+            canon = [self._canon(w) for w, _ in tokens]
         found: dict[str, str] = {}
-        canon = [self._canon(w) for w, _ in tokens]
         for i, options in enumerate(canon):
+            if not options:  # most words of a message stand for no catalog word
+                continue
             for first in options:
                 for phrase in self._by_first.get(first, ()):
                     n = len(phrase)

@@ -329,26 +329,33 @@ def _prefix_index() -> tuple[re.Pattern[str], dict[str, tuple[int, ...]]]:
 
 
 _PREFIXES_RX, _PATTERNS_OF = _prefix_index()
-_ASCII_ONLY = all(p.keys is not None for p in _ALL)
+_ALL_KEYED = all(p.keys is not None for p in _ALL)
+_DIGIT_IDS = tuple(i for i, p in enumerate(_ALL) if p._digit)
+# The only characters the case-insensitive regexes equate with a letter of theirs while lowercasing
+# does not (found by trying every code point against every letter the patterns use); "İ" also changes
+# the length when lowercased.
+_CASE_ODD = ("ı", "ſ", "İ")
 
 
 def read(text: str, lowered: str | None = None) -> tuple[list[tuple[Rule, str]], str | None, list[str]]:
     """intent_hits, threat and topics of one message in one pass: what the three give, for less.
 
-    Every match starts, at a word start, with one of its pattern's fixed prefixes. For plain-ASCII text
-    (where the lowercased text and the case-insensitive regex agree letter for letter) one regex over
-    the lowercased text finds every prefix at every word start, and each pattern is then only *matched*
-    at its prefixes' positions, in order: the first success is the leftmost match, what `search` finds.
-    Other text goes through `Pattern.search` pattern by pattern, as before.
+    Every match starts, at a word start, with one of its pattern's fixed prefixes. Where the lowercased
+    text and the case-insensitive regex agree letter for letter (always for ASCII; otherwise unless the
+    text has one of `_CASE_ODD`; lowercasing keeps word characters word characters and digits digits,
+    checked over every code point), one regex over the lowercased text finds every prefix at every word
+    start, and each pattern is then only *matched* at its prefixes' positions, in order: the first
+    success is the leftmost match, what `search` finds. Other text goes through `Pattern.search`.
     """
-    if not text.isascii() or not _ASCII_ONLY:
-        scan = Scan(text, lowered)
-        return intent_hits(text, None, scan), threat(text, None, scan), topics(text, None, scan)
     low = lowered if lowered is not None else text.lower()
+    if not _ALL_KEYED or (not text.isascii() and (len(low) != len(text) or any(c in text for c in _CASE_ODD))):
+        scan = Scan(text, low)
+        return intent_hits(text, None, scan), threat(text, None, scan), topics(text, None, scan)
     at: dict[int, list[int]] = {}
     for m in _PREFIXES_RX.finditer(low):
         j = m.start()
-        for i in _PATTERNS_OF[m.group(1)]:
+        # A digit other than 0-9 (Arabic-Indic, full-width...) is reported by the bare \d branch.
+        for i in _PATTERNS_OF.get(m.group(1), _DIGIT_IDS):
             positions = at.get(i)
             if positions is None:
                 at[i] = [j]
