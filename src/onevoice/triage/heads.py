@@ -82,6 +82,8 @@ class Heads:
         if len(self._soft_cols):
             z = logits[:, self._soft_cols]
             widths = self._soft_widths
+            # np.repeat keeps every array C-ordered: a head's sum must run along contiguous memory, as
+            # it did per head, or numpy adds in another order (an F-ordered gather moved the last bit).
             e = np.exp(z - np.repeat(np.maximum.reduceat(z, self._soft_starts, axis=1), widths, axis=1))
             sums = np.concatenate([e[:, start:start + width].sum(axis=1, keepdims=True)
                                    for _, start, width in self._soft], axis=1)

@@ -82,7 +82,7 @@ class FastTriager:
         p = self.heads.all_probabilities(logits)
         # The two best intents per message, sorted once for the batch; then plain Python floats, which
         # are far cheaper to format and compare one message at a time than numpy scalars.
-        order = np.argsort(-p["intent"], axis=1)[:, :2]
+        order = (-p["intent"]).argsort(axis=1)[:, :2]
         words = self._top_words(token_lists, ids, n_tok, scale, order[:, 0])
         langs = self._language.detect_batch(texts)
         plain = {name: v.tolist() for name, v in p.items()}
@@ -106,7 +106,10 @@ class FastTriager:
         if not len(candidates):
             return out
         flat = list(chain.from_iterable(token_lists))
-        owners = np.searchsorted(np.cumsum(n_tok), candidates, side="right").tolist()
+        if len(token_lists) == 1:
+            owners = [0] * len(candidates)
+        else:
+            owners = n_tok.cumsum().searchsorted(candidates, side="right").tolist()
         current, best = -1, {}
         for j, owner, v in zip(candidates.tolist(), owners, pulls[candidates].tolist(), strict=True):
             if owner != current:
