@@ -89,11 +89,16 @@ def test_failed_messages_are_listed_and_retried(db_url, tmp_path, session_factor
     with session_factory.begin() as s:
         m = s.scalar(select(Message))
         m.status, m.error, m.attempts = "failed", "RuntimeError: boom", 1
+        # A reply the platform refused: the outbox retries it; the inbound pipeline must never take it.
+        s.add(Message(channel_id=m.channel_id, external_id="outbound:x", direction="outbound", kind="mention",
+                      text="our reply", author={"external_id": "organization"}, created_at=m.created_at,
+                      received_at=m.received_at, status="failed", error="platform said no"))
     assert "RuntimeError: boom" in run(db_url, "messages", "failed").output
     out = run(db_url, "messages", "retry").output
     assert "retrying 1 message(s)" in out and "processed 1" in out
     with session_factory() as s:
-        assert s.scalar(select(Message.status)) == "processed"
+        statuses = dict(s.execute(select(Message.direction, Message.status)).all())
+        assert statuses == {"inbound": "processed", "outbound": "failed"}
 
 
 def test_db_upgrade_is_idempotent(db_url):

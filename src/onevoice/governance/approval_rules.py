@@ -343,7 +343,8 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> list[dict
                                   from_team_id=approval.approver_team_id, to_team_id=to_team, escalated_at=now)
         session.add(step)
         keys = _team_keys(session, (approval.approver_team_id, to_team))
-        info = {"approval_id": approval.id, "case_id": approval.case_id, "level": step.level,
+        info = {"approval_id": approval.id, "case_id": approval.case_id, "post_id": approval.post_id,
+                "level": step.level,
                 "from_team": keys.get(approval.approver_team_id), "to_team": keys.get(to_team),
                 "was_due_at": approval.due_at.isoformat()}
         approval.approver_team_id, approval.due_at = to_team, now + timedelta(minutes=sla)

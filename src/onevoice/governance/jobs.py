@@ -31,7 +31,8 @@ def _tell_approvers(session: Session, move: dict) -> list[str]:
     team_id = session.scalar(select(Team.id).where(Team.key == move["to_team"]))
     if team_id is None:
         return []
-    text = f"A reply waiting for {move['from_team']} was escalated to you (level {move['level']})."
+    what = "A post" if move.get("post_id") else "A reply"
+    text = f"{what} waiting for {move['from_team']} was escalated to you (level {move['level']})."
     people = session.execute(select(User.id, User.email).join(UserTeam, UserTeam.user_id == User.id)
                              .where(UserTeam.team_id == team_id, User.active.is_(True)).order_by(User.id)).all()
     for user_id, _email in people:

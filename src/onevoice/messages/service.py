@@ -61,8 +61,11 @@ def list_messages(session: Session, status: str | None = None, cursor: int | Non
 
 
 def retry_failed(session: Session, ids: list[int] | None = None) -> list[int]:
-    """Put failed messages back in the queue; the caller enqueues the returned ids after commit."""
-    query = select(Message.id).where(Message.status == "failed")
+    """Put failed inbound messages back in the queue; the caller enqueues the returned ids after commit.
+
+    Outbound replies and posts that failed are retried through the outbox (their own retry), never re-processed
+    by the inbound pipeline."""
+    query = select(Message.id).where(Message.status == "failed", Message.direction == "inbound")
     if ids:
         query = query.where(Message.id.in_(ids))
     found = list(session.scalars(query))
