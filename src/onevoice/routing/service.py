@@ -13,7 +13,7 @@ default as version 1 so that one can always roll back to it.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -124,6 +124,8 @@ def dry_run(session: Session, who: Principal, triager, text: str, source: str | 
         channel_kind = session.scalar(select(Channel.kind).where(Channel.key == channel))
         if channel_kind is None:
             raise InvalidInput(f"unknown channel {channel!r}")
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)  # a time without an offset is read as UTC, like every stored time
     current = active(session, who)
     current_book = Playbook.from_yaml(current["source"], version=f"{current['name']}-{current['version']}")
     draft = parse(session, source) if source is not None else current_book
