@@ -66,8 +66,9 @@ def test_the_encoder_loads_and_embeds_without_torch():
 
 
 def test_wordpiece_follows_bert_uncased():
-    vocab = {t: i for i, t in enumerate(["[UNK]", "band", "##wa", "##gon", "cafe", "!", "@", "acme", "東"])}
+    vocab = {t: i for i, t in enumerate(["[UNK]", "band", "##wa", "##gon", "cafe", "!", "@", "acme", "東", "x", "##y"])}
     wp = WordPiece(vocab)
+    assert wp.ids("x\x0by") == [9, 10] and wp.ids("x\ty") == [9]  # a vertical tab is deleted, a tab splits
     assert wp.ids("Bandwagon") == [1, 2, 3]
     assert wp.ids("@ACME Café!!") == [6, 7, 4, 5, 5]  # accents stripped, punctuation split, lower-cased
     assert wp.ids("東京 zzz") == [8]  # each ideograph is a word; what the vocabulary cannot cover is dropped

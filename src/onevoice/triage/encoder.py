@@ -20,6 +20,8 @@ PACKAGED_ENCODER_DIR = Path(__file__).parent / "encoder_model"
 _ASCII_PIECES = re.compile(r"[a-z0-9]+|[^a-z0-9]")
 _MAX_WORD_CHARS = 100
 _CACHE_LIMIT = 200_000
+# Control characters Python's str.split() splits on but BERT's normalizer deletes (joining the words around them).
+_DELETED_CONTROLS = str.maketrans("", "", "\x0b\x0c\x1c\x1d\x1e\x1f\x85")
 
 
 def _is_chinese(cp: int) -> bool:
@@ -44,6 +46,8 @@ class WordPiece:
     def ids(self, text: str) -> list[int]:
         out: list[int] = []
         cache = self._cache
+        if not text.isprintable():
+            text = text.translate(_DELETED_CONTROLS)
         for chunk in text.split():
             got = cache.get(chunk)
             if got is None:
