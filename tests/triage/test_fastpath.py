@@ -247,3 +247,23 @@ def test_urgency_gives_what_the_plain_rules_give():
         assert got == _urgency_reference(*args), args
         levels.add(got[0])
     assert levels == {"low", "normal", "high", "critical"}
+
+
+def test_one_triager_serves_several_threads_at_once():
+    """The worker thread and web requests share one triager; its caches (kept tiny here, so they are
+    cleared all the time) must not mix two batches up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from onevoice.triage.triager import FastTriager
+    from onevoice.triage.types import TriageInput
+
+    catalog = [{"key": "aero-buds", "name": "Aero Buds"}]
+    items = [TriageInput(text=t) for t in ODD + _tweets(300)]
+    want = [r.to_dict() for r in FastTriager(catalog=catalog).triage_batch(items)]
+    shared = FastTriager(catalog=catalog)
+    shared._tokenize._cache_size, shared._scorer._cache_size = 40, 200
+    chunks = [list(range(i, min(i + 13, len(items)))) for i in range(0, len(items), 13)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda idx: (idx, shared.triage_batch([items[i] for i in idx])), chunks * 2))
+    for idx, got in results:
+        assert [r.to_dict() for r in got] == [want[i] for i in idx]

@@ -72,10 +72,9 @@ class Tokenizer:
         if None in parts:
             if len(cache) > self._cache_size:
                 cache.clear()
-            for c in chunks:
-                if c not in cache:
-                    cache[c] = tokenize(c)
-            parts = [cache[c] for c in chunks]
+            for k, c in enumerate(chunks):
+                if parts[k] is None:
+                    parts[k] = cache[c] = tokenize(c)
         if len(parts) == 1:
             return list(parts[0])
         out: list[str] = []

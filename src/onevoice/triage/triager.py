@@ -6,6 +6,7 @@ words that pushed it there, the rules that fired and what they added, and why th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from itertools import chain, repeat
 from pathlib import Path
@@ -50,6 +51,7 @@ class FastTriager:
         self._dense = DenseSignals()
         self._language = LanguageDetector()
         self._tokenize = Tokenizer()
+        self._lock = threading.Lock()
         intent = self.heads.heads["intent"]
         self._intents = intent.classes
         self._intent_col = {c: intent.start + i for i, c in enumerate(intent.classes)}
@@ -65,6 +67,12 @@ class FastTriager:
     def triage_batch(self, items: list[TriageInput]) -> list[TriageResult]:
         if not items:
             return []
+        # The caches (tokens, word vectors, bigrams, catalog words) are filled as messages come in; one
+        # triager may serve the worker thread and a web request at once, so one batch at a time.
+        with self._lock:
+            return self._triage_batch(items)
+
+    def _triage_batch(self, items: list[TriageInput]) -> list[TriageResult]:
         texts = [(i.text or "")[:5000] for i in items]
         token_lists = [self._tokenize(t) for t in texts]
         vader = [self._dense.vader(t) for t in texts]

@@ -77,16 +77,14 @@ class WordScorer:
         cache = self._bigrams
         if len(cache) > self._cache_size:
             cache.clear()
-        get = cache.get
         # Keyed by the pair of words: a tuple of two strings hashes from their cached hashes, where a
         # joined string would be built and hashed anew for every pair.
-        cols = [get(pair) for toks in token_lists for pair in zip(toks, toks[1:], strict=False)]
+        pairs = [pair for toks in token_lists for pair in zip(toks, toks[1:], strict=False)]
+        cols = list(map(cache.get, pairs))
         if None in cols:
-            for toks in token_lists:
-                for pair in zip(toks, toks[1:], strict=False):
-                    if pair not in cache:
-                        cache[pair] = bigram_hash(*pair)
-            cols = [cache[pair] for toks in token_lists for pair in zip(toks, toks[1:], strict=False)]
+            for k, pair in enumerate(pairs):
+                if cols[k] is None:
+                    cols[k] = cache[pair] = bigram_hash(*pair)
         return cols
 
     def linear(self, token_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
