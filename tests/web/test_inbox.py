@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
+from onevoice.cases.models import Case, Incident
 from onevoice.db import utcnow
 from onevoice.inbox.counts import queue_counts
 from onevoice.inbox.filters import Filters
@@ -82,6 +83,23 @@ def test_filters_search_and_sort(runtime, post):
     by_sla = run(sort="sla")
     assert by_sla and set(by_sla) <= {a, b, c}
     assert run(sort="priority")[0] in {a, b, c}
+
+
+def test_incidents_queue_holds_the_cases_of_open_incidents_only(runtime, post):
+    a, b, c = post(message(text="The blender is broken, terrible", author="kim"),
+                   message(text="My blender broke again, awful", author="joe"),
+                   message(text="Blender sparks, dangerous", author="ann"))
+    with runtime.session_factory.begin() as s:
+        live = Incident(topic="blender", summary="surge")
+        over = Incident(topic="kettle", summary="earlier surge", status="closed", closed_at=utcnow())
+        s.add_all([live, over])
+        s.flush()
+        s.get(Case, a).incident_id = live.id
+        s.get(Case, b).incident_id = over.id
+    lee = who(runtime, "lee@acme.test")
+    with runtime.read_factory() as s:
+        assert queue_case_ids(s, lee, "incidents", Filters(), None, 50, utcnow())[0] == [a]
+        assert queue_counts(s, lee, utcnow())["incidents"] == 1
 
 
 def test_pagination_never_repeats_or_skips(runtime, post):

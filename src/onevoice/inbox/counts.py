@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from onevoice.approvals.models import Approval
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import partner_case_conditions, visible_ids
-from onevoice.cases.models import OPEN_STATUSES, Case, CaseTeam
+from onevoice.cases.models import OPEN_STATUSES, Case, CaseTeam, Incident
 from onevoice.teams.models import Team
 
 CAP = 1000
@@ -55,7 +55,8 @@ def queue_counts(session: Session, who: Principal, now: datetime) -> dict[str, i
     pending = list(session.scalars(select(Approval.case_id).where(Approval.status == "pending",
                                                                   Approval.case_id.is_not(None)).limit(CAP)))
     counts["approval"] = len(visible_ids(session, who, list(set(pending))))
-    incidents = list(session.scalars(select(Case.id).where(Case.incident_id.is_not(None),
-                                                           Case.status.in_(OPEN_STATUSES)).limit(CAP)))
+    # Cases of open incidents only: once an incident closes, its cases leave this queue (they stay tagged).
+    incidents = list(session.scalars(select(Case.id).join(Incident, Incident.id == Case.incident_id)
+                                     .where(Incident.status == "open", Case.status.in_(OPEN_STATUSES)).limit(CAP)))
     counts["incidents"] = len(visible_ids(session, who, incidents))
     return counts

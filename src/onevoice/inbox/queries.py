@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from onevoice.approvals.models import Approval
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import partner_case_conditions, visible_ids
-from onevoice.cases.models import PRIORITIES, Case, CaseTeam
+from onevoice.cases.models import PRIORITIES, Case, CaseTeam, Incident
 from onevoice.channels.models import Channel
 from onevoice.errors import InvalidInput
 from onevoice.inbox.filters import Filters, check_queue
@@ -144,8 +144,8 @@ def _candidates(session: Session, who: Principal, queue: str, f: Filters,
                                                                         Approval.case_id.is_not(None))
                                         .limit(CANDIDATE_CAP))))
     if queue == "incidents":
-        sets.append(set(session.scalars(select(Case.id).where(Case.incident_id.is_not(None),
-                                                              Case.status.in_(f.statuses))
+        sets.append(set(session.scalars(select(Case.id).join(Incident, Incident.id == Case.incident_id)
+                                        .where(Incident.status == "open", Case.status.in_(f.statuses))
                                         .order_by(Case.incident_id.desc()).limit(CANDIDATE_CAP))))
     if f.q:
         sets.append(set(matching_case_ids(session, f.q)))
