@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+from datetime import timedelta
 
 import pytest
 
 from onevoice.connectors import registry
-from onevoice.connectors.base import PayloadError, WebhookRequest
+from onevoice.connectors.base import PayloadError, SignatureError, WebhookRequest
 
 from .cases.base import NOW, fixture_json
 from .cases.meta import CONFIG, GRAPH
@@ -145,3 +148,26 @@ def test_a_polled_comment_is_answered_in_its_thread() -> None:
         t.add("POST", GRAPH + rf"/{comment['id']}/comments", json={"id": "1029384756102938_1190099988877766"})
         result = build().reply({"external_id": comment["id"], "raw": comment}, "Thanks Dana, that helps.", "k-2")
     assert result.external_id == "1029384756102938_1190099988877766"
+
+
+def _signed(body: dict) -> WebhookRequest:
+    raw = json.dumps(body).encode()
+    digest = hmac.new(CONFIG["app_secret"].encode(), raw, hashlib.sha256).hexdigest()
+    return WebhookRequest.build("POST", {"X-Hub-Signature-256": f"sha256={digest}"}, body=raw, received_at=NOW)
+
+
+def test_a_replayed_delivery_older_than_the_window_is_refused() -> None:
+    c = build()
+    body = fixture_json("meta", "page_feed_comment.json")
+    hours = lambda h: (NOW - timedelta(hours=h)).timestamp()  # noqa: E731
+    body["entry"][0]["time"] = int(hours(47))                     # Meta still retrying: accepted
+    c.verify_webhook(_signed(body))
+    body["entry"][0]["time"] = int(hours(49))
+    with pytest.raises(SignatureError, match="replay window"):
+        c.verify_webhook(_signed(body))
+    body["entry"][0]["time"] = int(hours(49) * 1000)              # Messenger's milliseconds read the same
+    with pytest.raises(SignatureError, match="replay window"):
+        c.verify_webhook(_signed(body))
+    with pytest.raises(SignatureError, match="replay window"):
+        build(replay_window_hours=12).verify_webhook(_signed({**body, "entry": [{**body["entry"][0],
+                                                                                 "time": int(hours(13))}]}))

@@ -23,6 +23,7 @@ from onevoice.connectors.base import (
     Media,
     OutboundResult,
     PayloadError,
+    SignatureError,
     WebhookRequest,
     WebhookResponse,
     check_by_calling,
@@ -42,6 +43,7 @@ class MetaSettings(BaseModel):
     page_id: str = Field(description="the Facebook Page id")
     instagram_account_id: str | None = Field(None, description="the linked Instagram professional account id")
     app_id: str | None = Field(None, description="the app id; enables token-expiry checks via debug_token")
+    replay_window_hours: int = Field(48, ge=1, le=720, description="refuse signed deliveries older than this")
     graph_version: str = Field("v21.0", pattern=r"^v\d+\.\d+$")
     graph_url: str = "https://graph.facebook.com"
 
@@ -85,6 +87,26 @@ class MetaConnector(BaseConnector):
         # Meta signs the exact bytes it sent; the body must not be re-serialised before this check.
         expected = hmac_sha256_hex(self.settings.app_secret.get_secret_value(), req.body)
         require_signature(expected, req.headers.get("X-Hub-Signature-256"))
+        self._require_recent(req)
+
+    def _require_recent(self, req: WebhookRequest) -> None:
+        """Meta signs no timestamp, so a captured delivery would verify for ever. Its entries carry their event
+        time: a delivery whose newest entry is older than the window is a replay (Meta itself retries a failed
+        delivery for up to 36 hours, hence 48 by default). Within the window, intake idempotency absorbs
+        duplicates. A body without entry times is left to parse_webhook, which reports it as malformed."""
+        try:
+            entries = req.json().get("entry")
+        except (PayloadError, AttributeError):
+            return
+        times = [e["time"] for e in entries or () if isinstance(e, dict) and isinstance(e.get("time"), int | float)]
+        if not times:
+            return
+        # Page changes give seconds, Messenger entries milliseconds.
+        newest = max(t / 1000 if t > 1e11 else t for t in times)
+        age_hours = (self.now().timestamp() - newest) / 3600
+        if age_hours > self.settings.replay_window_hours:
+            raise SignatureError(f"delivery from {age_hours:.0f} hours ago is outside the replay window "
+                                 f"({self.settings.replay_window_hours} hours)")
 
     def parse_webhook(self, req: WebhookRequest) -> list[InboundMessage]:
         return mapping.parse(req.json(), self._own_ids(), self._lookup_mention)
