@@ -46,3 +46,13 @@ def test_poll_wraps_the_demo_traffic_and_resumes_from_the_cursor() -> None:
     again, _ = build(seed=11, batch_size=4).poll("1")
     assert again == second
     assert {m["external_id"] for m in first}.isdisjoint(m["external_id"] for m in second)
+
+
+def test_simulated_customers_attach_photos_to_some_complaints() -> None:
+    messages, _ = build(channel_key="sbx-photos", batch_size=200).poll(None)
+    with_photo = [m for m in messages if m.get("attachments")]
+    assert 0 < len(with_photo) < len(messages) // 4
+    for m in with_photo:
+        [photo] = m["attachments"]
+        assert photo["type"] == "image" and photo["url"].startswith("https://sandbox.invalid/media/")
+        assert photo["alt"] and m["in_reply_to"] is None

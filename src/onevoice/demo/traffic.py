@@ -77,6 +77,7 @@ FOLLOW_UPS = [
     "I sent the order number by DM.",
     "This is the third time I'm asking. Hello??",
 ]
+PHOTO_INTENTS = {"complaint": "photo of the damaged product", "safety_risk": "photo of the burnt charger"}
 KIND_BY_CHANNEL = {"mail": "direct", "reviews": "review"}
 
 
@@ -124,6 +125,10 @@ class SandboxTraffic:
             "url": f"https://sandbox.invalid/{channel_key}/{external_id}",
             "raw": {"sandbox": True, "seq": self.counter},
         }
+        if in_reply_to is None and intent in PHOTO_INTENTS and self.counter % 4 == 0:
+            # Customers show what went wrong; counted, not drawn, so the seeded sequence stays the same.
+            message["attachments"] = [{"type": "image", "url": f"https://sandbox.invalid/media/{external_id}.jpg",
+                                       "alt": PHOTO_INTENTS[intent]}]
         recent.append((external_id, author))
         del recent[:-200]
         self.wrote.append((author, channel_key))

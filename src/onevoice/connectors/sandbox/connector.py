@@ -21,6 +21,7 @@ from onevoice.connectors.base import (
     OutboundResult,
     PayloadError,
     WebhookRequest,
+    attachment,
     health,
     inbound,
 )
@@ -109,6 +110,8 @@ class SandboxConnector(BaseConnector):
             raw=item.get("raw") or dict(item),
             edited=bool(item.get("edited")),
             deleted=bool(item.get("deleted")),
+            attachments=[attachment(a.get("type", ""), a.get("url"), a.get("alt"))
+                         for a in item.get("attachments") or () if isinstance(a, dict)],
         )
 
     def reply(self, parent: dict, text: str, idempotency_key: str) -> OutboundResult:
