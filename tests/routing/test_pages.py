@@ -38,7 +38,8 @@ def browser(app, runtime):
 def test_the_coordinator_checks_dry_runs_saves_and_rolls_back_on_the_page(browser, runtime):
     lee = browser("lee@acme.test")
     page = lee.get("/routing/playbook")
-    assert page.status_code == 200 and "Active playbook: default v0" in page.text and "name: spam" in page.text
+    assert page.status_code == 200 and "name: spam" in page.text
+    assert "Active playbook: default (packaged default)" in page.text
 
     broken = DEFAULT.replace("when: {intent: press_inquiry}", "when: {intent: press_inquiry, colour: red}")
     line = broken.splitlines().index("  - name: press") + 1

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from onevoice.cases.models import Case, CaseTeam, Incident, SurgeCount
-from onevoice.pipeline.incidents import detect_surges
+from onevoice.pipeline.incidents import close_quiet, detect_surges, mark_counting_since
 from onevoice.teams.models import Team
 from onevoice.triage.types import TriageResult
 
@@ -34,6 +34,22 @@ def _case(session, lead: int | None = None) -> Case:
 
 def _batch(session, times, **triage) -> list:
     return [(_case(session), _triage(**triage), at) for at in times]
+
+
+DAY_AGO = int((NOW - timedelta(days=1)).timestamp())
+
+
+@pytest.fixture(autouse=True)
+def counted_for_a_day(request):
+    """Most tests judge surges against a known normal rate: the detector has been counting for a day
+    (tests of how history is counted opt out with the `own_history` marker)."""
+    if request.node.get_closest_marker("own_history"):
+        return
+    if "session" in request.fixturenames:
+        mark_counting_since(request.getfixturevalue("session"), DAY_AGO)
+    elif "session_factory" in request.fixturenames:
+        with request.getfixturevalue("session_factory").begin() as s:
+            mark_counting_since(s, DAY_AGO)
 
 
 @pytest.mark.both_databases
@@ -158,7 +174,7 @@ def test_an_incident_closes_once_its_topic_is_quiet_and_back_to_normal(session):
     assert live == {"type": "incident", "incident_id": incident.id, "topic": "billing", "status": "closed",
                     "change": "incident.closed", "actor": "system"}
     assert incident.status == "closed" and incident.closed_at == NOW + timedelta(minutes=81)
-    assert incident.closed_by == "system" and incident.close_reason.startswith("quiet for 60 min")
+    assert incident.closed_by == "system" and incident.close_reason.startswith("back to normal")
     events = session.scalars(select(Event).where(Event.kind == "incident.closed")).all()
     linked = session.scalars(select(Case.id).where(Case.incident_id == incident.id)).all()
     assert sorted(e.case_id for e in events) == sorted(linked) and len(linked) == 6
@@ -199,3 +215,50 @@ def test_a_hand_closed_incident_stays_closed_on_the_messages_that_opened_it(sess
     at = NOW + timedelta(minutes=10)
     [again] = detect_surges(session, _batch(session, [at - timedelta(minutes=m) for m in range(5)]), at)
     assert again.id == incident.id and again.status == "open"
+
+
+@pytest.mark.both_databases
+@pytest.mark.own_history
+def test_a_new_installation_learns_for_an_hour_before_calling_anything_a_surge(session):
+    # First messages ever: 12 unhappy posts in 20 minutes on a topic is no surge yet (no normal rate known).
+    assert detect_surges(session, _batch(session, [NOW - timedelta(minutes=m) for m in range(0, 24, 2)]), NOW) == []
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    # Two hours on, the topic's history is its normal; a burst well above it opens an incident.
+    later = NOW + timedelta(hours=2)
+    steady = [NOW + timedelta(minutes=m) for m in range(10, 60, 10)]
+    assert detect_surges(session, _batch(session, steady), later - timedelta(hours=1)) == []
+    burst = [later - timedelta(minutes=m % 20) for m in range(45)]
+    [incident] = detect_surges(session, _batch(session, burst), later)
+    # Normal = what came before the last hour (12 + 5 = 17) over the hours watched (~1.4), not over 24.
+    assert 10 < incident.baseline_rate < 14 and "the hours before" in incident.summary
+
+
+@pytest.mark.both_databases
+@pytest.mark.own_history
+def test_the_normal_rate_is_spread_over_the_hours_watched_not_a_full_day(session):
+    mark_counting_since(session, int((NOW - timedelta(hours=3)).timestamp()))
+    # 12 an hour for the two hours before the last one: normal is 12, so 20 in the last hour is no surge
+    # (divided by 24 hours, normal would be 1 and 20 would look like a crisis).
+    history = [NOW - timedelta(hours=1, minutes=5 * i) for i in range(1, 25)]
+    detect_surges(session, _batch(session, history), NOW - timedelta(minutes=59))
+    assert detect_surges(session, _batch(session, [NOW - timedelta(minutes=3 * i) for i in range(20)]), NOW) == []
+    [incident] = detect_surges(session, _batch(session, [NOW] * 20), NOW)  # 40 >= 3 x 12 + 1
+    assert incident.baseline_rate == pytest.approx(12, abs=1.5)
+
+
+@pytest.mark.both_databases
+@pytest.mark.own_history
+def test_a_busy_topic_closes_when_back_to_its_usual_volume_without_falling_silent(session):
+    mark_counting_since(session, int((NOW - timedelta(hours=3)).timestamp()))
+    history = [NOW - timedelta(hours=1, minutes=5 * i) for i in range(1, 25)]
+    detect_surges(session, _batch(session, history), NOW - timedelta(minutes=59))
+    [incident] = detect_surges(session, _batch(session, [NOW - timedelta(minutes=m % 10) for m in range(40)]), NOW)
+    # Then messages keep coming at the usual ~10 an hour: never an hour of silence.
+    at = NOW
+    for _ in range(15):
+        at += timedelta(minutes=6)
+        detect_surges(session, _batch(session, [at]), at)
+    assert close_quiet(session, NOW + timedelta(minutes=50), quiet=timedelta(hours=1)) == []  # too soon
+    assert incident.status == "open"
+    [live] = close_quiet(session, at, quiet=timedelta(hours=1))
+    assert live["change"] == "incident.closed" and incident.close_reason.startswith("back to normal")

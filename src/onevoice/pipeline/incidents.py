@@ -15,8 +15,14 @@ processed message is never processed again. (Do not call it twice for the same b
 Windows come from buckets: five-minute buckets for the last hour, hour buckets for the 24 hours before
 it; the bucket that straddles a window's edge counts pro rata (counts are assumed even within a bucket).
 
-Incidents end. `close_quiet` (a scheduler job) closes an open incident once its key has had no negative
-message for the quiet period and its last hour is back under the normal rate recorded when it opened.
+The normal rate is what was seen before the last hour, divided by the hours OneVoice has been counting
+(at most 24): a marker row (key "*") keeps when counting began. For its first hour of history the
+detector has no normal rate to compare with and opens nothing ("learning"): on a new installation every
+topic would otherwise look like a surge.
+
+Incidents end. `close_quiet` (a scheduler job) closes an incident open for at least the quiet period once
+its last hour is back under the normal rate recorded when it opened: a rare topic must fall silent, a busy
+one only has to come back to its usual volume.
 PR or a coordinator may close or reopen one by hand (routing/incidents.py). When the surge resumes, a
 closed incident of the last day is reopened, counting only the messages since it was closed (so a
 hand-closed incident does not bounce back on the messages that opened it); an older one stays closed
@@ -52,6 +58,8 @@ COARSE = 3600  # seconds: buckets of the baseline
 # A surge that resumes within a day of its incident closing is the same story: reopen it.
 REOPEN_WITHIN = timedelta(hours=24)
 QUIET = timedelta(hours=1)  # default quiet period (settings.incident_quiet_minutes)
+LEARNING = timedelta(hours=1)  # history needed before the last hour's rate can be called a surge
+SINCE_KEY = "*"  # the marker row: `count` holds when counting began (Unix seconds); never a product or topic
 
 # (case, triage, when the message was posted); None for the time means now.
 SurgeItem = tuple[Case, TriageResult, datetime | None]
@@ -84,6 +92,7 @@ def _count(session: Session, items: list[tuple[list[str], datetime]], now: datet
                 counts[(key, FINE, fine)] += 1
     if not counts:
         return
+    mark_counting_since(session, min(_seconds(at) for _, at in items))
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(SurgeCount.__table__)
     stmt = stmt.on_conflict_do_update(index_elements=["key", "width", "bucket"],
@@ -96,8 +105,33 @@ def _count(session: Session, items: list[tuple[list[str], datetime]], now: datet
         c.bucket < _seconds(now - WINDOW - BASELINE - 2 * WINDOW))))
 
 
-def _rates(session: Session, keys: list[str], now: datetime) -> dict[str, tuple[float, float]]:
-    """Per key: negative messages in the last hour, and the hourly rate over the 24 hours before.
+def mark_counting_since(session: Session, seconds: int) -> None:
+    """Record when counting began (the earliest message time counted), so that the normal rate is divided by
+    the hours actually watched. Only ever moves earlier, and is written only then: an upsert on every batch
+    would make all workers queue behind this one row until their transactions commit."""
+    if (current := _counting_since(session)) is not None and current <= seconds:
+        return
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(SurgeCount.__table__).values(key=SINCE_KEY, width=0, bucket=0, count=seconds)
+    stmt = stmt.on_conflict_do_update(index_elements=["key", "width", "bucket"], set_={"count": sql_case(
+        (stmt.excluded["count"] < SurgeCount.count, stmt.excluded["count"]), else_=SurgeCount.count)})
+    session.execute(stmt)
+
+
+def _counting_since(session: Session) -> int | None:
+    return session.scalar(select(SurgeCount.count).where(SurgeCount.key == SINCE_KEY, SurgeCount.width == 0,
+                                                         SurgeCount.bucket == 0))
+
+
+def _watched_hours(session: Session, now: datetime) -> float:
+    """Hours of history before the last hour (0 when nothing was ever counted)."""
+    since = _counting_since(session)
+    return max(0.0, ((now - WINDOW).timestamp() - since) / 3600) if since is not None else 0.0
+
+
+def _rates(session: Session, keys: list[str], now: datetime) -> dict[str, tuple[float, float | None]]:
+    """Per key: negative messages in the last hour, and the hourly rate over the (up to) 24 hours before;
+    None for the rate while there is less than LEARNING of history.
 
     Summed by the database, two rows per key. The buckets that straddle a window's start count pro
     rata; the current five-minute bucket counts in full (message times are clamped to now).
@@ -121,7 +155,10 @@ def _rates(session: Session, keys: list[str], now: datetime) -> dict[str, tuple[
     ).all()
     recent = {k: float(n or 0) for k, w, n in rows if w == FINE}
     before = {k: float(n or 0) for k, w, n in rows if w == COARSE}
-    return {k: (recent.get(k, 0.0), before.get(k, 0.0) / (BASELINE / WINDOW)) for k in keys}
+    watched = min(_watched_hours(session, now), BASELINE / timedelta(hours=1))
+    if watched < LEARNING / timedelta(hours=1):
+        return {k: (recent.get(k, 0.0), None) for k in keys}
+    return {k: (recent.get(k, 0.0), before.get(k, 0.0) / watched) for k in keys}
 
 
 def _open_incidents(session: Session, keys: list[str]) -> dict[str, Incident]:
@@ -150,7 +187,7 @@ def _open(session: Session, key: str, recent: float, hourly: float, now: datetim
     """Open the incident for this key, or take the one another worker opened a moment ago."""
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     summary = (f"{recent:.0f} negative messages about {key} in the last hour; "
-               f"normal is {hourly:.1f} an hour (previous 24 hours)")
+               f"normal is {hourly:.1f} an hour (the hours before)")
     # The partial unique index (one open incident per topic) settles a race between workers: the loser
     # inserts nothing and reads the winner's row.
     session.execute(dialect.insert(Incident).values(topic=key, status="open", summary=summary, opened_at=now,
@@ -208,8 +245,8 @@ def detect_surges(session: Session, items: Sequence[SurgeItem], now: datetime) -
                 if rates is None:
                     rates = _rates(session, [k for k in keys if k not in incidents], now)
                     closed = _recently_closed(session, [k for k in keys if k not in incidents], now)
-                recent, hourly = rates.get(key, (0.0, 0.0))
-                if recent < MIN_COUNT or recent < FACTOR * hourly + 1:
+                recent, hourly = rates.get(key, (0.0, None))
+                if hourly is None or recent < MIN_COUNT or recent < FACTOR * hourly + 1:
                     continue
                 previous = closed.get(key)
                 if previous is None:
@@ -275,12 +312,12 @@ def close(session: Session, incident: Incident, actor: str, reason: str, now: da
 
 
 def close_quiet(session: Session, now: datetime, quiet: timedelta = QUIET) -> list[dict]:
-    """Close every open incident whose key has been quiet for `quiet` and whose last hour is back under
-    the normal rate it had when it opened. Returns the live updates; only flushes. Safe on several nodes
-    at once: each incident row is locked (PostgreSQL) and checked again before it is closed."""
-    due = session.scalars(select(Incident).where(
-        Incident.status == "open", func.coalesce(Incident.last_activity_at, Incident.opened_at) <= now - quiet)
-        .order_by(Incident.id).with_for_update(skip_locked=True)).all()
+    """Close every incident open for at least `quiet` whose last hour is back under the normal rate it had
+    when it opened (a rare topic has gone silent; a busy one is back to its usual volume). Returns the live
+    updates; only flushes. Safe on several nodes at once: each incident row is locked (PostgreSQL) and
+    checked again before it is closed."""
+    due = session.scalars(select(Incident).where(Incident.status == "open", Incident.opened_at <= now - quiet)
+                          .order_by(Incident.id).with_for_update(skip_locked=True)).all()
     if not due:
         return []
     rates = _rates(session, [i.topic for i in due], now)
@@ -290,9 +327,8 @@ def close_quiet(session: Session, now: datetime, quiet: timedelta = QUIET) -> li
         # Still above its normal rate (within one message: the window's edge bucket counts pro rata).
         if recent >= incident.baseline_rate + 1:
             continue
-        minutes = quiet.total_seconds() / 60
         out.append(close(session, incident, "system",
-                         f"quiet for {minutes:.0f} min; {recent:.0f} negative messages in the last hour, "
+                         f"back to normal: {recent:.0f} negative messages in the last hour, "
                          f"normal is {incident.baseline_rate:.1f}", now))
     return out
 
