@@ -16,13 +16,17 @@ ModelOpt = Annotated[Path | None, typer.Option("--model-dir", help="a model vers
 
 
 def _triager(database_url: str | None, model_dir: Path | None):
+    settings = settings_for(database_url)
     if model_dir is not None:
+        # That version as the pipeline would run it: with its escalation heads when escalation is on.
+        from onevoice.triage.factory import with_escalation
         from onevoice.triage.triager import FastTriager
 
-        return FastTriager(model_dir=model_dir)
+        fast = FastTriager(model_dir=model_dir)
+        return with_escalation(fast, model_dir) if settings.triage_escalation else fast
     from onevoice.triage.factory import build_triager
 
-    return build_triager(settings_for(database_url))
+    return build_triager(settings)
 
 
 @app.command("classify")
