@@ -77,7 +77,7 @@ FOLLOW_UPS = [
     "I sent the order number by DM.",
     "This is the third time I'm asking. Hello??",
 ]
-PHOTO_INTENTS = {"complaint": "photo of the damaged product", "safety_risk": "photo of the burnt charger"}
+PHOTO_INTENTS = {"complaint": "photo from the customer", "safety_risk": "photo of what happened"}
 KIND_BY_CHANNEL = {"mail": "direct", "reviews": "review"}
 
 
