@@ -73,3 +73,21 @@ def test_people_who_may_not_publish_are_told_and_refused(browser):
     r = post(vic, "/posts", text="hello", channels=["news"])
     assert r.status_code == 403 and "may not publish" in r.text
     assert sent_on("news") == []
+
+
+def test_a_refused_decision_in_the_queue_keeps_what_the_approver_typed(browser):
+    """A rejection without a reason, or an edit the guard blocks, shows the queue again with the error on that
+    request and the approver's text and reason kept (not a bare error page that loses them)."""
+    sam, lena = browser("sam"), browser("lena")
+    assert post(sam, "/posts", text="Our cream is a guaranteed cure.", channels=["news"]).status_code == 303
+    approval_id = re.search(r'data-approval="(\d+)"', lena.get("/approvals").text).group(1)
+    edited = 'Only an idiot waits <script>alert(1)</script>'
+    r = post(lena, f"/approvals/{approval_id}/decide?back=queue", decision="approve", text=edited, note="tone")
+    assert r.status_code == 422 and 'data-rail-publish' in r.text  # the queue page, with its rail
+    assert "the edited text is blocked" in r.text and "idiot" in r.text
+    assert "Only an idiot waits &lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in r.text
+    assert 'name="note" value="tone"' in r.text and "<script>alert(1)" not in r.text
+    r = post(lena, f"/approvals/{approval_id}/decide?back=queue", decision="reject", text="Kept draft", note="")
+    assert r.status_code == 422 and "say why the post is rejected" in r.text and "Kept draft</textarea>" in r.text
+    assert sent_on("news") == []
+    assert f'data-approval="{approval_id}"' in lena.get("/approvals").text  # still waiting, nothing lost

@@ -14,6 +14,7 @@ from onevoice.cases.actions import record
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
+from onevoice.errors import InvalidInput
 from onevoice.messages.models import Message
 from onevoice.outbox.sender import deliver_due
 from onevoice.runtime import Runtime
@@ -27,16 +28,25 @@ router = APIRouter()
 @router.get("/approvals")
 def queue(request: Request, viewer: Viewer = Depends(current_user), session: Session = Depends(get_read_session)):
     """What waits for this person's decision, due first: replies (decided on their case) and posts (here)."""
+    return _queue(request, session, viewer)
+
+
+def _queue(request: Request, session: Session, viewer: Viewer, refused: dict | None = None, status_code: int = 200):
+    """The queue; `refused` ({"id", "error", "text", "note"}) shows a decision that did not go through on its
+    request, with what the approver typed kept."""
     from onevoice.inbox.service import rail
 
     items = []
     for a in service.pending_for(session, viewer.principal):
         message = session.get(Message, a.message_id)
         channel = session.get(Channel, message.channel_id)
-        items.append({"approval": a, "text": message.text, "channel": channel.name, "kind": channel.kind,
+        mine = refused if refused and refused["id"] == a.id else None
+        kept = mine["text"] if mine and mine["text"] is not None else message.text
+        items.append({"approval": a, "text": kept, "note": mine["note"] if mine else "",
+                      "error": mine["error"] if mine else None, "channel": channel.name, "kind": channel.kind,
                       "what": "post" if a.post_id is not None else "reply"})
     return render(request, "approvals/queue.html", {"items": items, "rail": rail(session, viewer.principal),
-                                                    "queue": "", "f": None})
+                                                    "queue": "", "f": None}, status_code=status_code)
 
 
 @router.post("/approvals/{approval_id}/decide")
@@ -55,7 +65,15 @@ async def decide(approval_id: int, request: Request, decision: str = Form(...), 
                           {"message_id": approval.message_id, "note": approval.decision_note or ""})
             return live, case.id
 
-    live, case_id = await asyncio.to_thread(change)
+    try:
+        live, case_id = await asyncio.to_thread(change)
+    except InvalidInput as exc:
+        if request.query_params.get("back") != "queue":
+            raise
+        # From the queue: the queue again, the error on this request and the edit and reason kept.
+        refused = {"id": approval_id, "error": str(exc), "text": text, "note": note}
+        with runtime.read_factory() as session:
+            return _queue(request, session, viewer, refused, exc.status_code)
     if live:
         runtime.broker.publish([live])
     if decision == "approve":
