@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from onevoice.errors import DomainError
-from onevoice.web.session import CsrfFailed, LoginRequired, login_redirect
+from onevoice.web.session import CsrfFailed, LoginRequired, login_redirect, safe_next
 from onevoice.web.templating import make_templates, render
 
 STATIC = Path(__file__).parent / "static"
@@ -44,8 +44,13 @@ def register(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfFailed)
     async def _csrf_failed(request: Request, _exc: CsrfFailed):
-        return HTMLResponse("This form expired or did not come from OneVoice. Reload the page and try again.",
-                            status_code=403)
+        message = "This form expired or did not come from OneVoice (a page open from before you signed in again)."
+        if request.headers.get("hx-request"):
+            return HTMLResponse(message + " Reload the page and try again.", status_code=403)
+        # A page, not a bare line: what the person typed comes back to copy, since the form is gone.
+        return render(request, "error.html", {"message": message + " Nothing was changed.", "status": 403,
+                                              "typed": await typed_fields(request), "back": same_site_back(request)},
+                      status_code=403)
 
     previous = app.exception_handlers.get(DomainError)
 
@@ -70,3 +75,27 @@ def register(app: FastAPI) -> None:
             if response.headers.get("content-type", "").startswith("text/html"):
                 response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+# Never echoed back: secrets and the form's own plumbing.
+NOT_ECHOED = ("password", "csrf", "secret", "token")
+
+
+async def typed_fields(request: Request) -> list[tuple[str, str]]:
+    """(field, value) of the non-empty text a refused form carried, for the person to copy back."""
+    try:
+        form = await request.form()
+    except Exception:  # a body that is not a form: nothing to give back
+        return []
+    return [(k, str(v)) for k, v in form.multi_items()
+            if isinstance(v, str) and v.strip() and not any(word in k.lower() for word in NOT_ECHOED)]
+
+
+def same_site_back(request: Request) -> str:
+    """The page the form was on, when it is one of ours (the Referer's path), else the inbox."""
+    from urllib.parse import urlsplit
+
+    ref = urlsplit(request.headers.get("referer", ""))
+    if ref.netloc and ref.netloc != request.url.netloc:
+        return "/inbox"
+    return safe_next(ref.path + (f"?{ref.query}" if ref.query else ""))
