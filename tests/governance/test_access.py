@@ -250,3 +250,18 @@ def test_a_dead_webhook_does_not_undo_the_escalation(runtime, org):
         lee = s.scalar(select(User.id).where(User.email == "lee@acme.test"))
         assert s.scalar(select(Notification.kind).where(Notification.user_id == lee)) == "approval"
 
+
+
+def test_a_refused_token_form_comes_back_with_the_error_and_what_was_typed(browser_for, runtime):
+    sam = browser_for("sam")
+    r = sam.post("/governance/tokens", data={"name": "   ", "days": "7", "scope": ["cases:read"],
+                                             "csrf_token": sam.csrf})
+    assert r.status_code == 422 and "a token needs a name" in r.text and 'id="token-form"' in r.text
+    assert 'name="days" min="1" max="365" value="7"' in r.text
+    assert 'value="cases:read" checked' in r.text and 'value="cases:write" checked' not in r.text
+    name = '"><img src=x onerror=alert(1)>'
+    r = sam.post("/governance/tokens", data={"name": name, "days": "400", "csrf_token": sam.csrf})
+    assert r.status_code == 422 and "1 to 365 days" in r.text
+    assert 'value="&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"' in r.text and "<img src=x" not in r.text
+    with runtime.session_factory() as s:
+        assert s.scalar(select(ApiToken).where(ApiToken.name == name)) is None

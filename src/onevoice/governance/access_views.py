@@ -16,11 +16,13 @@ from onevoice.auth.models import User
 from onevoice.auth.principal import Principal
 from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPES
 from onevoice.db import unit_of_work
+from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import grants
 from onevoice.governance.admin_views import _nav
 from onevoice.governance.api import client_ip, token_principal
 from onevoice.runtime import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, get_session
+from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
@@ -32,11 +34,12 @@ api = APIRouter(prefix="/api/v1", tags=["governance"])
 # --- API tokens --------------------------------------------------------------------------------------------
 
 def _tokens_page(request: Request, viewer: Viewer, session: Session, created: dict | None = None,
-                 secret: str | None = None, status: int = 200):
+                 secret: str | None = None, status: int = 200, error: str | None = None, form: dict | None = None):
     who = viewer.principal
     return render(request, "governance/tokens.html", {
         **_nav(viewer), "tokens": admin.list_tokens(session, who), "scopes": SCOPES, "created": created,
         "secret": secret, "default_days": DEFAULT_DAYS, "max_days": MAX_DAYS, "is_admin": who.role in admin.ADMINS,
+        "error": error, "form": form or {},
     }, status_code=status)
 
 
@@ -52,17 +55,24 @@ async def tokens_create(request: Request, runtime: Runtime = Depends(get_runtime
     form = await request.form()
     scopes = [str(s) for s in form.getlist("scope")] or ["*"]
     days = str(form.get("days") or "").strip()
-    with unit_of_work(runtime.session_factory) as session:
-        created, secret = admin.issue_token(
-            session, viewer.principal, str(form.get("name") or ""), scopes,
-            int(days) if days.isdigit() else -1, str(form.get("user") or "").strip() or None, client_ip(request))
+    try:
+        with unit_of_work(runtime.session_factory) as session:
+            created, secret = admin.issue_token(
+                session, viewer.principal, str(form.get("name") or ""), scopes,
+                int(days) if days.isdigit() else -1, str(form.get("user") or "").strip() or None, client_ip(request))
+    except (InvalidInput, Forbidden) as exc:
+        # The form again with the reason and everything typed kept.
+        typed = {"name": str(form.get("name") or ""), "days": days, "user": str(form.get("user") or ""),
+                 "scopes": [str(s) for s in form.getlist("scope")]}
+        with runtime.read_factory() as session:
+            return _tokens_page(request, viewer, session, status=exc.status_code, error=str(exc), form=typed)
     # The secret is shown in this response only (never in a URL, never stored): no redirect after the POST.
     with runtime.read_factory() as session:
         return _tokens_page(request, viewer, session, created, secret, status=201)
 
 
 @pages.post("/tokens/{token_id}/revoke")
-def tokens_revoke_page(token_id: int, request: Request, runtime: Runtime = Depends(get_runtime),
+def tokens_revoke_page(token_id: RowId, request: Request, runtime: Runtime = Depends(get_runtime),
                        viewer: Viewer = Depends(csrf_protect)):
     with unit_of_work(runtime.session_factory) as session:
         admin.revoke_token(session, viewer.principal, token_id, client_ip(request))
@@ -92,7 +102,7 @@ def tokens_create_api(body: TokenIn, request: Request, who: Principal = Depends(
 
 
 @api.delete("/tokens/{token_id}", response_class=FastJSON)
-def tokens_revoke(token_id: int, request: Request, who: Principal = Depends(token_principal),
+def tokens_revoke(token_id: RowId, request: Request, who: Principal = Depends(token_principal),
                   session: Session = Depends(get_session)):
     """Revoke a token (admins; or the person it belongs to). It stops working at once."""
     token = admin.revoke_token(session, who, token_id, client_ip(request))
@@ -120,7 +130,7 @@ def _current_session_id(session: Session, viewer: Viewer) -> int | None:
 
 
 @pages.post("/sessions/{session_id}/revoke")
-def sessions_revoke_page(session_id: int, request: Request, runtime: Runtime = Depends(get_runtime),
+def sessions_revoke_page(session_id: RowId, request: Request, runtime: Runtime = Depends(get_runtime),
                          viewer: Viewer = Depends(csrf_protect)):
     with unit_of_work(runtime.session_factory) as session:
         us = admin.revoke_session(session, viewer.principal, session_id, client_ip(request))
@@ -147,7 +157,7 @@ def sessions_list(email: str, who: Principal = Depends(token_principal),
 
 
 @api.delete("/sessions/{session_id}", response_class=FastJSON)
-def sessions_revoke(session_id: int, request: Request, who: Principal = Depends(token_principal),
+def sessions_revoke(session_id: RowId, request: Request, who: Principal = Depends(token_principal),
                     session: Session = Depends(get_session)):
     """End one sign-in session (admins; or its owner): that browser is signed out at once."""
     us = admin.revoke_session(session, who, session_id, client_ip(request))
