@@ -70,7 +70,11 @@ def test_batch_keeps_valid_items_and_explains_each_rejection(client):
 @pytest.mark.parametrize("body, status, words", [
     (b"", 400, "empty body"),
     (b"{not json", 400, "not valid JSON"),
-    (b"\xff\xfe\x00binary", 400, "not valid JSON"),
+    (b"\xff\xfe\x00binary", 400, "not UTF-8 (byte 0xff at offset 0)"),
+    (b'{"text": "ok \xc3("}', 400, "not UTF-8 (byte 0xc3 at offset 13)"),
+    # Deeper than orjson's limit and the standard library's recursion limit: a 400, not a RecursionError.
+    (b"[" * 100_000 + b"]" * 100_000, 400, "nested too deeply"),
+    (b'{"a": ' * 5_000 + b"1" + b"}" * 5_000, 400, "nested too deeply"),
     (b"42", 422, "JSON object"),
     (b'{"messages": "nope"}', 422, "must be a list"),
 ])

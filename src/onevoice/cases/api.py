@@ -10,6 +10,7 @@ from onevoice.cases import service
 from onevoice.cases.access import partner_case_conditions, visible_case
 from onevoice.errors import Forbidden
 from onevoice.web.deps import api_principal, get_read_session, require_scope, require_token
+from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"],
@@ -28,5 +29,5 @@ def list_cases(team: str | None = Query(None, description="a team's queue: cases
 
 
 @router.get("/{case_id}", response_class=FastJSON)
-def get_case(case_id: int, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
+def get_case(case_id: RowId, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     return service.get_case(session, visible_case(session, who, case_id).id)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy.orm import Session
 
 from onevoice.contacts import service
 from onevoice.web.deps import get_read_session, get_session, require_scope, require_sees_all, require_token
+from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"],
@@ -14,12 +17,13 @@ router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"],
 
 
 @router.get("/{contact_id}", response_class=FastJSON, dependencies=[Depends(require_scope("contacts:read"))])
-def get_contact(contact_id: int, session: Session = Depends(get_read_session)):
+def get_contact(contact_id: RowId, session: Session = Depends(get_read_session)):
     return service.contact_dict(session, service.get_contact(session, contact_id))
 
 
 @router.post("/{contact_id}/link", response_class=FastJSON, dependencies=[Depends(require_scope("contacts:write"))])
-def link(contact_id: int, other: int = Body(..., embed=True, description="the contact to fold into this one"),
+def link(contact_id: RowId,
+         other: Annotated[RowId, Body(embed=True, description="the contact to fold into this one")],
          session: Session = Depends(get_session)):
     """The same person on another platform: fold `other` (identities, messages, cases) into this contact."""
     return service.contact_dict(session, service.link_contacts(session, contact_id, other, actor="api"))

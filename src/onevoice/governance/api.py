@@ -22,6 +22,7 @@ from onevoice.errors import NotFound
 from onevoice.governance import approval_rules, audit, guard_rules, policy
 from onevoice.governance.review import review_outgoing
 from onevoice.web.deps import get_read_session, get_session, require_token, scope_allows
+from onevoice.web.params import RowCursor, RowId
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1", tags=["governance"])
@@ -51,7 +52,7 @@ class CheckIn(BaseModel):
     text: str = Field(max_length=100_000)
     channel: str | None = Field(None, description="channel key; its kind picks the length limit")
     channel_kind: str | None = Field(None, description="connector kind (x, mastodon...) when no channel is given")
-    case_id: int | None = Field(None, description="the case a reply answers: adds the approval decision")
+    case_id: RowId | None = Field(None, description="the case a reply answers: adds the approval decision")
     sponsored: bool = False
 
 
@@ -89,7 +90,7 @@ def create_guard_rule(body: GuardRuleIn, request: Request, who: Principal = Depe
 
 
 @router.patch("/guard/rules/{rule_id}", response_class=FastJSON)
-def update_guard_rule(rule_id: int, body: GuardRuleIn, request: Request, who: Principal = Depends(token_principal),
+def update_guard_rule(rule_id: RowId, body: GuardRuleIn, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):
     rule = guard_rules.update_rule(session, who, rule_id, body.model_dump(exclude_none=True), client_ip(request))
     return guard_rules.to_dict(rule)
@@ -129,7 +130,7 @@ def create_approval_rule(body: ApprovalRuleIn, request: Request, who: Principal 
 
 
 @router.patch("/approval-rules/{rule_id}", response_class=FastJSON)
-def update_approval_rule(rule_id: int, body: ApprovalRuleIn, request: Request,
+def update_approval_rule(rule_id: RowId, body: ApprovalRuleIn, request: Request,
                          who: Principal = Depends(token_principal), session: Session = Depends(get_session)):
     rule = approval_rules.update_rule(session, who, rule_id, body.model_dump(exclude_unset=True), client_ip(request))
     return approval_rules.to_dict(session, rule)
@@ -137,7 +138,7 @@ def update_approval_rule(rule_id: int, body: ApprovalRuleIn, request: Request,
 
 @router.get("/audit", response_class=FastJSON)
 def audit_list(since: datetime | None = None, until: datetime | None = None, action: str | None = None,
-               actor: str | None = None, target: str | None = None, before: int | None = None,
+               actor: str | None = None, target: str | None = None, before: RowCursor | None = None,
                limit: int = Query(100, ge=1, le=1000), who: Principal = Depends(token_principal),
                session: Session = Depends(get_read_session)):
     """Newest first; page with `before` = the previous page's `next`. Admins only."""
@@ -202,7 +203,7 @@ def policy_publish(body: PolicyIn, request: Request, who: Principal = Depends(to
 
 
 @router.post("/policy/versions/{version_id}/acknowledge", response_class=FastJSON)
-def policy_acknowledge(version_id: int, request: Request, who: Principal = Depends(token_principal),
+def policy_acknowledge(version_id: RowId, request: Request, who: Principal = Depends(token_principal),
                        session: Session = Depends(get_session)):
     ack = policy.acknowledge(session, who, version_id, client_ip(request))
     return {"version_id": version_id, "acknowledged_at": ack.acknowledged_at}
@@ -215,7 +216,7 @@ def policy_status(who: Principal = Depends(token_principal), session: Session = 
 
 
 @router.post("/training/{module_id}/complete", response_class=FastJSON)
-def training_complete(module_id: int, request: Request, who: Principal = Depends(token_principal),
+def training_complete(module_id: RowId, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):
     done = policy.complete_module(session, who, module_id, client_ip(request))
     return {"module_id": module_id, "completed_at": done.completed_at}

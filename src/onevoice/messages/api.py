@@ -13,6 +13,7 @@ from onevoice.ops import metrics
 from onevoice.pipeline.intake import BatchTooLarge, accept_batch
 from onevoice.runtime import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, require_scope, require_sees_all, require_token
+from onevoice.web.params import RowCursor, RowId
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"],
@@ -42,10 +43,18 @@ async def read_json(request: Request, limit: int) -> Any:
         return orjson.loads(bytes(body))
     except orjson.JSONDecodeError as exc:
         try:
+            text = bytes(body).decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError as bad:
+            raise HTTPException(400, f"body is not valid JSON: not UTF-8 (byte {bytes(body)[bad.start]:#04x} "
+                                     f"at offset {bad.start})") from None
+        try:
             import json
 
-            return json.loads(bytes(body).decode("utf-8", "surrogatepass"))
-        except (ValueError, UnicodeDecodeError):
+            # The fallback reads what orjson refuses but JSON allows (lone surrogates in escapes).
+            return json.loads(text)
+        except RecursionError:
+            raise HTTPException(400, "body is not valid JSON: nested too deeply") from None
+        except ValueError:
             raise HTTPException(400, f"body is not valid JSON: {exc}") from None
 
 
@@ -90,18 +99,18 @@ def _accept(runtime: Runtime, items: list):
 
 @router.get("", response_class=FastJSON, dependencies=[Depends(require_scope("messages:read"))])
 def list_messages(status: str | None = Query(None, description="accepted, processed, failed..."),
-                  cursor: int | None = None, limit: int = Query(50, ge=1, le=500),
+                  cursor: RowCursor | None = None, limit: int = Query(50, ge=1, le=500),
                   session: Session = Depends(get_read_session)):
     return service.list_messages(session, status, cursor, limit)
 
 
 @router.get("/{message_id}", response_class=FastJSON, dependencies=[Depends(require_scope("messages:read"))])
-def get_message(message_id: int, session: Session = Depends(get_read_session)):
+def get_message(message_id: RowId, session: Session = Depends(get_read_session)):
     return service.get_message(session, message_id)
 
 
 @router.post("/retry", response_class=FastJSON, dependencies=[Depends(require_scope("messages:write"))])
-def retry(ids: list[int] | None = Body(None, embed=True), runtime: Runtime = Depends(get_runtime)):
+def retry(ids: list[RowId] | None = Body(None, embed=True), runtime: Runtime = Depends(get_runtime)):
     """Put failed messages (all, or these ids) back through the pipeline."""
     with runtime.session_factory.begin() as session:
         retried = service.retry_failed(session, ids)

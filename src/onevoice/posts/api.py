@@ -15,6 +15,7 @@ from onevoice.outbox.sender import deliver_due
 from onevoice.posts import compose, service
 from onevoice.runtime import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, require_scope, require_token
+from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1/posts", tags=["posts"], dependencies=[Depends(require_token)])
@@ -90,12 +91,12 @@ async def create_post(body: PostIn, request: Request, runtime: Runtime = Depends
 
 
 @router.get("/{post_id}", response_class=FastJSON, dependencies=READ)
-def get_post(post_id: int, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
+def get_post(post_id: RowId, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     return service.post_dict(session, service.get_visible(session, who, post_id))
 
 
 @router.post("/{post_id}/submit", dependencies=WRITE)
-async def submit(post_id: int, runtime: Runtime = Depends(get_runtime), who: Principal = Depends(api_principal)):
+async def submit(post_id: RowId, runtime: Runtime = Depends(get_runtime), who: Principal = Depends(api_principal)):
     def work(session):
         out = service.submit_post(session, who, post_id)
         return who, post_id, {"warnings": [f.to_dict() for f in out.warnings], "held": out.held,
@@ -105,19 +106,19 @@ async def submit(post_id: int, runtime: Runtime = Depends(get_runtime), who: Pri
 
 
 @router.post("/{post_id}/cancel", dependencies=WRITE)
-async def cancel(post_id: int, runtime: Runtime = Depends(get_runtime), who: Principal = Depends(api_principal)):
+async def cancel(post_id: RowId, runtime: Runtime = Depends(get_runtime), who: Principal = Depends(api_principal)):
     return await _send(runtime, lambda s: (who, post_id, {"cancelled": service.cancel_post(s, who, post_id)}))
 
 
 @router.post("/{post_id}/retry", dependencies=WRITE)
-async def retry(post_id: int, channel: str | None = None, runtime: Runtime = Depends(get_runtime),
+async def retry(post_id: RowId, channel: str | None = None, runtime: Runtime = Depends(get_runtime),
                 who: Principal = Depends(api_principal)):
     return await _send(runtime, lambda s: (who, post_id, {"retried": len(service.retry_post(s, who, post_id,
                                                                                               channel))}))
 
 
 @router.delete("/{post_id}", dependencies=WRITE)
-async def delete(post_id: int, channel: str | None = Query(None, description="only this channel's copy"),
+async def delete(post_id: RowId, channel: str | None = Query(None, description="only this channel's copy"),
                  runtime: Runtime = Depends(get_runtime), who: Principal = Depends(api_principal)):
     """Remove the post from the platforms it was published on (and stop copies not yet out)."""
     return await _send(runtime, lambda s: (who, post_id, {"deleting": len(service.delete_post(s, who, post_id,

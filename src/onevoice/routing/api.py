@@ -18,6 +18,7 @@ from onevoice.db import unit_of_work
 from onevoice.routing import incidents, promote, service
 from onevoice.runtime import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, get_session, require_scope
+from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
@@ -73,7 +74,7 @@ def learned(who: Principal = Depends(api_principal), session: Session = Depends(
 
 
 @router.get("/playbooks/{playbook_id}", response_class=FastJSON, dependencies=READ)
-def playbook(playbook_id: int, who: Principal = Depends(api_principal),
+def playbook(playbook_id: RowId, who: Principal = Depends(api_principal),
              session: Session = Depends(get_read_session)):
     return service.get_version(session, who, playbook_id)
 
@@ -104,7 +105,7 @@ def save(body: SaveIn, request: Request, who: Principal = Depends(api_principal)
 
 
 @router.post("/playbooks/{playbook_id}/activate", response_class=FastJSON, dependencies=WRITE)
-def activate(playbook_id: int, request: Request, who: Principal = Depends(api_principal),
+def activate(playbook_id: RowId, request: Request, who: Principal = Depends(api_principal),
              session: Session = Depends(get_session)):
     """Switch a stored version on (an earlier one: a rollback). Workers follow within seconds."""
     return service.activate_version(session, who, playbook_id, _ip(request))
@@ -131,7 +132,7 @@ def list_incidents(status: str | None = Query(None, description="open or closed"
 
 @router.post("/incidents/{incident_id}/close", response_class=FastJSON,
              dependencies=[Depends(require_scope("messages:write"))])
-def close_incident(incident_id: int, body: ReasonIn | None = None, who: Principal = Depends(api_principal),
+def close_incident(incident_id: RowId, body: ReasonIn | None = None, who: Principal = Depends(api_principal),
                    runtime: Runtime = Depends(get_runtime)):
     reason = body.reason if body else ""
     return _incident_change(runtime, lambda s: incidents.close_by_hand(s, who, incident_id, reason))
@@ -139,7 +140,7 @@ def close_incident(incident_id: int, body: ReasonIn | None = None, who: Principa
 
 @router.post("/incidents/{incident_id}/reopen", response_class=FastJSON,
              dependencies=[Depends(require_scope("messages:write"))])
-def reopen_incident(incident_id: int, body: ReasonIn | None = None, who: Principal = Depends(api_principal),
+def reopen_incident(incident_id: RowId, body: ReasonIn | None = None, who: Principal = Depends(api_principal),
                     runtime: Runtime = Depends(get_runtime)):
     reason = body.reason if body else ""
     return _incident_change(runtime, lambda s: incidents.reopen_by_hand(s, who, incident_id, reason))

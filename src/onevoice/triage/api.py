@@ -14,13 +14,14 @@ from onevoice.runtime import Runtime
 from onevoice.triage.service import record_correction
 from onevoice.triage.types import TriageInput
 from onevoice.web.deps import api_principal, get_runtime, get_session, require_scope, require_token
+from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1", tags=["triage"])
 
 
 @router.post("/messages/{message_id}/corrections", response_class=FastJSON, status_code=201)
-def correct(message_id: int, field: str = Body(..., description="intent, sentiment or team"),
+def correct(message_id: RowId, field: str = Body(..., description="intent, sentiment or team"),
             value: str = Body(..., description="the right label"),
             token: ApiToken = Depends(require_scope("messages:write")), who: Principal = Depends(api_principal),
             session: Session = Depends(get_session)):
