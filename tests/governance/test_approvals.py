@@ -177,3 +177,38 @@ def test_waiting_stats(session_factory, seeded):
         stats = rules.waiting_stats(session, now)
     assert stats["decided"] == 3 and stats["median_minutes"] == 20 and stats["decided_late"] == 1
     assert stats["pending"] == 1 and stats["pending_overdue"] == 1 and stats["oldest_pending_minutes"] >= 89.9
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"sla_minutes": None}, "SLA (minutes) must be a whole number, not None"),
+    ({"sla_minutes": "soon"}, "sla_minutes: Input should be a valid integer"),
+    ({"position": None}, "position must be a whole number"),
+    ({"position": 2**40}, "position is out of range"),
+    ({"enabled": None}, "enabled is true or false"),
+])
+def test_bad_rule_numbers_are_refused_and_change_nothing(api_for, change, words):
+    # Found with schemathesis: PATCH {"sla_minutes": null} answered 500 (int(None)); null "enabled" disabled the rule.
+    api = api_for("ada")
+    rule = api.post("/api/v1/approval-rules", json={"name": "Keep me", "approver_team": "pr", "sla_minutes": 45,
+                                                    "position": 7}).json()
+    r = api.patch(f"/api/v1/approval-rules/{rule['id']}", json=change)
+    assert r.status_code == 422, r.text
+    assert words in r.json()["detail"]
+    after = next(x for x in api.get("/api/v1/approval-rules").json()["items"] if x["id"] == rule["id"])
+    assert (after["sla_minutes"], after["position"], after["enabled"]) == (45, 7, True)
+    assert api.patch(f"/api/v1/approval-rules/{rule['id']}", json={"sla_minutes": "90"}).json()["sla_minutes"] == 90
+
+
+def test_rule_form_numbers_that_are_not_numbers_are_refused(session_factory, seeded):
+    # The rules page sends strings straight to the service: "soon" used to raise ValueError (a 500).
+    from onevoice.auth.principal import SYSTEM
+
+    with unit_of_work(session_factory) as session:
+        for fields, words in (({"sla_minutes": "soon"}, "not 'soon'"), ({"position": "1.5"}, "not '1.5'"),
+                              ({"sla_minutes": " 30 "}, None)):
+            if words is None:
+                rule = rules.create_rule(session, SYSTEM, {"name": "n", "approver_team": "pr", **fields})
+                assert rule.sla_minutes == 30
+                continue
+            with pytest.raises(InvalidInput, match=words):
+                rules.create_rule(session, SYSTEM, {"name": "n", "approver_team": "pr", **fields})

@@ -190,6 +190,21 @@ def _team_id(session: Session, key: str | None, what: str, required: bool) -> in
     return team_id
 
 
+def _whole(value, what: str) -> int:
+    """A whole number from JSON or a form field; anything else (null, text, 1.5) is the caller's mistake."""
+    if isinstance(value, bool) or value is None:
+        raise InvalidInput(f"{what} must be a whole number, not {value!r}")
+    try:
+        number = int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInput(f"{what} must be a whole number, not {value!r}") from None
+    if number != value and not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a whole number, not {value!r}")
+    if abs(number) > 2**31 - 1:
+        raise InvalidInput(f"{what} is out of range ({number})")
+    return number
+
+
 def _flag(value):
     if value in (None, "", "any"):
         return None
@@ -217,11 +232,13 @@ def _clean(session: Session, fields: dict, creating: bool) -> dict:
         if f in fields:
             out[f] = _flag(fields[f])
     if "position" in fields:
-        out["position"] = int(fields["position"])
+        out["position"] = _whole(fields["position"], "the position")
     if "enabled" in fields:
+        if fields["enabled"] is None:  # null would otherwise read as false and silently disable the rule
+            raise InvalidInput("enabled is true or false, not empty")
         out["enabled"] = bool(fields["enabled"])
     if "sla_minutes" in fields:
-        sla = int(fields["sla_minutes"])
+        sla = _whole(fields["sla_minutes"], "the approval SLA (minutes)")
         if not 1 <= sla <= 60 * 24 * 14:
             raise InvalidInput("the approval SLA is between 1 minute and 14 days")
         out["sla_minutes"] = sla
