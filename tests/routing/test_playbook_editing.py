@@ -140,3 +140,15 @@ def test_only_coordinators_and_admins_edit_playbooks(as_):
     assert lee.post("/api/v1/playbooks/dry-run", json={"text": "  "}).status_code == 422
     assert lee.post("/api/v1/playbooks/dry-run", json={"text": "hi", "channel": "nope"}).status_code == 422
     assert lee.post("/api/v1/playbooks/999/activate").status_code == 404
+
+
+@pytest.mark.parametrize("source", ["[" * 5_000, "rules:\n  - when: " + "{a: " * 5_000])
+def test_yaml_nested_too_deeply_is_a_problem_not_a_500(as_, source):
+    # Found with schemathesis: PyYAML recursing once per level raised RecursionError (a 500) on validate and save.
+    lee = as_("lee")
+    r = lee.post("/api/v1/playbooks/validate", json={"source": source})
+    assert r.status_code == 200 and r.json() == {"valid": False, "problems": [
+        {"line": None, "message": "not valid YAML: nested too deeply"}]}
+    r = lee.post("/api/v1/playbooks", json={"source": source})
+    assert r.status_code == 422 and "nested too deeply" in r.text
+    assert lee.get("/api/v1/playbooks").json()["versions"] == []

@@ -69,6 +69,8 @@ class Playbook:
             d = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise PlaybookError(f"not valid YAML: {exc}") from exc
+        except RecursionError:
+            raise PlaybookError("not valid YAML: nested too deeply") from None
         if not isinstance(d, dict) or not isinstance(d.get("rules"), list):
             raise PlaybookError("a playbook is a mapping with a list of rules")
         policies = cls._policies(d.get("sla_policies"))

@@ -48,6 +48,8 @@ def check(source: str, teams: set[str] | None = None) -> list[Problem]:
     try:
         data = yaml.safe_load(source)
         root = yaml.compose(source)
+    except RecursionError:  # PyYAML recurses per nesting level: "[[[[..." thousands deep exhausts the stack
+        return [Problem(None, "not valid YAML: nested too deeply")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or str(exc)
