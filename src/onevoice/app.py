@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from onevoice import __version__
 from onevoice.errors import DomainError
@@ -57,6 +58,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError):
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, exc: DataError):
+        # PostgreSQL text cannot hold a NUL character, whatever the route (psycopg refuses the parameter before
+        # the query is sent). That is the request's fault and the unit of work has rolled back, so nothing is
+        # half-written: say what is wrong instead of a 500. Any other DataError stays a 500: it may be our bug.
+        if "NUL (0x00)" in str(exc.orig if exc.orig is not None else exc):
+            return JSONResponse({"detail": "text contains a NUL character (\\u0000), which cannot be stored: "
+                                           "remove it and send again"}, status_code=422)
+        raise exc
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError):
