@@ -72,6 +72,7 @@ def test_edit_dry_run_save_activate_and_roll_back(as_, runtime, drain):
                                                        "channel": "mast"}).json()
     assert run["triage"]["intent"] == "complaint"
     assert run["decision"]["lead_team"] == "sales" and run["active_decision"]["lead_team"] == "support"
+    assert run["active_version"] == "the packaged default"
     assert run["decision"]["rules"][0] == {"rule": "refunds-to-sales",
                                            "why": "sales owns refunds this quarter (intent is complaint (90%); "
                                                   "mentions 'refund')"}

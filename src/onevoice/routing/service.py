@@ -140,7 +140,8 @@ def dry_run(session: Session, who: Principal, triager, text: str, source: str | 
         return learning.apply(book.route(item), item, learned)
 
     return {"triage": triage.to_dict(), "decision": decision_dict(route(draft)),
-            "active_decision": decision_dict(route(current_book)), "active_version": current_book.version}
+            "active_decision": decision_dict(route(current_book)),
+            "active_version": current_book.version if current["id"] else "the packaged default"}
 
 
 def _next_version(session: Session) -> int:
