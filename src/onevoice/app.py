@@ -67,6 +67,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         if "NUL (0x00)" in str(exc.orig if exc.orig is not None else exc):
             return JSONResponse({"detail": "text contains a NUL character (\\u0000), which cannot be stored: "
                                            "remove it and send again"}, status_code=422)
+        # An id beyond PostgreSQL's integer range in a URL or form names nothing (same as OverflowError below).
+        if type(exc.orig).__name__ == "NumericValueOutOfRange":
+            return JSONResponse({"detail": "a number in this request is too large (out of range for an id)"},
+                                status_code=422)
+        raise exc
+
+    @app.exception_handler(OverflowError)
+    async def overflow_error(_request: Request, exc: OverflowError):
+        # SQLite integers are 64-bit: an id beyond that in a page's URL or query string (the API's ids are
+        # bounded by web.params.RowId) cannot name anything. The request's fault, not a 500.
+        if "SQLite INTEGER" in str(exc):
+            return JSONResponse({"detail": "a number in this request is too large (ids fit in 64 bits)"},
+                                status_code=422)
         raise exc
 
     @app.exception_handler(RequestValidationError)

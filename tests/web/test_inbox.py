@@ -134,3 +134,13 @@ def test_hostile_text_is_escaped_everywhere(browser_for, post):
         html = lee.get(url).text
         assert "<script>alert(1)" not in html and "<img src=x" not in html and "<b>x</b>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_ids_too_large_for_the_database_are_refused_not_a_server_error(browser_for):
+    lee = browser_for("lee@acme.test")
+    # Beyond 64 bits (SQLite refuses the bind), and beyond PostgreSQL's 32-bit integer ids.
+    for huge in ("9" * 30, str(2 ** 40)):
+        for path in (f"/cases/{huge}", f"/inbox/row/{huge}?queue=open", f"/routing/playbook?version={huge}"):
+            r = lee.get(path)
+            assert r.status_code in (204, 404, 422), (path, r.status_code)
+            assert r.status_code != 422 or "too large" in r.text
