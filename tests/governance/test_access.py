@@ -121,6 +121,8 @@ def test_tokens_over_the_api_expire_with_a_clear_401(api_for, runtime):
     fresh = TestClient(sam.app, headers={"Authorization": f"Bearer {r.json()['token']}"})
     assert fresh.get("/api/v1/guard/rules").status_code == 200
     assert sam.post("/api/v1/tokens", json={"name": "x", "user": "lee@acme.test"}).status_code == 403
+    misspelt = sam.post("/api/v1/tokens", json={"name": "x", "for_email": "lee@acme.test"})
+    assert misspelt.status_code == 422 and "for_email" in misspelt.json()["detail"]
     admin = api_for(None)
     made = admin.post("/api/v1/tokens", json={"name": "for lee", "user": "lee@acme.test"}).json()
     assert made["user"] == "lee@acme.test"

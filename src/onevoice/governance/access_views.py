@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from onevoice.auth import admin
@@ -80,6 +80,9 @@ def tokens_revoke_page(token_id: RowId, request: Request, runtime: Runtime = Dep
 
 
 class TokenIn(BaseModel):
+    # A misspelt field must not pass silently: {"for_email": ...} would mint a token acting as the caller.
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(max_length=200)
     scopes: list[str] = Field(default_factory=lambda: ["*"], description="e.g. cases:read, governance:*")
     expires_in_days: int = Field(DEFAULT_DAYS, description=f"lifetime, 1 to {MAX_DAYS} days")
