@@ -60,6 +60,9 @@ def test_schedule_and_cancel(api):
     assert post["state"] == "scheduled" and post["scheduled"] == ["news"]
     assert lee.post("/api/v1/posts", json={"text": "x", "channels": ["news"],
                                            "scheduled_at": "2026-12-01T09:00:00"}).status_code == 422  # no zone
+    # A misspelt schedule must not publish at once.
+    typo = lee.post("/api/v1/posts", json={"text": "Tomorrow!", "channels": ["news"], "schedule_at": at})
+    assert typo.status_code == 422 and "schedule_at" in typo.json()["detail"]
     r = lee.post(f"/api/v1/posts/{post['id']}/cancel")
     assert r.status_code == 200 and r.json()["state"] == "cancelled" and sent_on("news") == []
 

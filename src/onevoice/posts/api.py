@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
@@ -24,12 +24,17 @@ WRITE = [Depends(require_scope("posts:write"))]
 
 
 class MediaIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: str = Field(max_length=2000)
     mime: str = ""
     alt: str = Field("", max_length=1000)
 
 
 class PostIn(BaseModel):
+    # Unknown fields are refused: a misspelt "schedule_at" would otherwise publish at once.
+    model_config = ConfigDict(extra="forbid")
+
     text: str = Field(max_length=compose.MAX_TEXT)
     channels: list[str] = Field(description="channel keys; each must publish and be one you may post on")
     media: list[MediaIn | str] = Field(default_factory=list, description="image or video URLs (channels with media)")
