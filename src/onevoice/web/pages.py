@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from onevoice.errors import DomainError
 from onevoice.web.session import CsrfFailed, LoginRequired, login_redirect, safe_next
@@ -29,6 +30,7 @@ def register(app: FastAPI) -> None:
     from onevoice.web.sso import router as sso_router
 
     app.state.templates = make_templates()
+    app.state.page_prefixes = PAGE_PREFIXES
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login_router, sso_router, inbox_router, cases_router, library_router, approvals_router,
                    live_router):
@@ -57,7 +59,7 @@ def register(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError):
         # Pages get a readable message (htmx shows it in the toast); the JSON API keeps its JSON errors.
-        if request.url.path.startswith(PAGE_PREFIXES) and not request.url.path.startswith("/api"):
+        if _is_page(request):
             if request.headers.get("hx-request"):
                 return HTMLResponse(str(exc), status_code=exc.status_code)
             return render(request, "error.html", {"message": str(exc), "status": exc.status_code},
@@ -67,7 +69,7 @@ def register(app: FastAPI) -> None:
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):
         response = await call_next(request)
-        if request.url.path.startswith(PAGE_PREFIXES) or request.url.path == "/":
+        if _is_page(request) or request.url.path == "/":
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -75,6 +77,22 @@ def register(app: FastAPI) -> None:
             if response.headers.get("content-type", "").startswith("text/html"):
                 response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def add_pages(app: FastAPI, prefixes: tuple[str, ...], templates_dir: Path) -> bool:
+    """How a feature package mounts its pages: its templates join the inbox's (one layout), and its paths get
+    the pages' error pages and security headers above. False in an app without pages (API only)."""
+    templates = getattr(app.state, "templates", None)
+    if templates is None:
+        return False
+    templates.env.loader = ChoiceLoader([templates.env.loader, FileSystemLoader(str(templates_dir))])
+    app.state.page_prefixes = app.state.page_prefixes + prefixes
+    return True
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(request.app.state.page_prefixes) and not path.startswith("/api")
 
 
 # Never echoed back: secrets and the form's own plumbing.
