@@ -110,7 +110,7 @@ def _readonly(session_factory):
     engine = getattr(session_factory, "kw", {}).get("bind") if session_factory is not None else None
     if engine is None:
         return session_factory
-    return make_sessionmaker(engine.execution_options(readonly=True))
+    return make_sessionmaker(engine, readonly=True)
 
 
 def load_playbook(session_factory) -> Playbook:
