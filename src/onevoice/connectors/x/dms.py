@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from onevoice.connectors.base import InboundMessage, PayloadError, inbound
-from onevoice.connectors.x.mapping import media_attachments, media_by_key
+from onevoice.connectors.x.mapping import author, media_attachments, media_by_key, users_by_id
 
 DM_EVENT_FIELDS = ["id", "text", "event_type", "dm_conversation_id", "created_at", "sender_id", "attachments"]
 DM_EXPANSIONS = ["sender_id", "attachments.media_keys"]
@@ -26,18 +26,10 @@ def page_events(page: Any) -> list[dict]:
 
 
 def event_to_message(event: dict, page: dict) -> InboundMessage:
-    users = {u.get("id"): u for u in (page.get("includes") or {}).get("users") or []}
-    sender = users.get(event.get("sender_id")) or {}
-    username = sender.get("username")
     return inbound(
         external_id=event["id"],
         kind="direct",
-        author={
-            "external_id": event.get("sender_id") or "",
-            "handle": f"@{username}" if username else None,
-            "name": sender.get("name"),
-            "followers": (sender.get("public_metrics") or {}).get("followers_count"),
-        },
+        author=author(event.get("sender_id"), users_by_id(page)),
         text=event.get("text"),
         created_at=event.get("created_at"),
         url=None,  # a DM has no public link

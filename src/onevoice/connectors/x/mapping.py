@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onevoice.connectors.base import Attachment, InboundMessage, PayloadError, attachment, inbound
+from onevoice.connectors.base import Attachment, Author, InboundMessage, PayloadError, attachment, inbound
 
 TWEET_FIELDS = [
     "created_at",
@@ -26,9 +26,21 @@ MEDIA_TYPES = {"photo": "image", "video": "video", "animated_gif": "video"}
 def page_to_messages(page: Any) -> list[InboundMessage]:
     if not isinstance(page, dict) or "meta" not in page:
         raise PayloadError("X mentions response without 'meta'")
-    users = {u.get("id"): u for u in (page.get("includes") or {}).get("users") or []}
+    users = users_by_id(page)
     media = media_by_key(page)
     return [tweet_to_message(t, users, media) for t in page.get("data") or []]
+
+
+def users_by_id(page: dict) -> dict[str, dict]:
+    return {u.get("id"): u for u in (page.get("includes") or {}).get("users") or []}
+
+
+def author(user_id: Any, users: dict[str, dict]) -> Author:
+    """The author of a tweet or DM from the page's expanded users (missing when X did not expand them)."""
+    user = users.get(user_id) or {}
+    username = user.get("username")
+    return {"external_id": user_id or "", "handle": f"@{username}" if username else None, "name": user.get("name"),
+            "followers": (user.get("public_metrics") or {}).get("followers_count")}
 
 
 def media_by_key(page: dict) -> dict[str, dict]:
@@ -53,18 +65,12 @@ def tweet_to_message(tweet: Any, users: dict[str, dict], media: dict[str, dict] 
     replied_to = next(
         (r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
     )
-    user = users.get(tweet.get("author_id")) or {}
-    username = user.get("username")
+    username = (users.get(tweet.get("author_id")) or {}).get("username")
     return inbound(
         # An edit is a new tweet id; the first id in its history names the message it edits.
         external_id=history[0],
         kind="comment" if replied_to else "mention",
-        author={
-            "external_id": tweet.get("author_id") or "",
-            "handle": f"@{username}" if username else None,
-            "name": user.get("name"),
-            "followers": (user.get("public_metrics") or {}).get("followers_count"),
-        },
+        author=author(tweet.get("author_id"), users),
         text=tweet.get("text"),
         created_at=tweet.get("created_at"),
         in_reply_to=replied_to,
