@@ -129,3 +129,13 @@ def redis_url():
     except Exception as exc:  # noqa: BLE001
         _unavailable("Redis", str(exc))
     return REDIS_URL
+
+
+@pytest.fixture
+def drain(runtime):
+    """Run the worker until nothing is left to process (deterministic, no background thread); for the test
+    folders that define a `runtime`."""
+    from onevoice.worker.runner import EmbeddedWorker
+
+    worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish)
+    return lambda: worker.drain(timeout=60)

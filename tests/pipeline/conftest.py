@@ -6,7 +6,6 @@ from tests.factories import seed_org
 from tests.scripted_triage import scripted_runtime
 
 from onevoice.app import create_app
-from onevoice.worker.runner import EmbeddedWorker
 
 
 @pytest.fixture
@@ -27,14 +26,3 @@ def client(runtime, token):
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
-
-
-@pytest.fixture
-def drain(runtime):
-    """Run the worker until nothing is left to process (deterministic, no background thread)."""
-    worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish)
-
-    def run():
-        worker.drain(timeout=60)
-
-    return run

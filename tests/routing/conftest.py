@@ -7,7 +7,6 @@ from onevoice.app import create_app
 from onevoice.auth.tokens import create_token
 from onevoice.auth.users import create_user
 from onevoice.db import unit_of_work
-from onevoice.worker.runner import EmbeddedWorker
 from tests.factories import seed_org
 from tests.scripted_triage import scripted_runtime
 
@@ -54,9 +53,3 @@ def as_(app, tokens):
     yield make
     for c in clients:
         c.close()
-
-
-@pytest.fixture
-def drain(runtime):
-    worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish)
-    return lambda: worker.drain(timeout=60)

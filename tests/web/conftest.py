@@ -4,7 +4,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from onevoice.app import create_app
-from onevoice.worker.runner import EmbeddedWorker
 from tests.factories import seed_org
 from tests.scripted_triage import scripted_runtime
 from tests.web.helpers import seed_people, sign_in
@@ -53,12 +52,6 @@ def browser_for(app):
     yield make
     for client in clients:
         client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def drain(runtime):
-    worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish)
-    return lambda: worker.drain(timeout=60)
 
 
 @pytest.fixture
