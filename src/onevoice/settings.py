@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "onevoice-development-secret-change-me"
@@ -62,8 +62,24 @@ class Settings(BaseSettings):
     escalation_webhook_url: str | None = None
     escalation_webhook_secret: SecretStr | None = None
 
+    # Every server-side fetch of a URL (media, webhooks, channel servers, the sign-in provider) reaches public
+    # addresses only (onevoice/egress.py). These networks (comma-separated, e.g. "10.20.0.0/16") are exempted:
+    # an internal sign-in provider or receiver; "127.0.0.0/8" for a stand-in on this machine in development.
+    outbound_allow_networks: str = ""
+    # When set (comma-separated host names; ".acme.example" or "*.acme.example" for every name under it), a
+    # post's media is fetched only from these hosts, on every redirect hop.
+    media_hosts: str = ""
+
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("outbound_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from onevoice.egress import parse_networks
+
+        parse_networks(value)  # a typo fails at start-up, not at the first fetch
+        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

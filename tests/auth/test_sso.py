@@ -81,8 +81,10 @@ def client(settings, provider):
     from onevoice.app import create_app
     from onevoice.runtime import build_runtime
 
+    # The stand-in listens on loopback, which the outbound guard refuses unless the operator exempts it.
     sso = settings.model_copy(update={"oidc_issuer": provider.issuer, "oidc_client_id": CLIENT_ID,
-                                      "oidc_client_secret": __import__("pydantic").SecretStr(CLIENT_SECRET)})
+                                      "oidc_client_secret": __import__("pydantic").SecretStr(CLIENT_SECRET),
+                                      "outbound_allow_networks": "127.0.0.0/8"})
     runtime = build_runtime(sso)
     seed_org(runtime.session_factory, channels=())
     with unit_of_work(runtime.session_factory) as s:

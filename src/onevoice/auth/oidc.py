@@ -20,6 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
+from onevoice import egress
 from onevoice.errors import Forbidden
 
 TIMEOUT = 10
@@ -46,7 +47,8 @@ class Provider:
             return cached[1]
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
-            meta = requests.get(url, timeout=TIMEOUT).json()
+            with egress.session() as http:
+                meta = http.get(url, timeout=TIMEOUT).json()
         except (requests.RequestException, ValueError) as exc:
             raise SsoFailed(f"the sign-in provider cannot be reached: {exc}") from None
         if meta.get("issuer", "").rstrip("/") != self.issuer.rstrip("/"):
@@ -64,11 +66,12 @@ class Provider:
     def finish(self, code: str, nonce: str) -> dict:
         """Exchange the code and return the verified id_token claims."""
         meta = self.metadata()
-        client = OAuth2Session(self.client_id, self.client_secret, redirect_uri=self.redirect_uri,
-                               token_endpoint_auth_method="client_secret_post")
+        # The endpoints come from the discovery document: through the outbound guard like any fetched URL.
+        client = egress.mount(OAuth2Session(self.client_id, self.client_secret, redirect_uri=self.redirect_uri,
+                                            token_endpoint_auth_method="client_secret_post"))
         try:
             token = client.fetch_token(meta["token_endpoint"], code=code, timeout=TIMEOUT)
-            keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=TIMEOUT).json())
+            keys = KeySet.import_key_set(client.get(meta["jwks_uri"], timeout=TIMEOUT).json())
         except Exception as exc:  # noqa: BLE001 - any failure of the exchange is a failed sign-in
             raise SsoFailed(f"the sign-in provider refused the code: {exc}") from None
         id_token = token.get("id_token")
