@@ -2,8 +2,9 @@
 
 The provider is found by discovery (`<issuer>/.well-known/openid-configuration`); the code is exchanged
 with Authlib's OAuth2 client; the id_token is verified with the provider's published keys (signature,
-issuer, audience, expiry, nonce). A person signs in only if an active OneVoice user has the token's
-(verified) email: single sign-on does not create accounts, an admin does.
+issuer, audience, expiry, nonce). A person signs in only if an active OneVoice user has the token's email
+and the token says the provider verified it (`email_verified` true; no claim is a refusal): single sign-on
+does not create accounts, an admin does.
 """
 
 from __future__ import annotations
@@ -89,7 +90,14 @@ class Provider:
 
 
 def email_of(claims: dict) -> str:
+    """The token's email, only when the provider says it verified it (`email_verified` true).
+
+    An account is found by its email, so an unverified one (or a provider that does not say) would let
+    anyone who can put a colleague's address on their provider account sign in as that colleague. Some
+    providers send the claim as the string "true"; anything else, or no claim at all, is refused.
+    """
     email = (claims.get("email") or "").strip().lower()
-    if not email or claims.get("email_verified") is False:
+    verified = claims.get("email_verified")
+    if not email or not (verified is True or (isinstance(verified, str) and verified.lower() == "true")):
         raise SsoFailed("the sign-in provider did not give a verified email address")
     return email
