@@ -48,13 +48,18 @@ def secret(runtime: Runtime) -> str:
     return runtime.settings.secret_key.get_secret_value()
 
 
-def secure_cookies(runtime: Runtime) -> bool:
-    return runtime.settings.environment != "development" and runtime.settings.environment != "test"
+def secure_cookies(request: Request, runtime: Runtime) -> bool:
+    """Cookies only over TLS: when the request came over https (directly, or as a trusted proxy says in
+    X-Forwarded-Proto), outside development and test, or whenever ONEVOICE_COOKIE_SECURE says so."""
+    settings = runtime.settings
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return request.url.scheme == "https" or settings.environment not in ("development", "test")
 
 
-def set_session_cookie(response: Response, runtime: Runtime, token: str) -> None:
+def set_session_cookie(request: Request, response: Response, runtime: Runtime, token: str) -> None:
     response.set_cookie(sessions.COOKIE, sessions.cookie_value(secret(runtime), token), httponly=True,
-                        samesite="lax", secure=secure_cookies(runtime),
+                        samesite="lax", secure=secure_cookies(request, runtime),
                         max_age=int(sessions.LIFETIME.total_seconds()), path="/")
 
 
