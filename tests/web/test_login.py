@@ -37,6 +37,8 @@ def test_wrong_password_unknown_user_and_open_redirects(app):
         assert sign_in(client, "who@acme.test").status_code == 401
         r = sign_in(client, "sam@acme.test", next_url="//evil.example/steal")
         assert r.headers["location"] == "/inbox"
+        r = sign_in(client, "sam@acme.test", next_url="/\t/evil.example/steal")  # a browser drops the tab
+        assert r.headers["location"] == "/inbox"
 
 
 def test_over_https_the_cookies_are_secure_and_browsers_are_told_to_stay(app):

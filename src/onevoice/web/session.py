@@ -117,7 +117,11 @@ def new_pre_csrf() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after sign-in would hand the session page to an attacker."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths: an open redirect after sign-in would hand the session page to an attacker.
+
+    Browsers drop tabs and newlines from URLs (so "/<tab>/evil.example" is "//evil.example") and read a
+    backslash as "/", so any control character or backslash is refused too."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
         return "/inbox"
     return target
