@@ -134,3 +134,33 @@ def test_the_development_secret_never_listens_beyond_loopback(db_url, monkeypatc
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: started.append(self.config.host))
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--database-url", db_url])
     assert result.exit_code != 0 and "development secret" in result.output and started == []
+
+
+def test_a_fresh_install_starts_with_the_default_guard_rules_once(db_url, session_factory, monkeypatch):
+    """The attack on an empty guard: on a new install every reply went out unchecked (card numbers, slurs)."""
+    import uvicorn
+
+    from onevoice.governance.guard_rules import DEFAULT_RULES
+    from onevoice.governance.models import AuditRecord, GuardRule
+    from onevoice.governance.review import guard
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: None)
+    monkeypatch.setattr("onevoice.ops.logging.configure_logging", lambda *a, **k: None)
+    with session_factory() as s:
+        assert s.scalar(select(GuardRule.id)) is None
+    run(db_url, "serve")
+    with session_factory() as s:
+        keys = set(s.scalars(select(GuardRule.key)))
+        assert keys == {spec.key for spec in DEFAULT_RULES}
+        assert {"personal-data", "credentials", "profanity", "slurs", "unapproved-claims",
+                "compensation-promises"} <= keys
+        assert s.scalar(select(AuditRecord.action).where(AuditRecord.action == "guard.defaults"))
+        verdict = guard(s, "Your card 4111 1111 1111 1111 is on file, password: Xk7!pq29wz", None, None)
+        assert {f.rule for f in verdict.findings} >= {"personal-data", "credentials"}
+        s.scalar(select(GuardRule).where(GuardRule.key == "tone")).enabled = False
+        s.delete(s.scalar(select(GuardRule).where(GuardRule.key == "slurs")))
+        s.commit()
+    run(db_url, "serve")  # a later start puts nothing back: the organization's changes stand
+    with session_factory() as s:
+        assert not s.scalar(select(GuardRule.enabled).where(GuardRule.key == "tone"))
+        assert s.scalar(select(GuardRule.id).where(GuardRule.key == "slurs")) is None

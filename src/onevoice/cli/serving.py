@@ -80,6 +80,23 @@ def uvicorn_config(app, settings: Settings, host: str, port: int):
                           proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
+def first_start(runtime) -> None:
+    """What a fresh install needs before it answers anyone: the policy guard's default rules (an empty guard
+    would let every text out unchecked). Nothing happens on later starts."""
+    from sqlalchemy.exc import IntegrityError
+
+    from onevoice.db import unit_of_work
+    from onevoice.governance.guard_rules import seed_fresh_install
+
+    try:
+        with unit_of_work(runtime.session_factory) as session:
+            added = seed_fresh_install(session)
+    except IntegrityError:  # another web node of a scale-out deployment seeded them at the same moment
+        return
+    if added:
+        log.info("fresh install: %d default policy guard rules created (see /governance/guard)", added)
+
+
 def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> None:
     import uvicorn
 
@@ -94,6 +111,7 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
         # The embedded default sets itself up; a production database is migrated by the operator.
         upgrade(settings.database_url)
     runtime = build_runtime(settings)
+    first_start(runtime)
     # Web nodes of a scale-out deployment leave polling to the workers.
     app = create_app(settings, runtime=runtime, scheduler=_scheduler(runtime, poll and not settings.redis_url))
     uvicorn.Server(uvicorn_config(app, settings, host, port)).run()
