@@ -42,6 +42,16 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("db_backend", ["postgres"])
 
 
+@pytest.fixture(autouse=True)
+def _strict_outbound_policy():
+    """Each test starts with the outbound guard's default policy (a test may have exempted loopback)."""
+    from onevoice import egress
+
+    egress.configure()
+    yield
+    egress.configure()
+
+
 @pytest.fixture
 def db_backend() -> str:
     return "sqlite"

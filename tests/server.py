@@ -16,10 +16,11 @@ def free_port() -> int:
 
 
 class ServerThread:
-    def __init__(self, app, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    access_log=False))
+    def __init__(self, app, port: int | None = None, config: uvicorn.Config | None = None) -> None:
+        """`config` (e.g. cli.serving.uvicorn_config) replaces the default one; its port is used."""
+        self.port = config.port if config is not None else (port or free_port())
+        self.server = uvicorn.Server(config or uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                              log_level="warning", access_log=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

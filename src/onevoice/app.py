@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                               "(create one with `onevoice token create NAME`).")
     app.state.runtime = runtime
     app.state.settings = settings
+    app.add_middleware(StrictTransport)
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError):
@@ -119,6 +120,27 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                    "onevoice.posts.web"):
         _include_optional(app, module)
     return app
+
+
+class StrictTransport:
+    """Behind TLS (the request came over https, directly or as a trusted proxy says), tell browsers to use
+    https only from now on (HSTS, a year). Never over plain http, where an attacker could strip it anyway."""
+
+    HEADER = (b"strict-transport-security", b"max-age=31536000")
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("scheme") != "https":
+            return await self.app(scope, receive, send)
+
+        async def send_with_hsts(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self.HEADER]}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_hsts)
 
 
 def _include_optional(app: FastAPI, module: str) -> None:

@@ -63,6 +63,13 @@ class NullQueue:
         return None
 
 
+def configure_egress(settings: Settings) -> None:
+    """The outbound guard's policy for this process (connectors read it, they never see Settings)."""
+    from onevoice import egress
+
+    egress.configure(settings.outbound_allow_networks, settings.media_hosts)
+
+
 def build_processor(settings: Settings, session_factory, worker: str = "embedded") -> Processor:
     surge = None
     try:
@@ -74,6 +81,7 @@ def build_processor(settings: Settings, session_factory, worker: str = "embedded
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    configure_egress(settings)
     engine = make_engine(settings.database_url)
     return Runtime(settings=settings, engine=engine, session_factory=make_sessionmaker(engine),
                    read_factory=make_sessionmaker(engine, readonly=True),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "onevoice-development-secret-change-me"
+# The only environments that may run with DEV_SECRET (and only while listening on loopback, cli/serving.py).
+DEVELOPMENT = ("development", "test")
 
 
 class Settings(BaseSettings):
@@ -23,6 +25,14 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # The reverse proxies (comma-separated addresses or networks, e.g. "127.0.0.1" for one on this machine)
+    # whose X-Forwarded-For / X-Forwarded-Proto are believed. Empty: none, the connecting address is the client.
+    trusted_proxies: str = ""
+    # The session cookie's Secure flag: None sets it for https requests (directly or as a trusted proxy says)
+    # and outside development/test; true or false forces it.
+    cookie_secure: bool | None = None
+    # /metrics answers anyone when true; otherwise it needs an API token with the metrics:read scope.
+    metrics_public: bool = False
 
     # The in-process worker drains the queue when no Redis is configured (embedded mode).
     embedded_worker: bool = True
@@ -62,8 +72,24 @@ class Settings(BaseSettings):
     escalation_webhook_url: str | None = None
     escalation_webhook_secret: SecretStr | None = None
 
+    # Every server-side fetch of a URL (media, webhooks, channel servers, the sign-in provider) reaches public
+    # addresses only (onevoice/egress.py). These networks (comma-separated, e.g. "10.20.0.0/16") are exempted:
+    # an internal sign-in provider or receiver; "127.0.0.0/8" for a stand-in on this machine in development.
+    outbound_allow_networks: str = ""
+    # When set (comma-separated host names; ".acme.example" or "*.acme.example" for every name under it), a
+    # post's media is fetched only from these hosts, on every redirect hop.
+    media_hosts: str = ""
+
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("outbound_allow_networks", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from onevoice.egress import parse_networks
+
+        parse_networks(value)  # a typo fails at start-up, not at the first fetch
+        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
@@ -71,9 +97,15 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'onevoice.db').as_posix()}"
         if self.model_dir is None:
             self.model_dir = self.data_dir / "models"
-        if self.environment == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
-            raise ValueError("ONEVOICE_SECRET_KEY must be set to a strong secret in production")
+        if self.environment not in DEVELOPMENT and self.uses_development_secret:
+            # Fail closed: "prod", "staging" or a typo are not development either.
+            raise ValueError(f"ONEVOICE_SECRET_KEY must be set to a strong secret (environment "
+                             f"{self.environment!r} is not one of {', '.join(DEVELOPMENT)})")
         return self
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == DEV_SECRET
 
     @property
     def scale_out(self) -> bool:

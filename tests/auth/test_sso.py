@@ -23,6 +23,7 @@ from tests.server import ServerThread
 
 pytestmark = pytest.mark.both_databases
 CLIENT_ID, CLIENT_SECRET = "onevoice-test", "s3cret-for-tests"
+MISSING = object()
 
 
 class StandIn:
@@ -31,6 +32,7 @@ class StandIn:
     def __init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key"})
         self.email, self.nonce_override, self.sign_with = "sam@acme.test", None, None
+        self.verified: object = True  # the email_verified claim; MISSING leaves it out
         self.codes: dict[str, dict] = {}
         self.app = FastAPI()
         self.server = ServerThread(self.app)
@@ -58,8 +60,10 @@ class StandIn:
                 raise HTTPException(400, "invalid_grant")
             now = int(utcnow().timestamp())
             claims = {"iss": self.issuer, "aud": client_id, "sub": "u-1", "email": self.email,
-                      "email_verified": True, "iat": now, "exp": now + 300,
+                      "email_verified": self.verified, "iat": now, "exp": now + 300,
                       "nonce": self.nonce_override or issued["nonce"]}
+            if self.verified is MISSING:
+                del claims["email_verified"]
             key = self.sign_with or self.key
             id_token = jwt.encode({"alg": "RS256", "kid": "test-key"}, claims, key)
             return {"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": id_token}
@@ -81,8 +85,10 @@ def client(settings, provider):
     from onevoice.app import create_app
     from onevoice.runtime import build_runtime
 
+    # The stand-in listens on loopback, which the outbound guard refuses unless the operator exempts it.
     sso = settings.model_copy(update={"oidc_issuer": provider.issuer, "oidc_client_id": CLIENT_ID,
-                                      "oidc_client_secret": __import__("pydantic").SecretStr(CLIENT_SECRET)})
+                                      "oidc_client_secret": __import__("pydantic").SecretStr(CLIENT_SECRET),
+                                      "outbound_allow_networks": "127.0.0.0/8"})
     runtime = build_runtime(sso)
     seed_org(runtime.session_factory, channels=())
     with unit_of_work(runtime.session_factory) as s:
@@ -112,9 +118,22 @@ def test_sign_in_through_the_provider(client):
         assert s.scalar(select(UserSession.user_agent)).startswith("sso;")
 
 
+def test_email_verified_sent_as_the_string_true_is_accepted(client, provider):
+    provider.verified = "true"
+    assert sso(client).status_code == 303
+
+
 @pytest.mark.parametrize("attack", ["unknown email", "deactivated", "forged signature", "replayed nonce",
-                                    "wrong state"])
+                                    "wrong state", "email not verified", "no email_verified claim",
+                                    "email_verified is a word"])
 def test_failed_sign_ins(client, provider, attack):
+    if attack == "email not verified":
+        provider.verified = False
+    elif attack == "no email_verified claim":
+        # A provider account that merely claims a colleague's address must not become that colleague.
+        provider.verified = MISSING
+    elif attack == "email_verified is a word":
+        provider.verified = "yes"
     if attack == "unknown email":
         provider.email = "stranger@acme.test"
     elif attack == "deactivated":

@@ -70,3 +70,26 @@ def test_the_account_inventory(governed, sign_in):
     lee.locator("#account-mast button", has_text="Test").click()
     expect(lee.locator("#account-mast [data-health]")).to_have_text("connected")
     shot(lee, "accounts")
+
+
+def test_a_fresh_install_shows_its_default_guard_rules(settings, server, sign_in):
+    from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+    from onevoice.governance.guard_rules import seed_fresh_install
+
+    engine = make_engine(settings.database_url)
+    with unit_of_work(make_sessionmaker(engine)) as session:
+        assert seed_fresh_install(session) > 0
+    engine.dispose()
+    lee = sign_in("lee@acme.test")
+    lee.goto(f"{server.url}/governance/guard")
+    expect(lee.locator("#severities")).to_contain_text("held until an approver decides")
+    for name in ("Passwords, keys and tokens", "Promises of compensation", "Slurs and hate terms", "Profanity"):
+        expect(lee.locator("table.gov-table")).to_contain_text(name)
+    expect(lee.locator("table.gov-table")).to_contain_text("credentials: passwords, private keys, API tokens")
+    lee.fill("textarea[name=text]", "Sure! Your new password: Xk7!pq29wz, and we'll refund you in full.")
+    lee.click("form[action='/governance/guard/check'] button[type=submit]")
+    expect(lee.locator(".result")).to_contain_text("Blocked")
+    expect(lee.locator(".findings")).to_contain_text("a credential")
+    expect(lee.locator(".findings")).to_contain_text("promise of compensation")
+    shot(lee, "guard-defaults")
+    assert not lee.js_errors

@@ -69,11 +69,19 @@ def test_webhook_delivery_is_verified_stored_and_idempotent(runtime):
         assert [a["duplicate"] for a in r.json()["accepted"]] == [False]
         again = c.post("/webhooks/hook", content=body, headers=_signed(body))
         assert [a["duplicate"] for a in again.json()["accepted"]] == [True]
-        assert c.post("/webhooks/hook", content=body, headers={**_signed(body), "X-OneVoice-Signature": "sha256=00"}
-                      ).status_code == 401
+        forged = c.post("/webhooks/hook", content=body, headers={**_signed(body), "X-OneVoice-Signature": "sha256=00"})
         replay = _signed(body, ts=int(time.time()) - 3600)
-        assert c.post("/webhooks/hook", content=body, headers=replay).status_code == 401
-        assert c.post("/webhooks/nope", content=body).status_code == 404
+        replayed = c.post("/webhooks/hook", content=body, headers=replay)
+        # A stranger probing for channel keys learns nothing: an unknown key, a disabled channel and a bad
+        # signature get the same answer, byte for byte.
+        unknown = c.post("/webhooks/nope", content=body, headers=_signed(body))
+        _add(runtime, "old", "webhook", {"secret": SECRET})
+        with unit_of_work(runtime.session_factory) as s:
+            s.scalar(select(Channel).where(Channel.key == "old")).enabled = False
+        disabled = c.post("/webhooks/old", content=body, headers=_signed(body))
+        answers = {(r.status_code, r.content) for r in (forged, replayed, unknown, disabled)}
+        assert answers == {(401, b'{"detail":"webhook refused"}')}
+        assert {c.get(f"/webhooks/{key}").status_code for key in ("hook", "nope", "old")} == {403}
         junk = b'{"messages": 12}'
         r = c.post("/webhooks/hook", content=junk, headers=_signed(junk))
         assert r.status_code == 200 and r.json()["failed_delivery"]
@@ -90,8 +98,12 @@ def test_meta_verification_handshake(runtime):
         ok = c.get("/webhooks/fb", params={"hub.mode": "subscribe", "hub.verify_token": "tok-123",
                                            "hub.challenge": "1158201444"})
         assert ok.status_code == 200 and ok.text == "1158201444"
-        assert c.get("/webhooks/fb", params={"hub.mode": "subscribe", "hub.verify_token": "wrong",
-                                             "hub.challenge": "x"}).status_code == 403
+        wrong = c.get("/webhooks/fb", params={"hub.mode": "subscribe", "hub.verify_token": "wrong",
+                                              "hub.challenge": "x"})
+        unknown = c.get("/webhooks/fb2", params={"hub.mode": "subscribe", "hub.verify_token": "wrong",
+                                                 "hub.challenge": "x"})
+        assert (wrong.status_code, wrong.content) == (unknown.status_code, unknown.content) == (
+            403, b'{"detail":"webhook refused"}')
 
 
 def test_sandbox_channels_are_polled_with_a_cursor(runtime):

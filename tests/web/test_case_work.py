@@ -94,3 +94,17 @@ def test_triage_corrections_feed_the_learning_loop(browser_for, post, runtime, a
     r = sam.post(f"/cases/{case_id}/correct", data={"message_id": mid, "field": "intent", "value": "nonsense"},
                  headers={"X-CSRF-Token": page_csrf(sam)})
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize("back", ["https://evil.example/phish", "//evil.example/phish", "/\t/evil.example/phish",
+                                  "/\\evil.example", "javascript:alert(document.cookie)", "\nhttps://evil.example"])
+def test_the_case_pages_back_link_stays_on_this_site(browser_for, post, back):
+    """The attack: a link to a real case page whose "← Inbox" leads to a look-alike sign-in page."""
+    from urllib.parse import quote
+
+    [case_id] = post(message(text="where is my parcel"))
+    sam = browser_for("sam@acme.test")
+    page = sam.get(f"/cases/{case_id}?back={quote(back, safe='')}").text
+    assert '<a class="back" href="/inbox" data-back>' in page and "evil.example" not in page
+    ours = sam.get(f"/cases/{case_id}?back={quote('/inbox?queue=mine&team=support', safe='')}").text
+    assert '<a class="back" href="/inbox?queue=mine&amp;team=support" data-back>' in ours

@@ -37,6 +37,35 @@ def test_wrong_password_unknown_user_and_open_redirects(app):
         assert sign_in(client, "who@acme.test").status_code == 401
         r = sign_in(client, "sam@acme.test", next_url="//evil.example/steal")
         assert r.headers["location"] == "/inbox"
+    with TestClient(app) as client:
+        r = sign_in(client, "sam@acme.test", next_url="/\t/evil.example/steal")  # a browser drops the tab
+        assert r.headers["location"] == "/inbox"
+
+
+def test_over_https_the_cookies_are_secure_and_browsers_are_told_to_stay(app):
+    with TestClient(app, base_url="https://testserver") as client:
+        form = client.get("/login")
+        assert "secure" in form.headers["set-cookie"].lower()  # the sign-in form's CSRF cookie too
+        r = sign_in(client, "sam@acme.test")
+        assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
+        assert r.headers["strict-transport-security"] == "max-age=31536000"
+        assert client.get("/api/v1/cases").headers["strict-transport-security"] == "max-age=31536000"
+    with TestClient(app) as client:  # plain http in development/test: a browser would refuse a Secure cookie
+        r = sign_in(client, "sam@acme.test")
+        assert "secure" not in r.headers["set-cookie"].lower() and "strict-transport-security" not in r.headers
+
+
+def test_cookie_secure_setting_forces_the_flag(app, runtime):
+    from starlette.requests import Request
+
+    from onevoice.web.session import secure_cookies
+
+    over_http = Request({"type": "http", "scheme": "http", "path": "/login", "headers": [], "server": ("x", 80)})
+    assert secure_cookies(over_http, runtime) is False
+    runtime.settings = runtime.settings.model_copy(update={"cookie_secure": True})
+    assert secure_cookies(over_http, runtime) is True
+    runtime.settings = runtime.settings.model_copy(update={"cookie_secure": None, "environment": "production"})
+    assert secure_cookies(over_http, runtime) is True
 
 
 def test_login_and_every_form_need_the_csrf_token(app, browser_for, post):

@@ -2,8 +2,9 @@
 
 The provider is found by discovery (`<issuer>/.well-known/openid-configuration`); the code is exchanged
 with Authlib's OAuth2 client; the id_token is verified with the provider's published keys (signature,
-issuer, audience, expiry, nonce). A person signs in only if an active OneVoice user has the token's
-(verified) email: single sign-on does not create accounts, an admin does.
+issuer, audience, expiry, nonce). A person signs in only if an active OneVoice user has the token's email
+and the token says the provider verified it (`email_verified` true; no claim is a refusal): single sign-on
+does not create accounts, an admin does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
+from onevoice import egress
 from onevoice.errors import Forbidden
 
 TIMEOUT = 10
@@ -46,7 +48,8 @@ class Provider:
             return cached[1]
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
-            meta = requests.get(url, timeout=TIMEOUT).json()
+            with egress.session() as http:
+                meta = http.get(url, timeout=TIMEOUT).json()
         except (requests.RequestException, ValueError) as exc:
             raise SsoFailed(f"the sign-in provider cannot be reached: {exc}") from None
         if meta.get("issuer", "").rstrip("/") != self.issuer.rstrip("/"):
@@ -64,11 +67,12 @@ class Provider:
     def finish(self, code: str, nonce: str) -> dict:
         """Exchange the code and return the verified id_token claims."""
         meta = self.metadata()
-        client = OAuth2Session(self.client_id, self.client_secret, redirect_uri=self.redirect_uri,
-                               token_endpoint_auth_method="client_secret_post")
+        # The endpoints come from the discovery document: through the outbound guard like any fetched URL.
+        client = egress.mount(OAuth2Session(self.client_id, self.client_secret, redirect_uri=self.redirect_uri,
+                                            token_endpoint_auth_method="client_secret_post"))
         try:
             token = client.fetch_token(meta["token_endpoint"], code=code, timeout=TIMEOUT)
-            keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=TIMEOUT).json())
+            keys = KeySet.import_key_set(client.get(meta["jwks_uri"], timeout=TIMEOUT).json())
         except Exception as exc:  # noqa: BLE001 - any failure of the exchange is a failed sign-in
             raise SsoFailed(f"the sign-in provider refused the code: {exc}") from None
         id_token = token.get("id_token")
@@ -86,7 +90,14 @@ class Provider:
 
 
 def email_of(claims: dict) -> str:
+    """The token's email, only when the provider says it verified it (`email_verified` true).
+
+    An account is found by its email, so an unverified one (or a provider that does not say) would let
+    anyone who can put a colleague's address on their provider account sign in as that colleague. Some
+    providers send the claim as the string "true"; anything else, or no claim at all, is refused.
+    """
     email = (claims.get("email") or "").strip().lower()
-    if not email or claims.get("email_verified") is False:
+    verified = claims.get("email_verified")
+    if not email or not (verified is True or (isinstance(verified, str) and verified.lower() == "true")):
         raise SsoFailed("the sign-in provider did not give a verified email address")
     return email

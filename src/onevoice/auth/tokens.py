@@ -15,7 +15,7 @@ from onevoice.db import utcnow
 PREFIX = "ov_"
 # What a token may be limited to (web.deps.require_scope checks them per route); "family:*" and "*" widen.
 SCOPES = ("messages:read", "messages:write", "cases:read", "contacts:read", "contacts:write", "governance:read",
-          "governance:write", "audit:read", "posts:read", "posts:write")
+          "governance:write", "audit:read", "posts:read", "posts:write", "metrics:read")
 FAMILIES = frozenset(s.split(":", 1)[0] for s in SCOPES)
 # Tokens made on the pages or through the API live this long unless asked otherwise, and at most MAX_DAYS.
 DEFAULT_DAYS = 90

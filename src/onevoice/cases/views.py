@@ -20,7 +20,7 @@ from onevoice.outbox import service as outbox
 from onevoice.outbox.sender import deliver_due
 from onevoice.runtime import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
-from onevoice.web.session import Viewer, csrf_protect, current_user, secret
+from onevoice.web.session import Viewer, csrf_protect, current_user, safe_next, secret
 from onevoice.web.templating import render
 
 router = APIRouter()
@@ -30,7 +30,8 @@ router = APIRouter()
 def case(case_id: int, request: Request, viewer: Viewer = Depends(current_user),
          session: Session = Depends(get_read_session)):
     data = case_page(session, viewer.principal, case_id)
-    return render(request, "cases/page.html", {"c": data, "back": request.query_params.get("back") or "/inbox"})
+    # `back` comes from the link that opened the case (the inbox with its filters): only a path of ours.
+    return render(request, "cases/page.html", {"c": data, "back": safe_next(request.query_params.get("back"))})
 
 
 @router.get("/cases/{case_id}/parts")

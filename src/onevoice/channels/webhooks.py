@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +17,15 @@ from onevoice.web.deps import get_runtime
 from onevoice.web.responses import FastJSON
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+log = logging.getLogger(__name__)
 MAX_BODY = 5_000_000
+
+
+def _refused(status: int, key: str, why: str) -> HTTPException:
+    """The same answer for an unknown or disabled channel and a failed check, so that nobody can find out
+    which channel keys exist by probing; the reason is logged for the operator instead."""
+    log.info("webhook for %r refused: %s", key[:100], why)
+    return HTTPException(status, "webhook refused")
 
 
 async def _request(request: Request) -> WebhookRequest:
@@ -27,36 +37,39 @@ async def _request(request: Request) -> WebhookRequest:
     return WebhookRequest.build(request.method, dict(request.headers), dict(request.query_params), bytes(body))
 
 
-def _connector(runtime: Runtime, key: str):
+def _connector(runtime: Runtime, key: str, refusal: int):
     with runtime.read_factory() as session:
         try:
             channel = get_channel(session, key)
         except NotFound:
-            raise HTTPException(404, f"no channel {key!r}") from None
+            raise _refused(refusal, key, "no such channel") from None
         if not channel.enabled:
-            raise HTTPException(404, f"channel {key!r} is disabled")
+            raise _refused(refusal, key, "the channel is disabled")
         return channel, connector_for(channel, runtime.settings.secret_key.get_secret_value())
 
 
 @router.get("/{key}")
 async def handshake(key: str, request: Request, runtime: Runtime = Depends(get_runtime)):
     """The platform's verification handshake (Meta's hub.challenge, for example)."""
-    _channel, connector = _connector(runtime, key)
-    answer = connector.handshake(await _request(request))
+    req = await _request(request)
+    _channel, connector = _connector(runtime, key, 403)
+    answer = connector.handshake(req)
     if answer is None:
-        raise HTTPException(405, "this channel has no webhook handshake")
+        raise _refused(403, key, "this channel has no webhook handshake")
+    if answer.status >= 400:
+        raise _refused(403, key, f"handshake failed: {answer.body[:200]}")
     return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
 
 
 @router.post("/{key}")
 async def deliver(key: str, request: Request, runtime: Runtime = Depends(get_runtime)):
     """Verify the signature, store what the delivery holds, answer fast; processing happens in the worker."""
-    channel, connector = _connector(runtime, key)
-    req = await _request(request)
+    req = await _request(request)  # read first for every key, known or not: the same work, the same answer
+    channel, connector = _connector(runtime, key, 401)
     try:
         connector.verify_webhook(req)
     except SignatureError as exc:
-        raise HTTPException(401, f"webhook rejected: {exc}") from None
+        raise _refused(401, key, str(exc)) from None
     return await run_in_threadpool(_store, runtime, channel, connector, req)
 
 

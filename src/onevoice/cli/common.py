@@ -19,7 +19,11 @@ RedisOpt = Annotated[str | None, typer.Option("--redis-url", envvar="ONEVOICE_RE
 def settings_for(database_url: str | None = None, redis_url: str | None = None, **extra) -> Settings:
     overrides = {k: v for k, v in {"database_url": database_url, "redis_url": redis_url, **extra}.items()
                  if v is not None}
-    return Settings(**overrides)
+    settings = Settings(**overrides)
+    from onevoice.runtime import configure_egress
+
+    configure_egress(settings)  # `channel test` and friends fetch under the operator's outbound policy
+    return settings
 
 
 @contextmanager

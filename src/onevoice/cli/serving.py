@@ -49,6 +49,54 @@ def _scheduler(runtime, poll: bool):
     return scheduler
 
 
+def listens_beyond_loopback(host: str) -> bool:
+    """True unless `host` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip("[]").lower() in ("localhost", "localhost."):
+        return False
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return True  # a name or an interface address: reachable from elsewhere
+
+
+def refuse_development_secret(settings: Settings, host: str) -> None:
+    """The development secret signs cookies anyone can forge: never where another machine can connect."""
+    if settings.uses_development_secret and listens_beyond_loopback(host):
+        raise typer.BadParameter(f"refusing to listen on {host} with the development secret: set "
+                                 "ONEVOICE_SECRET_KEY to a strong secret (or listen on 127.0.0.1)")
+
+
+def uvicorn_config(app, settings: Settings, host: str, port: int):
+    """How `onevoice serve` runs uvicorn. X-Forwarded-For and X-Forwarded-Proto are believed only from
+    ONEVOICE_TRUSTED_PROXIES: uvicorn's own default believes them from any process on 127.0.0.1, so anyone
+    who reaches the port from this machine (or through a proxy that passes the header on) could choose the
+    address that sign-in limits count and the audit log records."""
+    import uvicorn
+
+    trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    return uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                          proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
+
+
+def first_start(runtime) -> None:
+    """What a fresh install needs before it answers anyone: the policy guard's default rules (an empty guard
+    would let every text out unchecked). Nothing happens on later starts."""
+    from sqlalchemy.exc import IntegrityError
+
+    from onevoice.db import unit_of_work
+    from onevoice.governance.guard_rules import seed_fresh_install
+
+    try:
+        with unit_of_work(runtime.session_factory) as session:
+            added = seed_fresh_install(session)
+    except IntegrityError:  # another web node of a scale-out deployment seeded them at the same moment
+        return
+    if added:
+        log.info("fresh install: %d default policy guard rules created (see /governance/guard)", added)
+
+
 def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> None:
     import uvicorn
 
@@ -57,14 +105,16 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
     from onevoice.ops.logging import configure_logging
     from onevoice.runtime import build_runtime
 
+    refuse_development_secret(settings, host)
     configure_logging(settings.log_level, settings.log_json)
     if settings.database_url.startswith("sqlite"):
         # The embedded default sets itself up; a production database is migrated by the operator.
         upgrade(settings.database_url)
     runtime = build_runtime(settings)
+    first_start(runtime)
     # Web nodes of a scale-out deployment leave polling to the workers.
     app = create_app(settings, runtime=runtime, scheduler=_scheduler(runtime, poll and not settings.redis_url))
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.Server(uvicorn_config(app, settings, host, port)).run()
 
 
 def run_worker(settings: Settings, name: str | None) -> None:

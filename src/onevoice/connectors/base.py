@@ -18,6 +18,8 @@ import httpx
 from pydantic import BaseModel
 from typing_extensions import TypedDict  # pydantic can only validate this one on 3.11
 
+from onevoice import egress
+
 
 class Capability(StrEnum):
     WEBHOOK = "webhook"
@@ -313,9 +315,10 @@ class BaseConnector:
 
     @property
     def http(self) -> httpx.Client:
-        # Built lazily so constructing a connector (e.g. to validate a config) opens no connection.
+        # Built lazily so constructing a connector (e.g. to validate a config) opens no connection. Through
+        # the outbound guard: a channel's server URL is typed by a person, like any other URL we fetch.
         if self._http is None:
-            self._http = httpx.Client(timeout=httpx.Timeout(20.0, connect=10.0))
+            self._http = egress.client(timeout=httpx.Timeout(20.0, connect=10.0))
         return self._http
 
     def verify_webhook(self, req: WebhookRequest) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
 from datetime import datetime
 
 from onevoice.connectors.base import SignatureError
@@ -26,14 +28,20 @@ def require_signature(expected_hex: str, provided: str | None, prefix: str = "sh
         raise SignatureError("signature mismatch")
 
 
+# Unix seconds as a sender writes them: digits, optionally a fraction. float() alone would also take "nan"
+# (which compares false with everything, so it passed the window check), "inf", "1e9", "1_700_000_000",
+# surrounding spaces and non-ASCII digits.
+TIMESTAMP = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
+
+
 def require_fresh(timestamp: str | None, now: datetime, window_seconds: float) -> float:
-    """Reject a missing timestamp or one outside ±window of now (a replayed or forged delivery)."""
+    """Reject a missing timestamp, one that is not plain unix seconds, or one outside ±window of now
+    (a replayed or forged delivery)."""
     if not timestamp:
         raise SignatureError("missing timestamp header")
-    try:
-        ts = float(timestamp)
-    except ValueError as exc:
-        raise SignatureError(f"unreadable timestamp {timestamp!r}") from exc
-    if abs(now.timestamp() - ts) > window_seconds:
+    if not TIMESTAMP.fullmatch(timestamp):
+        raise SignatureError(f"unreadable timestamp {timestamp[:40]!r}: send unix seconds")
+    ts = float(timestamp)
+    if not math.isfinite(ts) or abs(now.timestamp() - ts) > window_seconds:
         raise SignatureError("timestamp outside the replay window")
     return ts

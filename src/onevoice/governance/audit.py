@@ -188,9 +188,23 @@ def export_lines(session: Session, fmt: str, *, since=None, until=None, action=N
             yield canonical(row) + "\n"
         else:
             buf = io.StringIO()
-            csv.writer(buf).writerow([canonical(row[f]) if f == "data" else ("" if row[f] is None else row[f])
+            csv.writer(buf).writerow([canonical(row[f]) if f == "data" else spreadsheet_safe(row[f])
                                       for f in FIELDS])
             yield buf.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) typed as the email of
+# a failed sign-in, say); a leading apostrophe makes it text. The JSON column always starts with "{".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as the text it is (OWASP's CSV injection advice)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def record_export(session: Session, who: Principal | str, fmt: str, filters: dict, ip: str | None = None) -> None:

@@ -16,7 +16,23 @@ from onevoice.triage.pii import ADDRESS, CARD, DATE, EMAIL, PHONE, luhn_ok
 
 SEVERITY_ORDER = {"block": 0, "approval": 1, "warn": 2}
 CATEGORY_LABELS = {"banned": "banned term", "watched": "watched term", "claim": "unapproved claim",
-                   "regulated": "regulated word"}
+                   "regulated": "regulated word", "profanity": "profanity", "slur": "slur",
+                   "compensation": "promise of compensation"}
+# Secrets that must never be published: private keys, well-known token shapes (cloud, code hosting, chat,
+# payments, OneVoice's own, JSON web tokens), and a password or key written out after "password:" and the like
+# (a value of 6+ characters with a digit or symbol, so "password: open Settings" is not one).
+CREDENTIAL = re.compile(
+    r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----"
+    r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
+    r"|\bgh[pousr]_[A-Za-z0-9]{30,}"
+    r"|\bxox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"
+    r"|\bAIza[0-9A-Za-z_-]{35}"
+    r"|\bov_[A-Za-z0-9_-]{20,}"
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+    r"|\b(?i:password|passwd|passcode|pwd|pin|api[ _-]?key|secret|access[ _-]?token|token)"
+    # the value, without the punctuation that ends the sentence around it
+    r"(?:\s*[:=]\s*|\s+is\s+)(?=\S{6,})\S*?[0-9!#$%&*+/=?@^_~-]\S*?(?=[.,;:!?)]*(?:\s|$))")
 # How people dodge a word filter: look-alike digits and symbols, and separators between letters.
 LEET = {"a": "a4@", "b": "b8", "e": "e3", "g": "g9", "i": "i1!|l", "l": "l1|", "o": "o0", "s": "s5$",
         "t": "t7+", "z": "z2"}
@@ -117,14 +133,18 @@ def _check_pii(rule, text: str) -> list[Finding]:
     out: list[Finding] = []
     taken: list[tuple[int, int]] = []
 
-    def add(kind: str, label: str, m: re.Match) -> None:
+    def add(kind: str, label: str, m: re.Match, what: str = "personal data") -> None:
         taken.append((m.start(), m.end()))
         out.append(Finding(rule.key, rule.kind, rule.severity,
-                           f"personal data ({label}) about to be published {_where(text, m.start(), m.end())}",
+                           f"{what} ({label}) about to be published {_where(text, m.start(), m.end())}",
                            m.start(), m.end(), m.group(0)))
 
     def free(m: re.Match) -> bool:
         return all(m.end() <= s or m.start() >= e for s, e in taken)
+
+    if "credential" in types:  # first: a token can look like a phone number or contain an "@"
+        for m in CREDENTIAL.finditer(text):
+            add("credential", "password, key or token", m, "a credential")
 
     for m in EMAIL.finditer(text):
         if _allowed(m.group(0), allow):

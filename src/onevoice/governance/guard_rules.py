@@ -23,26 +23,56 @@ DEFAULT_RULES: tuple[RuleSpec, ...] = (
     RuleSpec("banned-terms", "terms", "block", name="Banned terms and phrases",
              terms=("idiot", "stupid customer", "shut up", "scam", "f*ck", "wtf", "moron", "retard"),
              params={"category": "banned"}),
+    RuleSpec("profanity", "terms", "block", name="Profanity",
+             terms=("fuck", "fucking", "fucked", "shit", "bullshit", "asshole", "bitch", "bastard", "dickhead",
+                    "piss off", "screw you", "damn you", "crap"),
+             params={"category": "profanity"}),
+    # Never said on the organization's behalf, in any context; organizations add their languages' terms.
+    RuleSpec("slurs", "terms", "block", name="Slurs and hate terms",
+             terms=("retarded", "spaz", "faggot", "fag", "dyke", "tranny", "nigger", "nigga", "kike", "spic",
+                    "chink", "gook", "wetback", "raghead", "towelhead"),
+             params={"category": "slur"}),
     RuleSpec("watched-terms", "terms", "warn", name="Watched terms (competitors, lawsuits, outages)",
              terms=("lawsuit", "sue", "class action", "outage", "data breach", "recall", "competitor"),
              params={"category": "watched"}),
     RuleSpec("unapproved-claims", "terms", "approval", name="Unapproved claims",
              terms=("guaranteed", "guarantee", "cure", "cures", "risk-free", "100% safe", "no risk",
                     "clinically proven", "miracle", "best in the world", "never fails", "get rich",
-                    "double your money"),
+                    "double your money", "completely safe", "totally safe", "zero risk", "always works",
+                    "100% effective", "100% guaranteed"),
              params={"category": "claim"}),
+    # What the organization then owes: someone who may commit its money signs off first.
+    RuleSpec("compensation-promises", "terms", "approval", name="Promises of compensation",
+             terms=("full refund", "refund you", "we will refund", "we'll refund", "refund in full",
+                    "compensate you", "compensation", "reimburse", "reimbursement", "money back",
+                    "free replacement", "free of charge", "on the house", "voucher", "gift card",
+                    "store credit", "credit your account", "waive the fee"),
+             params={"category": "compensation"}),
     RuleSpec("regulated-words", "terms", "approval", name="Regulated financial and health words",
              terms=("investment advice", "investment returns", "interest rate", "APR", "financial advice", "diagnosis",
                     "diagnose", "medical treatment", "prescription", "FDA approved", "medical advice", "side effects"),
              params={"category": "regulated"}),
     RuleSpec("personal-data", "pii", "block", name="Personal data about to be published",
              params={"types": ["email", "phone", "card", "address"], "allow": ["@acme.example"]}),
+    RuleSpec("credentials", "pii", "block", name="Passwords, keys and tokens",
+             params={"types": ["credential"]}),
     RuleSpec("sponsored-disclosure", "disclosure", "block", name="Sponsored content must say #ad",
              params={"tags": ["#ad", "#sponsored", "#advertisement", "#paidpartnership"]}),
     RuleSpec("length-limits", "length", "block", name="Platform length limits", params={"limits": LENGTH_LIMITS}),
     RuleSpec("tone", "tone", "approval", name="Negative or sarcastic tone",
              params={"negative_below": -0.5, "sarcasm": True}),
 )
+
+
+def seed_fresh_install(session: Session) -> int:
+    """The default rules on an install that has never had a guard rule (its first start); 0 otherwise, so
+    that rules an organization switched off or changed are never put back. Audited."""
+    if session.scalar(select(GuardRule.id).limit(1)) is not None:
+        return 0
+    added = seed_default_rules(session)
+    audit.record(session, "system", "guard.defaults", "guard_rules",
+                 {"rules": [spec.key for spec in DEFAULT_RULES]})
+    return added
 
 
 def seed_default_rules(session: Session) -> int:

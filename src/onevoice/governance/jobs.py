@@ -9,11 +9,13 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from onevoice import egress
 from onevoice.auth.models import User, UserTeam
 from onevoice.db import unit_of_work, utcnow
 from onevoice.governance.approval_rules import escalate_overdue
@@ -69,11 +71,17 @@ def send_webhook(url: str, secret: str | None, moved: list[dict]) -> bool:
     headers = {"Content-Type": "application/json"}
     if secret:
         headers["X-OneVoice-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    # Through the outbound guard (public addresses only, unless the operator exempted the receiver's
+    # network); the answer's body is never read. Only the host is logged: a chat tool's webhook URL is a secret.
+    host = urlsplit(url).hostname or "?"
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=WEBHOOK_TIMEOUT)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        log.warning("escalation webhook %s failed: %s", url, exc)
+        with egress.client(timeout=WEBHOOK_TIMEOUT) as http, \
+                http.stream("POST", url, content=body, headers=headers) as response:
+            if response.status_code >= 300:
+                log.warning("escalation webhook to %s answered HTTP %s", host, response.status_code)
+                return False
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        log.warning("escalation webhook to %s failed: %s", host, exc)
         return False
     return True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from onevoice.messages.models import Message
 from onevoice.runtime import Runtime
-from onevoice.web.deps import get_runtime
+from onevoice.web.deps import get_runtime, require_token, scope_allows
 
 router = APIRouter(tags=["operations"])
 
@@ -73,7 +73,13 @@ REGISTRY.register(_DEPTH)
 
 
 @router.get("/metrics")
-def metrics(runtime: Runtime = Depends(get_runtime)):
+def metrics(request: Request, runtime: Runtime = Depends(get_runtime)):
+    """Prometheus metrics: an API token with the metrics:read scope (`Authorization: Bearer`), unless
+    ONEVOICE_METRICS_PUBLIC=true. Volumes, failures and queue depth say a lot about an organization."""
+    if not runtime.settings.metrics_public:
+        token = require_token(request, runtime)
+        if not scope_allows(token.scopes, "metrics:read"):
+            raise HTTPException(403, "this token lacks the scope 'metrics:read'")
     # One collector per process, pointed at the runtime that serves this request.
     _DEPTH.runtime = runtime
     return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -22,6 +22,14 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+# HTTP clients and the platform SDKs log request URLs, headers or bodies (OAuth signatures, form fields with
+# passwords) at INFO and DEBUG: they stay at WARNING whatever ONEVOICE_LOG_LEVEL says, so that no token or
+# secret reaches the logs even when someone turns logging up to debug a channel.
+HTTP_CLIENT_LOGGERS = ("httpx", "httpcore", "h11", "hpack", "urllib3", "requests", "requests_oauthlib", "oauthlib",
+                       "authlib", "tweepy", "praw", "prawcore", "mastodon", "atproto", "atproto_client",
+                       "atproto_core", "websockets")
+
+
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     plain = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -30,3 +38,5 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").setLevel("WARNING")
+    for name in HTTP_CLIENT_LOGGERS:
+        logging.getLogger(name).setLevel("WARNING")

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onevoice import egress
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
 from onevoice.connectors.base import Capability
@@ -106,6 +107,13 @@ def clean_media(media: list, channels: list[Channel]) -> list[dict]:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise InvalidInput(f"a media URL must start with http:// or https://: {url[:200]!r}")
+        # Said now rather than when the send fails: an address that is not public, or (when the organization
+        # lists its media hosts) another host. Names are resolved only when fetched, on every hop.
+        policy = egress.current()
+        try:
+            policy.check_url(url, policy.media_hosts)
+        except (egress.Refused, ValueError) as exc:
+            raise InvalidInput(f"this media URL cannot be used: {exc}") from None
         out.append({"url": url[:2000], "mime": str(item.get("mime") or "")[:100],
                     "alt": str(item.get("alt") or "")[:1000]})
     if len(out) > MAX_MEDIA:

@@ -37,7 +37,8 @@ def _login_page(request: Request, runtime: Runtime, next_url: str, error: str | 
                                               "sso": runtime.settings.oidc_label if runtime.settings.oidc_issuer
                                               else None}, status_code=status)
     # Before sign-in there is no session to hold a CSRF token: a double-submit cookie stands in for it.
-    response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(runtime))
+    response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=secure_cookies(request, runtime))
     return response
 
 
@@ -72,7 +73,7 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), nex
         return _login_page(request, runtime, next, "That email and password do not match an active account.",
                            email=email, status=401)
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_session_cookie(response, runtime, token)
+    set_session_cookie(request, response, runtime, token)
     response.delete_cookie(PRE_CSRF_COOKIE)
     return response
 

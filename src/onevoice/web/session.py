@@ -48,13 +48,18 @@ def secret(runtime: Runtime) -> str:
     return runtime.settings.secret_key.get_secret_value()
 
 
-def secure_cookies(runtime: Runtime) -> bool:
-    return runtime.settings.environment != "development" and runtime.settings.environment != "test"
+def secure_cookies(request: Request, runtime: Runtime) -> bool:
+    """Cookies only over TLS: when the request came over https (directly, or as a trusted proxy says in
+    X-Forwarded-Proto), outside development and test, or whenever ONEVOICE_COOKIE_SECURE says so."""
+    settings = runtime.settings
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return request.url.scheme == "https" or settings.environment not in ("development", "test")
 
 
-def set_session_cookie(response: Response, runtime: Runtime, token: str) -> None:
+def set_session_cookie(request: Request, response: Response, runtime: Runtime, token: str) -> None:
     response.set_cookie(sessions.COOKIE, sessions.cookie_value(secret(runtime), token), httponly=True,
-                        samesite="lax", secure=secure_cookies(runtime),
+                        samesite="lax", secure=secure_cookies(request, runtime),
                         max_age=int(sessions.LIFETIME.total_seconds()), path="/")
 
 
@@ -112,7 +117,11 @@ def new_pre_csrf() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after sign-in would hand the session page to an attacker."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths: an open redirect after sign-in would hand the session page to an attacker.
+
+    Browsers drop tabs and newlines from URLs (so "/<tab>/evil.example" is "//evil.example") and read a
+    backslash as "/", so any control character or backslash is refused too."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
         return "/inbox"
     return target

@@ -55,7 +55,8 @@ async def sso_start(request: Request, next: str = "/inbox", runtime: Runtime = D
     response = RedirectResponse(url, status_code=303)
     # SameSite=Lax: the provider's redirect back is a top-level GET, which carries it.
     response.set_cookie(COOKIE, _seal(secret(runtime), {"state": state, "nonce": nonce, "next": safe_next(next)}),
-                        max_age=600, httponly=True, samesite="lax", secure=secure_cookies(runtime), path="/login")
+                        max_age=600, httponly=True, samesite="lax", secure=secure_cookies(request, runtime),
+                        path="/login")
     return response
 
 
@@ -87,6 +88,6 @@ async def sso_callback(request: Request, code: str = "", state: str = "", error:
         return _login_page(request, runtime, pending["next"],
                            f"No active OneVoice account for {email}. Ask an admin to create one.", status=403)
     response = RedirectResponse(pending["next"], status_code=303)
-    set_session_cookie(response, runtime, token)
+    set_session_cookie(request, response, runtime, token)
     response.delete_cookie(COOKIE, path="/login")
     return response

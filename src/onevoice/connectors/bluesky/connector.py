@@ -87,7 +87,7 @@ class BlueskyConnector(BaseConnector):
         """
         if len(media) > MAX_IMAGES:
             raise ConnectorError(f"Bluesky takes at most {MAX_IMAGES} images per post", permanent=True)
-        images = [fetch(self.http, m, MAX_IMAGE_BYTES) for m in media]
+        images = [fetch(m, MAX_IMAGE_BYTES) for m in media]
         for item in images:
             if not item.mime.startswith("image/"):
                 raise ConnectorError(f"Bluesky posts here take images, not {item.mime}", permanent=True)

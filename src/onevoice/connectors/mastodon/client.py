@@ -21,6 +21,7 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
+from onevoice import egress
 from onevoice.connectors.base import AuthExpired, ConnectorError, RateLimited
 from onevoice.connectors.http_errors import retry_after
 
@@ -33,7 +34,7 @@ class MastodonClient:
     def __init__(self, base_url: str, token: str, now: Callable[[], datetime], timeout: float = 20):
         self.now = now
         self.last: requests.Response | None = None
-        session = requests.Session()
+        session = egress.session()  # the server's URL is typed by a person: through the outbound guard
         session.hooks["response"].append(self._keep)
         # "throw": a worker must not block on a rate limit; the poller reschedules with retry_after.
         self.api = Mastodon(

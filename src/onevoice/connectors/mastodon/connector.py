@@ -91,7 +91,7 @@ class MastodonConnector(BaseConnector):
         return self._post(text, idempotency_key, **({"media_ids": ids} if ids else {}))
 
     def _upload(self, media: Media) -> str:
-        item = fetch(self.http, media)
+        item = fetch(media)
         client = self._client()
         with client.errors():
             client.api.media_post(item.data, mime_type=item.mime, description=item.alt or None, file_name=item.filename)

@@ -79,17 +79,20 @@ class GraphClient:
     def delete(self, path: str) -> dict:
         return self._call("DELETE", path)
 
-    def get(self, path: str, **params: Any) -> dict:
-        return self._call("GET", path, params=params)
+    def get(self, path: str, token: str | None = None, **params: Any) -> dict:
+        """`token` replaces the Page token for this call (the app token that debug_token takes)."""
+        return self._call("GET", path, params=params, token=token)
 
     def post(self, path: str, **payload: Any) -> dict:
         return self._call("POST", path, json=payload)
 
-    def _call(self, method: str, path: str, params: dict | None = None, json: dict | None = None) -> dict:
-        params = {**(params or {})}
-        params.setdefault("access_token", self.token)
+    def _call(self, method: str, path: str, params: dict | None = None, json: dict | None = None,
+              token: str | None = None) -> dict:
+        # The token goes in a header, never in the URL: URLs end up in logs, proxies and error messages.
+        headers = {"Authorization": f"Bearer {token or self.token}"}
         try:
-            resp = self.http.request(method, f"{self.base}/{path.lstrip('/')}", params=params, json=json)
+            resp = self.http.request(method, f"{self.base}/{path.lstrip('/')}", params=params, json=json,
+                                     headers=headers)
         except httpx.HTTPError as exc:
             raise ConnectorError(f"Graph API unreachable: {exc}", permanent=False) from exc
         self.usage = usage_percent(resp.headers)

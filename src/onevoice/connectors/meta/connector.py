@@ -201,10 +201,12 @@ class MetaConnector(BaseConnector):
         if not s.app_id:
             return check_by_calling(lambda: f"connected as {self.graph.get('me', fields='id,name').get('name')}")
         try:
+            # Meta takes the token to inspect only as the input_token query parameter (the one token that
+            # travels in a URL); the app token that asks goes in the header like every other.
             info = self.graph.get(
                 "debug_token",
+                token=f"{s.app_id}|{s.app_secret.get_secret_value()}",
                 input_token=s.page_access_token.get_secret_value(),
-                access_token=f"{s.app_id}|{s.app_secret.get_secret_value()}",
             ).get("data", {})
         except ConnectorError as exc:
             return health("revoked" if exc.permanent and exc.platform_code in (190, 102) else "failing", str(exc))

@@ -9,9 +9,9 @@ from datetime import datetime
 
 import praw
 import prawcore
-import requests
 from prawcore.sessions import FiniteRetryStrategy
 
+from onevoice import egress
 from onevoice.connectors.base import AuthExpired, ConnectorError, RateLimited
 from onevoice.connectors.http_errors import retry_after
 
@@ -36,7 +36,7 @@ def make_reddit(client_id: str, client_secret: str, username: str, password: str
         user_agent=user_agent,
         check_for_updates=False,
         check_for_async=False,
-        requestor_kwargs={"session": requests.Session()},
+        requestor_kwargs={"session": egress.session()},  # through the outbound guard
     )
     for core in (reddit._authorized_core, reddit._read_only_core):  # noqa: SLF001 - no public hook
         if core is not None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import httpx
 from pydantic import BaseModel, Field, HttpUrl, SecretStr
 
+from onevoice import egress
 from onevoice.connectors.base import (
     BaseConnector,
     Capability,
@@ -101,6 +102,8 @@ class WebhookConnector(BaseConnector):
         }
         try:
             resp = self.http.post(str(self.settings.outbound_url), content=body, headers=headers)
+        except egress.Refused as exc:
+            raise ConnectorError(f"delivery refused: {exc}", permanent=True) from exc
         except httpx.HTTPError as exc:
             raise ConnectorError(f"delivery failed: {exc}", permanent=False) from exc
         if resp.status_code >= 400:

@@ -10,6 +10,7 @@ import requests
 import tweepy
 from requests_oauthlib import OAuth1
 
+from onevoice import egress
 from onevoice.connectors.base import AuthExpired, ConnectorError, RateLimited
 from onevoice.connectors.http_errors import error_for_status, retry_after
 
@@ -17,7 +18,7 @@ from onevoice.connectors.http_errors import error_for_status, retry_after
 def make_client(consumer_key: str, consumer_secret: str, access_token: str, access_token_secret: str) -> tweepy.Client:
     # return_type=dict keeps X's JSON as sent (raw); wait_on_rate_limit=False lets the poller
     # reschedule instead of blocking a worker for up to 15 minutes.
-    return tweepy.Client(
+    client = tweepy.Client(
         consumer_key=consumer_key,
         consumer_secret=consumer_secret,
         access_token=access_token,
@@ -25,6 +26,8 @@ def make_client(consumer_key: str, consumer_secret: str, access_token: str, acce
         return_type=dict,
         wait_on_rate_limit=False,
     )
+    client.session = egress.session()  # every server-side request through the outbound guard
+    return client
 
 
 @contextmanager
@@ -78,7 +81,8 @@ def upload_image(keys: tuple[str, str, str, str], data: bytes, mime: str, filena
 
 def _signed_post(auth: OAuth1, url: str, now: Callable[[], datetime], **kwargs: object) -> dict:
     try:
-        resp = requests.post(url, auth=auth, timeout=60, **kwargs)  # type: ignore[arg-type]
+        with egress.session() as http:
+            resp = http.post(url, auth=auth, timeout=60, **kwargs)  # type: ignore[arg-type]
     except requests.RequestException as exc:
         raise ConnectorError(f"X unreachable: {exc}", permanent=False) from exc
     try:

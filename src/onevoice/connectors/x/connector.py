@@ -165,7 +165,7 @@ class XConnector(BaseConnector):
             raise ConnectorError(f"X takes at most {MAX_IMAGES} images per post", permanent=True)
         ids = []
         for m in media:
-            item = fetch(self.http, m, MAX_IMAGE_BYTES)
+            item = fetch(m, MAX_IMAGE_BYTES)
             if not item.mime.startswith("image/"):
                 raise ConnectorError(f"X posts here take images, not {item.mime}", permanent=True)
             ids.append(upload_image(self._keys(), item.data, item.mime, item.filename, item.alt, self.now))
