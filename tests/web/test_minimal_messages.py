@@ -154,3 +154,15 @@ def test_display_name_falls_back_name_handle_id(author, shown):
     view = author_view(author)
     assert view["display_name"] == shown
     assert {"external_id", "handle", "name", "followers"} <= set(view) and view["followers"] == 0
+
+
+def test_more_followers_than_a_database_integer_holds_is_processed(runtime, api):
+    """10**30 followers used to be kept as 2**62, which PostgreSQL's integer column refused in processing: the
+    message failed and never reached the inbox. It is kept as the most the column holds."""
+    r = api.post("/api/v1/messages", json={"channel": "mast", "external_id": "big-1", "text": "broken",
+                                           "author": {"external_id": "big", "followers": 10**30}})
+    assert r.status_code == 202 and not r.json()["rejected"], r.text
+    processed(runtime)
+    m = api.get(f"/api/v1/messages/{r.json()['accepted'][0]['id']}").json()
+    assert m["status"] == "processed", m["error"]
+    assert api.get(f"/api/v1/contacts/{m['contact_id']}").json()["followers"] == 2**31 - 1
