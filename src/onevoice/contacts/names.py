@@ -26,12 +26,17 @@ def shows_something(value: object) -> bool:
     return any(c not in _FILLERS and unicodedata.category(c) not in _BLANK_CATEGORIES for c in value)
 
 
-def display_name(*candidates: object) -> str:
-    """The first candidate that shows something, stripped of surrounding spaces; else "Unknown"."""
+def display_name(*candidates: object, default: str = UNKNOWN) -> str:
+    """The first candidate that shows something, stripped of surrounding spaces; else `default`."""
     for value in candidates:
         if shows_something(value):
             return str(value).strip()
-    return UNKNOWN
+    return default
+
+
+def first_word(name: str, default: str) -> str:
+    """What a greeting uses ("Hi Ana"): the first word that shows something, else `default`."""
+    return next((word for word in name.split() if shows_something(word)), default)
 
 
 def author_view(author: object) -> dict:
