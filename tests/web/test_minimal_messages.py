@@ -166,3 +166,28 @@ def test_more_followers_than_a_database_integer_holds_is_processed(runtime, api)
     m = api.get(f"/api/v1/messages/{r.json()['accepted'][0]['id']}").json()
     assert m["status"] == "processed", m["error"]
     assert api.get(f"/api/v1/contacts/{m['contact_id']}").json()["followers"] == 2**31 - 1
+
+
+def test_only_web_links_to_the_message_are_shown(api, runtime, browser_for):
+    """A message's `url` is free text from the platform: only http(s) becomes the "open" link."""
+    r = api.post("/api/v1/messages", json={"messages": [
+        {"channel": "mast", "external_id": "u-1", "author": {"external_id": "u"}, "text": "a",
+         "url": "httpx://evil.example/1"},
+        {"channel": "mast", "external_id": "u-2", "author": {"external_id": "u"}, "text": "b",
+         "url": "https://social.example/@u/2"}]})
+    assert r.status_code == 202 and not r.json()["rejected"], r.text
+    processed(runtime)
+    case_id = api.get(f"/api/v1/messages/{r.json()['accepted'][0]['id']}").json()["case_id"]
+    page = browser_for("lee@acme.test").get(f"/cases/{case_id}").text
+    assert 'href="https://social.example/@u/2"' in page and 'href="httpx://' not in page
+
+
+@pytest.mark.parametrize(("name", "handle", "first"), [
+    ("Ana Lima", "@ana", "Ana"), (None, "@ana", "ana"), ("   ", "@ana", "ana"), ("   ", None, "there"),
+    ("\u200b \u200d", "", "there"), (None, None, "there"), ("  Zoë  Sky ", None, "Zoë")])
+def test_answers_greet_a_customer_whatever_their_name(name, handle, first):
+    from onevoice.auth.principal import SYSTEM
+    from onevoice.library.service import variables_for
+
+    values = variables_for({"contact": {"name": name, "handle": handle}}, SYSTEM)
+    assert values["first_name"] == first
