@@ -50,4 +50,3 @@ def author_view(author: object) -> dict:
             "followers": followers if isinstance(followers, int) and not isinstance(followers, bool) else 0}
     view["display_name"] = display_name(view["name"], view["handle"], view["external_id"])
     return view
-
