@@ -1,7 +1,10 @@
 """The inbox pages' server time with 1,000,000 messages and 300,000 cases (issue 4: p95 < 100 ms).
 
 Measures what the page routes call (queue page with rows, rail counts, case page) in a fresh read
-session each time, for a coordinator (every team) and a support responder, on SQLite (and PostgreSQL).
+session each time, for a coordinator (every team) and a support responder, on SQLite (and PostgreSQL);
+then the rendered pages themselves through the real app (`create_app`, signed in, in-process HTTP client):
+the inbox views and case pages, templates included. A page that does not answer 200 stops the benchmark:
+timing service calls alone once hid that every case page of this data set answered 500 (issue 10).
 
     python -m bench.bench_inbox [--sqlite PATH] [--postgres URL] [--runs 100]
 """
@@ -20,11 +23,14 @@ from bench.common import machine, percentile, seeded_database
 from bench.dataset import build
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
-from onevoice.cases.models import Case
+from onevoice.cases.models import Case, CaseTeam
 from onevoice.cases.page import case_page
 from onevoice.db import make_engine, make_sessionmaker
+from onevoice.demo.seed import DEMO_PASSWORD
 from onevoice.inbox.filters import Filters
 from onevoice.inbox.service import queue_page, rail
+from onevoice.settings import Settings
+from onevoice.teams.models import Team
 
 VIEWS = [("open", {}), ("team:support", {}), ("team:support", {"sort": "sla"}),
          ("team:support", {"sort": "priority"}), ("unassigned", {}), ("breaching", {}),
@@ -49,6 +55,9 @@ def measure(url: str, runs: int) -> dict:
         people = {e: principal_for(s, s.scalar(select(User).where(User.email == e)))
                   for e in ("lead@demo.onevoice.test", "support@demo.onevoice.test")}
         case_ids = list(s.scalars(select(Case.id).order_by(Case.id.desc()).limit(runs)))
+        support = s.scalar(select(Team.id).where(Team.key == "support"))
+        support_ids = list(s.scalars(select(CaseTeam.case_id).where(CaseTeam.team_id == support)
+                                     .order_by(CaseTeam.case_id.desc()).limit(runs)))
     out = {}
     for email, who in people.items():
         for queue, params in VIEWS:
@@ -59,7 +68,47 @@ def measure(url: str, runs: int) -> dict:
     it = iter(case_ids * 2)
     out["case page"] = timed(factory, lambda s: case_page(s, lead, next(it)), runs)
     engine.dispose()
+    out.update(measure_pages(url, {"lead": case_ids, "support": support_ids}, runs))
     return out
+
+
+def measure_pages(url: str, case_ids: dict[str, list[int]], runs: int) -> dict:
+    """Whole requests through the app, as a signed-in browser makes them (client-side time, in process)."""
+    from urllib.parse import urlencode
+
+    from fastapi.testclient import TestClient
+    from tests.web.helpers import sign_in
+
+    from onevoice.app import create_app
+
+    app = create_app(Settings(database_url=url, environment="test", log_json=False), start_worker=False)
+    out = {}
+    with TestClient(app) as client:
+        for email in ("lead@demo.onevoice.test", "support@demo.onevoice.test"):
+            client.cookies.clear()
+            assert sign_in(client, email, DEMO_PASSWORD).status_code == 303, f"cannot sign in as {email}"
+            who = email.split("@")[0]
+            for queue, params in VIEWS:
+                path = "/inbox?" + urlencode({"queue": queue, **params})
+                out[f"page {who} {path}"] = timed_get(client, lambda p=path: p, runs)
+            it = iter(case_ids[who] * 2)  # cases this person sees: their newest
+            out[f"page {who} /cases/{{id}}"] = timed_get(client, lambda i=it: f"/cases/{next(i)}", runs)
+    app.state.runtime.dispose()
+    return out
+
+
+def timed_get(client, path, runs: int) -> dict:
+    times = []
+    for i in range(runs):
+        target = path()
+        t = time.perf_counter()
+        r = client.get(target)
+        elapsed = time.perf_counter() - t
+        if r.status_code != 200:
+            raise SystemExit(f"GET {target} answered {r.status_code}: {r.text[:500]}")
+        if i:
+            times.append(elapsed)
+    return {"p50_ms": round(statistics.median(times) * 1000, 2), "p95_ms": round(percentile(times, 95) * 1000, 2)}
 
 
 def main() -> None:

@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                 runtime.worker = None
             await runtime.broker.stop()
 
-    app = FastAPI(title="OneVoice", version=__version__, lifespan=lifespan,
+    # docs_url/redoc_url off: FastAPI's pages load Swagger UI and ReDoc from a CDN; web.apidocs serves /docs itself.
+    app = FastAPI(title="OneVoice", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Every post, comment, mention and message, understood and routed to every team "
                               "that has a part in it. Authenticate with `Authorization: Bearer <token>` "
                               "(create one with `onevoice token create NAME`).")
@@ -116,6 +117,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
     for router in (ops_router, messages_router, cases_router, contacts_router, live_router, webhooks_router):
         app.include_router(router)
+    from onevoice.web import apidocs
+
+    apidocs.register(app)
     for module in ("onevoice.triage.api", "onevoice.web.pages", "onevoice.governance.web", "onevoice.routing.web",
                    "onevoice.posts.web"):
         _include_optional(app, module)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from onevoice.cases.models import CASE_STATUSES, PRIORITIES, Case, CaseTeam, RoutingDecision
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact, ContactIdentity
+from onevoice.contacts.names import display_name
+from onevoice.contacts.service import display_names
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
@@ -103,13 +105,14 @@ def _attach_names(session: Session, items: list[dict]) -> None:
     contacts = {c.id: c for c in session.execute(
         select(Contact.id, Contact.name, Contact.handle, Contact.followers).where(Contact.id.in_(contact_ids)))
     } if contact_ids else {}
+    names = display_names(session, list(contacts.values()))
     for item in items:
         item["lead_team"] = teams.get(item["lead_team_id"])
         item["collaborators"] = sorted(collab.get(item["id"], []))
         item["channel"] = channels.get(item["channel_id"])
         c = contacts.get(item["contact_id"])
         item["contact"] = None if c is None else {"id": c.id, "name": c.name, "handle": c.handle,
-                                                  "followers": c.followers}
+                                                  "followers": c.followers, "display_name": names[c.id]}
 
 
 def get_case(session: Session, case_id: int) -> dict:
@@ -124,9 +127,11 @@ def get_case(session: Session, case_id: int) -> dict:
     out["messages"] = [message_dict(m, channels.get(m.channel_id)) for m in messages]
     if case.contact_id:
         contact = session.get(Contact, case.contact_id)
-        identities = session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id))
+        identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)
+                                          .order_by(ContactIdentity.id)))
         out["contact"] = {
             "id": contact.id, "name": contact.name, "handle": contact.handle, "followers": contact.followers,
+            "display_name": display_name(contact.name, contact.handle, *(i.external_id for i in identities[:1])),
             "vip": contact.vip, "message_count": contact.message_count,
             "identities": [{"channel": channels.get(i.channel_id), "external_id": i.external_id,
                             "handle": i.handle, "name": i.name, "followers": i.followers} for i in identities],

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Case, Conversation
 from onevoice.contacts.models import Contact, ContactIdentity
+from onevoice.contacts.names import display_name, shows_something
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
@@ -47,8 +48,23 @@ def contact_dict(session: Session, contact: Contact) -> dict:
     from onevoice.channels.models import Channel
 
     channels = dict(session.execute(select(Channel.id, Channel.key)).all())
-    identities = session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id))
+    identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)
+                                      .order_by(ContactIdentity.id)))
     return {"id": contact.id, "name": contact.name, "handle": contact.handle, "followers": contact.followers,
+            "display_name": display_name(contact.name, contact.handle, *(i.external_id for i in identities[:1])),
             "vip": contact.vip, "message_count": contact.message_count,
             "identities": [{"channel": channels.get(i.channel_id), "external_id": i.external_id,
                             "handle": i.handle} for i in identities]}
+
+
+def display_names(session: Session, contacts: list) -> dict[int, str]:
+    """contact id -> display name, for rows with `id`, `name` and `handle`. A contact with neither name nor
+    handle is named by its first identity's platform id (one query, only when some contact needs it)."""
+    unnamed = [c.id for c in contacts if not shows_something(c.name) and not shows_something(c.handle)]
+    first_ids: dict[int, str] = {}
+    if unnamed:
+        for contact_id, external_id in session.execute(
+                select(ContactIdentity.contact_id, ContactIdentity.external_id)
+                .where(ContactIdentity.contact_id.in_(unnamed)).order_by(ContactIdentity.id)):
+            first_ids.setdefault(contact_id, external_id)
+    return {c.id: display_name(c.name, c.handle, first_ids.get(c.id)) for c in contacts}

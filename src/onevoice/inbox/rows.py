@@ -12,6 +12,7 @@ from onevoice.approvals.models import Approval
 from onevoice.auth.models import User
 from onevoice.cases.models import Case
 from onevoice.cases.service import _attach_names, case_summary
+from onevoice.contacts.names import author_view
 from onevoice.messages.models import Message
 
 
@@ -33,7 +34,7 @@ def case_rows(session: Session, case_ids: list[int]) -> list[dict]:
         triage = (m.triage or {}) if m is not None else {}
         item["latest"] = None if m is None else {
             "id": m.id, "text": m.text, "direction": m.direction, "status": m.status,
-            "author": (m.author or {}).get("handle") or (m.author or {}).get("name"), "at": m.created_at,
+            "author": author_view(m.author)["display_name"], "at": m.created_at,
             "language": m.language, "urgency": triage.get("urgency"),
         }
         case = cases[item["id"]]

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
+from onevoice.errors import InvalidInput
 from onevoice.inbox.counts import queue_counts, rail_teams
-from onevoice.inbox.filters import Filters
+from onevoice.inbox.filters import Filters, check_queue
 from onevoice.inbox.queries import queue_case_ids
 from onevoice.inbox.rows import case_rows
 from onevoice.teams.models import Team
@@ -20,7 +21,25 @@ TITLES = {"mine": "My cases", "open": "All open", "unassigned": "Unassigned", "b
 
 
 def default_queue(who: Principal) -> str:
-    return f"team:{who.team_keys[0]}" if who.team_keys else "open"
+    """Where a person's inbox opens until they pick a queue. Admins and coordinators work across every team and
+    managers across theirs: all open cases. Anyone else works from their team's queue when they have one team;
+    with several (or none), all their open cases rather than whichever team sorts first."""
+    if who.sees_all or who.role == "manager" or len(who.team_keys) != 1:
+        return "open"
+    return f"team:{who.team_keys[0]}"
+
+
+def start_queue(session: Session, who: Principal, remembered: str | None) -> str:
+    """The queue the inbox opens on: the one this person last opened, while it is still theirs to see (a team
+    they left, or a queue that no longer exists, falls back to the default instead of an error page)."""
+    if remembered:
+        try:
+            check_queue(remembered)
+        except InvalidInput:
+            return default_queue(who)
+        if not remembered.startswith("team:") or remembered[5:] in {k for k, _ in rail_teams(session, who)}:
+            return remembered
+    return default_queue(who)
 
 
 def queue_title(session: Session, queue: str) -> str:

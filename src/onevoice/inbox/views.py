@@ -9,10 +9,15 @@ from sqlalchemy.orm import Session
 from onevoice.inbox import notify, service
 from onevoice.inbox.filters import Filters, check_queue
 from onevoice.web.deps import get_read_session, get_session
-from onevoice.web.session import Viewer, csrf_protect, current_user
+from onevoice.web.session import Viewer, csrf_protect, current_user, secure_cookies
 from onevoice.web.templating import render
 
 router = APIRouter()
+# The last queue a person opened, remembered in a cookie of their browser rather than on their user row: a page
+# view then writes nothing (pages read through read-only sessions, and SQLite's one writer is the worker's). The
+# value names the user it belongs to, so on a shared browser one person's queue never opens for another.
+QUEUE_COOKIE = "onevoice_queue"
+QUEUE_COOKIE_DAYS = 365
 
 
 def _view(request: Request, viewer: Viewer) -> tuple[str, Filters]:
@@ -20,15 +25,28 @@ def _view(request: Request, viewer: Viewer) -> tuple[str, Filters]:
     return check_queue(queue), Filters.parse(request.query_params)
 
 
+def _remembered(request: Request, viewer: Viewer) -> str | None:
+    owner, _, queue = request.cookies.get(QUEUE_COOKIE, "").partition(":")
+    return queue if owner and owner == str(viewer.user_id) else None
+
+
 @router.get("/inbox")
 def inbox(request: Request, viewer: Viewer = Depends(current_user), session: Session = Depends(get_read_session)):
-    queue, f = _view(request, viewer)
+    chosen = request.query_params.get("queue")
+    queue = check_queue(chosen) if chosen else service.start_queue(session, viewer.principal,
+                                                                   _remembered(request, viewer))
+    f = Filters.parse(request.query_params)
     page = service.queue_page(session, viewer.principal, queue, f, request.query_params.get("cursor"))
-    return render(request, "inbox/page.html", {
+    response = render(request, "inbox/page.html", {
         "queue": queue, "f": f, "page": page, "rail": service.rail(session, viewer.principal),
         "choices": service.filter_choices(session),
         "notifications": notify.recent_for(session, viewer.principal, 8),
     })
+    if chosen and viewer.user_id is not None:
+        response.set_cookie(QUEUE_COOKIE, f"{viewer.user_id}:{queue}", max_age=QUEUE_COOKIE_DAYS * 86400,
+                            httponly=True, samesite="lax", secure=secure_cookies(request.app.state.runtime),
+                            path="/inbox")
+    return response
 
 
 @router.get("/inbox/rows")

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
+from onevoice.contacts.names import display_name, first_word
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 from onevoice.library.models import KINDS, Answer
@@ -75,10 +76,11 @@ def archive(session: Session, who: Principal, answer_id: int) -> None:
 def variables_for(case: dict, who: Principal) -> dict[str, str]:
     """The values an answer can use, from the case page's data."""
     contact = case.get("contact") or {}
-    name = contact.get("name") or (contact.get("handle") or "").lstrip("@") or "there"
-    return {"customer_name": name, "first_name": name.split()[0] if name else "there",
+    # Names can be missing, blank or invisible (zero-width, fillers): the greeting falls back to "there".
+    name = display_name(contact.get("name"), (contact.get("handle") or "").lstrip("@"), default="there")
+    return {"customer_name": name, "first_name": first_word(name, "there"),
             "customer_handle": contact.get("handle") or "", "case_id": str(case.get("id", "")),
-            "agent_name": who.name, "agent_first_name": who.name.split()[0] if who.name else "",
+            "agent_name": who.name, "agent_first_name": first_word(who.name or "", ""),
             "channel": case.get("channel") or "", "team": case.get("lead_team") or ""}
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.cases.models import RoutingDecision
 from onevoice.channels.models import Channel
+from onevoice.contacts.names import author_view
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.messages.models import STATUSES, Message
@@ -15,7 +16,7 @@ from onevoice.messages.models import STATUSES, Message
 def message_dict(m: Message, channel_key: str | None = None) -> dict:
     return {
         "id": m.id, "channel": channel_key, "external_id": m.external_id, "direction": m.direction,
-        "kind": m.kind, "text": m.text, "author": m.author, "in_reply_to": m.in_reply_to, "url": m.url,
+        "kind": m.kind, "text": m.text, "author": author_view(m.author), "in_reply_to": m.in_reply_to, "url": m.url,
         "created_at": m.created_at.isoformat(), "received_at": m.received_at.isoformat(),
         "status": m.status, "attempts": m.attempts, "error": m.error,
         "processed_at": m.processed_at.isoformat() if m.processed_at else None,

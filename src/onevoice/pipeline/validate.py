@@ -15,6 +15,9 @@ from onevoice.messages.models import KINDS
 MAX_ID = 300
 MAX_ATTACHMENTS = 20
 ATTACHMENT_TYPES = ("image", "video", "audio", "link", "file")
+# Reach is kept in 32-bit integer columns (contacts, identities; PostgreSQL's `integer`): a larger count, which
+# no real account has, is kept as this much rather than failing the message in processing.
+MAX_FOLLOWERS = 2**31 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -106,9 +109,12 @@ def validate(item: object, max_text: int, now: datetime) -> CleanMessage:
     followers = author.get("followers", 0)
     if followers is None:
         followers = 0
+    if isinstance(followers, float) and followers.is_integer() and followers >= 0:
+        # A count beyond 64 bits reaches us as a float (orjson reads such integers so): still a count.
+        followers = int(followers)
     if isinstance(followers, bool) or not isinstance(followers, int) or followers < 0:
         raise Invalid("'author.followers' must be a whole number, 0 or more")
-    clean_author = {"external_id": author_id, "followers": min(followers, 2**62)}
+    clean_author = {"external_id": author_id, "followers": min(followers, MAX_FOLLOWERS)}
     for key in ("handle", "name"):
         value = author.get(key)
         if value is not None:
