@@ -83,9 +83,18 @@ def server(settings):
     app = create_app(settings, runtime=runtime, start_worker=True, scheduler=scheduler)
     with ServerThread(app) as thread:
         server = Server(thread.url, token)
+        server.app = app
         yield server
         server.api.close()
     runtime.dispose()
+
+
+@pytest.fixture
+def world(server, settings) -> dict:
+    """Something on every page: tests/browser/world.py."""
+    from tests.browser.world import build_world
+
+    return build_world(server, settings)
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("GET", "/"): PUBLIC,
     ("GET", "/login/sso"): PUBLIC, ("GET", "/login/sso/callback"): PUBLIC,  # tests/auth/test_sso.py
     ("GET", "/governance/static/governance.css"): PUBLIC,
+    ("GET", "/favicon.ico"): PUBLIC, ("GET", "/manifest.webmanifest"): PUBLIC,  # fetched without cookies
     ("POST", "/logout"): SKIP,  # ends the session: tests/web/test_login.py
     ("GET", "/live"): SKIP, ("GET", "/api/v1/stream"): SKIP,  # endless streams: only nobody is checked
     # the JSON API

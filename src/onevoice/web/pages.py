@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, FileSystemLoader
 
@@ -39,6 +39,18 @@ def register(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def home():
         return RedirectResponse("/inbox", status_code=303)
+
+    # Browsers ask for these at the site's root on every page (no 404 in the console), and the manifest makes
+    # OneVoice installable as an app on a phone or a desktop. Public: browsers fetch them without cookies.
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return FileResponse(STATIC / "icons" / "favicon.ico", media_type="image/vnd.microsoft.icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def manifest():
+        return FileResponse(STATIC / "manifest.webmanifest", media_type="application/manifest+json",
+                            headers={"Cache-Control": "public, max-age=3600"})
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired):

@@ -1,4 +1,5 @@
-// Publish page: local times, the per-channel character counters, the schedule sent as UTC, delete confirmation.
+// Publish page: local times, the per-channel character counters, the schedule sent as UTC. (Forms with
+// data-confirm, such as Delete, ask first through the pages' keys.js.)
 (function () {
   "use strict";
   const fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -45,8 +46,5 @@
   document.addEventListener("DOMContentLoaded", () => {
     localTimes(document);
     document.querySelectorAll("[data-post-composer]").forEach(composer);
-    document.querySelectorAll("form[data-confirm]").forEach((f) => f.addEventListener("submit", (e) => {
-      if (!window.confirm(f.dataset.confirm)) e.preventDefault();
-    }));
   });
 })();

@@ -1,4 +1,5 @@
-// OneVoice pages: live updates (server-sent events), presence, keyboard, composer helpers.
+// OneVoice pages: live updates (server-sent events) and what shows while they are down, presence, the composer,
+// undoing a case's closing. The keyboard is in keys.js, the phone menus in menus.js, toasts in notice.js.
 // No inline scripts anywhere (the Content-Security-Policy forbids them); user text is only ever set
 // through textContent or server-escaped HTML.
 (() => {
@@ -7,27 +8,7 @@
   const csrf = body.dataset.csrf;
   const page = body.dataset.page;
 
-  // ---- toast -------------------------------------------------------------------------------------
-  const toastEl = document.getElementById("toast");
-  let toastTimer;
-  function toast(text, error) {
-    if (!toastEl) return;
-    toastEl.textContent = text;
-    toastEl.className = error ? "error" : "";
-    toastEl.hidden = false;
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { toastEl.hidden = true; }, error ? 6000 : 2500);
-  }
-  document.addEventListener("htmx:responseError", (e) => {
-    const text = (e.detail.xhr && e.detail.xhr.responseText) || "Something went wrong";
-    toast(text.length > 300 ? text.slice(0, 300) + "…" : text, true);
-  });
-  document.addEventListener("htmx:sendError", () => toast("Cannot reach OneVoice. Check the connection.", true));
-
-  // ---- filters submit themselves -----------------------------------------------------------------
-  document.querySelectorAll("form[data-autosubmit]").forEach((form) => {
-    form.addEventListener("change", () => form.requestSubmit());
-  });
+  const { toast, announce } = window.onevoice;
 
   // ---- SLA countdowns: ok -> amber (30 min left) -> red (breached) ---------------------------------
   function span(seconds) {
@@ -52,56 +33,72 @@
   }
   setInterval(tick, 15000);
 
-  // ---- keyboard ----------------------------------------------------------------------------------
-  const help = document.getElementById("help");
-  document.querySelectorAll("[data-open-help]").forEach((b) => b.addEventListener("click", () => help.showModal()));
   const rowsEl = document.getElementById("rows");
-  const rowList = () => Array.from(document.querySelectorAll("#rows > .row"));
-  const selectedIndex = () => rowList().findIndex((r) => r.classList.contains("selected"));
-  function select(i) {
-    const rows = rowList();
-    if (!rows.length) return;
-    i = Math.max(0, Math.min(rows.length - 1, i));
-    rows.forEach((r) => r.classList.remove("selected"));
-    rows[i].classList.add("selected");
-    rows[i].scrollIntoView({ block: "nearest" });
-  }
-  function open(row) {
-    if (row) window.location.href = row.querySelector(".row-link").getAttribute("href") + "?back=" + encodeURIComponent(location.pathname + location.search);
-  }
-  document.addEventListener("keydown", (e) => {
-    const t = e.target;
-    const typing = t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
-    if (e.key === "Escape" && typing) { t.blur(); return; }
-    if (typing || e.metaKey || e.ctrlKey || e.altKey || (help && help.open)) return;
-    const key = e.key;
-    if (key === "?") { e.preventDefault(); help.showModal(); return; }
-    if (key === "/") { const s = document.querySelector("[data-search]"); if (s) { e.preventDefault(); s.focus(); s.select(); } return; }
-    if (page === "inbox") {
-      if (key === "j") { e.preventDefault(); select(selectedIndex() + 1); }
-      else if (key === "k") { e.preventDefault(); select(selectedIndex() - 1); }
-      else if (key === "o" || key === "Enter") { const i = selectedIndex(); if (i >= 0) { e.preventDefault(); open(rowList()[i]); } }
-    } else if (page === "case") {
-      if (key === "r") { const r = document.querySelector("[data-reply]"); if (r) { e.preventDefault(); r.focus(); } }
-      else if (key === "n") { const n = document.querySelector("[data-note]"); if (n) { e.preventDefault(); n.focus(); } }
-      else if (key === "e") { const b = document.querySelector("[data-resolve]"); if (b) { e.preventDefault(); b.click(); } }
-      else if (key === "u") { const b = document.querySelector("[data-back]"); if (b) { e.preventDefault(); b.click(); } }
-    }
-  });
-  document.addEventListener("click", (e) => {
-    const row = e.target.closest && e.target.closest("#rows > .row");
-    if (row) { rowList().forEach((r) => r.classList.remove("selected")); row.classList.add("selected"); }
-  });
+  const selectedIndex = () => window.onevoice.selectedRow();
 
   function fromHTML(html) {
     const t = document.createElement("template");
     t.innerHTML = html.trim();
     return t.content;
   }
-  function liveState(on) {
+
+  // ---- the live stream, and what the page shows while it is down ------------------------------------------
+  // The browser retries a dropped stream by itself, but gives up for good when the server answers with anything
+  // but a stream (a proxy's 502, a restart in progress): then we open a new one, waiting longer each time. While
+  // it is down the page says so (banner, the Live dot); when it is back, `caughtUp` fetches what was missed.
+  function liveStream(url, handlers, caughtUp) {
+    const banner = document.getElementById("live-banner");
     const dot = document.getElementById("live-state");
-    if (dot) { dot.classList.toggle("off", !on); dot.textContent = on ? "Live" : "Reconnecting…"; }
+    let down = false;
+    let wait = 1000;
+    let downTimer;
+    function show(isDown) {
+      if (banner) banner.hidden = !isDown;
+      if (dot) { dot.classList.toggle("off", isDown); dot.textContent = isDown ? "Reconnecting…" : "Live"; }
+      body.classList.toggle("live-down", isDown);
+    }
+    function connect() {
+      const es = new EventSource(url);
+      es.addEventListener("open", () => {
+        wait = 1000;
+        clearTimeout(downTimer);
+        if (down) {
+          down = false;
+          show(false);
+          announce("Live updates are back.");
+          caughtUp();
+        }
+      });
+      es.addEventListener("error", () => {
+        // A blip that the browser's own retry mends within a second is not worth a banner.
+        if (!down) {
+          clearTimeout(downTimer);
+          downTimer = setTimeout(() => {
+            if (es.readyState === EventSource.OPEN) return;
+            down = true;
+            show(true);
+            announce("Live updates interrupted: reconnecting.");
+          }, 800);
+        }
+        if (es.readyState === EventSource.CLOSED) {
+          setTimeout(connect, wait);
+          wait = Math.min(wait * 2, 30000);
+        }
+      });
+      Object.entries(handlers).forEach(([type, fn]) => es.addEventListener(type, fn));
+    }
+    connect();
   }
+
+  // ---- approvals: a common reason fills the Reason field (then Reject is the second tap) ----------------------
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest && e.target.closest("[data-reason]");
+    const field = b && b.form && b.form.querySelector("[data-reason-field]");
+    if (!field) return;
+    field.value = b.dataset.reason;
+    b.form.querySelectorAll("[data-reason]").forEach((o) => o.setAttribute("aria-pressed", String(o === b)));
+    announce(`Reason: ${b.dataset.reason}`);
+  });
 
   // ---- inbox: live rows and counts -----------------------------------------------------------------
   if (page === "inbox" && rowsEl) {
@@ -114,10 +111,27 @@
     };
     // The reader is busy when they scrolled, point at the list, or moved the selection: new rows then
     // wait behind the "new" pill instead of pushing the list down under the cursor.
-    const readerBusy = () => window.scrollY > 40 || rowsEl.matches(":hover") || selectedIndex() > 0;
+    // Someone working the list with the keyboard is busy too.
+    const readerBusy = () => window.scrollY > 40 || rowsEl.matches(":hover") || selectedIndex() > 0 ||
+      rowsEl.contains(document.activeElement);
+    const cases = (n) => `${n} new case${n === 1 ? "" : "s"}`;
     function showPill() {
-      pill.textContent = `${pending.size} new case${pending.size === 1 ? "" : "s"} · show`;
+      pill.textContent = `${cases(pending.size)} · show`;
       pill.hidden = pending.size === 0;
+    }
+    // New cases are announced politely, a few at a time: "2 new cases: Ana, Li Wei" or, when they wait behind the
+    // pill, how to show them.
+    let heard = [];
+    let heardTimer;
+    function announceNew(who) {
+      heard.push(who);
+      clearTimeout(heardTimer);
+      heardTimer = setTimeout(() => {
+        const names = heard.filter(Boolean).slice(0, 3).join(", ");
+        const held = pending.size ? ` ${cases(pending.size)} wait above the list: the "show" button brings them in.` : "";
+        announce(`${cases(heard.length)}${names ? ": " + names : ""}.${held}`);
+        heard = [];
+      }, 1500);
     }
     function insertTop(node) {
       const empty = document.getElementById("empty");
@@ -126,27 +140,38 @@
       htmx.process(rowsEl.firstElementChild);
     }
     pill.addEventListener("click", () => {
+      const n = pending.size;
       Array.from(pending.values()).forEach((node) => insertTop(node));
       pending.clear();
       showPill();
       window.scrollTo({ top: 0 });
+      // The pill is gone: the focus goes to the first of the cases it brought in.
+      const first = rowsEl.querySelector(".row-link");
+      if (first) first.focus();
+      announce(`${cases(n)} shown at the top of the list.`);
     });
     async function refresh(id, el) {
       const html = await fetchRow(id);
       if (html === null) { el.classList.add("gone"); return; }
       const frag = fromHTML(html);
       const node = frag.firstElementChild;
+      const focused = el.contains(document.activeElement);
       if (el.classList.contains("selected")) node.classList.add("selected");
       el.replaceWith(node);
       htmx.process(node);
+      if (node.classList.contains("selected")) window.onevoice.markRow(node);
+      if (focused) node.querySelector(".row-link").focus({ preventScroll: true });
     }
     async function add(id) {
       if (pending.has(id)) return;
       const html = await fetchRow(id);
       if (!html || document.getElementById("case-" + id)) return;
       const frag = fromHTML(html);
-      frag.firstElementChild.classList.add("flash");
+      const row = frag.firstElementChild;
+      row.classList.add("flash");
+      const who = row.querySelector(".who-text b");
       if (readerBusy()) { pending.set(id, frag); showPill(); } else { insertTop(frag); }
+      announceNew(who ? who.textContent : "");
     }
     let railTimer;
     function refreshRail() {
@@ -157,7 +182,9 @@
         const rail = document.getElementById("rail");
         const before = {};
         rail.querySelectorAll("[data-queue]").forEach((a) => { before[a.dataset.queue] = a.querySelector(".count").textContent; });
+        const focused = rail.contains(document.activeElement) ? document.activeElement.getAttribute("href") : null;
         rail.replaceChildren(fromHTML(await r.text()));
+        if (focused) { const a = rail.querySelector(`a[href="${CSS.escape(focused)}"]`); if (a) a.focus({ preventScroll: true }); }
         rail.querySelectorAll("[data-queue]").forEach((a) => {
           const c = a.querySelector(".count");
           if (before[a.dataset.queue] !== undefined && before[a.dataset.queue] !== c.textContent) c.classList.add("bump");
@@ -171,12 +198,20 @@
       else if (d.mine && (e.type === "case.created" || !d.change || d.change === "case.teams_added" || d.change === "case.handed_off")) add(d.case_id);
       refreshRail();
     }
-    const es = new EventSource("/live");
-    es.addEventListener("open", () => liveState(true));
-    es.addEventListener("error", () => liveState(false));
-    es.addEventListener("case.created", onCase);
-    es.addEventListener("case.updated", onCase);
-    es.addEventListener("incident", refreshRail);
+    // Back after a drop: the first page of the queue again; rows on it are refreshed, rows not on the page yet
+    // come in as new ones (what arrived while the stream was down).
+    async function catchUp() {
+      refreshRail();
+      const r = await fetch(`/inbox/rows?${query}`, { credentials: "same-origin" });
+      if (r.status !== 200) return;
+      const fresh = Array.from(fromHTML(await r.text()).querySelectorAll(".row[data-case]"));
+      fresh.reverse().forEach((row) => {
+        const id = row.dataset.case;
+        const el = document.getElementById("case-" + id);
+        if (el) refresh(id, el); else add(id);
+      });
+    }
+    liveStream("/live", { "case.created": onCase, "case.updated": onCase, incident: refreshRail }, catchUp);
   }
 
   // ---- case page: live parts, presence, composer ---------------------------------------------------
@@ -225,8 +260,7 @@
       });
     }
     setInterval(renderPresence, 3000);
-    const es = new EventSource(`/live?case=${caseId}`);
-    es.addEventListener("presence", (e) => {
+    const onPresence = (e) => {
       const d = JSON.parse(e.data);
       if (d.state === "left") present.delete(d.user_id);
       else {
@@ -236,13 +270,34 @@
         present.set(d.user_id, p);
       }
       renderPresence();
-    });
+    };
     const onCase = (e) => {
       const d = JSON.parse(e.data);
       if (String(d.case_id) === String(caseId) && d.actor !== me) refreshParts();
     };
-    es.addEventListener("case.updated", onCase);
-    es.addEventListener("case.created", onCase);
+    liveStream(`/live?case=${caseId}`, { presence: onPresence, "case.updated": onCase, "case.created": onCase },
+      refreshParts);
+
+    // Closing a case (Resolve, e, or the Status list) offers to undo it: back to the status it had before.
+    const CLOSED = ["resolved", "closed_spam"];
+    const statusNow = () => { const el = document.querySelector("#case-head [data-status]"); return el ? el.dataset.status : null; };
+    let before = null;
+    document.addEventListener("htmx:beforeRequest", (e) => {
+      if (/\/cases\/\d+\/status$/.test(e.detail.pathInfo.requestPath)) before = statusNow();
+    });
+    document.addEventListener("htmx:afterRequest", (e) => {
+      const path = e.detail.pathInfo.requestPath;
+      if (!/\/cases\/\d+\/status$/.test(path) || !e.detail.successful) return;
+      const was = before;
+      before = null;
+      const now = statusNow();
+      if (!was || CLOSED.includes(was) || !CLOSED.includes(now)) return;
+      const label = document.querySelector("#case-head [data-status]").textContent.trim();
+      toast(`Case #${caseId}: ${label.toLowerCase()}`, false, { label: "Undo", run: () => {
+        htmx.ajax("POST", path, { values: { status: was }, swap: "none", headers: { "X-CSRF-Token": csrf } })
+          .then(() => { toast(`Case #${caseId} is ${was.replace("_", " ")} again`); const t = document.querySelector("#case-head [data-status]"); if (t) announce(`Status: ${t.textContent}`); });
+      } });
+    });
 
     const form = document.querySelector("[data-composer]");
     if (form) {
@@ -254,6 +309,10 @@
         counter.textContent = `${text.value.length} / ${limit}`;
         counter.classList.toggle("over", text.value.length > limit);
       };
+      // On a phone the on-screen keyboard takes half the screen: keep the reply box and its Send button in view.
+      const keepInView = () => { if (window.matchMedia("(max-width: 700px)").matches) form.scrollIntoView({ block: "nearest" }); };
+      text.addEventListener("focus", () => setTimeout(keepInView, 300));
+      if (window.visualViewport) window.visualViewport.addEventListener("resize", () => { if (document.activeElement === text) keepInView(); });
       let lastTyping = 0;
       text.addEventListener("input", () => {
         count();
@@ -272,6 +331,16 @@
           htmx.trigger(search, "load-answers");
         }
       });
+      // Escape closes the answers without choosing one, back to the button that opened them.
+      pop.addEventListener("keydown", (e) => {
+        if (e.key !== "Escape") return;
+        e.preventDefault();
+        e.stopPropagation();
+        pop.hidden = true;
+        const toggle = form.querySelector("[data-toggle=answers]");
+        toggle.setAttribute("aria-expanded", "false");
+        toggle.focus();
+      });
       pop.addEventListener("click", (e) => {
         const b = e.target.closest("[data-answer]");
         if (!b) return;
@@ -285,7 +354,8 @@
       const alertBox = document.getElementById("composer-alert");
       alertBox.addEventListener("click", (e) => {
         if (e.target.closest("[data-confirm-send]")) { form.querySelector("[data-confirm]").value = "1"; form.requestSubmit(); }
-        if (e.target.closest("[data-dismiss-alert]")) alertBox.replaceChildren();
+        // The alert (and the button pressed in it) goes: the focus goes back to the reply being written.
+        if (e.target.closest("[data-dismiss-alert]")) { alertBox.replaceChildren(); text.focus(); }
       });
       body.addEventListener("reply-sent", (e) => {
         text.value = "";

@@ -1,0 +1,100 @@
+"""Every page, in every role's view, at a desktop and a phone size: axe-core finds nothing serious, and nothing
+scrolls sideways on a 390 x 844 phone.
+
+The pages are listed from the app's routes: a new GET route must be classified below (a page to check, or
+not a page), so a new page cannot skip the check.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.browser.axe import describe, failing, violations, with_axe
+from tests.browser.world import ROLES, build_world
+from tests.governance.test_route_walk import all_routes
+from tests.web.helpers import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+DESKTOP, PHONE = (1440, 900), (390, 844)
+FINDINGS = Path(tempfile.gettempdir()) / "onevoice-axe-findings.json"
+# GET routes that are pages people read, with the address visited ({...} from the world).
+PAGES = {
+    "/inbox": "/inbox", "/cases/{case_id}": "/cases/{legal_case}", "/notifications": "/notifications",
+    "/library": "/library", "/approvals": "/approvals", "/posts": "/posts", "/incidents": "/incidents",
+    "/routing/playbook": "/routing/playbook", "/governance/policy": "/governance/policy",
+    "/governance/policy/team": "/governance/policy/team", "/governance/guard": "/governance/guard",
+    "/governance/approvals": "/governance/approvals", "/governance/audit": "/governance/audit",
+    "/governance/accounts": "/governance/accounts", "/governance/users": "/governance/users",
+    "/governance/tokens": "/governance/tokens", "/governance/sessions": "/governance/sessions",
+}
+# Checked on their own: the sign-in page (signed out) and the error page (a case that does not exist).
+SIGNED_OUT = {"/login": "/login"}
+ERROR_PAGE = "/cases/987654321"
+NOT_PAGES = {
+    # fragments the pages fetch, streams, files, redirects, exports and machine endpoints
+    "/inbox/rows", "/inbox/row/{case_id}", "/inbox/rail", "/cases/{case_id}/parts", "/cases/{case_id}/answers",
+    "/live", "/", "/governance", "/login/sso", "/login/sso/callback", "/governance/audit/export",
+    "/governance/static/governance.css", "/posts/static/{name}", "/openapi.json", "/docs/oauth2-redirect",
+    "/healthz", "/readyz", "/metrics", "/webhooks/{key}", "/favicon.ico", "/manifest.webmanifest",
+    # FastAPI's API reference (Swagger UI, ReDoc): third-party pages, not OneVoice's
+    "/docs", "/redoc",
+}
+
+
+def page_routes(server) -> set[str]:
+    app = server.app
+    return {path for method, path in all_routes(app) if method == "GET" and not path.startswith("/api/")}
+
+
+def check(page, where: str, found: dict, problems: list) -> None:
+    page.wait_for_load_state("load")
+    for size, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        page.wait_for_timeout(50)
+        all_found = violations(page)
+        found[f"{where} @{name}"] = {v["id"]: [v["impact"], len(v["nodes"])] for v in all_found}
+        problems.extend(describe(f"{where} @{name}", failing(all_found)))
+        if name == "phone":
+            wide = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+            if wide[0] > wide[1]:
+                problems.append(f"{where} @phone: scrolls sideways ({wide[0]} px wide in {wide[1]})")
+
+
+def test_every_page_for_every_role_has_no_serious_axe_finding_and_fits_a_phone(server, settings, chromium):
+    unclassified = page_routes(server) - set(PAGES) - set(SIGNED_OUT) - NOT_PAGES
+    assert not unclassified, f"classify these GET routes in PAGES or NOT_PAGES: {sorted(unclassified)}"
+    world = build_world(server, settings)
+    found: dict[str, dict] = {}
+    problems: list[str] = []
+
+    context = chromium.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
+    with_axe(context)
+    page = context.new_page()
+    for path in SIGNED_OUT.values():
+        page.goto(server.url + path)
+        check(page, f"signed out {path}", found, problems)
+    context.close()
+
+    for role, email in ROLES.items():
+        context = chromium.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
+        with_axe(context)
+        page = context.new_page()
+        page.goto(server.url + "/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/inbox**")
+        for route, address in [*PAGES.items(), ("error page", ERROR_PAGE)]:
+            page.set_viewport_size({"width": DESKTOP[0], "height": DESKTOP[1]})
+            page.goto(server.url + address.format(**world))
+            check(page, f"{role} {route}", found, problems)
+        context.close()
+
+    # Every finding of every impact, page by page, for whoever wants to read more than the failures.
+    FINDINGS.write_text(json.dumps(found, indent=1, sort_keys=True))
+    assert not problems, "\n".join(problems)
