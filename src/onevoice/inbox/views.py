@@ -44,7 +44,7 @@ def inbox(request: Request, viewer: Viewer = Depends(current_user), session: Ses
     })
     if chosen and viewer.user_id is not None:
         response.set_cookie(QUEUE_COOKIE, f"{viewer.user_id}:{queue}", max_age=QUEUE_COOKIE_DAYS * 86400,
-                            httponly=True, samesite="lax", secure=secure_cookies(request.app.state.runtime),
+                            httponly=True, samesite="lax", secure=secure_cookies(request, request.app.state.runtime),
                             path="/inbox")
     return response
 
