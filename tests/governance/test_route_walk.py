@@ -70,7 +70,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/messages/retry"): OWN, ("GET", "/api/v1/contacts/{contact_id}"): OWN,
     ("POST", "/api/v1/contacts/{contact_id}/link"): OWN, ("GET", "/api/v1/cases"): OWN,
     ("GET", "/api/v1/cases/{case_id}"): SEE, ("POST", "/api/v1/messages/{message_id}/corrections"): ACT,
-    ("POST", "/api/v1/triage/classify"): ALL,  # computes, stores nothing
+    ("POST", "/api/v1/triage/classify"): ALL,  # computes, stores nothing; scope triage:read (test_token_escalation)
     ("POST", "/api/v1/guard/check"): ALL, ("GET", "/api/v1/guard/rules"): ALL, ("POST", "/api/v1/guard/rules"): OWN,
     ("PATCH", "/api/v1/guard/rules/{rule_id}"): OWN, ("GET", "/api/v1/approval-rules"): ALL,
     ("POST", "/api/v1/approval-rules"): OWN, ("PATCH", "/api/v1/approval-rules/{rule_id}"): OWN,
