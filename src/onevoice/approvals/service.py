@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
 from onevoice.auth.principal import Principal
-from onevoice.cases.access import visible_case
+from onevoice.cases.access import can_see
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
@@ -56,9 +56,10 @@ def decide(session: Session, who: Principal, approval_id: int, approve: bool, no
            text: str | None = None) -> Approval:
     """Approve (optionally with an edited text, which the policy guard checks again) or reject with a reason."""
     approval = session.get(Approval, approval_id)
-    if approval is None:
+    case = session.get(Case, approval.case_id) if approval is not None and approval.case_id is not None else None
+    if approval is None or (case is not None and not can_see(session, who, case)):
+        # The same answer for a request on a case this person cannot see: neither id can be probed.
         raise NotFound(f"no approval {approval_id}")
-    case = visible_case(session, who, approval.case_id) if approval.case_id is not None else None
     if not may_approve(session, who, approval):
         raise Forbidden("this request is decided by its approving team, managers, coordinators and admins")
     if approval.status != "pending":
