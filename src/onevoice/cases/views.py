@@ -99,8 +99,14 @@ def hand_off(case_id: int, request: Request, team: str = Form(...), note: str = 
 @router.post("/cases/{case_id}/notes")
 def add_note(case_id: int, request: Request, text: str = Form(""), runtime: Runtime = Depends(get_runtime),
              viewer: Viewer = Depends(csrf_protect)):
-    return _act(request, runtime, viewer, case_id, lambda s: notes.add_note(s, viewer.principal, case_id, text),
-                headers={"HX-Trigger": "note-added"})
+    with unit_of_work(runtime.session_factory) as session:
+        outcome = notes.add_note(session, viewer.principal, case_id, text)
+    runtime.broker.publish([outcome.live])
+    # The author is told which mentions notified nobody (the toast; the note in the timeline says it too).
+    missed = [f"{m['mention']}: {m['why']}" for m in outcome.not_notified]
+    with runtime.read_factory() as session:
+        return _parts(request, session, viewer, case_id,
+                      headers={"HX-Trigger": json.dumps({"note-added": {"not_notified": missed}})})
 
 
 @router.post("/cases/{case_id}/correct")
