@@ -31,6 +31,7 @@ from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.governance import grants
 from onevoice.governance.models import ApprovalRule, GuardRule, PolicyVersion, TrainingModule
+from onevoice.inbox.notify import notify_team
 from onevoice.library import service as library
 from onevoice.messages.models import Message
 from onevoice.outbox.models import OutboxJob
@@ -194,8 +195,8 @@ def all_routes(app) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.fixture
-def world(gov_app, runtime):
+def build_world(runtime) -> dict:
+    """The walk's cases, people and rows (tests/governance/conftest.py serves it as the `world` fixture)."""
     from onevoice.pipeline.processor import Processor
     from onevoice.pipeline.stages import build_router
     from tests.scripted_triage import ScriptedTriager
@@ -461,7 +462,12 @@ def test_a_partner_sees_the_case_without_the_rest_of_the_customer_or_the_staff(g
     people = clients(gov_app, runtime)
     browser, api = people["partner"]
     mine = world["partner_case"]
+    with unit_of_work(runtime.session_factory) as s:
+        marketing = s.scalar(select(Team.id).where(Team.key == "marketing"))
+        notify_team(s, marketing, mine, "handoff", "lee@acme.test", "over to you")
     page, data = browser.get(f"/cases/{mine}").text, api.get(f"/api/v1/cases/{mine}").json()
+    notices = browser.get("/notifications").text
+    assert "over to you" in notices and "Lee Coordinator" in notices and "lee@acme.test" not in notices
     assert data["contact"]["other_cases"] == []  # Support's case and the one on sbx2 are not hers
     for other, key in (("case", "case_id"), ("outside_case", "outside_case")):
         assert f"Subject of {other}" not in page and f'href="/cases/{world[key]}"' not in page
