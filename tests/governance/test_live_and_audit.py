@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -32,6 +33,13 @@ from onevoice.web.session import Viewer
 from tests.governance.test_route_walk import clients
 
 pytestmark = pytest.mark.both_databases
+
+
+def run(coroutine):
+    """Run a coroutine on its own loop in its own thread: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session, where asyncio.run would refuse."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class OpenPage:
@@ -97,13 +105,13 @@ def test_a_partners_live_page_hears_nothing_outside_her_grant(gov_app, runtime, 
     assert {e["case_id"] for e in events if e["type"] == "case.updated"} >= {world["case_id"], world["outside_case"]}
     pia = Viewer(principal=person(runtime, "pia@acme.test"), csrf_token="", session_token="")
     page = live_pages._stream(OpenPage(), runtime, pia, None)
-    got = asyncio.run(heard(page, runtime, events, world["partner_case"]))
+    got = run(heard(page, runtime, events, world["partner_case"]))
     assert [(e["type"], e["case_id"]) for e in got] == [("case.updated", world["partner_case"])]
     assert got[0]["actor"] == "staff"  # who acted, not their address
     # Staff still hear their team's sends and the incident (Sam, Support), and not Marketing's.
     sam = Viewer(principal=person(runtime, "sam@acme.test"), csrf_token="", session_token="")
     last = {"type": "case.updated", "case_id": -1, "teams": ["support"]}
-    sam_heard = asyncio.run(heard(live_pages._stream(OpenPage(), runtime, sam, None), runtime, [*events, last], -1))
+    sam_heard = run(heard(live_pages._stream(OpenPage(), runtime, sam, None), runtime, [*events, last], -1))
     assert world["case_id"] in {e["case_id"] for e in sam_heard if e["mine"]}
     assert "incident" in {e["type"] for e in sam_heard}
     assert not {world["outside_case"], world["partner_case"]} & {e["case_id"] for e in sam_heard}
@@ -111,8 +119,8 @@ def test_a_partners_live_page_hears_nothing_outside_her_grant(gov_app, runtime, 
 
 def test_a_partners_api_stream_names_nobody(gov_app, runtime, world):
     pia = person(runtime, "pia@acme.test")
-    response = asyncio.run(live_api.stream(OpenPage(), None, runtime, pia))
-    got = asyncio.run(heard(response.body_iterator, runtime, [own_case_change(runtime, world)],
+    response = run(live_api.stream(OpenPage(), None, runtime, pia))
+    got = run(heard(response.body_iterator, runtime, [own_case_change(runtime, world)],
                             world["partner_case"]))
     assert [e["actor"] for e in got] == ["staff"]
 

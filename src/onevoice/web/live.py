@@ -43,10 +43,10 @@ def _for_viewer(event: dict, viewer: Viewer, case_id: int | None, grant=None) ->
                                         "change": event.get("change"), "actor": event.get("actor")}
     teams = set(event.get("teams") or [])
     mine = p.sees_all or bool(teams & set(p.team_keys))
-    if grant is not None and not grant(event.get("case_id")):
-        return None  # a partner hears only about cases within their grant (channel and team)
     if not mine and event.get("case_id") != case_id:
         return None  # another team's case (or one whose teams the event does not say) unless it is this page's
+    if grant is not None and not grant(event.get("case_id")):
+        return None  # a partner hears only about cases within their grant (channel and team), asked last: a query
     # Only ids and the kind of change go to the browser: it fetches what it may see through the pages.
     out = {"type": kind, "case_id": event.get("case_id"), "mine": mine, "change": event.get("change"),
            "actor": event.get("actor")}
