@@ -65,6 +65,13 @@ def test_a_responder_works_a_case_from_arrival_to_resolution(server, sign_in):
     page.click("button:has-text('Add note')")
     expect(page.locator("#timeline .note")).to_contain_text("can we promise a refund")
     expect(page.locator("#case-side .teams-list")).to_contain_text("Legal")
+    # A mention that reaches nobody (no such person, or someone who cannot see the case) is said, not dropped.
+    page.keyboard.press("n")
+    page.keyboard.type("@nobody have a look")
+    page.click("button:has-text('Add note')")
+    expect(page.locator("#toast")).to_contain_text("not notified: @nobody: nobody of that name can see this case")
+    expect(page.locator("#timeline [data-not-notified]").first).to_contain_text("Not notified: @nobody")
+    shot(page, "case-note-not-notified")
 
     # Reply with an approved answer; variables are filled in; it goes out through the outbox.
     page.click("[data-toggle=answers]")

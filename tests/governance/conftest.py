@@ -81,6 +81,14 @@ def gov_app(runtime, org):
 
 
 @pytest.fixture
+def world(gov_app, runtime) -> dict:
+    """The route walk's world: a Support case, a partner's Marketing case, one outside her grant, and more."""
+    from tests.governance.test_route_walk import build_world
+
+    return build_world(runtime)
+
+
+@pytest.fixture
 def browser_for(gov_app):
     """A signed-in person's client: browser_for('lee')."""
     from fastapi.testclient import TestClient

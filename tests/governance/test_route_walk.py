@@ -24,11 +24,14 @@ from onevoice.auth.tokens import create_token
 from onevoice.auth.users import create_user
 from onevoice.cases.models import CaseTeam
 from onevoice.cases.queue import queue_fields
+from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
-from onevoice.contacts.models import Contact
+from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.db import unit_of_work, utcnow
+from onevoice.events.models import Event
 from onevoice.governance import grants
 from onevoice.governance.models import ApprovalRule, GuardRule, PolicyVersion, TrainingModule
+from onevoice.inbox.notify import notify_team
 from onevoice.library import service as library
 from onevoice.messages.models import Message
 from onevoice.outbox.models import OutboxJob
@@ -72,7 +75,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/messages/retry"): OWN, ("GET", "/api/v1/contacts/{contact_id}"): OWN,
     ("POST", "/api/v1/contacts/{contact_id}/link"): OWN, ("GET", "/api/v1/cases"): OWN,
     ("GET", "/api/v1/cases/{case_id}"): SEE, ("POST", "/api/v1/messages/{message_id}/corrections"): ACT,
-    ("POST", "/api/v1/triage/classify"): ALL,  # computes, stores nothing
+    ("POST", "/api/v1/triage/classify"): ALL,  # computes, stores nothing; scope triage:read (test_token_escalation)
     ("POST", "/api/v1/guard/check"): ALL, ("GET", "/api/v1/guard/rules"): ALL, ("POST", "/api/v1/guard/rules"): OWN,
     ("PATCH", "/api/v1/guard/rules/{rule_id}"): OWN, ("GET", "/api/v1/approval-rules"): ALL,
     ("POST", "/api/v1/approval-rules"): OWN, ("PATCH", "/api/v1/approval-rules/{rule_id}"): OWN,
@@ -194,8 +197,8 @@ def all_routes(app) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.fixture
-def world(gov_app, runtime):
+def build_world(runtime) -> dict:
+    """The walk's cases, people and rows (tests/governance/conftest.py serves it as the `world` fixture)."""
     from onevoice.pipeline.processor import Processor
     from onevoice.pipeline.stages import build_router
     from tests.scripted_triage import ScriptedTriager
@@ -215,7 +218,7 @@ def world(gov_app, runtime):
                                             ("partner_case", "marketing", [], "sbx"),
                                             ("outside_case", "marketing", [], "sbx2")):  # not granted to the partner
             case = make_case(s, channel=channel)
-            case.lead_team_id, case.contact_id = teams[lead], contact.id
+            case.lead_team_id, case.contact_id, case.subject = teams[lead], contact.id, f"Subject of {name}"
             for i, key in enumerate([lead, *others]):
                 s.add(CaseTeam(case_id=case.id, team_id=teams[key], role="lead" if i == 0 else "collaborator",
                                **queue_fields(case)))
@@ -228,6 +231,25 @@ def world(gov_app, runtime):
         ids["case_id"], ids["partner_case"], ids["contact_id"] = cases["case"], cases["partner_case"], contact.id
         ids["outside_case"] = cases["outside_case"]
         grants.grant(s, SYSTEM, "pia@acme.test", "sbx")
+        # Ana is known on both channels; the partner's copy of her shows the granted one only.
+        channel_ids = dict(s.execute(select(Channel.key, Channel.id)).all())
+        s.add_all([ContactIdentity(contact_id=contact.id, channel_id=channel_ids["sbx"], external_id="ana",
+                                   handle="@ana"),
+                   ContactIdentity(contact_id=contact.id, channel_id=channel_ids["sbx2"], external_id="ana-2",
+                                   handle="@ana_on_sbx2"),
+                   Event(kind="case.status", case_id=cases["partner_case"], actor="lee@acme.test",
+                         data={"from": "open", "to": "pending_internal"})])
+        # Failed sends that are not the Support case's: Marketing's reply and a post (no case at all).
+        for key, case_id, kind in (("foreign_reply_id", cases["partner_case"], "reply"),
+                                   ("post_send_id", None, "post")):
+            foreign = Message(channel_id=channel_ids["sbx"], external_id=f"out-{key}", direction="outbound",
+                              kind="mention" if case_id else "post", text="not yours", author=US, created_at=utcnow(),
+                              status="failed", case_id=case_id, sent_by="lena@acme.test")
+            s.add(foreign)
+            s.flush()
+            s.add(OutboxJob(message_id=foreign.id, case_id=case_id, channel_id=foreign.channel_id, kind=kind,
+                            status="failed", idempotency_key=f"walk-{key}"))
+            ids[key] = foreign.id
         ids["message_id"] = s.scalar(select(Message.id).where(Message.external_id == "in-case"))
         failed = Message(channel_id=s.scalar(select(Message.channel_id).where(Message.id == ids["message_id"])),
                          external_id="out-failed", direction="outbound", kind="mention", text="sorry", author=US,
@@ -379,3 +401,87 @@ def test_a_partner_sees_only_the_cases_of_their_grant(gov_app, runtime, world):
     assert api.get("/api/v1/cases?team=marketing").json()["items"] == []
     assert admin_api.put("/api/v1/users/pia@acme.test/channels/sbx2").json()["granted"] is True
     assert browser.get(f"/cases/{outside}").status_code == 200 and browser.get(f"/cases/{mine}").status_code == 404
+
+
+# --- issue 11: tokens by scope, retries across teams, what a partner sees of a case -------------------------
+
+TOKEN_MATRIX = [  # (the caller's token scopes, what it asks for, who may) for every role's own token
+    (["governance:write"], {"scopes": ["*"]}, frozenset()),  # governance does not manage tokens any more
+    (["tokens:write"], {"scopes": ["*"]}, frozenset()),  # never wider than itself
+    (["tokens:write", "cases:read"], {"scopes": ["cases:*"]}, frozenset()),  # a wildcard only from a wildcard
+    (["tokens:write", "cases:read"], {"scopes": ["cases:read"]}, ALL),
+    (["*"], {"scopes": ["*"]}, ALL),
+    (["tokens:write", "cases:read"], {"scopes": ["cases:read"], "user": "tmp@acme.test"}, ADMIN),
+    (["tokens:write"], {"scopes": ["cases:read"], "user": "tmp@acme.test"}, frozenset()),
+]
+
+
+@pytest.mark.parametrize("held, asked, allowed", TOKEN_MATRIX)
+def test_the_token_scope_matrix_for_every_role(gov_app, runtime, world, held, asked, allowed):
+    for role, name in [*ROLES.items(), (None, None)]:
+        with unit_of_work(runtime.session_factory) as s:
+            user_id = s.scalar(select(User.id).where(User.email == f"{name}@acme.test")) if name else None
+            plaintext = create_token(s, f"matrix-{name}", scopes=held, user_id=user_id)[1]
+        api = TestClient(gov_app, headers={"Authorization": f"Bearer {plaintext}"})
+        r = api.post("/api/v1/tokens", json={"name": "asked", "expires_in_days": 7, **asked})
+        # An operator token (role None) acts as an admin, but never for a person.
+        may = (role or "admin") in allowed and not (role is None and "user" in asked)
+        assert r.status_code == (201 if may else 403), (role, held, asked, r.text)
+
+
+def test_a_retry_reaches_only_the_replies_of_that_case(gov_app, runtime, world):
+    """The reported attack: a responder retried Marketing's failed reply and a post's delivery through the
+    Support case's retry button. Missing, another case's and a post's message all get the same 404."""
+    people = clients(gov_app, runtime)
+    case_id = world["case_id"]
+    for role in sorted(ACT):
+        browser = people[role][0]
+        answers = set()
+        for message_id in (world["foreign_reply_id"], world["post_send_id"], 987654321):
+            r = browser.post(f"/cases/{case_id}/messages/{message_id}/retry", headers={"HX-Request": "true"})
+            assert r.status_code == 404 and f"no reply {message_id} on case {case_id}" in r.text, (role, r.text)
+            answers.add(r.text.replace(str(message_id), "N"))
+        assert len(answers) == 1, answers
+    # Through Marketing's own case, a Support responder is told what a missing case tells them.
+    sam = people["responder"][0]
+    answers = set()
+    for case in (world["partner_case"], 987654321):
+        r = sam.post(f"/cases/{case}/messages/{world['foreign_reply_id']}/retry", headers={"HX-Request": "true"})
+        assert r.status_code == 404 and f"no case with id {case}" in r.text, r.text
+        answers.add(r.text.replace(f"id {case}", "id N"))
+    assert len(answers) == 1, answers
+    with runtime.session_factory() as s:
+        for key in ("foreign_reply_id", "post_send_id"):
+            assert s.scalar(select(OutboxJob.status).where(OutboxJob.message_id == world[key])) == "failed", key
+    # Its own case's people (or an admin) still retry it there.
+    admin = people["admin"][0]
+    assert admin.post(f"/cases/{world['partner_case']}/messages/{world['foreign_reply_id']}/retry").status_code == 200
+
+
+def test_a_partner_sees_the_case_without_the_rest_of_the_customer_or_the_staff(gov_app, runtime, world):
+    """Partner views of the case page and API: the customer's other cases only as far as the reader may see
+    them, identities on granted channels only, and people by name: no staff list, no emails."""
+    people = clients(gov_app, runtime)
+    browser, api = people["partner"]
+    mine = world["partner_case"]
+    with unit_of_work(runtime.session_factory) as s:
+        marketing = s.scalar(select(Team.id).where(Team.key == "marketing"))
+        notify_team(s, marketing, mine, "handoff", "lee@acme.test", "over to you")
+    page, data = browser.get(f"/cases/{mine}").text, api.get(f"/api/v1/cases/{mine}").json()
+    notices = browser.get("/notifications").text
+    assert "over to you" in notices and "Lee Coordinator" in notices and "lee@acme.test" not in notices
+    assert data["contact"]["other_cases"] == []  # Support's case and the one on sbx2 are not hers
+    for other, key in (("case", "case_id"), ("outside_case", "outside_case")):
+        assert f"Subject of {other}" not in page and f'href="/cases/{world[key]}"' not in page
+    assert [i["handle"] for i in data["contact"]["identities"]] == ["@ana"] and "@ana_on_sbx2" not in page
+    assert set(re.findall(r"[\w.+-]+@acme\.test", page + str(data))) <= {"pia@acme.test"}  # her own, in the top bar
+    assert "Lee Coordinator changed status" in page  # history names people
+    assert {e["actor"] for e in data["events"]} == {"Lee Coordinator"}
+    assignees = re.search(r'<select name="user_id"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r">([^<]+)</option>", assignees) == ["Unassigned", "Pia Partner"]  # Marketing, on the case
+    # Staff keep their view, narrowed by the same rule: Sam (Support) sees none of Marketing's cases.
+    sam, ada = people["responder"][1], people["admin"][1]
+    assert sam.get(f"/api/v1/cases/{world['case_id']}").json()["contact"]["other_cases"] == []
+    assert {c["id"] for c in ada.get(f"/api/v1/cases/{world['case_id']}").json()["contact"]["other_cases"]} == {
+        mine, world["outside_case"]}
+    assert len(sam.get(f"/api/v1/cases/{world['case_id']}").json()["contact"]["identities"]) == 2

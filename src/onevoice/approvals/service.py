@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
 from onevoice.auth.principal import Principal
-from onevoice.cases.access import visible_case
+from onevoice.cases.access import can_see
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
@@ -27,10 +27,20 @@ from onevoice.teams.models import Team
 ALWAYS = frozenset({"admin", "coordinator"})
 # When no rule names an approving team, these teams' members (and managers) decide.
 APPROVER_TEAMS = ("legal", "pr")
+# Nobody decides on a text they wrote, except admins: a one-admin organization would otherwise be stuck with
+# its own held reply, and an admin could lift the rule that held it anyway. Their self-decisions are audited
+# as such (`self_decided: true` on approval.approve / approval.reject, post.approve / post.reject).
+SELF_DECIDERS = frozenset({"admin"})
+
+
+def own_request(approval: Approval, who: Principal) -> bool:
+    return approval.requested_by == who.label
 
 
 def may_approve(session: Session, who: Principal, approval: Approval | None = None) -> bool:
     """Whether this person may decide this request (or, without one, requests in general)."""
+    if approval is not None and own_request(approval, who) and who.role not in SELF_DECIDERS:
+        return False
     if who.role in ALWAYS:
         return True
     if not who.can_act or who.role == "partner":
@@ -56,9 +66,13 @@ def decide(session: Session, who: Principal, approval_id: int, approve: bool, no
            text: str | None = None) -> Approval:
     """Approve (optionally with an edited text, which the policy guard checks again) or reject with a reason."""
     approval = session.get(Approval, approval_id)
-    if approval is None:
+    case = session.get(Case, approval.case_id) if approval is not None and approval.case_id is not None else None
+    if approval is None or (case is not None and not can_see(session, who, case)):
+        # The same answer for a request on a case this person cannot see: neither id can be probed.
         raise NotFound(f"no approval {approval_id}")
-    case = visible_case(session, who, approval.case_id) if approval.case_id is not None else None
+    if own_request(approval, who) and who.role not in SELF_DECIDERS:
+        raise Forbidden("you asked for this approval: someone else decides it (its approving team, "
+                        "a coordinator or an admin)")
     if not may_approve(session, who, approval):
         raise Forbidden("this request is decided by its approving team, managers, coordinators and admins")
     if approval.status != "pending":

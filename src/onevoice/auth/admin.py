@@ -14,7 +14,7 @@ from onevoice.auth.models import ApiToken, User, UserSession
 from onevoice.auth.passwords import hash_password
 from onevoice.auth.principal import Principal
 from onevoice.auth.sessions import IDLE, end_session, revoke_user_sessions
-from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, create_token
+from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, check_scopes, create_token, scopes_cover
 from onevoice.auth.users import normalize_email, principal_for
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
@@ -124,13 +124,29 @@ def list_tokens(session: Session, who: Principal) -> list[dict]:
 
 def issue_token(session: Session, who: Principal, name: str, scopes: list[str] | None = None,
                 lifetime_days: int | None = DEFAULT_DAYS, for_email: str | None = None,
-                ip: str | None = None) -> tuple[dict, str]:
+                ip: str | None = None, caller_scopes: list[str] | None = None) -> tuple[dict, str]:
     """A new API token and its secret (shown once). Anyone makes tokens for themselves, always with a lifetime
     of 1 to MAX_DAYS days; admins may make them for someone else, and only admins (the CLI) may make one that
     never expires (`lifetime_days=None`). A token acts as its user, so scopes only narrow what they may do.
-    Audited by the governance hook (`token.create`, with scopes and expiry)."""
-    if for_email and (who.role not in ADMINS) and normalize_email(for_email) != who.email:
-        raise Forbidden("only admins may make tokens for someone else")
+    Audited by the governance hook (`token.create`, with scopes and expiry).
+
+    `caller_scopes`: the scopes of the API token making this request, None for a signed-in person or the
+    command line (then the person's role is the only bound). A token never mints a wider token than itself,
+    and acting for someone else takes a person who is an admin (or the CLI): an operator token has no person
+    behind it, so it may not put words in a user's name."""
+    try:
+        wanted = check_scopes(scopes)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if caller_scopes is not None and not scopes_cover(caller_scopes, wanted):
+        raise Forbidden(f"a token cannot make a wider token than itself: asked for {', '.join(wanted)}, "
+                        f"this token has {', '.join(caller_scopes or []) or 'no scopes'}")
+    if for_email and normalize_email(for_email) != who.email:
+        if who.role not in ADMINS:
+            raise Forbidden("only admins may make tokens for someone else")
+        if who.user_id is None and caller_scopes is not None:
+            raise Forbidden("an operator token (no person behind it) cannot make tokens that act as someone: "
+                            "an admin signs in, or uses `onevoice token create --user`")
     if lifetime_days is None and who.role not in ADMINS:
         raise InvalidInput(f"a token needs a lifetime of 1 to {MAX_DAYS} days")
     if lifetime_days is not None and not 1 <= lifetime_days <= MAX_DAYS:
@@ -145,7 +161,7 @@ def issue_token(session: Session, who: Principal, name: str, scopes: list[str] |
         owner = None  # an operator (CLI, operator token): a token acting as an admin
     _bind(session, who, ip)
     try:
-        token, plaintext = create_token(session, name, scopes, owner.id if owner else None, lifetime_days)
+        token, plaintext = create_token(session, name, wanted, owner.id if owner else None, lifetime_days)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     return _token_dict(token, owner.email if owner else None, utcnow()), plaintext
@@ -154,10 +170,8 @@ def issue_token(session: Session, who: Principal, name: str, scopes: list[str] |
 def revoke_token(session: Session, who: Principal, token_id: int, ip: str | None = None) -> ApiToken:
     """Revoke an API token (admins, or the person it belongs to); audited by the governance hook."""
     token = session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound(f"no token {token_id}")
-    if who.role not in ADMINS and (who.user_id is None or token.user_id != who.user_id):
-        raise Forbidden("only admins, or the token's owner, may revoke a token")
+    if token is None or (who.role not in ADMINS and (who.user_id is None or token.user_id != who.user_id)):
+        raise NotFound(f"no token {token_id}")  # someone else's token ids are not probed
     _bind(session, who, ip)
     token.revoked_at = token.revoked_at or utcnow()
     session.flush()

@@ -14,8 +14,10 @@ from onevoice.db import utcnow
 
 PREFIX = "ov_"
 # What a token may be limited to (web.deps.require_scope checks them per route); "family:*" and "*" widen.
+# Token management is its own family: a token that edits governance rules must not mint a wider token.
 SCOPES = ("messages:read", "messages:write", "cases:read", "contacts:read", "contacts:write", "governance:read",
-          "governance:write", "audit:read", "posts:read", "posts:write", "metrics:read")
+          "governance:write", "audit:read", "posts:read", "posts:write", "tokens:read", "tokens:write",
+          "triage:read", "metrics:read")
 FAMILIES = frozenset(s.split(":", 1)[0] for s in SCOPES)
 # Tokens made on the pages or through the API live this long unless asked otherwise, and at most MAX_DAYS.
 DEFAULT_DAYS = 90
@@ -53,6 +55,23 @@ def check_scopes(scopes: list[str] | None) -> list[str]:
         if scope not in out:
             out.append(scope)
     return out
+
+
+def scopes_cover(held: list[str] | None, wanted: list[str]) -> bool:
+    """Whether a token holding `held` may hand out `wanted` (both as check_scopes returns them).
+
+    A wildcard is covered only by a wildcard at least as wide: "cases:*" needs "cases:*" or "*" even when the
+    holder has every cases scope there is today, because a wildcard also grants the scopes added later."""
+    held = held or []
+    if "*" in held:
+        return True
+    for scope in wanted:
+        family, _, rest = scope.partition(":")
+        if scope == "*" or (rest == "*" and f"{family}:*" not in held):
+            return False
+        if rest != "*" and scope not in held and f"{family}:*" not in held:
+            return False
+    return True
 
 
 def token_state(session: Session, plaintext: str) -> tuple[ApiToken | None, str]:

@@ -13,7 +13,7 @@ queues and counts apply the same conditions (`partner_case_conditions`).
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from onevoice.auth.principal import Principal
@@ -29,6 +29,18 @@ def partner_case_conditions(who: Principal) -> list:
     part = aliased(CaseTeam)
     return [Case.channel_id.in_(sorted(who.channel_ids) or [-1]),
             exists().where(part.case_id == Case.id, part.team_id.in_(sorted(who.team_ids) or [-1]))]
+
+
+def visible_conditions(who: Principal) -> list:
+    """WHERE conditions on `Case` for the cases this person may see (the rule of `can_see`, as SQL): for lists
+    that show cases beside the one being read, such as a customer's other cases."""
+    if who.sees_all:
+        return []
+    if who.by_grant:
+        return partner_case_conditions(who)
+    part = aliased(CaseTeam)
+    team = exists().where(part.case_id == Case.id, part.team_id.in_(sorted(who.team_ids) or [-1]))
+    return [or_(team, Case.assignee_id == who.user_id)] if who.user_id is not None else [team]
 
 
 def can_see(session: Session, who: Principal, case: Case) -> bool:
@@ -67,10 +79,4 @@ def visible_ids(session: Session, who: Principal, case_ids: list[int]) -> set[in
         return set()
     if who.sees_all:
         return set(case_ids)
-    if who.by_grant:
-        return set(session.scalars(select(Case.id).where(Case.id.in_(case_ids), *partner_case_conditions(who))))
-    seen = set(session.scalars(select(CaseTeam.case_id).where(CaseTeam.case_id.in_(case_ids),
-                                                              CaseTeam.team_id.in_(who.team_ids or [-1]))))
-    if who.user_id is not None:
-        seen |= set(session.scalars(select(Case.id).where(Case.id.in_(case_ids), Case.assignee_id == who.user_id)))
-    return seen
+    return set(session.scalars(select(Case.id).where(Case.id.in_(case_ids), *visible_conditions(who))))

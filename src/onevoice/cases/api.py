@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
 from onevoice.cases import service
-from onevoice.cases.access import partner_case_conditions, visible_case
+from onevoice.cases.access import partner_case_conditions
 from onevoice.errors import Forbidden
 from onevoice.web.deps import api_principal, get_read_session, require_scope, require_token
 from onevoice.web.params import RowId
@@ -30,4 +30,5 @@ def list_cases(team: str | None = Query(None, description="a team's queue: cases
 
 @router.get("/{case_id}", response_class=FastJSON)
 def get_case(case_id: RowId, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
-    return service.get_case(session, visible_case(session, who, case_id).id)
+    """One case with its messages, customer, routing and history, as far as this token's person may see."""
+    return service.read_case(session, who, case_id)

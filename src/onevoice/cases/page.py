@@ -7,11 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.approvals import service as approvals
+from onevoice.auth.models import User
 from onevoice.auth.principal import Principal
 from onevoice.auth.users import list_users
 from onevoice.cases.access import visible_case
 from onevoice.cases.actions import case_team_keys
 from onevoice.cases.models import CaseTeam
+from onevoice.cases.partner_view import names_only, staff_on_case
 from onevoice.cases.service import get_case
 from onevoice.channels.models import Channel
 from onevoice.outbox.service import length_limit
@@ -21,18 +23,22 @@ from onevoice.triage.types import INTENTS, SENTIMENTS
 
 def case_page(session: Session, who: Principal, case_id: int) -> dict:
     case = visible_case(session, who, case_id)
-    data = get_case(session, case.id)
+    data = get_case(session, case.id, who)
     teams = session.execute(select(Team.key, Team.name, CaseTeam.role, CaseTeam.reason)
                             .join(CaseTeam, CaseTeam.team_id == Team.id)
                             .where(CaseTeam.case_id == case.id).order_by(CaseTeam.role.desc(), Team.key)).all()
     data["teams"] = [{"key": k, "name": n, "role": r, "reason": why} for k, n, r, why in teams]
     data["lead_team"], _ = case_team_keys(session, case.id)
     data["all_teams"] = [{"key": t.key, "name": t.name} for t in session.scalars(select(Team).order_by(Team.name))]
-    data["users"] = list_users(session)
-    # History records who acted by email; people read names.
-    data["names"] = {u["email"]: u["name"] for u in data["users"]}
+    # Staff see everyone to assign; a partner only the people working on this case, by name.
+    data["users"] = staff_on_case(session, case) if who.by_grant else list_users(session)
+    # History records who acted by email; people read names (a partner's copy is rewritten below).
+    data["names"] = {} if who.by_grant else {u["email"]: u["name"] for u in data["users"]}
     data["assignee_id"] = case.assignee_id
-    data["assignee"] = next((u["name"] for u in data["users"] if u["id"] == case.assignee_id), None)
+    data["assignee"] = session.scalar(select(User.name).where(User.id == case.assignee_id)) \
+        if case.assignee_id else None
+    if case.assignee_id and all(u["id"] != case.assignee_id for u in data["users"]):
+        data["users"].append({"id": case.assignee_id, "name": data["assignee"]})  # shown as it is, by name
     waiting = approvals.pending_for_case(session, case.id)
     jobs = approvals.delivery_for_case(session, case.id)
     team_names = dict(session.execute(select(Team.id, Team.name)).all()) if waiting else {}
@@ -54,4 +60,6 @@ def case_page(session: Session, who: Principal, case_id: int) -> dict:
     data["intents"], data["sentiments"] = INTENTS, SENTIMENTS
     data["can_act"] = who.can_act
     data["sla_due"], data["last_at"] = case.sla_due_at, case.last_message_at
+    if who.by_grant:
+        names_only(session, data)
     return data

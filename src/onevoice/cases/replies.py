@@ -11,13 +11,13 @@ from onevoice.approvals import service as approvals
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import actionable_case
 from onevoice.cases.actions import record
-from onevoice.errors import Conflict, InvalidInput
+from onevoice.errors import Conflict, InvalidInput, NotFound
 from onevoice.governance.approval_rules import apply_requirement
 from onevoice.governance.guard import Finding
 from onevoice.governance.review import review_outgoing
 from onevoice.inbox.notify import notify_team
 from onevoice.messages.models import Message
-from onevoice.outbox.service import draft_reply, enqueue
+from onevoice.outbox.service import draft_reply, enqueue, retry
 
 
 class ReplyCollision(Conflict):
@@ -94,3 +94,15 @@ def send_reply(session: Session, who: Principal, case_id: int, text: str, seen_m
         return ReplyOutcome(live, None, warnings, approval.id)
     job = enqueue(session, message, who.label)
     return ReplyOutcome(record(session, case, who, "reply.queued", data), job.id, warnings)
+
+
+def retry_reply(session: Session, who: Principal, case_id: int, message_id: int) -> dict:
+    """Send a failed reply of this case again (the retry button). The message must be an outbound message of
+    this very case: a post (no case) or another team's reply is reached through its own case or post, where
+    their rules apply. Missing, not a reply, or on another case: one answer, so ids cannot be probed."""
+    case = actionable_case(session, who, case_id)
+    message = session.get(Message, message_id)
+    if message is None or message.case_id != case.id or message.direction != "outbound":
+        raise NotFound(f"no reply {message_id} on case {case_id}")
+    retry(session, message.id)
+    return record(session, case, who, "reply.retried", {"message_id": message.id})

@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from onevoice.auth.principal import Principal
+from onevoice.cases.access import visible_case, visible_conditions
 from onevoice.cases.models import CASE_STATUSES, PRIORITIES, Case, CaseTeam, RoutingDecision
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact, ContactIdentity
@@ -115,7 +117,10 @@ def _attach_names(session: Session, items: list[dict]) -> None:
                                                   "followers": c.followers, "display_name": names[c.id]}
 
 
-def get_case(session: Session, case_id: int) -> dict:
+def get_case(session: Session, case_id: int, who: Principal | None = None) -> dict:
+    """One case with everything about it. With `who` (the reader, already allowed to see this case), the
+    customer's other cases are only those they may see too, and a partner gets the customer's identities on
+    their granted channels only (`cases.partner_view` narrows the rest)."""
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case with id {case_id}")
@@ -129,17 +134,15 @@ def get_case(session: Session, case_id: int) -> dict:
         contact = session.get(Contact, case.contact_id)
         identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)
                                           .order_by(ContactIdentity.id)))
+        if who is not None and who.by_grant:
+            identities = [i for i in identities if i.channel_id in who.channel_ids]
         out["contact"] = {
             "id": contact.id, "name": contact.name, "handle": contact.handle, "followers": contact.followers,
             "display_name": display_name(contact.name, contact.handle, *(i.external_id for i in identities[:1])),
             "vip": contact.vip, "message_count": contact.message_count,
             "identities": [{"channel": channels.get(i.channel_id), "external_id": i.external_id,
                             "handle": i.handle, "name": i.name, "followers": i.followers} for i in identities],
-            "other_cases": [
-                {"id": c.id, "status": c.status, "subject": c.subject, "channel": channels.get(c.channel_id)}
-                for c in session.scalars(select(Case).where(Case.contact_id == contact.id, Case.id != case_id)
-                                         .order_by(Case.id.desc()).limit(50))
-            ],
+            "other_cases": _other_cases(session, contact.id, case_id, who, channels),
         }
     decisions = session.scalars(select(RoutingDecision).where(RoutingDecision.case_id == case_id)
                                 .order_by(RoutingDecision.id))
@@ -150,3 +153,24 @@ def get_case(session: Session, case_id: int) -> dict:
                       "at": e.created_at.isoformat()}
                      for e in session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.id))]
     return out
+
+
+def read_case(session: Session, who: Principal, case_id: int) -> dict:
+    """A case as this reader may see it (`GET /api/v1/cases/{id}`): missing when they may not; a partner's
+    copy names people instead of giving their addresses (`cases.partner_view`)."""
+    from onevoice.cases.partner_view import names_only
+
+    data = get_case(session, visible_case(session, who, case_id).id, who)
+    if who.by_grant:
+        names_only(session, data)
+    return data
+
+
+def _other_cases(session: Session, contact_id: int, case_id: int, who: Principal | None, channels: dict,
+                 limit: int = 50) -> list[dict]:
+    """The customer's other cases, newest first, that `who` may see (cases.access: the one visibility rule)."""
+    rows = session.scalars(select(Case).where(Case.contact_id == contact_id, Case.id != case_id,
+                                              *(visible_conditions(who) if who is not None else ()))
+                           .order_by(Case.id.desc()).limit(limit))
+    return [{"id": c.id, "status": c.status, "subject": c.subject, "channel": channels.get(c.channel_id)}
+            for c in rows]

@@ -11,12 +11,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from onevoice.cases import actions, notes, replies
-from onevoice.cases.access import actionable_case, visible_case
+from onevoice.cases.access import visible_case
 from onevoice.cases.page import case_page
 from onevoice.db import unit_of_work
 from onevoice.governance.marks import marked_segments
 from onevoice.library import service as library
-from onevoice.outbox import service as outbox
 from onevoice.outbox.sender import deliver_due
 from onevoice.runtime import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
@@ -101,8 +100,14 @@ def hand_off(case_id: int, request: Request, team: str = Form(...), note: str = 
 @router.post("/cases/{case_id}/notes")
 def add_note(case_id: int, request: Request, text: str = Form(""), runtime: Runtime = Depends(get_runtime),
              viewer: Viewer = Depends(csrf_protect)):
-    return _act(request, runtime, viewer, case_id, lambda s: notes.add_note(s, viewer.principal, case_id, text),
-                headers={"HX-Trigger": "note-added"})
+    with unit_of_work(runtime.session_factory) as session:
+        outcome = notes.add_note(session, viewer.principal, case_id, text)
+    runtime.broker.publish([outcome.live])
+    # The author is told which mentions notified nobody (the toast; the note in the timeline says it too).
+    missed = [f"{m['mention']}: {m['why']}" for m in outcome.not_notified]
+    with runtime.read_factory() as session:
+        return _parts(request, session, viewer, case_id,
+                      headers={"HX-Trigger": json.dumps({"note-added": {"not_notified": missed}})})
 
 
 @router.post("/cases/{case_id}/correct")
@@ -154,12 +159,8 @@ def _deliver_and_publish(runtime: Runtime) -> None:
 @router.post("/cases/{case_id}/messages/{message_id}/retry")
 def retry_send(case_id: int, message_id: int, request: Request, runtime: Runtime = Depends(get_runtime),
                viewer: Viewer = Depends(csrf_protect)):
-    def change(session):
-        case = actionable_case(session, viewer.principal, case_id)
-        outbox.retry(session, message_id)
-        return actions.record(session, case, viewer.principal, "reply.retried", {"message_id": message_id})
-
-    response = _act(request, runtime, viewer, case_id, change)
+    response = _act(request, runtime, viewer, case_id,
+                    lambda s: replies.retry_reply(s, viewer.principal, case_id, message_id))
     _deliver_and_publish(runtime)
     return response
 

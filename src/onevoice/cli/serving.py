@@ -123,6 +123,10 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
     configure_logging(settings.log_level, settings.log_json)
     runtime = build_runtime(settings)
+    # What a worker changes that governance audits (an incident the detector reopens) is recorded here too.
+    from onevoice.governance.hooks import install
+
+    install(runtime.session_factory)
     processor = build_processor(settings, runtime.session_factory, worker=name or "worker")
     if settings.redis_url:
         from onevoice.worker.streams import StreamWorker

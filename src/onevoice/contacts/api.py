@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy.orm import Session
 
+from onevoice.auth.principal import Principal
 from onevoice.contacts import service
 from onevoice.web.deps import get_read_session, get_session, require_scope, require_sees_all, require_token
 from onevoice.web.params import RowId
@@ -24,6 +25,7 @@ def get_contact(contact_id: RowId, session: Session = Depends(get_read_session))
 @router.post("/{contact_id}/link", response_class=FastJSON, dependencies=[Depends(require_scope("contacts:write"))])
 def link(contact_id: RowId,
          other: Annotated[RowId, Body(embed=True, description="the contact to fold into this one")],
-         session: Session = Depends(get_session)):
-    """The same person on another platform: fold `other` (identities, messages, cases) into this contact."""
-    return service.contact_dict(session, service.link_contacts(session, contact_id, other, actor="api"))
+         who: Principal = Depends(require_sees_all), session: Session = Depends(get_session)):
+    """The same person on another platform: fold `other` (identities, messages, cases) into this contact.
+    Recorded with who did it (the `contact.linked` history event and the audit log's `contact.link`)."""
+    return service.contact_dict(session, service.link_contacts(session, contact_id, other, actor=who.label))

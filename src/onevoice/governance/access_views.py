@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from onevoice.auth import admin
-from onevoice.auth.models import User
+from onevoice.auth.models import ApiToken, User
 from onevoice.auth.principal import Principal
 from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPES
 from onevoice.db import unit_of_work
@@ -21,7 +21,7 @@ from onevoice.governance import grants
 from onevoice.governance.admin_views import _nav
 from onevoice.governance.api import client_ip, token_principal
 from onevoice.runtime import Runtime
-from onevoice.web.deps import get_read_session, get_runtime, get_session
+from onevoice.web.deps import get_read_session, get_runtime, get_session, require_token
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 from onevoice.web.session import Viewer, csrf_protect, current_user
@@ -84,30 +84,34 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=200)
-    scopes: list[str] = Field(default_factory=lambda: ["*"], description="e.g. cases:read, governance:*")
+    scopes: list[str] = Field(default_factory=lambda: ["*"],
+                              description="e.g. cases:read, governance:*; at most those of the token asking")
     expires_in_days: int = Field(DEFAULT_DAYS, description=f"lifetime, 1 to {MAX_DAYS} days")
-    user: str | None = Field(None, description="admins: the email of the person the token acts as")
+    user: str | None = Field(None, description="admins (a person, not an operator token): the email of the "
+                                               "person the token acts as")
 
 
 @api.get("/tokens", response_class=FastJSON)
 def tokens_list(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
-    """Your API tokens (admins: everyone's), never the secret: scopes, created, last used, expiry, state."""
+    """Your API tokens (admins: everyone's), never the secret: scopes, created, last used, expiry, state.
+    Needs `tokens:read`."""
     return {"items": admin.list_tokens(session, who)}
 
 
 @api.post("/tokens", response_class=FastJSON, status_code=201)
 def tokens_create_api(body: TokenIn, request: Request, who: Principal = Depends(token_principal),
-                      session: Session = Depends(get_session)):
-    """A new token acting as you (admins: as `user`); `token` is in this answer only."""
+                      token: ApiToken = Depends(require_token), session: Session = Depends(get_session)):
+    """A new token acting as you (admins: as `user`) with at most the scopes of the token asking; `token` is
+    in this answer only. Needs `tokens:write`."""
     created, secret = admin.issue_token(session, who, body.name, body.scopes, body.expires_in_days, body.user,
-                                        client_ip(request))
+                                        client_ip(request), caller_scopes=list(token.scopes or []))
     return {**created, "token": secret}
 
 
 @api.delete("/tokens/{token_id}", response_class=FastJSON)
 def tokens_revoke(token_id: RowId, request: Request, who: Principal = Depends(token_principal),
                   session: Session = Depends(get_session)):
-    """Revoke a token (admins; or the person it belongs to). It stops working at once."""
+    """Revoke a token (admins; or the person it belongs to). It stops working at once. Needs `tokens:write`."""
     token = admin.revoke_token(session, who, token_id, client_ip(request))
     return {"id": token.id, "revoked_at": token.revoked_at}
 

@@ -30,9 +30,14 @@ router = APIRouter(prefix="/api/v1", tags=["governance"])
 
 def token_principal(request: Request, token: ApiToken = Depends(require_token),
                     session: Session = Depends(get_read_session)) -> Principal:
-    needed = "audit:read" if request.url.path.startswith("/api/v1/audit") else (
-        "governance:read" if request.method == "GET" or request.url.path.endswith("/guard/check")
-        else "governance:write")
+    path, reading = request.url.path, request.method == "GET"
+    if path.startswith("/api/v1/audit"):
+        needed = "audit:read"
+    elif path.startswith("/api/v1/tokens"):
+        # Its own family: `governance:write` (rules, policy) must not be a way to mint a `*` token.
+        needed = "tokens:read" if reading else "tokens:write"
+    else:
+        needed = "governance:read" if reading or path.endswith("/guard/check") else "governance:write"
     if not scope_allows(token.scopes, needed):
         raise HTTPException(403, f"this token lacks the scope {needed!r}")
     if token.user_id is None:

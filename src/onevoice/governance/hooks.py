@@ -3,7 +3,8 @@ session factories that appends an audit record for each change to the rows gover
 
 Covered: channels (added, settings, credentials, owner, enabled), API tokens (created, revoked), users
 (created, role, active, password reset), team membership, sign-ins (new sign-in sessions), approvals
-(decided; a post's approval is recorded as post.approve / post.reject), playbooks (edited, activated), replies
+(decided; a post's approval is recorded as post.approve / post.reject), incidents (closed or reopened, by hand or
+by the detector), contacts linked (one person on two platforms), playbooks (edited, activated), replies
 and posts delivered (reply.sent, post.sent) and posts removed from the platform (post.deleted). Frequent
 operational columns (channel health, poll cursors, last activity) are not audited. Bulk UPDATE statements
 bypass the ORM and are not seen here; their owners call `audit.record` themselves.
@@ -20,7 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.approvals.models import Approval
 from onevoice.auth.models import ApiToken, User, UserSession, UserTeam
 from onevoice.auth.principal import Principal
+from onevoice.cases.models import Incident
 from onevoice.channels.models import Channel
+from onevoice.events.models import Event
 from onevoice.governance import audit
 from onevoice.outbox.models import OutboxJob
 from onevoice.routing.models import Playbook
@@ -86,6 +89,14 @@ def _entries(session: Session) -> list[tuple]:
         elif isinstance(obj, UserSession):
             email = _user_email(session, obj.user_id)
             out.append((email, "auth.sign_in", f"user:{email}", {"user_agent": obj.user_agent}, obj.ip))
+        elif isinstance(obj, Event) and obj.kind == "contact.linked":
+            data = obj.data or {}
+            out.append((obj.actor, "contact.link", f"contact:{data.get('kept')}",
+                        {"merged": data.get("merged"), "merged_name": data.get("merged_name")}, None))
+        elif isinstance(obj, Event) and obj.kind == "incident.reopened":
+            # Reopened by hand or because the surge resumed: the history event says who and why.
+            out.append((obj.actor, "incident.reopen", f"incident:{(obj.data or {}).get('incident_id')}",
+                        {"topic": (obj.data or {}).get("topic"), "why": (obj.data or {}).get("why")}, None))
         elif isinstance(obj, Playbook):
             out.append((obj.updated_by, "playbook.create", f"playbook:{obj.name}",
                         {"version": obj.version, "active": obj.active}, None))
@@ -116,12 +127,18 @@ def _entries(session: Session) -> list[tuple]:
             status = _changed(obj, ("status",)).get("status")
             if status and status[0] == "pending" and status[1] in ("approved", "rejected"):
                 verb = "approve" if status[1] == "approved" else "reject"
-                data = {"case_id": obj.case_id, "message_id": obj.message_id, "note": obj.decision_note}
+                data = {"case_id": obj.case_id, "message_id": obj.message_id, "note": obj.decision_note,
+                        # Only admins may decide their own request; the record says when one did.
+                        "requested_by": obj.requested_by, "self_decided": obj.requested_by == obj.decided_by}
                 if obj.post_id is not None:
                     out.append((obj.decided_by, f"post.{verb}", f"post:{obj.post_id}",
                                 {**data, "approval_id": obj.id}, None))
                 else:
                     out.append((obj.decided_by, f"approval.{verb}", f"approval:{obj.id}", data, None))
+        elif isinstance(obj, Incident):
+            entry = _incident_entry(obj)
+            if entry:
+                out.append(entry)
         elif isinstance(obj, Playbook):
             changes = _changed(obj, ("source", "active", "version", "name"))
             if changes:
@@ -144,6 +161,14 @@ def _entries(session: Session) -> list[tuple]:
         elif isinstance(obj, Channel | ApiToken | User):
             out.append((None, f"{type(obj).__name__.lower()}.delete", f"{obj.__tablename__}:{obj.id}", {}, None))
     return out
+
+
+def _incident_entry(incident: Incident) -> tuple | None:
+    """An incident closed, by hand or when back to normal (`closed_by` says who: a person or "system")."""
+    if _changed(incident, ("status",)).get("status") != ("open", "closed"):
+        return None
+    return (incident.closed_by, "incident.close", f"incident:{incident.id}",
+            {"topic": incident.topic, "reason": incident.close_reason}, None)
 
 
 def _before_flush(session: Session, _flush_context, _instances) -> None:

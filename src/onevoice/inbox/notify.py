@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import partner_case_conditions
 from onevoice.cases.models import Case
+from onevoice.cases.partner_view import shown_as
 from onevoice.db import utcnow
 from onevoice.inbox.models import Notification
 
@@ -29,8 +30,11 @@ def recent_for(session: Session, who: Principal, limit: int = 20) -> list[dict]:
             grant = select(Case.id).where(*partner_case_conditions(who))
             team = and_(team, or_(Notification.case_id.is_(None), Notification.case_id.in_(grant)))
         conds.append(team)
-    rows = session.scalars(select(Notification).where(or_(*conds)).order_by(Notification.id.desc()).limit(limit))
-    return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "actor": n.actor, "text": n.text,
+    rows = list(session.scalars(select(Notification).where(or_(*conds)).order_by(Notification.id.desc())
+                                .limit(limit)))
+    # A partner reads who sent it by name, never the address (cases.partner_view).
+    shown = shown_as(session, {n.actor for n in rows}) if who.by_grant else {}
+    return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "actor": shown.get(n.actor, n.actor), "text": n.text,
              "at": n.created_at, "unread": n.read_at is None and n.user_id is not None} for n in rows]
 
 

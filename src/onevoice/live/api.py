@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -10,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_ids
+from onevoice.cases.partner_view import live_for_partner
 from onevoice.runtime import Runtime
 from onevoice.web.deps import api_principal, get_runtime, require_scope
 
@@ -29,7 +31,7 @@ def grant_check(runtime: Runtime, who: Principal):
 
 
 async def sse_stream(request: Request, runtime: Runtime, team: str | None, heartbeat: float = 15.0,
-                     allowed: frozenset[str] | None = None, grant=None):
+                     allowed: frozenset[str] | None = None, grant=None, shape=None):
     subscription = runtime.broker.subscribe().__aiter__()
     yield b": connected\n\n"
     pending = asyncio.ensure_future(subscription.__anext__())
@@ -47,10 +49,14 @@ async def sse_stream(request: Request, runtime: Runtime, team: str | None, heart
                 continue  # someone who sees only their teams hears only about their teams' cases
             if grant is not None and not grant(event.get("case_id")):
                 continue  # a partner hears only about cases within their grant (channel and team)
+            if shape is not None:
+                event = shape(event)
             yield b"event: " + event.get("type", "message").encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
     finally:
         pending.cancel()
-        await subscription.aclose()
+        # The cancelled read may still be running the subscription: closing it then raises, as on the pages.
+        with contextlib.suppress(Exception):
+            await subscription.aclose()
 
 
 @router.get("/stream", dependencies=[Depends(require_scope("cases:read"))])
@@ -60,6 +66,7 @@ async def stream(request: Request, team: str | None = None, runtime: Runtime = D
     someone who does not see every team gets only the events of their teams' cases."""
     allowed = None if who.sees_all else frozenset(who.team_keys)
     grant = grant_check(runtime, who) if who.by_grant else None
-    return StreamingResponse(sse_stream(request, runtime, team, allowed=allowed, grant=grant),
+    shape = (lambda event: live_for_partner(event, who)) if who.by_grant else None
+    return StreamingResponse(sse_stream(request, runtime, team, allowed=allowed, grant=grant, shape=shape),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from onevoice.cases.actions import case_team_keys
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.connectors.base import AuthExpired, Media
@@ -165,5 +166,7 @@ def _finish(session_factory, job_id: int, result, error: BaseException | None) -
         session.add(Event(kind=kind, case_id=job.case_id, message_id=message.id, actor="outbox", data=data))
         if case is None:
             return None
+        # The case's teams, so that live streams filter it like any case event (an empty list reached everyone).
+        lead, teams = case_team_keys(session, case.id)
         return {"type": "case.updated", "case_id": case.id, "status": case.status, "priority": case.priority,
-                "teams": [], "change": kind}
+                "lead_team": lead, "teams": teams, "change": kind}

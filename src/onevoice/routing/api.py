@@ -132,18 +132,18 @@ def list_incidents(status: str | None = Query(None, description="open or closed"
 
 @router.post("/incidents/{incident_id}/close", response_class=FastJSON,
              dependencies=[Depends(require_scope("messages:write"))])
-def close_incident(incident_id: RowId, body: ReasonIn | None = None, who: Principal = Depends(api_principal),
-                   runtime: Runtime = Depends(get_runtime)):
+def close_incident(incident_id: RowId, request: Request, body: ReasonIn | None = None,
+                   who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):
     reason = body.reason if body else ""
-    return _incident_change(runtime, lambda s: incidents.close_by_hand(s, who, incident_id, reason))
+    return _incident_change(runtime, lambda s: incidents.close_by_hand(s, who, incident_id, reason, _ip(request)))
 
 
 @router.post("/incidents/{incident_id}/reopen", response_class=FastJSON,
              dependencies=[Depends(require_scope("messages:write"))])
-def reopen_incident(incident_id: RowId, body: ReasonIn | None = None, who: Principal = Depends(api_principal),
-                    runtime: Runtime = Depends(get_runtime)):
+def reopen_incident(incident_id: RowId, request: Request, body: ReasonIn | None = None,
+                    who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):
     reason = body.reason if body else ""
-    return _incident_change(runtime, lambda s: incidents.reopen_by_hand(s, who, incident_id, reason))
+    return _incident_change(runtime, lambda s: incidents.reopen_by_hand(s, who, incident_id, reason, _ip(request)))
 
 
 def _incident_change(runtime: Runtime, change) -> dict:

@@ -85,9 +85,17 @@ def _get(session: Session, incident_id: int) -> Incident:
     return incident
 
 
-def close_by_hand(session: Session, who: Principal, incident_id: int, reason: str) -> dict:
-    """Close an open incident with a reason; returns the live update for the edge to publish."""
+def _bind(session: Session, who: Principal, ip: str | None) -> None:
+    from onevoice.governance.hooks import bind_actor  # the audit hook records the close or reopen as this person
+
+    bind_actor(session, who, ip)
+
+
+def close_by_hand(session: Session, who: Principal, incident_id: int, reason: str, ip: str | None = None) -> dict:
+    """Close an open incident with a reason; returns the live update for the edge to publish. Audited
+    (`incident.close`, by the governance hook, as every close is)."""
     require_handler(who)
+    _bind(session, who, ip)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("say why the incident is over (it goes in the history of its cases)")
@@ -97,8 +105,11 @@ def close_by_hand(session: Session, who: Principal, incident_id: int, reason: st
     return close(session, incident, who.label, reason[:2000], utcnow())
 
 
-def reopen_by_hand(session: Session, who: Principal, incident_id: int, reason: str = "") -> dict:
+def reopen_by_hand(session: Session, who: Principal, incident_id: int, reason: str = "",
+                   ip: str | None = None) -> dict:
+    """Open a closed incident again (none other open on its topic). Audited (`incident.reopen`, with why)."""
     require_handler(who)
+    _bind(session, who, ip)
     incident = _get(session, incident_id)
     if incident.status == "open":
         raise Conflict(f"incident {incident_id} is already open")

@@ -133,12 +133,14 @@ def _incident(runtime: Runtime, change) -> RedirectResponse:
 
 
 @router.post("/incidents/{incident_id}/close")
-def close_incident(incident_id: int, reason: str = Form(""), runtime: Runtime = Depends(get_runtime),
-                   viewer: Viewer = Depends(csrf_protect)):
-    return _incident(runtime, lambda s: incidents.close_by_hand(s, viewer.principal, incident_id, reason))
+def close_incident(incident_id: int, request: Request, reason: str = Form(""),
+                   runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
+    return _incident(runtime, lambda s: incidents.close_by_hand(s, viewer.principal, incident_id, reason,
+                                                                _ip(request)))
 
 
 @router.post("/incidents/{incident_id}/reopen")
-def reopen_incident(incident_id: int, reason: str = Form(""), runtime: Runtime = Depends(get_runtime),
-                    viewer: Viewer = Depends(csrf_protect)):
-    return _incident(runtime, lambda s: incidents.reopen_by_hand(s, viewer.principal, incident_id, reason))
+def reopen_incident(incident_id: int, request: Request, reason: str = Form(""),
+                    runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
+    return _incident(runtime, lambda s: incidents.reopen_by_hand(s, viewer.principal, incident_id, reason,
+                                                                 _ip(request)))

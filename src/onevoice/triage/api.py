@@ -13,7 +13,7 @@ from onevoice.messages.models import Message
 from onevoice.runtime import Runtime
 from onevoice.triage.service import record_correction
 from onevoice.triage.types import TriageInput
-from onevoice.web.deps import api_principal, get_runtime, get_session, require_scope, require_token
+from onevoice.web.deps import api_principal, get_runtime, get_session, require_scope
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 
@@ -37,10 +37,11 @@ def correct(message_id: RowId, field: str = Body(..., description="intent, senti
             "new_value": c.new_value}
 
 
-@router.post("/triage/classify", response_class=FastJSON, dependencies=[Depends(require_token)])
+@router.post("/triage/classify", response_class=FastJSON, dependencies=[Depends(require_scope("triage:read"))])
 def classify(text: str = Body(..., embed=True, max_length=40_000), followers: int = Body(0, embed=True),
              runtime: Runtime = Depends(get_runtime)):
-    """The full triage of one text, with its explanation (nothing is stored)."""
+    """The full triage of one text, with its explanation (nothing is stored). Needs `triage:read`: the model
+    answers for every team's words, so a token made for something else does not get it by accident."""
     return runtime.processor.triager.triage_batch([TriageInput(text=text, author_followers=followers)])[0].to_dict()
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from onevoice.cases.access import visible_case
+from onevoice.cases.partner_view import live_for_partner
 from onevoice.live.api import grant_check
 from onevoice.runtime import Runtime
 from onevoice.web.deps import get_runtime
@@ -36,15 +37,20 @@ def _for_viewer(event: dict, viewer: Viewer, case_id: int | None, grant=None) ->
     if not kind.startswith("case.") and kind != "incident":
         return None
     p = viewer.principal
+    if kind == "incident":
+        # The organization's situation, not a case: everyone but partners (as on /incidents).
+        return None if p.by_grant else {"type": kind, "case_id": None, "mine": p.sees_all,
+                                        "change": event.get("change"), "actor": event.get("actor")}
     teams = set(event.get("teams") or [])
     mine = p.sees_all or bool(teams & set(p.team_keys))
-    if mine and grant is not None and not grant(event.get("case_id")):
-        return None  # a partner hears only about cases within their grant (channel and team)
-    if not mine and event.get("case_id") != case_id and teams:
-        return None
+    if not mine and event.get("case_id") != case_id:
+        return None  # another team's case (or one whose teams the event does not say) unless it is this page's
+    if grant is not None and not grant(event.get("case_id")):
+        return None  # a partner hears only about cases within their grant (channel and team), asked last: a query
     # Only ids and the kind of change go to the browser: it fetches what it may see through the pages.
-    return {"type": kind, "case_id": event.get("case_id"), "mine": mine, "change": event.get("change"),
-            "actor": event.get("actor")}
+    out = {"type": kind, "case_id": event.get("case_id"), "mine": mine, "change": event.get("change"),
+           "actor": event.get("actor")}
+    return live_for_partner(out, p) if p.by_grant else out
 
 
 async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: int | None):

@@ -371,10 +371,12 @@
         toast(warnings.length ? said + " · note: " + warnings.join("; ") : said, false);
       });
     }
-    body.addEventListener("note-added", () => {
+    body.addEventListener("note-added", (e) => {
       const n = document.querySelector("[data-note]");
       if (n) n.value = "";
-      toast("Note added");
+      // A mention that reached nobody (ambiguous, or nobody of that name can see the case) is said, longer.
+      const missed = (e.detail && Array.isArray(e.detail.not_notified)) ? e.detail.not_notified : [];
+      toast(missed.length ? "Note added · not notified: " + missed.join("; ") : "Note added", missed.length > 0);
     });
   }
 })();
