@@ -52,3 +52,16 @@ def test_a_key_that_cannot_be_used_stops_the_command(db_url, tmp_path):
     assert "audit key" in out and "too short" in out
     env = {"ONEVOICE_AUDIT_KEY_FILE": str(tmp_path / "missing.key"), "ONEVOICE_DATA_DIR": str(tmp_path)}
     assert "cannot read the audit key file" in run(["token", "create", "x", "--database-url", db_url], env, code=1)
+
+
+def test_a_checkpoint_file_that_cannot_be_used_is_said_plainly(db_url, tmp_path):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where a folder should be")
+    env = {"ONEVOICE_AUDIT_CHECKPOINT_PATH": str(blocked / "cp.jsonl"), "ONEVOICE_DATA_DIR": str(tmp_path),
+           "ONEVOICE_DATABASE_URL": db_url}
+    run(["token", "create", "x"], env)
+    assert "error: cannot write the checkpoint file" in run(["audit", "checkpoint"], env, code=1)
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("not json\n")
+    out = run(["audit", "verify", "--checkpoints", str(damaged)], env, code=1)
+    assert "BROKEN: line 1 of" in out and "the file was damaged" in out

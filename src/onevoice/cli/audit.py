@@ -52,11 +52,15 @@ def verify(key_file: Annotated[list[Path] | None, typer.Option(
 def checkpoint(database_url: DbOpt = None):
     """Append the log's head (seq and hash, signed with the audit key) to the checkpoint file and the logs
     now; the scheduler does it every ONEVOICE_AUDIT_CHECKPOINT_MINUTES."""
+    from onevoice.errors import InvalidInput
     from onevoice.governance.anchor import anchor_of, write_checkpoint
 
     with session_scope(settings_for(database_url)) as session:
         anchor = anchor_of(session)
-        row = write_checkpoint(session, anchor)
+        try:
+            row = write_checkpoint(session, anchor)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write the checkpoint file {anchor.checkpoint_path}: {exc}") from None
     if row is None:
         typer.echo(f"nothing to do: the log is empty or its head is already checkpointed in {anchor.checkpoint_path}")
         return

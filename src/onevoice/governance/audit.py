@@ -132,6 +132,8 @@ class Verification:
 
     def findings(self) -> list[str]:
         """What this verification proved and what it did not, in sentences for people."""
+        if not self.ok and self.broken_seq is None:  # the checkpoint file could not be read
+            return [f"BROKEN: {self.reason}"]
         if not self.ok:
             return [f"BROKEN at record seq={self.broken_seq}{f' (id {self.broken_id})' if self.broken_id else ''}: "
                     f"{self.reason}; {self.checked} record(s) before it are intact"]
