@@ -164,8 +164,9 @@ def test_findings_say_what_was_not_proven(engine, keyed):
         write_checkpoint(session)
     write(keyed, 1, start=3)
     lines = verify(keyed).findings()
-    assert "records 1-2 (written before the key, or under a retired one)" in lines[1]
-    assert lines[-1].startswith("not proven: records 4-4 are newer than the last checkpoint")
+    assert "records 1-2 are vouched for by the chain up to record 3 (written before the key" in lines[1]
+    assert lines[1].startswith("sealed: records 3-4 carry MACs under the audit key")
+    assert lines[-1].startswith("not proven: record 4 is newer than the last checkpoint")
 
 
 # A chain written before the audit key existed (before migration 0013) ---------------------------------------

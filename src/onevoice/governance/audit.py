@@ -139,10 +139,11 @@ class Verification:
                     f"{self.reason}; {self.checked} record(s) before it are intact"]
         out = [f"ok: {self.checked} record(s), chain intact; head {self.head_hash}"]
         if self.sealed_from is not None:
-            before = f"; records 1-{self.sealed_from - 1} (written before the key, or under a retired one) are " \
-                     f"vouched for by the chain up to record {self.sealed_from}" if self.sealed_from > 1 else ""
-            out.append(f"sealed: records {self.sealed_from}-{self.checked} carry MACs under the audit key"
-                       f"{before}; rewriting any of them needs the key, not just the database")
+            before = "" if self.sealed_from == 1 else (
+                f"; {_span(1, self.sealed_from - 1, 'are', 'is')} vouched for by the chain up to record "
+                f"{self.sealed_from} (written before the key, or under a retired one)")
+            out.append(f"sealed: {_span(self.sealed_from, self.checked, 'carry MACs', 'carries a MAC')} under the "
+                       f"audit key{before}; rewriting any of them needs the key, not just the database")
         elif not self.keys_given:
             out.append("NOT SEALED: no audit key is configured (ONEVOICE_AUDIT_KEY_FILE), so anyone who can write "
                        "the database could have rewritten the whole chain; it only shows accidental damage")
@@ -154,8 +155,9 @@ class Verification:
                        f"signature checked), the newest of {newest.at} at record {newest.seq}: every checkpointed "
                        "record is still there, unchanged, so nothing up to it was cut from the end")
             if newest.seq < self.checked:
-                out.append(f"not proven: records {newest.seq + 1}-{self.checked} are newer than the last checkpoint; "
-                           "removing them from the end would not show until the next checkpoint is compared")
+                newer = _span(newest.seq + 1, self.checked, "are", "is")
+                out.append(f"not proven: {newer} newer than the last checkpoint; removing them from the end would "
+                           "not show until the next checkpoint is compared")
         else:
             where = self.checkpoint_path or "no checkpoint file configured"
             out.append(f"NO CHECKPOINT of this database ({where}): records removed from the end of the log would "
@@ -167,6 +169,10 @@ class Verification:
 
 
 _UNSET = object()
+
+
+def _span(first: int, last: int, plural: str, singular: str) -> str:
+    return f"record {first} {singular}" if first == last else f"records {first}-{last} {plural}"
 
 
 def _seal_problem(rec: AuditRecord, keys: dict[str, AuditKey], sealed: bool) -> str | None:
