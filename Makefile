@@ -2,14 +2,19 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+LOCK := requirements-lock.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
+# uv resolves the lock: the one in the virtualenv once `make install` has run, else one on PATH.
+UV = $(or $(wildcard $(BIN)/uv),uv)
 
-.PHONY: demo test install browsers bench lint clean
+.PHONY: demo test install browsers bench lint clean lock audit
 
-$(STAMP): pyproject.toml
+# Every package comes from the lock, each checked against its hashes (pip, setuptools and wheel too), then
+# OneVoice itself is built with the locked setuptools and installed without looking for dependencies.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,train]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -34,6 +39,18 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check src tests bench
+
+## Re-resolve the lock after changing a dependency in pyproject.toml: keeps every other pin as it is;
+## `make lock UPGRADE=1` moves everything to the newest releases the bounds allow. Commit the result.
+## The build-model extra (torch) is never locked: it has its own virtualenv (scripts/build_encoder.py).
+lock:
+	$(UV) pip compile pyproject.toml --extra test --extra train --group build --group supply \
+	  --universal --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade) \
+	  --custom-compile-command 'make lock' --quiet -o $(LOCK)
+
+## Check every locked package against the published advisories (needs PyPI's JSON API; see docs/security.md)
+audit: install
+	$(BIN)/python scripts/audit_lock.py $(LOCK)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -113,13 +113,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_sessionmaker(engine: Engine, readonly: bool = False) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine, readonly: bool = False, info: dict | None = None) -> sessionmaker[Session]:
     """Sessions for writing, or (readonly=True) for pages and lists that only read.
 
     On SQLite a read-only session begins a deferred transaction so it never waits for the writer.
+    `info` starts every session's `info` (the audit log's key and checkpoint file travel that way).
     """
     bind = engine.execution_options(readonly=True) if readonly else engine
-    return sessionmaker(bind, expire_on_commit=False)
+    return sessionmaker(bind, expire_on_commit=False, info=dict(info or {}))
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import onevoice.models  # noqa: F401  (every table, so foreign keys resolve in any process)
 from onevoice.db import make_engine, make_sessionmaker
+from onevoice.governance.anchor import Anchor, anchor_from_settings, session_info
 from onevoice.live.broker import LocalBroker, make_broker
 from onevoice.pipeline import stages
 from onevoice.pipeline.processor import Processor
@@ -26,6 +27,8 @@ class Runtime:
     session_factory: sessionmaker[Session]
     read_factory: sessionmaker[Session]
     broker: LocalBroker
+    # The audit log's key and checkpoint file (governance/anchor.py); every session of both factories has it.
+    anchor: Anchor = field(default_factory=Anchor)
     _processor: Processor | None = field(default=None, repr=False)
     _queue: object | None = field(default=None, repr=False)
     worker: object | None = field(default=None, repr=False)
@@ -82,7 +85,10 @@ def build_processor(settings: Settings, session_factory, worker: str = "embedded
 
 def build_runtime(settings: Settings) -> Runtime:
     configure_egress(settings)
+    # Read first: a configured audit key that cannot be used stops the process before it writes anything.
+    anchor = anchor_from_settings(settings)
+    info = session_info(anchor)
     engine = make_engine(settings.database_url)
-    return Runtime(settings=settings, engine=engine, session_factory=make_sessionmaker(engine),
-                   read_factory=make_sessionmaker(engine, readonly=True),
-                   broker=make_broker(settings.redis_url, settings.redis_prefix))
+    return Runtime(settings=settings, engine=engine, session_factory=make_sessionmaker(engine, info=info),
+                   read_factory=make_sessionmaker(engine, readonly=True, info=info),
+                   broker=make_broker(settings.redis_url, settings.redis_prefix), anchor=anchor)

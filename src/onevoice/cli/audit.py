@@ -1,10 +1,12 @@
-"""`onevoice audit verify | export`: check the audit log's hash chain; take a copy of it."""
+"""`onevoice audit verify | checkpoint | new-key | export`: check the audit log against its anchors outside
+the database, write a checkpoint of its head, make an audit key, take a copy of the log."""
 
 from __future__ import annotations
 
 import getpass
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,18 +27,61 @@ def _when(value: str | None) -> datetime | None:
 
 
 @app.command("verify")
-def verify(database_url: DbOpt = None):
-    """Walk the chain; exit 1 and name the first broken record when it has been tampered with."""
+def verify(key_file: Annotated[list[Path] | None, typer.Option(
+               "--key-file", help="a retired audit key too, to check the MACs made with it (repeatable)")] = None,
+           checkpoints: Annotated[Path | None, typer.Option(
+               help="the checkpoint file (default: ONEVOICE_AUDIT_CHECKPOINT_PATH, or audit-checkpoints.jsonl "
+                    "in the data directory)")] = None,
+           database_url: DbOpt = None):
+    """Walk the chain, check each record's MAC under the audit key and every checkpoint; say what that proved.
+    Exit 1 and name the first broken record when the log was tampered with."""
+    from onevoice.governance.anchor import read_key_file
     from onevoice.governance.audit import verify as verify_chain
 
+    settings = settings_for(database_url)
+    with session_scope(settings) as session:
+        extra = [read_key_file(path) for path in key_file or []]
+        result = verify_chain(session, keys=extra, **({"checkpoint_path": checkpoints} if checkpoints else {}))
+    for line in result.findings():
+        typer.secho(line, fg=None if result.ok else typer.colors.RED, err=not result.ok)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("checkpoint")
+def checkpoint(database_url: DbOpt = None):
+    """Append the log's head (seq and hash, signed with the audit key) to the checkpoint file and the logs
+    now; the scheduler does it every ONEVOICE_AUDIT_CHECKPOINT_MINUTES."""
+    from onevoice.errors import InvalidInput
+    from onevoice.governance.anchor import anchor_of, write_checkpoint
+
     with session_scope(settings_for(database_url)) as session:
-        result = verify_chain(session)
-    if result.ok:
-        typer.echo(f"ok: {result.checked} record(s), chain intact; head {result.head_hash}")
+        anchor = anchor_of(session)
+        try:
+            row = write_checkpoint(session, anchor)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write the checkpoint file {anchor.checkpoint_path}: {exc}") from None
+    if row is None:
+        typer.echo(f"nothing to do: the log is empty or its head is already checkpointed in {anchor.checkpoint_path}")
         return
-    typer.secho(f"BROKEN at record seq={result.broken_seq} (id {result.broken_id}): {result.reason}; "
-                f"{result.checked} record(s) before it are intact", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+    typer.echo(f"checkpoint: record {row['seq']} hash {row['hash']} "
+               f"({'signed with key ' + row['key_id'] if row['key_id'] else 'unsigned: no audit key'}) "
+               f"appended to {anchor.checkpoint_path}")
+
+
+@app.command("new-key")
+def new_key(output: Annotated[Path, typer.Option("--output", "-o", help="the key file to create (never overwritten)")]):
+    """Make a random audit key in a new file only its owner can read; point ONEVOICE_AUDIT_KEY_FILE at it on
+    every node and restart (docs/security.md says how to rotate it)."""
+    from onevoice.errors import DomainError
+    from onevoice.governance.anchor import write_new_key
+
+    try:
+        key = write_new_key(output)
+    except (DomainError, OSError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote a new audit key (id {key.id}) to {output}; set ONEVOICE_AUDIT_KEY_FILE={output}")
 
 
 @app.command("export")

@@ -41,6 +41,13 @@ def _scheduler(runtime, poll: bool):
         runtime.session_factory, runtime.broker.publish, webhook_url=runtime.settings.escalation_webhook_url,
         webhook_secret=hook.get_secret_value() if hook else None))
     scheduler.add("policy-reminders", 3600.0, lambda: jobs.remind(runtime.session_factory))
+    # The audit log's head, checkpointed to a file the database cannot write and to the logs (a node whose
+    # head was checkpointed already writes nothing).
+    from onevoice.governance.anchor import checkpoint_job
+
+    if runtime.settings.audit_checkpoint_minutes:
+        scheduler.add("audit-checkpoint", runtime.settings.audit_checkpoint_minutes * 60,
+                      lambda: checkpoint_job(runtime.read_factory, runtime.anchor))
     # Incidents whose topic has gone quiet close by themselves (row-locked: any number of nodes).
     from onevoice.pipeline.incidents import close_quiet_job
 
@@ -154,11 +161,12 @@ def run_worker(settings: Settings, name: str | None) -> None:
 def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
     from onevoice.db import make_engine, make_sessionmaker, unit_of_work
     from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
+    from onevoice.governance.anchor import anchor_from_settings, session_info
     from onevoice.migrate import upgrade
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    with unit_of_work(make_sessionmaker(engine)) as session:
+    with unit_of_work(make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))) as session:
         token = seed_demo(session)
     engine.dispose()
     url = f"http://{host}:{port}"

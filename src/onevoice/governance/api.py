@@ -155,8 +155,11 @@ def audit_list(since: datetime | None = None, until: datetime | None = None, act
 def audit_verify(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     audit.require_auditor(who)
     result = audit.verify(session)
+    newest = result.newest_checkpoint
     return {"ok": result.ok, "checked": result.checked, "head_hash": result.head_hash,
-            "broken_seq": result.broken_seq, "reason": result.reason}
+            "broken_seq": result.broken_seq, "reason": result.reason, "sealed_from": result.sealed_from,
+            "checkpoints": result.checkpoints, "newest_checkpoint": newest and {"seq": newest.seq, "at": newest.at},
+            "findings": result.findings()}
 
 
 def export_response(runtime_factory, who: Principal, fmt: str, filters: dict, ip: str | None) -> StreamingResponse:

@@ -85,7 +85,9 @@ class AuditRecord(Base):
     """Append-only. `hash` = SHA-256(prev_hash + canonical JSON of the record); `seq` has no gaps.
 
     Database triggers (migration 0005) refuse UPDATE and DELETE; `onevoice audit verify` finds the first
-    record whose chain is broken if someone with owner rights goes around them.
+    record whose chain is broken if someone with owner rights goes around them. With an audit key configured,
+    `mac` = HMAC-SHA256(key, hash) and `key_id` names the key (governance/anchor.py; migration 0013): without
+    the key, a rewritten chain cannot be sealed again. Records written before a key existed have neither.
     """
 
     __tablename__ = "audit_log"
@@ -101,6 +103,8 @@ class AuditRecord(Base):
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    mac: Mapped[str | None] = mapped_column(String(64), default=None)
+    key_id: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class PolicyVersion(Base):
