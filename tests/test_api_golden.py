@@ -36,6 +36,7 @@ MASKS = [
     (re.compile(r"ov_[A-Za-z0-9_\-]{8,}"), "<token>"),
     (re.compile(r"\b[0-9a-f]{64}\b"), "<hash>"),
     (re.compile(r"\b\d+(\.\d+)? ?(ms|s)\b"), "<duration>"),
+    (re.compile(r"/tmp/\S*?(?=[)\s]|$)"), "<path>"),
 ]
 
 TEXTS = [
