@@ -225,6 +225,10 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"still waiting", r"never arrived", r"charged (?:me )?twice", r"worst", r"refund", r"not working",
         r"doesn'?t work", r"useless", r"rip-?off", r"scam(?:med)?", r"unacceptable", r"disgusting", r"ridiculous",
         r"never again", r"no (?:reply|response|answer)", r"nobody (?:answers|replies|responds)",
+        # Asking again is a complaint however politely it is put: the first answer never came.
+        r"(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)) time (?:i'?m |i am |i have been |i've been )?"
+        r"(?:asking|writing|calling|contacting|chasing)",
+        r"still no (?:answer|reply|response|news|update)",
         r"reembolso", r"no funciona", r"remboursement", r"ne fonctionne pas", r"jamais reçue?", r"erstattung",
         r"funktioniert nicht", r"rimborso", r"non funziona", r"reembolso", r"não funciona")),
     Rule("praise-words", "praise", 1.0, _rx(
@@ -254,7 +258,12 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "outage": _rx(r"outage", r"(?:is|are|was|went) down", r"not loading", r"status page", r"no signal",
                   r"no internet", r"service down", r"can'?t connect", r"server error", r"50[0-4]"),
     "defect": _rx(r"broken", r"broke", r"defect(?:ive)?", r"faulty", r"stopped working", r"cracked",
-                  r"snapped", r"came off", r"malfunction\w*", r"same defect"),
+                  r"snapped", r"came off", r"malfunction\w*", r"same defect", r"bricked",
+                  r"crash(?:es|ed|ing)", r"keeps? (?:crashing|freezing|restarting|rebooting|dropping)",
+                  r"(?:won'?t|doesn'?t|does not|will not) (?:turn on|switch on|charge|connect|pair)",
+                  r"stopped (?:charging|connecting)", r"dead (?:pixels?|line)", r"flicker(?:s|ing)?",
+                  r"leak(?:s|ing)", r"overheat\w*", r"drains?", r"kaputt", r"rot[oa]", r"cass[ée]e?",
+                  r"avari\w+", r"rott[oa]", r"se apaga", r"plante", r"stürzt\w* ab", r"si blocca"),
     "pricing": _rx(r"price", r"pricing", r"too expensive", r"price (?:increase|hike)", r"costs? (?:more|too)",
                    r"discount"),
     "safety": INTENT_RULES[1].pattern,
@@ -262,6 +271,32 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "customer_service": _rx(r"customer service", r"on hold", r"support team", r"agent", r"chatbot",
                             r"nobody (?:answers|replies)", r"rude staff"),
     "app": _rx(r"app", r"website", r"update", r"logs? me out", r"crash(?:es|ed|ing)?", r"bug"),
+    # Asking to delete, erase or see one's personal data: a privacy request the law gives a deadline.
+    "data_request": _rx(
+        r"(?:delete|erase|remove|wipe) (?:all )?(?:of )?(?:my|every|the) (?:personal )?(?:data|account|details|"
+        r"information|info|profile|records?)", r"(?:delete|erase) every record", r"right to (?:be forgotten|erasure)",
+        r"(?:subject|data) access request", r"copy of (?:all )?(?:the |my )?(?:personal )?(?:data|information)",
+        r"(?:data|information) you (?:hold|have|keep|store) (?:on|about) me", r"(?:deletion|erasure) of my",
+        r"my data (?:is |be |gets )?(?:removed|deleted|erased)", r"borr(?:ar|éis|ad|en) (?:todos )?mis datos",
+        r"supprim\w+ (?:mon compte et )?(?:toutes )?mes données", r"lösch\w* (?:sie )?(?:mein|meine|alle)\w*",
+        r"apag\w+ os meus dados", r"cancell\w+ (?:tutti )?i miei dati"),
+    # A person's behaviour (rude, shouted at, laughed at...): with a staff word, employee conduct.
+    "conduct": _rx(
+        r"rude(?:ly|ness)?", r"shout(?:ed|ing) at", r"yell(?:ed|ing) at", r"sw(?:ore|orn) at", r"aggressive",
+        r"condescending", r"rolled (?:her|his|their) eyes", r"laugh(?:ed|ing) at", r"insult(?:ed|ing)",
+        r"called me (?:an?|stupid|names)", r"hung up on", r"unprofessional", r"profil(?:ed|ing)",
+        r"racist (?:comment|remark|joke)s?", r"on (?:his|her) phone", r"smoking in", r"threw my",
+        r"mal-?educad[oa]", r"maleducat[oa]", r"impoli(?:e|s)?", r"désagréable", r"unfreundlich",
+        r"(?:trató|habló) fatal"),
+    "advertising": _rx(r"ads?", r"advert(?:s|isement|isements|ising)?", r"commercials?", r"billboards?",
+                       r"(?:ad|marketing|advertising) campaign", r"campaign", r"posters?", r"anuncios?",
+                       r"publicidad", r"(?:votre|la|cette|vos) pubs?", r"publicité", r"werbung",
+                       r"pubblicità", r"propaganda"),
+    "offensive_content": _rx(
+        r"offensive", r"racist", r"sexist", r"homophobic", r"transphobic", r"misogyn\w+", r"disgrace\w*",
+        r"tasteless", r"(?:poor|bad) taste", r"mock(?:s|ing|ed)", r"makes? fun of", r"objectif\w+", r"creepy",
+        r"(?:take|pull) (?:it|this|that) (?:down|off)", r"ofensiv[oa]", r"offensiv[oa]", r"racista", r"machista",
+        r"sexiste", r"raciste", r"rassistisch", r"sexistisch", r"beleidigend"),
 }
 
 

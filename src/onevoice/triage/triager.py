@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from onevoice.triage import complaint as complaint_signal
 from onevoice.triage import rules
 from onevoice.triage.catalog import Catalog
 from onevoice.triage.dense import DenseSignals
@@ -60,6 +61,11 @@ class FastTriager:
         self._sentiments = sentiment.classes
         self._pos, self._neg = sentiment.classes.index("positive"), sentiment.classes.index("negative")
         self._emotions = tuple(self.heads.heads["emotion"].classes)
+        self._complaint_intent_cols = [intent.classes.index(c) for c in complaint_signal.COMPLAINT_INTENTS]
+        head = self.heads.heads.get("complaint")
+        self._complaint_col = head.start if head is not None else None
+        self._calibration = complaint_signal.Calibration(self.heads.meta.get("complaint_calibration"),
+                                                         head is not None)
 
     def triage(self, item: TriageInput) -> TriageResult:
         return self.triage_batch([item])[0]
@@ -72,7 +78,8 @@ class FastTriager:
         with self._lock:
             return self._triage_batch(items)
 
-    def _triage_batch(self, items: list[TriageInput]) -> list[TriageResult]:
+    def _forward(self, items: list[TriageInput]) -> dict:
+        """Everything one batch's answers are made of: tokens, VADER, logits (rules added), probabilities."""
         texts = [(i.text or "")[:5000] for i in items]
         token_lists = [self._tokenize(t) for t in texts]
         vader = [self._dense.vader(t) for t in texts]
@@ -80,35 +87,59 @@ class FastTriager:
         lowered = [t.lower() for t in texts]
         # (intent hits, threat, topics) per message, from one pass of the rules.
         readings = [rules.read(t, low) for t, low in zip(texts, lowered, strict=True)]
-        hits = [r[0] for r in readings]
-        for row, doc_hits in enumerate(hits):
+        boosts = np.zeros(len(items), dtype=np.float64)
+        for row, (doc_hits, _, _) in enumerate(readings):
             for rule, _ in doc_hits:
                 logits[row, self._intent_col[rule.intent]] += rule.boost
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
+                    boosts[row] += rule.boost
         p = self.heads.all_probabilities(logits)
+        x = complaint_signal.signals(
+            None if self._complaint_col is None else logits[:, self._complaint_col].astype(np.float64),
+            p["intent"][:, self._complaint_intent_cols].sum(axis=1), p["sentiment"][:, self._neg],
+            p["sentiment"][:, self._pos], boosts)
+        return {"texts": texts, "tokens": token_lists, "vader": vader, "scale": scale, "ids": ids, "n_tok": n_tok,
+                "lowered": lowered, "readings": readings, "p": p, "complaint_x": x}
+
+    def complaint_signals(self, items: list[TriageInput]) -> np.ndarray:
+        """The calibration's input for each message (complaint.FEATURES); what training calibrates on."""
+        with self._lock:
+            return self._forward(items)["complaint_x"]
+
+    def _triage_batch(self, items: list[TriageInput]) -> list[TriageResult]:
+        f = self._forward(items)
+        texts, token_lists, p = f["texts"], f["tokens"], f["p"]
+        scale, ids, n_tok = f["scale"], f["ids"], f["n_tok"]
         # The two best intents per message, sorted once for the batch; then plain Python floats, which
         # are far cheaper to format and compare one message at a time than numpy scalars.
         order = (-p["intent"]).argsort(axis=1)[:, :2]
-        words = self._top_words(token_lists, ids, n_tok, scale, order[:, 0])
+        words = self._top_words(token_lists, ids, n_tok, scale, order[:, 0] + self.heads.heads["intent"].start)
+        complaint_p = self._calibration.probability(f["complaint_x"])
+        if self._complaint_col is not None:
+            complaint_words = self._top_words(token_lists, ids, n_tok, scale,
+                                              np.full(len(items), self._complaint_col))
+        else:
+            complaint_words = [[] for _ in items]
         langs = self._language.detect_batch(texts)
         plain = {name: v.tolist() for name, v in p.items()}
         # positive minus negative in float32, as the score has always been computed.
         plain["score"] = (p["sentiment"][:, self._pos] - p["sentiment"][:, self._neg]).tolist()
+        plain["complaint_p"] = complaint_p.tolist()
         order_l = order.tolist()
-        return [self._result(items[i], texts[i], lowered[i], readings[i], i, plain, order_l[i], words[i],
-                             langs[i], vader[i])
+        return [self._result(items[i], texts[i], f["lowered"][i], f["readings"][i], i, plain, order_l[i], words[i],
+                             langs[i], f["vader"][i], complaint_words[i])
                 for i in range(len(items))]
 
-    def _top_words(self, token_lists, ids, n_tok, scale, winners) -> list[list[str]]:
-        """Per message, the words whose features pushed hardest toward the winning intent.
+    def _top_words(self, token_lists, ids, n_tok, scale, cols) -> list[list[str]]:
+        """Per message, the words whose features pushed hardest toward column `cols[message]` (an intent).
 
         Only tokens pulling more than 0.02 can be shown (about a quarter of them): numpy finds those,
         and Python visits only them, in order, keeping each word's first pull as before.
         """
         out: list[list[str]] = [[] for _ in token_lists]
-        pulls = self._scorer.word_pull_array(ids, n_tok, scale, winners + self.heads.heads["intent"].start)
+        pulls = self._scorer.word_pull_array(ids, n_tok, scale, cols)
         # Compared in float64, as the Python floats were: the float32 value against 0.02 exactly.
         candidates = np.flatnonzero(pulls > np.float64(0.02))
         if not len(candidates):
@@ -132,7 +163,7 @@ class FastTriager:
         return out
 
     def _result(self, item: TriageInput, text: str, low: str, reading, i: int, p: dict, order, words, lang,
-                vader) -> TriageResult:
+                vader, complaint_words) -> TriageResult:
         hits, threat, topics = reading
         explanation: list[str] = []
         flags: dict = {}
@@ -159,10 +190,23 @@ class FastTriager:
         if runner_up:
             explanation.append(f"runner-up {runner_up} ({conf2:.0%}) is close")
 
+        complaint_p = p["complaint_p"][i]
+        rule = next((m for r, m in hits if r.intent in NEGATIVE_INTENTS), None)
+        reasons, line = complaint_signal.describe(complaint_p, complaint_words, s[self._neg], rule, "?" in text)
+        explanation.append(line)
+        dist = dict(zip(self._intents, probs, strict=True))
+        new_intent, new_conf, complaint, why_changed = complaint_signal.reconcile(dist, complaint_p, intent, conf)
+        if new_intent != intent:
+            explanation.append(why_changed)
+            runner_up, intent, conf = intent, new_intent, new_conf
+        sentiment, score, why_negative = complaint_signal.sentiment_follows(complaint_p, sentiment, score)
+        if why_negative:
+            explanation.append(why_negative)
+
         if not english:
             explanation.append(f"language {language} ({lang_score:.0%}): the models were trained mostly on English")
             flags["needs_review"] = [f"language {language}"]
-            if not hits and conf < FOREIGN_MIN_CONFIDENCE:
+            if not hits and conf < FOREIGN_MIN_CONFIDENCE and not complaint:
                 explanation.append(f"intent left as other for review: {intent} was only {conf:.0%} sure")
                 runner_up, intent = intent, "other"
 
@@ -194,5 +238,6 @@ class FastTriager:
             sentiment=sentiment, sentiment_score=round(score, 4), intent=intent,
             intent_confidence=round(conf, 4), intent_runner_up=runner_up, urgency=urgency,
             language=language, flags=flags, products=products, topics=topics, explanation=explanation,
-            model_version=self.model_version, scores=scores,
+            model_version=self.model_version, scores=scores, complaint=complaint,
+            complaint_probability=round(complaint_p, 4), complaint_reasons=reasons,
         )
