@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     for router in (ops_router, messages_router, cases_router, contacts_router, live_router, webhooks_router):
         app.include_router(router)
     for module in ("onevoice.triage.api", "onevoice.web.pages", "onevoice.governance.web", "onevoice.routing.web",
-                   "onevoice.posts.web"):
+                   "onevoice.triage.web", "onevoice.posts.web"):
         _include_optional(app, module)
     return app
 

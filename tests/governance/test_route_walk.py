@@ -130,6 +130,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     **{(m, "/routing/" + tail): OWN for m, tail in (
         ("GET", "playbook"), ("POST", "playbook/check"), ("POST", "playbook/save"),
         ("POST", "playbook/{playbook_id}/activate"), ("POST", "learned/promote"), ("POST", "learned/dismiss"))},
+    # triage: the models page (versions, how each was judged, whether training is installed) is the coordinator's
+    ("GET", "/triage/models"): OWN,
     ("GET", "/api/v1/incidents"): ALL - {"partner"}, ("GET", "/incidents"): ALL - {"partner"},
     **{("POST", prefix + "/incidents/{incident_id}/" + action): OWN for prefix in ("", "/api/v1")
        for action in ("close", "reopen")},

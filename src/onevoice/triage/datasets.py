@@ -96,7 +96,7 @@ def read_crisislex_csvs(data: Path) -> list[tuple[str, str, str]]:
 def _packed(name: str) -> list[list[str]]:
     """Rows (header dropped) of one xz-compressed CSV in public_data/."""
     text = lzma.decompress((PACKAGED_DATA_DIR / name).read_bytes()).decode("utf-8")
-    return list(csv.reader(io.StringIO(text)))[1:]
+    return list(csv.reader(io.StringIO(text, newline="")))[1:]
 
 
 def packaged_available() -> bool:

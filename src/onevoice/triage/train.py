@@ -69,8 +69,10 @@ def _carried(base: Heads | None, name: str):
             list(h.classes))
 
 
-def fit(splits: dict[str, Split], version: str | None = None, log=print, base: Heads | None = None) -> Heads:
-    """Every head from its rows; a head without rows keeps `base`'s weights. Calibrates the complaint signal."""
+def fit(splits: dict[str, Split], version: str | None = None, log=print, base: Heads | None = None,
+        only: tuple[str, ...] | None = None) -> Heads:
+    """Every head (or those in `only`) from its rows; the others, and a head without rows, keep `base`'s
+    weights. Calibrates the complaint signal."""
     from sklearn.linear_model import LogisticRegression
 
     encoder = _Encoder()
@@ -79,8 +81,9 @@ def fit(splits: dict[str, Split], version: str | None = None, log=print, base: H
     for name in HEAD_ORDER:
         split = splits[name]
         rows = split.train + split.seed + split.extra
-        if not rows:
-            # Nothing to learn from here (TweetEval is not packaged): keep the weights the base model has.
+        if not rows or (only is not None and name not in only and base is not None and name in base.heads):
+            # Nothing to learn from here (TweetEval is not packaged), or nothing new to learn (the organization's
+            # labels teach intent, sentiment and complaint only): keep the weights the base model has.
             w, d, b, classes = _carried(base, name)
             weights.append(w)
             dense.append(d)
@@ -89,7 +92,7 @@ def fit(splits: dict[str, Split], version: str | None = None, log=print, base: H
                                "carried_from": base.version})
             start += w.shape[1]
             counts[name] = {"carried_from": base.version}
-            log(f"  {name}: no data here, weights kept from {base.version}")
+            log(f"  {name}: weights kept from {base.version}")
             continue
         texts = [t for t, _ in rows]
         labels = [lab for _, lab in rows]
