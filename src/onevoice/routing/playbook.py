@@ -28,7 +28,7 @@ PRIORITY_FOR_URGENCY = {"low": "low", "normal": "normal", "high": "high", "criti
 CONDITIONS = {"intent", "intent_not", "confidence_at_least", "sentiment", "urgency", "urgency_at_least",
               "language", "language_not", "channel", "kind", "followers_at_least", "vip", "repeat_at_least",
               "keywords", "topics", "products", "flags", "outside_business_hours", "weekdays", "always",
-              "unassigned", "any", "not", "channel_kind", "complaint", "complaint_at_least"}
+              "unassigned", "any", "not", "channel_kind", "complaint", "complaint_at_least", "terms"}
 # Conditions whose values come from a closed list: a typo ("complain") would otherwise never match, silently.
 CLOSED_VALUES = {"intent": INTENTS, "intent_not": INTENTS, "sentiment": SENTIMENTS, "urgency": URGENCIES,
                  "urgency_at_least": URGENCIES}
@@ -218,6 +218,11 @@ class Playbook:
         if key == "products":
             found = t.products if want is True else [p for p in t.products if p in _list(want)]
             return f"product {', '.join(found)}" if found else None
+        if key == "terms":
+            # Entries of the organization's vocabulary (competitors, its own terms) the message names.
+            keys = [x["key"] for x in getattr(t, "terms", None) or []]
+            found = keys if want is True else [k for k in keys if k in _list(want)]
+            return f"names {', '.join(found)}" if found else None
         if key == "flags":
             missing = [f for f in _list(want) if not t.flags.get(f)]
             return None if missing else "flagged " + ", ".join(_list(want))

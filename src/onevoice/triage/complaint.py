@@ -27,6 +27,8 @@ THRESHOLD = 0.5
 # so much for bricking my phone"). Picked on the development set (tests/triage/devsets/people_dev.csv):
 # sentiment macro-F1 0.726 -> 0.780 there, TweetEval (not brand-directed) 0.569 -> 0.565.
 NEGATIVE_FROM = 0.6
+# Below this the explanation does not look for the words behind the signal (it costs a pass over the words).
+WORDS_FROM = 0.3
 # Intents that say how a message is put, not what it is about: a complaint signal overrides them.
 MANNER_INTENTS = frozenset({"question", "other", "praise", "suggestion"})
 _EPS = 1e-4

@@ -31,6 +31,13 @@ RUNNER_UP_GAP = 0.3
 FOREIGN_MIN_CONFIDENCE = 0.6
 NEGATIVE_INTENTS = frozenset({"complaint", "legal_risk", "safety_risk"})
 THRESHOLDS = {"offensive": 0.7, "hate": 0.75, "crisis": 0.75}
+# What a vocabulary entry carrying an intent adds to that intent's score: enough to decide it (the coordinator
+# said so for this organization), except where a legal, safety or spam rule fired: a risk is never hidden.
+TERM_BOOST = 8.0
+RISK_INTENTS = frozenset({"legal_risk", "safety_risk", "spam"})
+# Topics that report something broken or down: praise words beside them read as sarcasm.
+SARCASM_TOPICS = frozenset({"defect", "outage"})
+SARCASM_BOOST = 2.0
 # Words that carry no intent of their own; never shown as "the words that drove the result".
 _FILLER = frozenset((
     "a", "an", "the", "i", "you", "we", "my", "your", "our", "to", "of", "and", "or", "is", "it", "in", "on",
@@ -88,8 +95,23 @@ class FastTriager:
         # (intent hits, threat, topics) per message, from one pass of the rules.
         readings = [rules.read(t, low) for t, low in zip(texts, lowered, strict=True)]
         boosts = np.zeros(len(items), dtype=np.float64)
-        for row, (doc_hits, _, _) in enumerate(readings):
+        # The organization's vocabulary: a named entry that carries an intent leans the message toward it.
+        matched = [self.catalog.match(t) for t in texts]
+        for row, found in enumerate(matched):
+            if any(rule.intent in RISK_INTENTS for rule, _ in readings[row][0]):
+                continue
+            for key, _ in found:
+                intent = self.catalog.by_key[key].intent
+                if intent in self._intent_col:
+                    logits[row, self._intent_col[intent]] += TERM_BOOST
+        for row, (doc_hits, _, topics) in enumerate(readings):
             for rule, _ in doc_hits:
+                if rule.intent == "praise" and SARCASM_TOPICS.intersection(topics):
+                    # Thanks next to a reported fault ("another update that bricked my phone, thanks so much")
+                    # is sarcasm: the thanks counts toward a complaint instead.
+                    logits[row, self._intent_col["complaint"]] += SARCASM_BOOST
+                    boosts[row] += SARCASM_BOOST
+                    continue
                 logits[row, self._intent_col[rule.intent]] += rule.boost
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
@@ -101,7 +123,7 @@ class FastTriager:
             p["intent"][:, self._complaint_intent_cols].sum(axis=1), p["sentiment"][:, self._neg],
             p["sentiment"][:, self._pos], boosts)
         return {"texts": texts, "tokens": token_lists, "vader": vader, "scale": scale, "ids": ids, "n_tok": n_tok,
-                "lowered": lowered, "readings": readings, "p": p, "complaint_x": x}
+                "lowered": lowered, "readings": readings, "p": p, "complaint_x": x, "matched": matched}
 
     def complaint_signals(self, items: list[TriageInput]) -> np.ndarray:
         """The calibration's input for each message (complaint.FEATURES); what training calibrates on."""
@@ -117,11 +139,19 @@ class FastTriager:
         order = (-p["intent"]).argsort(axis=1)[:, :2]
         words = self._top_words(token_lists, ids, n_tok, scale, order[:, 0] + self.heads.heads["intent"].start)
         complaint_p = self._calibration.probability(f["complaint_x"])
-        if self._complaint_col is not None:
-            complaint_words = self._top_words(token_lists, ids, n_tok, scale,
-                                              np.full(len(items), self._complaint_col))
-        else:
-            complaint_words = [[] for _ in items]
+        complaint_words: list[list[str]] = [[] for _ in items]
+        likely = np.flatnonzero(complaint_p >= complaint_signal.WORDS_FROM)
+        if self._complaint_col is not None and len(likely):
+            # The words behind the signal, for the messages where it matters (a third or so of a stream).
+            if len(likely) == len(items):
+                sub_ids = ids
+            else:
+                starts = np.cumsum(n_tok) - n_tok
+                sub_ids = np.concatenate([ids[starts[i]:starts[i] + n_tok[i]] for i in likely])
+            found = self._top_words([token_lists[i] for i in likely], sub_ids, n_tok[likely], scale[likely],
+                                    np.full(len(likely), self._complaint_col))
+            for i, words_i in zip(likely.tolist(), found, strict=True):
+                complaint_words[i] = words_i
         langs = self._language.detect_batch(texts)
         plain = {name: v.tolist() for name, v in p.items()}
         # positive minus negative in float32, as the score has always been computed.
@@ -129,7 +159,7 @@ class FastTriager:
         plain["complaint_p"] = complaint_p.tolist()
         order_l = order.tolist()
         return [self._result(items[i], texts[i], f["lowered"][i], f["readings"][i], i, plain, order_l[i], words[i],
-                             langs[i], f["vader"][i], complaint_words[i])
+                             langs[i], f["vader"][i], complaint_words[i], f["matched"][i])
                 for i in range(len(items))]
 
     def _top_words(self, token_lists, ids, n_tok, scale, cols) -> list[list[str]]:
@@ -163,7 +193,7 @@ class FastTriager:
         return out
 
     def _result(self, item: TriageInput, text: str, low: str, reading, i: int, p: dict, order, words, lang,
-                vader, complaint_words) -> TriageResult:
+                vader, complaint_words, named) -> TriageResult:
         hits, threat, topics = reading
         explanation: list[str] = []
         flags: dict = {}
@@ -185,14 +215,20 @@ class FastTriager:
         if words:
             why += ": words '" + "', '".join(words) + "'"
         explanation.append(why)
+        sarcastic = bool(SARCASM_TOPICS.intersection(topics))
         for rule, matched in hits:
+            if rule.intent == "praise" and sarcastic:
+                explanation.append(f"sarcasm: '{matched}' beside a reported {', '.join(SARCASM_TOPICS & set(topics))} "
+                                   f"(+{SARCASM_BOOST:g} toward complaint)")
+                continue
             explanation.append(f"rule {rule.name} matched '{matched}' (+{rule.boost:g} toward {rule.intent})")
         if runner_up:
             explanation.append(f"runner-up {runner_up} ({conf2:.0%}) is close")
 
         complaint_p = p["complaint_p"][i]
         rule = next((m for r, m in hits if r.intent in NEGATIVE_INTENTS), None)
-        reasons, line = complaint_signal.describe(complaint_p, complaint_words, s[self._neg], rule, "?" in text)
+        complaint_reasons, line = complaint_signal.describe(complaint_p, complaint_words, s[self._neg], rule,
+                                                            "?" in text)
         explanation.append(line)
         dist = dict(zip(self._intents, probs, strict=True))
         new_intent, new_conf, complaint, why_changed = complaint_signal.reconcile(dist, complaint_p, intent, conf)
@@ -226,10 +262,21 @@ class FastTriager:
             flags["threat"] = True
             explanation.append(f"threat: '{threat}'")
 
-        matched = self.catalog.match(text)
-        products = [key for key, _ in matched]
+        entries = self.catalog.by_key
+        products = [key for key, _ in named if entries[key].kind == "product"]
         if products:
-            explanation.append("products: " + ", ".join(f"{k} ('{m}')" for k, m in matched))
+            explanation.append("products: " + ", ".join(f"{k} ('{m}')" for k, m in named
+                                                        if entries[k].kind == "product"))
+        terms = [{"key": k, "kind": entries[k].kind, "intent": entries[k].intent, "team": entries[k].team}
+                 for k, _ in named if entries[k].kind != "product" or entries[k].intent or entries[k].team]
+        for k, m in named:
+            e = entries[k]
+            if e.kind != "product" or e.intent or e.team:
+                risk = any(r.intent in RISK_INTENTS for r, _ in hits)
+                leans = [(f"+{TERM_BOOST:g} toward {e.intent}" if not risk else f"not toward {e.intent}: a risk rule "
+                          "fired") if e.intent in self._intent_col else "",
+                         f"routes to {e.team}" if e.team else ""]
+                explanation.append(f"vocabulary: {e.kind} {k} ('{m}')" + "".join(f"; {x}" for x in leans if x))
 
         urgency, reasons = urgency_for(intent, sentiment, score, flags, scores["emotion"].get("anger", 0.0),
                                        item.author_followers, item.prior_messages)
@@ -239,5 +286,5 @@ class FastTriager:
             intent_confidence=round(conf, 4), intent_runner_up=runner_up, urgency=urgency,
             language=language, flags=flags, products=products, topics=topics, explanation=explanation,
             model_version=self.model_version, scores=scores, complaint=complaint,
-            complaint_probability=round(complaint_p, 4), complaint_reasons=reasons,
+            complaint_probability=round(complaint_p, 4), complaint_reasons=complaint_reasons, terms=terms,
         )

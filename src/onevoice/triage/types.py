@@ -44,11 +44,13 @@ class TriageResult:
     complaint: bool = False
     complaint_probability: float = 0.0
     complaint_reasons: list[str] = field(default_factory=list)
+    # The organization's vocabulary named here beyond its products: {key, kind, intent, team} per entry.
+    terms: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         # Hand-written: dataclasses.asdict deep-copies recursively and was a tenth of processing time.
         out = {name: getattr(self, name) for name in self.__slots__}
-        for name in ("flags", "products", "topics", "explanation", "complaint_reasons"):
+        for name in ("flags", "products", "topics", "explanation", "complaint_reasons", "terms"):
             value = out.get(name)
             if isinstance(value, dict | list):
                 out[name] = value.copy()
