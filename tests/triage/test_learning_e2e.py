@@ -53,11 +53,14 @@ def test_corrections_in_the_inbox_teach_routing_after_automatic_retraining(setti
         assert "sales" not in leads and leads.count("support") > len(leads) / 2, leads
         assert retrain_if_due(runtime.session_factory, settings) is None  # nothing to learn from yet
 
-        csrf = page_csrf(sam)
-        for mid in ids:  # Sam, in support, says what these are on each case page
+        csrf = {"sam": page_csrf(sam), "lee": page_csrf(lee)}
+        for mid, lead in zip(ids, leads, strict=True):
+            # On each case page, whoever can act on it says what it is: Sam on Support's, Lee (coordinator)
+            # on the others.
+            who, client = ("sam", sam) if lead == "support" else ("lee", lee)
             case_id = api.get(f"/api/v1/messages/{mid}").json()["case_id"]
-            r = sam.post(f"/cases/{case_id}/correct", data={"message_id": mid, "field": "intent",
-                                                            "value": "sales_lead"}, headers={"X-CSRF-Token": csrf})
+            r = client.post(f"/cases/{case_id}/correct", headers={"X-CSRF-Token": csrf[who]},
+                            data={"message_id": mid, "field": "intent", "value": "sales_lead"})
             assert r.status_code == 200, r.text
 
         report = retrain_if_due(runtime.session_factory, settings)
