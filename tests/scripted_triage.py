@@ -29,6 +29,9 @@ class ScriptedTriager:
             intent_confidence=0.9, intent_runner_up=None,
             urgency="high" if intent == "legal_risk" else "normal", language="en",
             explanation=[f"scripted: {intent}"], model_version="scripted",
+            # As the real triage keeps them: the complaint flag and the complaint-type intents agree.
+            complaint=intent in ("complaint", "legal_risk", "safety_risk"),
+            complaint_probability=0.9 if intent in ("complaint", "legal_risk", "safety_risk") else 0.1,
         )
 
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # sentence-embedding layer (triage/escalation.py): better on every held-out set at little cost, see
     # bench/README.md "Escalation". False keeps the fast path alone.
     triage_escalation: bool = True
+    # Retrain the triage model by itself (triage/autotrain.py) after this many new corrections, or once a
+    # day when there are any; 0 turns it off. Needs the train extra; a candidate is only switched on
+    # when it is better on the organization's own held-out labels.
+    retrain_after_corrections: int = 50
     # An incident closes by itself once its topic has had no negative message for this long and its rate
     # is back under the normal rate it had when the incident opened (pipeline/incidents.py).
     incident_quiet_minutes: float = Field(60.0, gt=0)

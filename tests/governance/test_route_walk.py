@@ -135,6 +135,9 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     **{(m, "/routing/" + tail): OWN for m, tail in (
         ("GET", "playbook"), ("POST", "playbook/check"), ("POST", "playbook/save"),
         ("POST", "playbook/{playbook_id}/activate"), ("POST", "learned/promote"), ("POST", "learned/dismiss"))},
+    # triage: the models page (versions, how each was judged, whether training is installed) is the coordinator's
+    ("GET", "/triage/models"): OWN, ("GET", "/api/v1/vocabulary"): OWN, ("PUT", "/api/v1/vocabulary/{key}"): OWN,
+    ("DELETE", "/api/v1/vocabulary/{key}"): OWN,
     ("GET", "/api/v1/incidents"): ALL - {"partner"}, ("GET", "/incidents"): ALL - {"partner"},
     **{("POST", prefix + "/incidents/{incident_id}/" + action): OWN for prefix in ("", "/api/v1")
        for action in ("close", "reopen")},
@@ -183,6 +186,7 @@ JSON = {
     "/api/v1/playbooks": {"source": "rules: ["}, "/api/v1/playbooks/learned/promote": {"intent": "x", "team": "y"},
     "/api/v1/playbooks/learned/dismiss": {"intent": "x", "team": "y"},
     "/api/v1/incidents/{incident_id}/close": {"reason": "walk"},
+    "/api/v1/vocabulary/{key}": {"name": "Walk term", "kind": "term", "team": "sales"},
 }
 
 

@@ -98,3 +98,17 @@ def test_incidents_page_shows_status_and_duration_and_lets_pr_close(browser, run
     r = lee.post(f"/incidents/{open_id}/close", data={"reason": "recall announced"}, follow_redirects=False)
     assert r.status_code == 303
     assert "lee@acme.test: recall announced" in lee.get("/incidents?status=closed").text
+
+
+def test_the_playbook_page_lists_what_the_vocabulary_routes(browser, runtime):
+    from onevoice.auth.principal import SYSTEM
+    from onevoice.triage.vocabulary import save_entry
+
+    lee = browser("lee@acme.test")
+    assert "No term carries a team yet" in lee.get("/routing/playbook").text
+    with unit_of_work(runtime.session_factory) as s:
+        save_entry(s, SYSTEM, "glimmerdeck", "Glimmerdeck", "term", intent="sales_lead", team="sales")
+        save_entry(s, SYSTEM, "rivalco", "RivalCo", "competitor")  # no team: not a route
+    page = lee.get("/routing/playbook").text
+    section = page[page.index('id="vocabulary-routes"'):page.index('id="versions"')]
+    assert "term <b>Glimmerdeck</b> (reads as sales_lead) → <b>sales</b>" in section and "RivalCo" not in section

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from onevoice.triage.complaint import COMPLAINT_INTENTS, reconcile
 from onevoice.triage.dense import DenseSignals
 from onevoice.triage.encoder import PACKAGED_ENCODER_DIR, StaticEncoder, WordPiece
 from onevoice.triage.escalation import (
@@ -26,6 +27,8 @@ from onevoice.triage.heads import PACKAGED_MODEL_DIR
 from onevoice.triage.triager import FastTriager
 from onevoice.triage.types import INTENTS, TriageInput, TriageResult
 
+# The fast path reads this as a question and is unsure; the encoder hears the complaint (the shipped model).
+UNSURE = "@acme where is my parcel"
 SURE = [
     "@acme I will sue you, my lawyer is already drafting the claim",
     "@acme the battery caught fire while charging, my kid got burned",
@@ -52,10 +55,12 @@ def test_the_encoder_loads_and_embeds_without_torch():
             "e = StaticEncoder(); v = e.encode(['my order never arrived', 'the parcel did not come',"
             " 'love the new ad campaign', ''])\n"
             "near, far = float(v[0] @ v[1]), float(v[0] @ v[2])\n"
-            "from onevoice.triage.escalation import EscalatingTriager\n"
+            "from onevoice.triage.escalation import EscalatingTriager, Policy\n"
             "from onevoice.triage.triager import FastTriager\n"
             "from onevoice.triage.types import TriageInput\n"
-            "r = EscalatingTriager(FastTriager()).triage(TriageInput(text='@acme I waited two weeks for this'))\n"
+            # Every message escalates under this policy, whatever the model is sure of.
+            "r = EscalatingTriager(FastTriager(), policy=Policy(intent_below=1.01)).triage("
+            f"TriageInput(text={UNSURE!r}))\n"
             "print(v.shape[1], round(float((v[:3] ** 2).sum(1).mean()), 3), float(abs(v[3]).sum()), near > far,"
             " 'escalation' in r.scores)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -83,7 +88,7 @@ def test_sure_messages_keep_the_fast_answer(fast, escalating):
 
 
 def test_unsure_messages_get_a_second_opinion(fast, escalating):
-    item = TriageInput(text="@acme I waited two weeks for this", author_followers=20_000)
+    item = TriageInput(text=UNSURE, author_followers=20_000)
     f, e = fast.triage(item), escalating.triage(item)
     assert unsure(f) == [f"intent {f.intent_confidence:.0%} sure"]
     # The fast path reads this as a question; the encoder hears the complaint, and the average follows it.
@@ -100,7 +105,7 @@ def test_unsure_messages_get_a_second_opinion(fast, escalating):
 def test_neither_answer_silently_wins(escalating):
     """A fast answer that is unsure but not wrong survives an encoder that disagrees mildly."""
     heads = EscalationHeads.load(PACKAGED_MODEL_DIR)
-    text = "@acme I waited two weeks for this"
+    text = UNSURE
     probs = heads.probabilities(features(StaticEncoder(), DenseSignals(), [text]))["intent"][0]
     encoder_says = dict(zip(heads.heads["intent"][0], probs.tolist(), strict=True))
 
@@ -111,17 +116,23 @@ def test_neither_answer_silently_wins(escalating):
             self.confidence = confidence
 
         def triage_batch(self, items):
+            # As unsure whether it is a complaint as about its intent.
             return [TriageResult(sentiment="neutral", sentiment_score=0.0, intent="question",
                                  intent_confidence=self.confidence, intent_runner_up=None, urgency="normal",
-                                 language="en") for _ in items]
+                                 language="en", complaint_probability=0.5) for _ in items]
 
     w = DEFAULT_POLICY.fast_weight
     for confidence in (0.2, 0.49):
         result = EscalatingTriager(Stub(confidence)).triage(TriageInput(text=text))
         fast_q = fast_intent_distribution(Stub(confidence).triage_batch([None])[0])
         expected = {c: w * fast_q[c] + (1 - w) * encoder_says[c] for c in INTENTS}
-        assert result.intent == max(expected, key=expected.get)
-        assert result.intent_confidence == pytest.approx(max(expected.values()), abs=1e-3)
+        best = max(expected, key=expected.get)
+        # ... and the complaint signal (the stub's averaged with the encoder's complaint share) has its say.
+        p = w * 0.5 + (1 - w) * sum(encoder_says[c] for c in COMPLAINT_INTENTS)
+        assert result.complaint_probability == round(p, 4)
+        intent, conf, _, _ = reconcile(expected, p, best, expected[best])
+        assert result.intent == intent
+        assert result.intent_confidence == pytest.approx(conf, abs=1e-3)
     # A very unsure fast answer gives way to the encoder's complaint.
     assert EscalatingTriager(Stub(0.2)).triage(TriageInput(text=text)).intent == "complaint"
 
@@ -142,7 +153,7 @@ def test_fast_distributions_are_distributions():
 def test_a_missing_artifact_falls_back_to_the_fast_path(fast, tmp_path, caplog):
     model = tmp_path / "model"
     shutil.copytree(PACKAGED_MODEL_DIR, model, ignore=shutil.ignore_patterns("escalation.*"))
-    item = TriageInput(text="@acme I waited two weeks for this")
+    item = TriageInput(text=UNSURE)
     with caplog.at_level(logging.WARNING, logger="onevoice.triage.escalation"):
         tr = EscalatingTriager(fast, model)
     assert not tr.active and "no escalation heads" in caplog.text
@@ -181,6 +192,6 @@ def test_the_pipeline_escalates_by_default_and_can_be_switched_off(settings):
     assert isinstance(build_triager(settings).current, EscalatingTriager)
     off = build_triager(settings.model_copy(update={"triage_escalation": False}))
     assert type(off.current) is FastTriager
-    item = TriageInput(text="@acme I waited two weeks for this")
+    item = TriageInput(text=UNSURE)
     assert "escalation" not in off.triage(item).scores
     assert "escalation" in build_triager(settings).triage(item).scores

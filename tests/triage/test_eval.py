@@ -23,7 +23,8 @@ class ScriptedTriager:
 
     def triage_batch(self, items):
         return [TriageResult(sentiment=self.ANSWERS[i.text][1], sentiment_score=0.0, intent=self.ANSWERS[i.text][0],
-                             intent_confidence=1.0, intent_runner_up=None, urgency="normal", language="en")
+                             intent_confidence=1.0, intent_runner_up=None, urgency="normal", language="en",
+                             complaint=self.ANSWERS[i.text][0] == "complaint")
                 for i in items]
 
 
@@ -88,3 +89,18 @@ def test_cli_eval_and_classify_with_the_real_model(tmp_path):
     one = runner.invoke(app, ["classify", "My lawyer will hear about this", "--database-url", db])
     assert one.exit_code == 0
     assert json.loads(one.output[one.output.index("{"):])["intent"] == "legal_risk"
+
+
+def test_the_complaint_task_reads_the_complaint_signal(labelled):
+    """A complaint asked as a question counts as a complaint: the task scores the signal, not the speech act."""
+
+    class AsksButComplains(ScriptedTriager):
+        def triage_batch(self, items):
+            return [TriageResult(sentiment="negative", sentiment_score=-0.5, intent="question", intent_confidence=0.6,
+                                 intent_runner_up=None, urgency="normal", language="en",
+                                 complaint=i.text in ("a", "e"), complaint_probability=0.8)
+                    for i in items]
+
+    s = eval_file(AsksButComplains(), labelled, "complaint", "body", "tag")
+    assert s["accuracy"] == 1.0 and s["per_class"]["complaint"]["recall"] == 1.0
+    assert s["confusion"] == [[2, 0], [0, 3]]

@@ -53,6 +53,10 @@ def _scheduler(runtime, poll: bool):
 
     scheduler.add("incident-close", 60.0, lambda: close_quiet_job(runtime.session_factory, runtime.broker.publish,
                                                                    runtime.settings.incident_quiet_minutes))
+    # The triage model learns from the pages' corrections: retrained when enough have come in, or daily.
+    from onevoice.triage.autotrain import start_if_due
+
+    scheduler.add("triage-retrain", 600.0, lambda: start_if_due(runtime.session_factory, runtime.settings))
     return scheduler
 
 

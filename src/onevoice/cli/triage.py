@@ -44,7 +44,9 @@ def classify(text: str, followers: Annotated[int, typer.Option(help="the author'
 @app.command("eval")
 def eval_cmd(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a labelled CSV")],
-    task: Annotated[str, typer.Option(help="sentiment, intent or complaint (intent == complaint)")] = "intent",
+    task: Annotated[str, typer.Option(
+        help="sentiment, intent or complaint (the complaint signal; labels complaint/1/yes/true vs anything else)")
+    ] = "intent",
     text_col: Annotated[str, typer.Option(help="the column with the text")] = "text",
     label_col: Annotated[str, typer.Option(help="the column with the label")] = "label",
     map_: Annotated[str | None, typer.Option("--map", help="their=ours,...; map to '' to skip a label")] = None,
@@ -61,3 +63,62 @@ def eval_cmd(
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+vocabulary_app = typer.Typer(help="The organization's vocabulary: products, competitors and terms that shape triage.",
+                             no_args_is_help=True)
+app.add_typer(vocabulary_app, name="vocabulary")
+
+
+def _cli_actor():
+    from onevoice.cli.user import operator
+
+    return operator()
+
+
+@vocabulary_app.command("add")
+def vocabulary_add(
+    key: str,
+    name: Annotated[str, typer.Option(help="how it is written (matched case-, hashtag- and typo-tolerantly)")],
+    kind: Annotated[str, typer.Option(help="product, competitor or term")] = "term",
+    alias: Annotated[list[str] | None, typer.Option(help="another way it is written (repeat)")] = None,
+    intent: Annotated[str | None, typer.Option(help="triage leans toward this intent when it is named")] = None,
+    team: Annotated[str | None, typer.Option(help="routing hands messages naming it to this team")] = None,
+    database_url: DbOpt = None,
+):
+    """Add an entry, or replace the one with this key."""
+    from onevoice.cli.common import session_scope
+    from onevoice.errors import InvalidInput
+    from onevoice.triage.vocabulary import save_entry
+
+    try:
+        with session_scope(settings_for(database_url)) as session:
+            entry = save_entry(session, _cli_actor(), key, name, kind, alias or [], intent, team)
+    except InvalidInput as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(entry, ensure_ascii=False))
+
+
+@vocabulary_app.command("list")
+def vocabulary_list(database_url: DbOpt = None):
+    """Every entry, with the intent and team it carries."""
+    from onevoice.cli.common import session_scope
+    from onevoice.triage.vocabulary import list_entries
+
+    with session_scope(settings_for(database_url)) as session:
+        typer.echo(json.dumps(list_entries(session, _cli_actor()), indent=2, ensure_ascii=False))
+
+
+@vocabulary_app.command("remove")
+def vocabulary_remove(key: str, database_url: DbOpt = None):
+    """Remove an entry."""
+    from onevoice.cli.common import session_scope
+    from onevoice.triage.vocabulary import remove_entry
+
+    with session_scope(settings_for(database_url)) as session:
+        existed = remove_entry(session, _cli_actor(), key)
+    if not existed:
+        typer.secho(f"error: no vocabulary entry {key!r}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    typer.echo(f"removed {key}")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
 from onevoice.db import make_sessionmaker, utcnow
-from onevoice.routing import learning
+from onevoice.routing import learning, vocabulary
 from onevoice.routing.models import LearnedRoute
 from onevoice.routing.models import Playbook as PlaybookRow
 from onevoice.routing.playbook import Playbook, PlaybookError
@@ -73,7 +73,7 @@ class PlaybookRouter:
             self.refresh()
         if item.channel_kind is None:
             item.channel_kind = self.channel_kinds.get(item.channel)
-        return learning.apply(self.playbook.route(item), item, self.learned)
+        return learning.apply(vocabulary.apply(self.playbook.route(item), item), item, self.learned)
 
     def refresh(self) -> bool:
         """Reload when the generation changed; True when it did."""

@@ -28,7 +28,7 @@ PRIORITY_FOR_URGENCY = {"low": "low", "normal": "normal", "high": "high", "criti
 CONDITIONS = {"intent", "intent_not", "confidence_at_least", "sentiment", "urgency", "urgency_at_least",
               "language", "language_not", "channel", "kind", "followers_at_least", "vip", "repeat_at_least",
               "keywords", "topics", "products", "flags", "outside_business_hours", "weekdays", "always",
-              "unassigned", "any", "not", "channel_kind"}
+              "unassigned", "any", "not", "channel_kind", "complaint", "complaint_at_least", "terms"}
 # Conditions whose values come from a closed list: a typo ("complain") would otherwise never match, silently.
 CLOSED_VALUES = {"intent": INTENTS, "intent_not": INTENTS, "sentiment": SENTIMENTS, "urgency": URGENCIES,
                  "urgency_at_least": URGENCIES}
@@ -175,6 +175,16 @@ class Playbook:
             return "" if t.intent not in _list(want) else None
         if key == "confidence_at_least":
             return "" if t.intent_confidence >= float(want) else None
+        if key == "complaint":
+            # The triage's complaint flag: a breach of expectations however phrased (a question, sarcasm...).
+            p = getattr(t, "complaint_probability", 0.0)
+            flag = bool(getattr(t, "complaint", False))
+            if flag != bool(want):
+                return None
+            return f"a complaint ({p:.0%})" if flag else f"not a complaint ({p:.0%})"
+        if key == "complaint_at_least":
+            p = getattr(t, "complaint_probability", 0.0)
+            return f"complaint probability {p:.0%} (>= {float(want):.0%})" if p >= float(want) else None
         if key == "sentiment":
             return f"sentiment {t.sentiment} ({t.sentiment_score:+.2f})" if t.sentiment in _list(want) else None
         if key == "urgency":
@@ -208,6 +218,11 @@ class Playbook:
         if key == "products":
             found = t.products if want is True else [p for p in t.products if p in _list(want)]
             return f"product {', '.join(found)}" if found else None
+        if key == "terms":
+            # Entries of the organization's vocabulary (competitors, its own terms) the message names.
+            keys = [x["key"] for x in getattr(t, "terms", None) or []]
+            found = keys if want is True else [k for k in keys if k in _list(want)]
+            return f"names {', '.join(found)}" if found else None
         if key == "flags":
             missing = [f for f in _list(want) if not t.flags.get(f)]
             return None if missing else "flagged " + ", ".join(_list(want))
@@ -245,7 +260,9 @@ def _check(when: dict, name: str) -> None:
             wrong = [v for v in _list(when[key]) if v not in allowed]
             if wrong:
                 raise PlaybookError(f"rule {name}: {key} {wrong[0]!r} is not one of {', '.join(allowed)}")
-    for key in ("confidence_at_least", "followers_at_least", "repeat_at_least"):
+    if "complaint" in when and not isinstance(when["complaint"], bool):
+        raise PlaybookError(f"rule {name}: complaint is true or false, not {when['complaint']!r}")
+    for key in ("confidence_at_least", "followers_at_least", "repeat_at_least", "complaint_at_least"):
         if key in when:
             try:
                 float(when[key])

@@ -15,6 +15,7 @@ from onevoice.db import unit_of_work
 from onevoice.routing import incidents, promote, service
 from onevoice.routing.validate import Problem
 from onevoice.runtime import Runtime
+from onevoice.triage.vocabulary import list_entries
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
@@ -39,10 +40,13 @@ def _page(request: Request, runtime: Runtime, viewer: Viewer, source: str | None
         active = service.active(session, who)
         versions = service.versions(session, who)
         learned = promote.list_learned(session, who)
+        # Vocabulary entries that carry a team route after the playbook, like learned rules (routing/vocabulary.py).
+        vocabulary_routes = [e for e in list_entries(session, who) if e["team"]]
         channels = session.execute(select(Channel.key, Channel.name, Channel.kind).order_by(Channel.key)).all()
     shown = selected or active
     return render(request, "routing/playbook.html", {
         "active": active, "versions": versions, "learned": learned, "channels": channels, "shown": shown,
+        "vocabulary_routes": vocabulary_routes,
         "source": shown["source"] if source is None else source, "problems": problems, "result": result,
         "sample": sample or {}, "note": note, "saved": saved}, status_code=status_code)
 

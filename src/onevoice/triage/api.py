@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, FastAPI
+from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from onevoice.auth.models import ApiToken
@@ -11,9 +12,16 @@ from onevoice.cases.access import actionable_case
 from onevoice.errors import NotFound
 from onevoice.messages.models import Message
 from onevoice.runtime import Runtime
+from onevoice.triage import vocabulary
 from onevoice.triage.service import record_correction
 from onevoice.triage.types import TriageInput
-from onevoice.web.deps import api_principal, get_runtime, get_session, require_scope
+from onevoice.web.deps import (
+    api_principal,
+    get_read_session,
+    get_runtime,
+    get_session,
+    require_scope,
+)
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 
@@ -35,6 +43,37 @@ def correct(message_id: RowId, field: str = Body(..., description="intent, senti
     c = record_correction(session, message_id, field, value, actor=f"token:{token.name}")
     return {"id": c.id, "message_id": c.message_id, "field": c.field, "old_value": c.old_value,
             "new_value": c.new_value}
+
+
+class VocabularyIn(BaseModel):
+    name: str = Field(max_length=200)
+    kind: str = Field("term", description="product, competitor or term")
+    aliases: list[str] = Field(default_factory=list, max_length=50)
+    intent: str | None = Field(None, description="triage leans toward this intent when the entry is named")
+    team: str | None = Field(None, description="routing hands messages naming the entry to this team")
+
+
+@router.get("/vocabulary", response_class=FastJSON, dependencies=[Depends(require_scope("governance:read"))])
+def vocabulary_list(who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
+    """The organization's vocabulary (products, competitors, terms) with the intent and team each carries."""
+    return {"items": vocabulary.list_entries(session, who)}
+
+
+@router.put("/vocabulary/{key}", response_class=FastJSON, dependencies=[Depends(require_scope("governance:write"))])
+def vocabulary_save(key: str, body: VocabularyIn, request: Request, who: Principal = Depends(api_principal),
+                    session: Session = Depends(get_session)):
+    """Add or replace one entry; the triage of running workers follows within 30 s."""
+    return vocabulary.save_entry(session, who, key, body.name, body.kind, body.aliases, body.intent, body.team,
+                                 ip=request.client.host if request.client else None)
+
+
+@router.delete("/vocabulary/{key}", response_class=FastJSON,
+               dependencies=[Depends(require_scope("governance:write"))])
+def vocabulary_remove(key: str, request: Request, who: Principal = Depends(api_principal),
+                      session: Session = Depends(get_session)):
+    """Remove one entry (removing one that is not there is not an error: `existed` says which)."""
+    existed = vocabulary.remove_entry(session, who, key, ip=request.client.host if request.client else None)
+    return {"key": key, "existed": existed}
 
 
 @router.post("/triage/classify", response_class=FastJSON, dependencies=[Depends(require_scope("triage:read"))])

@@ -23,6 +23,10 @@ class CatalogEntry:
     key: str
     name: str
     aliases: tuple[str, ...] = ()
+    # product | competitor | term; a term (or any entry) may lean triage toward an intent and route to a team.
+    kind: str = "product"
+    intent: str | None = None
+    team: str | None = None
 
 
 def _words(text: str) -> list[str]:
@@ -58,6 +62,7 @@ class Catalog:
                 self._add(words, e.key)
                 if len(words) > 1:
                     self._add(("".join(words),), e.key)  # the hashtag form: #voltixv3
+        self.by_key = {e.key: e for e in self.entries}
         self._cache: dict[str, frozenset[str]] = {}
         # Chunks of text already looked at, and those with a word that may stand for a catalog word.
         self._seen: set[str] = set()  # chunks of text (split at whitespace) already looked at
@@ -68,7 +73,8 @@ class Catalog:
         if isinstance(e, CatalogEntry):
             return e
         get = e.get if isinstance(e, dict) else lambda k, d=None: getattr(e, k, d)
-        return CatalogEntry(str(get("key")), str(get("name") or get("key")), tuple(get("aliases") or ()))
+        return CatalogEntry(str(get("key")), str(get("name") or get("key")), tuple(get("aliases") or ()),
+                            str(get("kind") or "product"), get("intent") or None, get("team") or None)
 
     def _add(self, words: tuple[str, ...], key: str) -> None:
         self._phrases.setdefault(words, key)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from onevoice.triage import complaint as complaint_signal
 from onevoice.triage.heads import PACKAGED_MODEL_DIR
 from onevoice.triage.types import INTENTS, SENTIMENTS, TriageInput, TriageResult
 from onevoice.triage.urgency import urgency_for
@@ -227,8 +228,16 @@ class EscalatingTriager:
         ranked = sorted(intents, key=intents.get, reverse=True)
         intent, conf, second = ranked[0], intents[ranked[0]], ranked[1]
         runner_up = second if conf - intents[second] < RUNNER_UP_GAP else None
+        # The complaint signal, averaged like the rest with the encoder's share of complaint-type intents,
+        # holds the complaint-type intents to it here as on the fast path.
+        enc_p = sum(enc_intent.get(c, 0.0) for c in complaint_signal.COMPLAINT_INTENTS)
+        p = w * fast.complaint_probability + (1 - w) * enc_p
+        intent_now, conf, complaint, why_changed = complaint_signal.reconcile(intents, p, intent, conf)
+        if intent_now != intent:
+            runner_up, intent = intent, intent_now
         sentiment = max(SENTIMENTS, key=sentiments.get)
         score = sentiments["positive"] - sentiments["negative"]
+        sentiment, score, why_negative = complaint_signal.sentiment_follows(p, sentiment, score)
         enc_top = max(enc_intent, key=enc_intent.get)
         enc_sentiment = max(enc_sent, key=enc_sent.get)
 
@@ -236,7 +245,11 @@ class EscalatingTriager:
         explanation.append(
             f"escalated ({'; '.join(why)}): encoder says {enc_top} ({enc_intent[enc_top]:.0%}), {enc_sentiment} "
             f"({enc_sent[enc_sentiment]:.0%}); combined with the fast answer ({w:.0%} / {1 - w:.0%}): "
-            f"intent {intent} ({conf:.0%}), sentiment {sentiment} ({score:+.2f})")
+            f"intent {intent} ({conf:.0%}), sentiment {sentiment} ({score:+.2f}), complaint {p:.0%}")
+        if why_changed:
+            explanation.append(why_changed)
+        if why_negative:
+            explanation.append(why_negative)
         urgency, reasons = urgency_for(intent, sentiment, score, fast.flags,
                                        fast.scores.get("emotion", {}).get("anger", 0.0), item.author_followers,
                                        item.prior_messages)
@@ -249,5 +262,6 @@ class EscalatingTriager:
             "changed": [f for f, a, b in (("intent", intent, fast.intent), ("sentiment", sentiment, fast.sentiment))
                         if a != b]}}
         return replace(fast, intent=intent, intent_confidence=round(conf, 4), intent_runner_up=runner_up,
+                       complaint=complaint, complaint_probability=round(p, 4),
                        sentiment=sentiment, sentiment_score=round(score, 4), urgency=urgency,
                        explanation=explanation, scores=scores)

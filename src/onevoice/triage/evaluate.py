@@ -30,7 +30,8 @@ def _prediction(task: str, result) -> str:
         return result.sentiment
     if task == "intent":
         return result.intent
-    return "complaint" if result.intent == "complaint" else "not_complaint"
+    # The complaint signal (triage/complaint.py), which the complaint-type intents follow.
+    return "complaint" if result.complaint else "not_complaint"
 
 
 def eval_file(triager, path: Path, task: str, text_col: str, label_col: str,

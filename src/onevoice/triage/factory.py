@@ -34,7 +34,8 @@ def active_model_path(session: Session) -> Path | None:
 
 
 def load_catalog(session: Session) -> list[CatalogEntry]:
-    return [CatalogEntry(p.key, p.name, tuple(p.aliases or ())) for p in session.scalars(select(Product))]
+    return [CatalogEntry(p.key, p.name, tuple(p.aliases or ()), p.kind or "product", p.intent, p.team)
+            for p in session.scalars(select(Product))]
 
 
 def build_from_session(session: Session, escalation: bool = False):

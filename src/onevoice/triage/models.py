@@ -37,7 +37,9 @@ class ModelVersion(Base):
 
 
 class Product(Base):
-    """The organization's product catalog, matched in messages (tolerant of typos and hashtags)."""
+    """The organization's vocabulary, matched in messages (tolerant of typos and hashtags): its products,
+    competitors' names and its own terms. An entry may carry an intent (triage leans toward it when the
+    entry is named) and a team (routing hands such messages to it)."""
 
     __tablename__ = "products"
 
@@ -45,3 +47,7 @@ class Product(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     aliases: Mapped[list] = mapped_column(default=list)
+    # product | competitor | term
+    kind: Mapped[str] = mapped_column(String(20), default="product", server_default="product")
+    intent: Mapped[str | None] = mapped_column(String(30), default=None)
+    team: Mapped[str | None] = mapped_column(String(60), default=None)

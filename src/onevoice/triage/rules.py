@@ -206,6 +206,8 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"careers? (?:page|portal)", r"my (?:cv|resume|résumé)", r"apply for (?:the|a|your)", r"applied for",
         r"graduate (?:programme|program|scheme)", r"apprenticeships?", r"vacanc(?:y|ies)", r"open (?:roles|positions)",
         r"work (?:placement|visa)s?", r"recruit(?:ing|ers?)", r"interview(?:ed)? for",
+        r"apply (?:to be|as) (?:a|an)", r"how (?:do|can) i apply",
+        r"(?:position|vacancy|role) .{0,40}?(?:still )?(?:open|available)\?",
         r"busco trabajo", r"empleo", r"candidature", r"offre d'emploi", r"stellenangebot", r"bewerbung")),
     Rule("press-words", "press_inquiry", 2.5, _rx(
         r"journalists?", r"reporters?", r"press (?:office|enquir(?:y|ies)|inquir(?:y|ies)|kit|contact|release)",
@@ -215,6 +217,7 @@ INTENT_RULES: tuple[Rule, ...] = (
     Rule("partnership-words", "partnership", 2.5, _rx(
         r"partnerships?", r"partner (?:program(?:me)?|with you)", r"sponsor(?:ship|ing)?", r"collab(?:orate|oration)?",
         r"affiliate", r"reseller program(?:me)?", r"co-?brand(?:ed|ing)?", r"co-?marketing",
+        r"(?:youtuber|influencer|content creator|blogger|podcaster)s? (?:here|with)",
         r"ambassador program(?:me)?", r"white[- ]label", r"distributor", r"work together")),
     Rule("sales-words", "sales_lead", 2.0, _rx(
         r"(?:a|formal) quot(?:e|ation)", r"pricing for", r"volume discount", r"bulk (?:order|purchase|buy)",
@@ -225,6 +228,12 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"still waiting", r"never arrived", r"charged (?:me )?twice", r"worst", r"refund", r"not working",
         r"doesn'?t work", r"useless", r"rip-?off", r"scam(?:med)?", r"unacceptable", r"disgusting", r"ridiculous",
         r"never again", r"no (?:reply|response|answer)", r"nobody (?:answers|replies|responds)",
+        # Asking again is a complaint however politely it is put: the first answer never came.
+        r"(?:second|third|fourth|fifth) time (?:i'?m |i am |i have been |i've been )?"
+        r"(?:asking|writing|calling|contacting|chasing)",
+        r"\d+(?:st|nd|rd|th) time (?:i'?m |i am |i have been |i've been )?"
+        r"(?:asking|writing|calling|contacting|chasing)",
+        r"still no (?:answer|reply|response|news|update)",
         r"reembolso", r"no funciona", r"remboursement", r"ne fonctionne pas", r"jamais reçue?", r"erstattung",
         r"funktioniert nicht", r"rimborso", r"non funziona", r"reembolso", r"não funciona")),
     Rule("praise-words", "praise", 1.0, _rx(
@@ -250,11 +259,22 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "delivery": _rx(r"deliver(?:y|ed)", r"shipping", r"shipment", r"parcel", r"package", r"courier", r"tracking",
                     r"never arrived", r"order (?:hasn'?t|has not|never) arrived"),
     "account_security": _rx(r"hack(?:ed|er)", r"password", r"log ?in", r"2fa", r"two-factor", r"phishing",
-                            r"account (?:locked|compromised|taken over)", r"unauthori[sz]ed", r"data breach"),
-    "outage": _rx(r"outage", r"(?:is|are|was|went) down", r"not loading", r"status page", r"no signal",
-                  r"no internet", r"service down", r"can'?t connect", r"server error", r"50[0-4]"),
+                            r"account (?:\w+ )?(?:locked|blocked|suspended|compromised|taken over)",
+                            r"unauthori[sz]ed", r"data breach", r"konto \w* ?gesperrt", r"cuenta bloqueada",
+                            r"compte bloqué"),
+    "outage": _rx(r"outage", r"(?:is|are|was|went) down", r"(?:has|have) been down", r"not loading",
+                  r"status page", r"no signal",
+                  r"no internet", r"service down", r"can'?t connect", r"server error", r"50[0-4]",
+                  r"(?:internet|wifi|broadband|connection) (?:keeps )?(?:drops|dropping|cuts out|is down)",
+                  r"kein internet", r"sin internet", r"sans internet"),
     "defect": _rx(r"broken", r"broke", r"defect(?:ive)?", r"faulty", r"stopped working", r"cracked",
-                  r"snapped", r"came off", r"malfunction\w*", r"same defect"),
+                  r"snapped", r"came off", r"malfunction\w*", r"same defect", r"bricked",
+                  r"crash(?:es|ed|ing)", r"keeps? (?:crashing|freezing|restarting|rebooting|dropping)",
+                  r"(?:won'?t|doesn'?t|does not|will not) (?:turn on|switch on|charge|connect|pair)",
+                  r"stopped (?:charging|connecting)", r"dead (?:pixels?|line)", r"flicker(?:s|ing)?",
+                  r"leak(?:s|ing)", r"overheat\w*", r"drains?", r"dripp\w+", r"died", r"gets? (?:this |so |very )?hot",
+                  r"slower", r"deleted (?:all )?my", r"kaputt", r"rot[oa]", r"cass[ée]e?",
+                  r"avari\w+", r"rott[oa]", r"se apaga", r"plante", r"stürzt\w* ab", r"si blocca"),
     "pricing": _rx(r"price", r"pricing", r"too expensive", r"price (?:increase|hike)", r"costs? (?:more|too)",
                    r"discount"),
     "safety": INTENT_RULES[1].pattern,
@@ -262,6 +282,33 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "customer_service": _rx(r"customer service", r"on hold", r"support team", r"agent", r"chatbot",
                             r"nobody (?:answers|replies)", r"rude staff"),
     "app": _rx(r"app", r"website", r"update", r"logs? me out", r"crash(?:es|ed|ing)?", r"bug"),
+    # Asking to delete, erase or see one's personal data: a privacy request the law gives a deadline.
+    "data_request": _rx(
+        r"(?:delete|erase|remove|wipe) (?:all )?(?:of )?(?:my|every|the) (?:personal )?(?:data|account|details|"
+        r"information|info|profile|records?)", r"(?:delete|erase) every record", r"right to (?:be forgotten|erasure)",
+        r"(?:subject|data) access request", r"copy of (?:all )?(?:the |my )?(?:personal )?(?:data|information)",
+        r"(?:data|information) you (?:hold|have|keep|store) (?:on|about) me", r"(?:deletion|erasure) of my",
+        r"my data (?:is |be |gets )?(?:removed|deleted|erased)", r"borr(?:ar|éis|ad|en) (?:todos )?mis datos",
+        r"supprim\w+ (?:mon compte et )?(?:toutes )?mes données", r"supprim\w+ mon compte", r"lösch\w*",
+        r"borr\w+ (?:mi|mis) (?:cuenta|datos)",
+        r"apag\w+ os meus dados", r"cancell\w+ (?:tutti )?i miei dati"),
+    # A person's behaviour (rude, shouted at, laughed at...): with a staff word, employee conduct.
+    "conduct": _rx(
+        r"rude(?:ly|ness)?", r"shout(?:ed|ing) at", r"yell(?:ed|ing) at", r"sw(?:ore|orn) at", r"aggressive",
+        r"condescending", r"rolled (?:her|his|their) eyes", r"laugh(?:ed|ing) at", r"insult(?:ed|ing)",
+        r"called me (?:an?|stupid|names)", r"hung up on", r"unprofessional", r"profil(?:ed|ing)",
+        r"racist (?:comment|remark|joke)s?", r"on (?:his|her) phone", r"smoking in", r"threw my",
+        r"mal-?educad[oa]", r"maleducat[oa]", r"impoli(?:e|s)?", r"désagréable", r"unfreundlich",
+        r"(?:trató|habló) fatal"),
+    "advertising": _rx(r"ads?", r"advert(?:s|isement|isements|ising)?", r"commercials?", r"billboards?",
+                       r"(?:ad|marketing|advertising) campaign", r"campaign", r"posters?", r"anuncios?",
+                       r"publicidad", r"(?:votre|la|cette|vos) pubs?", r"publicité", r"werbung",
+                       r"pubblicità", r"propaganda"),
+    "offensive_content": _rx(
+        r"offensive", r"racist", r"sexist", r"homophobic", r"transphobic", r"misogyn\w+", r"disgrace\w*",
+        r"tasteless", r"(?:poor|bad) taste", r"mock(?:s|ing|ed)", r"makes? fun of", r"objectif\w+", r"creepy",
+        r"(?:take|pull) (?:it|this|that) (?:down|off)", r"ofensiv[oa]", r"offensiv[oa]", r"racista", r"machista",
+        r"sexiste", r"raciste", r"rassistisch", r"sexistisch", r"beleidigend"),
 }
 
 

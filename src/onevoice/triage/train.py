@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 
 import numpy as np
@@ -19,14 +20,29 @@ from onevoice.triage.heads import DENSE_FEATURES, Heads
 from onevoice.triage.metrics import score
 
 # Regularisation per head, picked on the held-out sets (smaller C = smoother, generalizes further).
-C = {"sentiment": 2.0, "intent": 4.0, "offensive": 1.0, "hate": 0.5, "crisis": 1.0, "emotion": 2.0}
+C = {"sentiment": 2.0, "intent": 4.0, "offensive": 1.0, "hate": 0.5, "crisis": 1.0, "emotion": 2.0, "complaint": 2.0}
 # Heads whose classes are unbalanced in the data but should not be in the answer.
-BALANCED = {"intent", "crisis", "hate", "emotion"}
+BALANCED = {"crisis", "hate", "emotion", "complaint"}
+# Intent is balanced only halfway (weight (n / (k * n_class)) ** 0.5): fully balanced, the few dozen
+# brand-directed job inquiries each weighed ~50 public questions, so any word they happened to share
+# ("work", "find") became a job signal and "Does the router work with Apple Home?" went to HR.
+SOFT_BALANCED = {"intent"}
+
 MAX_ITER = 500
-HEAD_ORDER = ("sentiment", "intent", "offensive", "hate", "crisis", "emotion")
+HEAD_ORDER = ("sentiment", "intent", "offensive", "hate", "crisis", "emotion", "complaint")
 # A correction is the organization telling us the answer: worth more than one public tweet.
 EXTRA_WEIGHT = 5.0
 SEED_WEIGHT = 3.0
+
+
+def class_weight(name: str, labels: list[str]):
+    """What LogisticRegression's class_weight should be for this head's labels."""
+    if name in BALANCED:
+        return "balanced"
+    if name not in SOFT_BALANCED:
+        return None
+    counts = Counter(labels)
+    return {c: (len(labels) / (len(counts) * n)) ** 0.5 for c, n in counts.items()}
 
 
 class _Encoder:
@@ -45,7 +61,18 @@ class _Encoder:
         return hstack([sparse, csr_matrix(self.dense.matrix(texts))], format="csr")
 
 
-def fit(splits: dict[str, Split], version: str | None = None, log=print) -> Heads:
+def _carried(base: Heads | None, name: str):
+    if base is None or name not in base.heads:
+        raise ValueError(f"no training data for the {name} head and no base model that has it")
+    h = base.heads[name]
+    return (base.weights[:, h.start:h.end], base.dense[:, h.start:h.end], base.bias[h.start:h.end],
+            list(h.classes))
+
+
+def fit(splits: dict[str, Split], version: str | None = None, log=print, base: Heads | None = None,
+        only: tuple[str, ...] | None = None) -> Heads:
+    """Every head (or those in `only`) from its rows; the others, and a head without rows, keep `base`'s
+    weights. Calibrates the complaint signal."""
     from sklearn.linear_model import LogisticRegression
 
     encoder = _Encoder()
@@ -54,13 +81,25 @@ def fit(splits: dict[str, Split], version: str | None = None, log=print) -> Head
     for name in HEAD_ORDER:
         split = splits[name]
         rows = split.train + split.seed + split.extra
+        if not rows or (only is not None and name not in only and base is not None and name in base.heads):
+            # Nothing to learn from here (TweetEval is not packaged), or nothing new to learn (the organization's
+            # labels teach intent, sentiment and complaint only): keep the weights the base model has.
+            w, d, b, classes = _carried(base, name)
+            weights.append(w)
+            dense.append(d)
+            bias.append(b)
+            heads_meta.append({"name": name, "classes": classes, "start": start, "end": start + w.shape[1],
+                               "carried_from": base.version})
+            start += w.shape[1]
+            counts[name] = {"carried_from": base.version}
+            log(f"  {name}: weights kept from {base.version}")
+            continue
         texts = [t for t, _ in rows]
         labels = [lab for _, lab in rows]
         sample_weight = np.array([1.0] * len(split.train) + [SEED_WEIGHT] * len(split.seed)
                                  + [EXTRA_WEIGHT] * len(split.extra))
         t0 = time.perf_counter()
-        clf = LogisticRegression(C=C[name], max_iter=MAX_ITER, tol=1e-3,
-                                 class_weight="balanced" if name in BALANCED else None)
+        clf = LogisticRegression(C=C[name], max_iter=MAX_ITER, tol=1e-3, class_weight=class_weight(name, labels))
         # Fit on the columns that occur at all (a few percent of the hashed space): same optimum, since an
         # unused column's weight stays 0 under L2, but each solver step is far cheaper.
         X = encoder.matrix(texts)
@@ -93,8 +132,30 @@ def fit(splits: dict[str, Split], version: str | None = None, log=print) -> Head
     # Rounded to float16 here, as on disk, so the metrics describe the weights that will be shipped.
     heads = Heads(np.hstack(weights).astype(np.float16).astype(np.float32), np.hstack(dense).astype(np.float32),
                   np.concatenate(bias).astype(np.float32), meta)
+    heads.meta["complaint_calibration"] = calibrate_complaint(heads, splits["complaint"].eval.get("seed", []))
     heads.meta["metrics"] = evaluate(heads, splits)
     return heads
+
+
+def calibrate_complaint(heads: Heads, rows: list[tuple[str, str]]) -> dict:
+    """Platt-style: a logistic regression from the complaint signals to the held-out brand posts' labels.
+
+    The held-out rows never trained the head, so its logits there look like they will on new messages.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from onevoice.triage.complaint import FEATURES
+    from onevoice.triage.triager import FastTriager
+    from onevoice.triage.types import TriageInput
+
+    if len({lab for _, lab in rows}) < 2:
+        return {}
+    triager = FastTriager(heads=heads)
+    signals = triager.complaint_signals([TriageInput(text=t) for t, _ in rows])
+    clf = LogisticRegression(C=10.0, max_iter=1000)
+    clf.fit(signals, [lab == "yes" for _, lab in rows])
+    return {"features": list(FEATURES), "coef": [round(float(c), 5) for c in clf.coef_[0]],
+            "intercept": round(float(clf.intercept_[0]), 5), "n": len(rows)}
 
 
 def predict_head(heads: Heads, name: str, texts: list[str], encoder: _Encoder | None = None) -> list[str]:
@@ -110,7 +171,7 @@ def predict_head(heads: Heads, name: str, texts: list[str], encoder: _Encoder | 
 
 
 def evaluate(heads: Heads, splits: dict[str, Split]) -> dict:
-    """Per head and held-out set: accuracy, macro-F1, macro-recall (no confusion, to keep meta small)."""
+    """Per head and held-out set: accuracy, macro-F1, macro-recall, per-class F1 (no confusion: meta stays small)."""
     encoder = _Encoder()
     out: dict[str, dict] = {}
     for name, split in splits.items():
@@ -119,7 +180,9 @@ def evaluate(heads: Heads, splits: dict[str, Split]) -> dict:
                 continue
             pred = predict_head(heads, name, [t for t, _ in rows], encoder)
             s = score([lab for _, lab in rows], pred)
-            out.setdefault(name, {})[set_name] = {k: s[k] for k in ("n", "accuracy", "macro_f1", "macro_recall")}
+            out.setdefault(name, {})[set_name] = {
+                **{k: s[k] for k in ("n", "accuracy", "macro_f1", "macro_recall")},
+                "per_class": {lab: c["f1"] for lab, c in s["per_class"].items() if c["support"]}}
     return out
 
 
@@ -149,8 +212,9 @@ def fit_escalation(splits: dict[str, Split], encoder=None, log=print):
         sample_weight = np.array([1.0] * len(split.train) + [SEED_WEIGHT] * len(split.seed)
                                  + [EXTRA_WEIGHT] * len(split.extra))
         t0 = time.perf_counter()
-        clf = LogisticRegression(C=c, max_iter=MAX_ITER, class_weight="balanced" if name in BALANCED else None)
-        clf.fit(features(encoder, dense, [t for t, _ in rows]), [lab for _, lab in rows], sample_weight=sample_weight)
+        labels = [lab for _, lab in rows]
+        clf = LogisticRegression(C=c, max_iter=MAX_ITER, class_weight=class_weight(name, labels))
+        clf.fit(features(encoder, dense, [t for t, _ in rows]), labels, sample_weight=sample_weight)
         classes = [str(x) for x in clf.classes_]
         weights.append(clf.coef_.T)
         bias.append(clf.intercept_)

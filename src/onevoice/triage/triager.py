@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from onevoice.triage import complaint as complaint_signal
 from onevoice.triage import rules
 from onevoice.triage.catalog import Catalog
 from onevoice.triage.dense import DenseSignals
@@ -30,6 +31,13 @@ RUNNER_UP_GAP = 0.3
 FOREIGN_MIN_CONFIDENCE = 0.6
 NEGATIVE_INTENTS = frozenset({"complaint", "legal_risk", "safety_risk"})
 THRESHOLDS = {"offensive": 0.7, "hate": 0.75, "crisis": 0.75}
+# What a vocabulary entry carrying an intent adds to that intent's score: enough to decide it (the coordinator
+# said so for this organization), except where a legal, safety or spam rule fired: a risk is never hidden.
+TERM_BOOST = 8.0
+RISK_INTENTS = frozenset({"legal_risk", "safety_risk", "spam"})
+# Topics that report something broken or down: praise words beside them read as sarcasm.
+SARCASM_TOPICS = frozenset({"defect", "outage"})
+SARCASM_BOOST = 2.0
 # Words that carry no intent of their own; never shown as "the words that drove the result".
 _FILLER = frozenset((
     "a", "an", "the", "i", "you", "we", "my", "your", "our", "to", "of", "and", "or", "is", "it", "in", "on",
@@ -60,6 +68,11 @@ class FastTriager:
         self._sentiments = sentiment.classes
         self._pos, self._neg = sentiment.classes.index("positive"), sentiment.classes.index("negative")
         self._emotions = tuple(self.heads.heads["emotion"].classes)
+        self._complaint_intent_cols = [intent.classes.index(c) for c in complaint_signal.COMPLAINT_INTENTS]
+        head = self.heads.heads.get("complaint")
+        self._complaint_col = head.start if head is not None else None
+        self._calibration = complaint_signal.Calibration(self.heads.meta.get("complaint_calibration"),
+                                                         head is not None)
 
     def triage(self, item: TriageInput) -> TriageResult:
         return self.triage_batch([item])[0]
@@ -72,7 +85,8 @@ class FastTriager:
         with self._lock:
             return self._triage_batch(items)
 
-    def _triage_batch(self, items: list[TriageInput]) -> list[TriageResult]:
+    def _forward(self, items: list[TriageInput]) -> dict:
+        """Everything one batch's answers are made of: tokens, VADER, logits (rules added), probabilities."""
         texts = [(i.text or "")[:5000] for i in items]
         token_lists = [self._tokenize(t) for t in texts]
         vader = [self._dense.vader(t) for t in texts]
@@ -80,35 +94,82 @@ class FastTriager:
         lowered = [t.lower() for t in texts]
         # (intent hits, threat, topics) per message, from one pass of the rules.
         readings = [rules.read(t, low) for t, low in zip(texts, lowered, strict=True)]
-        hits = [r[0] for r in readings]
-        for row, doc_hits in enumerate(hits):
+        boosts = np.zeros(len(items), dtype=np.float64)
+        # The organization's vocabulary: a named entry that carries an intent leans the message toward it.
+        matched = [self.catalog.match(t) for t in texts]
+        for row, found in enumerate(matched):
+            if any(rule.intent in RISK_INTENTS for rule, _ in readings[row][0]):
+                continue
+            for key, _ in found:
+                intent = self.catalog.by_key[key].intent
+                if intent in self._intent_col:
+                    logits[row, self._intent_col[intent]] += TERM_BOOST
+        for row, (doc_hits, _, topics) in enumerate(readings):
             for rule, _ in doc_hits:
+                if rule.intent == "praise" and SARCASM_TOPICS.intersection(topics):
+                    # Thanks next to a reported fault ("another update that bricked my phone, thanks so much")
+                    # is sarcasm: the thanks counts toward a complaint instead.
+                    logits[row, self._intent_col["complaint"]] += SARCASM_BOOST
+                    boosts[row] += SARCASM_BOOST
+                    continue
                 logits[row, self._intent_col[rule.intent]] += rule.boost
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
+                    boosts[row] += rule.boost
         p = self.heads.all_probabilities(logits)
+        x = complaint_signal.signals(
+            None if self._complaint_col is None else logits[:, self._complaint_col].astype(np.float64),
+            p["intent"][:, self._complaint_intent_cols].sum(axis=1), p["sentiment"][:, self._neg],
+            p["sentiment"][:, self._pos], boosts)
+        return {"texts": texts, "tokens": token_lists, "vader": vader, "scale": scale, "ids": ids, "n_tok": n_tok,
+                "lowered": lowered, "readings": readings, "p": p, "complaint_x": x, "matched": matched}
+
+    def complaint_signals(self, items: list[TriageInput]) -> np.ndarray:
+        """The calibration's input for each message (complaint.FEATURES); what training calibrates on."""
+        with self._lock:
+            return self._forward(items)["complaint_x"]
+
+    def _triage_batch(self, items: list[TriageInput]) -> list[TriageResult]:
+        f = self._forward(items)
+        texts, token_lists, p = f["texts"], f["tokens"], f["p"]
+        scale, ids, n_tok = f["scale"], f["ids"], f["n_tok"]
         # The two best intents per message, sorted once for the batch; then plain Python floats, which
         # are far cheaper to format and compare one message at a time than numpy scalars.
         order = (-p["intent"]).argsort(axis=1)[:, :2]
-        words = self._top_words(token_lists, ids, n_tok, scale, order[:, 0])
+        words = self._top_words(token_lists, ids, n_tok, scale, order[:, 0] + self.heads.heads["intent"].start)
+        complaint_p = self._calibration.probability(f["complaint_x"])
+        complaint_words: list[list[str]] = [[] for _ in items]
+        likely = np.flatnonzero(complaint_p >= complaint_signal.WORDS_FROM)
+        if self._complaint_col is not None and len(likely):
+            # The words behind the signal, for the messages where it matters (a third or so of a stream).
+            if len(likely) == len(items):
+                sub_ids = ids
+            else:
+                starts = np.cumsum(n_tok) - n_tok
+                sub_ids = np.concatenate([ids[starts[i]:starts[i] + n_tok[i]] for i in likely])
+            found = self._top_words([token_lists[i] for i in likely], sub_ids, n_tok[likely], scale[likely],
+                                    np.full(len(likely), self._complaint_col))
+            for i, words_i in zip(likely.tolist(), found, strict=True):
+                complaint_words[i] = words_i
         langs = self._language.detect_batch(texts)
         plain = {name: v.tolist() for name, v in p.items()}
         # positive minus negative in float32, as the score has always been computed.
         plain["score"] = (p["sentiment"][:, self._pos] - p["sentiment"][:, self._neg]).tolist()
+        plain["complaint_p"] = complaint_p.tolist()
         order_l = order.tolist()
-        return [self._result(items[i], texts[i], lowered[i], readings[i], i, plain, order_l[i], words[i],
-                             langs[i], vader[i])
+        return [self._result(items[i], texts[i], f["lowered"][i], f["readings"][i], i, plain, order_l[i], words[i],
+                             langs[i], f["vader"][i], complaint_words[i], f["matched"][i])
                 for i in range(len(items))]
 
-    def _top_words(self, token_lists, ids, n_tok, scale, winners) -> list[list[str]]:
-        """Per message, the words whose features pushed hardest toward the winning intent.
+    def _top_words(self, token_lists, ids, n_tok, scale, cols) -> list[list[str]]:
+        """Per message, the words whose features pushed hardest toward column `cols[message]` (an intent).
 
         Only tokens pulling more than 0.02 can be shown (about a quarter of them): numpy finds those,
         and Python visits only them, in order, keeping each word's first pull as before.
         """
         out: list[list[str]] = [[] for _ in token_lists]
-        pulls = self._scorer.word_pull_array(ids, n_tok, scale, winners + self.heads.heads["intent"].start)
+        pulls = self._scorer.word_pull_array(ids, n_tok, scale, cols)
         # Compared in float64, as the Python floats were: the float32 value against 0.02 exactly.
         candidates = np.flatnonzero(pulls > np.float64(0.02))
         if not len(candidates):
@@ -132,7 +193,7 @@ class FastTriager:
         return out
 
     def _result(self, item: TriageInput, text: str, low: str, reading, i: int, p: dict, order, words, lang,
-                vader) -> TriageResult:
+                vader, complaint_words, named) -> TriageResult:
         hits, threat, topics = reading
         explanation: list[str] = []
         flags: dict = {}
@@ -154,15 +215,34 @@ class FastTriager:
         if words:
             why += ": words '" + "', '".join(words) + "'"
         explanation.append(why)
+        sarcastic = bool(SARCASM_TOPICS.intersection(topics))
         for rule, matched in hits:
+            if rule.intent == "praise" and sarcastic:
+                explanation.append(f"sarcasm: '{matched}' beside a reported {', '.join(SARCASM_TOPICS & set(topics))} "
+                                   f"(+{SARCASM_BOOST:g} toward complaint)")
+                continue
             explanation.append(f"rule {rule.name} matched '{matched}' (+{rule.boost:g} toward {rule.intent})")
         if runner_up:
             explanation.append(f"runner-up {runner_up} ({conf2:.0%}) is close")
 
+        complaint_p = p["complaint_p"][i]
+        rule = next((m for r, m in hits if r.intent in NEGATIVE_INTENTS), None)
+        complaint_reasons, line = complaint_signal.describe(complaint_p, complaint_words, s[self._neg], rule,
+                                                            "?" in text)
+        explanation.append(line)
+        dist = dict(zip(self._intents, probs, strict=True))
+        new_intent, new_conf, complaint, why_changed = complaint_signal.reconcile(dist, complaint_p, intent, conf)
+        if new_intent != intent:
+            explanation.append(why_changed)
+            runner_up, intent, conf = intent, new_intent, new_conf
+        sentiment, score, why_negative = complaint_signal.sentiment_follows(complaint_p, sentiment, score)
+        if why_negative:
+            explanation.append(why_negative)
+
         if not english:
             explanation.append(f"language {language} ({lang_score:.0%}): the models were trained mostly on English")
             flags["needs_review"] = [f"language {language}"]
-            if not hits and conf < FOREIGN_MIN_CONFIDENCE:
+            if not hits and conf < FOREIGN_MIN_CONFIDENCE and not complaint:
                 explanation.append(f"intent left as other for review: {intent} was only {conf:.0%} sure")
                 runner_up, intent = intent, "other"
 
@@ -182,10 +262,21 @@ class FastTriager:
             flags["threat"] = True
             explanation.append(f"threat: '{threat}'")
 
-        matched = self.catalog.match(text)
-        products = [key for key, _ in matched]
+        entries = self.catalog.by_key
+        products = [key for key, _ in named if entries[key].kind == "product"]
         if products:
-            explanation.append("products: " + ", ".join(f"{k} ('{m}')" for k, m in matched))
+            explanation.append("products: " + ", ".join(f"{k} ('{m}')" for k, m in named
+                                                        if entries[k].kind == "product"))
+        terms = [{"key": k, "kind": entries[k].kind, "intent": entries[k].intent, "team": entries[k].team}
+                 for k, _ in named if entries[k].kind != "product" or entries[k].intent or entries[k].team]
+        for k, m in named:
+            e = entries[k]
+            if e.kind != "product" or e.intent or e.team:
+                risk = any(r.intent in RISK_INTENTS for r, _ in hits)
+                leans = [(f"+{TERM_BOOST:g} toward {e.intent}" if not risk else f"not toward {e.intent}: a risk rule "
+                          "fired") if e.intent in self._intent_col else "",
+                         f"routes to {e.team}" if e.team else ""]
+                explanation.append(f"vocabulary: {e.kind} {k} ('{m}')" + "".join(f"; {x}" for x in leans if x))
 
         urgency, reasons = urgency_for(intent, sentiment, score, flags, scores["emotion"].get("anger", 0.0),
                                        item.author_followers, item.prior_messages)
@@ -194,5 +285,6 @@ class FastTriager:
             sentiment=sentiment, sentiment_score=round(score, 4), intent=intent,
             intent_confidence=round(conf, 4), intent_runner_up=runner_up, urgency=urgency,
             language=language, flags=flags, products=products, topics=topics, explanation=explanation,
-            model_version=self.model_version, scores=scores,
+            model_version=self.model_version, scores=scores, complaint=complaint,
+            complaint_probability=round(complaint_p, 4), complaint_reasons=complaint_reasons, terms=terms,
         )

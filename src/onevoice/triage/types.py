@@ -39,11 +39,18 @@ class TriageResult:
     model_version: str = "unknown"
     # Raw head scores behind the flags (offensive, hate, crisis probabilities; emotion distribution).
     scores: dict = field(default_factory=dict)
+    # A breach of the customer's expectations however phrased (triage/complaint.py): the calibrated
+    # probability, the flag the intents agree with, and what drove it.
+    complaint: bool = False
+    complaint_probability: float = 0.0
+    complaint_reasons: list[str] = field(default_factory=list)
+    # The organization's vocabulary named here beyond its products: {key, kind, intent, team} per entry.
+    terms: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         # Hand-written: dataclasses.asdict deep-copies recursively and was a tenth of processing time.
         out = {name: getattr(self, name) for name in self.__slots__}
-        for name in ("flags", "products", "topics", "explanation"):
+        for name in ("flags", "products", "topics", "explanation", "complaint_reasons", "terms"):
             value = out.get(name)
             if isinstance(value, dict | list):
                 out[name] = value.copy()
