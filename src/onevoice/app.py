@@ -12,7 +12,8 @@ from sqlalchemy.exc import DataError
 
 from onevoice import __version__
 from onevoice.errors import DomainError
-from onevoice.runtime import Runtime, build_runtime
+from onevoice.process import Runtime
+from onevoice.runtime import build_runtime
 from onevoice.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from onevoice.connectors import registry
 from onevoice.connectors.base import AuthExpired, Capability, ConnectorError, RateLimited
 from onevoice.db import utcnow
 from onevoice.events.models import Event
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 
 log = logging.getLogger(__name__)
 DEFAULT_INTERVAL = {"sandbox": 3.0}

@@ -20,7 +20,7 @@ from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import grants
 from onevoice.governance.admin_views import _nav
 from onevoice.governance.api import client_ip, token_principal
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, get_session, require_token
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON

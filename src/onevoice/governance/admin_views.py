@@ -19,7 +19,7 @@ from onevoice.db import unit_of_work
 from onevoice.governance import accounts, grants
 from onevoice.governance.api import client_ip, token_principal
 from onevoice.governance.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.teams.models import Team
 from onevoice.web.deps import get_read_session, get_runtime, get_session
 from onevoice.web.responses import FastJSON

@@ -20,7 +20,7 @@ from onevoice.governance.marks import marked_segments
 from onevoice.governance.models import SEVERITIES
 from onevoice.governance.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.governance.review import review_outgoing
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.teams.models import Team
 from onevoice.triage.types import INTENTS
 from onevoice.web.deps import get_read_session, get_runtime

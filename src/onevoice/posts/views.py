@@ -15,7 +15,7 @@ from onevoice.errors import DomainError, InvalidInput
 from onevoice.governance.marks import marked_segments
 from onevoice.outbox.sender import deliver_due
 from onevoice.posts import compose, service
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
 from onevoice.web.templating import render

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
 from onevoice.db import unit_of_work
+from onevoice.process import Runtime
 from onevoice.routing import incidents, promote, service
-from onevoice.runtime import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, get_session, require_scope
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON

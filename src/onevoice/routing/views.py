@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
+from onevoice.process import Runtime
 from onevoice.routing import incidents, promote, service
 from onevoice.routing.validate import Problem
-from onevoice.runtime import Runtime
 from onevoice.triage.vocabulary import list_entries
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user

@@ -11,7 +11,7 @@ from onevoice.auth.principal import Principal
 from onevoice.cases.access import actionable_case
 from onevoice.errors import NotFound
 from onevoice.messages.models import Message
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.triage import vocabulary
 from onevoice.triage.service import record_correction
 from onevoice.triage.types import TriageInput

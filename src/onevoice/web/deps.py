@@ -14,7 +14,7 @@ from onevoice.auth.principal import Principal
 from onevoice.auth.tokens import token_state
 from onevoice.auth.users import principal_for
 from onevoice.db import unit_of_work, utcnow
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -11,7 +11,7 @@ from onevoice.auth import admin, sessions
 from onevoice.auth.users import authenticate
 from onevoice.db import unit_of_work
 from onevoice.governance import signin
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import (
     PRE_CSRF_COOKIE,

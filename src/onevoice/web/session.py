@@ -18,7 +18,7 @@ from onevoice.auth import sessions
 from onevoice.auth.principal import Principal
 from onevoice.auth.users import principal_for
 from onevoice.inbox.notify import unread_count
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 
 PRE_CSRF_COOKIE = "onevoice_login_csrf"
