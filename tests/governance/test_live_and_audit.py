@@ -23,12 +23,12 @@ from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.governance.models import AuditRecord
 from onevoice.live import api as live_api
+from onevoice.live import pages as live_pages
 from onevoice.messages.models import Message
 from onevoice.outbox import service as outbox
 from onevoice.outbox.models import OutboxJob
 from onevoice.outbox.sender import deliver_due
 from onevoice.routing import incidents
-from onevoice.web import live as live_pages
 from onevoice.web.session import Viewer
 from tests.governance.test_route_walk import clients
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,12 @@ from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
 
 router = APIRouter(prefix="/governance")
+HERE = Path(__file__).parent
+
+
+@router.get("/static/governance.css")
+def _css():
+    return FileResponse(HERE / "static" / "governance.css", media_type="text/css")
 ROLES = ("admin", "coordinator", "manager", "responder", "contributor", "viewer", "partner")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from onevoice.db import unit_of_work
@@ -21,6 +22,15 @@ from onevoice.web.session import Viewer, csrf_protect, current_user, secret
 from onevoice.web.templating import render
 
 router = APIRouter()
+HERE = Path(__file__).parent
+STATIC = {"posts.css": "text/css", "posts.js": "text/javascript"}
+
+
+@router.get("/posts/static/{name}")
+def _static(name: str):
+    if name not in STATIC:
+        return HTMLResponse("not found", status_code=404)
+    return FileResponse(HERE / "static" / name, media_type=STATIC[name])
 TABS = (("", "All"), ("scheduled", "Scheduled"), ("awaiting_approval", "Awaiting approval"), ("draft", "Drafts"),
         ("sent", "Sent"), ("failed", "Failed"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -83,6 +83,3 @@ def classify(text: str = Body(..., embed=True, max_length=40_000), followers: in
     answers for every team's words, so a token made for something else does not get it by accident."""
     return runtime.processor.triager.triage_batch([TriageInput(text=text, author_followers=followers)])[0].to_dict()
 
-
-def register(app: FastAPI) -> None:
-    app.include_router(router)
