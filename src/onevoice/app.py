@@ -27,8 +27,8 @@ from onevoice.inbox import views as inbox_views
 from onevoice.library import views as library_views
 from onevoice.live import api as live_api
 from onevoice.live import pages as live_pages
-from onevoice.messages import api as intake_api
 from onevoice.ops import api as ops_api
+from onevoice.pipeline import api as intake_api
 from onevoice.posts import api as posts_api
 from onevoice.posts import views as posts_views
 from onevoice.process import Runtime
