@@ -15,7 +15,6 @@ from onevoice import __version__
 from onevoice.approvals import views as approvals_views
 from onevoice.cases import api as cases_api
 from onevoice.cases import views as cases_views
-from onevoice.channels import webhooks
 from onevoice.contacts import api as contacts_api
 from onevoice.errors import DomainError
 from onevoice.governance import access_views, admin_views, login
@@ -29,6 +28,7 @@ from onevoice.live import api as live_api
 from onevoice.live import pages as live_pages
 from onevoice.ops import api as ops_api
 from onevoice.pipeline import api as intake_api
+from onevoice.pipeline import webhooks
 from onevoice.posts import api as posts_api
 from onevoice.posts import views as posts_views
 from onevoice.process import Runtime

@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 def _scheduler(runtime, poll: bool):
     """The embedded scheduler: polls every pollable channel (the demo's sandbox channels among them), retries
     the outbox, escalates approvals and sends policy reminders."""
-    from onevoice.channels.poller import Poller
     from onevoice.outbox.sender import deliver_due
+    from onevoice.pipeline.poller import Poller
     from onevoice.scheduler.service import Scheduler
 
     scheduler = Scheduler()
@@ -147,7 +147,7 @@ def run_worker(settings: Settings, name: str | None) -> None:
                               requeue_after_seconds=settings.requeue_after_seconds, name=name,
                               prefix=settings.redis_prefix)
         processor.worker = worker.name
-        from onevoice.channels.poller import Poller, redis_claim
+        from onevoice.pipeline.poller import Poller, redis_claim
 
         poller = Poller(runtime, claim=redis_claim(settings.redis_url, settings.redis_prefix))
         worker.periodic = poller.tick
