@@ -30,3 +30,20 @@ def test_every_package_is_in_a_layer():
     parts = {p.stem if p.is_file() else p.name for p in src.iterdir()
              if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.stem != "__init__")}
     assert parts - layered - {"migrations"} == set()
+
+
+def test_no_private_name_is_imported_from_another_package():
+    """A name starting with `_` is its package's own business: another package imports only public names."""
+    import ast
+
+    src = ROOT / "src" / "onevoice"
+    found = []
+    for path in src.rglob("*.py"):
+        own = path.relative_to(src).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("onevoice.") and not node.level:
+                other = node.module.split(".")[1]
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if other != own and private:
+                    found.append(f"{path.relative_to(src)}:{node.lineno} {node.module} {private}")
+    assert found == []
