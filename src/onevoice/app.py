@@ -23,6 +23,8 @@ from onevoice.governance import hooks as governance_hooks
 from onevoice.governance import views as governance_views
 from onevoice.inbox import notify
 from onevoice.inbox import views as inbox_views
+from onevoice.incidents import api as incidents_api
+from onevoice.incidents import views as incidents_views
 from onevoice.library import views as library_views
 from onevoice.live import api as live_api
 from onevoice.live import pages as live_pages
@@ -169,7 +171,7 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
         app.include_router(router)
     apidocs.register(app)
     for router in (triage_api.router, governance_api.router, admin_views.api, access_views.api, routing_api.router,
-                   posts_api.router):
+                   incidents_api.router, posts_api.router):
         app.include_router(router)
 
     pages.install(app)
@@ -181,6 +183,7 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.add_pages(app, [live_pages.router], ("/live",))
     pages.add_pages(app, [governance_views.router, admin_views.pages, access_views.pages], ("/governance",),
                     HERE / "governance" / "templates")
-    pages.add_pages(app, [routing_views.router], ("/routing", "/incidents"), HERE / "routing" / "templates")
+    pages.add_pages(app, [routing_views.router], ("/routing",), HERE / "routing" / "templates")
+    pages.add_pages(app, [incidents_views.router], ("/incidents",), HERE / "incidents" / "templates")
     pages.add_pages(app, [triage_views.router], ("/triage",), HERE / "triage" / "templates")
     pages.add_pages(app, [posts_views.router], ("/posts",), HERE / "posts" / "templates")

@@ -8,9 +8,9 @@ import onevoice.models  # noqa: F401  (every table, so foreign keys resolve in a
 from onevoice import egress
 from onevoice.db import make_engine, make_sessionmaker
 from onevoice.governance.anchor import anchor_from_settings, session_info
+from onevoice.incidents.surge import detect_surges
 from onevoice.live.broker import make_broker
 from onevoice.pipeline import stages
-from onevoice.pipeline.incidents import detect_surges
 from onevoice.pipeline.processor import Processor
 from onevoice.process import NullQueue, Runtime
 from onevoice.settings import Settings

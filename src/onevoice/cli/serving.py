@@ -49,7 +49,7 @@ def _scheduler(runtime, poll: bool):
         scheduler.add("audit-checkpoint", runtime.settings.audit_checkpoint_minutes * 60,
                       lambda: checkpoint_job(runtime.read_factory, runtime.anchor))
     # Incidents whose topic has gone quiet close by themselves (row-locked: any number of nodes).
-    from onevoice.pipeline.incidents import close_quiet_job
+    from onevoice.incidents.surge import close_quiet_job
 
     scheduler.add("incident-close", 60.0, lambda: close_quiet_job(runtime.session_factory, runtime.broker.publish,
                                                                    runtime.settings.incident_quiet_minutes))

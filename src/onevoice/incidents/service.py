@@ -17,7 +17,7 @@ from onevoice.cases.models import Case, Incident
 from onevoice.db import utcnow
 from onevoice.errors import Conflict, Forbidden, InvalidInput, NotFound
 from onevoice.events.models import Event
-from onevoice.pipeline.incidents import close, incident_live
+from onevoice.incidents.surge import close, incident_live
 
 HANDLERS = frozenset({"admin", "coordinator"})
 STATUSES = ("open", "closed")
