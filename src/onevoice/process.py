@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.settings import Settings
 
 if TYPE_CHECKING:  # annotations only: the classes come from the layers above, through the factories
-    from onevoice.governance.anchor import Anchor
+    from onevoice.audit.anchor import Anchor
     from onevoice.live.broker import LocalBroker
     from onevoice.pipeline.processor import Processor
 
@@ -29,7 +29,7 @@ class Runtime:
     session_factory: sessionmaker[Session]
     read_factory: sessionmaker[Session]
     broker: LocalBroker
-    # The audit log's key and checkpoint file (governance/anchor.py); every session of both factories has it.
+    # The audit log's key and checkpoint file (audit/anchor.py); every session of both factories has it.
     anchor: Anchor
     processor_factory: Callable[[], Processor] = field(repr=False)
     queue_factory: Callable[[], Any] = field(repr=False)

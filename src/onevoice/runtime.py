@@ -6,8 +6,8 @@ import logging
 
 import onevoice.models  # noqa: F401  (every table, so foreign keys resolve in any process)
 from onevoice import egress
+from onevoice.audit.anchor import anchor_from_settings, session_info
 from onevoice.db import make_engine, make_sessionmaker
-from onevoice.governance.anchor import anchor_from_settings, session_info
 from onevoice.incidents.surge import detect_surges
 from onevoice.live.broker import make_broker
 from onevoice.pipeline import stages

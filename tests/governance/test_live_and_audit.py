@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
 from onevoice.cases import actions
@@ -21,7 +22,6 @@ from onevoice.cases.models import Incident
 from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
-from onevoice.governance.models import AuditRecord
 from onevoice.incidents import service as incidents
 from onevoice.live import api as live_api
 from onevoice.live import pages as live_pages

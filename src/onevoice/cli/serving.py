@@ -43,7 +43,7 @@ def _scheduler(runtime, poll: bool):
     scheduler.add("policy-reminders", 3600.0, lambda: jobs.remind(runtime.session_factory))
     # The audit log's head, checkpointed to a file the database cannot write and to the logs (a node whose
     # head was checkpointed already writes nothing).
-    from onevoice.governance.anchor import checkpoint_job
+    from onevoice.audit.anchor import checkpoint_job
 
     if runtime.settings.audit_checkpoint_minutes:
         scheduler.add("audit-checkpoint", runtime.settings.audit_checkpoint_minutes * 60,
@@ -163,9 +163,9 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
 
 def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
+    from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.db import make_engine, make_sessionmaker, unit_of_work
     from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
-    from onevoice.governance.anchor import anchor_from_settings, session_info
     from onevoice.migrate import upgrade
 
     upgrade(settings.database_url)

@@ -14,11 +14,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
 from onevoice.auth.models import ApiToken
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_case
 from onevoice.errors import NotFound
-from onevoice.governance import approval_rules, audit, guard_rules, policy
+from onevoice.governance import approval_rules, guard_rules, policy
 from onevoice.governance.review import review_outgoing
 from onevoice.web.deps import get_read_session, get_session, principal_from_token, require_token, scope_allows
 from onevoice.web.params import RowCursor, RowId

@@ -13,13 +13,14 @@ from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
-from onevoice.governance import approval_rules, audit, guard_rules, policy
+from onevoice.governance import approval_rules, guard_rules, policy
 from onevoice.governance.api import client_ip, export_response
 from onevoice.governance.marks import marked_segments
 from onevoice.governance.models import SEVERITIES
-from onevoice.governance.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.governance.review import review_outgoing
 from onevoice.process import Runtime
 from onevoice.teams.models import Team

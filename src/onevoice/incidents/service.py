@@ -86,7 +86,7 @@ def _get(session: Session, incident_id: int) -> Incident:
 
 
 def _bind(session: Session, who: Principal, ip: str | None) -> None:
-    from onevoice.governance.hooks import bind_actor  # the audit hook records the close or reopen as this person
+    from onevoice.audit.actor import bind_actor  # the audit hook records the close or reopen as this person
 
     bind_actor(session, who, ip)
 
