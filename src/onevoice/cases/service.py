@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_case, visible_conditions
-from onevoice.cases.models import CASE_STATUSES, PRIORITIES, Case, CaseTeam, RoutingDecision
+from onevoice.cases.models import CASE_STATUSES, PRIORITIES, Case, CaseTeam
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.contacts.names import display_name
 from onevoice.contacts.service import display_names
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
 from onevoice.messages.service import message_dict
 from onevoice.teams.models import Team
 
