@@ -12,10 +12,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from onevoice import __version__
-from onevoice.approvals import views as approvals_views
 from onevoice.cases import api as cases_api
-from onevoice.cases import views as cases_views
 from onevoice.contacts import api as contacts_api
+from onevoice.desk import approvals_views
+from onevoice.desk import views as desk_views
 from onevoice.errors import DomainError
 from onevoice.governance import access_views, admin_views, login
 from onevoice.governance import api as governance_api
@@ -177,9 +177,9 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.install(app)
     pages.add_pages(app, [login.router, sso.router], ("/login", "/logout"))
     pages.add_pages(app, [inbox_views.router], ("/inbox", "/notifications"), HERE / "inbox" / "templates")
-    pages.add_pages(app, [cases_views.router], ("/cases",), HERE / "cases" / "templates")
+    pages.add_pages(app, [desk_views.router], ("/cases",), HERE / "desk" / "templates")
     pages.add_pages(app, [library_views.router], ("/library",), HERE / "library" / "templates")
-    pages.add_pages(app, [approvals_views.router], ("/approvals",), HERE / "approvals" / "templates")
+    pages.add_pages(app, [approvals_views.router], ("/approvals",))
     pages.add_pages(app, [live_pages.router], ("/live",))
     pages.add_pages(app, [governance_views.router, admin_views.pages, access_views.pages], ("/governance",),
                     HERE / "governance" / "templates")

@@ -5,6 +5,8 @@ features that own them, so this checks that none is left behind (the merged cont
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from tests.factories import message, seed_org
+from tests.scripted_triage import scripted_runtime
 
 from onevoice.cases.models import Case, Conversation
 from onevoice.contacts.models import Contact, ContactIdentity
@@ -13,8 +15,6 @@ from onevoice.db import unit_of_work
 from onevoice.messages.models import Message
 from onevoice.pipeline.intake import accept_batch
 from onevoice.worker.runner import EmbeddedWorker
-from tests.factories import message, seed_org
-from tests.scripted_triage import scripted_runtime
 
 
 def test_linking_moves_identities_messages_cases_and_conversations(settings):
