@@ -17,7 +17,7 @@ from onevoice.contacts import api as contacts_api
 from onevoice.desk import approvals_views
 from onevoice.desk import views as desk_views
 from onevoice.errors import DomainError
-from onevoice.governance import access_views, admin_views, login
+from onevoice.governance import access_views, admin_views, login, sso
 from onevoice.governance import api as governance_api
 from onevoice.governance import hooks as governance_hooks
 from onevoice.governance import views as governance_views
@@ -40,7 +40,7 @@ from onevoice.runtime import build_runtime
 from onevoice.settings import Settings
 from onevoice.triage import api as triage_api
 from onevoice.triage import views as triage_views
-from onevoice.web import apidocs, pages, sso
+from onevoice.web import apidocs, pages
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
