@@ -6,8 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
 
 from onevoice.db import normalize_url
+from onevoice.errors import DomainError
 
 
 def alembic_config(database_url: str) -> Config:
@@ -31,10 +35,6 @@ def current(database_url: str) -> None:
 
 def pending(database_url: str) -> tuple[set[str], set[str]]:
     """(the revisions the database is at, the heads the code expects): equal when the schema is current."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from sqlalchemy import create_engine
-
     engine = create_engine(normalize_url(database_url))
     try:
         with engine.connect() as conn:
@@ -53,8 +53,6 @@ def ensure_schema(database_url: str, secret_key: str | None = None) -> None:
         return
     at, heads = pending(database_url)
     if at != heads:
-        from onevoice.errors import DomainError
-
         now = f"is at {', '.join(sorted(at))}" if at else "has no OneVoice schema yet"
         raise DomainError(f"the database {now}; this OneVoice needs {', '.join(sorted(heads))}: "
                           "run `onevoice db upgrade` first")
