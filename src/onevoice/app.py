@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         await runtime.broker.start()
         worker = None
         if start_worker:
+            # Only a process that runs the embedded worker loads it (and the triage models it brings).
             from onevoice.worker.runner import EmbeddedWorker
 
             worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
