@@ -39,7 +39,8 @@ def _chaos(stack: Stack, t0: float, log: list, windows: dict) -> None:
     actions = {
         "kill web node web1 (SIGKILL)": stack.web_nodes[0].kill,
         "kill worker worker1 (SIGKILL)": stack.worker_nodes[0].kill,
-        "restart web1": stack.web_nodes[0].start,
+        # In the background: a node takes seconds to start, and the schedule goes on meanwhile.
+        "restart web1": lambda: threading.Thread(target=stack.web_nodes[0].start, daemon=True).start(),
         "crash and restart Redis": lambda: (stack.redis.kill(), stack.redis.start()),
         "restart worker1": stack.worker_nodes[0].start,
         "crash PostgreSQL (immediate shutdown)": lambda: stack.postgres.stop("immediate"),
@@ -133,7 +134,7 @@ def nginx_retries(stack: Stack) -> int:
     return sum(1 for line in log.read_text().splitlines() if "," in line.split(" ")[4]) if log.exists() else 0
 
 
-def run(root: Path, deliveries: int = 1200, rate: float = 30.0) -> dict:
+def run(root: Path, deliveries: int = 1500, rate: float = 30.0) -> dict:
     settings = {"reclaim_idle_ms": 3000, "requeue_after_seconds": 3}
     with Stack(root, webs=2, workers=2, settings=settings) as stack:
         listener = LiveListener(stack.nginx.url, stack.token).start()
@@ -186,7 +187,7 @@ def _merge(*senders: Sender) -> Sender:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--deliveries", type=int, default=1200, help="deliveries during the drill (half webhooks)")
+    p.add_argument("--deliveries", type=int, default=1500, help="deliveries during the drill (half webhooks)")
     p.add_argument("--rate", type=float, default=30.0, help="deliveries per second")
     p.add_argument("--keep", action="store_true", help="keep the working directory (logs) afterwards")
     p.add_argument("--report", type=Path, help="also write the JSON report here")
