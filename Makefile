@@ -50,7 +50,7 @@ bench: install
 	$(BIN)/python -m bench.run_all
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench deploy
 
 ## Re-resolve the lock after changing a dependency in pyproject.toml: keeps every other pin as it is;
 ## `make lock UPGRADE=1` moves everything to the newest releases the bounds allow. Commit the result.

@@ -9,10 +9,10 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.server import free_port
 
 from onevoice.app import create_app
 from onevoice.settings import Settings
+from tests.server import free_port
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from deploy.nginx_site import render_site
 from deploy.topology import Nginx
+
 from onevoice.channels import webhooks
 from onevoice.settings import Settings
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.factories import message, seed_org
-from tests.server import free_port
 
 from onevoice.app import create_app
 from onevoice.messages.models import Message
 from onevoice.runtime import build_runtime
+from tests.factories import message, seed_org
+from tests.server import free_port
 
 
 def test_intake_is_acknowledged_when_redis_is_unreachable_from_the_first_request(settings):

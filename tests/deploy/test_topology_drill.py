@@ -11,7 +11,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from deploy.prove import verdict
 from deploy.traffic import Attempt, Delivery, Sender
 
