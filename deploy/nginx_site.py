@@ -49,6 +49,8 @@ http {{
     default_type application/octet-stream;
     log_format upstream '$msec $status $request_method $uri $upstream_addr $upstream_status $request_time';
     access_log {prefix / 'access.log'} upstream;
+    # The local run only: which web node answered, so that the drill can kill the one holding a live stream.
+    add_header X-Upstream $upstream_addr always;
 {temp}
     include {site};
 }}

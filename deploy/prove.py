@@ -8,7 +8,8 @@ stream and everything pending in it are lost) and crashes and restarts PostgreSQ
 * every delivery was finally acknowledged (2xx), every acknowledged message is stored, and every stored
   message was processed exactly once (one `message.processed` event, one routing decision, its own case);
 * the only answers that were not 2xx are 503s while PostgreSQL was down (never a 502, a 500 or a timeout);
-* a live-update client connected through the proxy still receives events after all of it.
+* live updates still reach a client of the API's stream and a signed-in page's stream (both through the
+  proxy, reconnecting as the pages do) after all of it.
 
 Prints a JSON report and exits 1 if any check failed. Run time: about two minutes.
 """
@@ -25,22 +26,24 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from deploy.topology import Stack, wait_for
+from deploy.topology import LEAD, Stack, wait_for
 from deploy.traffic import Delivery, LiveListener, Sender, make_deliveries
 
 # Seconds after the traffic starts: (what, when). Spread out so that each failure's effect can be told apart.
-SCHEDULE = (("kill web node web1 (SIGKILL)", 5), ("kill worker worker1 (SIGKILL)", 10),
-            ("restart web1", 14), ("crash and restart Redis", 18), ("restart worker1", 22),
+SCHEDULE = (("kill the web node holding the live streams (SIGKILL)", 5), ("kill worker worker1 (SIGKILL)", 10),
+            ("restart that web node", 14), ("crash and restart Redis", 18), ("restart worker1", 22),
             ("crash PostgreSQL (immediate shutdown)", 27), ("start PostgreSQL again", 32))
 PG_GRACE_SECONDS = 1.0  # a request that started this soon after PostgreSQL accepted again may still see it down
 
 
-def _chaos(stack: Stack, t0: float, log: list, windows: dict) -> None:
+def _chaos(stack: Stack, t0: float, log: list, windows: dict, stream: LiveListener) -> None:
+    # The node the API's live stream is on (the page's may be on the other: then both nodes matter).
+    node = next((n for n in stack.web_nodes if stream.upstream.endswith(f":{n.port}")), stack.web_nodes[0])
     actions = {
-        "kill web node web1 (SIGKILL)": stack.web_nodes[0].kill,
+        "kill the web node holding the live streams (SIGKILL)": node.kill,
         "kill worker worker1 (SIGKILL)": stack.worker_nodes[0].kill,
         # In the background: a node takes seconds to start, and the schedule goes on meanwhile.
-        "restart web1": lambda: threading.Thread(target=stack.web_nodes[0].start, daemon=True).start(),
+        "restart that web node": lambda: threading.Thread(target=node.start, daemon=True).start(),
         "crash and restart Redis": lambda: (stack.redis.kill(), stack.redis.start()),
         "restart worker1": stack.worker_nodes[0].start,
         "crash PostgreSQL (immediate shutdown)": lambda: stack.postgres.stop("immediate"),
@@ -54,7 +57,8 @@ def _chaos(stack: Stack, t0: float, log: list, windows: dict) -> None:
         actions[what]()
         if what == "start PostgreSQL again":
             windows["postgres_up"] = time.time()  # start() returns once it accepts connections
-        log.append({"at": round(began - t0, 2), "what": what, "took": round(time.time() - began, 2)})
+        log.append({"at": round(began - t0, 2), "what": what.replace("that web node", node.name)
+                    .replace("the web node holding", f"{node.name}, holding"), "took": round(time.time() - began, 2)})
 
 
 def _database_facts(stack: Stack) -> dict:
@@ -71,6 +75,13 @@ def _database_facts(stack: Stack) -> dict:
         by_worker = dict(q("SELECT actor, count(*) FROM events WHERE kind = 'message.processed' GROUP BY actor"))
     return {"stored": stored, "processed_events": processed_events, "decisions": decisions,
             "distinct_cases": cases[0], "by_worker": by_worker}
+
+
+def _case_of(stack: Stack, message_id: int) -> int:
+    import psycopg
+
+    with psycopg.connect(stack.postgres.url) as conn:
+        return conn.execute("SELECT case_id FROM messages WHERE id = %s", (message_id,)).fetchone()[0]
 
 
 def _all_processed(stack: Stack) -> bool:
@@ -137,18 +148,19 @@ def nginx_retries(stack: Stack) -> int:
 def run(root: Path, deliveries: int = 1500, rate: float = 30.0) -> dict:
     settings = {"reclaim_idle_ms": 3000, "requeue_after_seconds": 3}
     with Stack(root, webs=2, workers=2, settings=settings) as stack:
-        listener = LiveListener(stack.nginx.url, stack.token).start()
+        listener = LiveListener(stack.nginx.url, token=stack.token).start()
+        page = LiveListener(stack.nginx.url, login=(LEAD, stack.webhook_secret)).start()
         warm = make_deliveries(4, tag="warm")
         warm_sender = Sender(stack.nginx.url, stack.token, stack.webhook_secret, concurrency=1)
         warm_sender.run(warm)
-        wait_for(lambda: len(listener.message_ids) >= 4, 60, "live events for the first messages")
+        wait_for(lambda: len(listener.ids) >= 4 and len(page.ids) >= 4, 60, "live events for the first messages")
         load = make_deliveries(deliveries, tag="load")
         sender = Sender(stack.nginx.url, stack.token, stack.webhook_secret, concurrency=4, rate=rate,
                         deadline=240)
         chaos_log: list = []
         windows: dict = {}
         t0 = time.time()
-        chaos = threading.Thread(target=_chaos, args=(stack, t0, chaos_log, windows), daemon=True)
+        chaos = threading.Thread(target=_chaos, args=(stack, t0, chaos_log, windows, listener), daemon=True)
         chaos.start()
         sender.run(load)
         chaos.join()
@@ -161,17 +173,24 @@ def run(root: Path, deliveries: int = 1500, rate: float = 30.0) -> dict:
         after.run(marker)
         marker_id = after.settled[marker[0].external_ids[0]].accepted[0]["id"]
         live_after = listener.wait_for(marker_id, 30)
+        marker_case = _case_of(stack, marker_id)
+        page_after = page.wait_for(marker_case, 30)
         listener.stop()
+        page.stop()
         facts = _database_facts(stack)
         report = verdict(warm + load + marker, _merge(warm_sender, sender, after), facts, windows)
         if not live_after:
-            report["problems"].append("the live-update client did not hear about a message sent after the drill")
+            report["problems"].append("the API's live stream did not tell about a message sent after the drill")
+        if not page_after:
+            report["problems"].append("the signed-in page's live stream did not tell about the case of a message "
+                                      "sent after the drill")
         report.update({
             "chaos": chaos_log, "traffic_seconds": sent_for, "all_processed_after_seconds": drained_after,
             "postgres_down_seconds": round(windows["postgres_up"] - windows["postgres_down"], 2),
-            "live": {"events_heard": len(listener.message_ids), "connections": len(listener.connections),
-                     "reconnect_statuses": dict(Counter(str(s) for _t, s in listener.connections)),
-                     "heard_the_message_sent_after_the_drill": live_after},
+            "live": {"api_events_heard": len(listener.ids), "api_connections": len(listener.connections),
+                     "page_cases_heard": len(page.ids), "page_connections": len(page.connections),
+                     "connection_answers": dict(Counter(str(s) for _t, s in listener.connections + page.connections)),
+                     "heard_the_message_sent_after_the_drill": live_after and page_after},
             "nginx_passed_to_the_other_node": nginx_retries(stack),
         })
         return report

@@ -321,8 +321,12 @@ class Stack:
         self.postgres.remove()
 
 
+LEAD = "lead@prove.onevoice.test"
+
+
 def seed(env: dict, webhook_secret: str) -> str:
-    """Teams, one API intake channel and one signed webhook channel, and an API token (printed last)."""
+    """Teams, one API intake channel and one signed webhook channel, a coordinator who signs in to the pages
+    (LEAD, with the webhook secret as password), and an API token (printed last)."""
     script = (
         "import sys\n"
         "from onevoice.settings import Settings\n"
@@ -339,6 +343,8 @@ def seed(env: dict, webhook_secret: str) -> str:
         "                secret_key=s.secret_key.get_secret_value())\n"
         "    add_channel(session, 'hooks', 'webhook', 'Signed webhook', config={'secret': sys.argv[1]},\n"
         "                secret_key=s.secret_key.get_secret_value())\n"
+        "    from onevoice.auth.users import create_user\n"
+        "    create_user(session, 'lead@prove.onevoice.test', 'Lead', sys.argv[1], 'coordinator', ['support'])\n"
         "    print(create_token(session, 'prove')[1])\n")
     out = subprocess.run([sys.executable, "-c", script, webhook_secret], env=env, check=True, capture_output=True,
                          text=True)

@@ -4,6 +4,7 @@ that reconnects like the pages' script. Every attempt and every event is recorde
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -125,13 +126,17 @@ class Sender:
 
 
 class LiveListener:
-    """Holds `/api/v1/stream` open through the proxy and reconnects after any break, as the pages' script
-    does; records the message ids that live events name, and each (re)connection."""
+    """Holds a live-update stream open through the proxy and reconnects after any break, as the pages' script
+    does; records the ids that events name (`key`), and each (re)connection. With a token it listens on the
+    API's `/api/v1/stream` (message ids); with `login` (email, password) it signs in through the sign-in page
+    like a browser and listens on the pages' `/live` (case ids)."""
 
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base_url, self.token = base_url, token
-        self.message_ids: dict[int, float] = {}
+    def __init__(self, base_url: str, token: str | None = None, login: tuple[str, str] | None = None) -> None:
+        self.base_url, self.token, self.login = base_url, token, login
+        self.path, self.key = ("/live", "case_id") if login else ("/api/v1/stream", "message_id")
+        self.ids: dict[int, float] = {}
         self.connections: list[tuple[float, int | None]] = []  # (when, status)
+        self.upstream = ""  # the web node that holds the stream now (the local proxy says, X-Upstream)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.seen = threading.Condition()
@@ -144,25 +149,39 @@ class LiveListener:
         self._stop.set()
         self._thread.join(5)
 
-    def wait_for(self, message_id: int, timeout: float) -> bool:
+    def wait_for(self, some_id: int, timeout: float) -> bool:
         with self.seen:
-            return self.seen.wait_for(lambda: message_id in self.message_ids, timeout)
+            return self.seen.wait_for(lambda: some_id in self.ids, timeout)
+
+    def _sign_in(self, client: httpx.Client) -> None:
+        form = client.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        if form.status_code != 200 or csrf is None:
+            raise httpx.HTTPError(f"sign-in page answered {form.status_code}")
+        done = client.post("/login", data={"email": self.login[0], "password": self.login[1],
+                                           "csrf_token": csrf.group(1), "next": "/inbox"})
+        if done.status_code != 303:
+            raise httpx.HTTPError(f"sign-in answered {done.status_code}")
 
     def _run(self) -> None:
         delay = 0.5
-        while not self._stop.is_set():
-            try:
-                with httpx.Client(base_url=self.base_url, verify=False, timeout=httpx.Timeout(5, read=20)) as c, \
-                        c.stream("GET", "/api/v1/stream", headers={"Authorization": f"Bearer {self.token}"}) as r:
-                    self.connections.append((time.time(), r.status_code))
-                    if r.status_code != 200:
-                        raise httpx.HTTPError(f"stream answered {r.status_code}")
-                    delay = 0.5
-                    self._read(r)
-            except (httpx.HTTPError, httpx.StreamError):
-                pass  # broken or refused, or silent past two heartbeats: reconnect like the pages do
-            self._stop.wait(delay)
-            delay = min(delay * 2, 4)
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        with httpx.Client(base_url=self.base_url, verify=False, timeout=httpx.Timeout(5, read=20)) as client:
+            while not self._stop.is_set():
+                try:
+                    if self.login and not client.cookies:
+                        self._sign_in(client)
+                    with client.stream("GET", self.path, headers=headers) as r:
+                        self.connections.append((time.time(), r.status_code))
+                        self.upstream = r.headers.get("x-upstream", "")
+                        if r.status_code != 200:
+                            raise httpx.HTTPError(f"stream answered {r.status_code}")
+                        delay = 0.5
+                        self._read(r)
+                except (httpx.HTTPError, httpx.StreamError):
+                    pass  # broken or refused, or silent past two heartbeats: reconnect like the pages do
+                self._stop.wait(delay)
+                delay = min(delay * 2, 4)
 
     def _read(self, response: httpx.Response) -> None:
         for line in response.iter_lines():
@@ -170,7 +189,7 @@ class LiveListener:
                 return
             if line.startswith("data: "):
                 event = orjson.loads(line[6:])
-                if event.get("message_id") is not None:
+                if event.get(self.key) is not None:
                     with self.seen:
-                        self.message_ids.setdefault(event["message_id"], time.time())
+                        self.ids.setdefault(event[self.key], time.time())
                         self.seen.notify_all()
