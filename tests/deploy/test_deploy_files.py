@@ -16,7 +16,7 @@ import yaml
 from deploy.nginx_site import render_site
 from deploy.topology import Nginx
 
-from onevoice.channels import webhooks
+from onevoice.pipeline import webhooks
 from onevoice.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
