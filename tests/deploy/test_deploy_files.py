@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from deploy.nginx_site import render_site
-from deploy.topology import Nginx
+from deploy.topology import Nginx, free_port
 
 from onevoice.pipeline import webhooks
 from onevoice.settings import Settings
@@ -272,3 +272,24 @@ def test_nginx_accepts_the_site(tmp_path):
     out = proxy.test_config()
     assert out.returncode == 0, out.stderr
     assert "syntax is ok" in out.stderr and "test is successful" in out.stderr
+
+
+def test_nginx_speaks_http2_over_tls_and_redirects_plain_http(tmp_path):
+    """The site as served: TLS with HTTP/2 negotiated (ALPN), plain http redirected, and a request the web
+    nodes cannot take (none run here) answered 502 by nginx, not hung."""
+    _need("nginx")
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed")
+    proxy = Nginx(tmp_path, upstreams=[free_port(), free_port()])
+    proxy.start()
+    try:
+        out = subprocess.run([curl, "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                              f"{proxy.url}/healthz"], capture_output=True, text=True, timeout=30)
+        assert out.stdout == "2 502", out.stdout + out.stderr
+        plain = subprocess.run([curl, "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                                f"http://127.0.0.1:{proxy.http_port}/inbox"], capture_output=True, text=True,
+                               timeout=30)
+        assert plain.stdout.startswith("301 https://"), plain.stdout
+    finally:
+        proxy.stop()
