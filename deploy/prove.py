@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -211,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the working directory (logs) afterwards")
     p.add_argument("--report", type=Path, help="also write the JSON report here")
     args = p.parse_args(argv)
+    # SIGTERM (a CI time-out, systemd, kill) unwinds like Ctrl-C, so the stack's processes are stopped: they
+    # run in sessions of their own and would outlive this one.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     root = Path(tempfile.mkdtemp(prefix="onevoice-prove-"))
     try:
         report = run(root / "stack", args.deliveries, args.rate)
