@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.runtime = runtime
     app.state.settings = settings
     app.add_middleware(StrictTransport)
+    from onevoice.web import unavailable
+
+    unavailable.register(app)
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError):
