@@ -6,6 +6,7 @@ from onevoice.advocacy.models import (  # noqa: F401
     Share,
     ShareableItem,
     ShareClick,
+    SharerProfile,
     VoiceSighting,
 )
 from onevoice.approvals.models import Approval  # noqa: F401

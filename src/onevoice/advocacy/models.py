@@ -113,3 +113,13 @@ class VoiceSighting(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
     findings: Mapped[list] = mapped_column(default=list)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SharerProfile(Base):
+    """What an employee told us for sharing: the Mastodon instance they post from (named once, kept)."""
+
+    __tablename__ = "advocacy_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    mastodon_instance: Mapped[str | None] = mapped_column(String(253), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

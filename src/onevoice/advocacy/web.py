@@ -19,9 +19,13 @@ def register(app: FastAPI) -> None:
     if not add_pages(app, ("/advocates", "/advocacy", "/s/"), HERE / "templates"):  # an API-only app
         return
 
+    from onevoice.advocacy.links import ClickLimiter
+    from onevoice.advocacy.sharing_views import router as sharing_router
     from onevoice.advocacy.views import router as pages_router
 
+    app.state.click_limiter = ClickLimiter()
     app.include_router(pages_router, include_in_schema=False)
+    app.include_router(sharing_router, include_in_schema=False)
 
     @app.get("/advocacy/static/{name}", include_in_schema=False)
     def _static(name: str):

@@ -113,6 +113,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_advocacy_voice_handle_id'), ['handle_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_advocacy_voice_user_id'), ['user_id'], unique=False)
 
+    op.create_table('advocacy_profiles',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('mastodon_instance', sa.String(length=253), nullable=True),
+    sa.Column('updated_at', onevoice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_advocacy_profiles_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_advocacy_profiles'))
+    )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('marks', sa.JSON(), nullable=False, server_default='[]'))
 
@@ -147,3 +154,4 @@ def downgrade() -> None:
 
     op.drop_table('advocacy_handles')
     op.drop_table('advocacy_settings')
+    op.drop_table('advocacy_profiles')
