@@ -79,8 +79,14 @@ def build_processor(settings: Settings, session_factory, worker: str = "embedded
         surge = importlib.import_module("onevoice.pipeline.incidents").detect_surges
     except (ModuleNotFoundError, AttributeError):
         surge = None
+    # Employee voice (advocacy) claims its employees' own public posts before triage: registered here, at
+    # composition, so the pipeline never imports a feature above it.
+    try:
+        claim = importlib.import_module("onevoice.advocacy.voice").claim_employee_voice
+    except (ModuleNotFoundError, AttributeError):
+        claim = None
     return Processor(session_factory, stages.build_triager(settings), stages.build_router(settings, session_factory),
-                     worker=worker, surge=surge)
+                     worker=worker, surge=surge, claim=claim)
 
 
 def build_runtime(settings: Settings) -> Runtime:

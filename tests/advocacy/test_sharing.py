@@ -103,6 +103,10 @@ def test_short_links_redirect_count_and_limit(session_factory, people, item_id, 
 
     cai = browser_for("cai")
     assert cai.get(f"/advocacy/items/{item_id}/share/x", follow_redirects=False).status_code == 403  # no token
+    assert cai.get(f"/advocacy/items/{item_id}/share/x?t=forged", follow_redirects=False).status_code == 403
+    pia = browser_for("pia")  # a partner, even with her page's token
+    assert pia.get(f"/advocacy/items/{item_id}/share/x?t={pia.csrf}", follow_redirects=False).status_code == 403
+    assert cai.get(f"/advocacy/items/{item_id}/share/x?t={cai.csrf}", follow_redirects=False).status_code == 403
     with unit_of_work(session_factory) as s:
         ready(s, people["cai"])
     r = cai.get(f"/advocacy/items/{item_id}/share/x?t={cai.csrf}", follow_redirects=False)

@@ -134,6 +134,9 @@ def thank(session: Session, who: Principal, contact_id: int, text: str, case_id:
     sent through the normal reply path (guard, approvals, outbox, audit). Returns the reply's outcome."""
     from onevoice.cases.replies import send_reply
 
+    require_reader(who)
+    if not who.can_act:
+        raise Forbidden(f"the {who.role} role reads, it does not reply")
     contact = get_contact(session, contact_id)
     cases = repository.contact_cases(session, contact.id)
     seen = visible_ids(session, who, [c.id for c in cases])

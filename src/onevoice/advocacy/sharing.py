@@ -161,12 +161,12 @@ def may_decide(session: Session, who: Principal, item: ShareableItem) -> bool:
 def decide(session: Session, who: Principal, item_id: int, approve: bool, note: str = "",
            ip: str | None = None) -> ShareableItem:
     item = get_item(session, item_id)
-    if item.status != "pending_approval":
-        raise InvalidInput(f"this item is {item.status.replace('_', ' ')}, not waiting for approval")
     if item.created_by == who.label and who.role != "admin":
         raise Forbidden("you created this item: someone else approves it")
     if not may_approve(session, who, _approval_view(item)):
         raise Forbidden("this item is decided by its approving team, managers, coordinators and admins")
+    if item.status != "pending_approval":
+        raise InvalidInput(f"this item is {item.status.replace('_', ' ')}, not waiting for approval")
     note = (note or "").strip()
     if not approve and not note:
         raise InvalidInput("say why the item is rejected: its author sees the reason")
@@ -228,8 +228,8 @@ def mastodon_instance(session: Session, user_id: int | None) -> str | None:
 
 def set_mastodon_instance(session: Session, who: Principal, instance: str) -> str | None:
     """Remember the Mastodon server this person posts from (empty: forget it)."""
-    if who.user_id is None:
-        raise Forbidden("only a signed-in person names their Mastodon server")
+    if who.user_id is None or who.role not in SHARERS:
+        raise Forbidden("only a signed-in employee names their Mastodon server")
     value = links.clean_instance(instance) if (instance or "").strip() else None
     profile = session.get(SharerProfile, who.user_id)
     if profile is None:

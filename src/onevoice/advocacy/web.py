@@ -22,10 +22,12 @@ def register(app: FastAPI) -> None:
     from onevoice.advocacy.links import ClickLimiter
     from onevoice.advocacy.sharing_views import router as sharing_router
     from onevoice.advocacy.views import router as pages_router
+    from onevoice.advocacy.voice_views import router as voice_router
 
     app.state.click_limiter = ClickLimiter()
     app.include_router(pages_router, include_in_schema=False)
     app.include_router(sharing_router, include_in_schema=False)
+    app.include_router(voice_router, include_in_schema=False)
 
     @app.get("/advocacy/static/{name}", include_in_schema=False)
     def _static(name: str):
