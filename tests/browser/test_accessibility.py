@@ -31,6 +31,9 @@ PAGES = {
     "/governance/approvals": "/governance/approvals", "/governance/audit": "/governance/audit",
     "/governance/accounts": "/governance/accounts", "/governance/users": "/governance/users",
     "/governance/tokens": "/governance/tokens", "/governance/sessions": "/governance/sessions",
+    "/advocates": "/advocates", "/advocates/{contact_id}": "/advocates/{advocate}", "/advocacy": "/advocacy",
+    "/advocacy/participation": "/advocacy/participation", "/advocacy/voice": "/advocacy/voice",
+    "/advocacy/voice/review": "/advocacy/voice/review",
 }
 # Checked on their own: the sign-in page (signed out) and the error page (a case that does not exist).
 SIGNED_OUT = {"/login": "/login"}
@@ -41,6 +44,7 @@ NOT_PAGES = {
     "/live", "/", "/governance", "/login/sso", "/login/sso/callback", "/governance/audit/export",
     "/governance/static/governance.css", "/posts/static/{name}", "/openapi.json", "/docs/oauth2-redirect",
     "/healthz", "/readyz", "/metrics", "/webhooks/{key}", "/favicon.ico", "/manifest.webmanifest",
+    "/advocates/export.csv", "/advocacy/static/{name}", "/s/{code}", "/advocacy/items/{item_id}/share/{network}",
     # FastAPI's API reference (Swagger UI, ReDoc): third-party pages, not OneVoice's
     "/docs", "/redoc",
 }
