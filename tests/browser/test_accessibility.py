@@ -69,6 +69,8 @@ def check(page, where: str, found: dict, problems: list) -> None:
                 problems.append(f"{where} @phone: scrolls sideways ({wide[0]} px wide in {wide[1]})")
 
 
+# Seven roles x every page x two sizes: longer than the suite's 300 s default on a busy two-core machine.
+@pytest.mark.timeout(1200)
 def test_every_page_for_every_role_has_no_serious_axe_finding_and_fits_a_phone(server, settings, chromium):
     unclassified = page_routes(server) - set(PAGES) - set(SIGNED_OUT) - NOT_PAGES
     assert not unclassified, f"classify these GET routes in PAGES or NOT_PAGES: {sorted(unclassified)}"
