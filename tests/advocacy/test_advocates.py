@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from onevoice.advocacy import service
+from onevoice.audit.models import AuditRecord
 from onevoice.cases.models import Case
 from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
-from onevoice.governance.models import AuditRecord
 from onevoice.messages.models import Message
 from onevoice.outbox.models import OutboxJob
 from onevoice.routing.playbook import Playbook, PlaybookError

@@ -14,10 +14,11 @@ from sqlalchemy import func, inspect, select
 from onevoice.advocacy import participation, sharing
 from onevoice.advocacy.links import ClickLimiter, clean_instance, with_utm
 from onevoice.advocacy.models import Share, ShareableItem, ShareClick
+from onevoice.audit.models import AuditRecord
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import policy
-from onevoice.governance.models import AuditRecord, TrainingModule
+from onevoice.governance.models import TrainingModule
 
 pytestmark = pytest.mark.both_databases
 LINK = "https://acme.example/launch?ref=blog"

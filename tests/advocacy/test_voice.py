@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from onevoice.advocacy import voice
 from onevoice.advocacy.models import VoiceSighting
+from onevoice.audit.models import AuditRecord
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
-from onevoice.governance.models import AuditRecord
 from onevoice.messages.models import Message
 from onevoice.routing.playbook import Playbook
 

@@ -44,7 +44,7 @@ NOT_PAGES = {
     "/live", "/", "/governance", "/login/sso", "/login/sso/callback", "/governance/audit/export",
     "/governance/static/governance.css", "/posts/static/{name}", "/openapi.json", "/docs/oauth2-redirect",
     "/healthz", "/readyz", "/metrics", "/webhooks/{key}", "/favicon.ico", "/manifest.webmanifest",
-    "/advocates/export.csv", "/advocacy/static/{name}", "/s/{code}", "/advocacy/items/{item_id}/share/{network}",
+    "/advocates/export.csv", "/advocacy/static/advocacy.css", "/s/{code}", "/advocacy/items/{item_id}/share/{network}",
     # FastAPI's API reference (Swagger UI, ReDoc): third-party pages, not OneVoice's
     "/docs", "/redoc",
 }

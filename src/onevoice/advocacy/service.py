@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from onevoice.advocacy import ranking, repository
+from onevoice.audit import log as audit
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_ids
 from onevoice.contacts.service import display_names, get_contact
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
-from onevoice.governance import audit
 
 # Read the ranking and a customer's standing: the organization's view of its customers (executives included).
 READERS = frozenset({"admin", "coordinator", "manager", "viewer"})

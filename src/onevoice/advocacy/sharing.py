@@ -22,12 +22,13 @@ from onevoice.advocacy import links, repository
 from onevoice.advocacy.models import NETWORKS, AdvocacySetting, Share, ShareableItem, ShareClick, SharerProfile
 from onevoice.approvals.models import Approval
 from onevoice.approvals.service import may_approve
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import POLICY_OWNERS
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
-from onevoice.governance import audit, policy
+from onevoice.governance import policy
 from onevoice.governance.guard import Finding
-from onevoice.governance.permissions import POLICY_OWNERS
 from onevoice.governance.review import review_outgoing
 from onevoice.inbox.notify import notify_team
 

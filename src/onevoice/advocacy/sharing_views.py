@@ -5,25 +5,32 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from onevoice.advocacy import participation, sharing
 from onevoice.advocacy.links import is_previewer
 from onevoice.advocacy.models import NETWORKS
+from onevoice.audit.actor import bind_actor
 from onevoice.db import unit_of_work
 from onevoice.errors import DomainError, Forbidden, InvalidInput
 from onevoice.governance.api import client_ip
-from onevoice.governance.hooks import bind_actor
 from onevoice.governance.marks import marked_segments
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
 
 router = APIRouter()
+HERE = Path(__file__).parent
+
+
+@router.get("/advocacy/static/advocacy.css")
+def _css():
+    return FileResponse(HERE / "static" / "advocacy.css", media_type="text/css")
 
 
 def _feed(request: Request, session: Session, viewer: Viewer, status_code: int = 200, **extra):

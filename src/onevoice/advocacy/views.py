@@ -11,12 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from onevoice.advocacy import service
+from onevoice.audit.actor import bind_actor
 from onevoice.db import unit_of_work
 from onevoice.errors import DomainError
 from onevoice.governance.api import client_ip
-from onevoice.governance.hooks import bind_actor
 from onevoice.outbox.sender import deliver_due
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
 from onevoice.web.templating import render
@@ -38,7 +38,7 @@ def advocates_export(request: Request, runtime: Runtime = Depends(get_runtime),
     with unit_of_work(runtime.session_factory) as session:
         body = service.export_csv(session, viewer.principal)
         # Who took a copy of the customers' standings is on the record, like the audit log's exports.
-        from onevoice.governance import audit
+        from onevoice.audit import log as audit
 
         audit.record(session, viewer.principal, "advocates.export", "advocates", {"format": "csv"},
                      client_ip(request))

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from onevoice.advocacy import repository
 from onevoice.advocacy.models import LinkedHandle, VoiceSighting
 from onevoice.advocacy.sharing import SHARERS
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import POLICY_OWNERS
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
-from onevoice.governance import audit
 from onevoice.governance.guard import Finding, check_text
 from onevoice.governance.guard_rules import active_rules
-from onevoice.governance.permissions import POLICY_OWNERS
 
 # An employee talking about their employer says so (endorsement rules in most countries); "#ad" et al. count.
 DISCLOSURES = re.compile(r"#employee|#iwork|#ad\b|#sponsored|\bi work (?:at|for|with)\b|\bmy (?:employer|company)\b|"
