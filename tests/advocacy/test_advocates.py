@@ -43,6 +43,8 @@ def test_advocates_are_ranked_across_every_identity(session_factory, people, cus
         data = service.overview(s, people["lee"])
         assert [r["contact_id"] for r in data["advocates"]] == [customers["ana"], customers["ben"]]
         assert [r["contact_id"] for r in data["detractors"]] == [customers["cy"]]
+        assert (data["trend"][-1]["advocates"], data["trend"][-1]["detractors"]) == (2, 1)
+        assert (data["trend"][0]["advocates"], data["trend"][0]["detractors"]) == (0, 0)  # twelve weeks ago
         ana = data["advocates"][0]
         assert (ana["positive"], ana["recommendations"], ana["followers"]) == (2, 2, 2_000)
         detail = service.contact_detail(s, people["lee"], customers["ana"])
@@ -155,6 +157,7 @@ def test_pages_show_ranking_marks_in_the_inbox_and_send_thanks(session_factory, 
     page = lee.get("/advocates")
     assert page.status_code == 200
     assert page.text.index(">Ana<") < page.text.index(">Ben<") < page.text.index(">Cy<")
+    assert 'id="trend"' in page.text and page.text.count("<meter") == 24  # 12 weeks, advocates and detractors
     r = lee.post(f"/advocates/{customers['ana']}/marks", data={"marks": ["advocate"], "csrf_token": lee.csrf},
                  follow_redirects=False)
     assert r.status_code == 303

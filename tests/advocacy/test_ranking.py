@@ -105,3 +105,12 @@ def test_the_threshold_is_what_separates_the_lists():
     just = standing(1, [pos(0)], 0, NOW)
     assert just.net == THRESHOLD and just.status == "advocate"
     assert standing(1, [pos(1)], 0, NOW).status == "neutral"  # a day old: just under
+
+
+def test_the_trend_counts_each_week_as_it_was():
+    from onevoice.advocacy.ranking import trend
+
+    histories = {1: ([pos(3, rec=True)], 100), 2: ([neg(20), neg(21)], 100), 3: ([pos(40, rec=True)], 100)}
+    weeks = trend(histories, NOW, points=4)
+    assert [at for at, _c in weeks] == [days(21), days(14), days(7), days(0)]
+    assert [(c["advocate"], c["detractor"]) for _at, c in weeks] == [(1, 1), (1, 1), (1, 1), (2, 1)]

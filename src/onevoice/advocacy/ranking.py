@@ -161,6 +161,12 @@ def movement(histories: Mapping[int, History], now: datetime, window: timedelta 
     return sorted(moves, key=lambda m: (order.get((m.before, m.after), 1), -abs(m.standing.net), m.contact_id))
 
 
+def trend(histories: Mapping[int, History], now: datetime, points: int = 12,
+          step: timedelta = timedelta(days=7)) -> list[tuple[datetime, dict[str, int]]]:
+    """Advocates, detractors and neutrals at `points` moments `step` apart, oldest first, ending now."""
+    return [(now - step * k, counts(histories, now - step * k)) for k in range(points - 1, -1, -1)]
+
+
 def counts(histories: Mapping[int, History], now: datetime) -> dict[str, int]:
     """How many advocates, detractors and neutral customers at `now` (for trends over time)."""
     out = {"advocate": 0, "detractor": 0, "neutral": 0}

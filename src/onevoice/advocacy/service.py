@@ -31,6 +31,7 @@ MARKERS = frozenset({"admin", "coordinator"})
 MARKS = {"advocate": "Advocate", "vip": "VIP", "detractor_watch": "Detractor to watch"}
 HORIZON = timedelta(days=365)  # older messages weigh under 6% (half-life 90 days): not read at all
 WINDOW = timedelta(days=30)
+TREND_WEEKS = 12
 # What the thank-you form starts with; the person edits it, and the guard checks what they send.
 THANK_TEXT = ("Thank you for recommending us, it means a lot to the whole team. Would you like to join our "
               "customer community and hear about new features first?")
@@ -60,7 +61,7 @@ def overview(session: Session, who: Principal, now: datetime | None = None, limi
     """Advocates and detractors ranked, who moved between them in the last 30 days, and the marked customers."""
     require_reader(who)
     now = now or utcnow()
-    hist = repository.histories(session, now - HORIZON - WINDOW)
+    hist = repository.histories(session, now - HORIZON - timedelta(weeks=TREND_WEEKS))
     advocates, detractors = ranking.rank(hist, now)
     moves = ranking.movement(hist, now, WINDOW)
     marked = repository.marked_contact_ids(session)
@@ -78,6 +79,8 @@ def overview(session: Session, who: Principal, now: datetime | None = None, limi
                         contacts, names) for cid in marked if cid in contacts],
         "counts": {"advocates": len(advocates), "detractors": len(detractors),
                    "advocates_before": before["advocate"], "detractors_before": before["detractor"]},
+        "trend": [{"at": at, "advocates": c["advocate"], "detractors": c["detractor"]}
+                  for at, c in ranking.trend(hist, now, TREND_WEEKS)],
         "window_days": WINDOW.days, "now": now,
     }
 
