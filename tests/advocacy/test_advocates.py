@@ -171,3 +171,16 @@ def test_pages_show_ranking_marks_in_the_inbox_and_send_thanks(session_factory, 
     detail = lee.get(f"/advocates/{customers['ana']}").text
     assert "highly recommend their support" in detail and "Recommends" in detail
     assert browser_for("cai").get("/advocates").status_code == 403
+
+
+def test_linking_two_contacts_keeps_both_histories_and_marks(session_factory, people, customers):
+    from onevoice.contacts.service import link_contacts
+
+    with unit_of_work(session_factory) as s:
+        service.set_marks(s, people["lee"], customers["ben"], ["advocate"])
+        before = {r["contact_id"]: r for r in service.overview(s, people["lee"])["advocates"]}
+        link_contacts(s, customers["ana"], customers["ben"])  # Ben turns out to be Ana on another account
+    with session_factory() as s:
+        ana = service.overview(s, people["lee"])["advocates"][0]
+        assert ana["contact_id"] == customers["ana"] and ana["positive"] == 3
+        assert ana["net"] > before[customers["ana"]]["net"] and ana["marks"] == ["advocate"]
