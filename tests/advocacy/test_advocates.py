@@ -118,7 +118,7 @@ def test_a_playbook_raises_an_advocates_complaint(session_factory, people, custo
 
 
 def test_thanks_go_through_the_reply_path(session_factory, people, customers):
-    from onevoice.cases.replies import ReplyBlocked
+    from onevoice.desk.replies import ReplyBlocked
 
     with unit_of_work(session_factory) as s:
         case_id, outcome = service.thank(s, people["lee"], customers["ana"], "Thank you Ana, join our community?")

@@ -3,7 +3,7 @@
     overview(session, who)              advocates and detractors ranked (advocacy/ranking.py), the movers
     contact_detail(session, who, id)    one customer: standing, identities, messages, the cases they may see
     set_marks(session, who, id, marks)  advocate / vip / detractor_watch (coordinators and admins; audited)
-    thank(session, who, id, text)       a reply on the customer's latest case, through cases.replies: the
+    thank(session, who, id, text)       a reply on the customer's latest case, through desk.replies: the
                                         policy guard, the approval rules and the audit log, like any reply
     export_rows(session, who)           the ranking as CSV rows, every cell spreadsheet-safe
 """
@@ -22,6 +22,7 @@ from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_ids
 from onevoice.contacts.service import display_names, get_contact
 from onevoice.db import utcnow
+from onevoice.desk.replies import send_reply
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 
 # Read the ranking and a customer's standing: the organization's view of its customers (executives included).
@@ -135,7 +136,6 @@ def set_marks(session: Session, who: Principal, contact_id: int, marks: list[str
 def thank(session: Session, who: Principal, contact_id: int, text: str, case_id: int | None = None):
     """Thank or invite a customer: a reply on their most recent case this person may act on (or `case_id`),
     sent through the normal reply path (guard, approvals, outbox, audit). Returns the reply's outcome."""
-    from onevoice.cases.replies import send_reply
 
     require_reader(who)
     if not who.can_act:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from onevoice.advocacy import service
 from onevoice.audit.actor import bind_actor
 from onevoice.db import unit_of_work
+from onevoice.desk.replies import ReplyBlocked
 from onevoice.errors import DomainError
 from onevoice.governance.api import client_ip
 from onevoice.outbox.sender import deliver_due
@@ -89,7 +90,6 @@ async def thank(contact_id: int, request: Request, runtime: Runtime = Depends(ge
     try:
         target, held = await asyncio.to_thread(work)
     except DomainError as exc:
-        from onevoice.cases.replies import ReplyBlocked
         from onevoice.governance.marks import marked_segments
 
         blocked = exc if isinstance(exc, ReplyBlocked) else None
