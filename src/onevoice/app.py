@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
             from onevoice.worker.runner import EmbeddedWorker
 
             worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
-                                    batch_size=settings.worker_batch_size)
+                                    batch_size=settings.worker_batch_size, ingest=runtime.ingest)
             runtime.worker = worker
             worker.start()
         if scheduler is not None:

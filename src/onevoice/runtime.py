@@ -32,10 +32,35 @@ class Runtime:
     _processor: Processor | None = field(default=None, repr=False)
     _queue: object | None = field(default=None, repr=False)
     worker: object | None = field(default=None, repr=False)
+    _journal: object | None = field(default=None, repr=False)
+    _journal_checked: bool = field(default=False, repr=False)
 
     def wake_worker(self) -> None:
         if self.worker is not None:
             self.worker.enqueue([1])
+
+    @property
+    def journal(self):
+        """The intake journal (channels/journal.py) on SQLite without Redis, else None (deliveries are stored
+        in the request)."""
+        if not self._journal_checked:
+            from onevoice.channels.journal import IntakeJournal, journal_path
+
+            path = journal_path(self.settings.database_url)
+            if path and self.settings.intake_journal and not self.settings.redis_url:
+                self._journal = IntakeJournal(path)
+                self._journal.on_append = self.wake_worker
+            self._journal_checked = True
+        return self._journal
+
+    def ingest(self, limit: int = 1000) -> list[int]:
+        """Store journaled deliveries as messages (the worker calls this before each batch)."""
+        if self.journal is None:
+            return []
+        from onevoice.channels.ingest import ingest
+
+        return ingest(self.journal, self.session_factory, self.settings.secret_key.get_secret_value(),
+                      self.settings.max_text_chars, limit)
 
     @property
     def processor(self) -> Processor:
@@ -56,6 +81,8 @@ class Runtime:
         return self._queue
 
     def dispose(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
         self.engine.dispose()
 
 

@@ -155,7 +155,7 @@ def run_worker(settings: Settings, name: str | None) -> None:
         from onevoice.worker.runner import EmbeddedWorker
 
         worker = EmbeddedWorker(processor, runtime.session_factory, runtime.broker.publish,
-                                batch_size=settings.worker_batch_size)
+                                batch_size=settings.worker_batch_size, ingest=runtime.ingest)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop() if hasattr(worker, "stop") else None)
     typer.echo(f"worker started ({'redis streams' if settings.redis_url else 'database queue'})", err=True)
