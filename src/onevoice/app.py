@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
-               start_worker: bool | None = None, scheduler=None) -> FastAPI:
+               start_worker: bool | None = None, scheduler=None, worker_process=None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else Settings())
     runtime = runtime or build_runtime(settings)
     if start_worker is None:
@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
             worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
                                     batch_size=settings.worker_batch_size, ingest=runtime.ingest)
             runtime.worker = worker
+            worker.start()
+        elif worker_process is not None:  # `onevoice serve`'s worker in its own process (worker/child.py)
+            worker = runtime.worker = worker_process
             worker.start()
         if scheduler is not None:
             scheduler.start()

@@ -88,6 +88,7 @@ class IntakeJournal:
         self._lock = threading.Lock()
         self._reader = _connect(path)
         self._reader.executescript(SCHEMA)
+        self._next_purge = 0.0
         self.on_append = None  # called after each group commit (wakes the embedded worker)
 
     # --- intake side ----------------------------------------------------------------------------------
@@ -165,8 +166,10 @@ class IntakeJournal:
             self._reader.execute("BEGIN IMMEDIATE")
             self._reader.executemany("UPDATE deliveries SET done = 1, body = x'', headers = x'7b7d' WHERE seq = ?",
                                      [(s,) for s in seqs])
-            self._reader.execute("DELETE FROM deliveries WHERE done = 1 AND received_at < ?",
-                                 (time.time() - KEEP_SECONDS,))
+            if time.monotonic() > self._next_purge:  # a scan of the done rows: once a minute is enough
+                self._reader.execute("DELETE FROM deliveries WHERE done = 1 AND received_at < ?",
+                                     (time.time() - KEEP_SECONDS,))
+                self._next_purge = time.monotonic() + 60
             self._reader.execute("COMMIT")
 
     def retry_later(self, seq: int) -> int:

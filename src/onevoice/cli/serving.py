@@ -124,7 +124,14 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
     runtime = build_runtime(settings)
     first_start(runtime)
     # Web nodes of a scale-out deployment leave polling to the workers.
-    app = create_app(settings, runtime=runtime, scheduler=_scheduler(runtime, poll and not settings.redis_url))
+    scheduler = _scheduler(runtime, poll and not settings.redis_url)
+    if settings.embedded_worker and settings.worker_process and not settings.redis_url:
+        from onevoice.worker.child import WorkerProcess
+
+        app = create_app(settings, runtime=runtime, scheduler=scheduler, start_worker=False,
+                         worker_process=WorkerProcess(settings, runtime.broker.publish))
+    else:
+        app = create_app(settings, runtime=runtime, scheduler=scheduler)
     uvicorn.Server(uvicorn_config(app, settings, host, port)).run()
 
 

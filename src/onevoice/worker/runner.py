@@ -43,10 +43,12 @@ class EmbeddedWorker:
 
     def __init__(self, processor: Processor, session_factory: sessionmaker[Session], publish,
                  batch_size: int = 200, idle_seconds: float = 1.0, max_batch_size: int | None = None,
-                 ingest=None) -> None:
+                 ingest=None, linger_seconds: float = 0.0) -> None:
         self.processor = processor
         # Stores the intake journal's pending deliveries as messages first (Runtime.ingest), if there is one.
         self.ingest = ingest
+        # Wait this long after a batch smaller than batch_size, to gather more (worker/child.py sets it).
+        self.linger_seconds = linger_seconds
         self.session_factory = session_factory
         self.publish = publish
         self.batch_size = batch_size
@@ -98,6 +100,8 @@ class EmbeddedWorker:
                 continue
             if not outcome.processed and not outcome.failed and not outcome.ingested:
                 self._wake.wait(self.idle_seconds)
+            elif self.linger_seconds and len(outcome.processed) < self.batch_size:
+                self._stop.wait(self.linger_seconds)
 
     def drain(self, timeout: float = 60) -> None:
         """Process until nothing is accepted (tests, imports run without a server)."""

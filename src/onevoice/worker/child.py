@@ -1,0 +1,129 @@
+"""`onevoice serve`'s embedded worker in a process of its own, so that web and worker use two cores.
+
+In one process the worker's triage and database work shared the interpreter lock with the web server, and
+every delivery waited behind a batch. Here the server starts this child at start-up and talks to it over a
+pipe: the server sends a wake-up when something was accepted (coalesced), the child sends back the live
+updates of each batch, which the server publishes to its open pages (the in-process broker lives in the
+server). The database (and the intake journal) is the queue, as before, so nothing is lost in the pipe:
+the child also looks for work a few times a second by itself.
+
+If the child dies it is started again; if the server dies (even SIGKILL) the child sees its pipe close and
+exits at once, leaving any unfinished transaction to roll back, so a restarted server's new child does not
+race an orphan.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import threading
+import time
+
+from onevoice.settings import Settings
+
+log = logging.getLogger(__name__)
+WAKE_EVERY = 0.01  # at most one wake-up per 10 ms; the child polls every IDLE_SECONDS anyway
+IDLE_SECONDS = 0.25
+# After a batch smaller than the base batch size the child waits this long, so that under a stream of
+# single deliveries it processes dozens at a time (per-batch work, like the surge detector, is shared).
+LINGER_SECONDS = 0.05
+
+
+class WorkerProcess:
+    """Started and stopped by the server's lifespan; `enqueue` is what `Runtime.wake_worker` calls."""
+
+    def __init__(self, settings: Settings, publish) -> None:
+        self.settings = settings
+        self.publish = publish
+        self._ctx = mp.get_context("spawn")
+        self._send_lock = threading.Lock()
+        self._last_wake = 0.0
+        self._stopping = False
+        self._conn = None
+        self.proc = None
+
+    def start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self.proc = self._ctx.Process(target=_child_main, args=(self.settings, child), name="onevoice-worker",
+                                      daemon=True)
+        self.proc.start()
+        child.close()
+        self._conn = parent
+        threading.Thread(target=self._listen, args=(parent, self.proc), name="onevoice-worker-pipe",
+                         daemon=True).start()
+
+    def _listen(self, conn, proc) -> None:
+        while True:
+            try:
+                events = conn.recv()
+            except (EOFError, OSError):
+                break
+            try:
+                self.publish(events)
+            except Exception:  # a page's queue problem must not stop the pipe
+                log.exception("publishing the worker's live updates failed")
+        proc.join(5)
+        if not self._stopping:
+            log.error("the worker process exited (code %s); starting it again", proc.exitcode)
+            time.sleep(1)
+            if not self._stopping:
+                self.start()
+
+    def enqueue(self, ids: list[int]) -> None:
+        now = time.monotonic()
+        if not ids or now - self._last_wake < WAKE_EVERY or self._conn is None:
+            return
+        self._last_wake = now
+        with self._send_lock:
+            try:
+                self._conn.send(None)
+            except (OSError, ValueError):  # the child is being restarted; it polls when it starts
+                pass
+
+    def stop(self, timeout: float = 15) -> None:
+        self._stopping = True
+        if self._conn is not None:
+            with self._send_lock:
+                try:
+                    self._conn.send("stop")
+                except (OSError, ValueError):
+                    pass
+        if self.proc is not None:
+            self.proc.join(timeout)
+            if self.proc.is_alive():
+                self.proc.terminate()
+                self.proc.join(5)
+
+
+def _child_main(settings: Settings, conn) -> None:
+    from onevoice.governance.hooks import install
+    from onevoice.ops.logging import configure_logging
+    from onevoice.runtime import build_processor, build_runtime
+    from onevoice.worker.runner import EmbeddedWorker
+
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = build_runtime(settings)
+    # What the worker changes that governance audits (an incident the detector reopens) is recorded here too.
+    install(runtime.session_factory)
+    send_lock = threading.Lock()
+
+    def publish(events: list[dict]) -> None:
+        if events:
+            with send_lock:
+                conn.send(events)
+
+    worker = EmbeddedWorker(build_processor(settings, runtime.session_factory), runtime.session_factory, publish,
+                            batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
+                            ingest=runtime.ingest, linger_seconds=LINGER_SECONDS)
+    worker.start()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the server is gone: stop now; an open transaction rolls back
+        if message == "stop":
+            worker.stop()
+            runtime.dispose()
+            return
+        worker.enqueue([1])
