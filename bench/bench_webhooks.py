@@ -117,14 +117,14 @@ def send(port: int, bodies: list[bytes], senders: int, path: str = f"/webhooks/{
             "answers": codes}
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, children: bool = True) -> float:
     """CPU time (user + system) of a process and its live children: a figure the machine's other load moves
     far less than wall-clock rates (the server and its worker process)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pids = [pid]
     try:
-        for task in os.listdir(f"/proc/{pid}/task"):
+        for task in os.listdir(f"/proc/{pid}/task") if children else ():
             pids += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
     except OSError:
         pass
@@ -168,13 +168,15 @@ def webhook_part(server: Server, db: str, base: int, deliveries: int, per: int, 
     now = int(time.time())
     bodies = [delivery(base + i * per, per, now) for i in range(deliveries)]
     before = processed(db)
-    cpu = cpu_seconds(server.proc.pid)
+    cpu, web_cpu = cpu_seconds(server.proc.pid), cpu_seconds(server.proc.pid, children=False)
     started = time.perf_counter()
     result = send(server.port, bodies, senders, rate=rate)
     result["comments_per_delivery"] = per
     result["all_processed_seconds"] = wait_processed(db, before + deliveries * per, started)
     result["processed"] = processed(db) - before
     result["server_cpu_ms_per_delivery"] = round((cpu_seconds(server.proc.pid) - cpu) * 1000 / deliveries, 2)
+    result["web_process_cpu_ms_per_delivery"] = round(
+        (cpu_seconds(server.proc.pid, children=False) - web_cpu) * 1000 / deliveries, 2)
     result["load"] = os.getloadavg()[0]
     return result
 
