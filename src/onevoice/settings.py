@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # false keeps it a thread of the server.
     worker_process: bool = True
     # On SQLite without Redis, verified webhook deliveries are answered once they are in the intake journal
-    # (channels/journal.py: group-committed, fsynced) and stored as messages by the worker; false stores each
+    # (pipeline/journal.py: group-committed, fsynced) and stored as messages by the worker; false stores each
     # delivery in its own database transaction inside the request, as scale-out (PostgreSQL) deployments do.
     intake_journal: bool = True
     worker_batch_size: int = 200
@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     # When set (comma-separated host names; ".acme.example" or "*.acme.example" for every name under it), a
     # post's media is fetched only from these hosts, on every redirect hop.
     media_hosts: str = ""
-    # The audit log's anchor outside the database (governance/anchor.py, docs/security.md): the key that seals
+    # The audit log's anchor outside the database (audit/anchor.py, docs/security.md): the key that seals
     # each record (a file only the service can read, preferred; or the value itself), and the file that
     # checkpoints of the head are appended to (default data_dir/audit-checkpoints.jsonl), every so often.
     audit_key_file: Path | None = None

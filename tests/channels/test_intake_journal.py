@@ -16,7 +16,7 @@ import time
 
 from sqlalchemy import func, select
 
-from onevoice.channels.journal import IntakeJournal, journal_path
+from onevoice.pipeline.journal import IntakeJournal, journal_path
 from onevoice.channels.service import add_channel
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.events.models import Event

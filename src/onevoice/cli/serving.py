@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 def _scheduler(runtime, poll: bool):
     """The embedded scheduler: polls every pollable channel (the demo's sandbox channels among them), retries
     the outbox, escalates approvals and sends policy reminders."""
-    from onevoice.channels.poller import Poller
     from onevoice.outbox.sender import deliver_due
+    from onevoice.pipeline.poller import Poller
     from onevoice.scheduler.service import Scheduler
 
     scheduler = Scheduler()
@@ -43,13 +43,13 @@ def _scheduler(runtime, poll: bool):
     scheduler.add("policy-reminders", 3600.0, lambda: jobs.remind(runtime.session_factory))
     # The audit log's head, checkpointed to a file the database cannot write and to the logs (a node whose
     # head was checkpointed already writes nothing).
-    from onevoice.governance.anchor import checkpoint_job
+    from onevoice.audit.anchor import checkpoint_job
 
     if runtime.settings.audit_checkpoint_minutes:
         scheduler.add("audit-checkpoint", runtime.settings.audit_checkpoint_minutes * 60,
                       lambda: checkpoint_job(runtime.read_factory, runtime.anchor))
     # Incidents whose topic has gone quiet close by themselves (row-locked: any number of nodes).
-    from onevoice.pipeline.incidents import close_quiet_job
+    from onevoice.incidents.surge import close_quiet_job
 
     scheduler.add("incident-close", 60.0, lambda: close_quiet_job(runtime.session_factory, runtime.broker.publish,
                                                                    runtime.settings.incident_quiet_minutes))
@@ -129,10 +129,49 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
         from onevoice.worker.child import WorkerProcess
 
         app = create_app(settings, runtime=runtime, scheduler=scheduler, start_worker=False,
-                         worker_process=WorkerProcess(settings, runtime.broker.publish))
+                         worker_process=WorkerProcess(settings, runtime.broker.publish, worker_child))
     else:
         app = create_app(settings, runtime=runtime, scheduler=scheduler)
     uvicorn.Server(uvicorn_config(app, settings, host, port)).run()
+
+
+def worker_child(settings: Settings, conn) -> None:
+    """The main function of `onevoice serve`'s worker process (worker/child.py): the embedded worker, its live
+    updates sent to the server over `conn`, woken by it, gone the moment the server is."""
+    import os
+    import threading
+
+    from onevoice.governance.hooks import install
+    from onevoice.ops.logging import configure_logging
+    from onevoice.runtime import build_processor, build_runtime
+    from onevoice.worker.child import IDLE_SECONDS, LINGER_SECONDS
+    from onevoice.worker.runner import EmbeddedWorker
+
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = build_runtime(settings)
+    # What the worker changes that governance audits (an incident the detector reopens) is recorded here too.
+    install(runtime.session_factory)
+    send_lock = threading.Lock()
+
+    def publish(events: list[dict]) -> None:
+        if events:
+            with send_lock:
+                conn.send(events)
+
+    worker = EmbeddedWorker(build_processor(settings, runtime.session_factory), runtime.session_factory, publish,
+                            batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
+                            ingest=runtime.ingest, linger_seconds=LINGER_SECONDS)
+    worker.start()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the server is gone: stop now; an open transaction rolls back
+        if message == "stop":
+            worker.stop()
+            runtime.dispose()
+            return
+        worker.enqueue([1])
 
 
 def run_worker(settings: Settings, name: str | None) -> None:
@@ -154,7 +193,7 @@ def run_worker(settings: Settings, name: str | None) -> None:
                               requeue_after_seconds=settings.requeue_after_seconds, name=name,
                               prefix=settings.redis_prefix)
         processor.worker = worker.name
-        from onevoice.channels.poller import Poller, redis_claim
+        from onevoice.pipeline.poller import Poller, redis_claim
 
         poller = Poller(runtime, claim=redis_claim(settings.redis_url, settings.redis_prefix))
         worker.periodic = poller.tick
@@ -170,9 +209,9 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
 
 def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
+    from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.db import make_engine, make_sessionmaker, unit_of_work
     from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
-    from onevoice.governance.anchor import anchor_from_settings, session_info
     from onevoice.migrate import upgrade
 
     upgrade(settings.database_url)

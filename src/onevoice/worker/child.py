@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import os
 import threading
 import time
 
@@ -33,8 +32,11 @@ LINGER_SECONDS = 0.05
 class WorkerProcess:
     """Started and stopped by the server's lifespan; `enqueue` is what `Runtime.wake_worker` calls."""
 
-    def __init__(self, settings: Settings, publish) -> None:
+    def __init__(self, settings: Settings, publish, target) -> None:
+        """`target(settings, conn)` is the child's main function (the composition root's
+        `cli.serving.worker_child`): importable by name, since the child is spawned, not forked."""
         self.settings = settings
+        self.target = target
         self.publish = publish
         self._ctx = mp.get_context("spawn")
         self._send_lock = threading.Lock()
@@ -45,7 +47,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         parent, child = self._ctx.Pipe()
-        self.proc = self._ctx.Process(target=_child_main, args=(self.settings, child), name="onevoice-worker",
+        self.proc = self._ctx.Process(target=self.target, args=(self.settings, child), name="onevoice-worker",
                                       daemon=True)
         self.proc.start()
         child.close()
@@ -94,36 +96,3 @@ class WorkerProcess:
             if self.proc.is_alive():
                 self.proc.terminate()
                 self.proc.join(5)
-
-
-def _child_main(settings: Settings, conn) -> None:
-    from onevoice.governance.hooks import install
-    from onevoice.ops.logging import configure_logging
-    from onevoice.runtime import build_processor, build_runtime
-    from onevoice.worker.runner import EmbeddedWorker
-
-    configure_logging(settings.log_level, settings.log_json)
-    runtime = build_runtime(settings)
-    # What the worker changes that governance audits (an incident the detector reopens) is recorded here too.
-    install(runtime.session_factory)
-    send_lock = threading.Lock()
-
-    def publish(events: list[dict]) -> None:
-        if events:
-            with send_lock:
-                conn.send(events)
-
-    worker = EmbeddedWorker(build_processor(settings, runtime.session_factory), runtime.session_factory, publish,
-                            batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
-                            ingest=runtime.ingest, linger_seconds=LINGER_SECONDS)
-    worker.start()
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            os._exit(0)  # the server is gone: stop now; an open transaction rolls back
-        if message == "stop":
-            worker.stop()
-            runtime.dispose()
-            return
-        worker.enqueue([1])

@@ -1,7 +1,7 @@
 """`/webhooks/{channel key}`: platform deliveries, verified, stored first, processed later.
 
 Where there is an intake journal (SQLite without Redis) a verified delivery is answered 200 once it is durable
-there (channels/journal.py); the worker stores and processes it. Elsewhere it is stored as messages in the
+there (pipeline/journal.py); the worker stores and processes it. Elsewhere it is stored as messages in the
 request's own transaction. Either way a 200 means the delivery is on disk, and nothing unverified is kept.
 """
 
@@ -16,11 +16,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from onevoice.channels.inbound import accept_from_connector, store_failure
 from onevoice.channels.service import connector_for, get_channel
 from onevoice.connectors.base import PayloadError, SignatureError, WebhookRequest, loads_json
 from onevoice.errors import NotFound
-from onevoice.runtime import Runtime
+from onevoice.pipeline.inbound import accept_from_connector, store_failure
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.responses import FastJSON
 

@@ -9,7 +9,7 @@ transaction (group commit: one fsync for all the requests that arrived meanwhile
 200 only when the commit that holds its delivery has returned, so every acknowledged delivery is on disk.
 
 The worker then reads pending deliveries in order, parses and stores them as messages in one database
-transaction (channels/ingest.py), and only after that commits marks them done here. A crash between the
+transaction (pipeline/ingest.py), and only after that commits marks them done here. A crash between the
 two re-reads them on restart; intake is idempotent on (channel, external id), so nothing is stored or
 processed twice. A delivery repeated byte for byte (a platform's retry) is absorbed here already: its
 digest is unique per channel for as long as done rows are kept (`KEEP_SECONDS`, beyond Meta's 36 hours
