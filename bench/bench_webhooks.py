@@ -203,7 +203,8 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
     accepted = time.perf_counter() - started
     total = wait_processed(db, before + messages, started)
     return {"messages": messages, "per_request": per_request, "answers": codes, "accept_seconds": round(accepted, 2),
-            "all_processed_seconds": total, "messages_per_second_end_to_end": round(messages / total) if total else None,
+            "all_processed_seconds": total,
+            "messages_per_second_end_to_end": round(messages / total) if total else None,
             "server_cpu_ms_per_message": round((cpu_seconds(server.proc.pid) - cpu) * 1000 / messages, 3),
             "load": os.getloadavg()[0]}
 
@@ -240,9 +241,9 @@ def main() -> None:
         with Server(url) as server:
             spy = None
             if args.profile:
-                spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.proc.pid), "--subprocesses",
-                                        "--format", "raw", "--rate", "200", "--output", args.profile,
-                                        "--nonblocking"], stdout=subprocess.DEVNULL)
+                spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record",
+                                        "--pid", str(server.proc.pid), "--subprocesses", "--format", "raw",
+                                        "--rate", "200", "--output", args.profile, "--nonblocking"], stdout=subprocess.DEVNULL)
                 time.sleep(1)
             base = 0
             if "single" in parts:

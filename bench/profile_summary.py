@@ -22,12 +22,15 @@ def main() -> None:
     inclusive: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     leaves: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     totals: collections.Counter = collections.Counter()
-    for line in open(args.file, encoding="utf-8", errors="replace"):
-        stack, _, count = line.rstrip("\n").rpartition(" ")
+    with open(args.file, encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
         frames = stack.split(";")
-        thread = re.sub(r"0x[0-9a-f]+", "", frames[0]) if frames and frames[0].startswith(("thread", "process")) else "?"
+        first = frames[0] if frames else ""
+        thread = re.sub(r"0x[0-9a-f]+", "", first) if first.startswith(("thread", "process")) else "?"
         n = int(count)
         totals[thread] += n
         for f in set(frames[1:]):

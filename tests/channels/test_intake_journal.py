@@ -16,11 +16,11 @@ import time
 
 from sqlalchemy import func, select
 
-from onevoice.pipeline.journal import IntakeJournal, journal_path
 from onevoice.channels.service import add_channel
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
+from onevoice.pipeline.journal import IntakeJournal, journal_path
 from onevoice.settings import DEV_SECRET
 from tests.factories import seed_org
 from tests.server import free_port

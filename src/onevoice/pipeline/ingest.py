@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from onevoice.pipeline.inbound import accept_from_connector, store_failure
-from onevoice.pipeline.journal import Delivery, IntakeJournal
 from onevoice.channels.models import Channel, InboundFailure
 from onevoice.channels.service import connector_for
 from onevoice.connectors.base import ConnectorError, PayloadError, WebhookRequest
 from onevoice.errors import InvalidInput
+from onevoice.pipeline.inbound import accept_from_connector, store_failure
+from onevoice.pipeline.journal import Delivery, IntakeJournal
 from onevoice.pipeline.validate import clean_text
 
 log = logging.getLogger(__name__)

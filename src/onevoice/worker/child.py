@@ -14,6 +14,7 @@ race an orphan.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import threading
@@ -77,20 +78,15 @@ class WorkerProcess:
         if not ids or now - self._last_wake < WAKE_EVERY or self._conn is None:
             return
         self._last_wake = now
-        with self._send_lock:
-            try:
-                self._conn.send(None)
-            except (OSError, ValueError):  # the child is being restarted; it polls when it starts
-                pass
+        # OSError/ValueError: the child is being restarted; it looks for work when it starts.
+        with self._send_lock, contextlib.suppress(OSError, ValueError):
+            self._conn.send(None)
 
     def stop(self, timeout: float = 15) -> None:
         self._stopping = True
         if self._conn is not None:
-            with self._send_lock:
-                try:
-                    self._conn.send("stop")
-                except (OSError, ValueError):
-                    pass
+            with self._send_lock, contextlib.suppress(OSError, ValueError):
+                self._conn.send("stop")
         if self.proc is not None:
             self.proc.join(timeout)
             if self.proc.is_alive():
