@@ -243,7 +243,8 @@ def main() -> None:
             if args.profile:
                 spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record",
                                         "--pid", str(server.proc.pid), "--subprocesses", "--format", "raw",
-                                        "--rate", "200", "--output", args.profile, "--nonblocking"], stdout=subprocess.DEVNULL)
+                                        "--rate", "200", "--output", args.profile, "--nonblocking"],
+                                       stdout=subprocess.DEVNULL)
                 time.sleep(1)
             base = 0
             if "single" in parts:
