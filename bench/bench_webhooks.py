@@ -182,7 +182,16 @@ def webhook_part(server: Server, db: str, base: int, deliveries: int, per: int, 
 
 
 def batched_api(server: Server, db: str, token: str, messages: int, per_request: int, senders: int) -> dict:
-    from bench.bench_intake import batches
+    try:
+        from bench.bench_intake import batches
+    except ImportError:  # measuring an older checkout (PYTHONPATH), where the demo's traffic lived in demo/
+        from onevoice.demo.traffic import SandboxTraffic  # type: ignore[import-not-found]
+
+        def batches(n: int, size: int, seed: int = 1):
+            traffic, channels = SandboxTraffic(seed), ("sandbox-mastodon", "sandbox-x", "sandbox-mail",
+                                                       "sandbox-reviews")
+            for start in range(0, n, size):
+                yield [traffic.next_message(channels[(start + i) % 4]) for i in range(min(size, n - start))]
 
     bodies = [json.dumps({"messages": b}).encode() for b in batches(messages, per_request, seed=7)]
     before = processed(db)
