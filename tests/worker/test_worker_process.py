@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
+from tests.channels.test_intake_journal import _Server
+from tests.factories import seed_org
 
 from onevoice.db import make_engine, make_sessionmaker
 from onevoice.messages.models import Message
-from tests.channels.test_intake_journal import _Server
-from tests.factories import seed_org
 
 
 def _children(pid: int) -> list[int]:
