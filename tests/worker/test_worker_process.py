@@ -55,8 +55,9 @@ def test_worker_process_sends_live_updates_restarts_and_dies_with_the_server(db_
         ready = threading.Event()
 
         def listen() -> None:
-            with contextlib.suppress(httpx.HTTPError), httpx.Client(base_url=base, headers=headers, timeout=None) as c, \
-                    c.stream("GET", "/api/v1/stream") as r:  # the server is killed at the end: the stream breaks
+            client = httpx.Client(base_url=base, headers=headers, timeout=None)
+            # The server is killed at the end: the stream breaks then.
+            with contextlib.suppress(httpx.HTTPError), client as c, c.stream("GET", "/api/v1/stream") as r:
                 for line in r.iter_lines():
                     if line.startswith(": connected"):
                         ready.set()
