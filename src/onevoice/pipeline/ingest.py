@@ -51,16 +51,27 @@ def ingest(journal: IntakeJournal, session_factory: sessionmaker[Session], secre
             if items:
                 parsed[d.channel_id].append((d, items))
         for channel_id, group in parsed.items():
-            channel = channels[channel_id]
-            items = [item for _d, its in group for item in its]
-            result = accept_from_connector(session, channel, items, max_text)
-            new_ids += result.new_ids
-            if result.rejected:
-                owners = [d for d, its in group for _ in its]
-                for r in result.rejected:
-                    d = owners[r["index"]]
-                    _failure(session, channel, d, f"item {r['index']}: {r['error']}")
+            new_ids += _store(session, channels[channel_id], group, max_text)
     journal.mark_done(done)
+    return new_ids
+
+
+def _store(session: Session, channel: Channel, group: list[tuple[Delivery, list]], max_text: int) -> list[int]:
+    """One intake call for all of a channel's deliveries; per delivery where an edit or deletion may be folded
+    into an earlier item (then intake's indices no longer name the items given, and a refused item must be
+    kept with the delivery that carried it)."""
+    if any(i.get("edited") or i.get("deleted") for _d, items in group for i in items):
+        calls = [[(d, items)] for d, items in group]
+    else:
+        calls = [group]
+    new_ids: list[int] = []
+    for call in calls:
+        items = [item for _d, its in call for item in its]
+        result = accept_from_connector(session, channel, items, max_text)
+        new_ids += result.new_ids
+        owners = [d for d, its in call for _ in its]
+        for r in result.rejected:
+            _failure(session, channel, owners[min(r["index"], len(owners) - 1)], f"item {r['index']}: {r['error']}")
     return new_ids
 
 
