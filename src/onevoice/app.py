@@ -52,7 +52,7 @@ HERE = Path(__file__).parent
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
-               start_worker: bool | None = None, scheduler=None) -> FastAPI:
+               start_worker: bool | None = None, scheduler=None, worker_process=None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else Settings())
     runtime = runtime or build_runtime(settings)
     if start_worker is None:
@@ -67,8 +67,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
             from onevoice.worker.runner import EmbeddedWorker
 
             worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
-                                    batch_size=settings.worker_batch_size)
+                                    batch_size=settings.worker_batch_size, ingest=runtime.ingest)
             runtime.worker = worker
+            worker.start()
+        elif worker_process is not None:  # `onevoice serve`'s worker in its own process (worker/child.py)
+            worker = runtime.worker = worker_process
             worker.start()
         if scheduler is not None:
             scheduler.start()

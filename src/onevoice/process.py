@@ -36,6 +36,28 @@ class Runtime:
     _processor: Processor | None = field(default=None, repr=False)
     _queue: object | None = field(default=None, repr=False)
     worker: object | None = field(default=None, repr=False)
+    # The intake journal (pipeline/journal.py) and the step that stores its deliveries as messages
+    # (pipeline/ingest.py), handed in by the composition root; a factory may answer None (no journal).
+    journal_factory: Callable[[], Any] | None = field(default=None, repr=False)
+    ingest_step: Callable[[Any, int], list[int]] | None = field(default=None, repr=False)
+    _journal: Any = field(default=None, repr=False)
+    _journal_checked: bool = field(default=False, repr=False)
+
+    @property
+    def journal(self):
+        """The intake journal on SQLite without Redis, else None (deliveries are stored in the request)."""
+        if not self._journal_checked:
+            self._journal = self.journal_factory() if self.journal_factory else None
+            if self._journal is not None:
+                self._journal.on_append = self.wake_worker
+            self._journal_checked = True
+        return self._journal
+
+    def ingest(self, limit: int = 1000) -> list[int]:
+        """Store journaled deliveries as messages (the embedded worker calls this before each batch)."""
+        if self.journal is None or self.ingest_step is None:
+            return []
+        return self.ingest_step(self, limit)
 
     def wake_worker(self) -> None:
         if self.worker is not None:
@@ -55,6 +77,8 @@ class Runtime:
         return self._queue
 
     def dispose(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
         self.engine.dispose()
 
 

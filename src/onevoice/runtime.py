@@ -42,7 +42,25 @@ def build_runtime(settings: Settings) -> Runtime:
                    read_factory=make_sessionmaker(engine, readonly=True, info=info),
                    broker=make_broker(settings.redis_url, settings.redis_prefix), anchor=anchor,
                    processor_factory=lambda: build_processor(settings, session_factory),
-                   queue_factory=lambda: build_queue(settings))
+                   queue_factory=lambda: build_queue(settings),
+                   journal_factory=lambda: build_journal(settings), ingest_step=ingest_step)
+
+
+def build_journal(settings: Settings):
+    """The intake journal beside a SQLite database file, when there is no Redis (pipeline/journal.py)."""
+    from onevoice.pipeline.journal import IntakeJournal, journal_path
+
+    path = journal_path(settings.database_url)
+    if path and settings.intake_journal and not settings.redis_url:
+        return IntakeJournal(path)
+    return None
+
+
+def ingest_step(runtime: Runtime, limit: int) -> list[int]:
+    from onevoice.pipeline.ingest import ingest
+
+    return ingest(runtime.journal, runtime.session_factory, runtime.settings.secret_key.get_secret_value(),
+                  runtime.settings.max_text_chars, limit)
 
 
 def build_queue(settings: Settings):

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
 
     # The in-process worker drains the queue when no Redis is configured (embedded mode).
     embedded_worker: bool = True
+    # `onevoice serve` runs that worker in a child process of its own (two cores at work; worker/child.py);
+    # false keeps it a thread of the server.
+    worker_process: bool = True
+    # On SQLite without Redis, verified webhook deliveries are answered once they are in the intake journal
+    # (pipeline/journal.py: group-committed, fsynced) and stored as messages by the worker; false stores each
+    # delivery in its own database transaction inside the request, as scale-out (PostgreSQL) deployments do.
+    intake_journal: bool = True
     worker_batch_size: int = 200
     # A message accepted this long ago and still not processed is handed to a worker again;
     # this covers a crash between committing the message and enqueueing it.

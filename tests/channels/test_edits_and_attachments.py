@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onevoice.app import create_app
-from onevoice.channels.models import Channel
+from onevoice.channels.models import Channel, InboundFailure
 from onevoice.channels.service import add_channel
 from onevoice.connectors.base import attachment, inbound
 from onevoice.connectors.webhook.connector import sign
@@ -124,11 +124,13 @@ def test_case_conversation_shows_attachments_as_escaped_links_and_the_marks(runt
     with TestClient(app) as c:
         for body in (json.dumps(first).encode(), json.dumps(second).encode()):
             assert c.post("/webhooks/hook", content=body, headers=_signed(body)).status_code == 200
-        EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish).drain(timeout=60)
+        EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
+                       ingest=runtime.ingest).drain(timeout=60)
         for change in ({**first, "text": "my kettle arrived broken (order 5521)", "edited": True},
                        {**second, "deleted": True}):
             body = json.dumps(change).encode()
             assert c.post("/webhooks/hook", content=body, headers=_signed(body)).status_code == 200
+        runtime.ingest()  # the intake journal's deliveries, as the worker stores them (SQLite)
         with runtime.session_factory() as s:
             case_id = _message(s, "w1").case_id
             assert case_id is not None and _message(s, "w2").case_id == case_id
@@ -141,3 +143,26 @@ def test_case_conversation_shows_attachments_as_escaped_links_and_the_marks(runt
     assert "my kettle arrived broken (order 5521)" in page and "edited by the author" in page
     assert "and the lid too, broken" in page, "a deleted message's text is kept"
     assert "deleted on hook; kept for the record" in page
+
+
+def test_journaled_deliveries_keep_a_refused_item_with_its_own_delivery_and_fold_edits_across_them(runtime):
+    """The worker stores many journaled deliveries in one transaction (SQLite's intake journal); a refused item is
+    kept as an inbound failure with the body of the delivery that carried it, and an edit delivered after the
+    post in the same pass is applied to it."""
+    if runtime.journal is None:
+        pytest.skip("the intake journal is the embedded default's (SQLite)")
+    bad = {**_item("j1", "look"), "attachments": [{"type": "image", "url": "javascript:alert(1)"}]}
+    bodies = [json.dumps({"messages": [_item("j0", "first")]}).encode(),
+              json.dumps({"messages": [bad, _item("j2", "my kettle broke")]}).encode(),
+              json.dumps({"messages": [{**_item("j2", "my kettle broke (order 55)"), "edited": True}]}).encode()]
+    with TestClient(create_app(runtime.settings, runtime=runtime, start_worker=False)) as c:
+        for body in bodies:
+            assert c.post("/webhooks/hook", content=body, headers=_signed(body)).status_code == 200
+    assert len(runtime.ingest()) == 2  # j0 and j2; j1 refused
+    with runtime.session_factory() as s:
+        failures = list(s.scalars(select(InboundFailure)))
+        assert [f.body for f in failures] == [bodies[1].decode()]
+        assert "must be an http(s) link" in failures[0].error
+        edited = _message(s, "j2")
+        assert edited.text == "my kettle broke (order 55)" and edited.edited_at is not None
+        assert _message(s, "j1") is None

@@ -124,8 +124,54 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
     runtime = build_runtime(settings)
     first_start(runtime)
     # Web nodes of a scale-out deployment leave polling to the workers.
-    app = create_app(settings, runtime=runtime, scheduler=_scheduler(runtime, poll and not settings.redis_url))
+    scheduler = _scheduler(runtime, poll and not settings.redis_url)
+    if settings.embedded_worker and settings.worker_process and not settings.redis_url:
+        from onevoice.worker.child import WorkerProcess
+
+        app = create_app(settings, runtime=runtime, scheduler=scheduler, start_worker=False,
+                         worker_process=WorkerProcess(settings, runtime.broker.publish, worker_child))
+    else:
+        app = create_app(settings, runtime=runtime, scheduler=scheduler)
     uvicorn.Server(uvicorn_config(app, settings, host, port)).run()
+
+
+def worker_child(settings: Settings, conn) -> None:
+    """The main function of `onevoice serve`'s worker process (worker/child.py): the embedded worker, its live
+    updates sent to the server over `conn`, woken by it, gone the moment the server is."""
+    import os
+    import threading
+
+    from onevoice.governance.hooks import install
+    from onevoice.ops.logging import configure_logging
+    from onevoice.runtime import build_processor, build_runtime
+    from onevoice.worker.child import IDLE_SECONDS, LINGER_SECONDS
+    from onevoice.worker.runner import EmbeddedWorker
+
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = build_runtime(settings)
+    # What the worker changes that governance audits (an incident the detector reopens) is recorded here too.
+    install(runtime.session_factory)
+    send_lock = threading.Lock()
+
+    def publish(events: list[dict]) -> None:
+        if events:
+            with send_lock:
+                conn.send(events)
+
+    worker = EmbeddedWorker(build_processor(settings, runtime.session_factory), runtime.session_factory, publish,
+                            batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
+                            ingest=runtime.ingest, linger_seconds=LINGER_SECONDS)
+    worker.start()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the server is gone: stop now; an open transaction rolls back
+        if message == "stop":
+            worker.stop()
+            runtime.dispose()
+            return
+        worker.enqueue([1])
 
 
 def run_worker(settings: Settings, name: str | None) -> None:
@@ -155,7 +201,7 @@ def run_worker(settings: Settings, name: str | None) -> None:
         from onevoice.worker.runner import EmbeddedWorker
 
         worker = EmbeddedWorker(processor, runtime.session_factory, runtime.broker.publish,
-                                batch_size=settings.worker_batch_size)
+                                batch_size=settings.worker_batch_size, ingest=runtime.ingest)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop() if hasattr(worker, "stop") else None)
     typer.echo(f"worker started ({'redis streams' if settings.redis_url else 'database queue'})", err=True)

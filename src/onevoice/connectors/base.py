@@ -8,6 +8,7 @@ pipeline, the worker and the CLI can all drive it the same way.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal, NotRequired, Protocol, runtime_checkable
 
 import httpx
+import orjson
 from pydantic import BaseModel
 from typing_extensions import TypedDict  # pydantic can only validate this one on 3.11
 
@@ -255,10 +257,25 @@ class WebhookRequest:
         )
 
     def json(self) -> Any:
+        return loads_json(self.body)
+
+
+# 19 digits and more may be an integer beyond 64 bits, which orjson reads as a float (losing digits).
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def loads_json(body: bytes) -> Any:
+    """A webhook body as JSON, or PayloadError. orjson (several times faster) unless the body may hold an
+    integer it would round, or it refuses something the standard library reads (NaN, a lone surrogate)."""
+    if not _LONG_NUMBER.search(body):
         try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise PayloadError(f"body is not valid JSON: {exc}") from exc
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"body is not valid JSON: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,16 @@ class QueueDepth:
                     .group_by(Message.status)).all())
             gauge.add_metric([], counts.get("accepted", 0))
             failed.add_metric([], counts.get("failed", 0))
+            journal = self.runtime.journal
+            pending = journal.backlog() if journal is not None else 0
         except Exception:
             return
         yield gauge
         yield failed
+        journaled = GaugeMetricFamily("onevoice_intake_journal_pending",
+                                      "Webhook deliveries acknowledged and not yet stored as messages")
+        journaled.add_metric([], pending)
+        yield journaled
 
 
 _DEPTH = QueueDepth(None)

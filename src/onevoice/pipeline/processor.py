@@ -43,6 +43,8 @@ class Outcome:
     latency: list[float] = field(default_factory=list)
     # Seconds spent in each stage (for the benchmark and the stage metric).
     stages: dict[str, float] = field(default_factory=dict)
+    # Journaled webhook deliveries stored as messages before this batch (the embedded worker's first step).
+    ingested: int = 0
 
     def merge(self, other: Outcome) -> None:
         self.processed += other.processed

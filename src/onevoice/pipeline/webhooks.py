@@ -1,15 +1,23 @@
-"""`/webhooks/{channel key}`: platform deliveries, verified, stored first, processed later."""
+"""`/webhooks/{channel key}`: platform deliveries, verified, stored first, processed later.
+
+Where there is an intake journal (SQLite without Redis) a verified delivery is answered 200 once it is durable
+there (pipeline/journal.py); the worker stores and processes it. Elsewhere it is stored as messages in the
+request's own transaction. Either way a 200 means the delivery is on disk, and nothing unverified is kept.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from onevoice.channels.service import connector_for, get_channel
-from onevoice.connectors.base import PayloadError, SignatureError, WebhookRequest
+from onevoice.connectors.base import PayloadError, SignatureError, WebhookRequest, loads_json
 from onevoice.errors import NotFound
 from onevoice.pipeline.inbound import accept_from_connector, store_failure
 from onevoice.process import Runtime
@@ -19,6 +27,9 @@ from onevoice.web.responses import FastJSON
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 log = logging.getLogger(__name__)
 MAX_BODY = 5_000_000
+# A channel's configuration (secrets decrypted, settings validated) is reused for this long instead of being
+# read and built for every delivery; disabling a channel or changing its secret takes effect within it.
+CONNECTOR_SECONDS = 1.0
 
 
 def _refused(status: int, key: str, why: str) -> HTTPException:
@@ -37,7 +48,24 @@ async def _request(request: Request) -> WebhookRequest:
     return WebhookRequest.build(request.method, dict(request.headers), dict(request.query_params), bytes(body))
 
 
+_cache: dict[tuple[int, str], tuple[float, object, object]] = {}
+_cache_lock = threading.Lock()
+
+
 def _connector(runtime: Runtime, key: str, refusal: int):
+    slot = (id(runtime), key)
+    hit = _cache.get(slot)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1], hit[2]
+    found = _load_connector(runtime, key, refusal)
+    with _cache_lock:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[slot] = (time.monotonic() + CONNECTOR_SECONDS, *found)
+    return found
+
+
+def _load_connector(runtime: Runtime, key: str, refusal: int):
     with runtime.read_factory() as session:
         try:
             channel = get_channel(session, key)
@@ -70,7 +98,23 @@ async def deliver(key: str, request: Request, runtime: Runtime = Depends(get_run
         connector.verify_webhook(req)
     except SignatureError as exc:
         raise _refused(401, key, str(exc)) from None
-    return await run_in_threadpool(_store, runtime, channel, connector, req)
+    try:  # every platform we receive from sends JSON; a body that is not is refused, not stored
+        loads_json(req.body)
+    except PayloadError as exc:
+        raise HTTPException(400, str(exc)) from None
+    journal = runtime.journal
+    if journal is None:
+        return await run_in_threadpool(_store, runtime, channel, connector, req)
+    # Platforms resend on anything but a quick 200; what they resend is the signed request, so the headers
+    # kept are the ones the connector reads, not cookies or proxies' additions.
+    headers = {k: v for k, v in req.headers.items() if k.lower().startswith(("x-", "content-type"))}
+    try:
+        seq, duplicate = await asyncio.wrap_future(journal.append(channel.id, headers, req.body))
+    except Exception:
+        log.exception("webhook for %r not journaled", key[:100])
+        # 503: the platform retries later; never a 200 for a delivery that is not on disk.
+        raise HTTPException(503, "delivery not stored; retry later") from None
+    return FastJSON({"stored": True, "delivery": seq, "duplicate": duplicate})
 
 
 def _store(runtime: Runtime, channel, connector, req: WebhookRequest):

@@ -72,17 +72,39 @@ def install(app: FastAPI) -> None:
                           status_code=exc.status_code)
         return await previous(request, exc)
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next):
-        response = await call_next(request)
-        if _is_page(request) or request.url.path == "/":
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            if response.headers.get("content-type", "").startswith("text/html"):
-                response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders, state=app.state)
+
+
+class SecurityHeaders:
+    """Pages' security headers (CSP, framing, sniffing, referrer; no-store for HTML), added as the response
+    starts. A plain ASGI middleware: `@app.middleware("http")` wraps every request of every route, webhooks and
+    the API included, in a task and two memory streams, which cost more than a webhook's own work."""
+
+    def __init__(self, app, state) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        if not (path == "/" or (path.startswith(self.state.page_prefixes) and not path.startswith("/api"))):
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                extra = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
+                         (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if content_type.startswith(b"text/html"):
+                    extra.append((b"cache-control", b"no-store"))
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
 
 
 def add_pages(app: FastAPI, routers, prefixes: tuple[str, ...], templates_dir: Path | None = None) -> None:

@@ -42,8 +42,13 @@ class EmbeddedWorker:
     """
 
     def __init__(self, processor: Processor, session_factory: sessionmaker[Session], publish,
-                 batch_size: int = 200, idle_seconds: float = 1.0, max_batch_size: int | None = None) -> None:
+                 batch_size: int = 200, idle_seconds: float = 1.0, max_batch_size: int | None = None,
+                 ingest=None, linger_seconds: float = 0.0) -> None:
         self.processor = processor
+        # Stores the intake journal's pending deliveries as messages first (Runtime.ingest), if there is one.
+        self.ingest = ingest
+        # Wait this long after a batch smaller than batch_size, to gather more (worker/child.py sets it).
+        self.linger_seconds = linger_seconds
         self.session_factory = session_factory
         self.publish = publish
         self.batch_size = batch_size
@@ -69,12 +74,14 @@ class EmbeddedWorker:
             self._thread.join(timeout)
 
     def run_once(self) -> Outcome:
+        ingested = len(self.ingest(max(self._limit, 1000))) if self.ingest else 0
         ids = accepted_ids(self.session_factory, self._limit)
         self._limit = min(self._limit * 2, self.max_batch_size) if len(ids) >= self._limit else self.batch_size
         if not ids:
-            return Outcome()
+            return Outcome(ingested=ingested)
         started = time.perf_counter()
         outcome = self.processor.process(ids)
+        outcome.ingested = ingested
         record(outcome, started)
         self.publish(outcome.live)
         return outcome
@@ -91,13 +98,15 @@ class EmbeddedWorker:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30)
                 continue
-            if not outcome.processed and not outcome.failed:
+            if not outcome.processed and not outcome.failed and not outcome.ingested:
                 self._wake.wait(self.idle_seconds)
+            elif self.linger_seconds and len(outcome.processed) < self.batch_size:
+                self._stop.wait(self.linger_seconds)
 
     def drain(self, timeout: float = 60) -> None:
         """Process until nothing is accepted (tests, imports run without a server)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             outcome = self.run_once()
-            if not outcome.processed and not outcome.failed:
+            if not outcome.processed and not outcome.failed and not outcome.ingested:
                 return
