@@ -57,6 +57,11 @@ def _scheduler(runtime, poll: bool):
     from onevoice.triage.autotrain import start_if_due
 
     scheduler.add("triage-retrain", 600.0, lambda: start_if_due(runtime.session_factory, runtime.settings))
+    # The reports' facts follow the events (reports/upkeep.py): registered here, at composition, so that the
+    # pipeline knows nothing of reports. Idempotent, so every web node may run it.
+    from onevoice.reports.upkeep import upkeep_job
+
+    scheduler.add("reports-upkeep", 10.0, lambda: upkeep_job(runtime.session_factory))
     return scheduler
 
 
@@ -151,6 +156,7 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
         poller = Poller(runtime, claim=redis_claim(settings.redis_url, settings.redis_prefix))
         worker.periodic = poller.tick
+        # Scale-out web nodes run the reports' upkeep in their scheduler (cli/serving._scheduler).
     else:
         from onevoice.worker.runner import EmbeddedWorker
 

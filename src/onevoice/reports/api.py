@@ -38,7 +38,7 @@ def get_report(filters: Filters = Depends(), who: Principal = Depends(api_princi
 
 
 @router.get("/cases", response_model=list[CaseBehind])
-def cases_behind(figure: str = Query(..., max_length=80, description="e.g. resolved, reopened, "
+def cases_behind(figure: str = Query("cases", max_length=80, description="e.g. resolved, reopened, "
                                      "first_response_missed, intent:complaint, team:3, day:2026-11-20"),
                  filters: Filters = Depends(), who: Principal = Depends(api_principal),
                  session: Session = Depends(get_read_session)):
