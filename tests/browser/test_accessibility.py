@@ -31,6 +31,7 @@ PAGES = {
     "/governance/approvals": "/governance/approvals", "/governance/audit": "/governance/audit",
     "/governance/accounts": "/governance/accounts", "/governance/users": "/governance/users",
     "/governance/tokens": "/governance/tokens", "/governance/sessions": "/governance/sessions",
+    "/reports": "/reports", "/reports/cases": "/reports/cases?figure=cases",
 }
 # Checked on their own: the sign-in page (signed out) and the error page (a case that does not exist).
 SIGNED_OUT = {"/login": "/login"}
@@ -40,6 +41,7 @@ NOT_PAGES = {
     "/inbox/rows", "/inbox/row/{case_id}", "/inbox/rail", "/cases/{case_id}/parts", "/cases/{case_id}/answers",
     "/live", "/", "/governance", "/login/sso", "/login/sso/callback", "/governance/audit/export",
     "/governance/static/governance.css", "/posts/static/{name}", "/openapi.json", "/docs/oauth2-redirect",
+    "/reports/cases.csv", "/reports/export/{table}.csv", "/reports/static/reports.css",
     "/healthz", "/readyz", "/metrics", "/webhooks/{key}", "/favicon.ico", "/manifest.webmanifest",
     # FastAPI's API reference (Swagger UI, ReDoc): third-party pages, not OneVoice's
     "/docs", "/redoc",
