@@ -32,8 +32,11 @@ def session_scope(settings: Settings):
     from onevoice.db import make_engine, make_sessionmaker
     from onevoice.governance.anchor import anchor_from_settings, session_info
 
+    from onevoice.migrate import ensure_schema
+
     try:
         info = session_info(anchor_from_settings(settings))
+        ensure_schema(settings.database_url)
     except DomainError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
