@@ -58,7 +58,8 @@ def test_manager_and_executive_reports(server, sign_in, settings):
         shot(page, f"reports-{view}-cases")
         with page.expect_download() as download:
             page.locator("[data-export=cases]").click()
-        body = open(download.value.path(), encoding="utf-8").read()
+        with open(download.value.path(), encoding="utf-8") as f:
+            body = f.read()
         assert body.startswith("case_id,") and body.count("\n") == rows.count() + 1
         if view == "executive":  # counted and listed, not readable
             assert page.locator("[data-cases] a[href^='/cases/']").count() == 0

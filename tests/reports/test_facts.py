@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from onevoice.reports.facts import (ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow,
-                                    business_seconds, case_facts)
+from onevoice.reports.facts import (
+    ApprovalRow,
+    CaseRow,
+    CaseSource,
+    Context,
+    EventRow,
+    MessageRow,
+    TeamRow,
+    business_seconds,
+    case_facts,
+)
 from onevoice.routing.sla import SlaPolicy
 
 BUSINESS = SlaPolicy.from_dict("business", {

@@ -12,13 +12,12 @@ from sqlalchemy import select
 
 from onevoice.auth.models import User
 from onevoice.auth.tokens import create_token
-from onevoice.auth.users import create_user
 from onevoice.cases.actions import add_team, set_status
 from onevoice.cases.models import Case
 from onevoice.db import unit_of_work
 from onevoice.reports.upkeep import upkeep_job
 from tests.factories import message
-from tests.governance.conftest import PASSWORD, password_hash
+from tests.governance.conftest import PASSWORD
 from tests.web.helpers import sign_in
 
 pytestmark = pytest.mark.both_databases
@@ -31,8 +30,6 @@ def world(session_factory, pipeline, org):
              message(channel="xcom", author="bob", text="=HYPERLINK(\"http://evil\") is it open?", minutes=20),
              message(channel="xcom", author="cy", text="what is the pricing?", minutes=30))
     with unit_of_work(session_factory) as s:
-        exec_user = create_user(s, "eve@acme.test", "Eve Executive", None, "executive", [])
-        exec_user.password_hash = password_hash()
         ids = list(s.scalars(select(Case.id).order_by(Case.id)))
         set_status(s, org["lee"], ids[0], "resolved")
         add_team(s, org["lee"], ids[0], "legal")

@@ -13,8 +13,7 @@ from onevoice.auth.models import User, UserTeam
 from onevoice.cases.models import Case, CaseTeam
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
-from onevoice.reports.facts import (ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow,
-                                    TeamRow)
+from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow
 from onevoice.reports.models import CaseFacts, ReportState, TeamFacts
 from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team

@@ -56,8 +56,8 @@ def reports_page(request: Request, viewer: Viewer = Depends(current_user),
            "teams": service.team_names(session), "can_set": who.role in ("admin", "coordinator", "manager"),
            "channels": list(session.execute(select(Channel.key, Channel.name).order_by(Channel.key))),
            "metrics_choice": service.OBJECTIVE_METRICS,
-           "cases_chart": charts.bars([(d["day"][5:], d["cases"], f"/reports/cases?{_query(shown, figure='day:' + d['day'])}")
-                                       for d in daily]),
+           "cases_chart": charts.bars([(d["day"][5:], d["cases"],
+                                        f"/reports/cases?{_query(shown, figure='day:' + d['day'])}") for d in daily]),
            "sentiment_chart": charts.line([(d["day"][5:], d["net_sentiment"],
                                             f"/reports/cases?{_query(shown, figure='day:' + d['day'])}")
                                            for d in daily]),
