@@ -162,13 +162,15 @@ def collaboration(session: Session, scope: Scope) -> list[dict]:
         firsts.setdefault(team_id, []).append(s)
     out = []
     for team_id, led, collab, replies, notes, handoffs, multi, appr, wait, pending, effort, acted in rows:
-        decided = (appr or 0) - (pending or 0)
+        # PostgreSQL sums integers as numeric (Decimal): plain numbers from here on.
+        wait, effort = float(wait or 0), float(effort or 0)
+        decided = int(appr or 0) - int(pending or 0)
         out.append({"team_id": team_id, "cases_led": int(led), "cases_collaborated": int(collab),
                     "acted_on": int(acted), "replies": int(replies), "notes": int(notes), "handoffs": int(handoffs),
                     "multi_team_cases": int(multi), "approvals": int(appr),
                     "approval_wait_mean_s": round(wait / decided, 1) if decided else None,
                     "first_action_median_s": _median(firsts.get(team_id, [])),
-                    "effort_hours": round((effort or 0) / 3600, 2)})
+                    "effort_hours": round(effort / 3600, 2)})
     return sorted(out, key=lambda r: -(r["cases_led"] + r["cases_collaborated"]))
 
 
