@@ -176,8 +176,18 @@ def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    with unit_of_work(make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))) as session:
+    factory = make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))
+    with unit_of_work(factory) as session:
         token = seed_demo(session)
+    # Sixty days of history on first start, so the reports are alive (demo/history.py).
+    from onevoice.demo.history import seed_history
+    from onevoice.reports.upkeep import upkeep_job
+    from onevoice.runtime import build_processor
+
+    processor = build_processor(settings, factory, worker="demo-history")
+    if seeded := seed_history(factory, processor.process, DEMO_DOMAIN):
+        typer.echo(f"seeded 60 days of history ({seeded} messages)", err=True)
+    upkeep_job(factory)
     engine.dispose()
     url = f"http://{host}:{port}"
     typer.echo(f"""
@@ -186,6 +196,7 @@ OneVoice demo organization is ready ({settings.database_url})
   Open           {url}            (pages)
   Sign in        lead@{DEMO_DOMAIN} (coordinator, sees everything) or support@, pr@, legal@,
                  product@, sales@, marketing@, hr@, it@{DEMO_DOMAIN}; password {DEMO_PASSWORD}
+  Reports        {url}/reports as manager@{DEMO_DOMAIN} (Support's manager) or exec@{DEMO_DOMAIN}
   API docs       {url}/docs
   Try the API    curl -H 'Authorization: Bearer {token}' {url}/api/v1/cases?team=support
   Live events    curl -N -H 'Authorization: Bearer {token}' {url}/api/v1/stream

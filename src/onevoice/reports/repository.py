@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
@@ -75,10 +75,11 @@ def replace_facts(session: Session, case_ids: list[int], cases: list[dict], team
     for chunk in _chunks(case_ids, 500):
         session.execute(delete(TeamFacts).where(TeamFacts.case_id.in_(chunk)))
         session.execute(delete(CaseFacts).where(CaseFacts.case_id.in_(chunk)))
+    # Core executemany: the ORM's bulk insert splits rows by which columns are NULL (one statement each).
     if cases:
-        session.execute(insert(CaseFacts), cases)
+        session.execute(CaseFacts.__table__.insert(), cases)
     if teams:
-        session.execute(insert(TeamFacts), teams)
+        session.execute(TeamFacts.__table__.insert(), teams)
 
 
 def clear_facts(session: Session) -> None:
