@@ -185,6 +185,7 @@ def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
     from onevoice.runtime import build_processor
 
     processor = build_processor(settings, factory, worker="demo-history")
+    processor.surge = None  # the detector measures surges against the present, not the history's days
     if seeded := seed_history(factory, processor.process, DEMO_DOMAIN):
         typer.echo(f"seeded 60 days of history ({seeded} messages)", err=True)
     upkeep_job(factory)
