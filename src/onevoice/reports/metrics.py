@@ -228,8 +228,9 @@ def leads(session: Session, scope: Scope) -> dict:
             "open": found - int(won or 0) - int(lost or 0), "won_value": round(float(value), 2)}
 
 
-def manager_return(session: Session, scope: Scope) -> list[dict]:
-    """Per team: effort, cost per resolved case at the hourly rate, public or private resolutions, lead value."""
+def manager_return(session: Session, scope: Scope, teams: list[dict] | None = None) -> list[dict]:
+    """Per team: effort, cost per resolved case at the hourly rate, public or private resolutions, lead value.
+    `teams` is `collaboration(session, scope)` when the caller has it already."""
     f = CaseFacts
     led = {r[0]: r[1:] for r in session.execute(select(
         f.lead_team_id, func.sum(f.resolved), func.sum(case((f.resolved_public == 1, 1), else_=0)),
@@ -237,7 +238,7 @@ def manager_return(session: Session, scope: Scope) -> list[dict]:
         func.coalesce(func.sum(case((f.lead_outcome == "won", f.lead_value), else_=0)), 0),
     ).where(*conditions(scope)).group_by(f.lead_team_id))}
     out = []
-    for team in collaboration(session, scope):
+    for team in teams if teams is not None else collaboration(session, scope):
         resolved, public, private, value = led.get(team["team_id"], (0, 0, 0, 0))
         cost = team["effort_hours"] * scope.hourly_rate
         out.append({"team_id": team["team_id"], "effort_hours": team["effort_hours"], "cost": round(cost, 2),

@@ -72,14 +72,15 @@ def team_names(session: Session) -> dict[int, dict]:
     return {i: {"id": i, "key": k, "name": n} for i, k, n in session.execute(select(Team.id, Team.key, Team.name))}
 
 
-def headline(session: Session, scope: Scope) -> dict:
+def headline(session: Session, scope: Scope, ranking: dict | None = None) -> dict:
     """The figures objectives and comparisons are made on, flat."""
     out = {f"service.{k}": v for k, v in metrics.service(session, scope).items()}
     rep = metrics.reputation(session, scope)
     out.update({f"reputation.{k}": v for k, v in rep.items() if k != "incidents"})
     out["reputation.incidents"] = len(rep["incidents"])
     out.update({f"leads.{k}": v for k, v in metrics.leads(session, scope).items()})
-    ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()), limit=0)
+    if ranking is None:
+        ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()), limit=0)
     for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor"):
         out[f"advocacy.{k}"] = ranking[k]
     return out
@@ -99,9 +100,10 @@ def compare(current: dict, previous: dict) -> dict:
 
 def report(session: Session, who: Principal, scope: Scope) -> dict:
     """Everything both views show (the executive view leads with reputation, the manager view with queues)."""
-    now_figures, before = headline(session, scope), headline(session, scope.previous())
     ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()))
+    now_figures, before = headline(session, scope, ranking), headline(session, scope.previous())
     names = team_names(session)
+    collaboration = metrics.collaboration(session, scope)
     return {
         "period": {"start": scope.start, "end": scope.end, "days": scope.days,
                    "previous_start": scope.previous().start, "previous_end": scope.previous().end},
@@ -111,9 +113,9 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
         "volume": {by: metrics.volume(session, scope, by) for by in ("channel", "kind", "intent", "language",
                                                                      "product", "team")},
         "collaboration": [{**r, "team": names.get(r["team_id"], {}).get("key")}
-                          for r in metrics.collaboration(session, scope)],
+                          for r in collaboration],
         "return": [{**r, "team": names.get(r["team_id"], {}).get("key")}
-                   for r in metrics.manager_return(session, scope)],
+                   for r in metrics.manager_return(session, scope, collaboration)],
         "incidents": metrics.incidents(session, scope),
         "advocacy": ranking,
         "load": load_per_person(session, scope),
