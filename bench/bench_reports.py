@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.bench_inbox import timed
 from bench.common import machine, percentile, seeded_database
 from bench.dataset import build
 from onevoice.auth.models import User
@@ -34,17 +35,6 @@ from onevoice.reports.upkeep import rebuild, upkeep_job
 from onevoice.settings import Settings
 
 HERE = Path(__file__).parent
-
-
-def timed(factory, fn, runs: int) -> dict:
-    times = []
-    for i in range(runs + 1):
-        t = time.perf_counter()
-        with factory() as s:
-            fn(s)
-        if i:
-            times.append(time.perf_counter() - t)
-    return {"p50_ms": round(statistics.median(times) * 1000, 1), "p95_ms": round(percentile(times, 95) * 1000, 1)}
 
 
 def measure(url: str, args) -> dict:
@@ -136,7 +126,7 @@ def upkeep_cost(tmp: Path, messages: int) -> dict:
     channels = ("sandbox-x", "sandbox-mastodon", "sandbox-mail", "sandbox-reviews")
     upkeep_job(factory)  # the watermark starts after the seeding
     processing = upkeeping = 0.0
-    for i in range(0, messages, 100):
+    for _ in range(0, messages, 100):
         items = [traffic.next_message(channels[j % 4]) for j in range(100)]
         with unit_of_work(factory) as s:
             ids = accept_batch(s, items).new_ids
