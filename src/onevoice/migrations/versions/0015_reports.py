@@ -10,7 +10,6 @@ from alembic import op
 
 import onevoice.db
 
-
 revision = '0015_reports'
 down_revision = '0014_vocabulary'
 branch_labels = None
