@@ -39,10 +39,14 @@ def test_sixty_days_of_history(session_factory, settings):
         month = period(30, 0)
         ranking = advocacy_ranking(s, metrics.conditions(month), metrics.conditions(month.previous()))
         leads = metrics.leads(s, period(60, 0))
+        collaboration = metrics.collaboration(s, month)
     assert slow < usual * 0.6  # the slow week
     assert [i["topic"] for i in incident] and incident[0]["cases"] >= 20 and incident[0]["status"] == "closed"
     assert late["service.first_response_median_s"] < early["service.first_response_median_s"] / 2  # improving
     assert late["service.reopened"] + early["service.reopened"] > 0
     assert ranking["advocate_count"] > 5 and ranking["detractor_count"] > 5
     assert leads["won"] > 0 and leads["won_value"] > 0
+    # teams were on their cases from the start: the time to their first action is hours, not negative or missing
+    firsts = [t["first_action_median_s"] for t in collaboration if t["cases_collaborated"] > 5]
+    assert firsts and all(f is not None and 0 <= f < 3 * 86400 for f in firsts)
     assert early["service.cases"] > 300 and late["reputation.net_sentiment"] is not None

@@ -109,7 +109,9 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
                 events.append(_event(case.id, "case.status", actor, again + timedelta(hours=3),
                                      {"from": "open", "to": "resolved"}))
                 case.resolved_at = again + timedelta(hours=3)
-        if case.intent == "sales_lead" and rng.random() < 0.5:
+        # The teams were on the case from when it opened (processing today would date them now).
+        session.execute(CaseTeam.__table__.update().where(CaseTeam.case_id == case.id).values(added_at=opened))
+        if case.intent == "sales_lead" and rng.random() < 0.5 and reply_at + timedelta(days=2) < now:
             won = rng.random() < 0.55
             events.append(_event(case.id, "case.outcome", f"sales@{domain}", reply_at + timedelta(days=2),
                                  {"outcome": "won" if won else "lost", "amount": rng.choice([900, 2400, 12000])
