@@ -21,6 +21,7 @@ class CaseFacts(Base):
     __table_args__ = (
         Index("ix_report_case_facts_day", "opened_day", "lead_team_id"),
         Index("ix_report_case_facts_contact", "contact_id", "opened_day"),
+        Index("ix_report_case_facts_status", "status", "lead_team_id"),  # the backlog: open now, any period
     )
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)

@@ -81,6 +81,7 @@ def upgrade() -> None:
     with op.batch_alter_table('report_case_facts', schema=None) as batch_op:
         batch_op.create_index('ix_report_case_facts_contact', ['contact_id', 'opened_day'], unique=False)
         batch_op.create_index('ix_report_case_facts_day', ['opened_day', 'lead_team_id'], unique=False)
+        batch_op.create_index('ix_report_case_facts_status', ['status', 'lead_team_id'], unique=False)
 
     op.create_table('report_team_facts',
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -111,6 +112,7 @@ def downgrade() -> None:
 
     op.drop_table('report_team_facts')
     with op.batch_alter_table('report_case_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_case_facts_status')
         batch_op.drop_index('ix_report_case_facts_day')
         batch_op.drop_index('ix_report_case_facts_contact')
 
