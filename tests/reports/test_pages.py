@@ -92,3 +92,15 @@ def test_api_needs_reports_read(gov_app, world, session_factory):
     assert api.get(f"/api/v1/reports?{PERIOD}", headers={"Authorization": f"Bearer {bad}"}).status_code == 403
     cases = api.get(f"/api/v1/reports/cases?{PERIOD}&figure=resolved", headers={"Authorization": f"Bearer {good}"})
     assert [c["case_id"] for c in cases.json()] == [world[0]]
+
+
+def test_hostile_filters_get_clear_answers(gov_app, world):
+    lee = browser(gov_app, "lee@acme.test")
+    assert lee.get("/reports?team=<script>alert(1)</script>").status_code == 422
+    assert lee.get("/reports?start=2026-12-01&end=2026-11-01").status_code == 422
+    assert lee.get("/reports?start=2020-01-01&end=2026-11-01").status_code == 422  # over 400 days
+    assert lee.get(f"/reports/cases?{PERIOD}&figure=nope").status_code == 422
+    assert lee.get(f"/reports/cases?{PERIOD}&figure=channel:abc").status_code == 422
+    odd = lee.get(f"/reports?{PERIOD}&tag=%27%3B%20DROP%20TABLE%20cases%3B--&product=%F0%9F%92%A5%E2%80%AE")
+    assert odd.status_code == 200 and "DROP TABLE" in odd.text and "<script>" not in odd.text
+    assert lee.get(f"/reports?{PERIOD}&hourly_rate=-5").status_code == 422
