@@ -111,7 +111,7 @@ def http(url: str, start, end, runs: int) -> dict:
 
 def upkeep_cost(tmp: Path, messages: int) -> dict:
     """Processing time of `messages` demo messages through the real pipeline, and the upkeep that follows."""
-    from onevoice.demo.traffic import SandboxTraffic
+    from onevoice.connectors.sandbox.traffic import SandboxTraffic
     from onevoice.pipeline.intake import accept_batch
     from onevoice.runtime import build_processor
 

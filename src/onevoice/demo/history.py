@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.cases.models import Case, CaseTeam, Incident
 from onevoice.db import unit_of_work, utcnow
-from onevoice.demo.traffic import SandboxTraffic
+from onevoice.connectors.sandbox.traffic import SandboxTraffic
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.teams.models import Team

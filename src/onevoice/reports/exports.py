@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable
 
 from onevoice.errors import InvalidInput
-from onevoice.governance.audit import spreadsheet_safe
+from onevoice.audit.log import spreadsheet_safe
 
 TABLES = ("daily", "collaboration", "return", "advocates", "detractors", "moved", "incidents", "objectives",
           "volume_channel", "volume_kind", "volume_intent", "volume_language", "volume_product", "volume_team",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
 from onevoice.reports import charts, exports, service
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
@@ -94,6 +95,11 @@ def table_csv(table: str, request: Request, viewer: Viewer = Depends(current_use
               session: Session = Depends(get_read_session)):
     scope = service.make_scope(session, viewer.principal, **_filters(request))
     return _csv(exports.to_csv(exports.rows_of(service.report(session, viewer.principal, scope), table)), table)
+
+
+@router.get("/reports/static/reports.css")
+def _css():
+    return FileResponse(Path(__file__).parent / "static" / "reports.css", media_type="text/css")
 
 
 def _csv(body: str, name: str) -> Response:
