@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.cases.models import Case, CaseTeam, Incident
-from onevoice.db import unit_of_work, utcnow
 from onevoice.connectors.sandbox.traffic import SandboxTraffic
+from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.teams.models import Team

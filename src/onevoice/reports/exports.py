@@ -10,8 +10,8 @@ import csv
 import io
 from collections.abc import Iterable
 
-from onevoice.errors import InvalidInput
 from onevoice.audit.log import spreadsheet_safe
+from onevoice.errors import InvalidInput
 
 TABLES = ("daily", "collaboration", "return", "advocates", "detractors", "moved", "incidents", "objectives",
           "volume_channel", "volume_kind", "volume_intent", "volume_language", "volume_product", "volume_team",

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
-from onevoice.reports import charts, exports, service
 from onevoice.process import Runtime
+from onevoice.reports import charts, exports, service
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
