@@ -184,6 +184,14 @@ def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
     from onevoice.reports.upkeep import upkeep_job
     from onevoice.runtime import build_processor
 
+    with factory() as session:
+        from sqlalchemy import func, select
+
+        from onevoice.cases.models import Case
+
+        first_start = not session.scalar(select(func.count(Case.id)))
+    if first_start:
+        typer.echo("first start: seeding 60 days of history through the pipeline (about a minute)...", err=True)
     processor = build_processor(settings, factory, worker="demo-history")
     processor.surge = None  # the detector measures surges against the present, not the history's days
     if seeded := seed_history(factory, processor.process, DEMO_DOMAIN):
