@@ -151,7 +151,12 @@ def main() -> None:
     parser.add_argument("--sqlite", default=str(HERE / ".data" / "reports.db"))
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--pipeline", type=int, default=2000)
+    parser.add_argument("--upkeep-only", action="store_true", help="only the upkeep against throughput")
     args = parser.parse_args()
+    if args.upkeep_only:
+        Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
+        print(json.dumps(upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline), indent=1))
+        return
     Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
     results = {"machine": machine(), "upkeep": upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline),
                "sqlite": measure(f"sqlite:///{args.sqlite}", args)}
