@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from onevoice.cases.actions import add_team, set_status
 from onevoice.cases.models import Case
-from onevoice.cases.notes import add_note
 from onevoice.db import unit_of_work
+from onevoice.desk.notes import add_note
 from onevoice.reports import metrics
 from onevoice.reports.ranking import advocacy_ranking
 from onevoice.reports.upkeep import upkeep_job

@@ -8,10 +8,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from onevoice.cases.actions import add_team, hand_off, set_status
+from onevoice.cases.actions import add_team, set_status
 from onevoice.cases.models import Case
-from onevoice.cases.notes import add_note
 from onevoice.db import unit_of_work
+from onevoice.desk.handoff import hand_off
+from onevoice.desk.notes import add_note
 from onevoice.reports.models import CaseFacts, TeamFacts
 from onevoice.reports.upkeep import rebuild, upkeep_job
 from tests.factories import message
