@@ -2,7 +2,7 @@
 watermark and the teams' objectives
 
 Revision ID: 0015_reports
-Revises: 0014_vocabulary
+Revises: 0019_secrets_hkdf
 Create Date: 2026-12-06 06:00:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import onevoice.db
 
 revision = '0015_reports'
-down_revision = '0014_vocabulary'
+down_revision = '0019_secrets_hkdf'
 branch_labels = None
 depends_on = None
 
