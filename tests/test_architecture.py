@@ -65,5 +65,6 @@ def test_every_import_of_onevoice_names_a_module_that_exists():
                 names = [a.name for a in node.names if a.name.startswith("onevoice")]
             else:
                 continue
-            missing += [f"{path.relative_to(src)}:{node.lineno} {n}" for n in names if importlib.util.find_spec(n) is None]
+            where = f"{path.relative_to(src)}:{node.lineno}"
+            missing += [f"{where} {n}" for n in names if importlib.util.find_spec(n) is None]
     assert missing == []

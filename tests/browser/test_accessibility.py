@@ -26,7 +26,8 @@ FINDINGS = Path(tempfile.gettempdir()) / "onevoice-axe-findings.json"
 PAGES = {
     "/inbox": "/inbox", "/cases/{case_id}": "/cases/{legal_case}", "/notifications": "/notifications",
     "/library": "/library", "/approvals": "/approvals", "/posts": "/posts", "/incidents": "/incidents",
-    "/routing/playbook": "/routing/playbook", "/triage/models": "/triage/models", "/governance/policy": "/governance/policy",
+    "/routing/playbook": "/routing/playbook", "/triage/models": "/triage/models",
+    "/governance/policy": "/governance/policy",
     "/governance/policy/team": "/governance/policy/team", "/governance/guard": "/governance/guard",
     "/governance/approvals": "/governance/approvals", "/governance/audit": "/governance/audit",
     "/governance/accounts": "/governance/accounts", "/governance/users": "/governance/users",
