@@ -23,7 +23,8 @@ LEAD = {"complaint": "support", "question": "support", "praise": "marketing", "s
         "job_inquiry": "hr", "suggestion": "product", "spam": None}
 
 
-def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed: int = 3, chunk: int = 20_000) -> None:
+def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed: int = 3, chunk: int = 20_000,
+          days: int = 320) -> None:
     rng = random.Random(seed)
     with engine.begin() as conn:
         if conn.execute(select(func.count()).select_from(Case)).scalar() >= cases:
@@ -31,7 +32,7 @@ def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed:
         teams = dict(conn.execute(select(Team.key, Team.id)).all())
         channels = list(conn.execute(select(Channel.id)).scalars())
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    span = timedelta(days=320).total_seconds()
+    span = timedelta(days=days).total_seconds()
     contacts = cases // 2
     _bulk(engine, Contact, ({"id": i + 1, "name": f"Customer {i}", "handle": f"@c{i}", "followers": rng.randrange(5000),
                              "message_count": 0, "vip": False, "first_seen_at": start, "last_seen_at": start}

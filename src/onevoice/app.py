@@ -39,6 +39,8 @@ from onevoice.pipeline import webhooks
 from onevoice.posts import api as posts_api
 from onevoice.posts import views as posts_views
 from onevoice.process import Runtime
+from onevoice.reports import api as reports_api
+from onevoice.reports import views as reports_views
 from onevoice.routing import api as routing_api
 from onevoice.routing import views as routing_views
 from onevoice.runtime import build_runtime
@@ -183,7 +185,7 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
         app.include_router(router)
     apidocs.register(app)
     for router in (triage_api.router, governance_api.router, admin_views.api, access_views.api, routing_api.router,
-                   incidents_api.router, posts_api.router, advocacy_api.router):
+                   incidents_api.router, posts_api.router, advocacy_api.router, reports_api.router):
         app.include_router(router)
 
     pages.install(app)
@@ -202,3 +204,4 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     app.state.click_limiter = ClickLimiter()  # per process, in memory: the short links' rate limits
     pages.add_pages(app, [advocacy_views.router, advocacy_sharing.router, advocacy_voice.router],
                     ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
+    pages.add_pages(app, [reports_views.router], ("/reports",), HERE / "reports" / "templates")

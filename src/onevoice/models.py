@@ -24,6 +24,7 @@ from onevoice.messages.models import (
     )
 from onevoice.outbox.models import OutboxJob  # noqa: F401
 from onevoice.posts.models import Post, PostTarget  # noqa: F401
+from onevoice.reports.models import CaseFacts, Objective, ReportState, TeamFacts  # noqa: F401
 from onevoice.routing.models import LearnedRoute, Playbook  # noqa: F401
 from onevoice.teams.models import Team  # noqa: F401
 from onevoice.triage.models import ModelVersion, Product, TriageCorrection  # noqa: F401

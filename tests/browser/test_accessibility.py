@@ -35,6 +35,7 @@ PAGES = {
     "/advocates": "/advocates", "/advocates/{contact_id}": "/advocates/{advocate}", "/advocacy": "/advocacy",
     "/advocacy/participation": "/advocacy/participation", "/advocacy/voice": "/advocacy/voice",
     "/advocacy/voice/review": "/advocacy/voice/review",
+    "/reports": "/reports", "/reports/cases": "/reports/cases?figure=cases",
 }
 # Checked on their own: the sign-in page (signed out) and the error page (a case that does not exist).
 SIGNED_OUT = {"/login": "/login"}
@@ -44,6 +45,7 @@ NOT_PAGES = {
     "/inbox/rows", "/inbox/row/{case_id}", "/inbox/rail", "/cases/{case_id}/parts", "/cases/{case_id}/answers",
     "/live", "/", "/governance", "/login/sso", "/login/sso/callback", "/governance/audit/export",
     "/governance/static/governance.css", "/posts/static/{name}", "/openapi.json", "/docs/oauth2-redirect",
+    "/reports/cases.csv", "/reports/export/{table}.csv", "/reports/static/reports.css",
     "/healthz", "/readyz", "/metrics", "/webhooks/{key}", "/favicon.ico", "/manifest.webmanifest",
     "/advocates/export.csv", "/advocacy/static/advocacy.css", "/s/{code}", "/advocacy/items/{item_id}/share/{network}",
     # FastAPI's API reference (Swagger UI, ReDoc): third-party pages, not OneVoice's

@@ -22,6 +22,7 @@ PEOPLE = {
     "pia@acme.test": ("Pia Partner", "partner", ["marketing"]),
     "vic@acme.test": ("Vic Viewer", "viewer", ["support"]),
     "cai@acme.test": ("Cai Contributor", "contributor", ["product"]),
+    "eve@acme.test": ("Eve Executive", "executive", []),  # reads every report, no case (reports/)
 }
 PASSWORD = "correct-horse-battery"
 

@@ -42,7 +42,7 @@ from tests.web.helpers import sign_in
 pytestmark = pytest.mark.both_databases
 
 ROLES = {"admin": "ada", "coordinator": "lee", "manager": "mia", "responder": "sam", "contributor": "cai",
-         "viewer": "vic", "partner": "pia"}
+         "viewer": "vic", "partner": "pia", "executive": "eve"}
 ALL = frozenset(ROLES)
 SEE = frozenset({"admin", "coordinator", "manager", "responder", "viewer"})  # those who see the Support case
 ACT = frozenset({"admin", "coordinator", "manager", "responder"})
@@ -56,6 +56,7 @@ SEE_POST = PUBLISH | {"viewer"}  # viewers read every post
 MANAGE_POST = frozenset({"admin", "coordinator", "responder"})  # the author (Sam), coordinators, admins
 READ_ADVOCATES = frozenset({"admin", "coordinator", "manager", "viewer"})
 EMPLOYEES = ALL - {"partner"}
+REPORTS = frozenset({"admin", "coordinator", "manager", "executive"})
 PUBLIC = "public"
 SKIP = "skip"
 US = {"external_id": "organization", "handle": "sbx", "name": "Sam Rivera"}
@@ -140,6 +141,11 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     # triage: the models page (versions, how each was judged, whether training is installed) is the coordinator's
     ("GET", "/triage/models"): OWN, ("GET", "/api/v1/vocabulary"): OWN, ("PUT", "/api/v1/vocabulary/{key}"): OWN,
     ("DELETE", "/api/v1/vocabulary/{key}"): OWN,
+    # reports (tests/reports): managers their teams, executives, coordinators and admins every team
+    **{(m, p): REPORTS for m, p in (("GET", "/reports"), ("GET", "/reports/cases"), ("GET", "/reports/cases.csv"),
+                                    ("GET", "/reports/export/{table}.csv"), ("GET", "/api/v1/reports"),
+                                    ("GET", "/api/v1/reports/cases"), ("GET", "/api/v1/reports/tables/{table}.csv"))},
+    ("POST", "/reports/objectives"): APPROVE, ("GET", "/reports/static/reports.css"): PUBLIC,
     ("GET", "/api/v1/incidents"): ALL - {"partner"}, ("GET", "/incidents"): ALL - {"partner"},
     # advocacy (tests/advocacy): the ranking is read by the organization's overseers and executives; marks change
     # routing (the playbook's owners); thanks are replies (those who read the ranking and act); every employee
@@ -191,6 +197,8 @@ FORMS = {
     "/advocacy/mastodon": {"instance": "mastodon.social"},
     "/advocacy/settings": {"leaderboard": "1", "curator_teams": "marketing"},
     "/advocacy/voice/handles": {"network": "sandbox", "handle": "@walker"},
+    "/reports/objectives": {"team": "support", "metric": "service.first_response_sla", "comparator": ">=",
+                            "target": "0.9"},
 }
 JSON = {
     "/api/v1/messages": {"channel": "sbx", "external_id": "walk-1", "kind": "mention", "text": "hi",
@@ -231,7 +239,7 @@ def build_world(runtime) -> dict:
 
     runtime._processor = Processor(runtime.session_factory, ScriptedTriager(),
                                    build_router(runtime.settings, runtime.session_factory))
-    ids: dict[str, object] = {"key": "sbx", "team": "pr", "email": "tmp@acme.test"}
+    ids: dict[str, object] = {"key": "sbx", "team": "pr", "email": "tmp@acme.test", "table": "daily"}
     with unit_of_work(runtime.session_factory) as s:
         add_channel(s, "sbx", "sandbox", "Sandbox", owner_team="support")
         add_channel(s, "sbx2", "sandbox", "Sandbox two", owner_team="marketing")

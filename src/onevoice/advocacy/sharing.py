@@ -35,7 +35,7 @@ from onevoice.inbox.notify import notify_team
 NETWORK_NAMES = {"x": "X", "linkedin": "LinkedIn", "facebook": "Facebook", "bluesky": "Bluesky",
                  "mastodon": "Mastodon"}
 # Every employee shares; partners are outsiders and speak for their own organization.
-SHARERS = frozenset({"admin", "coordinator", "manager", "responder", "contributor", "viewer"})
+SHARERS = frozenset({"admin", "coordinator", "manager", "responder", "contributor", "viewer", "executive"})  # employees
 MAX_TEXT = 3000
 _CAMPAIGN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("admin", "coordinator", "manager", "responder", "contributor", "viewer", "partner")
+ROLES = ("admin", "coordinator", "manager", "responder", "contributor", "viewer", "partner", "executive")
 # These see every team's cases; everyone else sees the cases of the teams they belong to.
 SEE_ALL = frozenset({"admin", "coordinator"})
 # These may only read (governance refines what partners may do within their grant).
-READ_ONLY = frozenset({"viewer", "contributor"})
+READ_ONLY = frozenset({"viewer", "contributor", "executive"})
+# Executives read every report (reports.service) and, with no team, no case content.
 # Outsiders: limited to the channels granted to them as well as to their teams (cases.access).
 BY_GRANT = frozenset({"partner"})
 

@@ -23,7 +23,7 @@ app.add_typer(team_app, name="team")
 app.add_typer(channel_app, name="channel")
 app.add_typer(messages_app, name="messages")
 
-for _name in ("triage", "model", "user", "audit", "keys"):
+for _name in ("triage", "model", "user", "audit", "keys", "reports"):
     try:
         app.add_typer(importlib.import_module(f"onevoice.cli.{_name}").app, name=_name)
     except ModuleNotFoundError as _exc:

@@ -57,6 +57,11 @@ def _scheduler(runtime, poll: bool):
     from onevoice.triage.autotrain import start_if_due
 
     scheduler.add("triage-retrain", 600.0, lambda: start_if_due(runtime.session_factory, runtime.settings))
+    # The reports' facts follow the events (reports/upkeep.py): registered here, at composition, so that the
+    # pipeline knows nothing of reports. Idempotent, so every web node may run it.
+    from onevoice.reports.upkeep import upkeep_job
+
+    scheduler.add("reports-upkeep", 10.0, lambda: upkeep_job(runtime.session_factory))
     return scheduler
 
 
@@ -197,6 +202,7 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
         poller = Poller(runtime, claim=redis_claim(settings.redis_url, settings.redis_prefix))
         worker.periodic = poller.tick
+        # Scale-out web nodes run the reports' upkeep in their scheduler (cli/serving._scheduler).
     else:
         from onevoice.worker.runner import EmbeddedWorker
 
@@ -216,8 +222,27 @@ def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
 
     upgrade(settings.database_url, secret_key=settings.secret_key.get_secret_value())
     engine = make_engine(settings.database_url)
-    with unit_of_work(make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))) as session:
+    factory = make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))
+    with unit_of_work(factory) as session:
         token = seed_demo(session)
+    # Sixty days of history on first start, so the reports are alive (demo/history.py).
+    from onevoice.demo.history import seed_history
+    from onevoice.reports.upkeep import upkeep_job
+    from onevoice.runtime import build_processor
+
+    with factory() as session:
+        from sqlalchemy import func, select
+
+        from onevoice.cases.models import Case
+
+        first_start = not session.scalar(select(func.count(Case.id)))
+    if first_start:
+        typer.echo("first start: seeding 60 days of history through the pipeline (about a minute)...", err=True)
+    processor = build_processor(settings, factory, worker="demo-history")
+    processor.surge = None  # the detector measures surges against the present, not the history's days
+    if seeded := seed_history(factory, processor.process, DEMO_DOMAIN):
+        typer.echo(f"seeded 60 days of history ({seeded} messages)", err=True)
+    upkeep_job(factory)
     engine.dispose()
     url = f"http://{host}:{port}"
     typer.echo(f"""
@@ -226,6 +251,7 @@ OneVoice demo organization is ready ({settings.database_url})
   Open           {url}            (pages)
   Sign in        lead@{DEMO_DOMAIN} (coordinator, sees everything) or support@, pr@, legal@,
                  product@, sales@, marketing@, hr@, it@{DEMO_DOMAIN}; password {DEMO_PASSWORD}
+  Reports        {url}/reports as manager@{DEMO_DOMAIN} (Support's manager) or exec@{DEMO_DOMAIN}
   API docs       {url}/docs
   Try the API    curl -H 'Authorization: Bearer {token}' {url}/api/v1/cases?team=support
   Live events    curl -N -H 'Authorization: Bearer {token}' {url}/api/v1/stream

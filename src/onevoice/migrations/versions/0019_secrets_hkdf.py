@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 revision = '0019_secrets_hkdf'
-down_revision = '0014_vocabulary'
+down_revision = '0018_advocacy'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,171 @@
+"""The reports' speed: page and API server time over a large organization, and the upkeep's cost.
+
+1. A data set (bench/dataset.py) at the density of 300,000 cases over 320 days (~940 cases a day): by
+   default 60,000 cases and 200,000 messages over 64 days, so a 28-day report reads as many rows as it
+   would at full size. The facts are built with `reports.upkeep.rebuild` (timed).
+2. Server time, p50/p95 over --runs after a warm-up, fresh read session each: the service behind
+   /reports for a coordinator (every team) and Support's manager, the cases behind a figure; then the
+   rendered /reports page and GET /api/v1/reports through the real app (in-process HTTP client).
+3. Upkeep against throughput: --pipeline messages from the demo traffic through the real pipeline
+   (processing time), then one upkeep pass over the cases they touched (its time), as a share.
+
+    python -m bench.bench_reports [--cases 60000] [--messages 200000] [--days 64] [--postgres URL] [--runs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.bench_inbox import timed
+from bench.common import machine, percentile, seeded_database
+from bench.dataset import build
+from onevoice.auth.models import User
+from onevoice.auth.users import principal_for
+from onevoice.cases.models import Case
+from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+from onevoice.reports import service
+from onevoice.reports.upkeep import rebuild, upkeep_job
+from onevoice.settings import Settings
+
+HERE = Path(__file__).parent
+
+
+def measure(url: str, args) -> dict:
+    engine = make_engine(url)
+    seeded_database(url)
+    t = time.perf_counter()
+    build(engine, cases=args.cases, messages=args.messages, days=args.days)
+    built = time.perf_counter() - t
+    factory = make_sessionmaker(engine)
+    t = time.perf_counter()
+    n = rebuild(factory)
+    rebuilt = time.perf_counter() - t
+    read = make_sessionmaker(engine, readonly=True)
+    with read() as s:
+        last = s.scalar(select(func.max(Case.created_at))).date()
+        people = {e: principal_for(s, s.scalar(select(User).where(User.email == e)))
+                  for e in ("lead@demo.onevoice.test", "manager@demo.onevoice.test")}
+    out = {"cases": args.cases, "messages": args.messages, "days": args.days, "build_s": round(built, 1),
+           "rebuild_s": round(rebuilt, 1), "rebuild_cases": n}
+    start = last - timedelta(days=27)
+    for label, who in (("coordinator", people["lead@demo.onevoice.test"]),
+                       ("support manager", people["manager@demo.onevoice.test"])):
+        def report(s, who=who):
+            service.report(s, who, service.make_scope(s, who, start=start, end=last))
+
+        def drill(s, who=who):
+            service.cases_behind(s, who, service.make_scope(s, who, start=start, end=last), "resolved")
+
+        out[f"report 28 days, {label}"] = timed(read, report, args.runs)
+        out[f"cases behind 'resolved', {label}"] = timed(read, drill, args.runs)
+    out.update(http(url, start, last, args.runs))
+    engine.dispose()
+    return out
+
+
+def http(url: str, start, end, runs: int) -> dict:
+    from fastapi.testclient import TestClient
+
+    from onevoice.app import create_app
+    from onevoice.auth.tokens import create_token
+    from onevoice.demo.seed import DEMO_PASSWORD
+
+    settings = Settings(environment="development", database_url=url, embedded_worker=False, log_json=False)
+    app = create_app(settings, start_worker=False)
+    out = {}
+    with TestClient(app) as client:
+        import re
+
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        r = client.post("/login", data={"email": "lead@demo.onevoice.test", "password": DEMO_PASSWORD,
+                                        "csrf_token": csrf}, follow_redirects=False)
+        assert r.status_code == 303, r.text[:300]
+        engine = make_engine(url)
+        with unit_of_work(make_sessionmaker(engine)) as s:
+            lead = s.scalar(select(User.id).where(User.email == "lead@demo.onevoice.test"))
+            token = create_token(s, "bench-reports", ["reports:read"], user_id=lead)[1]
+        engine.dispose()
+        q = f"start={start}&end={end}"
+        for label, path, headers in (("page /reports (rendered)", f"/reports?{q}", {}),
+                                     ("GET /api/v1/reports", f"/api/v1/reports?{q}",
+                                      {"Authorization": f"Bearer {token}"})):
+            times = []
+            for i in range(runs + 1):
+                t = time.perf_counter()
+                r = client.get(path, headers=headers)
+                if r.status_code != 200 or (path.startswith("/reports") and "data-view" not in r.text):
+                    raise SystemExit(f"{path} answered {r.status_code}: {r.text[:300]}")
+                if i:
+                    times.append(time.perf_counter() - t)
+            out[label] = {"p50_ms": round(statistics.median(times) * 1000, 1),
+                          "p95_ms": round(percentile(times, 95) * 1000, 1)}
+    return out
+
+
+def upkeep_cost(tmp: Path, messages: int) -> dict:
+    """Processing time of `messages` demo messages through the real pipeline, and the upkeep that follows."""
+    from onevoice.connectors.sandbox.traffic import SandboxTraffic
+    from onevoice.pipeline.intake import accept_batch
+    from onevoice.runtime import build_processor
+
+    url = f"sqlite:///{tmp}"
+    tmp.unlink(missing_ok=True)
+    seeded_database(url)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    settings = Settings(environment="development", database_url=url)
+    processor = build_processor(settings, factory, worker="bench")
+    traffic = SandboxTraffic(5)
+    channels = ("sandbox-x", "sandbox-mastodon", "sandbox-mail", "sandbox-reviews")
+    upkeep_job(factory)  # the watermark starts after the seeding
+    processing = upkeeping = 0.0
+    for _ in range(0, messages, 100):
+        items = [traffic.next_message(channels[j % 4]) for j in range(100)]
+        with unit_of_work(factory) as s:
+            ids = accept_batch(s, items).new_ids
+        t = time.perf_counter()
+        processor.process(ids)
+        processing += time.perf_counter() - t
+        t = time.perf_counter()
+        upkeep_job(factory)  # as the scheduler would, between batches
+        upkeeping += time.perf_counter() - t
+    engine.dispose()
+    return {"messages": messages, "processing_ms_per_message": round(processing / messages * 1000, 2),
+            "upkeep_ms_per_message": round(upkeeping / messages * 1000, 2),
+            "upkeep_share_of_processing": round(upkeeping / processing, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=60_000)
+    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--days", type=int, default=64)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--sqlite", default=str(HERE / ".data" / "reports.db"))
+    parser.add_argument("--postgres", default=None)
+    parser.add_argument("--pipeline", type=int, default=2000)
+    parser.add_argument("--upkeep-only", action="store_true", help="only the upkeep against throughput")
+    args = parser.parse_args()
+    if args.upkeep_only:
+        Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
+        print(json.dumps(upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline), indent=1))
+        return
+    Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
+    results = {"machine": machine(), "upkeep": upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline),
+               "sqlite": measure(f"sqlite:///{args.sqlite}", args)}
+    if args.postgres:
+        results["postgresql"] = measure(args.postgres, args)
+    text = json.dumps(results, indent=1, default=str)
+    print(text)
+    (HERE / "results-reports.json").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

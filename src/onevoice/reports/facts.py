@@ -1,0 +1,219 @@
+"""A case's facts, computed from its source rows: pure functions, no database (docs/metrics.md defines each).
+
+`case_facts(source, context)` is the one place a figure's per-case ingredient is decided; the upkeep, the
+rebuild and the tests all go through it, which is why the incremental and rebuilt figures cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from onevoice.routing.sla import SlaPolicy
+
+OPEN = ("open", "pending_customer", "pending_internal")
+CLOSED = ("resolved", "closed_spam")
+PUBLIC_KINDS = ("post", "comment", "mention", "review")
+# Minutes of a person's time each recorded action stands for (docs/metrics.md, "Handling effort"). The
+# events say what was done, not how long it took; these are the estimates a manager can argue with.
+EFFORT_MINUTES = {"reply.queued": 6, "reply.awaiting_approval": 6, "note": 3, "case.handed_off": 2,
+                  "case.teams_added": 1, "case.team_removed": 1, "case.assigned": 1, "case.status": 1,
+                  "case.priority": 1, "triage.corrected": 1, "case.outcome": 2}
+REPLY_KINDS = ("reply.queued", "reply.awaiting_approval")
+APPROVAL_MINUTES = 3
+
+
+@dataclass
+class CaseRow:
+    id: int
+    status: str
+    priority: str
+    created_at: datetime
+    lead_team_id: int | None = None
+    channel_id: int | None = None
+    contact_id: int | None = None
+    intent: str | None = None
+    topic: str | None = None
+    tags: list = field(default_factory=list)
+    incident_id: int | None = None
+    sla_policy: str | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+@dataclass
+class MessageRow:
+    direction: str
+    kind: str
+    created_at: datetime
+    status: str = "processed"
+    sentiment: str | None = None
+    language: str | None = None
+    products: list = field(default_factory=list)
+
+
+@dataclass
+class EventRow:
+    kind: str
+    actor: str
+    created_at: datetime
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class TeamRow:
+    team_id: int
+    role: str
+    added_at: datetime
+
+
+@dataclass
+class ApprovalRow:
+    team_id: int | None
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+@dataclass
+class CaseSource:
+    case: CaseRow
+    messages: list[MessageRow] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    teams: list[TeamRow] = field(default_factory=list)
+    approvals: list[ApprovalRow] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    policies: dict[str, SlaPolicy] = field(default_factory=dict)
+    default_policy: str | None = None
+    user_teams: dict[str, frozenset[int]] = field(default_factory=dict)  # actor (email) -> team ids
+    sales_team_id: int | None = None
+
+
+def business_seconds(policy: SlaPolicy | None, start: datetime, end: datetime, priority: str = "normal") -> int:
+    """Seconds between start and end that fall inside the policy's business hours (holidays excluded).
+    Without hours, or for a priority counted around the clock, it is the wall clock."""
+    if end <= start:
+        return 0
+    if policy is None or not policy.hours or priority in policy.around_the_clock:
+        return int((end - start).total_seconds())
+    tz = ZoneInfo(policy.timezone)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    total = 0.0
+    day: date = local_start.date()
+    while day <= local_end.date():
+        span = policy.hours.get(day.weekday())
+        if span and day not in policy.holidays:
+            open_at = datetime.combine(day, span[0], tz)
+            close_at = datetime.combine(day, span[1], tz) if span[1] != time(0) else \
+                datetime.combine(day + timedelta(days=1), time(0), tz)
+            lo, hi = max(open_at, local_start), min(close_at, local_end)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return int(total)
+
+
+def _met(done: datetime | None, due: datetime | None) -> int | None:
+    return None if due is None or done is None else int(done <= due)
+
+
+def case_facts(src: CaseSource, ctx: Context) -> tuple[dict, list[dict]]:
+    """(the case's facts row, one row per team with a part in it)."""
+    case = src.case
+    inbound = sorted((m for m in src.messages if m.direction == "inbound"), key=lambda m: m.created_at)
+    outbound = sorted((m for m in src.messages if m.direction == "outbound" and m.status == "sent"),
+                      key=lambda m: m.created_at)
+    opened_at = min([case.created_at, *(m.created_at for m in inbound[:1])])
+    first = inbound[0] if inbound else None
+    policy = ctx.policies.get(case.sla_policy or "") or ctx.policies.get(ctx.default_policy or "")
+    responded = case.first_response_at or (outbound[0].created_at if outbound else None)
+    resolved_at = case.resolved_at if case.status == "resolved" else None
+
+    def span(end: datetime | None) -> tuple[int | None, int | None]:
+        if end is None:
+            return None, None
+        return max(0, int((end - opened_at).total_seconds())), business_seconds(policy, opened_at, end, case.priority)
+
+    fr_s, fr_bh = span(responded)
+    fr_due = policy.due(opened_at, case.priority) if policy else None
+    res_due = policy.due(opened_at, case.priority, "resolution") if policy else None
+    res_s, res_bh = span(resolved_at)
+    events = sorted(src.events, key=lambda e: e.created_at)
+    reopens = sum(1 for e in events if e.kind == "case.status" and e.data.get("from") in CLOSED
+                  and e.data.get("to") in OPEN)
+    sentiments = [m.sentiment for m in inbound]
+    opened_negative = int(bool(first) and first.sentiment == "negative")
+    recovered = None
+    if opened_negative and responded is not None:
+        after = [m for m in inbound if m.created_at > responded]
+        recovered = int(bool(after) and after[-1].sentiment in ("neutral", "positive"))
+    resolved_public = None
+    if resolved_at is not None and first is not None and first.kind in PUBLIC_KINDS:
+        resolved_public = int(not any(m.kind == "direct" for m in outbound))
+    outcome, value = None, 0.0
+    for e in events:
+        if e.kind == "case.outcome":
+            outcome, value = e.data.get("outcome"), float(e.data.get("amount") or 0)
+    lead = int(case.intent == "sales_lead")
+    team_ids = {t.team_id for t in src.teams}
+    teams = team_rows(src, ctx, opened_at, events)
+    acted = sum(1 for t in teams if t["actions"])
+    for t in teams:
+        t["multi_team"] = int(acted >= 2)
+    effort = sum(EFFORT_MINUTES.get(e.kind, 0) for e in events) * 60 + \
+        sum(APPROVAL_MINUTES * 60 for a in src.approvals if a.decided_at is not None)
+    facts = {
+        "case_id": case.id, "opened_at": opened_at, "opened_day": opened_at.date().isoformat(),
+        "lead_team_id": case.lead_team_id, "channel_id": case.channel_id, "contact_id": case.contact_id,
+        "status": case.status, "priority": case.priority, "intent": case.intent,
+        "kind": first.kind if first else None, "language": (first.language or None) if first else None,
+        "product": _product(first, case), "tags": "," + ",".join(sorted(str(t) for t in case.tags or [])) + ",",
+        "team_count": max(1, len(team_ids)), "acted_team_count": acted, "incident_id": case.incident_id,
+        "first_response_s": fr_s, "first_response_bh_s": fr_bh, "resolution_s": res_s, "resolution_bh_s": res_bh,
+        "first_response_due": fr_due, "resolution_due": res_due,
+        "first_response_met": _met(responded, fr_due), "resolution_met": _met(resolved_at, res_due),
+        "resolved": int(resolved_at is not None), "reopens": reopens,
+        "messages_in": len(inbound), "messages_out": len(outbound),
+        "positive": sentiments.count("positive"), "negative": sentiments.count("negative"),
+        "neutral": sentiments.count("neutral"), "opened_negative": opened_negative, "recovered": recovered,
+        "resolved_public": resolved_public, "effort_s": effort, "lead": lead,
+        "lead_handed": int(lead and ctx.sales_team_id in team_ids),
+        "lead_outcome": (outcome or "open") if lead else None, "lead_value": value if lead else 0.0,
+        "last_message_at": inbound[-1].created_at if inbound else None,
+    }
+    return facts, teams
+
+
+def _product(first: MessageRow | None, case: CaseRow) -> str | None:
+    if first is not None and first.products:
+        p = first.products[0]
+        return str(p.get("key") or p.get("name") if isinstance(p, dict) else p)[:200]
+    return None
+
+
+def team_rows(src: CaseSource, ctx: Context, opened_at: datetime, events: list[EventRow]) -> list[dict]:
+    """Each team's part: an action counts for every team of the case the actor belongs to."""
+    out = []
+    for t in sorted(src.teams, key=lambda t: t.team_id):
+        mine = [e for e in events if t.team_id in ctx.user_teams.get(e.actor, ())]
+        first_action = next((e.created_at for e in mine if e.created_at >= t.added_at), None)
+        approvals = [a for a in src.approvals if a.team_id == t.team_id]
+        out.append({
+            "case_id": src.case.id, "team_id": t.team_id, "opened_day": opened_at.date().isoformat(),
+            "role": t.role, "multi_team": 0,
+            "replies": sum(1 for e in mine if e.kind in REPLY_KINDS),
+            "notes": sum(1 for e in mine if e.kind == "note"),
+            "handoffs": sum(1 for e in mine if e.kind == "case.handed_off"),
+            "actions": sum(1 for e in mine if e.kind in EFFORT_MINUTES),
+            "first_action_s": int((first_action - t.added_at).total_seconds()) if first_action else None,
+            "approvals": len(approvals),
+            "approval_wait_s": sum(int((a.decided_at - a.requested_at).total_seconds())
+                                   for a in approvals if a.decided_at is not None),
+            "approvals_pending": sum(1 for a in approvals if a.decided_at is None),
+            "effort_s": sum(EFFORT_MINUTES.get(e.kind, 0) for e in mine) * 60
+            + sum(APPROVAL_MINUTES * 60 for a in approvals if a.decided_at is not None),
+        })
+    return out

@@ -1,0 +1,117 @@
+"""The reports' aggregates: one row of facts per case and one per (case, team), kept incrementally.
+
+Every figure on /reports is a SUM, COUNT or percentile over these rows for a date range, never a scan of
+messages or events: a case's facts are recomputed from its source rows whenever an event touches it
+(`reports.upkeep`), and `onevoice reports rebuild` recomputes them all. Rows are keyed by the day the case
+opened (`opened_day`, 'YYYY-MM-DD' in UTC) so a period is one index range.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onevoice.db import Base, utcnow
+
+
+class CaseFacts(Base):
+    __tablename__ = "report_case_facts"
+    __table_args__ = (
+        Index("ix_report_case_facts_day", "opened_day", "lead_team_id"),
+        Index("ix_report_case_facts_contact", "contact_id", "opened_day"),
+        Index("ix_report_case_facts_status", "status", "lead_team_id"),  # the backlog: open now, any period
+    )
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column()
+    opened_day: Mapped[str] = mapped_column(String(10))
+    lead_team_id: Mapped[int | None] = mapped_column(default=None)
+    channel_id: Mapped[int | None] = mapped_column(default=None)
+    contact_id: Mapped[int | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(10))
+    intent: Mapped[str | None] = mapped_column(String(40), default=None)
+    kind: Mapped[str | None] = mapped_column(String(20), default=None)
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    product: Mapped[str | None] = mapped_column(String(200), default=None)
+    tags: Mapped[str] = mapped_column(String(500), default="")  # ",a,b," so that LIKE '%,tag,%' finds one
+    team_count: Mapped[int] = mapped_column(default=1)
+    acted_team_count: Mapped[int] = mapped_column(default=0)
+    incident_id: Mapped[int | None] = mapped_column(default=None)
+    # Service: seconds; NULL when it has not happened yet.
+    first_response_s: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    first_response_bh_s: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    resolution_s: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    resolution_bh_s: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # When the SLA wanted each (NULL: no target for the priority), and 1 met / 0 missed once it happened.
+    # A case still waiting past its due time counts as missed at query time: the facts hold no clock.
+    first_response_due: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_due: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_met: Mapped[int | None] = mapped_column(default=None)
+    resolution_met: Mapped[int | None] = mapped_column(default=None)
+    resolved: Mapped[int] = mapped_column(default=0)
+    reopens: Mapped[int] = mapped_column(default=0)
+    messages_in: Mapped[int] = mapped_column(default=0)
+    messages_out: Mapped[int] = mapped_column(default=0)
+    positive: Mapped[int] = mapped_column(default=0)
+    negative: Mapped[int] = mapped_column(default=0)
+    neutral: Mapped[int] = mapped_column(default=0)
+    opened_negative: Mapped[int] = mapped_column(default=0)
+    # Of cases that opened negative and got a reply: 1 when the customer's last message after it is not negative.
+    recovered: Mapped[int | None] = mapped_column(default=None)
+    # Resolved with every reply in public (1), or moved to a direct message (0); NULL while unresolved.
+    resolved_public: Mapped[int | None] = mapped_column(default=None)
+    effort_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    lead: Mapped[int] = mapped_column(default=0)  # a sales lead (intent sales_lead)
+    lead_handed: Mapped[int] = mapped_column(default=0)  # Sales has a part in it
+    lead_outcome: Mapped[str | None] = mapped_column(String(10), default=None)  # won, lost, open
+    lead_value: Mapped[float] = mapped_column(default=0.0)
+    last_message_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TeamFacts(Base):
+    """One team's part in one case: how it came in, what it did, how long it waited to act."""
+
+    __tablename__ = "report_team_facts"
+    __table_args__ = (Index("ix_report_team_facts_team_day", "team_id", "opened_day"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    opened_day: Mapped[str] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(20))
+    multi_team: Mapped[int] = mapped_column(default=0)  # two or more teams acted on the case
+    replies: Mapped[int] = mapped_column(default=0)
+    notes: Mapped[int] = mapped_column(default=0)
+    handoffs: Mapped[int] = mapped_column(default=0)
+    actions: Mapped[int] = mapped_column(default=0)
+    first_action_s: Mapped[int | None] = mapped_column(BigInteger, default=None)  # from being added
+    approvals: Mapped[int] = mapped_column(default=0)
+    approval_wait_s: Mapped[int] = mapped_column(BigInteger, default=0)  # decided approvals only
+    approvals_pending: Mapped[int] = mapped_column(default=0)
+    effort_s: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReportState(Base):
+    """Where the incremental upkeep has got to in the events table."""
+
+    __tablename__ = "report_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Objective(Base):
+    """A target a team (or the organization, team_id NULL) sets itself on one figure."""
+
+    __tablename__ = "report_objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), default=None)
+    metric: Mapped[str] = mapped_column(String(60))
+    comparator: Mapped[str] = mapped_column(String(2))  # "<=" or ">="
+    target: Mapped[float] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(320), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,132 @@
+"""Every query of the reports: reading a case's sources, writing its facts, the upkeep's watermark."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from onevoice.approvals.models import Approval
+from onevoice.auth.models import User, UserTeam
+from onevoice.cases.models import Case, CaseTeam
+from onevoice.events.models import Event
+from onevoice.messages.models import Message
+from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow
+from onevoice.reports.models import CaseFacts, ReportState, TeamFacts
+from onevoice.routing.playbook import Playbook
+from onevoice.teams.models import Team
+
+STATE_KEY = "facts"
+
+
+def context(session: Session) -> Context:
+    """The rules a case's facts are computed under: the active playbook's SLA calendars, who is in which team."""
+    from onevoice.routing.factory import active_row, default_playbook
+
+    row = active_row(session)
+    try:
+        book = Playbook.from_yaml(row.source) if row is not None else default_playbook()
+    except Exception:  # noqa: BLE001 - a broken active playbook: the routing falls back the same way
+        book = default_playbook()
+    user_teams: dict[str, set[int]] = defaultdict(set)
+    for email, team_id in session.execute(select(User.email, UserTeam.team_id).join(UserTeam,
+                                                                                     UserTeam.user_id == User.id)):
+        user_teams[email].add(team_id)
+    return Context(policies=book.sla_policies, default_policy=book.default_sla,
+                   user_teams={k: frozenset(v) for k, v in user_teams.items()},
+                   sales_team_id=session.scalar(select(Team.id).where(Team.key == "sales")))
+
+
+def sources(session: Session, case_ids: Iterable[int]) -> list[CaseSource]:
+    """Everything a case's facts are computed from, for many cases with one query per table."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return []
+    out: dict[int, CaseSource] = {}
+    for c in session.execute(select(Case.id, Case.status, Case.priority, Case.created_at, Case.lead_team_id,
+                                    Case.channel_id, Case.contact_id, Case.intent, Case.topic, Case.tags,
+                                    Case.incident_id, Case.sla_policy, Case.first_response_at, Case.resolved_at)
+                             .where(Case.id.in_(ids))):
+        out[c.id] = CaseSource(CaseRow(*c))
+    for m in session.execute(select(Message.case_id, Message.direction, Message.kind, Message.created_at,
+                                    Message.status, Message.triage, Message.language)
+                             .where(Message.case_id.in_(ids))):
+        triage = m.triage or {}
+        if m.case_id in out:
+            out[m.case_id].messages.append(MessageRow(m.direction, m.kind, m.created_at, m.status,
+                                                      triage.get("sentiment"), m.language,
+                                                      list(triage.get("products") or [])))
+    for e in session.execute(select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data)
+                             .where(Event.case_id.in_(ids))):
+        out[e.case_id].events.append(EventRow(e.kind, e.actor, e.created_at, e.data or {}))
+    for t in session.execute(select(CaseTeam.case_id, CaseTeam.team_id, CaseTeam.role, CaseTeam.added_at)
+                             .where(CaseTeam.case_id.in_(ids))):
+        out[t.case_id].teams.append(TeamRow(t.team_id, t.role, t.added_at))
+    for a in session.execute(select(Approval.case_id, Approval.approver_team_id, Approval.requested_at,
+                                    Approval.decided_at).where(Approval.case_id.in_(ids))):
+        out[a.case_id].approvals.append(ApprovalRow(a.approver_team_id, a.requested_at, a.decided_at))
+    return [out[i] for i in ids if i in out]
+
+
+def replace_facts(session: Session, case_ids: list[int], cases: list[dict], teams: list[dict]) -> None:
+    """Swap the facts of these cases for freshly computed ones (a deleted case just loses its rows)."""
+    for chunk in _chunks(case_ids, 500):
+        session.execute(delete(TeamFacts).where(TeamFacts.case_id.in_(chunk)))
+        session.execute(delete(CaseFacts).where(CaseFacts.case_id.in_(chunk)))
+    # Core executemany: the ORM's bulk insert splits rows by which columns are NULL (one statement each).
+    if cases:
+        session.execute(CaseFacts.__table__.insert(), cases)
+    if teams:
+        session.execute(TeamFacts.__table__.insert(), teams)
+
+
+def clear_facts(session: Session) -> None:
+    session.execute(delete(TeamFacts))
+    session.execute(delete(CaseFacts))
+
+
+def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
+    return list(session.scalars(select(Case.id).where(Case.id > after).order_by(Case.id).limit(limit)))
+
+
+def watermark(session: Session) -> int:
+    return session.scalar(select(ReportState.last_event_id).where(ReportState.key == STATE_KEY)) or 0
+
+
+def set_watermark(session: Session, event_id: int, now, force: bool = False) -> None:
+    state = session.get(ReportState, STATE_KEY, with_for_update=session.bind.dialect.name == "postgresql")
+    if state is None:
+        session.add(ReportState(key=STATE_KEY, last_event_id=event_id, updated_at=now))
+    else:
+        state.last_event_id = event_id if force else max(state.last_event_id, event_id)
+        state.updated_at = now
+
+
+def max_event_id(session: Session) -> int:
+    return session.scalar(select(func.max(Event.id))) or 0
+
+
+def touched_cases(session: Session, after_id: int, since, limit: int) -> tuple[set[int], int]:
+    """Cases with an event past the watermark (up to `limit` events), plus those with an event since `since`:
+    on PostgreSQL an event with a lower id can commit after a higher one, so the last moments are re-read."""
+    rows = session.execute(select(Event.id, Event.case_id).where(Event.id > after_id).order_by(Event.id)
+                           .limit(limit)).all()
+    top = rows[-1].id if rows else after_id
+    ids = {cid for _, cid in rows if cid is not None}
+    ids |= set(session.scalars(select(Event.case_id).where(Event.created_at >= since, Event.id <= top,
+                                                           Event.case_id.is_not(None)).distinct()))
+    # Deciding an approval records no case event (a rejected reply leaves none at all): read them directly.
+    ids |= set(session.scalars(select(Approval.case_id).where(Approval.decided_at >= since,
+                                                              Approval.case_id.is_not(None)).distinct()))
+    return ids, top
+
+
+def last_run(session: Session):
+    return session.scalar(select(ReportState.updated_at).where(ReportState.key == STATE_KEY))
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

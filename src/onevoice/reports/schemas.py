@@ -1,0 +1,76 @@
+"""The JSON shapes of /api/v1/reports (documented in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class Period(BaseModel):
+    start: date
+    end: date
+    days: int
+    previous_start: date = Field(description="the comparison period: as long, just before")
+    previous_end: date
+
+
+class Figure(BaseModel):
+    now: float | int | None = Field(description="the figure for the period (docs/metrics.md defines each)")
+    before: float | int | None = Field(description="the same figure for the previous period")
+    change: float | None = Field(description="now - before, when both are numbers")
+
+
+class Row(BaseModel):
+    """A table row: its columns are listed in docs/metrics.md for each table."""
+
+    model_config = {"extra": "allow"}
+
+
+class Ranking(BaseModel):
+    advocates: list[Row]
+    detractors: list[Row]
+    moved: list[Row] = Field(description="customers who changed side since the previous period")
+    advocate_count: int
+    detractor_count: int
+    turned_advocate: int
+    turned_detractor: int
+
+
+class ReportOut(BaseModel):
+    period: Period
+    figures: dict[str, Figure] = Field(description="service.*, reputation.*, leads.*, advocacy.* figures")
+    backlog: Row
+    daily: list[Row]
+    volume: dict[str, list[Row]] = Field(description="cases and messages by channel, kind, intent, language, "
+                                                     "product, team")
+    collaboration: list[Row]
+    return_: list[Row] = Field(alias="return", description="effort, cost per resolved case, public or private "
+                                                            "resolutions, lead value per team")
+    incidents: list[Row]
+    advocacy: Ranking
+    load: list[Row]
+    objectives: list[Row]
+    hourly_rate: float
+
+
+class CaseBehind(BaseModel):
+    case_id: int
+    opened_at: datetime
+    status: str
+    priority: str
+    team: str | None
+    intent: str | None
+    kind: str | None
+    first_response_s: int | None
+    first_response_bh_s: int | None
+    resolution_s: int | None
+    reopens: int
+    messages_in: int
+    visible: bool = Field(description="whether you may open the case; its subject is given only then")
+    subject: str | None
+
+
+class UpkeepOut(BaseModel):
+    cases: int
+    watermark: int

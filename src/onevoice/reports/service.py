@@ -1,0 +1,247 @@
+"""Who may read which report, and the two views (manager, executive) with the period before for comparison.
+
+Admins, coordinators and executives read every team's figures; managers their own teams'. Figures are
+counts and times, never case content: the cases behind a figure are listed with their subject only for
+those who may open the case anyway (cases.access), so an executive sees every number and no text it is
+not otherwise allowed to see.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from onevoice.auth.principal import Principal
+from onevoice.cases.access import visible_ids
+from onevoice.cases.models import Case
+from onevoice.channels.models import Channel
+from onevoice.db import utcnow
+from onevoice.errors import Forbidden, InvalidInput
+from onevoice.reports import metrics
+from onevoice.reports.metrics import Scope
+from onevoice.reports.models import CaseFacts, Objective, TeamFacts
+from onevoice.reports.ranking import advocacy_ranking
+from onevoice.teams.models import Team
+
+ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
+MAX_DAYS = 400
+
+
+def require_reader(who: Principal) -> None:
+    if who.role not in ALL_TEAMS and who.role != "manager":
+        raise Forbidden("reports are for managers, executives, coordinators and admins")
+
+
+def make_scope(session: Session, who: Principal, start: date | None = None, end: date | None = None,
+               team: str | None = None, channel: str | None = None, product: str | None = None,
+               tag: str | None = None, hourly_rate: float | None = None) -> Scope:
+    """The period and filters asked for, held to what this person may report on."""
+    require_reader(who)
+    now = utcnow()
+    end = end or now.date()
+    start = start or end - timedelta(days=27)
+    if start > end:
+        raise InvalidInput("the period starts after it ends")
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidInput(f"a period is at most {MAX_DAYS} days")
+    teams = dict(session.execute(select(Team.key, Team.id)).all())
+    if team and team not in teams:
+        raise InvalidInput(f"unknown team {team!r}")
+    channel_id = None
+    if channel:
+        channel_id = session.scalar(select(Channel.id).where(Channel.key == channel))
+        if channel_id is None:
+            raise InvalidInput(f"unknown channel {channel!r}")
+    if hourly_rate is not None and not 0 <= hourly_rate <= 100_000:
+        raise InvalidInput("the hourly rate is between 0 and 100000")
+    if who.role in ALL_TEAMS:
+        team_ids: tuple[int, ...] = (teams[team],) if team else ()
+    else:
+        own = sorted(who.team_ids)
+        if team and teams[team] not in who.team_ids:
+            raise Forbidden(f"you report on your own teams, not {team!r}")
+        team_ids = (teams[team],) if team else tuple(own) or (-1,)
+    return Scope(start=start, end=end, now=now, team_ids=team_ids, channel_id=channel_id,
+                 product=(product or "").strip()[:200] or None, tag=(tag or "").strip()[:100] or None,
+                 hourly_rate=50.0 if hourly_rate is None else hourly_rate, limited=who.role not in ALL_TEAMS)
+
+
+def team_names(session: Session) -> dict[int, dict]:
+    return {i: {"id": i, "key": k, "name": n} for i, k, n in session.execute(select(Team.id, Team.key, Team.name))}
+
+
+def headline(session: Session, scope: Scope, ranking: dict | None = None) -> dict:
+    """The figures objectives and comparisons are made on, flat."""
+    out = {f"service.{k}": v for k, v in metrics.service(session, scope).items()}
+    rep = metrics.reputation(session, scope)
+    out.update({f"reputation.{k}": v for k, v in rep.items() if k != "incidents"})
+    out["reputation.incidents"] = len(rep["incidents"])
+    out.update({f"leads.{k}": v for k, v in metrics.leads(session, scope).items()})
+    if ranking is None:
+        ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()), limit=0)
+    for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor"):
+        out[f"advocacy.{k}"] = ranking[k]
+    return out
+
+
+def compare(current: dict, previous: dict) -> dict:
+    """Change against the previous period for every numeric figure."""
+    out = {}
+    for k, v in current.items():
+        p = previous.get(k)
+        if isinstance(v, int | float) and isinstance(p, int | float) and not isinstance(v, bool):
+            out[k] = {"now": v, "before": p, "change": round(v - p, 4)}
+        else:
+            out[k] = {"now": v, "before": p, "change": None}
+    return out
+
+
+def report(session: Session, who: Principal, scope: Scope) -> dict:
+    """Everything both views show (the executive view leads with reputation, the manager view with queues)."""
+    ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()))
+    now_figures, before = headline(session, scope, ranking), headline(session, scope.previous())
+    names = team_names(session)
+    collaboration = metrics.collaboration(session, scope)
+    return {
+        "period": {"start": scope.start, "end": scope.end, "days": scope.days,
+                   "previous_start": scope.previous().start, "previous_end": scope.previous().end},
+        "figures": compare(now_figures, before),
+        "backlog": metrics.backlog(session, scope),
+        "daily": metrics.daily(session, scope),
+        "volume": {by: metrics.volume(session, scope, by) for by in ("channel", "kind", "intent", "language",
+                                                                     "product", "team")},
+        "collaboration": [{**r, "team": names.get(r["team_id"], {}).get("key")}
+                          for r in collaboration],
+        "return": [{**r, "team": names.get(r["team_id"], {}).get("key")}
+                   for r in metrics.manager_return(session, scope, collaboration)],
+        "incidents": metrics.incidents(session, scope),
+        "advocacy": ranking,
+        "load": load_per_person(session, scope),
+        "objectives": progress(session, scope, now_figures),
+        "hourly_rate": scope.hourly_rate,
+    }
+
+
+def load_per_person(session: Session, scope: Scope) -> list[dict]:
+    """Open cases per assignee in the teams reported on (queue health now)."""
+    from sqlalchemy import func
+
+    from onevoice.auth.models import User
+
+    cond = [Case.status.in_(metrics.OPEN), Case.assignee_id.is_not(None)]
+    if scope.team_ids:
+        cond.append(Case.lead_team_id.in_(scope.team_ids))
+    rows = session.execute(select(User.name, func.count()).join(Case, Case.assignee_id == User.id)
+                           .where(*cond).group_by(User.name).order_by(func.count().desc()).limit(30))
+    return [{"person": n, "open_cases": c} for n, c in rows]
+
+
+# --- the cases behind a figure ----------------------------------------------------------------------------
+DRILLS = {
+    "cases": lambda: [], "resolved": lambda: [CaseFacts.resolved == 1],
+    "reopened": lambda: [CaseFacts.reopens > 0], "negative": lambda: [CaseFacts.negative > 0],
+    "positive": lambda: [CaseFacts.positive > 0], "opened_negative": lambda: [CaseFacts.opened_negative == 1],
+    "recovered": lambda: [CaseFacts.recovered == 1], "not_recovered": lambda: [CaseFacts.recovered == 0],
+    "first_response_met": lambda: [CaseFacts.first_response_met == 1],
+    "leads": lambda: [CaseFacts.lead == 1], "leads_won": lambda: [CaseFacts.lead_outcome == "won"],
+    "multi_team": lambda: [CaseFacts.acted_team_count >= 2], "moved_private": lambda: [CaseFacts.resolved_public == 0],
+    "resolved_public": lambda: [CaseFacts.resolved_public == 1],
+}
+
+
+def drill_conditions(metric: str, scope: Scope) -> list:
+    if metric == "first_response_missed":
+        return [or_(CaseFacts.first_response_met == 0, and_(CaseFacts.first_response_met.is_(None),
+                                                             CaseFacts.first_response_due < scope.now))]
+    if metric == "backlog":
+        return [CaseFacts.status.in_(metrics.OPEN)]
+    for prefix, column in (("intent:", CaseFacts.intent), ("kind:", CaseFacts.kind), ("language:", CaseFacts.language),
+                           ("product:", CaseFacts.product), ("channel:", CaseFacts.channel_id),
+                           ("day:", CaseFacts.opened_day), ("incident:", CaseFacts.incident_id)):
+        if metric.startswith(prefix):
+            value = metric[len(prefix):]
+            if column in (CaseFacts.channel_id, CaseFacts.incident_id):
+                if not value.isdigit():
+                    raise InvalidInput(f"unknown figure {metric!r}")
+                return [column == int(value)]
+            return [column == value] if value != "none" else [column.is_(None)]
+    if metric.startswith("team:") and metric[5:].isdigit():
+        team_id = int(metric[5:])
+        return [CaseFacts.case_id.in_(select(TeamFacts.case_id).where(TeamFacts.team_id == team_id))]
+    if metric.startswith("contact:") and metric[8:].isdigit():
+        return [CaseFacts.contact_id == int(metric[8:])]
+    if metric not in DRILLS:
+        raise InvalidInput(f"unknown figure {metric!r}")
+    return DRILLS[metric]()
+
+
+def cases_behind(session: Session, who: Principal, scope: Scope, metric: str, limit: int = 500) -> list[dict]:
+    """The cases a figure counts, newest first. Subjects only for cases this person may open."""
+    cond = drill_conditions(metric, scope)
+    base = metrics.conditions(scope)
+    where = base[2:] if metric == "backlog" else base  # the backlog is now, whatever the period
+    rows = session.execute(select(CaseFacts, Case.subject).join(Case, Case.id == CaseFacts.case_id)
+                           .where(*where, *cond).order_by(CaseFacts.opened_at.desc()).limit(limit)).all()
+    seen = visible_ids(session, who, [f.case_id for f, _ in rows])
+    names = team_names(session)
+    return [{"case_id": f.case_id, "opened_at": f.opened_at, "status": f.status, "priority": f.priority,
+             "team": names.get(f.lead_team_id, {}).get("key"), "intent": f.intent, "kind": f.kind,
+             "first_response_s": f.first_response_s, "first_response_bh_s": f.first_response_bh_s,
+             "resolution_s": f.resolution_s, "reopens": f.reopens, "messages_in": f.messages_in,
+             "visible": f.case_id in seen, "subject": subject if f.case_id in seen else None}
+            for f, subject in rows]
+
+
+# --- objectives -------------------------------------------------------------------------------------------
+def list_objectives(session: Session, scope: Scope) -> list[Objective]:
+    q = select(Objective).order_by(Objective.team_id.is_(None).desc(), Objective.team_id, Objective.id)
+    if scope.team_ids:
+        q = q.where(or_(Objective.team_id.in_(scope.team_ids), Objective.team_id.is_(None)))
+    return list(session.scalars(q))
+
+
+def progress(session: Session, scope: Scope, figures: dict) -> list[dict]:
+    out = []
+    for o in list_objectives(session, scope):
+        value = figures.get(o.metric)
+        if o.team_id is not None and o.team_id not in scope.team_ids and scope.team_ids:
+            continue
+        if o.team_id is not None and not scope.team_ids:
+            team_scope = Scope(**{**scope.__dict__, "team_ids": (o.team_id,)})
+            value = headline(session, team_scope).get(o.metric)
+        met = None if value is None else (value <= o.target if o.comparator == "<=" else value >= o.target)
+        out.append({"id": o.id, "team_id": o.team_id, "metric": o.metric, "comparator": o.comparator,
+                    "target": o.target, "value": value, "met": met})
+    return out
+
+
+OBJECTIVE_METRICS = ("service.first_response_bh_median_s", "service.first_response_sla", "service.resolution_sla",
+                     "service.reopen_rate", "service.resolution_bh_median_s", "reputation.recovery_rate",
+                     "reputation.net_sentiment", "reputation.negative_vs_usual", "advocacy.advocate_count",
+                     "advocacy.turned_advocate", "leads.found", "leads.won_value")
+
+
+def set_objective(session: Session, who: Principal, team: str | None, metric: str, comparator: str,
+                  target: float) -> Objective:
+    """A team's manager sets their team's targets; coordinators and admins any team's and the organization's."""
+    if who.role not in ("admin", "coordinator", "manager"):
+        raise Forbidden("managers set their own teams' objectives; coordinators and admins any")
+    if metric not in OBJECTIVE_METRICS:
+        raise InvalidInput(f"objectives are set on one of: {', '.join(OBJECTIVE_METRICS)}")
+    if comparator not in ("<=", ">="):
+        raise InvalidInput("the comparator is <= or >=")
+    team_id = None
+    if team:
+        team_id = session.scalar(select(Team.id).where(Team.key == team))
+        if team_id is None:
+            raise InvalidInput(f"unknown team {team!r}")
+    if who.role not in ("admin", "coordinator") and (team_id is None or team_id not in who.team_ids
+                                                     or who.role != "manager"):
+        raise Forbidden("managers set their own teams' objectives; coordinators and admins any")
+    objective = Objective(team_id=team_id, metric=metric, comparator=comparator, target=float(target),
+                          created_by=who.label)
+    session.add(objective)
+    session.flush()
+    return objective

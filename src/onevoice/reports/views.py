@@ -1,0 +1,121 @@
+"""The /reports pages: the manager and executive views, the cases behind a figure, CSV exports, objectives."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onevoice.channels.models import Channel
+from onevoice.db import unit_of_work
+from onevoice.errors import InvalidInput
+from onevoice.process import Runtime
+from onevoice.reports import charts, exports, service
+from onevoice.web.deps import get_read_session, get_runtime
+from onevoice.web.session import Viewer, csrf_protect, current_user
+from onevoice.web.templating import render
+
+router = APIRouter()
+FILTERS = ("start", "end", "team", "channel", "product", "tag", "hourly_rate")
+
+
+def _filters(request: Request) -> dict:
+    q = request.query_params
+    out: dict = {k: (q.get(k) or "").strip() or None for k in FILTERS}
+    try:
+        for k in ("start", "end"):
+            out[k] = date.fromisoformat(out[k]) if out[k] else None
+        out["hourly_rate"] = float(out["hourly_rate"]) if out["hourly_rate"] else None
+    except ValueError as exc:
+        raise InvalidInput(f"unreadable filter: {exc}") from exc
+    return out
+
+
+def _query(filters: dict, **extra) -> str:
+    from urllib.parse import urlencode
+
+    values = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in {**filters, **extra}.items()}
+    return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+@router.get("/reports")
+def reports_page(request: Request, viewer: Viewer = Depends(current_user),
+                 session: Session = Depends(get_read_session)):
+    who = viewer.principal
+    filters = _filters(request)
+    scope = service.make_scope(session, who, **filters)
+    data = service.report(session, who, scope)
+    view = request.query_params.get("view") or ("manager" if who.role == "manager" else "executive")
+    shown = {**filters, "start": scope.start, "end": scope.end}
+    q = _query(shown)
+    daily = data["daily"]
+    ctx = {"r": data, "view": view if view in ("manager", "executive") else "executive", "filters": shown, "q": q,
+           "teams": service.team_names(session), "can_set": who.role in ("admin", "coordinator", "manager"),
+           "channels": list(session.execute(select(Channel.key, Channel.name).order_by(Channel.key))),
+           "metrics_choice": service.OBJECTIVE_METRICS,
+           "cases_chart": charts.bars([(d["day"][5:], d["cases"],
+                                        f"/reports/cases?{_query(shown, figure='day:' + d['day'])}") for d in daily]),
+           "sentiment_chart": charts.line([(d["day"][5:], d["net_sentiment"],
+                                            f"/reports/cases?{_query(shown, figure='day:' + d['day'])}")
+                                           for d in daily]),
+           "intent_chart": charts.bars([(v["key"] or "none", v["cases"],
+                                         f"/reports/cases?{_query(shown, figure='intent:' + (v['key'] or 'none'))}")
+                                        for v in data["volume"]["intent"]]),
+           "done": request.query_params.get("done")}
+    return render(request, "reports/page.html", ctx)
+
+
+@router.get("/reports/cases")
+def cases_page(request: Request, viewer: Viewer = Depends(current_user),
+               session: Session = Depends(get_read_session)):
+    filters = _filters(request)
+    figure = (request.query_params.get("figure") or "cases")[:80]
+    scope = service.make_scope(session, viewer.principal, **filters)
+    rows = service.cases_behind(session, viewer.principal, scope, figure)
+    shown = {**filters, "start": scope.start, "end": scope.end}
+    return render(request, "reports/cases.html", {"rows": rows, "figure": figure, "filters": shown,
+                                                  "q": _query(shown, figure=figure), "back": _query(shown)})
+
+
+@router.get("/reports/cases.csv")
+def cases_csv(request: Request, viewer: Viewer = Depends(current_user), session: Session = Depends(get_read_session)):
+    filters = _filters(request)
+    figure = (request.query_params.get("figure") or "cases")[:80]
+    scope = service.make_scope(session, viewer.principal, **filters)
+    rows = service.cases_behind(session, viewer.principal, scope, figure, limit=100_000)
+    return _csv(exports.to_csv(rows), "cases")
+
+
+@router.get("/reports/export/{table}.csv")
+def table_csv(table: str, request: Request, viewer: Viewer = Depends(current_user),
+              session: Session = Depends(get_read_session)):
+    scope = service.make_scope(session, viewer.principal, **_filters(request))
+    return _csv(exports.to_csv(exports.rows_of(service.report(session, viewer.principal, scope), table)), table)
+
+
+@router.get("/reports/static/reports.css")
+def _css():
+    return FileResponse(Path(__file__).parent / "static" / "reports.css", media_type="text/css")
+
+
+def _csv(body: str, name: str) -> Response:
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="onevoice-{name}.csv"'})
+
+
+@router.post("/reports/objectives")
+async def set_objective(request: Request, runtime: Runtime = Depends(get_runtime),
+                        viewer: Viewer = Depends(csrf_protect)):
+    form = await request.form()
+    try:
+        target = float(str(form.get("target") or ""))
+    except ValueError as exc:
+        raise InvalidInput("the target is a number") from exc
+    with unit_of_work(runtime.session_factory) as session:
+        service.set_objective(session, viewer.principal, str(form.get("team") or "") or None,
+                              str(form.get("metric") or ""), str(form.get("comparator") or ""), target)
+    return RedirectResponse("/reports?done=objective", status_code=303)

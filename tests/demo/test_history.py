@@ -1,0 +1,52 @@
+"""The demo's sixty days of history make every report say something."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from onevoice.db import unit_of_work
+from onevoice.demo.history import INCIDENT_DAY, SLOW_WEEK, seed_history
+from onevoice.demo.seed import DEMO_DOMAIN, seed_demo
+from onevoice.reports import metrics
+from onevoice.reports.ranking import advocacy_ranking
+from onevoice.reports.service import headline
+from onevoice.reports.upkeep import upkeep_job
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+def test_sixty_days_of_history(session_factory, settings):
+    from onevoice.pipeline.processor import Processor
+    from onevoice.pipeline.stages import build_router
+    from tests.scripted_triage import ScriptedTriager
+
+    with unit_of_work(session_factory) as s:
+        seed_demo(s)
+    processor = Processor(session_factory, ScriptedTriager(), build_router(settings, session_factory))
+    assert seed_history(session_factory, processor.process, DEMO_DOMAIN, now=NOW) > 1500
+    assert seed_history(session_factory, processor.process, DEMO_DOMAIN, now=NOW) == 0  # only on first start
+    upkeep_job(session_factory)
+
+    def period(first_ago: int, last_ago: int) -> metrics.Scope:
+        return metrics.Scope(start=(NOW - timedelta(days=first_ago)).date(),
+                             end=(NOW - timedelta(days=last_ago)).date(), now=NOW)
+
+    with session_factory() as s:
+        early, late = headline(s, period(60, 46)), headline(s, period(14, 1))
+        slow = metrics.service(s, period(max(SLOW_WEEK), min(SLOW_WEEK)))["cases"]
+        usual = metrics.service(s, period(max(SLOW_WEEK) + 7, min(SLOW_WEEK) + 7))["cases"]
+        incident = metrics.incidents(s, period(INCIDENT_DAY + 1, INCIDENT_DAY - 1))
+        month = period(30, 0)
+        ranking = advocacy_ranking(s, metrics.conditions(month), metrics.conditions(month.previous()))
+        leads = metrics.leads(s, period(60, 0))
+        collaboration = metrics.collaboration(s, month)
+    assert slow < usual * 0.6  # the slow week
+    assert [i["topic"] for i in incident] and incident[0]["cases"] >= 20 and incident[0]["status"] == "closed"
+    assert late["service.first_response_median_s"] < early["service.first_response_median_s"] / 2  # improving
+    assert late["service.reopened"] + early["service.reopened"] > 0
+    assert ranking["advocate_count"] > 5 and ranking["detractor_count"] > 5
+    assert leads["won"] > 0 and leads["won_value"] > 0
+    # teams were on their cases from the start: the time to their first action is hours, not negative or missing
+    firsts = [t["first_action_median_s"] for t in collaboration if t["cases_collaborated"] > 5]
+    assert firsts and all(f is not None and 0 <= f < 3 * 86400 for f in firsts)
+    assert early["service.cases"] > 300 and late["reputation.net_sentiment"] is not None

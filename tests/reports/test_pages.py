@@ -1,0 +1,106 @@
+"""The /reports pages and API: who sees what, drill-down, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from onevoice.auth.models import User
+from onevoice.auth.tokens import create_token
+from onevoice.cases.actions import add_team, set_status
+from onevoice.cases.models import Case
+from onevoice.db import unit_of_work
+from onevoice.reports.upkeep import upkeep_job
+from tests.factories import message
+from tests.governance.conftest import PASSWORD
+from tests.web.helpers import sign_in
+
+pytestmark = pytest.mark.both_databases
+PERIOD = "start=2026-11-01&end=2026-11-30"
+
+
+@pytest.fixture
+def world(session_factory, pipeline, org):
+    pipeline(message(channel="xcom", author="ann", text="my order never arrived", minutes=10),
+             message(channel="xcom", author="bob", text="=HYPERLINK(\"http://evil\") is it open?", minutes=20),
+             message(channel="xcom", author="cy", text="what is the pricing?", minutes=30))
+    with unit_of_work(session_factory) as s:
+        ids = list(s.scalars(select(Case.id).order_by(Case.id)))
+        set_status(s, org["lee"], ids[0], "resolved")
+        add_team(s, org["lee"], ids[0], "legal")
+        s.get(Case, ids[1]).subject = "=HYPERLINK(\"http://evil\")"
+    upkeep_job(session_factory)
+    return ids
+
+
+def browser(app, email) -> TestClient:
+    client = TestClient(app)
+    assert sign_in(client, email, PASSWORD).status_code == 303
+    return client
+
+
+def test_executive_reads_every_figure_but_no_case_content(gov_app, world):
+    eve = browser(gov_app, "eve@acme.test")
+    page = eve.get(f"/reports?{PERIOD}")
+    assert page.status_code == 200 and 'data-view="executive"' in page.text
+    assert "Net sentiment per day" in page.text and "<svg" in page.text
+    drill = eve.get(f"/reports/cases?{PERIOD}&figure=cases")
+    assert drill.status_code == 200
+    assert drill.text.count("not in your teams") == 3  # counted, listed, not readable
+    assert "HYPERLINK" not in drill.text and 'href="/cases/' not in drill.text
+    assert eve.get(f"/cases/{world[0]}").status_code == 404
+
+
+def test_manager_sees_own_teams_only(gov_app, world):
+    mia = browser(gov_app, "mia@acme.test")  # Support's manager
+    page = mia.get(f"/reports?{PERIOD}")
+    assert page.status_code == 200 and 'data-view="manager"' in page.text and "Load per person" in page.text
+    assert mia.get(f"/reports?{PERIOD}&team=legal").status_code == 403
+    drill = mia.get(f"/reports/cases?{PERIOD}&figure=cases")
+    assert re.findall(r'href="/cases/(\d+)"', drill.text)  # Support's cases, readable
+    assert browser(gov_app, "sam@acme.test").get("/reports").status_code == 403  # responders: no reports
+
+
+def test_exports_are_spreadsheet_safe(gov_app, world):
+    lee = browser(gov_app, "lee@acme.test")
+    body = lee.get(f"/reports/cases.csv?{PERIOD}&figure=cases").text
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 3
+    assert any(r["subject"] == "'=HYPERLINK(\"http://evil\")" for r in rows)
+    collab = lee.get(f"/reports/export/collaboration.csv?{PERIOD}")
+    assert collab.headers["content-type"].startswith("text/csv") and "cases_led" in collab.text
+    assert lee.get(f"/reports/export/nope.csv?{PERIOD}").status_code == 422
+    assert lee.get("/reports?start=2026-13-01").status_code == 422
+
+
+def test_api_needs_reports_read(gov_app, world, session_factory):
+    with unit_of_work(session_factory) as s:
+        lee = s.scalar(select(User.id).where(User.email == "lee@acme.test"))
+        good = create_token(s, "r", user_id=lee, scopes=["reports:read"])[1]
+        bad = create_token(s, "c", user_id=lee, scopes=["cases:read"])[1]
+    api = TestClient(gov_app)
+    out = api.get(f"/api/v1/reports?{PERIOD}", headers={"Authorization": f"Bearer {good}"})
+    assert out.status_code == 200
+    data = out.json()
+    assert data["figures"]["service.cases"]["now"] == 3 and data["figures"]["leads.found"]["now"] == 1
+    assert "return" in data and data["period"]["previous_end"] == "2026-10-31"
+    assert api.get(f"/api/v1/reports?{PERIOD}", headers={"Authorization": f"Bearer {bad}"}).status_code == 403
+    cases = api.get(f"/api/v1/reports/cases?{PERIOD}&figure=resolved", headers={"Authorization": f"Bearer {good}"})
+    assert [c["case_id"] for c in cases.json()] == [world[0]]
+
+
+def test_hostile_filters_get_clear_answers(gov_app, world):
+    lee = browser(gov_app, "lee@acme.test")
+    assert lee.get("/reports?team=<script>alert(1)</script>").status_code == 422
+    assert lee.get("/reports?start=2026-12-01&end=2026-11-01").status_code == 422
+    assert lee.get("/reports?start=2020-01-01&end=2026-11-01").status_code == 422  # over 400 days
+    assert lee.get(f"/reports/cases?{PERIOD}&figure=nope").status_code == 422
+    assert lee.get(f"/reports/cases?{PERIOD}&figure=channel:abc").status_code == 422
+    odd = lee.get(f"/reports?{PERIOD}&tag=%27%3B%20DROP%20TABLE%20cases%3B--&product=%F0%9F%92%A5%E2%80%AE")
+    assert odd.status_code == 200 and "DROP TABLE" in odd.text and "<script>" not in odd.text
+    assert lee.get(f"/reports?{PERIOD}&hourly_rate=-5").status_code == 422
