@@ -80,6 +80,16 @@ def connector_for(channel: Channel, secret_key: str, http=None):
         raise InvalidInput(f"channel {channel.key}: {exc}") from None
 
 
+def replace_config(channel: Channel, changes: dict, secret_key: str) -> Channel:
+    """Reconnect: merge new settings (fresh tokens) into the channel's, validated, secrets encrypted again."""
+    merged = {**channel_config(channel, secret_key), **changes}
+    plain, secret = split_config(channel.kind, {k: v for k, v in merged.items() if v is not None}, channel.key)
+    channel.config, channel.secrets = plain, encrypt(secret, secret_key)
+    channel.enabled = True
+    set_health(channel, "unknown", "reconnected; not tested yet")
+    return channel
+
+
 def set_health(channel: Channel, status: str, detail: str | None) -> None:
     channel.health, channel.health_detail = status, (detail or "")[:2000]
 
