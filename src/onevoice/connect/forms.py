@@ -19,10 +19,13 @@ FORMS: dict[str, tuple[str, tuple[Field, ...]]] = {
         Field("username", "Login"),
         Field("password", "Password", secret=True),
         Field("imap_host", "IMAP server", "e.g. imap.example.com"),
-        Field("imap_port", "IMAP port", "993 with TLS", required=False, kind="number"),
+        Field("imap_port", "IMAP port", "993 with TLS", required=False, kind="number", default="993"),
+        Field("imap_ssl", "IMAP over TLS", "leave on unless the server is on your own network", kind="check",
+              default="1"),
         Field("smtp_host", "SMTP server", "e.g. smtp.example.com"),
-        Field("smtp_port", "SMTP port", "465 with TLS, 587 with STARTTLS", required=False, kind="number"),
-        Field("smtp_security", "SMTP security", "ssl, starttls or none", required=False),
+        Field("smtp_port", "SMTP port", "465 with TLS, 587 with STARTTLS", required=False, kind="number",
+              default="465"),
+        Field("smtp_security", "SMTP security", kind="choice", options=("ssl", "starttls", "none"), default="ssl"),
     )),
     "webhook": ("Generic webhook", (
         Field("outbound_url", "Where replies and posts are sent", "an https URL of your system; optional",
@@ -40,6 +43,9 @@ def config_from_form(kind: str, form: dict) -> tuple[dict, dict]:
     _label, fields = FORMS[kind]
     config: dict = {}
     for f in fields:
+        if f.kind == "check":  # a checkbox left unticked is not sent at all
+            config[f.name] = str(form.get(f.name) or "").strip().lower() in ("1", "on", "true", "yes")
+            continue
         value = str(form.get(f.name) or "").strip()
         if value:
             config[f.name] = int(value) if f.kind == "number" and value.isdigit() else value

@@ -35,7 +35,9 @@ class Field:
     help: str = ""
     secret: bool = False
     required: bool = True
-    kind: str = "text"
+    kind: str = "text"  # an input type, or "check" (a checkbox) or "choice" (a select of `options`)
+    options: tuple[str, ...] = ()
+    default: str = ""
 
 
 @dataclass

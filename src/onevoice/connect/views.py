@@ -37,6 +37,13 @@ def _webhook_url(request: Request, key: str) -> str:
     return str(request.base_url).rstrip("/") + f"/webhooks/{key}"
 
 
+def _leave(request: Request, viewer: Viewer, result: service.Result):
+    """On to the platform's sign-in. Not a 303: the pages' CSP (form-action 'self') makes browsers refuse a form
+    submission that redirects to another site, so this page moves on by itself (and has a link to follow)."""
+    return render(request, "connect/leaving.html", {**_nav(viewer), "url": result.url,
+                                                    "label": service.fields_for(result.kind)[0]})
+
+
 def _result(request: Request, viewer: Viewer, result: service.Result):
     status = 200 if result.ok else 400
     return render(request, "connect/result.html", {
@@ -122,7 +129,7 @@ async def submit(kind: str, request: Request, runtime: Runtime = Depends(get_run
             shown = {k: v for k, v in form.items() if not any(s in k for s in ("secret", "password"))}
             return _form_page(request, viewer, session, kind, shown, reconnect or "", str(exc), status=422)
     if result.url:
-        return RedirectResponse(result.url, status_code=303)
+        return _leave(request, viewer, result)
     if not result.ok:
         with runtime.read_factory() as session:
             shown = {k: v for k, v in form.items() if not any(s in k for s in ("secret", "password"))}
@@ -146,7 +153,7 @@ async def reconnect(key: str, request: Request, runtime: Runtime = Depends(get_r
 
     info, result = await asyncio.to_thread(run)
     if result is not None and result.url:
-        return RedirectResponse(result.url, status_code=303)
+        return _leave(request, viewer, result)
     if result is not None:
         return _result(request, viewer, result)
     return RedirectResponse(f"/governance/accounts/connect/{info['kind']}?reconnect={key}", status_code=303)
