@@ -31,6 +31,11 @@ PAGES = {
     "/governance/approvals": "/governance/approvals", "/governance/audit": "/governance/audit",
     "/governance/accounts": "/governance/accounts", "/governance/users": "/governance/users",
     "/governance/tokens": "/governance/tokens", "/governance/sessions": "/governance/sessions",
+    # connecting channels (admins; others see the 403 page); the callback without a sign-in is its error page.
+    # The pick and result pages come only out of a flow: checked in test_connect_flow.py
+    "/governance/accounts/connect": "/governance/accounts/connect",
+    "/governance/accounts/connect/{kind}": "/governance/accounts/connect/email",
+    "/governance/accounts/connect/callback": "/governance/accounts/connect/callback?state=unknown&code=x",
 }
 # Checked on their own: the sign-in page (signed out) and the error page (a case that does not exist).
 SIGNED_OUT = {"/login": "/login"}

@@ -90,6 +90,19 @@ def replace_config(channel: Channel, changes: dict, secret_key: str) -> Channel:
     return channel
 
 
+def keep_renewed(channel: Channel, connector, secret_key: str) -> bool:
+    """Store the settings a connector renewed while working (X rotates its refresh token on each renewal: the
+    old one no longer works). True when there was something to store."""
+    renewed = getattr(connector, "renewed", None)
+    if not renewed:
+        return False
+    merged = {**channel_config(channel, secret_key), **renewed}
+    channel.config, secret = split_config(channel.kind, {k: v for k, v in merged.items() if v is not None},
+                                          channel.key)
+    channel.secrets = encrypt(secret, secret_key)
+    return True
+
+
 def set_health(channel: Channel, status: str, detail: str | None) -> None:
     channel.health, channel.health_detail = status, (detail or "")[:2000]
 
@@ -97,7 +110,9 @@ def set_health(channel: Channel, status: str, detail: str | None) -> None:
 def test_channel(session: Session, key: str, secret_key: str) -> dict:
     """Check the channel's credentials with the platform and record its health."""
     channel = get_channel(session, key)
-    result = connector_for(channel, secret_key).check()
+    connector = connector_for(channel, secret_key)
+    result = connector.check()
+    keep_renewed(channel, connector, secret_key)
     set_health(channel, result.get("status", "unknown"), result.get("detail"))
     return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -184,6 +185,7 @@ class X:
             raise PlatformFailed("X did not say which account signed in")
         config = {"user_id": str(me["id"]), "username": me.get("username"), "client_id": keep["client_id"],
                   "oauth2_access_token": access, "oauth2_refresh_token": token.get("refresh_token") or None,
+                  "oauth2_expires_at": int(time.time()) + int(token.get("expires_in") or 7200),
                   "direct_messages": "dm.read" in str(token.get("scope") or "")}
         if keep.get("client_secret"):
             config["client_secret"] = keep["client_secret"]

@@ -22,7 +22,7 @@ from onevoice.connectors.base import (
     check_by_calling,
 )
 from onevoice.connectors.media import fetch
-from onevoice.connectors.x import dms, mapping
+from onevoice.connectors.x import dms, mapping, oauth2
 from onevoice.connectors.x.client import errors, make_bearer_client, make_client, upload_image
 
 MAX_PAGES = 5  # per poll; the cursor carries on from there next time
@@ -42,6 +42,7 @@ class XSettings(BaseModel):
     client_secret: SecretStr | None = Field(None, description="the app's OAuth 2.0 client secret, if confidential")
     oauth2_access_token: SecretStr | None = Field(None, description="OAuth 2.0 user access token (set by signing in)")
     oauth2_refresh_token: SecretStr | None = None
+    oauth2_expires_at: int | None = Field(None, description="when the OAuth 2.0 access token expires (unix seconds)")
     direct_messages: bool = Field(
         False, description="also read direct messages (needs the app's 'Read and write and Direct message' permission)"
     )
@@ -58,23 +59,6 @@ class XSettings(BaseModel):
     @property
     def oauth2(self) -> bool:
         return self.oauth2_access_token is not None and self.consumer_key is None
-
-
-class _UserBearer:
-    """tweepy's client called with an OAuth 2.0 user token: the same calls as with OAuth 1.0a keys, sent with
-    the token as Bearer (tweepy's user_auth=False) instead of signed."""
-
-    def __init__(self, client) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str):
-        method = getattr(self._client, name)
-
-        def call(*args, **kwargs):
-            kwargs["user_auth"] = False
-            return method(*args, **kwargs)
-
-        return call
 
 
 class XConnector(BaseConnector):
@@ -105,8 +89,19 @@ class XConnector(BaseConnector):
     def _client(self):
         s = self.settings
         if s.oauth2 and s.oauth2_access_token is not None:
-            return _UserBearer(make_bearer_client(s.oauth2_access_token.get_secret_value()))
+            self._renew_if_due()
+            token = self.settings.oauth2_access_token
+            return oauth2.UserBearer(make_bearer_client(token.get_secret_value() if token else ""))
         return make_client(*self._keys())
+
+    def _renew_if_due(self) -> None:
+        s = self.settings
+        if s.oauth2_refresh_token is None or not s.client_id or not oauth2.due(s.oauth2_expires_at, self.now()):
+            return
+        renewed = oauth2.renew(self.http, s.client_id, s.client_secret.get_secret_value() if s.client_secret else None,
+                               s.oauth2_refresh_token.get_secret_value(), self.now())
+        self.settings = XSettings.model_validate({**s.model_dump(), **renewed})
+        self.renewed = renewed
 
     def poll(self, cursor: str | None) -> tuple[list[InboundMessage], str | None]:
         """Mentions (and, when enabled, direct messages) after the cursor, oldest first.
