@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import pytest
+from onevoice.pipeline.poller import Poller
 from sqlalchemy import select
 
 from onevoice.channels.models import Channel
-from onevoice.channels.poller import Poller
 from onevoice.channels.service import add_channel, channel_config
 from onevoice.connectors import registry
 from onevoice.connectors.base import AuthExpired

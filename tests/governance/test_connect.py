@@ -413,3 +413,23 @@ def test_only_admins_connect(gov_app, runtime, email):
     assert person.get("/governance/accounts/connect/callback?state=a&code=b").status_code == 403
     assert channel(runtime, "sneaky") is None
     assert 'href="/governance/accounts/connect"' not in person.get("/governance/accounts").text
+
+
+def test_hostile_input_gets_a_clear_error_and_stores_nothing(gov_app, runtime):
+    ada = browser(gov_app)
+    r = post(ada, "/governance/accounts/connect/webhook", {"key": "<script>alert(1)</script>", "name": "x"})
+    assert r.status_code == 422 and "must be lowercase letters" in r.text
+    assert "<script>alert(1)</script>" not in r.text and "&lt;script&gt;" in r.text
+    r = post(ada, "/governance/accounts/connect/webhook", {"key": "ok-key", "name": "N" * 100_000,
+                                                           "outbound_url": "ftp://example.com/\u202ehidden"})
+    assert r.status_code == 422 and "outbound_url" in r.text and channel(runtime, "ok-key") is None
+    r = post(ada, "/governance/accounts/connect/bluesky", {"key": "dup-check", "handle": "a\u200b.bsky.social",
+                                                           "app_password": ""})
+    assert r.status_code == 422 and channel(runtime, "dup-check") is None
+    r = ada.get("/governance/accounts/connect/callback?state=" + "s" * 20_000 + "&code=" + "c" * 20_000)
+    assert r.status_code == 400 and "Nothing was stored" in r.text
+    assert ada.get("/governance/accounts/connect/telegram").status_code == 404
+    assert post(ada, "/governance/accounts/connect/pick", {"connect_id": "abc"}).status_code == 422
+    assert post(ada, "/governance/accounts/connect/webhook", {"key": "webhook-1"}).status_code == 200
+    again = post(ada, "/governance/accounts/connect/webhook", {"key": "webhook-1"})
+    assert again.status_code == 422 and "already exists" in again.text

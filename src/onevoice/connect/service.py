@@ -20,7 +20,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from onevoice import egress
+from onevoice.audit import log as audit
+from onevoice.audit.actor import bind_actor
 from onevoice.auth.models import UserSession
+from onevoice.auth.permissions import require
 from onevoice.auth.principal import Principal
 from onevoice.channels import service as channels
 from onevoice.channels.secrets import decrypt, encrypt
@@ -31,9 +34,7 @@ from onevoice.connectors import registry
 from onevoice.connectors.base import Capability
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
-from onevoice.governance import accounts, audit
-from onevoice.governance.hooks import bind_actor
-from onevoice.governance.permissions import require
+from onevoice.governance import accounts
 
 CONNECTORS = frozenset({"admin"})
 LIFETIME = timedelta(minutes=10)

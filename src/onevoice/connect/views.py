@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS, require
 from onevoice.connect import service
 from onevoice.connect.platforms import OAUTH
 from onevoice.db import unit_of_work
+from onevoice.errors import InvalidInput
 from onevoice.governance.api import client_ip
-from onevoice.governance.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS, require
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.teams.service import list_teams
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
@@ -119,8 +120,6 @@ async def submit(kind: str, request: Request, runtime: Runtime = Depends(get_run
                                      _callback_url(request), secret(runtime), client_ip(request), reconnect=reconnect)
             return service.connect_with_form(session, viewer.principal, kind, form, secret(runtime),
                                              client_ip(request), reconnect=reconnect)
-
-    from onevoice.errors import InvalidInput
 
     try:
         result = await asyncio.to_thread(run)
