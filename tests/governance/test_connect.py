@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from onevoice.audit.models import AuditRecord
 from onevoice.channels.models import Channel
 from onevoice.channels.secrets import decrypt
 from onevoice.connect.models import ChannelConnect
 from onevoice.db import unit_of_work, utcnow
-from onevoice.governance.models import AuditRecord
 from tests.connectors.transport import Transport
 from tests.governance.conftest import PASSWORD
 from tests.web.helpers import sign_in
