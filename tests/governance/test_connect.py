@@ -433,3 +433,15 @@ def test_hostile_input_gets_a_clear_error_and_stores_nothing(gov_app, runtime):
     assert post(ada, "/governance/accounts/connect/webhook", {"key": "webhook-1"}).status_code == 200
     again = post(ada, "/governance/accounts/connect/webhook", {"key": "webhook-1"})
     assert again.status_code == 422 and "already exists" in again.text
+
+
+def test_spent_attempts_do_not_linger(gov_app, runtime):
+    from datetime import timedelta
+
+    ada = browser(gov_app)
+    start_mastodon(ada, "old-attempt")
+    with unit_of_work(runtime.session_factory) as s:
+        s.scalar(select(ChannelConnect)).expires_at = utcnow() - timedelta(days=2)
+    start_mastodon(ada, "new-attempt")
+    with runtime.session_factory() as s:
+        assert list(s.scalars(select(ChannelConnect.channel_key))) == ["new-attempt"]

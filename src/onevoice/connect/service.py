@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from onevoice import egress
@@ -148,6 +148,8 @@ def start(session: Session, who: Principal, session_token: str, kind: str, form:
             client.close()
     keep = {"platform": started.keep, "name": name or key, "owner_team": owner}
     now = utcnow()
+    # Attempts over a day old are spent either way (the audit log keeps what happened): no secrets linger.
+    session.execute(delete(ChannelConnect).where(ChannelConnect.expires_at < now - timedelta(days=1)))
     session.add(ChannelConnect(state_hash=_hash(state), session_id=_session_id(session, session_token),
                                user_id=who.user_id, kind=kind, channel_key=key, reconnect=bool(reconnect),
                                data=encrypt(keep, secret_key) or "", created_at=now, expires_at=now + LIFETIME))
