@@ -31,12 +31,11 @@ def session_scope(settings: Settings):
     """One unit of work for a command; domain errors become a clear message and exit code 1."""
     from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.db import make_engine, make_sessionmaker
-
     from onevoice.migrate import ensure_schema
 
     try:
         info = session_info(anchor_from_settings(settings))
-        ensure_schema(settings.database_url)
+        ensure_schema(settings.database_url, settings.secret_key.get_secret_value())
     except DomainError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None

@@ -2,7 +2,7 @@
 bound to the sign-in session, single use; PKCE verifier and app secrets encrypted)
 
 Revision ID: 0017_channel_connects
-Revises: 0014_vocabulary
+Revises: 0019_secrets_hkdf
 Create Date: 2026-12-06 06:10:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from onevoice.db import UTCDateTime
 
 revision = '0017_channel_connects'
-down_revision = '0014_vocabulary'
+down_revision = '0019_secrets_hkdf'
 branch_labels = None
 depends_on = None
 
