@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import pytest
-from onevoice.pipeline.poller import Poller
 from sqlalchemy import select
 
 from onevoice.channels.models import Channel
@@ -16,6 +15,7 @@ from onevoice.channels.service import add_channel, channel_config
 from onevoice.connectors import registry
 from onevoice.connectors.base import AuthExpired
 from onevoice.db import unit_of_work
+from onevoice.pipeline.poller import Poller
 from onevoice.runtime import build_runtime
 from tests.connectors.cases.base import fixture_json
 from tests.connectors.cases.x import MENTIONS
