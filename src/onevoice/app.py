@@ -18,6 +18,7 @@ from onevoice.advocacy import views as advocacy_views
 from onevoice.advocacy import voice_views as advocacy_voice
 from onevoice.advocacy.links import ClickLimiter
 from onevoice.cases import api as cases_api
+from onevoice.connect import web as connect_web
 from onevoice.contacts import api as contacts_api
 from onevoice.desk import approvals_views
 from onevoice.desk import views as desk_views
@@ -205,3 +206,4 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.add_pages(app, [advocacy_views.router, advocacy_sharing.router, advocacy_voice.router],
                     ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
     pages.add_pages(app, [reports_views.router], ("/reports",), HERE / "reports" / "templates")
+    connect_web.install(app)  # connecting channels: /governance/accounts/connect

@@ -14,6 +14,7 @@ from onevoice.audit.models import AuditRecord  # noqa: F401
 from onevoice.auth.models import ApiToken, User, UserSession, UserTeam  # noqa: F401
 from onevoice.cases.models import Case, CaseTeam, Conversation, Incident  # noqa: F401
 from onevoice.channels.models import Channel, InboundFailure  # noqa: F401
+from onevoice.connect.models import ChannelConnect  # noqa: F401
 from onevoice.contacts.models import Contact, ContactIdentity  # noqa: F401
 from onevoice.events.models import Event  # noqa: F401
 from onevoice.governance.models import ApprovalRule, GuardRule, PolicyVersion  # noqa: F401

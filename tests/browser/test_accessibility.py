@@ -36,6 +36,11 @@ PAGES = {
     "/advocacy/participation": "/advocacy/participation", "/advocacy/voice": "/advocacy/voice",
     "/advocacy/voice/review": "/advocacy/voice/review",
     "/reports": "/reports", "/reports/cases": "/reports/cases?figure=cases",
+    # connecting channels (admins; others see the 403 page); the callback without a sign-in is its error page.
+    # The pick and result pages come only out of a flow: checked in test_connect_flow.py
+    "/governance/accounts/connect": "/governance/accounts/connect",
+    "/governance/accounts/connect/{kind}": "/governance/accounts/connect/email",
+    "/governance/accounts/connect/callback": "/governance/accounts/connect/callback?state=unknown&code=x",
 }
 # Checked on their own: the sign-in page (signed out) and the error page (a case that does not exist).
 SIGNED_OUT = {"/login": "/login"}

@@ -112,6 +112,10 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/governance/policy/publish"): OWN, ("POST", "/governance/training"): OWN,
     ("POST", "/governance/guard/rules"): OWN, ("POST", "/governance/approvals/rules"): OWN,
     ("POST", "/governance/accounts/{key}/test"): OWN, ("POST", "/governance/accounts/{key}/owner"): OWN,
+    # connecting channels (tests/governance/test_connect.py): admins only; `sbx` is a sandbox (422 to reconnect)
+    ("GET", "/governance/accounts/connect"): ADMIN, ("GET", "/governance/accounts/connect/{kind}"): ADMIN,
+    ("POST", "/governance/accounts/connect/{kind}"): ADMIN, ("GET", "/governance/accounts/connect/callback"): ADMIN,
+    ("POST", "/governance/accounts/connect/pick"): ADMIN, ("POST", "/governance/accounts/{key}/reconnect"): ADMIN,
     ("GET", "/governance/policy/team"): OVERSEE,
     ("GET", "/governance/audit"): ADMIN, ("GET", "/governance/audit/export"): ADMIN,
     ("GET", "/governance/users"): ADMIN,
@@ -179,6 +183,7 @@ FORMS = {
                                 "terms": "walkterm", "enabled": "1"},
     "/governance/approvals/rules": {"name": "Walk", "approver_team": "legal", "enabled": "1"},
     "/governance/accounts/{key}/owner": {"team": "support"},
+    "/governance/accounts/connect/{kind}": {"key": "walk-hook", "name": "Walk webhook"},
     "/governance/users/password": {"email": "tmp@acme.test", "password": "another-password"},
     "/governance/users/active": {"email": "tmp@acme.test", "active": "1"},
     "/governance/users/sign-out": {"email": "tmp@acme.test"},
@@ -239,7 +244,7 @@ def build_world(runtime) -> dict:
 
     runtime._processor = Processor(runtime.session_factory, ScriptedTriager(),
                                    build_router(runtime.settings, runtime.session_factory))
-    ids: dict[str, object] = {"key": "sbx", "team": "pr", "email": "tmp@acme.test", "table": "daily"}
+    ids: dict[str, object] = {"key": "sbx", "team": "pr", "email": "tmp@acme.test", "table": "daily", "kind": "webhook"}
     with unit_of_work(runtime.session_factory) as s:
         add_channel(s, "sbx", "sandbox", "Sandbox", owner_team="support")
         add_channel(s, "sbx2", "sandbox", "Sandbox two", owner_team="marketing")

@@ -84,6 +84,29 @@ def connector_for(channel: Channel, secret_key: str, http=None):
         raise InvalidInput(f"channel {channel.key}: {exc}") from None
 
 
+def replace_config(channel: Channel, changes: dict, secret_key: str) -> Channel:
+    """Reconnect: merge new settings (fresh tokens) into the channel's, validated, secrets encrypted again."""
+    merged = {**channel_config(channel, secret_key), **changes}
+    plain, secret = split_config(channel.kind, {k: v for k, v in merged.items() if v is not None}, channel.key)
+    channel.config, channel.secrets = plain, encrypt(secret, secret_key)
+    channel.enabled = True
+    set_health(channel, "unknown", "reconnected; not tested yet")
+    return channel
+
+
+def keep_renewed(channel: Channel, connector, secret_key: str) -> bool:
+    """Store the settings a connector renewed while working (X rotates its refresh token on each renewal: the
+    old one no longer works). True when there was something to store."""
+    renewed = getattr(connector, "renewed", None)
+    if not renewed:
+        return False
+    merged = {**channel_config(channel, secret_key), **renewed}
+    channel.config, secret = split_config(channel.kind, {k: v for k, v in merged.items() if v is not None},
+                                          channel.key)
+    channel.secrets = encrypt(secret, secret_key)
+    return True
+
+
 def set_health(channel: Channel, status: str, detail: str | None) -> None:
     channel.health, channel.health_detail = status, (detail or "")[:2000]
 
@@ -91,7 +114,9 @@ def set_health(channel: Channel, status: str, detail: str | None) -> None:
 def test_channel(session: Session, key: str, secret_key: str) -> dict:
     """Check the channel's credentials with the platform and record its health."""
     channel = get_channel(session, key)
-    result = connector_for(channel, secret_key).check()
+    connector = connector_for(channel, secret_key)
+    result = connector.check()
+    keep_renewed(channel, connector, secret_key)
     set_health(channel, result.get("status", "unknown"), result.get("detail"))
     return result
 

@@ -322,6 +322,9 @@ class BaseConnector:
     kind: ClassVar[str]
     settings_model: ClassVar[type[BaseModel]]
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Settings the connector changed while working (a rotated OAuth token): whoever built it stores them with the
+    # channel (`channels.service.keep_renewed`), or the next call would use a token the platform has retired.
+    renewed: dict | None = None
 
     def __init__(self, settings: BaseModel, http: httpx.Client | None = None, now: Now | None = None):
         if not isinstance(settings, self.settings_model):

@@ -87,9 +87,9 @@ def deliver_one(session_factory: sessionmaker[Session], job_id: int, build: Call
         if parent is not None:
             parent_data = {**message_dict(parent, channel.key), "raw": parent.raw}
         job_kind, payload = job.kind, dict(job.payload or {})
-        kind, text, key = channel.kind, message.text, job.idempotency_key
+        kind, text, key, job_channel = channel.kind, message.text, job.idempotency_key, channel.id
         config = connector_config(channel, secret_key)
-    result, error = None, None
+    result, error, connector = None, None, None
     try:
         connector = build(kind, config)
         if job_kind == "delete":
@@ -101,6 +101,11 @@ def deliver_one(session_factory: sessionmaker[Session], job_id: int, build: Call
             result = connector.reply(parent_data, text, key)
     except Exception as exc:  # every failure is recorded on the message; none is lost
         error = exc
+    if secret_key is not None and getattr(connector, "renewed", None):  # a rotated token: keep it, sent or not
+        from onevoice.channels.service import keep_renewed
+
+        with unit_of_work(session_factory) as session:
+            keep_renewed(session.get(Channel, job_channel), connector, secret_key)
     return _finish(session_factory, job_id, result, error)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from onevoice.channels.models import Channel
-from onevoice.channels.service import connector_for, set_health
+from onevoice.channels.service import connector_for, keep_renewed, set_health
 from onevoice.connectors import registry
 from onevoice.connectors.base import AuthExpired, Capability, ConnectorError, RateLimited
 from onevoice.db import utcnow
@@ -69,9 +69,23 @@ class Poller:
             return False
 
     def poll(self, channel: Channel, interval: float) -> int:
+        """One poll of one channel; settings the connector renewed on the way (a rotated token) are stored
+        whatever the poll's outcome, since the platform may already have retired the old ones."""
+        connector: list = []
+        try:
+            return self._poll(channel, interval, connector)
+        finally:
+            if connector and getattr(connector[0], "renewed", None):
+                with self.runtime.session_factory.begin() as session:
+                    keep_renewed(session.get(Channel, channel.id), connector[0],
+                                 self.runtime.settings.secret_key.get_secret_value())
+
+    def _poll(self, channel: Channel, interval: float, built: list) -> int:
         secret = self.runtime.settings.secret_key.get_secret_value()
         try:
-            items, cursor = connector_for(channel, secret).poll(channel.poll_cursor)
+            connector = connector_for(channel, secret)
+            built.append(connector)
+            items, cursor = connector.poll(channel.poll_cursor)
         except RateLimited as exc:
             wait = exc.retry_after if exc.retry_after is not None else interval * 2
             self.next_at[channel.id] = self.clock() + max(wait, 1.0)

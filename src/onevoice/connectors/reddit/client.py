@@ -27,12 +27,15 @@ class _OneQuickRetry(FiniteRetryStrategy):
         return None
 
 
-def make_reddit(client_id: str, client_secret: str, username: str, password: str, user_agent: str) -> praw.Reddit:
+def make_reddit(client_id: str, client_secret: str, username: str, password: str | None, user_agent: str,
+                refresh_token: str | None = None) -> praw.Reddit:
+    # A refresh token (web app, signed in from the Accounts page) is renewed by prawcore itself; Reddit's
+    # permanent refresh tokens do not change when used, so nothing has to be written back.
+    login = {"refresh_token": refresh_token} if refresh_token else {"username": username, "password": password}
     reddit = praw.Reddit(
         client_id=client_id,
         client_secret=client_secret,
-        username=username,
-        password=password,
+        **login,
         user_agent=user_agent,
         check_for_updates=False,
         check_for_async=False,

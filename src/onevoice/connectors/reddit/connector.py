@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from onevoice.connectors.base import (
     BaseConnector,
@@ -22,12 +22,21 @@ from onevoice.connectors.reddit.client import errors, make_reddit
 
 
 class RedditSettings(BaseModel):
-    client_id: str = Field(description="the script app's id (under its name on reddit.com/prefs/apps)")
+    client_id: str = Field(description="the app's id (under its name on reddit.com/prefs/apps)")
     client_secret: SecretStr
     username: str = Field(description="the account the app runs as, without u/")
-    password: SecretStr
+    password: SecretStr | None = Field(None, description="the account's password (a script app)")
+    refresh_token: SecretStr | None = Field(
+        None, description="a permanent token from signing in on the Accounts page (a web app); instead of password")
     subreddit: str | None = Field(None, pattern=r"^[A-Za-z0-9_]{2,21}$", description="watched subreddit, no r/")
     user_agent: str | None = Field(None, description="defaults to 'onevoice:connector:0.1 (by u/<username>)'")
+
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> RedditSettings:
+        if self.password is None and self.refresh_token is None:
+            raise ValueError("give either password (script app) or refresh_token (signed in from the Accounts page)")
+        return self
 
 
 class RedditConnector(BaseConnector):
@@ -40,7 +49,9 @@ class RedditConnector(BaseConnector):
         s = self.settings
         agent = s.user_agent or f"onevoice:connector:0.1 (by u/{s.username})"
         return make_reddit(
-            s.client_id, s.client_secret.get_secret_value(), s.username, s.password.get_secret_value(), agent
+            s.client_id, s.client_secret.get_secret_value(), s.username,
+            s.password.get_secret_value() if s.password else None, agent,
+            refresh_token=s.refresh_token.get_secret_value() if s.refresh_token else None,
         )
 
     def poll(self, cursor: str | None) -> tuple[list[InboundMessage], str | None]:

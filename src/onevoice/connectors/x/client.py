@@ -30,6 +30,13 @@ def make_client(consumer_key: str, consumer_secret: str, access_token: str, acce
     return client
 
 
+def make_bearer_client(user_access_token: str) -> tweepy.Client:
+    """A client for an OAuth 2.0 (PKCE) user access token, sent as `Authorization: Bearer`."""
+    client = tweepy.Client(bearer_token=user_access_token, return_type=dict, wait_on_rate_limit=False)
+    client.session = egress.session()
+    return client
+
+
 @contextmanager
 def errors(now: Callable[[], datetime]) -> Iterator[None]:
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from onevoice.connectors.base import (
     BaseConnector,
@@ -22,8 +22,8 @@ from onevoice.connectors.base import (
     check_by_calling,
 )
 from onevoice.connectors.media import fetch
-from onevoice.connectors.x import dms, mapping
-from onevoice.connectors.x.client import errors, make_client, upload_image
+from onevoice.connectors.x import dms, mapping, oauth2
+from onevoice.connectors.x.client import errors, make_bearer_client, make_client, upload_image
 
 MAX_PAGES = 5  # per poll; the cursor carries on from there next time
 MAX_IMAGES = 4  # per post
@@ -33,13 +33,32 @@ MAX_IMAGE_BYTES = 5_000_000  # X's limit for images
 class XSettings(BaseModel):
     user_id: str = Field(pattern=r"^\d+$", description="the numeric id of the organization's X account")
     username: str | None = Field(None, description="the account's @name without @, for links")
-    consumer_key: SecretStr = Field(description="API key of the X app")
-    consumer_secret: SecretStr = Field(description="API key secret of the X app")
-    access_token: SecretStr = Field(description="access token of the account (read and write)")
-    access_token_secret: SecretStr
+    consumer_key: SecretStr | None = Field(None, description="API key of the X app (OAuth 1.0a)")
+    consumer_secret: SecretStr | None = Field(None, description="API key secret of the X app (OAuth 1.0a)")
+    access_token: SecretStr | None = Field(None, description="access token of the account (OAuth 1.0a, read and write)")
+    access_token_secret: SecretStr | None = None
+    # OAuth 2.0 with PKCE: what signing in from the Accounts page stores instead of the four keys above.
+    client_id: str | None = Field(None, description="the app's OAuth 2.0 client id (set by signing in)")
+    client_secret: SecretStr | None = Field(None, description="the app's OAuth 2.0 client secret, if confidential")
+    oauth2_access_token: SecretStr | None = Field(None, description="OAuth 2.0 user access token (set by signing in)")
+    oauth2_refresh_token: SecretStr | None = None
+    oauth2_expires_at: int | None = Field(None, description="when the OAuth 2.0 access token expires (unix seconds)")
     direct_messages: bool = Field(
         False, description="also read direct messages (needs the app's 'Read and write and Direct message' permission)"
     )
+
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> XSettings:
+        keys = (self.consumer_key, self.consumer_secret, self.access_token, self.access_token_secret)
+        if self.oauth2_access_token is None and not all(keys):
+            raise ValueError("give consumer_key, consumer_secret, access_token and access_token_secret (OAuth 1.0a), "
+                             "or sign in from the Accounts page (OAuth 2.0)")
+        return self
+
+    @property
+    def oauth2(self) -> bool:
+        return self.oauth2_access_token is not None and self.consumer_key is None
 
 
 class XConnector(BaseConnector):
@@ -59,12 +78,30 @@ class XConnector(BaseConnector):
 
     def _keys(self) -> tuple[str, str, str, str]:
         s = self.settings
+        if s.oauth2:
+            # The v1.1 media upload is signed with OAuth 1.0a keys; a channel signed in with OAuth 2.0 has none.
+            raise ConnectorError("images on X need the app's OAuth 1.0a keys (onevoice channel add); this channel "
+                                 "was connected with OAuth 2.0", permanent=True)
         a, b, c, d = (v.get_secret_value() for v in (s.consumer_key, s.consumer_secret, s.access_token,
-                                                      s.access_token_secret))
+                                                      s.access_token_secret) if v is not None)
         return a, b, c, d
 
     def _client(self):
+        s = self.settings
+        if s.oauth2 and s.oauth2_access_token is not None:
+            self._renew_if_due()
+            token = self.settings.oauth2_access_token
+            return oauth2.UserBearer(make_bearer_client(token.get_secret_value() if token else ""))
         return make_client(*self._keys())
+
+    def _renew_if_due(self) -> None:
+        s = self.settings
+        if s.oauth2_refresh_token is None or not s.client_id or not oauth2.due(s.oauth2_expires_at, self.now()):
+            return
+        renewed = oauth2.renew(self.http, s.client_id, s.client_secret.get_secret_value() if s.client_secret else None,
+                               s.oauth2_refresh_token.get_secret_value(), self.now())
+        self.settings = XSettings.model_validate({**s.model_dump(), **renewed})
+        self.renewed = renewed
 
     def poll(self, cursor: str | None) -> tuple[list[InboundMessage], str | None]:
         """Mentions (and, when enabled, direct messages) after the cursor, oldest first.
