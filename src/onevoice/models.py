@@ -15,3 +15,4 @@ from onevoice.posts.models import Post, PostTarget  # noqa: F401
 from onevoice.routing.models import LearnedRoute, Playbook  # noqa: F401
 from onevoice.teams.models import Team  # noqa: F401
 from onevoice.triage.models import ModelVersion, Product, TriageCorrection  # noqa: F401
+from onevoice.privacy.models import PrivacyRequest, RetentionRule, RetentionRun  # noqa: F401
