@@ -81,19 +81,6 @@ def test_erasure_leaves_nothing_of_her_in_any_table_or_the_search(runtime, org, 
             assert word not in terms, word
 
 
-def test_the_raw_sqlite_file_no_longer_holds_her_text(runtime, org, zelda, settings):
-    """Below the tables: SQLite leaves deleted text in free pages and the WAL unless told otherwise."""
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("a SQLite file only")
-    with unit_of_work(runtime.session_factory) as s:
-        erasure.erase(s, org["ada"], zelda["contact_id"], reference="DSR-7")
-    runtime.engine.dispose()  # the last connection closing checkpoints the WAL into the file
-    path = settings.database_url.split("///", 1)[1]
-    data = open(path, "rb").read().lower()
-    for word in ("zephyrblend", "marzipanova", "quibbleworth"):
-        assert word.encode() not in data, word
-
-
 def test_a_reference_naming_the_person_is_refused_and_only_admins_erase(runtime, org, zelda):
     with unit_of_work(runtime.session_factory) as s:
         with pytest.raises(InvalidInput, match="reference contains"):
