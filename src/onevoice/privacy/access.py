@@ -64,8 +64,8 @@ def export(session: Session, who: Principal, contact_id: int, reference: str = "
         "format": "onevoice-contact-export-v1", "generated_at": utcnow().isoformat(), "onevoice": __version__,
         "contact": _row(contact),
         "identities": [{**_row(i), "channel": channels.get(i.channel_id)} for i in contact.identities],
-        "messages": [{**_row(m), "channel": channels.get(m.channel_id), "written_by_contact": m.contact_id == contact_id}
-                     for m in messages],
+        "messages": [{**_row(m), "channel": channels.get(m.channel_id),
+                      "written_by_contact": m.contact_id == contact_id} for m in messages],
         "cases": [_row(c) for c in cases],
         "history": [_row(e) for e in events],
         "routing_decisions": [_row(d) for d in decisions],

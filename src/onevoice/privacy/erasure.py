@@ -67,7 +67,7 @@ def gather(session: Session, contact_id: int) -> Person:
     rows = session.execute(select(Message.id, Message.external_id, Message.author)
                            .where(Message.contact_id == contact_id)).all()
     case_ids = list(session.scalars(select(Case.id).where(Case.contact_id == contact_id)))
-    case_message_ids = list(session.scalars(select(Message.id).where(Message.case_id.in_(case_ids)))) if case_ids else []
+    case_message_ids = list(session.scalars(select(Message.id).where(Message.case_id.in_(case_ids))))
     strings: list[str | None] = [contact.name, contact.handle]
     for i in identities:
         strings += [i.external_id, i.handle, i.name]
