@@ -141,12 +141,12 @@ def _erase_owned(session: Session, person: Person, request_id: int) -> dict:
     for mid, triage in session.execute(select(Message.id, Message.triage).where(Message.id.in_(mine))).all():
         kept = {k: triage[k] for k in TRIAGE_KEPT if isinstance(triage, dict) and k in triage} if triage else None
         session.execute(update(Message).where(Message.id == mid).values(
-            text="", author={}, raw=None, url=None, attachments=None, error=None, triage=kept))
+            text="", author={}, raw=None, url=None, attachments=None, error=None, triage=kept, redacted_at=utcnow()))
     everything = sorted(set(mine) | set(in_cases))
     if everything:
         # Our replies to them quote and name them: emptied too (who sent them, and when, stays).
         session.execute(update(Message).where(Message.id.in_(everything), Message.direction == "outbound")
-                        .values(text="", raw=None, url=None, attachments=None))
+                        .values(text="", raw=None, url=None, attachments=None, redacted_at=utcnow()))
         session.execute(update(OutboxJob).where(OutboxJob.message_id.in_(everything),
                                                 OutboxJob.status.in_(("queued", "sending")))
                         .values(status="cancelled", last_error="cancelled: the contact's data was erased"))

@@ -1,6 +1,7 @@
-"""privacy: data subjects' requests (erasure, access), retention rules and runs, contacts.erased_at
+"""privacy: data subjects' requests (erasure, access), retention rules and runs, contacts.erased_at,
+messages.redacted_at
 
-Adds a nullable column and three small tables: no existing table is rewritten, so it runs in constant time
+Adds two nullable columns and three small tables: no existing table is rewritten, so it runs in constant time
 whatever the size of the database (docs/operations.md, "Migrations and large tables").
 
 Revision ID: 0016_privacy
@@ -19,8 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Nullable columns without a default: ALTER TABLE ADD COLUMN changes the catalog only (no rewrite of
+    # messages, however large, on SQLite or PostgreSQL).
     with op.batch_alter_table("contacts") as batch_op:
         batch_op.add_column(sa.Column("erased_at", onevoice.db.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("messages") as batch_op:
+        batch_op.add_column(sa.Column("redacted_at", onevoice.db.UTCDateTime(timezone=True), nullable=True))
     op.create_table(
         "privacy_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,5 +74,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_retention_rules_scope")
     op.drop_table("retention_rules")
     op.drop_table("privacy_requests")
+    with op.batch_alter_table("messages") as batch_op:
+        batch_op.drop_column("redacted_at")
     with op.batch_alter_table("contacts") as batch_op:
         batch_op.drop_column("erased_at")
