@@ -88,7 +88,8 @@ def test_delete_takes_the_message_and_what_hangs_off_it(runtime, org, traffic):
     with runtime.session_factory() as s:
         m = _by_ext(s)
         assert not {"old-x", "older-x", "older-comment"} & set(m) and "old-mention" in m
-        assert s.scalar(select(func.count(RoutingDecision.id))) == len([x for x in m.values() if x.status == "processed"])
+        processed = [x for x in m.values() if x.status == "processed"]
+        assert s.scalar(select(func.count(RoutingDecision.id))) == len(processed)
 
 
 def test_rules_are_checked_and_only_owners_set_them(runtime, org, traffic):

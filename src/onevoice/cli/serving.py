@@ -57,6 +57,10 @@ def _scheduler(runtime, poll: bool):
     from onevoice.triage.autotrain import start_if_due
 
     scheduler.add("triage-retrain", 600.0, lambda: start_if_due(runtime.session_factory, runtime.settings))
+    # Retention rules (privacy/retention.py), hourly; batches are idempotent, so several nodes may run it.
+    from onevoice.privacy.retention import job as retention_job
+
+    scheduler.add("retention", 3600.0, lambda: retention_job(runtime.session_factory))
     return scheduler
 
 
