@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
     apidocs.register(app)
     for module in ("onevoice.triage.api", "onevoice.web.pages", "onevoice.governance.web", "onevoice.routing.web",
-                   "onevoice.triage.web", "onevoice.posts.web"):
+                   "onevoice.triage.web", "onevoice.posts.web", "onevoice.privacy.web"):
         _include_optional(app, module)
     return app
 
