@@ -31,6 +31,8 @@ PAGES = {
     "/governance/approvals": "/governance/approvals", "/governance/audit": "/governance/audit",
     "/governance/accounts": "/governance/accounts", "/governance/users": "/governance/users",
     "/governance/tokens": "/governance/tokens", "/governance/sessions": "/governance/sessions",
+    "/governance/privacy": "/governance/privacy?q=a", "/governance/retention": "/governance/retention",
+    "/governance/privacy/contacts/{contact_id}": "/governance/privacy/contacts/{contact}",
 }
 # Checked on their own: the sign-in page (signed out) and the error page (a case that does not exist).
 SIGNED_OUT = {"/login": "/login"}
