@@ -12,7 +12,7 @@ from onevoice.library.models import Answer  # noqa: F401
 from onevoice.messages.models import Message  # noqa: F401
 from onevoice.outbox.models import OutboxJob  # noqa: F401
 from onevoice.posts.models import Post, PostTarget  # noqa: F401
+from onevoice.privacy.models import PrivacyRequest, RetentionRule, RetentionRun  # noqa: F401
 from onevoice.routing.models import LearnedRoute, Playbook  # noqa: F401
 from onevoice.teams.models import Team  # noqa: F401
 from onevoice.triage.models import ModelVersion, Product, TriageCorrection  # noqa: F401
-from onevoice.privacy.models import PrivacyRequest, RetentionRule, RetentionRun  # noqa: F401
