@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from bench.common import Server, machine, percentile, seeded_database
-from onevoice.demo.traffic import SandboxTraffic
+from onevoice.connectors.sandbox.traffic import SandboxTraffic
 
 CHANNELS = ("sandbox-mastodon", "sandbox-x", "sandbox-mail", "sandbox-reviews")
 

@@ -43,7 +43,7 @@ def texts_for(data: Path, n: int) -> list[str]:
 
 def brand_mix(data: Path, n: int) -> list[str]:
     """Half demo traffic (brand-directed posts from the sandbox generator), half public tweets."""
-    from onevoice.demo.traffic import SandboxTraffic
+    from onevoice.connectors.sandbox.traffic import SandboxTraffic
 
     demo = [m["text"] for m in SandboxTraffic(7).next_batch("x", n // 2)]
     tweets = texts_for(data, n // 2)
@@ -103,7 +103,7 @@ def answer_corpus(data: Path) -> list:
     """~12,000 distinct messages with varied reach and repetition (fixed, so two runs are comparable)."""
     import random
 
-    from onevoice.demo.traffic import SandboxTraffic
+    from onevoice.connectors.sandbox.traffic import SandboxTraffic
     from onevoice.triage.types import TriageInput
 
     tweets: list[str] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,11 +12,40 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from onevoice import __version__
+from onevoice.approvals import views as approvals_views
+from onevoice.cases import api as cases_api
+from onevoice.cases import views as cases_views
+from onevoice.contacts import api as contacts_api
 from onevoice.errors import DomainError
-from onevoice.runtime import Runtime, build_runtime
+from onevoice.governance import access_views, admin_views, login
+from onevoice.governance import api as governance_api
+from onevoice.governance import hooks as governance_hooks
+from onevoice.governance import views as governance_views
+from onevoice.inbox import notify
+from onevoice.inbox import views as inbox_views
+from onevoice.incidents import api as incidents_api
+from onevoice.incidents import views as incidents_views
+from onevoice.library import views as library_views
+from onevoice.live import api as live_api
+from onevoice.live import pages as live_pages
+from onevoice.ops import api as ops_api
+from onevoice.pipeline import api as intake_api
+from onevoice.pipeline import webhooks
+from onevoice.posts import api as posts_api
+from onevoice.posts import views as posts_views
+from onevoice.privacy import api as privacy_api
+from onevoice.privacy import views as privacy_views
+from onevoice.process import Runtime
+from onevoice.routing import api as routing_api
+from onevoice.routing import views as routing_views
+from onevoice.runtime import build_runtime
 from onevoice.settings import Settings
+from onevoice.triage import api as triage_api
+from onevoice.triage import views as triage_views
+from onevoice.web import apidocs, pages, sso
 
 log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
@@ -108,21 +138,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    from onevoice.cases.api import router as cases_router
-    from onevoice.channels.webhooks import router as webhooks_router
-    from onevoice.contacts.api import router as contacts_router
-    from onevoice.live.api import router as live_router
-    from onevoice.messages.api import router as messages_router
-    from onevoice.ops.api import router as ops_router
-
-    for router in (ops_router, messages_router, cases_router, contacts_router, live_router, webhooks_router):
-        app.include_router(router)
-    from onevoice.web import apidocs
-
-    apidocs.register(app)
-    for module in ("onevoice.triage.api", "onevoice.web.pages", "onevoice.governance.web", "onevoice.routing.web",
-                   "onevoice.triage.web", "onevoice.posts.web", "onevoice.privacy.web"):
-        _include_optional(app, module)
+    _register_routes(app, runtime)
     return app
 
 
@@ -147,14 +163,30 @@ class StrictTransport:
         return await self.app(scope, receive, send_with_hsts)
 
 
-def _include_optional(app: FastAPI, module: str) -> None:
-    """Features that plug in their own routers (triage corrections, pages) when present."""
-    import importlib
+def _register_routes(app: FastAPI, runtime: Runtime) -> None:
+    """Every router and page of OneVoice, registered here and nowhere else. The order is the matching order
+    (the API first, then the pages), and the hooks that let lower layers reach higher ones are set here too."""
+    governance_hooks.install(runtime.session_factory)  # the audit log records row changes of every feature
+    app.state.unread_count = notify.unread_count  # the header's badge (web kernel) counts the inbox's notes
+    for router in (ops_api.router, intake_api.router, cases_api.router, contacts_api.router, live_api.router,
+                   webhooks.router):
+        app.include_router(router)
+    apidocs.register(app)
+    for router in (triage_api.router, governance_api.router, admin_views.api, access_views.api, routing_api.router,
+                   incidents_api.router, posts_api.router, privacy_api.router):
+        app.include_router(router)
 
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return
-    mod.register(app)
+    pages.install(app)
+    pages.add_pages(app, [login.router, sso.router], ("/login", "/logout"))
+    pages.add_pages(app, [inbox_views.router], ("/inbox", "/notifications"), HERE / "inbox" / "templates")
+    pages.add_pages(app, [cases_views.router], ("/cases",), HERE / "cases" / "templates")
+    pages.add_pages(app, [library_views.router], ("/library",), HERE / "library" / "templates")
+    pages.add_pages(app, [approvals_views.router], ("/approvals",), HERE / "approvals" / "templates")
+    pages.add_pages(app, [live_pages.router], ("/live",))
+    pages.add_pages(app, [governance_views.router, admin_views.pages, access_views.pages], ("/governance",),
+                    HERE / "governance" / "templates")
+    pages.add_pages(app, [routing_views.router], ("/routing",), HERE / "routing" / "templates")
+    pages.add_pages(app, [incidents_views.router], ("/incidents",), HERE / "incidents" / "templates")
+    pages.add_pages(app, [triage_views.router], ("/triage",), HERE / "triage" / "templates")
+    pages.add_pages(app, [posts_views.router], ("/posts",), HERE / "posts" / "templates")
+    pages.add_pages(app, [privacy_views.pages], ("/governance",), HERE / "privacy" / "templates")

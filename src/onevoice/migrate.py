@@ -23,3 +23,34 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
 
 def current(database_url: str) -> None:
     command.current(alembic_config(database_url), verbose=False)
+
+
+def pending(database_url: str) -> tuple[set[str], set[str]]:
+    """(the revisions the database is at, the heads the code expects): equal when the schema is current."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    engine = create_engine(normalize_url(database_url))
+    try:
+        with engine.connect() as conn:
+            at = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return at, set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+
+
+def ensure_schema(database_url: str) -> None:
+    """Before a command touches the database: the embedded SQLite default sets itself up (as `serve` does);
+    any other database is migrated by its operator, so a schema behind the code is a clear error, not a
+    traceback about a missing table halfway through the command."""
+    if database_url.startswith("sqlite"):
+        upgrade(database_url)
+        return
+    at, heads = pending(database_url)
+    if at != heads:
+        from onevoice.errors import DomainError
+
+        now = f"is at {', '.join(sorted(at))}" if at else "has no OneVoice schema yet"
+        raise DomainError(f"the database {now}; this OneVoice needs {', '.join(sorted(heads))}: "
+                          "run `onevoice db upgrade` first")

@@ -1,12 +1,13 @@
 """Imports every feature's tables so that Base.metadata is complete (Alembic, tests)."""
 
 from onevoice.approvals.models import Approval  # noqa: F401
+from onevoice.audit.models import AuditRecord  # noqa: F401
 from onevoice.auth.models import ApiToken, User, UserSession, UserTeam  # noqa: F401
 from onevoice.cases.models import Case, CaseTeam, Conversation, Incident, RoutingDecision  # noqa: F401
 from onevoice.channels.models import Channel, InboundFailure  # noqa: F401
 from onevoice.contacts.models import Contact, ContactIdentity  # noqa: F401
 from onevoice.events.models import Event  # noqa: F401
-from onevoice.governance.models import ApprovalRule, AuditRecord, GuardRule, PolicyVersion  # noqa: F401
+from onevoice.governance.models import ApprovalRule, GuardRule, PolicyVersion  # noqa: F401
 from onevoice.inbox.models import Notification  # noqa: F401
 from onevoice.library.models import Answer  # noqa: F401
 from onevoice.messages.models import Message  # noqa: F401

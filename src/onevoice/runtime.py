@@ -1,86 +1,31 @@
-"""Everything one OneVoice process needs, built from Settings (never at import time)."""
+"""The composition root of a process: builds its Runtime from Settings (never at import time)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from dataclasses import dataclass, field
-
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 import onevoice.models  # noqa: F401  (every table, so foreign keys resolve in any process)
+from onevoice import egress
+from onevoice.audit.anchor import anchor_from_settings, session_info
 from onevoice.db import make_engine, make_sessionmaker
-from onevoice.governance.anchor import Anchor, anchor_from_settings, session_info
-from onevoice.live.broker import LocalBroker, make_broker
+from onevoice.incidents.surge import detect_surges
+from onevoice.live.broker import make_broker
 from onevoice.pipeline import stages
 from onevoice.pipeline.processor import Processor
+from onevoice.process import NullQueue, Runtime
 from onevoice.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Runtime:
-    settings: Settings
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    read_factory: sessionmaker[Session]
-    broker: LocalBroker
-    # The audit log's key and checkpoint file (governance/anchor.py); every session of both factories has it.
-    anchor: Anchor = field(default_factory=Anchor)
-    _processor: Processor | None = field(default=None, repr=False)
-    _queue: object | None = field(default=None, repr=False)
-    worker: object | None = field(default=None, repr=False)
-
-    def wake_worker(self) -> None:
-        if self.worker is not None:
-            self.worker.enqueue([1])
-
-    @property
-    def processor(self) -> Processor:
-        if self._processor is None:
-            self._processor = build_processor(self.settings, self.session_factory)
-        return self._processor
-
-    @property
-    def queue(self):
-        """Where the edge enqueues accepted ids after commit: Redis Streams, or the embedded worker."""
-        if self._queue is None:
-            if self.settings.redis_url:
-                from onevoice.worker.streams import StreamQueue
-
-                self._queue = StreamQueue(self.settings.redis_url, self.settings.redis_prefix)
-            else:
-                self._queue = NullQueue()
-        return self._queue
-
-    def dispose(self) -> None:
-        self.engine.dispose()
-
-
-class NullQueue:
-    """Without Redis the database is the queue; an embedded worker, if any, is woken separately."""
-
-    def enqueue(self, ids: list[int]) -> None:
-        return None
-
-
 def configure_egress(settings: Settings) -> None:
     """The outbound guard's policy for this process (connectors read it, they never see Settings)."""
-    from onevoice import egress
-
     egress.configure(settings.outbound_allow_networks, settings.media_hosts)
 
 
 def build_processor(settings: Settings, session_factory, worker: str = "embedded") -> Processor:
-    surge = None
-    try:
-        surge = importlib.import_module("onevoice.pipeline.incidents").detect_surges
-    except (ModuleNotFoundError, AttributeError):
-        surge = None
     return Processor(session_factory, stages.build_triager(settings), stages.build_router(settings, session_factory),
-                     worker=worker, surge=surge)
+                     worker=worker, surge=detect_surges)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -89,6 +34,19 @@ def build_runtime(settings: Settings) -> Runtime:
     anchor = anchor_from_settings(settings)
     info = session_info(anchor)
     engine = make_engine(settings.database_url)
-    return Runtime(settings=settings, engine=engine, session_factory=make_sessionmaker(engine, info=info),
+    session_factory = make_sessionmaker(engine, info=info)
+    return Runtime(settings=settings, engine=engine, session_factory=session_factory,
                    read_factory=make_sessionmaker(engine, readonly=True, info=info),
-                   broker=make_broker(settings.redis_url, settings.redis_prefix), anchor=anchor)
+                   broker=make_broker(settings.redis_url, settings.redis_prefix), anchor=anchor,
+                   processor_factory=lambda: build_processor(settings, session_factory),
+                   queue_factory=lambda: build_queue(settings))
+
+
+def build_queue(settings: Settings):
+    """Where the edge enqueues accepted ids after commit: Redis Streams, or the embedded worker."""
+    if settings.redis_url:
+        # Imported only when configured: a process without Redis never loads the Redis client.
+        from onevoice.worker.streams import StreamQueue
+
+        return StreamQueue(settings.redis_url, settings.redis_prefix)
+    return NullQueue()

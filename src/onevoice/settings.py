@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     # When set (comma-separated host names; ".acme.example" or "*.acme.example" for every name under it), a
     # post's media is fetched only from these hosts, on every redirect hop.
     media_hosts: str = ""
-    # The audit log's anchor outside the database (governance/anchor.py, docs/security.md): the key that seals
+    # The audit log's anchor outside the database (audit/anchor.py, docs/security.md): the key that seals
     # each record (a file only the service can read, preferred; or the value itself), and the file that
     # checkpoints of the head are appended to (default data_dir/audit-checkpoints.jsonl), every so often.
     audit_key_file: Path | None = None

@@ -20,9 +20,9 @@ def settings(settings, tmp_path):
 
 
 def test_the_audit_page_says_the_log_is_sealed_and_checkpointed(settings, server, sign_in):
+    from onevoice.audit.anchor import anchor_from_settings, session_info, write_checkpoint
     from onevoice.auth.users import create_user
     from onevoice.db import make_engine, make_sessionmaker, unit_of_work
-    from onevoice.governance.anchor import anchor_from_settings, session_info, write_checkpoint
 
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))

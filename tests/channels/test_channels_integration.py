@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from onevoice.app import create_app
 from onevoice.channels.models import Channel, InboundFailure
-from onevoice.channels.poller import Poller
 from onevoice.channels.service import add_channel, connector_for
 from onevoice.connectors.webhook.connector import sign
 from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
+from onevoice.pipeline.poller import Poller
 from onevoice.runtime import build_runtime
 from tests.connectors.transport import Transport
 from tests.factories import seed_org

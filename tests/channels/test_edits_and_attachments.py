@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onevoice.app import create_app
-from onevoice.channels.inbound import accept_from_connector
 from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
 from onevoice.connectors.base import attachment, inbound
@@ -19,6 +18,7 @@ from onevoice.connectors.webhook.connector import sign
 from onevoice.db import unit_of_work
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
+from onevoice.pipeline.inbound import accept_from_connector
 from onevoice.worker.runner import EmbeddedWorker
 from tests.factories import seed_org
 from tests.scripted_triage import scripted_runtime

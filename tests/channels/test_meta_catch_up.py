@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from onevoice.app import create_app
 from onevoice.channels.models import Channel
-from onevoice.channels.poller import CATCH_UP_INTERVAL, Poller
 from onevoice.channels.service import add_channel
 from onevoice.db import unit_of_work
 from onevoice.messages.models import Message
+from onevoice.pipeline.poller import CATCH_UP_INTERVAL, Poller
 from onevoice.runtime import build_runtime
 from tests.connectors.cases.base import fixture_bytes
 from tests.connectors.cases.meta import CONFIG, MID, POST, setup_poll

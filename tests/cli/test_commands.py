@@ -140,8 +140,9 @@ def test_a_fresh_install_starts_with_the_default_guard_rules_once(db_url, sessio
     """The attack on an empty guard: on a new install every reply went out unchecked (card numbers, slurs)."""
     import uvicorn
 
+    from onevoice.audit.models import AuditRecord
     from onevoice.governance.guard_rules import DEFAULT_RULES
-    from onevoice.governance.models import AuditRecord, GuardRule
+    from onevoice.governance.models import GuardRule
     from onevoice.governance.review import guard
 
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: None)

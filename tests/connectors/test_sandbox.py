@@ -33,7 +33,7 @@ def test_webhook_without_secret_accepts_intake_shaped_json() -> None:
 
 
 def test_poll_wraps_the_demo_traffic_and_resumes_from_the_cursor() -> None:
-    pytest.importorskip("onevoice.demo.traffic")
+    pytest.importorskip("onevoice.connectors.sandbox.traffic")
     c = build(seed=11, batch_size=4)
     first, cursor = c.poll(None)
     second, cursor2 = c.poll(cursor)

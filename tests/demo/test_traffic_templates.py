@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from onevoice.demo.traffic import FOLLOW_UPS, PRODUCTS, TEMPLATES
+from onevoice.connectors.sandbox.traffic import FOLLOW_UPS, PRODUCTS, TEMPLATES
 from onevoice.routing.factory import default_playbook
 from onevoice.routing.types import RouteInput
 from onevoice.triage.escalation import EscalatingTriager

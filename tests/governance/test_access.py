@@ -18,15 +18,15 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from onevoice.approvals.models import Approval
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.models import ApiToken, User, UserSession
+from onevoice.auth.permissions import may_post_on
 from onevoice.auth.users import principal_for
 from onevoice.channels.models import Channel
 from onevoice.cli.main import app as cli
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import grants, jobs
-from onevoice.governance.models import AuditRecord
-from onevoice.governance.permissions import may_post_on
 from onevoice.governance.seed import seed_governance
 from onevoice.inbox.models import Notification
 from onevoice.messages.models import Message

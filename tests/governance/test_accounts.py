@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from onevoice.audit.models import AuditRecord
 from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
 from onevoice.db import unit_of_work, utcnow
-from onevoice.governance.models import AuditRecord
 
 pytestmark = pytest.mark.both_databases
 

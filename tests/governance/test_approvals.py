@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from onevoice.approvals.models import Approval
+from onevoice.audit.models import AuditRecord
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import approval_rules as rules
 from onevoice.governance.guard import Finding
-from onevoice.governance.models import ApprovalEscalation, AuditRecord
+from onevoice.governance.models import ApprovalEscalation
 from onevoice.governance.review import review_outgoing
 from onevoice.governance.seed import seed_governance
 from onevoice.messages.models import Message

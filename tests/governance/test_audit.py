@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from onevoice.audit import log as audit
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.principal import SYSTEM, Principal
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden
-from onevoice.governance import audit
-from onevoice.governance.models import AuditRecord
 
 pytestmark = pytest.mark.both_databases
 

@@ -11,10 +11,10 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, select, text
 
+from onevoice.audit import log as audit
+from onevoice.audit.anchor import Anchor, AuditKey, read_checkpoints, session_info, write_checkpoint
+from onevoice.audit.models import AuditRecord
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
-from onevoice.governance import audit
-from onevoice.governance.anchor import Anchor, AuditKey, read_checkpoints, session_info, write_checkpoint
-from onevoice.governance.models import AuditRecord
 from onevoice.migrate import alembic_config, upgrade
 from tests.conftest import PG_ADMIN_URL
 from tests.governance.test_audit import ADMIN
@@ -221,8 +221,8 @@ def test_a_chain_written_before_the_upgrade_keeps_verifying_and_is_anchored_by_t
 # How a process gets its anchor: settings -> runtime -> every session; the scheduler's checkpoint ----------
 
 def test_the_runtime_seals_with_the_configured_key_and_the_scheduler_checkpoints(settings, tmp_path):
+    from onevoice.audit.anchor import checkpoint_job, database_tag
     from onevoice.cli.serving import _scheduler
-    from onevoice.governance.anchor import checkpoint_job, database_tag
     from onevoice.runtime import build_runtime
 
     key_file = tmp_path / "audit.key"

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from onevoice.audit import log as audit
+from onevoice.audit.models import AuditRecord
 from onevoice.channels.models import Channel
 from onevoice.channels.secrets import decrypt
 from onevoice.channels.service import add_channel
 from onevoice.cli.main import app
 from onevoice.db import unit_of_work
-from onevoice.governance import audit
-from onevoice.governance.models import AuditRecord
 
 pytestmark = pytest.mark.both_databases
 runner = CliRunner()

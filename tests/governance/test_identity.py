@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.models import ApiToken, User, UserSession
 from onevoice.auth.tokens import create_token
 from onevoice.cli.main import app as cli
 from onevoice.db import unit_of_work, utcnow
 from onevoice.governance import signin
-from onevoice.governance.models import AuditRecord
 from tests.governance.conftest import PASSWORD
 from tests.web.helpers import sign_in
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
 from onevoice.cases import actions
@@ -21,14 +22,13 @@ from onevoice.cases.models import Incident
 from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
-from onevoice.governance.models import AuditRecord
+from onevoice.incidents import service as incidents
 from onevoice.live import api as live_api
+from onevoice.live import pages as live_pages
 from onevoice.messages.models import Message
 from onevoice.outbox import service as outbox
 from onevoice.outbox.models import OutboxJob
 from onevoice.outbox.sender import deliver_due
-from onevoice.routing import incidents
-from onevoice.web import live as live_pages
 from onevoice.web.session import Viewer
 from tests.governance.test_route_walk import clients
 
@@ -133,7 +133,7 @@ def test_incident_closing_and_reopening_are_audited(gov_app, runtime, world):
     assert lee.post(f"/api/v1/incidents/{incident}/reopen", json={"reason": "it is back"}).status_code == 200
     with unit_of_work(runtime.session_factory) as s:  # and the detector closes it when back to normal
         s.get(Incident, incident).opened_at = utcnow() - timedelta(hours=3)
-    from onevoice.pipeline.incidents import close_quiet_job
+    from onevoice.incidents.surge import close_quiet_job
 
     assert close_quiet_job(runtime.session_factory, lambda events: None, 60)
     with runtime.session_factory() as s:

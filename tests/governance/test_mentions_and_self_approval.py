@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from onevoice.approvals.models import Approval
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.models import User
 from onevoice.auth.principal import SYSTEM
 from onevoice.auth.users import create_user
 from onevoice.db import unit_of_work
 from onevoice.governance import grants
-from onevoice.governance.models import AuditRecord
 from onevoice.inbox.models import Notification
 from tests.governance.conftest import password_hash
 from tests.governance.test_reply_flow import customer_case, decide, outbound, reply

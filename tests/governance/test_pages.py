@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from onevoice.audit import log as audit
+from onevoice.audit.models import AuditRecord
 from onevoice.db import unit_of_work
-from onevoice.governance import audit, policy
-from onevoice.governance.models import AuditRecord, GuardRule, PolicyVersion
+from onevoice.governance import policy
+from onevoice.governance.models import GuardRule, PolicyVersion
 
 pytestmark = pytest.mark.both_databases
 

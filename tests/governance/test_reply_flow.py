@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from onevoice.approvals.models import Approval
+from onevoice.audit.models import AuditRecord
 from onevoice.cases.models import CaseTeam
 from onevoice.cases.queue import queue_fields
 from onevoice.db import unit_of_work, utcnow
-from onevoice.governance.models import AuditRecord
 from onevoice.messages.models import Message
 from onevoice.outbox.models import OutboxJob
 from onevoice.teams.models import Team

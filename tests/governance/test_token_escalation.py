@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.models import ApiToken, User
 from onevoice.auth.tokens import create_token, scopes_cover
 from onevoice.db import unit_of_work
-from onevoice.governance.models import AuditRecord
 
 pytestmark = pytest.mark.both_databases
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from onevoice.approvals.models import Approval
+from onevoice.audit.models import AuditRecord
 from onevoice.cli.main import app as cli
 from onevoice.db import unit_of_work, utcnow
 from onevoice.governance import jobs
-from onevoice.governance.models import AuditRecord
 from onevoice.governance.seed import seed_governance
 from onevoice.inbox.models import Notification
 from onevoice.messages.models import Message

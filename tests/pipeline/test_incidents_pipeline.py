@@ -12,7 +12,7 @@ from tests.scripted_triage import ScriptedTriager
 from onevoice.cases.models import Case, CaseTeam, Incident, SurgeCount
 from onevoice.db import utcnow
 from onevoice.events.models import Event
-from onevoice.pipeline.incidents import detect_surges, mark_counting_since
+from onevoice.incidents.surge import detect_surges, mark_counting_since
 from onevoice.pipeline.processor import Processor
 from onevoice.routing.factory import build_router
 from onevoice.teams.models import Team
@@ -119,7 +119,7 @@ def test_incidents_are_listed_with_status_and_duration_and_pr_closes_and_reopens
 
 
 def test_the_scheduler_job_closes_quiet_incidents_and_publishes(surge_runtime, client, drain):
-    from onevoice.pipeline.incidents import close_quiet_job
+    from onevoice.incidents.surge import close_quiet_job
 
     _burst(client, drain, utcnow())
     # Three hours pass in quiet: the incident's last activity and the counts move back in time.

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.models import User
 from onevoice.auth.tokens import create_token
 from onevoice.db import unit_of_work, utcnow
-from onevoice.governance.models import AuditRecord
 from tests.posts.conftest import sent_on
 
 pytestmark = pytest.mark.both_databases

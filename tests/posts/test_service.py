@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from onevoice.approvals import service as approvals
 from onevoice.approvals.models import Approval
+from onevoice.audit.models import AuditRecord
 from onevoice.channels.models import Channel
 from onevoice.connectors.base import AuthExpired, ConnectorError
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
-from onevoice.governance.models import AuditRecord
 from onevoice.outbox.models import OutboxJob
 from onevoice.outbox.sender import deliver_due
 from onevoice.posts import service

@@ -9,12 +9,12 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from onevoice.audit import log as audit
+from onevoice.audit.models import AuditRecord
 from onevoice.cases.models import Case
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.db import unit_of_work
 from onevoice.errors import Forbidden, InvalidInput
-from onevoice.governance import audit
-from onevoice.governance.models import AuditRecord
 from onevoice.inbox.search import matching_case_ids
 from onevoice.messages.models import Message
 from onevoice.privacy import access, erasure

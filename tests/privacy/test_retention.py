@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from onevoice.audit import log as audit
+from onevoice.audit.models import AuditRecord
 from onevoice.cases.models import Case, RoutingDecision
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
-from onevoice.governance import audit
-from onevoice.governance.models import AuditRecord
 from onevoice.inbox.search import matching_case_ids
 from onevoice.messages.models import Message
 from onevoice.pipeline.intake import accept_batch

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from onevoice.cases.models import Case
 from onevoice.cases.notes import add_note
 from onevoice.cases.replies import send_reply
-from onevoice.channels.inbound import accept_from_connector, store_failure
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import ContactIdentity
 from onevoice.contacts.service import link_contacts
 from onevoice.db import unit_of_work
 from onevoice.messages.models import Message
+from onevoice.pipeline.inbound import accept_from_connector, store_failure
 from onevoice.pipeline.intake import accept_batch
 from onevoice.triage.models import TriageCorrection
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from onevoice.audit.models import AuditRecord
 from onevoice.cases.models import RoutingDecision
-from onevoice.governance.models import AuditRecord
 from tests.factories import message
 
 pytestmark = pytest.mark.both_databases

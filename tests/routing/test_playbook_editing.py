@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from onevoice.audit.models import AuditRecord
 from onevoice.cases.models import RoutingDecision
-from onevoice.governance.models import AuditRecord
 from onevoice.routing.factory import DEFAULT_PLAYBOOK
 from onevoice.routing.validate import check
 from tests.factories import message

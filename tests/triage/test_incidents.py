@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from onevoice.cases.models import Case, CaseTeam, Incident, SurgeCount
-from onevoice.pipeline.incidents import close_quiet, detect_surges, mark_counting_since
+from onevoice.incidents.surge import close_quiet, detect_surges, mark_counting_since
 from onevoice.teams.models import Team
 from onevoice.triage.types import TriageResult
 
@@ -159,7 +159,7 @@ def _surge(session, at=NOW, n=5) -> Incident:
 @pytest.mark.both_databases
 def test_an_incident_closes_once_its_topic_is_quiet_and_back_to_normal(session):
     from onevoice.events.models import Event
-    from onevoice.pipeline.incidents import close_quiet
+    from onevoice.incidents.surge import close_quiet
 
     incident = _surge(session)
     assert incident.baseline_rate == 0.0 and incident.last_activity_at == NOW
@@ -184,7 +184,7 @@ def test_an_incident_closes_once_its_topic_is_quiet_and_back_to_normal(session):
 
 @pytest.mark.both_databases
 def test_a_resumed_surge_reopens_the_incident_within_a_day_and_opens_a_new_one_after(session):
-    from onevoice.pipeline.incidents import close_quiet
+    from onevoice.incidents.surge import close_quiet
 
     incident = _surge(session)
     close_quiet(session, NOW + timedelta(hours=2))
@@ -203,7 +203,7 @@ def test_a_resumed_surge_reopens_the_incident_within_a_day_and_opens_a_new_one_a
 
 @pytest.mark.both_databases
 def test_a_hand_closed_incident_stays_closed_on_the_messages_that_opened_it(session):
-    from onevoice.pipeline.incidents import close
+    from onevoice.incidents.surge import close
 
     incident = _surge(session)
     close(session, incident, "lee@acme.test", "a known outage, fixed", NOW + timedelta(minutes=1))

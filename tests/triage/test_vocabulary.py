@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from onevoice.audit.models import AuditRecord
 from onevoice.auth.principal import Principal
 from onevoice.cli.main import app as cli
 from onevoice.errors import Forbidden, InvalidInput
-from onevoice.governance.models import AuditRecord
 from onevoice.routing.factory import PlaybookRouter, default_playbook
 from onevoice.routing.playbook import Playbook
 from onevoice.routing.types import RouteInput

@@ -16,12 +16,12 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from onevoice.channels.inbound import accept_from_connector
 from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
 from onevoice.connectors import registry
 from onevoice.contacts.names import author_view, display_name
 from onevoice.db import unit_of_work
+from onevoice.pipeline.inbound import accept_from_connector
 from onevoice.worker.runner import EmbeddedWorker
 from tests.connectors.cases import CASES
 from tests.connectors.cases.base import NOW, fixture_bytes

@@ -17,7 +17,7 @@ from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
 from onevoice.messages.models import Message
 from onevoice.outbox.sender import deliver_due
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
 from onevoice.web.templating import render

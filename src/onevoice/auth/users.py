@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onevoice.auth.models import ChannelGrant, User, UserTeam
+from onevoice.auth.models import ApiToken, ChannelGrant, User, UserTeam
 from onevoice.auth.passwords import hash_password, needs_rehash, verify_password
 from onevoice.auth.principal import ROLES, Principal
 from onevoice.errors import Conflict, InvalidInput
@@ -78,3 +78,15 @@ def list_users(session: Session) -> list[dict]:
     """Everyone who can be assigned or @mentioned: id, name, email, handle (the part before @)."""
     return [{"id": u.id, "name": u.name, "email": u.email, "handle": u.email.split("@")[0]}
             for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))]
+
+
+def principal_of_token(session: Session, token: ApiToken) -> Principal | None:
+    """Who an API token acts as: its user (their role and teams decide), or an admin for an operator token
+    (`onevoice token create` without --user). None when the token's user is removed or disabled: their tokens
+    stop working at once. The one place this rule lives; every API route's principal comes from here."""
+    if token.user_id is None:
+        return Principal(user_id=None, email=f"token:{token.name}", name=token.name, role="admin")
+    user = session.get(User, token.user_id)
+    if user is None or not user.active:
+        return None
+    return principal_for(session, user)

@@ -72,7 +72,7 @@ def list_cases(session: Session, team: str | None = None, status: str | None = N
     page = ids[:limit]
     cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(page)))} if page else {}
     items = [case_summary(session, cases[i]) for i in page if i in cases]
-    _attach_names(session, items)
+    attach_names(session, items)
     next_cursor = None
     if len(ids) > limit and page:
         last = cases[page[-1]]
@@ -91,7 +91,7 @@ def case_summary(session: Session, case: Case) -> dict:
     }
 
 
-def _attach_names(session: Session, items: list[dict]) -> None:
+def attach_names(session: Session, items: list[dict]) -> None:
     """Resolve team, collaborator, channel and contact names for a page in a few queries."""
     if not items:
         return
@@ -125,7 +125,7 @@ def get_case(session: Session, case_id: int, who: Principal | None = None) -> di
     if case is None:
         raise NotFound(f"no case with id {case_id}")
     out = case_summary(session, case)
-    _attach_names(session, [out])
+    attach_names(session, [out])
     channels = dict(session.execute(select(Channel.id, Channel.key)).all())
     messages = list(session.scalars(select(Message).where(Message.case_id == case_id)
                                     .order_by(Message.created_at, Message.id)))

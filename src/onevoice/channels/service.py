@@ -71,11 +71,15 @@ def channel_config(channel: Channel, secret_key: str) -> dict:
     return {**(channel.config or {}), **decrypt(channel.secrets, secret_key)}
 
 
+def connector_settings(channel: Channel, secret_key: str) -> dict:
+    """Everything the channel's connector is built with: its settings, secrets decrypted, defaults filled."""
+    return _defaults(channel.kind, channel.key, channel_config(channel, secret_key))
+
+
 def connector_for(channel: Channel, secret_key: str, http=None):
     """A connector configured for this channel (secrets decrypted in memory only)."""
     try:
-        return registry.build(channel.kind, _defaults(channel.kind, channel.key, channel_config(channel, secret_key)),
-                              http=http)
+        return registry.build(channel.kind, connector_settings(channel, secret_key), http=http)
     except registry.SettingsError as exc:
         raise InvalidInput(f"channel {channel.key}: {exc}") from None
 

@@ -35,8 +35,8 @@ def verify(key_file: Annotated[list[Path] | None, typer.Option(
            database_url: DbOpt = None):
     """Walk the chain, check each record's MAC under the audit key and every checkpoint; say what that proved.
     Exit 1 and name the first broken record when the log was tampered with."""
-    from onevoice.governance.anchor import read_key_file
-    from onevoice.governance.audit import verify as verify_chain
+    from onevoice.audit.anchor import read_key_file
+    from onevoice.audit.log import verify as verify_chain
 
     settings = settings_for(database_url)
     with session_scope(settings) as session:
@@ -52,8 +52,8 @@ def verify(key_file: Annotated[list[Path] | None, typer.Option(
 def checkpoint(database_url: DbOpt = None):
     """Append the log's head (seq and hash, signed with the audit key) to the checkpoint file and the logs
     now; the scheduler does it every ONEVOICE_AUDIT_CHECKPOINT_MINUTES."""
+    from onevoice.audit.anchor import anchor_of, write_checkpoint
     from onevoice.errors import InvalidInput
-    from onevoice.governance.anchor import anchor_of, write_checkpoint
 
     with session_scope(settings_for(database_url)) as session:
         anchor = anchor_of(session)
@@ -73,8 +73,8 @@ def checkpoint(database_url: DbOpt = None):
 def new_key(output: Annotated[Path, typer.Option("--output", "-o", help="the key file to create (never overwritten)")]):
     """Make a random audit key in a new file only its owner can read; point ONEVOICE_AUDIT_KEY_FILE at it on
     every node and restart (docs/security.md says how to rotate it)."""
+    from onevoice.audit.anchor import write_new_key
     from onevoice.errors import DomainError
-    from onevoice.governance.anchor import write_new_key
 
     try:
         key = write_new_key(output)
@@ -93,7 +93,7 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = 
            output: Annotated[str | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
            database_url: DbOpt = None):
     """Write the matching records, oldest first. The export itself is recorded in the log."""
-    from onevoice.governance.audit import export_lines, record_export
+    from onevoice.audit.log import export_lines, record_export
 
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter("--format is jsonl or csv")

@@ -29,18 +29,21 @@ def settings_for(database_url: str | None = None, redis_url: str | None = None, 
 @contextmanager
 def session_scope(settings: Settings):
     """One unit of work for a command; domain errors become a clear message and exit code 1."""
+    from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.db import make_engine, make_sessionmaker
-    from onevoice.governance.anchor import anchor_from_settings, session_info
+    from onevoice.migrate import ensure_schema
 
     try:
         info = session_info(anchor_from_settings(settings))
+        ensure_schema(settings.database_url)
     except DomainError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine, info=info)
     # What operators change from the command line (channels, tokens, users) is audited like the pages.
-    from onevoice.governance.hooks import bind_actor, install
+    from onevoice.audit.actor import bind_actor
+    from onevoice.governance.hooks import install
 
     install(factory)
     session = factory()

@@ -12,7 +12,8 @@ import typer
 
 from onevoice.pipeline.intake import accept_batch
 from onevoice.pipeline.processor import Outcome
-from onevoice.runtime import Runtime, build_runtime
+from onevoice.process import Runtime
+from onevoice.runtime import build_runtime
 from onevoice.settings import Settings
 
 AUTHOR_COLUMNS = ("external_id", "handle", "name", "followers")

@@ -52,8 +52,8 @@ def token_create(name: str, database_url: DbOpt = None,
                      "--scope", help="repeatable, e.g. messages:write, cases:read, governance:* (default: *)")] = None,
                  user: Annotated[str | None, typer.Option(help="email of the user the token acts as")] = None):
     """Create an API token; the token is printed once, as the last line."""
-    from onevoice.auth.admin import issue_token
     from onevoice.cli.user import operator
+    from onevoice.governance.people import issue_token
 
     with session_scope(settings_for(database_url)) as session:
         token, plaintext = issue_token(session, operator(), name, scope or None, expires_in_days or None, user)
@@ -66,8 +66,8 @@ def token_create(name: str, database_url: DbOpt = None,
 @token_app.command("list")
 def token_list(database_url: DbOpt = None):
     """Every token: id, prefix, name, who it acts as, scopes, state, last used, expiry (never the token)."""
-    from onevoice.auth.admin import list_tokens
     from onevoice.cli.user import operator
+    from onevoice.governance.people import list_tokens
 
     with session_scope(settings_for(database_url)) as session:
         for t in list_tokens(session, operator()):
@@ -79,8 +79,8 @@ def token_list(database_url: DbOpt = None):
 @token_app.command("revoke")
 def token_revoke(token_id: int, database_url: DbOpt = None):
     """Revoke a token: it stops working at once (audited)."""
-    from onevoice.auth.admin import revoke_token
     from onevoice.cli.user import operator
+    from onevoice.governance.people import revoke_token
 
     with session_scope(settings_for(database_url)) as session:
         revoke_token(session, operator(), token_id)

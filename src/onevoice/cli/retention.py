@@ -55,9 +55,9 @@ def remove(rule_id: int, database_url: DbOpt = None):
 @app.command("run")
 def run(database_url: DbOpt = None):
     """Apply the rules now (the server does it every hour), in batches; prints what it did."""
+    from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.cli.user import operator
     from onevoice.db import make_engine, make_sessionmaker
-    from onevoice.governance.anchor import anchor_from_settings, session_info
     from onevoice.privacy.retention import run as run_rules
 
     settings = settings_for(database_url)

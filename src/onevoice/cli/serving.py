@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 def _scheduler(runtime, poll: bool):
     """The embedded scheduler: polls every pollable channel (the demo's sandbox channels among them), retries
     the outbox, escalates approvals and sends policy reminders."""
-    from onevoice.channels.poller import Poller
     from onevoice.outbox.sender import deliver_due
+    from onevoice.pipeline.poller import Poller
     from onevoice.scheduler.service import Scheduler
 
     scheduler = Scheduler()
@@ -43,13 +43,13 @@ def _scheduler(runtime, poll: bool):
     scheduler.add("policy-reminders", 3600.0, lambda: jobs.remind(runtime.session_factory))
     # The audit log's head, checkpointed to a file the database cannot write and to the logs (a node whose
     # head was checkpointed already writes nothing).
-    from onevoice.governance.anchor import checkpoint_job
+    from onevoice.audit.anchor import checkpoint_job
 
     if runtime.settings.audit_checkpoint_minutes:
         scheduler.add("audit-checkpoint", runtime.settings.audit_checkpoint_minutes * 60,
                       lambda: checkpoint_job(runtime.read_factory, runtime.anchor))
     # Incidents whose topic has gone quiet close by themselves (row-locked: any number of nodes).
-    from onevoice.pipeline.incidents import close_quiet_job
+    from onevoice.incidents.surge import close_quiet_job
 
     scheduler.add("incident-close", 60.0, lambda: close_quiet_job(runtime.session_factory, runtime.broker.publish,
                                                                    runtime.settings.incident_quiet_minutes))
@@ -151,7 +151,7 @@ def run_worker(settings: Settings, name: str | None) -> None:
                               requeue_after_seconds=settings.requeue_after_seconds, name=name,
                               prefix=settings.redis_prefix)
         processor.worker = worker.name
-        from onevoice.channels.poller import Poller, redis_claim
+        from onevoice.pipeline.poller import Poller, redis_claim
 
         poller = Poller(runtime, claim=redis_claim(settings.redis_url, settings.redis_prefix))
         worker.periodic = poller.tick
@@ -167,9 +167,9 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
 
 def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
+    from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.db import make_engine, make_sessionmaker, unit_of_work
     from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
-    from onevoice.governance.anchor import anchor_from_settings, session_info
     from onevoice.migrate import upgrade
 
     upgrade(settings.database_url)

@@ -57,7 +57,7 @@ def reset_password(email: str,
                    password: Annotated[str | None, typer.Option(help="asked for when not given")] = None,
                    database_url: DbOpt = None):
     """Set a new password for a user and sign them out everywhere."""
-    from onevoice.auth.admin import reset_password as reset
+    from onevoice.governance.people import reset_password as reset
 
     if password is None:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
@@ -69,7 +69,7 @@ def reset_password(email: str,
 @app.command("deactivate")
 def deactivate(email: str, database_url: DbOpt = None):
     """Remove a user's access at once: sign-in sessions revoked, their API tokens refused."""
-    from onevoice.auth.admin import set_active
+    from onevoice.governance.people import set_active
 
     with session_scope(settings_for(database_url)) as session:
         set_active(session, operator(), email, False)
@@ -78,7 +78,7 @@ def deactivate(email: str, database_url: DbOpt = None):
 
 @app.command("activate")
 def activate(email: str, database_url: DbOpt = None):
-    from onevoice.auth.admin import set_active
+    from onevoice.governance.people import set_active
 
     with session_scope(settings_for(database_url)) as session:
         set_active(session, operator(), email, True)

@@ -11,16 +11,16 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from onevoice.auth import admin
 from onevoice.auth.models import ApiToken, User
 from onevoice.auth.principal import Principal
 from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPES
 from onevoice.db import unit_of_work
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import grants
+from onevoice.governance import people as admin
 from onevoice.governance.admin_views import _nav
 from onevoice.governance.api import client_ip, token_principal
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, get_session, require_token
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON

@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.channels import service as channels
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.errors import InvalidInput
-from onevoice.governance import audit
 from onevoice.governance.models import ApprovalRule
-from onevoice.governance.permissions import POLICY_OWNERS, require
 from onevoice.teams.models import Team
 
 DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
@@ -88,7 +88,7 @@ def set_owner(session: Session, who: Principal, key: str, team_key: str | None, 
         team_id = session.scalar(select(Team.id).where(Team.key == team_key))
         if team_id is None:
             raise InvalidInput(f"unknown team {team_key!r}")
-    from onevoice.governance.hooks import bind_actor
+    from onevoice.audit.actor import bind_actor
 
     bind_actor(session, who, ip)
     channel.owner_team_id = team_id

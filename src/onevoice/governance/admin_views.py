@@ -12,14 +12,14 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onevoice.auth import admin
+from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
 from onevoice.governance import accounts, grants
+from onevoice.governance import people as admin
 from onevoice.governance.api import client_ip, token_principal
-from onevoice.governance.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.teams.models import Team
 from onevoice.web.deps import get_read_session, get_runtime, get_session
 from onevoice.web.responses import FastJSON

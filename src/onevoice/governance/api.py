@@ -14,14 +14,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from onevoice.auth.models import ApiToken, User
+from onevoice.audit import log as audit
+from onevoice.auth.models import ApiToken
 from onevoice.auth.principal import Principal
-from onevoice.auth.users import principal_for
 from onevoice.cases.access import visible_case
 from onevoice.errors import NotFound
-from onevoice.governance import approval_rules, audit, guard_rules, policy
+from onevoice.governance import approval_rules, guard_rules, policy
 from onevoice.governance.review import review_outgoing
-from onevoice.web.deps import get_read_session, get_session, require_token, scope_allows
+from onevoice.web.deps import get_read_session, get_session, principal_from_token, require_token, scope_allows
 from onevoice.web.params import RowCursor, RowId
 from onevoice.web.responses import FastJSON
 
@@ -40,13 +40,7 @@ def token_principal(request: Request, token: ApiToken = Depends(require_token),
         needed = "governance:read" if reading or path.endswith("/guard/check") else "governance:write"
     if not scope_allows(token.scopes, needed):
         raise HTTPException(403, f"this token lacks the scope {needed!r}")
-    if token.user_id is None:
-        return Principal(user_id=None, email=f"token:{token.name}", name=token.name, role="admin")
-    user = session.get(User, token.user_id)
-    if user is None or not user.active:
-        # A removed user's tokens stop working at once.
-        raise HTTPException(401, "this token's user is disabled", headers={"WWW-Authenticate": "Bearer"})
-    return principal_for(session, user)
+    return principal_from_token(session, token)
 
 
 def client_ip(request: Request) -> str | None:

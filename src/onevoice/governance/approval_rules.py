@@ -17,17 +17,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
+from onevoice.audit import log as audit
 from onevoice.auth.models import User
+from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.errors import InvalidInput, NotFound
-from onevoice.governance import audit
 from onevoice.governance.guard import Finding
 from onevoice.governance.models import ApprovalEscalation, ApprovalRule
-from onevoice.governance.permissions import POLICY_OWNERS, require
 from onevoice.messages.models import Message
 from onevoice.teams.models import Team
 

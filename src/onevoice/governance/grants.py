@@ -11,13 +11,13 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from onevoice.auth.admin import get_user
+from onevoice.audit import log as audit
 from onevoice.auth.models import ChannelGrant, User
+from onevoice.auth.permissions import AUDITORS, require
 from onevoice.auth.principal import BY_GRANT, Principal
 from onevoice.channels.models import Channel
 from onevoice.errors import InvalidInput, NotFound
-from onevoice.governance import audit
-from onevoice.governance.permissions import AUDITORS, require
+from onevoice.governance.people import get_user
 
 # Granting is a permission change: admins only, like the rest of the People page.
 GRANTERS = AUDITORS

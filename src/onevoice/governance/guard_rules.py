@@ -7,13 +7,13 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
 from onevoice.errors import Conflict, InvalidInput, NotFound
-from onevoice.governance import audit
 from onevoice.governance.guard import RuleSpec, validate_terms
 from onevoice.governance.models import RULE_KINDS, SEVERITIES, GuardRule
-from onevoice.governance.permissions import POLICY_OWNERS, require
 
 # Characters per post or reply on each platform.
 LENGTH_LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "meta": 8000, "reddit": 10000, "email": 100_000,

@@ -19,12 +19,11 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.approvals.models import Approval
+from onevoice.audit import log as audit
 from onevoice.auth.models import ApiToken, User, UserSession, UserTeam
-from onevoice.auth.principal import Principal
 from onevoice.cases.models import Incident
 from onevoice.channels.models import Channel
 from onevoice.events.models import Event
-from onevoice.governance import audit
 from onevoice.outbox.models import OutboxJob
 from onevoice.routing.models import Playbook
 from onevoice.teams.models import Team
@@ -32,12 +31,6 @@ from onevoice.teams.models import Team
 CHANNEL_AUDITED = ("name", "kind", "config", "secrets", "owner_team_id", "enabled")
 USER_AUDITED = ("role", "active", "email", "name", "password_hash")
 _INSTALLED = "onevoice_governance_audit_hook"
-
-
-def bind_actor(session: Session, who: Principal | str | None, ip: str | None = None) -> None:
-    """Say who is acting in this unit of work (and from where), for the records the hook writes."""
-    session.info["audit_actor"] = audit.actor_label(who)
-    session.info["audit_ip"] = ip
 
 
 def install(factory: sessionmaker) -> None:

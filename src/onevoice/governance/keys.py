@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
 from onevoice.channels.service import rotate_secrets
 from onevoice.errors import InvalidInput
-from onevoice.governance import audit
 
 
 def rotate_channel_key(session: Session, actor: Principal | str, old_key: str, new_key: str,

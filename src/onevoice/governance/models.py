@@ -81,32 +81,6 @@ class ApprovalEscalation(Base):
     escalated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class AuditRecord(Base):
-    """Append-only. `hash` = SHA-256(prev_hash + canonical JSON of the record); `seq` has no gaps.
-
-    Database triggers (migration 0005) refuse UPDATE and DELETE; `onevoice audit verify` finds the first
-    record whose chain is broken if someone with owner rights goes around them. With an audit key configured,
-    `mac` = HMAC-SHA256(key, hash) and `key_id` names the key (governance/anchor.py; migration 0013): without
-    the key, a rewritten chain cannot be sealed again. Records written before a key existed have neither.
-    """
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"), Index("ix_audit_log_at", "at"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(unique=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(320))
-    action: Mapped[str] = mapped_column(String(100))
-    target: Mapped[str] = mapped_column(String(300), default="")
-    data: Mapped[dict] = mapped_column(default=dict)
-    ip: Mapped[str | None] = mapped_column(String(64), default=None)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
-    mac: Mapped[str | None] = mapped_column(String(64), default=None)
-    key_id: Mapped[str | None] = mapped_column(String(16), default=None)
-
-
 class PolicyVersion(Base):
     """One published version of the employee social media policy (Markdown, rendered without HTML)."""
 
@@ -166,5 +140,5 @@ class TrainingCompletion(Base):
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-__all__ = ["ApprovalEscalation", "ApprovalRule", "AuditRecord", "GuardRule", "PolicyAcknowledgement",
+__all__ = ["ApprovalEscalation", "ApprovalRule", "GuardRule", "PolicyAcknowledgement",
            "PolicyReminder", "PolicyVersion", "TrainingCompletion", "TrainingModule", "SEVERITIES", "RULE_KINDS"]

@@ -14,11 +14,12 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
 from onevoice.auth.models import User, UserTeam
+from onevoice.auth.permissions import POLICY_OWNERS, TEAM_OVERSEERS, require, require_person
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
 from onevoice.errors import InvalidInput, NotFound
-from onevoice.governance import audit
 from onevoice.governance.models import (
     PolicyAcknowledgement,
     PolicyReminder,
@@ -26,7 +27,6 @@ from onevoice.governance.models import (
     TrainingCompletion,
     TrainingModule,
 )
-from onevoice.governance.permissions import POLICY_OWNERS, TEAM_OVERSEERS, require, require_person
 from onevoice.teams.models import Team
 
 REMIND_EVERY = timedelta(days=7)

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
+from onevoice.audit.models import AuditRecord
 from onevoice.db import utcnow
 from onevoice.errors import DomainError
-from onevoice.governance import audit
-from onevoice.governance.models import AuditRecord
 
 FAILED = "auth.sign_in_failed"
 WINDOW = timedelta(minutes=15)

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
-from onevoice.governance import approval_rules, audit, guard_rules, policy
+from onevoice.governance import approval_rules, guard_rules, policy
 from onevoice.governance.api import client_ip, export_response
 from onevoice.governance.marks import marked_segments
 from onevoice.governance.models import SEVERITIES
-from onevoice.governance.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.governance.review import review_outgoing
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.teams.models import Team
 from onevoice.triage.types import INTENTS
 from onevoice.web.deps import get_read_session, get_runtime
@@ -28,6 +30,12 @@ from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
 
 router = APIRouter(prefix="/governance")
+HERE = Path(__file__).parent
+
+
+@router.get("/static/governance.css")
+def _css():
+    return FileResponse(HERE / "static" / "governance.css", media_type="text/css")
 ROLES = ("admin", "coordinator", "manager", "responder", "contributor", "viewer", "partner")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from onevoice.approvals.models import Approval
 from onevoice.auth.models import User
 from onevoice.cases.models import Case
-from onevoice.cases.service import _attach_names, case_summary
+from onevoice.cases.service import attach_names, case_summary
 from onevoice.contacts.names import author_view
 from onevoice.messages.models import Message
 
@@ -22,7 +22,7 @@ def case_rows(session: Session, case_ids: list[int]) -> list[dict]:
         return []
     cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
     items = [case_summary(session, cases[i]) for i in case_ids if i in cases]
-    _attach_names(session, items)
+    attach_names(session, items)
     latest_ids = select(func.max(Message.id)).where(Message.case_id.in_(case_ids)).group_by(Message.case_id)
     latest = {m.case_id: m for m in session.scalars(select(Message).where(Message.id.in_(latest_ids)))}
     assignees = {c.assignee_id for c in cases.values() if c.assignee_id}

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.db import unit_of_work
 from onevoice.library import service
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_ids
 from onevoice.cases.partner_view import live_for_partner
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_runtime, require_scope
 
 router = APIRouter(prefix="/api/v1", tags=["live"])

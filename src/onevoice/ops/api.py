@@ -9,7 +9,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
 from onevoice.messages.models import Message
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime, require_token, scope_allows
 
 router = APIRouter(tags=["operations"])

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.cases.actions import case_team_keys
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
+from onevoice.channels.service import connector_settings
 from onevoice.connectors.base import AuthExpired, Media
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
@@ -42,9 +43,7 @@ def connector_config(channel: Channel, secret_key: str | None) -> dict:
     """The connector settings of a channel, with its secrets decrypted when the key is given."""
     if secret_key is None:
         return dict(channel.config or {})
-    from onevoice.channels.service import _defaults, channel_config
-
-    return _defaults(channel.kind, channel.key, channel_config(channel, secret_key))
+    return connector_settings(channel, secret_key)
 
 
 def _default_build(kind: str, config: dict):

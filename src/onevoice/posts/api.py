@@ -13,7 +13,7 @@ from onevoice.auth.principal import Principal
 from onevoice.db import unit_of_work
 from onevoice.outbox.sender import deliver_due
 from onevoice.posts import compose, service
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, require_scope, require_token
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice import egress
+from onevoice.auth.permissions import may_post_on, require_post_on
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
 from onevoice.connectors.base import Capability
 from onevoice.errors import InvalidInput
-from onevoice.governance.permissions import may_post_on, require_post_on
 from onevoice.outbox.service import length_limit
 
 MAX_MEDIA = 4

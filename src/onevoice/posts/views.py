@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from onevoice.db import unit_of_work
@@ -15,12 +16,21 @@ from onevoice.errors import DomainError, InvalidInput
 from onevoice.governance.marks import marked_segments
 from onevoice.outbox.sender import deliver_due
 from onevoice.posts import compose, service
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
 from onevoice.web.templating import render
 
 router = APIRouter()
+HERE = Path(__file__).parent
+STATIC = {"posts.css": "text/css", "posts.js": "text/javascript"}
+
+
+@router.get("/posts/static/{name}")
+def _static(name: str):
+    if name not in STATIC:
+        return HTMLResponse("not found", status_code=404)
+    return FileResponse(HERE / "static" / name, media_type=STATIC[name])
 TABS = (("", "All"), ("scheduled", "Scheduled"), ("awaiting_approval", "Awaiting approval"), ("draft", "Drafts"),
         ("sent", "Sent"), ("failed", "Failed"))
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice import __version__
+from onevoice.audit import log as audit
 from onevoice.auth.principal import Principal
 from onevoice.cases.models import Case, RoutingDecision
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.events.models import Event
-from onevoice.governance import audit
 from onevoice.messages.models import Message
 from onevoice.privacy import sweep
 from onevoice.privacy.erasure import check_reference, gather, require_officer

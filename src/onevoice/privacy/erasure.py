@@ -18,14 +18,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import require
 from onevoice.auth.principal import Principal
 from onevoice.cases.models import Case, CaseTeam, Conversation, RoutingDecision
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.db import utcnow
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
-from onevoice.governance import audit
-from onevoice.governance.permissions import require
 from onevoice.inbox.models import Notification
 from onevoice.messages.models import Message
 from onevoice.outbox.models import OutboxJob

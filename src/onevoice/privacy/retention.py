@@ -25,14 +25,14 @@ from sqlalchemy import and_, delete, not_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.approvals.models import Approval
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.cases.models import RoutingDecision
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
-from onevoice.governance import audit
-from onevoice.governance.permissions import POLICY_OWNERS, require
 from onevoice.messages.models import KINDS, Message
 from onevoice.outbox.models import OutboxJob
 from onevoice.privacy.models import RETENTION_ACTIONS, RetentionRule, RetentionRun

@@ -14,14 +14,13 @@ import json
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import JSON, String, Table, Text, cast, func, or_, select, update
+from sqlalchemy import JSON, MetaData, String, Table, Text, cast, func, or_, select, update
 from sqlalchemy.orm import Session
-
-import onevoice.models  # noqa: F401  (every table registered)
-from onevoice.db import Base
 
 REDACTED = "[erased]"
 NOT_SWEPT_TABLES = frozenset({"audit_log", "privacy_requests", "alembic_version"})
+# SQLite's full-text index: kept from `messages` by triggers (0002_inbox), never written directly.
+NOT_SWEPT_PREFIXES = ("messages_search", "sqlite_")
 NOT_SWEPT_COLUMNS = frozenset({"hash", "prev_hash", "mac", "key_id", "token_hash", "password_hash", "csrf_token",
                                "secrets", "idempotency_key"})
 MIN_CHARS = 4
@@ -42,11 +41,14 @@ def distinctive(strings: Iterable[str | None]) -> list[str]:
                   key=lambda s: (-len(s), s))
 
 
-def swept_columns() -> list[tuple[Table, list]]:
-    """(table, [text and JSON columns]) for every table the sweep looks at."""
+def swept_columns(session: Session) -> list[tuple[Table, list]]:
+    """(table, [text and JSON columns]) for every table the sweep looks at, as the database has them
+    (reflected, not from our models: a table no model mentions is swept too)."""
+    meta = MetaData()
+    meta.reflect(bind=session.connection())
     out = []
-    for table in Base.metadata.sorted_tables:
-        if table.name in NOT_SWEPT_TABLES:
+    for table in meta.sorted_tables:
+        if table.name in NOT_SWEPT_TABLES or table.name.startswith(NOT_SWEPT_PREFIXES):
             continue
         cols = [c for c in table.columns if isinstance(c.type, String | Text | JSON)
                 and c.name not in NOT_SWEPT_COLUMNS]
@@ -93,7 +95,7 @@ def find(session: Session, needles: list[str], tables: Iterable[str] | None = No
     if not needles:
         return found
     wanted = set(tables) if tables is not None else None
-    for table, cols in swept_columns():
+    for table, cols in swept_columns(session):
         if wanted is not None and table.name not in wanted:
             continue
         for col in cols:
@@ -112,7 +114,7 @@ def sweep(session: Session, needles: list[str]) -> dict[str, int]:
     if not needles:
         return changed
     pattern = _pattern(needles)
-    for table, cols in swept_columns():
+    for table, cols in swept_columns(session):
         pk = list(table.primary_key.columns)
         for col in cols:
             rows = session.execute(select(*pk, col).where(_condition(col, needles))).all()
@@ -132,7 +134,7 @@ def sweep(session: Session, needles: list[str]) -> dict[str, int]:
 
 def count_in_audit_log(session: Session, needles: list[str]) -> int:
     """Audit records that mention a needle: reported to whoever erases, never changed (the chain)."""
-    from onevoice.governance.models import AuditRecord
+    from onevoice.audit.models import AuditRecord
 
     table = AuditRecord.__table__
     if not needles:

@@ -9,18 +9,24 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.db import unit_of_work
-from onevoice.governance.admin_views import _nav
 from onevoice.governance.api import client_ip
 from onevoice.messages.models import KINDS
 from onevoice.privacy import access, erasure, retention
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.params import RowId
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
 
 pages = APIRouter(prefix="/governance")
+
+
+def _nav(viewer: Viewer) -> dict:
+    """What the governance navigation shows this person (the same as governance's own pages)."""
+    role = viewer.principal.role
+    return {"can_own": role in POLICY_OWNERS, "can_oversee": role in TEAM_OVERSEERS, "can_audit": role in AUDITORS}
 
 
 @pages.get("/privacy")

@@ -1,22 +1,20 @@
-"""JSON routes for playbooks (versions, validate, dry run, save, activate, learned rules) and incidents.
+"""JSON routes for playbooks (versions, validate, dry run, save, activate, learned rules).
 
 Playbooks need a token with `governance:read` / `governance:write` and a coordinator or admin behind it
-(operator tokens act as admins); incidents need `cases:read` to list and `messages:write` to close or
-reopen. Roles are checked in the services.
+(operator tokens act as admins). Roles are checked in the services.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
-from onevoice.db import unit_of_work
-from onevoice.routing import incidents, promote, service
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
+from onevoice.routing import promote, service
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, get_session, require_scope
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
@@ -55,10 +53,6 @@ class LearnedIn(BaseModel):
     subject: str = ""
     channel_kind: str = ""
     team: str
-
-
-class ReasonIn(BaseModel):
-    reason: str = Field("", max_length=2000)
 
 
 @router.get("/playbooks", response_class=FastJSON, dependencies=READ)
@@ -121,34 +115,3 @@ def promote_learned(body: LearnedIn, request: Request, who: Principal = Depends(
 def dismiss_learned(body: LearnedIn, request: Request, who: Principal = Depends(api_principal),
                     session: Session = Depends(get_session)):
     return promote.dismiss(session, who, body.intent, body.subject, body.channel_kind, body.team, _ip(request))
-
-
-@router.get("/incidents", response_class=FastJSON, dependencies=[Depends(require_scope("cases:read"))])
-def list_incidents(status: str | None = Query(None, description="open or closed"),
-                   who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
-    """Incidents with status, duration and how many cases they link; open ones first."""
-    return {"items": incidents.list_incidents(session, who, status)}
-
-
-@router.post("/incidents/{incident_id}/close", response_class=FastJSON,
-             dependencies=[Depends(require_scope("messages:write"))])
-def close_incident(incident_id: RowId, request: Request, body: ReasonIn | None = None,
-                   who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):
-    reason = body.reason if body else ""
-    return _incident_change(runtime, lambda s: incidents.close_by_hand(s, who, incident_id, reason, _ip(request)))
-
-
-@router.post("/incidents/{incident_id}/reopen", response_class=FastJSON,
-             dependencies=[Depends(require_scope("messages:write"))])
-def reopen_incident(incident_id: RowId, request: Request, body: ReasonIn | None = None,
-                    who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):
-    reason = body.reason if body else ""
-    return _incident_change(runtime, lambda s: incidents.reopen_by_hand(s, who, incident_id, reason, _ip(request)))
-
-
-def _incident_change(runtime: Runtime, change) -> dict:
-    """Commit, then publish the live update (never before: a rolled-back change must not be announced)."""
-    with unit_of_work(runtime.session_factory) as session:
-        live = change(session)
-    runtime.broker.publish([live])
-    return live

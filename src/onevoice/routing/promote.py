@@ -13,10 +13,10 @@ import re
 import yaml
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
 from onevoice.errors import InvalidInput
-from onevoice.governance import audit
 from onevoice.routing import learning, service
 from onevoice.routing.models import LearnedRoute
 

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.errors import InvalidInput, NotFound
-from onevoice.governance import audit
-from onevoice.governance.permissions import POLICY_OWNERS, require
 from onevoice.routing import learning
 from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_row
 from onevoice.routing.models import Playbook as PlaybookRow

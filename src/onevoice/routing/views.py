@@ -1,4 +1,4 @@
-"""Pages: the playbook editor (versions, check with a dry run, save, activate, learned rules) and incidents.
+"""Pages: the playbook editor (versions, check with a dry run, save, activate, learned rules).
 
 Same services as the JSON routes; roles are checked there. A draft with problems is shown again with each
 problem's line, never lost.
@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
-from onevoice.routing import incidents, promote, service
+from onevoice.process import Runtime
+from onevoice.routing import promote, service
 from onevoice.routing.validate import Problem
-from onevoice.runtime import Runtime
 from onevoice.triage.vocabulary import list_entries
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
@@ -118,33 +118,3 @@ def dismiss_learned(request: Request, intent: str = Form(""), subject: str = For
                     team: str = Form(""), runtime: Runtime = Depends(get_runtime),
                     viewer: Viewer = Depends(csrf_protect)):
     return _learned(request, runtime, viewer, promote.dismiss, intent, subject, channel_kind, team)
-
-
-@router.get("/incidents")
-def incidents_page(request: Request, status: str | None = Query(None), runtime: Runtime = Depends(get_runtime),
-                   viewer: Viewer = Depends(current_user)):
-    with runtime.read_factory() as session:
-        items = incidents.list_incidents(session, viewer.principal, status or None)
-    return render(request, "routing/incidents.html", {"items": items, "status": status or "",
-                                                      "can_handle": incidents.may_handle(viewer.principal)})
-
-
-def _incident(runtime: Runtime, change) -> RedirectResponse:
-    with unit_of_work(runtime.session_factory) as session:
-        live = change(session)
-    runtime.broker.publish([live])  # after the commit
-    return _back("/incidents")
-
-
-@router.post("/incidents/{incident_id}/close")
-def close_incident(incident_id: int, request: Request, reason: str = Form(""),
-                   runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
-    return _incident(runtime, lambda s: incidents.close_by_hand(s, viewer.principal, incident_id, reason,
-                                                                _ip(request)))
-
-
-@router.post("/incidents/{incident_id}/reopen")
-def reopen_incident(incident_id: int, request: Request, reason: str = Form(""),
-                    runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
-    return _incident(runtime, lambda s: incidents.reopen_by_hand(s, viewer.principal, incident_id, reason,
-                                                                 _ip(request)))

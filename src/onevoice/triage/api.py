@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -11,7 +11,7 @@ from onevoice.auth.principal import Principal
 from onevoice.cases.access import actionable_case
 from onevoice.errors import NotFound
 from onevoice.messages.models import Message
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.triage import vocabulary
 from onevoice.triage.service import record_correction
 from onevoice.triage.types import TriageInput
@@ -83,6 +83,3 @@ def classify(text: str = Body(..., embed=True, max_length=40_000), followers: in
     answers for every team's words, so a token made for something else does not get it by accident."""
     return runtime.processor.triager.triage_batch([TriageInput(text=text, author_followers=followers)])[0].to_dict()
 
-
-def register(app: FastAPI) -> None:
-    app.include_router(router)

@@ -238,7 +238,7 @@ def list_versions(session: Session) -> list[dict]:
 def models_overview(session: Session, who) -> dict:
     """What the models page shows: the versions (newest first, with how each was judged), whether training
     can run here and how to enable it, and where its public data would come from. Coordinators and admins."""
-    from onevoice.governance.permissions import POLICY_OWNERS, require
+    from onevoice.auth.permissions import POLICY_OWNERS, require
     from onevoice.triage import datasets
 
     require(who, POLICY_OWNERS, "see the triage models")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.triage import service
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import Viewer, current_user

@@ -14,10 +14,10 @@ import re
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
+from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.errors import InvalidInput
-from onevoice.governance import audit
-from onevoice.governance.permissions import POLICY_OWNERS, require
 from onevoice.teams.models import Team
 from onevoice.triage.models import Product
 from onevoice.triage.types import INTENTS

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from onevoice.auth.models import ApiToken, User
 from onevoice.auth.principal import Principal
 from onevoice.auth.tokens import token_state
-from onevoice.auth.users import principal_for
+from onevoice.auth.users import principal_of_token
 from onevoice.db import unit_of_work, utcnow
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -86,14 +86,15 @@ def require_scope(needed: str):
 
 def api_principal(token: ApiToken = Depends(require_token),
                   session: Session = Depends(get_read_session)) -> Principal:
-    """Who a token acts as: its user (their role and teams decide), or an admin for an operator token
-    (`onevoice token create` without --user)."""
-    if token.user_id is None:
-        return Principal(user_id=None, email=f"token:{token.name}", name=token.name, role="admin")
-    user = session.get(User, token.user_id)
-    if user is None or not user.active:
+    """Who a token acts as (auth.users.principal_of_token); 401 when its user is disabled."""
+    return principal_from_token(session, token)
+
+
+def principal_from_token(session: Session, token: ApiToken) -> Principal:
+    who = principal_of_token(session, token)
+    if who is None:
         raise HTTPException(401, "this token's user is disabled", headers={"WWW-Authenticate": "Bearer"})
-    return principal_for(session, user)
+    return who
 
 
 def require_sees_all(who: Principal = Depends(api_principal)) -> Principal:

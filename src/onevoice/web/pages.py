@@ -1,4 +1,7 @@
-"""The pages people use (server-rendered, live-updating): mounted into the app by create_app()."""
+"""What every page shares (layout, static files, error pages, CSRF and sign-in redirects, security headers).
+
+The web kernel imports no feature: each feature's pages are added by the composition root (app.py) with
+`add_pages`, which joins the feature's own templates to the shared `base.html`."""
 
 from __future__ import annotations
 
@@ -17,24 +20,14 @@ STATIC = Path(__file__).parent / "static"
 # Pages only load what we serve ourselves; user text can never become script (and no CDN is needed).
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-PAGE_PREFIXES = ("/login", "/logout", "/inbox", "/cases", "/library", "/approvals", "/notifications", "/live")
 
 
-def register(app: FastAPI) -> None:
-    from onevoice.approvals.views import router as approvals_router
-    from onevoice.cases.views import router as cases_router
-    from onevoice.inbox.views import router as inbox_router
-    from onevoice.library.views import router as library_router
-    from onevoice.web.live import router as live_router
-    from onevoice.web.login import router as login_router
-    from onevoice.web.sso import router as sso_router
-
+def install(app: FastAPI) -> None:
+    """The shared part of the pages: templates (base.html, error.html), /static, the root's files, the error
+    pages and security headers for every path a feature claims with `add_pages`."""
     app.state.templates = make_templates()
-    app.state.page_prefixes = PAGE_PREFIXES
+    app.state.page_prefixes = ()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (login_router, sso_router, inbox_router, cases_router, library_router, approvals_router,
-                   live_router):
-        app.include_router(router, include_in_schema=False)
 
     @app.get("/", include_in_schema=False)
     def home():
@@ -91,15 +84,15 @@ def register(app: FastAPI) -> None:
         return response
 
 
-def add_pages(app: FastAPI, prefixes: tuple[str, ...], templates_dir: Path) -> bool:
-    """How a feature package mounts its pages: its templates join the inbox's (one layout), and its paths get
-    the pages' error pages and security headers above. False in an app without pages (API only)."""
-    templates = getattr(app.state, "templates", None)
-    if templates is None:
-        return False
-    templates.env.loader = ChoiceLoader([templates.env.loader, FileSystemLoader(str(templates_dir))])
+def add_pages(app: FastAPI, routers, prefixes: tuple[str, ...], templates_dir: Path | None = None) -> None:
+    """How a feature's pages join the app: its templates join the shared layout's loader, its paths get the
+    error pages and security headers above, its routers stay out of the API document."""
+    templates = app.state.templates
+    if templates_dir is not None:
+        templates.env.loader = ChoiceLoader([templates.env.loader, FileSystemLoader(str(templates_dir))])
     app.state.page_prefixes = app.state.page_prefixes + prefixes
-    return True
+    for router in routers:
+        app.include_router(router, include_in_schema=False)
 
 
 def _is_page(request: Request) -> bool:

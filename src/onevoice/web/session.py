@@ -17,8 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from onevoice.auth import sessions
 from onevoice.auth.principal import Principal
 from onevoice.auth.users import principal_for
-from onevoice.inbox.notify import unread_count
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 
 PRE_CSRF_COOKIE = "onevoice_login_csrf"
@@ -63,6 +62,12 @@ def set_session_cookie(request: Request, response: Response, runtime: Runtime, t
                         max_age=int(sessions.LIFETIME.total_seconds()), path="/")
 
 
+def _unread(request: Request):
+    """The header's unread-notifications count. Notifications are the inbox's, a feature above this kernel:
+    the composition root (app.py) registers the inbox's counter as `app.state.unread_count`."""
+    return getattr(request.app.state, "unread_count", lambda _session, _user_id: 0)
+
+
 def load_viewer(request: Request, runtime: Runtime) -> Viewer | None:
     if hasattr(request.state, "viewer"):
         return request.state.viewer
@@ -73,7 +78,7 @@ def load_viewer(request: Request, runtime: Runtime) -> Viewer | None:
             resolved = sessions.resolve(session, token)
             if resolved is not None:
                 viewer = Viewer(principal_for(session, resolved.user), resolved.csrf_token, token,
-                                unread_count(session, resolved.user.id))
+                                _unread(request)(session, resolved.user.id))
         if resolved is not None and resolved.stale:
             with runtime.session_factory.begin() as session:
                 sessions.touch(session, resolved.session_id)

@@ -20,7 +20,7 @@ from onevoice.auth import oidc, sessions
 from onevoice.auth.models import User
 from onevoice.db import unit_of_work
 from onevoice.errors import NotFound
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import safe_next, secret, secure_cookies, set_session_cookie
 

@@ -1,6 +1,6 @@
 """Sandbox: a simulated channel for the demo and tests, with no network and no credentials.
 
-Polling wraps the demo traffic generator (`onevoice.demo.traffic.SandboxTraffic`); replies and posts
+Polling wraps the demo traffic generator (`onevoice.connectors.sandbox.traffic.SandboxTraffic`); replies and posts
 succeed locally and are recorded, so the whole flow can be shown and tested end to end offline.
 """
 
@@ -25,6 +25,7 @@ from onevoice.connectors.base import (
     health,
     inbound,
 )
+from onevoice.connectors.sandbox.traffic import SandboxTraffic
 from onevoice.connectors.signing import hmac_sha256_hex, require_signature
 from onevoice.connectors.webhook.mapping import messages_from_body
 
@@ -47,9 +48,6 @@ _GENERATORS: dict[tuple[int, str], tuple[Any, int]] = {}
 
 
 def _traffic(seed: int) -> Any:
-    # Imported lazily: the demo package is not a dependency of the connector framework.
-    from onevoice.demo.traffic import SandboxTraffic
-
     return SandboxTraffic(seed)
 
 

@@ -10,6 +10,18 @@
 
   const { toast, announce } = window.onevoice;
 
+  // htmx binds a form when it settles new content, a few milliseconds after a swap. A key press or click in
+  // that window would submit the form the browser's way (a GET of the current page that does nothing):
+  // catch it, bind the form, and let htmx send it as meant. htmx's own handler runs first and prevents
+  // the default, so this only acts on forms htmx has not seen yet.
+  document.addEventListener("submit", (e) => {
+    const form = e.target;
+    if (e.defaultPrevented || !(form instanceof HTMLFormElement) || !form.matches("[hx-post]")) return;
+    e.preventDefault();
+    htmx.process(form);
+    htmx.trigger(form, "submit");
+  });
+
   // ---- SLA countdowns: ok -> amber (30 min left) -> red (breached) ---------------------------------
   function span(seconds) {
     seconds = Math.abs(Math.trunc(seconds));

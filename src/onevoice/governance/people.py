@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onevoice.audit import log as audit
 from onevoice.auth.models import ApiToken, User, UserSession
 from onevoice.auth.passwords import hash_password
 from onevoice.auth.principal import Principal
@@ -18,7 +19,6 @@ from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, check_scopes, create_to
 from onevoice.auth.users import normalize_email, principal_for
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
-from onevoice.governance import audit
 
 ADMINS = frozenset({"admin"})
 
@@ -29,7 +29,7 @@ def _require_admin(who: Principal, what: str) -> None:
 
 
 def _bind(session: Session, who: Principal, ip: str | None) -> None:
-    from onevoice.governance.hooks import bind_actor  # the hook records the row changes under this actor
+    from onevoice.audit.actor import bind_actor  # the hook records the row changes under this actor
 
     bind_actor(session, who, ip)
 

@@ -17,7 +17,7 @@ from onevoice.cases.models import Case, Incident
 from onevoice.db import utcnow
 from onevoice.errors import Conflict, Forbidden, InvalidInput, NotFound
 from onevoice.events.models import Event
-from onevoice.pipeline.incidents import close, incident_live
+from onevoice.incidents.surge import close, incident_live
 
 HANDLERS = frozenset({"admin", "coordinator"})
 STATUSES = ("open", "closed")
@@ -86,7 +86,7 @@ def _get(session: Session, incident_id: int) -> Incident:
 
 
 def _bind(session: Session, who: Principal, ip: str | None) -> None:
-    from onevoice.governance.hooks import bind_actor  # the audit hook records the close or reopen as this person
+    from onevoice.audit.actor import bind_actor  # the audit hook records the close or reopen as this person
 
     bind_actor(session, who, ip)
 

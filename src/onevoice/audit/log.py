@@ -5,7 +5,7 @@ Each record's hash is SHA-256 over the previous record's hash and the canonical 
 from that record on; `verify` names the first broken link. The chain alone is keyed by nobody, though:
 whoever can write the table can recompute it, and removing the newest records leaves a valid chain. What
 anchors it outside the database (each record's MAC under the audit key, checkpoints of the head in a file
-and the logs) is in governance/anchor.py; `verify` checks both and says what it proved.
+and the logs) is in audit/anchor.py; `verify` checks both and says what it proved.
 
 Two writers must not both append after the same record (a fork). On PostgreSQL `record` takes a
 transaction-scoped advisory lock before reading the head; on SQLite every write transaction already begins
@@ -27,12 +27,12 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from onevoice.audit.anchor import AuditKey, Checkpoint, anchor_of, read_checkpoints, signature_ok
+from onevoice.audit.models import AuditRecord
+from onevoice.auth.permissions import AUDITORS, require
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
 from onevoice.errors import InvalidInput
-from onevoice.governance.anchor import AuditKey, Checkpoint, anchor_of, read_checkpoints, signature_ok
-from onevoice.governance.models import AuditRecord
-from onevoice.governance.permissions import AUDITORS, require
 
 GENESIS = "0" * 64
 # Any fixed 64-bit number: the key of the advisory lock that serializes appends on PostgreSQL.
@@ -121,7 +121,7 @@ class Verification:
     broken_seq: int | None = None
     broken_id: int | None = None
     reason: str | None = None
-    # What anchors the chain outside the database (governance/anchor.py).
+    # What anchors the chain outside the database (audit/anchor.py).
     sealed_from: int | None = None  # the first record whose MAC checked under a key verify had
     keys_given: int = 0
     checkpoint_path: str | None = None

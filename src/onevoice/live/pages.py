@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from onevoice.cases.access import visible_case
 from onevoice.cases.partner_view import live_for_partner
 from onevoice.live.api import grant_check
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import Viewer, current_user
 

@@ -7,11 +7,12 @@ import hmac
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from onevoice.auth import admin, sessions
+from onevoice.auth import sessions
 from onevoice.auth.users import authenticate
 from onevoice.db import unit_of_work
+from onevoice.governance import people as admin
 from onevoice.governance import signin
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import (
     PRE_CSRF_COOKIE,

@@ -23,7 +23,7 @@ topic would otherwise look like a surge.
 Incidents end. `close_quiet` (a scheduler job) closes an incident open for at least the quiet period once
 its last hour is back under the normal rate recorded when it opened: a rare topic must fall silent, a busy
 one only has to come back to its usual volume.
-PR or a coordinator may close or reopen one by hand (routing/incidents.py). When the surge resumes, a
+PR or a coordinator may close or reopen one by hand (incidents/service.py). When the surge resumes, a
 closed incident of the last day is reopened, counting only the messages since it was closed (so a
 hand-closed incident does not bounce back on the messages that opened it); an older one stays closed
 and a new incident opens.

@@ -13,14 +13,14 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from onevoice.channels.inbound import accept_from_connector
 from onevoice.channels.models import Channel
 from onevoice.channels.service import connector_for, set_health
 from onevoice.connectors import registry
 from onevoice.connectors.base import AuthExpired, Capability, ConnectorError, RateLimited
 from onevoice.db import utcnow
 from onevoice.events.models import Event
-from onevoice.runtime import Runtime
+from onevoice.pipeline.inbound import accept_from_connector
+from onevoice.process import Runtime
 
 log = logging.getLogger(__name__)
 DEFAULT_INTERVAL = {"sandbox": 3.0}

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from onevoice.channels.inbound import accept_from_connector, store_failure
 from onevoice.channels.service import connector_for, get_channel
 from onevoice.connectors.base import PayloadError, SignatureError, WebhookRequest
 from onevoice.errors import NotFound
-from onevoice.runtime import Runtime
+from onevoice.pipeline.inbound import accept_from_connector, store_failure
+from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.responses import FastJSON
 

@@ -12,7 +12,7 @@ A MAC cannot show that the newest records were removed (the remaining chain is s
 a chain re-created from nothing with no MACs at all. Checkpoints can: every so often (the scheduler, or
 `onevoice audit checkpoint`) the head's seq and hash are appended as one JSON line to a file the database
 cannot write (ONEVOICE_AUDIT_CHECKPOINT_PATH, by default <data dir>/audit-checkpoints.jsonl) and logged
-(logger onevoice.governance.anchor), signed with the audit key when there is one. `verify` then requires
+(logger onevoice.audit.anchor), signed with the audit key when there is one. `verify` then requires
 every checkpointed record to still be there with the same hash. Each line names the database it was taken
 of (a fingerprint of its URL without the password), so one file can serve several databases and a file
 from elsewhere is never compared with the wrong log.
@@ -34,9 +34,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from onevoice.audit.models import AuditRecord
 from onevoice.db import normalize_url
 from onevoice.errors import InvalidInput
-from onevoice.governance.models import AuditRecord
 
 log = logging.getLogger(__name__)
 MIN_KEY_CHARS = 32

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from onevoice.messages import service
 from onevoice.ops import metrics
 from onevoice.pipeline.intake import BatchTooLarge, accept_batch
-from onevoice.runtime import Runtime
+from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, require_scope, require_sees_all, require_token
 from onevoice.web.params import RowCursor, RowId
 from onevoice.web.responses import FastJSON

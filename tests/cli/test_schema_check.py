@@ -1,0 +1,40 @@
+"""A command run against a database the code does not match: the embedded SQLite default sets itself up (as
+`serve` does); a PostgreSQL database that was never migrated gets a clear instruction, not a traceback."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from onevoice.cli.main import app
+from tests.conftest import PG_ADMIN_URL
+
+runner = CliRunner()
+
+
+def test_a_command_on_a_new_sqlite_file_sets_the_schema_up(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = runner.invoke(app, ["model", "list", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["team", "add", "support", "--database-url", url]).exit_code == 0
+
+
+@pytest.mark.postgres
+def test_a_command_on_an_unmigrated_postgres_says_to_upgrade(db_backend, pg_database):
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"onevoice_empty_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        result = runner.invoke(app, ["team", "list", "--database-url", url])
+        assert result.exit_code == 1
+        assert "has no OneVoice schema yet" in result.output and "onevoice db upgrade" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
