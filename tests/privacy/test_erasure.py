@@ -49,8 +49,9 @@ def test_erasure_leaves_nothing_of_her_in_any_table_or_the_search(runtime, org, 
                   "negative": s.scalar(select(func.count(Message.id)).where(Message.contact_id == zelda["contact_id"]))}
         sentiments = sorted((m.triage or {}).get("sentiment") or "" for m in s.scalars(
             select(Message).where(Message.contact_id == zelda["contact_id"])))
-    with unit_of_work(runtime.session_factory) as s:
-        result = erasure.erase(s, org["ada"], zelda["contact_id"], reference="DSR-2026-041")
+    # As the page, the API and the command do it: look first (read-only), then one short write transaction.
+    result = erasure.erase_contact(runtime.session_factory, runtime.read_factory, org["ada"], zelda["contact_id"],
+                                   reference="DSR-2026-041")
     assert result["messages"] == 3 and result["cases"] >= 1 and result["elsewhere"] >= 2
 
     assert find_everywhere(runtime.engine, world.NEEDLES) == []

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from onevoice.cli.common import DbOpt, session_scope, settings_for
+from onevoice.cli.common import DbOpt, factories, session_scope, settings_for
 
 app = typer.Typer(help="Contacts: find one, export everything held about them, erase them.", no_args_is_help=True)
 RefOpt = Annotated[str, typer.Option("--reference", help="the request's own number (a ticket), never the person's "
@@ -52,8 +52,8 @@ def erase(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
     from onevoice.cli.user import operator
     from onevoice.privacy import erasure
 
-    with session_scope(settings_for(database_url)) as session:
-        if not yes:
+    if not yes:
+        with session_scope(settings_for(database_url)) as session:
             p = erasure.preview(session, operator(), contact_id)
             typer.echo(f"contact {contact_id}: {p['messages']} message(s) written, {p['cases']} case(s) "
                        f"({p['case_messages']} message(s) in them)")
@@ -63,7 +63,8 @@ def erase(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
                 typer.echo(f"  {p['audit_mentions']} audit record(s) mention them (the audit log is never changed)")
             typer.echo("nothing changed: run again with --yes to erase")
             return
-        result = erasure.erase(session, operator(), contact_id, reference)
+    with factories(settings_for(database_url)) as (write, read):
+        result = erasure.erase_contact(write, read, operator(), contact_id, reference)
     typer.echo(f"erased contact {contact_id} (request {result['request_id']}): {result['messages']} message(s), "
                f"{result['cases']} case(s), {result['events']} history event(s), {result['identities']} identity(ies), "
                f"{result['elsewhere']} mention(s) elsewhere")

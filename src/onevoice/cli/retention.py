@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from onevoice.cli.common import DbOpt, session_scope, settings_for
+from onevoice.cli.common import DbOpt, factories, session_scope, settings_for
 
 app = typer.Typer(help="Retention of message content (text, payloads, attachments).", no_args_is_help=True)
 
@@ -55,18 +55,11 @@ def remove(rule_id: int, database_url: DbOpt = None):
 @app.command("run")
 def run(database_url: DbOpt = None):
     """Apply the rules now (the server does it every hour), in batches; prints what it did."""
-    from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.cli.user import operator
-    from onevoice.db import make_engine, make_sessionmaker
     from onevoice.privacy.retention import run as run_rules
 
-    settings = settings_for(database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        factory = make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))
-        r = run_rules(factory, operator())
-    finally:
-        engine.dispose()
+    with factories(settings_for(database_url)) as (write, _read):
+        r = run_rules(write, operator())
     typer.echo(f"run {r['id']}: {r['anonymized']} anonymized, {r['deleted']} deleted "
                f"({r['attachments']} with attachments, {r['raw_payloads']} with payloads), {r['rules']} rule(s)")
 

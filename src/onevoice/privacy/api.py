@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from onevoice.auth.principal import Principal
 from onevoice.governance.api import client_ip
 from onevoice.privacy import access, erasure, retention
-from onevoice.web.deps import api_principal, get_read_session, get_session, require_scope
+from onevoice.process import Runtime
+from onevoice.web.deps import api_principal, get_read_session, get_runtime, get_session, require_scope
 from onevoice.web.params import RowId
 from onevoice.web.responses import FastJSON
 
@@ -31,9 +32,10 @@ def export(contact_id: RowId, request: Request, reference: Reference = "",
 @router.post("/privacy/contacts/{contact_id}/erase", response_class=FastJSON,
              dependencies=[Depends(require_scope("contacts:write"))])
 def erase(contact_id: RowId, request: Request, reference: Reference = "",
-          who: Principal = Depends(api_principal), session: Session = Depends(get_session)):
+          who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):
     """Erase a contact's personal data everywhere (admins); answers the request's counts."""
-    return erasure.erase(session, who, contact_id, reference, client_ip(request))
+    return erasure.erase_contact(runtime.session_factory, runtime.read_factory, who, contact_id, reference,
+                                 client_ip(request))
 
 
 class RuleIn(BaseModel):

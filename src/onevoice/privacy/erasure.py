@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
@@ -23,7 +23,7 @@ from onevoice.auth.permissions import require
 from onevoice.auth.principal import Principal
 from onevoice.cases.models import Case, CaseTeam, Conversation, RoutingDecision
 from onevoice.contacts.models import Contact, ContactIdentity
-from onevoice.db import utcnow
+from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.inbox.models import Notification
@@ -104,16 +104,42 @@ def check_reference(reference: str, needles: list[str]) -> str:
     return reference
 
 
-def erase(session: Session, who: Principal, contact_id: int, reference: str = "", ip: str | None = None) -> dict:
-    """Erase the contact's personal data (in the caller's transaction). Returns the request's counts."""
+def erase_contact(write_factory, read_factory, who: Principal, contact_id: int, reference: str = "",
+                  ip: str | None = None) -> dict:
+    """Erase in two steps: find where the person appears in a read-only session (every table is scanned, which
+    takes a while in a large database), then erase in one short write transaction that visits those rows by
+    key. On SQLite the write lock, which intake needs, is held only for the second step."""
+    require_officer(who)
+    with read_factory() as session:
+        person = gather(session, contact_id)
+        check_reference(reference, person.needles)
+        found = sweep.candidates(session, person.needles)
+        replies = _replies_to(session, person.external_ids)
+    with unit_of_work(write_factory) as session:
+        return erase(session, who, contact_id, reference, ip, found=found, replies=replies)
+
+
+def _replies_to(session: Session, external_ids: list[str]) -> dict[str, list[int]]:
+    """Rows that name one of their messages' platform ids (replies, conversation roots), found read-only."""
+    if not external_ids:
+        return {"messages": [], "conversations": []}
+    return {"messages": list(session.scalars(select(Message.id).where(Message.in_reply_to.in_(external_ids)))),
+            "conversations": list(session.scalars(select(Conversation.id).where(
+                Conversation.root_external_id.in_(external_ids))))}
+
+
+def erase(session: Session, who: Principal, contact_id: int, reference: str = "", ip: str | None = None,
+          found: dict | None = None, replies: dict | None = None) -> dict:
+    """Erase the contact's personal data (in the caller's transaction). Returns the request's counts.
+    `found` and `replies` (from a read-only look first, `erase_contact`) keep the transaction short."""
     require_officer(who)
     person = gather(session, contact_id)
     reference = check_reference(reference, person.needles)
     request = PrivacyRequest(kind="erase", contact_id=contact_id, reference=reference, requested_by=who.label)
     session.add(request)
     session.flush()
-    counts = _erase_owned(session, person, request.id)
-    swept = sweep.sweep(session, person.needles)
+    counts = _erase_owned(session, person, request.id, replies or _replies_to(session, person.external_ids))
+    swept = sweep.sweep(session, person.needles, found)
     counts["elsewhere"] = sum(swept.values())
     counts["elsewhere_by_column"] = swept
     counts["audit_mentions"] = sweep.count_in_audit_log(session, person.needles)
@@ -126,18 +152,21 @@ def erase(session: Session, who: Principal, contact_id: int, reference: str = ""
     return {"request_id": request.id, "reference": reference, **counts}
 
 
-def _erase_owned(session: Session, person: Person, request_id: int) -> dict:
+def _erase_owned(session: Session, person: Person, request_id: int, replies: dict) -> dict:
     c = person.contact
     mine, cases, in_cases = person.message_ids, person.case_ids, person.case_message_ids
     # Platform ids of what they wrote become meaningless tokens, the same token wherever the id was used
-    # (a reply's in_reply_to, a conversation's root), so threads stay threads.
-    for n, old in enumerate(person.external_ids, 1):
-        token = f"erased-{request_id}-{n}"
-        session.execute(update(Message).where(Message.contact_id == c.id, Message.external_id == old)
-                        .values(external_id=token))
-        session.execute(update(Message).where(Message.in_reply_to == old).values(in_reply_to=token))
-        session.execute(update(Conversation).where(Conversation.root_external_id == old)
-                        .values(root_external_id=token))
+    # (a reply's in_reply_to, a conversation's root), so threads stay threads. Rows are visited by key.
+    tokens = {old: f"erased-{request_id}-{n}" for n, old in enumerate(person.external_ids, 1)}
+    if tokens:
+        session.execute(update(Message).where(Message.contact_id == c.id, Message.external_id.in_(list(tokens)))
+                        .values(external_id=case(tokens, value=Message.external_id)))
+        session.execute(update(Message).where(Message.id.in_(replies["messages"]),
+                                              Message.in_reply_to.in_(list(tokens)))
+                        .values(in_reply_to=case(tokens, value=Message.in_reply_to)))
+        session.execute(update(Conversation).where(Conversation.id.in_(replies["conversations"]),
+                                                   Conversation.root_external_id.in_(list(tokens)))
+                        .values(root_external_id=case(tokens, value=Conversation.root_external_id)))
     for mid, triage in session.execute(select(Message.id, Message.triage).where(Message.id.in_(mine))).all():
         kept = {k: triage[k] for k in TRIAGE_KEPT if isinstance(triage, dict) and k in triage} if triage else None
         session.execute(update(Message).where(Message.id == mid).values(

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import JSON, MetaData, String, Table, Text, cast, func, or_, select, update
+from sqlalchemy import JSON, MetaData, String, Table, Text, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 REDACTED = "[erased]"
@@ -105,10 +105,39 @@ def find(session: Session, needles: list[str], tables: Iterable[str] | None = No
     return found
 
 
-def sweep(session: Session, needles: list[str]) -> dict[str, int]:
+def candidates(session: Session, needles: list[str]) -> dict[str, list[tuple]]:
+    """'table.column' -> primary keys of the rows holding a needle. Read only: run it in a read-only session
+    before the erasure's write transaction, so that the scan of every table never holds SQLite's write lock."""
+    out: dict[str, list[tuple]] = {}
+    if not needles:
+        return out
+    for table, cols in swept_columns(session):
+        pk = list(table.primary_key.columns)
+        for col in cols:
+            keys = [tuple(r) for r in session.execute(select(*pk).where(_condition(col, needles)))]
+            if keys:
+                out[f"{table.name}.{col.name}"] = keys
+    return out
+
+
+def _rows(session: Session, table: Table, col, needles: list[str], keys: list[tuple] | None) -> list:
+    pk = list(table.primary_key.columns)
+    if keys is None:
+        return session.execute(select(*pk, col).where(_condition(col, needles))).all()
+    rows = []
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        where = pk[0].in_([k[0] for k in chunk]) if len(pk) == 1 else or_(
+            *(and_(*(c == k[i] for i, c in enumerate(pk))) for k in chunk))
+        rows += session.execute(select(*pk, col).where(where)).all()
+    return rows
+
+
+def sweep(session: Session, needles: list[str], found: dict[str, list[tuple]] | None = None) -> dict[str, int]:
     """Replace every needle (any case) with "[erased]" in every swept column; 'table.column' -> rows changed.
 
-    JSON is scrubbed value by value (keys too), so it stays valid JSON with the same shape.
+    `found` (from `candidates`) limits the work to those rows, looked up by primary key; without it every
+    table is scanned here. JSON is scrubbed value by value (keys too), so it stays valid JSON, same shape.
     """
     changed: dict[str, int] = {}
     if not needles:
@@ -117,13 +146,15 @@ def sweep(session: Session, needles: list[str]) -> dict[str, int]:
     for table, cols in swept_columns(session):
         pk = list(table.primary_key.columns)
         for col in cols:
-            rows = session.execute(select(*pk, col).where(_condition(col, needles))).all()
+            keys = None if found is None else found.get(f"{table.name}.{col.name}")
+            if found is not None and not keys:
+                continue
             n = 0
-            for row in rows:
+            for row in _rows(session, table, col, needles, keys):
                 value = row[-1]
                 new = _scrub(value, pattern)
-                if isinstance(col.type, String | Text) and new == value:
-                    continue  # matched only in a form we do not rewrite (lower-case LIKE of non-ASCII)
+                if new == value:
+                    continue  # nothing of theirs (any more), or only a form we do not rewrite
                 where = [c == row[i] for i, c in enumerate(pk)]
                 session.execute(update(table).where(*where).values({col.name: new}))
                 n += 1

@@ -54,8 +54,8 @@ def erase(contact_id: RowId, request: Request, reference: str = Form(""), confir
         from onevoice.errors import InvalidInput
 
         raise InvalidInput("tick the box that confirms the erasure: it cannot be undone")
-    with unit_of_work(runtime.session_factory) as session:
-        result = erasure.erase(session, viewer.principal, contact_id, reference, client_ip(request))
+    result = erasure.erase_contact(runtime.session_factory, runtime.read_factory, viewer.principal, contact_id,
+                                   reference, client_ip(request))
     return RedirectResponse(f"/governance/privacy?done={result['request_id']}", status_code=303)
 
 
