@@ -114,12 +114,12 @@ def erase_contact(write_factory, read_factory, who: Principal, contact_id: int, 
         person = gather(session, contact_id)
         check_reference(reference, person.needles)
         found = sweep.candidates(session, person.needles)
-        replies = _replies_to(session, person.external_ids)
+        replies = replies_to(session, person.external_ids)
     with unit_of_work(write_factory) as session:
         return erase(session, who, contact_id, reference, ip, found=found, replies=replies)
 
 
-def _replies_to(session: Session, external_ids: list[str]) -> dict[str, list[int]]:
+def replies_to(session: Session, external_ids: list[str]) -> dict[str, list[int]]:
     """Rows that name one of their messages' platform ids (replies, conversation roots), found read-only."""
     if not external_ids:
         return {"messages": [], "conversations": []}
@@ -138,7 +138,7 @@ def erase(session: Session, who: Principal, contact_id: int, reference: str = ""
     request = PrivacyRequest(kind="erase", contact_id=contact_id, reference=reference, requested_by=who.label)
     session.add(request)
     session.flush()
-    counts = _erase_owned(session, person, request.id, replies or _replies_to(session, person.external_ids))
+    counts = _erase_owned(session, person, request.id, replies or replies_to(session, person.external_ids))
     swept = sweep.sweep(session, person.needles, found)
     counts["elsewhere"] = sum(swept.values())
     counts["elsewhere_by_column"] = swept
