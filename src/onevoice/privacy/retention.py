@@ -35,13 +35,12 @@ from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.messages.models import KINDS, Message
 from onevoice.outbox.models import OutboxJob
+from onevoice.privacy.erasure import TRIAGE_KEPT
 from onevoice.privacy.models import RETENTION_ACTIONS, RetentionRule, RetentionRun
 from onevoice.triage.models import TriageCorrection
 
 BATCH = 500
 MAX_DAYS = 36_500
-TRIAGE_KEPT = ("sentiment", "sentiment_score", "intent", "intent_confidence", "urgency", "language", "complaint",
-               "complaint_probability", "model_version", "products", "topics")
 
 
 def require_retention_owner(who: Principal) -> None:
