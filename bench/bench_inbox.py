@@ -24,9 +24,9 @@ from bench.dataset import build
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case, CaseTeam
-from onevoice.cases.page import case_page
 from onevoice.db import make_engine, make_sessionmaker
 from onevoice.demo.seed import DEMO_PASSWORD
+from onevoice.desk.page import case_page
 from onevoice.inbox.filters import Filters
 from onevoice.inbox.service import queue_page, rail
 from onevoice.settings import Settings

@@ -41,6 +41,15 @@ def _resolve(node: ast.ImportFrom, module: str, is_pkg: bool) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _type_only(node: ast.AST) -> bool:
+    parent = getattr(node, "_parent", None)
+    while parent is not None:
+        if isinstance(parent, ast.If) and "TYPE_CHECKING" in ast.unparse(parent.test):
+            return True
+        parent = getattr(parent, "_parent", None)
+    return False
+
+
 def scan() -> tuple[dict[tuple[str, str], set[str]], list[str]]:
     edges: dict[tuple[str, str], set[str]] = defaultdict(set)
     inner: list[str] = []
@@ -63,6 +72,8 @@ def scan() -> tuple[dict[tuple[str, str], set[str]], list[str]]:
             else:
                 continue
             parent = getattr(node, "_parent", None)
+            if _type_only(node):
+                continue  # an annotation, not a dependency at run time (import-linter skips it too)
             in_func = False
             while parent is not None:
                 if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from onevoice import __version__
-from onevoice.approvals import views as approvals_views
 from onevoice.cases import api as cases_api
-from onevoice.cases import views as cases_views
 from onevoice.contacts import api as contacts_api
+from onevoice.desk import approvals_views
+from onevoice.desk import views as desk_views
 from onevoice.errors import DomainError
-from onevoice.governance import access_views, admin_views, login
+from onevoice.governance import access_views, admin_views, login, sso
 from onevoice.governance import api as governance_api
 from onevoice.governance import hooks as governance_hooks
 from onevoice.governance import views as governance_views
@@ -42,7 +42,7 @@ from onevoice.runtime import build_runtime
 from onevoice.settings import Settings
 from onevoice.triage import api as triage_api
 from onevoice.triage import views as triage_views
-from onevoice.web import apidocs, pages, sso
+from onevoice.web import apidocs, pages
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         await runtime.broker.start()
         worker = None
         if start_worker:
+            # Only a process that runs the embedded worker loads it (and the triage models it brings).
             from onevoice.worker.runner import EmbeddedWorker
 
             worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
@@ -179,9 +180,9 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.install(app)
     pages.add_pages(app, [login.router, sso.router], ("/login", "/logout"))
     pages.add_pages(app, [inbox_views.router], ("/inbox", "/notifications"), HERE / "inbox" / "templates")
-    pages.add_pages(app, [cases_views.router], ("/cases",), HERE / "cases" / "templates")
+    pages.add_pages(app, [desk_views.router], ("/cases",), HERE / "desk" / "templates")
     pages.add_pages(app, [library_views.router], ("/library",), HERE / "library" / "templates")
-    pages.add_pages(app, [approvals_views.router], ("/approvals",), HERE / "approvals" / "templates")
+    pages.add_pages(app, [approvals_views.router], ("/approvals",))
     pages.add_pages(app, [live_pages.router], ("/live",))
     pages.add_pages(app, [governance_views.router, admin_views.pages, access_views.pages], ("/governance",),
                     HERE / "governance" / "templates")

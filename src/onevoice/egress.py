@@ -287,6 +287,7 @@ def client(*, hosts: Iterable[str] = (), timeout: httpx.Timeout | float = httpx.
 
 
 def _requests_adapter(policy: Policy, hosts: tuple[str, ...]):
+    # Optional for most processes: only connectors built on requests (tweepy, praw, Mastodon.py) need it.
     import requests
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -342,6 +343,7 @@ def mount(session: Any, *, hosts: Iterable[str] = (), policy: Policy | None = No
 
 def session(*, hosts: Iterable[str] = (), policy: Policy | None = None) -> Any:
     """A requests.Session whose every connection goes through the guard."""
+    # Optional for most processes: only connectors built on requests (tweepy, praw, Mastodon.py) need it.
     import requests
 
     return mount(requests.Session(), hosts=hosts, policy=policy)

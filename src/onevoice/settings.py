@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from onevoice.egress import parse_networks
+
 DEV_SECRET = "onevoice-development-secret-change-me"
 # The only environments that may run with DEV_SECRET (and only while listening on loopback, cli/serving.py).
 DEVELOPMENT = ("development", "test")
@@ -97,8 +99,6 @@ class Settings(BaseSettings):
     @field_validator("outbound_allow_networks", "trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:
-        from onevoice.egress import parse_networks
-
         parse_networks(value)  # a typo fails at start-up, not at the first fetch
         return value
 

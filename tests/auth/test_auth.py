@@ -87,3 +87,18 @@ def test_user_create_command(settings, session_factory):
         users = {u.email: u for u in s.scalars(select(User))}
         assert users["lee@example.com"].role == "coordinator" and users["sam@example.com"].role == "responder"
         assert users["sam@example.com"].password_hash.startswith("$argon2id$")
+
+
+def test_a_session_cookie_carries_a_signed_expiry():
+    """itsdangerous signs the token with a timestamp: past the session lifetime the cookie names nobody, even
+    before the server-side session row is looked up; a cookie signed for another purpose (salt) does not pass."""
+    from unittest import mock
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    cookie = sessions.cookie_value("k1", "tok")
+    assert sessions.token_from_cookie("k1", cookie) == "tok"
+    later = __import__("time").time() + sessions.LIFETIME.total_seconds() + 60
+    with mock.patch("itsdangerous.timed.time.time", return_value=later):
+        assert sessions.token_from_cookie("k1", cookie) is None
+    assert sessions.token_from_cookie("k1", URLSafeTimedSerializer("k1", salt="onevoice-sso").dumps("tok")) is None

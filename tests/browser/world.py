@@ -11,9 +11,10 @@ from sqlalchemy import select
 from onevoice.auth.models import User
 from onevoice.auth.principal import SYSTEM
 from onevoice.auth.users import create_user, principal_for
-from onevoice.cases import actions, replies
+from onevoice.cases import actions
 from onevoice.cases.models import Case, Incident
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+from onevoice.desk import replies
 from onevoice.governance import grants
 from onevoice.governance.seed import seed_governance
 from onevoice.posts.service import create_post

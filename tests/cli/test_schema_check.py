@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
+from tests.conftest import PG_ADMIN_URL
 from typer.testing import CliRunner
 
 from onevoice.cli.main import app
-from tests.conftest import PG_ADMIN_URL
 
 runner = CliRunner()
 

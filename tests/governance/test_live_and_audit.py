@@ -82,13 +82,13 @@ async def heard(stream, runtime, events: list[dict], last_case: int) -> list[dic
     """Publish `events` to a live stream and return what it sent, up to the event about `last_case`."""
     out: list[dict] = []
     nxt = asyncio.ensure_future(stream.__anext__())
-    first = await nxt
+    first = (await nxt).encode()  # ServerSentEvent, as EventSourceResponse writes it
     assert first.startswith(b"retry") or first.startswith(b": connected")
     nxt = asyncio.ensure_future(stream.__anext__())
     await asyncio.sleep(0.05)  # the stream subscribes before anything is published
     runtime.broker.publish(events)
     while True:
-        chunk = await asyncio.wait_for(nxt, 20)
+        chunk = (await asyncio.wait_for(nxt, 20)).encode()
         if chunk.startswith(b"event: "):
             out.append(json.loads(chunk.split(b"data: ", 1)[1]))
             if out[-1].get("case_id") == last_case:

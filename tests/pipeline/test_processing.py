@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 from tests.factories import message
 
-from onevoice.cases.models import Case, CaseTeam, RoutingDecision
+from onevoice.cases.models import Case, CaseTeam
 from onevoice.events.models import Event
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
 
 pytestmark = pytest.mark.both_databases
 

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from onevoice.audit import log as audit
 from onevoice.audit.models import AuditRecord
-from onevoice.cases.models import Case, RoutingDecision
+from onevoice.cases.models import Case
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.inbox.search import matching_case_ids
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline.intake import accept_batch
 from onevoice.privacy import retention
 from onevoice.privacy.models import RetentionRun

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from onevoice.cases.models import Case
-from onevoice.cases.notes import add_note
-from onevoice.cases.replies import send_reply
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import ContactIdentity
 from onevoice.contacts.service import link_contacts
 from onevoice.db import unit_of_work
+from onevoice.desk.notes import add_note
+from onevoice.desk.replies import send_reply
 from onevoice.messages.models import Message
 from onevoice.pipeline.inbound import accept_from_connector, store_failure
 from onevoice.pipeline.intake import accept_batch

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from onevoice.audit.models import AuditRecord
-from onevoice.cases.models import RoutingDecision
+from onevoice.messages.models import RoutingDecision
 from tests.factories import message
 
 pytestmark = pytest.mark.both_databases

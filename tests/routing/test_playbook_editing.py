@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from onevoice.audit.models import AuditRecord
-from onevoice.cases.models import RoutingDecision
+from onevoice.messages.models import RoutingDecision
 from onevoice.routing.factory import DEFAULT_PLAYBOOK
 from onevoice.routing.validate import check
 from tests.factories import message

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onevoice.app import create_app
-from onevoice.cases.models import RoutingDecision
+from onevoice.messages.models import RoutingDecision
 from onevoice.runtime import build_runtime
 from onevoice.triage.autotrain import retrain_if_due
 from onevoice.worker.runner import EmbeddedWorker

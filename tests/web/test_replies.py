@@ -60,8 +60,8 @@ def test_a_reply_is_queued_then_sent_through_the_connector(browser_for, post, ru
 def queue_reply(runtime, case_id, text):
     """Through the service, so that the page's immediate delivery does not race the test's connector."""
     from onevoice.auth.users import principal_for
-    from onevoice.cases.replies import send_reply
     from onevoice.db import unit_of_work
+    from onevoice.desk.replies import send_reply
 
     with unit_of_work(runtime.session_factory) as s:
         sam = principal_for(s, s.scalar(select(User).where(User.email == "sam@acme.test")))

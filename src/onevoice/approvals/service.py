@@ -8,19 +8,21 @@ publishing, which queues it now or keeps it for its scheduled time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
 from onevoice.auth.principal import Principal
-from onevoice.cases.access import can_see
+from onevoice.cases.access import can_see, visible_ids
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 from onevoice.messages.models import Message
 from onevoice.outbox.models import OutboxJob
-from onevoice.outbox.service import enqueue
+from onevoice.outbox.service import enqueue, length_limit
 from onevoice.teams.models import Team
 
 # May decide any request. Managers and the approving team's members decide the requests of their team.
@@ -63,8 +65,11 @@ def request(session: Session, case: Case | None, message: Message, who: Principa
 
 
 def decide(session: Session, who: Principal, approval_id: int, approve: bool, note: str = "",
-           text: str | None = None) -> Approval:
-    """Approve (optionally with an edited text, which the policy guard checks again) or reject with a reason."""
+           text: str | None = None, *, guard: Callable, release_post: Callable) -> Approval:
+    """Approve (optionally with an edited text, which the policy guard checks again) or reject with a reason.
+
+    The policy guard (`governance.review.guard`) and publishing (`posts.service.release_approved`) live above
+    this package: the edge that decides hands them in, so approvals imports neither."""
     approval = session.get(Approval, approval_id)
     case = session.get(Case, approval.case_id) if approval is not None and approval.case_id is not None else None
     if approval is None or (case is not None and not can_see(session, who, case)):
@@ -84,9 +89,6 @@ def decide(session: Session, who: Principal, approval_id: int, approve: bool, no
     message = session.get(Message, approval.message_id)
     edited = approve and text is not None and text.strip() and text.strip() != message.text
     if edited:
-        from onevoice.governance.review import guard
-        from onevoice.outbox.service import length_limit
-
         channel = session.get(Channel, message.channel_id)
         result = guard(session, text.strip(), channel, case)
         if result.blocked:
@@ -99,10 +101,8 @@ def decide(session: Session, who: Principal, approval_id: int, approve: bool, no
     approval.status = "approved" if approve else "rejected"
     approval.decided_by, approval.decided_at, approval.decision_note = who.label, utcnow(), note or None
     if approve and approval.post_id is not None:
-        # Publishing decides between now and the post's scheduled time (imported here: posts imports us).
-        from onevoice.posts.service import release_approved
-
-        release_approved(session, approval.post_id, message)
+        # Publishing decides between now and the post's scheduled time.
+        release_post(session, approval.post_id, message)
     elif approve:
         enqueue(session, message, approval.requested_by)
     else:
@@ -124,8 +124,6 @@ def delivery_for_case(session: Session, case_id: int) -> dict[int, OutboxJob]:
 def pending_for(session: Session, who: Principal, limit: int = 200) -> list[Approval]:
     """The pending requests this person may decide, oldest due first (the approvals queue: replies and posts).
     Replies on cases they cannot see are left out."""
-    from onevoice.cases.access import visible_ids
-
     rows = list(session.scalars(select(Approval).where(Approval.status == "pending")
                                 .order_by(Approval.due_at.is_(None), Approval.due_at, Approval.id).limit(limit)))
     seen = visible_ids(session, who, [a.case_id for a in rows if a.case_id is not None])

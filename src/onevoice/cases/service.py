@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_case, visible_conditions
-from onevoice.cases.models import CASE_STATUSES, PRIORITIES, Case, CaseTeam, RoutingDecision
+from onevoice.cases.models import CASE_STATUSES, PRIORITIES, Case, CaseTeam
+from onevoice.cases.partner_view import names_only
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.contacts.names import display_name
 from onevoice.contacts.service import display_names
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
 from onevoice.messages.service import message_dict
 from onevoice.teams.models import Team
 
@@ -158,7 +159,6 @@ def get_case(session: Session, case_id: int, who: Principal | None = None) -> di
 def read_case(session: Session, who: Principal, case_id: int) -> dict:
     """A case as this reader may see it (`GET /api/v1/cases/{id}`): missing when they may not; a partner's
     copy names people instead of giving their addresses (`cases.partner_view`)."""
-    from onevoice.cases.partner_view import names_only
 
     data = get_case(session, visible_case(session, who, case_id).id, who)
     if who.by_grant:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
-from onevoice.channels.secrets import decrypt, encrypt
+from onevoice.channels.secrets import decrypt, encrypt, rotate
 from onevoice.connectors import registry
 from onevoice.errors import Conflict, InvalidInput, NotFound
 from onevoice.settings import DEV_SECRET
@@ -106,8 +106,6 @@ def remove_channel(session: Session, key: str) -> Channel:
 
 def rotate_secrets(session: Session, old_key: str, new_key: str) -> int:
     """Re-encrypt every channel's secrets under a new ONEVOICE_SECRET_KEY."""
-    from onevoice.channels.secrets import rotate
-
     count = 0
     for channel in session.scalars(select(Channel).where(Channel.secrets.is_not(None))):
         channel.secrets = rotate(channel.secrets, old_key, new_key)

@@ -35,7 +35,7 @@ def session_scope(settings: Settings):
 
     try:
         info = session_info(anchor_from_settings(settings))
-        ensure_schema(settings.database_url)
+        ensure_schema(settings.database_url, settings.secret_key.get_secret_value())
     except DomainError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None

@@ -40,7 +40,7 @@ def db_upgrade(database_url: DbOpt = None):
     from onevoice.migrate import upgrade
 
     settings = settings_for(database_url)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, secret_key=settings.secret_key.get_secret_value())
     typer.echo("database is up to date")
 
 

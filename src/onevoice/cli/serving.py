@@ -124,7 +124,7 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
     configure_logging(settings.log_level, settings.log_json)
     if settings.database_url.startswith("sqlite"):
         # The embedded default sets itself up; a production database is migrated by the operator.
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, secret_key=settings.secret_key.get_secret_value())
     runtime = build_runtime(settings)
     first_start(runtime)
     # Web nodes of a scale-out deployment leave polling to the workers.
@@ -172,7 +172,7 @@ def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
     from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
     from onevoice.migrate import upgrade
 
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, secret_key=settings.secret_key.get_secret_value())
     engine = make_engine(settings.database_url)
     with unit_of_work(make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))) as session:
         token = seed_demo(session)

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from onevoice.auth.tokens import create_token
 from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
+from onevoice.demo.people import seed_people
+from onevoice.governance.seed import seed_governance
 from onevoice.teams.models import Team
 from onevoice.teams.service import add_team
 
@@ -38,10 +40,8 @@ def seed_demo(session: Session) -> str:
     for seed, (key, (name, owner)) in enumerate(CHANNELS.items(), start=7):
         if key not in channels:
             add_channel(session, key, "sandbox", name, {"batch_size": 1, "seed": seed}, owner_team=owner)
-    from onevoice.demo.people import seed_people
 
     seed_people(session, TEAMS, DEMO_PASSWORD, DEMO_DOMAIN)
-    from onevoice.governance.seed import seed_governance
 
     seed_governance(session)
     _token, plaintext = create_token(session, "demo")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.models import ApiToken, User
 from onevoice.auth.principal import Principal
+from onevoice.auth.sessions import resolve
 from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPES
 from onevoice.db import unit_of_work
 from onevoice.errors import Forbidden, InvalidInput
@@ -130,8 +131,6 @@ def sessions_page(request: Request, email: str | None = None, viewer: Viewer = D
 
 
 def _current_session_id(session: Session, viewer: Viewer) -> int | None:
-    from onevoice.auth.sessions import resolve
-
     resolved = resolve(session, viewer.session_token)
     return resolved.session_id if resolved else None
 

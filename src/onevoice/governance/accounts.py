@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.audit import log as audit
+from onevoice.audit.actor import bind_actor
 from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.channels import service as channels
@@ -88,7 +89,6 @@ def set_owner(session: Session, who: Principal, key: str, team_key: str | None, 
         team_id = session.scalar(select(Team.id).where(Team.key == team_key))
         if team_id is None:
             raise InvalidInput(f"unknown team {team_key!r}")
-    from onevoice.audit.actor import bind_actor
 
     bind_actor(session, who, ip)
     channel.owner_team_id = team_id

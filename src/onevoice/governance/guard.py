@@ -213,6 +213,7 @@ def _check_tone(rule, text: str, tone: Callable[[str], float]) -> list[Finding]:
 
 @lru_cache(maxsize=1)
 def _vader():
+    # Heavy (its lexicon loads on import): only when the guard first scores a text.
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()

@@ -29,7 +29,7 @@ from onevoice.web.templating import render
 router = APIRouter()
 
 
-def _login_page(request: Request, runtime: Runtime, next_url: str, error: str | None = None, email: str = "",
+def login_page(request: Request, runtime: Runtime, next_url: str, error: str | None = None, email: str = "",
                 status: int = 200):
     token = new_pre_csrf()
     response = render(request, "login.html", {"next": safe_next(next_url), "error": error, "email": email,
@@ -47,7 +47,7 @@ def _login_page(request: Request, runtime: Runtime, next_url: str, error: str | 
 def login_form(request: Request, next: str = "/inbox", runtime: Runtime = Depends(get_runtime)):
     if load_viewer(request, runtime) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return _login_page(request, runtime, next)
+    return login_page(request, runtime, next)
 
 
 @router.post("/login")
@@ -67,11 +67,11 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), nex
             else:
                 token = sessions.start_session(session, user, ip=ip, user_agent=request.headers.get("user-agent"))
     except signin.TooManyAttempts as exc:
-        response = _login_page(request, runtime, next, str(exc), email=email, status=429)
+        response = login_page(request, runtime, next, str(exc), email=email, status=429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     if token is None:
-        return _login_page(request, runtime, next, "That email and password do not match an active account.",
+        return login_page(request, runtime, next, "That email and password do not match an active account.",
                            email=email, status=401)
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(request, response, runtime, token)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.audit import log as audit
+from onevoice.audit.actor import bind_actor
 from onevoice.auth.models import ApiToken, User, UserSession
 from onevoice.auth.passwords import hash_password
 from onevoice.auth.principal import Principal
@@ -29,8 +30,6 @@ def _require_admin(who: Principal, what: str) -> None:
 
 
 def _bind(session: Session, who: Principal, ip: str | None) -> None:
-    from onevoice.audit.actor import bind_actor  # the hook records the row changes under this actor
-
     bind_actor(session, who, ip)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onevoice.audit.actor import bind_actor
 from onevoice.auth.principal import Principal
 from onevoice.cases.models import Case, Incident
 from onevoice.db import utcnow
@@ -86,8 +87,6 @@ def _get(session: Session, incident_id: int) -> Incident:
 
 
 def _bind(session: Session, who: Principal, ip: str | None) -> None:
-    from onevoice.audit.actor import bind_actor  # the audit hook records the close or reopen as this person
-
     bind_actor(session, who, ip)
 
 

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Case, CaseTeam, Incident, SurgeCount
 from onevoice.cases.queue import queue_fields, sync_queue
+from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.teams.models import Team
 from onevoice.triage.types import TriageResult
@@ -335,8 +336,6 @@ def close_quiet(session: Session, now: datetime, quiet: timedelta = QUIET) -> li
 
 def close_quiet_job(session_factory, publish, quiet_minutes: float = 60.0) -> list[dict]:
     """The scheduler's job: close quiet incidents in one unit of work, then publish the live updates."""
-    from onevoice.db import unit_of_work, utcnow
-
     with unit_of_work(session_factory) as session:
         live = close_quiet(session, utcnow(), timedelta(minutes=quiet_minutes))
     if live:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_ids
@@ -15,6 +14,7 @@ from onevoice.cases.partner_view import live_for_partner
 from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_runtime, require_scope
 
+HEARTBEAT = 15.0  # seconds between keep-alive comments, so proxies keep the connection open
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
 
@@ -30,19 +30,14 @@ def grant_check(runtime: Runtime, who: Principal):
     return check
 
 
-async def sse_stream(request: Request, runtime: Runtime, team: str | None, heartbeat: float = 15.0,
-                     allowed: frozenset[str] | None = None, grant=None, shape=None):
+async def sse_stream(runtime: Runtime, team: str | None, allowed: frozenset[str] | None = None, grant=None,
+                     shape=None):
+    """The events this reader may hear, as server-sent events. EventSourceResponse (sse-starlette) sends the
+    keep-alive pings and ends this generator when the client goes away (its `finally` then unsubscribes)."""
     subscription = runtime.broker.subscribe().__aiter__()
-    yield b": connected\n\n"
-    pending = asyncio.ensure_future(subscription.__anext__())
+    yield ServerSentEvent(comment="connected")
     try:
-        while not await request.is_disconnected():
-            done, _ = await asyncio.wait({pending}, timeout=heartbeat)
-            if not done:
-                yield b": keep-alive\n\n"
-                continue
-            event = pending.result()
-            pending = asyncio.ensure_future(subscription.__anext__())
+        async for event in subscription:
             if team and team not in (event.get("teams") or []):
                 continue
             if allowed is not None and not allowed & set(event.get("teams") or []):
@@ -51,10 +46,9 @@ async def sse_stream(request: Request, runtime: Runtime, team: str | None, heart
                 continue  # a partner hears only about cases within their grant (channel and team)
             if shape is not None:
                 event = shape(event)
-            yield b"event: " + event.get("type", "message").encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+            yield ServerSentEvent(event=event.get("type", "message"), data=orjson.dumps(event).decode())
     finally:
-        pending.cancel()
-        # The cancelled read may still be running the subscription: closing it then raises, as on the pages.
+        # Cancelled while the subscription was mid-read: closing it then raises, as on the pages.
         with contextlib.suppress(Exception):
             await subscription.aclose()
 
@@ -67,6 +61,5 @@ async def stream(request: Request, team: str | None = None, runtime: Runtime = D
     allowed = None if who.sees_all else frozenset(who.team_keys)
     grant = grant_check(runtime, who) if who.by_grant else None
     shape = (lambda event: live_for_partner(event, who)) if who.by_grant else None
-    return StreamingResponse(sse_stream(request, runtime, team, allowed=allowed, grant=grant, shape=shape),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventSourceResponse(sse_stream(runtime, team, allowed=allowed, grant=grant, shape=shape), ping=HEARTBEAT,
+                               sep="\n")

@@ -65,6 +65,7 @@ class RedisBroker(LocalBroker):
 
     def __init__(self, redis_url: str, prefix: str = "onevoice") -> None:
         super().__init__()
+        # Optional: only a scale-out deployment (ONEVOICE_REDIS_URL) loads the Redis client.
         import redis
 
         self._channel = f"{prefix}:live"
@@ -89,6 +90,7 @@ class RedisBroker(LocalBroker):
                 await self._task
 
     async def _relay(self) -> None:
+        # Optional: only a scale-out deployment (ONEVOICE_REDIS_URL) loads the Redis client.
         import redis.asyncio as aioredis
 
         while True:

@@ -14,7 +14,7 @@ import contextlib
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from onevoice.cases.access import visible_case
 from onevoice.cases.partner_view import live_for_partner
@@ -58,7 +58,7 @@ async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: i
     grant = grant_check(runtime, viewer.principal) if viewer.principal.by_grant else None
     presence = {"type": "presence", "case_id": case_id, "user_id": viewer.user_id,
                 "name": viewer.principal.name}
-    yield b"retry: 2000\n: connected\n\n"
+    yield ServerSentEvent(comment="connected", retry=2000)
     pending = asyncio.ensure_future(subscription.__anext__())
     await asyncio.sleep(0)  # let the subscription register before announcing, so answers reach us
     try:
@@ -66,12 +66,12 @@ async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: i
             # "joined" asks everyone already on the case to answer at once, instead of at their next
             # heartbeat: the newcomer sees who is there within a round trip.
             runtime.broker.publish([{**presence, "state": "joined"}])
-        while not await request.is_disconnected():
+        while True:  # EventSourceResponse ends this generator when the page goes away
             done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT)
             if not done:
+                # Still here: say so to the others on the case (the keep-alive ping is EventSourceResponse's).
                 if case_id is not None:
                     runtime.broker.publish([{**presence, "state": "viewing"}])
-                yield b": keep-alive\n\n"
                 continue
             event = pending.result()
             pending = asyncio.ensure_future(subscription.__anext__())
@@ -79,7 +79,7 @@ async def _stream(request: Request, runtime: Runtime, viewer: Viewer, case_id: i
             if out is not None and out["type"] == "presence" and out.get("state") == "joined":
                 runtime.broker.publish([{**presence, "state": "viewing"}])
             if out is not None:
-                yield b"event: " + out["type"].encode() + b"\ndata: " + orjson.dumps(out) + b"\n\n"
+                yield ServerSentEvent(event=out["type"], data=orjson.dumps(out).decode())
     finally:
         pending.cancel()
         if case_id is not None:
@@ -94,5 +94,4 @@ async def live(request: Request, case: int | None = None, runtime: Runtime = Dep
     if case is not None:
         with runtime.read_factory() as session:
             visible_case(session, viewer.principal, case)
-    return StreamingResponse(_stream(request, runtime, viewer, case), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventSourceResponse(_stream(request, runtime, viewer, case), ping=HEARTBEAT, sep="\n")

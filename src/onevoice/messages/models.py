@@ -54,3 +54,24 @@ class Message(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     # Set when retention or an erasure emptied the text, payload and attachments (privacy/); labels stay.
     redacted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RoutingDecision(Base):
+    """What the playbook decided for one message, and why (the rules that fired)."""
+
+    __tablename__ = "routing_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None, index=True)
+    lead_team: Mapped[str | None] = mapped_column(String(64), default=None)
+    collaborators: Mapped[list] = mapped_column(default=list)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    sla_policy: Mapped[str | None] = mapped_column(String(60), default=None)
+    tags: Mapped[list] = mapped_column(default=list)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    close_as_spam: Mapped[bool] = mapped_column(default=False)
+    rules: Mapped[list] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    playbook_version: Mapped[str | None] = mapped_column(String(60), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from onevoice.cases.models import RoutingDecision
 from onevoice.channels.models import Channel
 from onevoice.contacts.names import author_view
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
-from onevoice.messages.models import STATUSES, Message
+from onevoice.messages.models import STATUSES, Message, RoutingDecision
 
 
 def message_dict(m: Message, channel_key: str | None = None) -> dict:

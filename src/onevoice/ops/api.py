@@ -33,6 +33,7 @@ def readyz(runtime: Runtime = Depends(get_runtime)):
         checks["database"] = f"error: {type(exc).__name__}"
     if runtime.settings.redis_url:
         try:
+            # Optional: only a scale-out deployment (ONEVOICE_REDIS_URL) loads the Redis client.
             import redis
 
             redis.Redis.from_url(runtime.settings.redis_url, socket_timeout=2).ping()

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.cases.actions import case_team_keys
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
-from onevoice.channels.service import connector_settings
+from onevoice.channels.service import connector_settings, set_health
 from onevoice.connectors.base import AuthExpired, Media
+from onevoice.connectors.registry import build
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
@@ -47,8 +48,6 @@ def connector_config(channel: Channel, secret_key: str | None) -> dict:
 
 
 def _default_build(kind: str, config: dict):
-    from onevoice.connectors.registry import build
-
     return build(kind, config)
 
 
@@ -121,8 +120,6 @@ def _sent(session: Session, job: OutboxJob, message: Message, result, now: datet
 
 def _unhealthy(session: Session, channel_id: int, error: BaseException) -> None:
     """A token the platform refuses: the channel shows it (and its owners hear of it) instead of only this send."""
-    from onevoice.channels.service import set_health
-
     channel = session.get(Channel, channel_id)
     if channel.health != "revoked":
         set_health(channel, "revoked", str(error))

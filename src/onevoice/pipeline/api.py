@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from onevoice.messages import service
 from onevoice.ops import metrics
@@ -48,8 +50,6 @@ async def read_json(request: Request, limit: int) -> Any:
             raise HTTPException(400, f"body is not valid JSON: not UTF-8 (byte {bytes(body)[bad.start]:#04x} "
                                      f"at offset {bad.start})") from None
         try:
-            import json
-
             # The fallback reads what orjson refuses but JSON allows (lone surrogates in escapes).
             return json.loads(text)
         except RecursionError:
@@ -74,7 +74,6 @@ async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime
         items = payload
     else:
         raise HTTPException(422, "send a JSON object (one message) or {\"messages\": [...]}")
-    from starlette.concurrency import run_in_threadpool
 
     result = await run_in_threadpool(_accept, runtime, items)
     return FastJSON(result.to_dict(), status_code=202)

@@ -113,6 +113,7 @@ class Poller:
 
 
 def redis_claim(redis_url: str, prefix: str = "onevoice") -> Callable[[int, float], bool]:
+    # Optional: only a scale-out deployment (ONEVOICE_REDIS_URL) loads the Redis client.
     import redis
 
     client = redis.Redis.from_url(redis_url)

@@ -17,12 +17,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from onevoice.cases.models import RoutingDecision
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline import stages
 from onevoice.pipeline.normalize import resolve_contacts
 from onevoice.pipeline.thread import Threader, case_topic

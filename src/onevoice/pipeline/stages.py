@@ -14,12 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def build_triager(settings) -> Triager:
+    # Heavy: the triage models load only in a process that processes messages.
     from onevoice.triage.factory import build_triager as build
 
     return build(settings)
 
 
 def build_router(settings, session_factory) -> Router:
+    # Loaded with the triager, only in a process that processes messages.
     from onevoice.routing.factory import build_router as build
 
     return build(settings, session_factory)

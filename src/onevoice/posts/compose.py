@@ -16,6 +16,7 @@ from onevoice import egress
 from onevoice.auth.permissions import may_post_on, require_post_on
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
+from onevoice.connectors import registry
 from onevoice.connectors.base import Capability
 from onevoice.errors import InvalidInput
 from onevoice.outbox.service import length_limit
@@ -29,8 +30,6 @@ MAX_AHEAD = timedelta(days=366)
 
 def capabilities(kind: str) -> frozenset:
     """The connector's declared capabilities; none for a kind no installed connector serves."""
-    from onevoice.connectors import registry
-
     try:
         return frozenset(registry.get(kind).capabilities)
     except (registry.SettingsError, ImportError):

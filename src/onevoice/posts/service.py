@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from onevoice.approvals import service as approvals
 from onevoice.approvals.models import Approval
 from onevoice.audit import log as audit
+from onevoice.auth.permissions import may_post_on
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
 from onevoice.connectors.base import Capability
@@ -268,8 +269,6 @@ def _manageable(session: Session, who: Principal, post_id: int, what: str) -> Po
 
 
 def _allowed_channel_ids(session: Session, who: Principal) -> list[int]:
-    from onevoice.auth.permissions import may_post_on
-
     return [c.id for c in session.scalars(select(Channel)) if may_post_on(who, c)]
 
 

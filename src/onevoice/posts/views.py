@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from onevoice.db import unit_of_work
 from onevoice.errors import DomainError, InvalidInput
 from onevoice.governance.marks import marked_segments
+from onevoice.inbox.service import rail
 from onevoice.outbox.sender import deliver_due
 from onevoice.posts import compose, service
 from onevoice.process import Runtime
@@ -37,8 +38,6 @@ TABS = (("", "All"), ("scheduled", "Scheduled"), ("awaiting_approval", "Awaiting
 
 def _page(request: Request, session: Session, viewer: Viewer, state: str | None, form: dict | None = None,
           error: str | None = None, blocked: service.PostBlocked | None = None, status_code: int = 200):
-    from onevoice.inbox.service import rail
-
     who = viewer.principal
     posts = service.list_posts(session, who, state or None)
     days: dict[str, list[dict]] = {}

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from onevoice import __version__
 from onevoice.audit import log as audit
 from onevoice.auth.principal import Principal
-from onevoice.cases.models import Case, RoutingDecision
+from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.events.models import Event
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
 from onevoice.privacy import sweep
 from onevoice.privacy.erasure import check_reference, gather, require_officer
 from onevoice.privacy.models import PrivacyRequest

@@ -21,13 +21,13 @@ from onevoice.approvals.models import Approval
 from onevoice.audit import log as audit
 from onevoice.auth.permissions import require
 from onevoice.auth.principal import Principal
-from onevoice.cases.models import Case, CaseTeam, Conversation, RoutingDecision
+from onevoice.cases.models import Case, CaseTeam, Conversation
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.inbox.models import Notification
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
 from onevoice.outbox.models import OutboxJob
 from onevoice.privacy import sweep
 from onevoice.privacy.models import PrivacyRequest

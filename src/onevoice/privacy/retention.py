@@ -28,12 +28,11 @@ from onevoice.approvals.models import Approval
 from onevoice.audit import log as audit
 from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
-from onevoice.cases.models import RoutingDecision
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
-from onevoice.messages.models import KINDS, Message
+from onevoice.messages.models import KINDS, Message, RoutingDecision
 from onevoice.outbox.models import OutboxJob
 from onevoice.privacy.erasure import TRIAGE_KEPT
 from onevoice.privacy.models import RETENTION_ACTIONS, RetentionRule, RetentionRun

@@ -50,7 +50,7 @@ def record_correction(session: Session, message_id: int, field: str, new_value: 
     triage = dict(message.triage or {})
     old = triage.get(field)
     if field == "team":
-        from onevoice.cases.models import RoutingDecision
+        from onevoice.messages.models import RoutingDecision
 
         old = session.scalars(select(RoutingDecision.lead_team)
                               .where(RoutingDecision.message_id == message_id)).first()

@@ -6,6 +6,7 @@ The web kernel imports no feature: each feature's pages are added by the composi
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -116,8 +117,6 @@ async def typed_fields(request: Request) -> list[tuple[str, str]]:
 
 def same_site_back(request: Request) -> str:
     """The page the form was on, when it is one of ours (the Referer's path), else the inbox."""
-    from urllib.parse import urlsplit
-
     ref = urlsplit(request.headers.get("referer", ""))
     if ref.netloc and ref.netloc != request.url.netloc:
         return "/inbox"

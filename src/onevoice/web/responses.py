@@ -6,8 +6,25 @@ from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 
 class FastJSON(JSONResponse):
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+class Problem(BaseModel):
+    """Every error the API answers: one readable sentence."""
+
+    detail: str
+
+
+# The error answers every token-authenticated route can give, for `responses=` (the OpenAPI document then
+# lists them beside the success).
+AUTH_ERRORS: dict[int | str, dict] = {
+    401: {"model": Problem, "description": "missing, unknown, expired or revoked token, or its user disabled"},
+    403: {"model": Problem, "description": "the token lacks the scope, or its user the role"},
+    422: {"model": Problem, "description": "a parameter or the body is not valid"},
+}
+NOT_FOUND: dict[int | str, dict] = {404: {"model": Problem, "description": "no such record"}}

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from onevoice.cases import actions, notes, replies
+from onevoice.cases import actions
 from onevoice.cases.access import visible_case
-from onevoice.cases.page import case_page
 from onevoice.db import unit_of_work
+from onevoice.desk import handoff, notes, replies
+from onevoice.desk.page import case_page
 from onevoice.governance.marks import marked_segments
 from onevoice.library import service as library
 from onevoice.outbox.sender import deliver_due
@@ -94,7 +95,7 @@ def remove_team(case_id: int, team: str, request: Request, runtime: Runtime = De
 def hand_off(case_id: int, request: Request, team: str = Form(...), note: str = Form(""),
              runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
     return _act(request, runtime, viewer, case_id,
-                lambda s: actions.hand_off(s, viewer.principal, case_id, team, note))
+                lambda s: handoff.hand_off(s, viewer.principal, case_id, team, note))
 
 
 @router.post("/cases/{case_id}/notes")
@@ -114,7 +115,7 @@ def add_note(case_id: int, request: Request, text: str = Form(""), runtime: Runt
 def correct(case_id: int, request: Request, message_id: int = Form(...), field: str = Form(...),
             value: str = Form(...), runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
     return _act(request, runtime, viewer, case_id,
-                lambda s: actions.correct_triage(s, viewer.principal, case_id, message_id, field, value))
+                lambda s: handoff.correct_triage(s, viewer.principal, case_id, message_id, field, value))
 
 
 @router.post("/cases/{case_id}/reply")

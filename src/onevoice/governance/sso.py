@@ -7,19 +7,18 @@ finish a sign-in another one started.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
-import json
-from base64 import urlsafe_b64decode, urlsafe_b64encode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from onevoice.auth import oidc, sessions
 from onevoice.auth.models import User
 from onevoice.db import unit_of_work
 from onevoice.errors import NotFound
+from onevoice.governance.login import login_page
 from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime
 from onevoice.web.session import safe_next, secret, secure_cookies, set_session_cookie
@@ -36,16 +35,22 @@ def provider(runtime: Runtime, request: Request) -> oidc.Provider:
                          s.oidc_redirect_url or str(request.url_for("sso_callback")))
 
 
+STATE_SECONDS = 600  # a sign-in started longer ago than this is started again
+
+
 def _seal(key: str, data: dict) -> str:
-    body = urlsafe_b64encode(json.dumps(data).encode()).decode()
-    return body + "." + hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()
+    return URLSafeTimedSerializer(key, salt="onevoice-sso").dumps(data)
 
 
 def _open(key: str, value: str | None) -> dict | None:
-    body, _, mac = (value or "").rpartition(".")
-    if not body or not hmac.compare_digest(mac, hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()):
+    """The state sealed at the start of this sign-in; None when forged, altered or older than STATE_SECONDS."""
+    if not value:
         return None
-    return json.loads(urlsafe_b64decode(body.encode()))
+    try:
+        data = URLSafeTimedSerializer(key, salt="onevoice-sso").loads(value, max_age=STATE_SECONDS)
+    except BadSignature:  # SignatureExpired is one
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @router.get("/login/sso")
@@ -55,7 +60,7 @@ async def sso_start(request: Request, next: str = "/inbox", runtime: Runtime = D
     response = RedirectResponse(url, status_code=303)
     # SameSite=Lax: the provider's redirect back is a top-level GET, which carries it.
     response.set_cookie(COOKIE, _seal(secret(runtime), {"state": state, "nonce": nonce, "next": safe_next(next)}),
-                        max_age=600, httponly=True, samesite="lax", secure=secure_cookies(request, runtime),
+                        max_age=STATE_SECONDS, httponly=True, samesite="lax", secure=secure_cookies(request, runtime),
                         path="/login")
     return response
 
@@ -63,17 +68,15 @@ async def sso_start(request: Request, next: str = "/inbox", runtime: Runtime = D
 @router.get("/login/sso/callback", name="sso_callback")
 async def sso_callback(request: Request, code: str = "", state: str = "", error: str = "",
                        runtime: Runtime = Depends(get_runtime)):
-    from onevoice.web.login import _login_page
-
     pending = _open(secret(runtime), request.cookies.get(COOKIE))
     if error or not code or pending is None or not hmac.compare_digest(state, pending.get("state", "")):
-        return _login_page(request, runtime, "/inbox", "Single sign-on did not complete. Try again.", status=400)
+        return login_page(request, runtime, "/inbox", "Single sign-on did not complete. Try again.", status=400)
     p = provider(runtime, request)
     try:
         claims = await asyncio.to_thread(p.finish, code, pending["nonce"])
         email = oidc.email_of(claims)
     except oidc.SsoFailed as exc:
-        return _login_page(request, runtime, pending["next"], str(exc), status=403)
+        return login_page(request, runtime, pending["next"], str(exc), status=403)
 
     def sign_in():
         with unit_of_work(runtime.session_factory) as session:
@@ -85,7 +88,7 @@ async def sso_callback(request: Request, code: str = "", state: str = "", error:
 
     token = await asyncio.to_thread(sign_in)
     if token is None:
-        return _login_page(request, runtime, pending["next"],
+        return login_page(request, runtime, pending["next"],
                            f"No active OneVoice account for {email}. Ask an admin to create one.", status=403)
     response = RedirectResponse(pending["next"], status_code=303)
     set_session_cookie(request, response, runtime, token)

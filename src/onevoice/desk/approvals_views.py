@@ -14,9 +14,13 @@ from onevoice.cases.actions import record
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
+from onevoice.desk.page import case_page
 from onevoice.errors import InvalidInput
+from onevoice.governance.review import guard
+from onevoice.inbox.service import rail
 from onevoice.messages.models import Message
 from onevoice.outbox.sender import deliver_due
+from onevoice.posts.service import release_approved
 from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
@@ -34,8 +38,6 @@ def queue(request: Request, viewer: Viewer = Depends(current_user), session: Ses
 def _queue(request: Request, session: Session, viewer: Viewer, refused: dict | None = None, status_code: int = 200):
     """The queue; `refused` ({"id", "error", "text", "note"}) shows a decision that did not go through on its
     request, with what the approver typed kept."""
-    from onevoice.inbox.service import rail
-
     items = []
     for a in service.pending_for(session, viewer.principal):
         message = session.get(Message, a.message_id)
@@ -57,7 +59,8 @@ async def decide(approval_id: int, request: Request, decision: str = Form(...), 
     (or one decided from the queue, `back=queue`) returns to the queue; a reply's to its case."""
     def change():
         with unit_of_work(runtime.session_factory) as session:
-            approval = service.decide(session, viewer.principal, approval_id, decision == "approve", note, text)
+            approval = service.decide(session, viewer.principal, approval_id, decision == "approve", note, text,
+                                      guard=guard, release_post=release_approved)
             if approval.case_id is None:
                 return None, None
             case = session.get(Case, approval.case_id)
@@ -81,8 +84,6 @@ async def decide(approval_id: int, request: Request, decision: str = Form(...), 
         runtime.broker.publish(delivered)
     if case_id is None or request.query_params.get("back") == "queue":
         return RedirectResponse("/approvals", status_code=303)
-
-    from onevoice.cases.page import case_page
 
     def page():
         with runtime.read_factory() as session:
