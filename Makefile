@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -
 # uv resolves the lock: the one in the virtualenv once `make install` has run, else one on PATH.
 UV = $(or $(wildcard $(BIN)/uv),uv)
 
-.PHONY: demo test install browsers bench lint clean lock audit
+.PHONY: demo test install browsers deploy-tools prove bench lint clean lock audit
 
 # Every package comes from the lock, each checked against its hashes (pip, setuptools and wheel too), then
 # OneVoice itself is built with the locked setuptools and installed without looking for dependencies.
@@ -30,15 +30,27 @@ browsers:
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
+## Debian's nginx and systemd-analyze for the deployment checks and the topology drill (tests/deploy/):
+## installed, never started as a service (the drill runs its own nginx under a temporary prefix).
+deploy-tools:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v systemd-analyze >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends nginx systemd >/dev/null && { nginx -s quit 2>/dev/null || true; }; \
+	  else echo "nginx or systemd-analyze is missing: sudo apt-get install nginx systemd (deploy tests will be skipped)"; fi; }
+
+## The production topology's failure drill on this machine (docs/operations.md, "Proving the topology")
+prove: install deploy-tools
+	$(BIN)/python -m deploy.prove
+
 ## Run the whole test suite (SQLite, PostgreSQL and Redis when reachable, browser tests)
-test: install browsers
+test: install browsers deploy-tools
 	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python -m bench.run_all
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench deploy
 
 ## Re-resolve the lock after changing a dependency in pyproject.toml: keeps every other pin as it is;
 ## `make lock UPGRADE=1` moves everything to the newest releases the bounds allow. Commit the result.

@@ -103,7 +103,8 @@ def main() -> None:
     args = parser.parse_args()
     fast = FastTriager(model_dir=args.model_dir)
     triager = fast if args.no_escalation else EscalatingTriager(fast, args.model_dir)
-    report = {name: evaluate(triager, name) for name in ("people_frozen.csv", "people_dev.csv", "routing_plain.csv")}
+    report = {name: evaluate(triager, name) for name in ("people_frozen.csv", "people_frozen2.csv", "people_dev.csv",
+                                                    "routing_plain.csv")}
     report["tweeteval-sentiment-val-half"] = tweeteval_sentiment(triager, args.data)
     for r in report.values():
         if "routing" in r and not args.misses:

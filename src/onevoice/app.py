@@ -12,6 +12,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from onevoice import __version__
+from onevoice.advocacy import api as advocacy_api
+from onevoice.advocacy import sharing_views as advocacy_sharing
+from onevoice.advocacy import views as advocacy_views
+from onevoice.advocacy import voice_views as advocacy_voice
+from onevoice.advocacy.links import ClickLimiter
 from onevoice.cases import api as cases_api
 from onevoice.contacts import api as contacts_api
 from onevoice.desk import approvals_views
@@ -87,6 +92,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.runtime = runtime
     app.state.settings = settings
     app.add_middleware(StrictTransport)
+    from onevoice.web import unavailable
+
+    unavailable.register(app)
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError):
@@ -174,7 +182,7 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
         app.include_router(router)
     apidocs.register(app)
     for router in (triage_api.router, governance_api.router, admin_views.api, access_views.api, routing_api.router,
-                   incidents_api.router, posts_api.router, privacy_api.router):
+                   incidents_api.router, posts_api.router, advocacy_api.router, privacy_api.router):
         app.include_router(router)
 
     pages.install(app)
@@ -190,4 +198,7 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.add_pages(app, [incidents_views.router], ("/incidents",), HERE / "incidents" / "templates")
     pages.add_pages(app, [triage_views.router], ("/triage",), HERE / "triage" / "templates")
     pages.add_pages(app, [posts_views.router], ("/posts",), HERE / "posts" / "templates")
+    app.state.click_limiter = ClickLimiter()  # per process, in memory: the short links' rate limits
+    pages.add_pages(app, [advocacy_views.router, advocacy_sharing.router, advocacy_voice.router],
+                    ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
     pages.add_pages(app, [privacy_views.pages], ("/governance",), HERE / "privacy" / "templates")

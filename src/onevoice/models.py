@@ -1,5 +1,14 @@
 """Imports every feature's tables so that Base.metadata is complete (Alembic, tests)."""
 
+from onevoice.advocacy.models import (  # noqa: F401
+    AdvocacySetting,
+    LinkedHandle,
+    Share,
+    ShareableItem,
+    ShareClick,
+    SharerProfile,
+    VoiceSighting,
+)
 from onevoice.approvals.models import Approval  # noqa: F401
 from onevoice.audit.models import AuditRecord  # noqa: F401
 from onevoice.auth.models import ApiToken, User, UserSession, UserTeam  # noqa: F401

@@ -6,6 +6,7 @@ import logging
 
 import onevoice.models  # noqa: F401  (every table, so foreign keys resolve in any process)
 from onevoice import egress
+from onevoice.advocacy.voice import claim_employee_voice
 from onevoice.audit.anchor import anchor_from_settings, session_info
 from onevoice.db import make_engine, make_sessionmaker
 from onevoice.incidents.surge import detect_surges
@@ -24,8 +25,10 @@ def configure_egress(settings: Settings) -> None:
 
 
 def build_processor(settings: Settings, session_factory, worker: str = "embedded") -> Processor:
+    # Employee voice (advocacy) claims its employees' own public posts before triage: handed to the pipeline
+    # here, at composition, so the pipeline never imports a feature above it.
     return Processor(session_factory, stages.build_triager(settings), stages.build_router(settings, session_factory),
-                     worker=worker, surge=detect_surges)
+                     worker=worker, surge=detect_surges, claim=claim_employee_voice)
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -83,7 +83,32 @@ def build_world(server, settings) -> dict:
             from onevoice.privacy import retention  # a rule and a run on the retention page
 
             retention.set_rule(session, person["lee@acme.test"], "mast", "direct", 90)
+            advocate = session.get(Case, by_text["Love the new update, thanks team!"]).contact_id
+            _advocacy(session, person, advocate)
     finally:
         engine.dispose()
     return {"case": by_text["The app is broken again after the update, terrible"], "legal_case": legal,
-            "closed_case": closed, "incident_case": broken, "contact": contact}
+            "closed_case": closed, "incident_case": broken, "advocate": advocate, "contact": contact}
+
+
+def _advocacy(session, person: dict, advocate: int) -> None:
+    """Advocacy's pages with something on them: a marked advocate, an item to share and one waiting, Cai ready
+    to share with a click counted, and a linked handle with a post seen."""
+    from onevoice.advocacy import service, sharing, voice
+    from onevoice.advocacy.models import Share
+    from onevoice.governance import policy
+    from onevoice.governance.models import TrainingModule
+
+    lee, cai = person["lee@acme.test"], person["cai@acme.test"]
+    service.set_marks(session, lee, advocate, ["advocate", "vip"])
+    item = sharing.create_item(session, lee, "Winter opening hours", "Open 9:30 to 18:00 all winter.",
+                               "https://acme.example/hours", variants={"x": "Open 9:30-18:00 all winter"},
+                               campaign="winter")
+    sharing.create_item(session, lee, "Guarantee", "Every blender is guaranteed for five years.",
+                        "https://acme.example/guarantee")  # a claim: held for Legal
+    policy.acknowledge(session, cai, policy.current_version(session).id)
+    for module_id in session.scalars(select(TrainingModule.id)):
+        policy.complete_module(session, cai, module_id)
+    sharing.share(session, cai, item.id, "x", "http://127.0.0.1")
+    sharing.count_click(session, session.scalar(select(Share.id)))
+    voice.link_handle(session, cai, "sandbox", "@cai")

@@ -54,6 +54,8 @@ ADMIN = frozenset({"admin"})
 PUBLISH = frozenset({"admin", "coordinator", "manager", "responder", "partner"})  # on sbx (owned, granted)
 SEE_POST = PUBLISH | {"viewer"}  # viewers read every post
 MANAGE_POST = frozenset({"admin", "coordinator", "responder"})  # the author (Sam), coordinators, admins
+READ_ADVOCATES = frozenset({"admin", "coordinator", "manager", "viewer"})
+EMPLOYEES = ALL - {"partner"}
 PUBLIC = "public"
 SKIP = "skip"
 US = {"external_id": "organization", "handle": "sbx", "name": "Sam Rivera"}
@@ -139,6 +141,20 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/triage/models"): OWN, ("GET", "/api/v1/vocabulary"): OWN, ("PUT", "/api/v1/vocabulary/{key}"): OWN,
     ("DELETE", "/api/v1/vocabulary/{key}"): OWN,
     ("GET", "/api/v1/incidents"): ALL - {"partner"}, ("GET", "/incidents"): ALL - {"partner"},
+    # advocacy (tests/advocacy): the ranking is read by the organization's overseers and executives; marks change
+    # routing (the playbook's owners); thanks are replies (those who read the ranking and act); every employee
+    # shares; the item waiting is Sam's, held for Legal; the share link needs the page's token (test_sharing.py)
+    **{("GET", "/advocates" + tail): READ_ADVOCATES for tail in ("", "/export.csv", "/{contact_id}")},
+    ("POST", "/advocates/{contact_id}/marks"): OWN, ("POST", "/advocates/{contact_id}/thank"): APPROVE,
+    ("GET", "/api/v1/advocates"): READ_ADVOCATES,
+    ("GET", "/advocacy"): EMPLOYEES, ("POST", "/advocacy/items"): OWN,
+    ("POST", "/advocacy/items/{item_id}/decide"): OWN,
+    ("POST", "/advocacy/items/{item_id}/withdraw"): MANAGE_POST, ("POST", "/advocacy/mastodon"): EMPLOYEES,
+    ("GET", "/advocacy/items/{item_id}/share/{network}"): SKIP, ("GET", "/advocacy/participation"): OVERSEE,
+    ("POST", "/advocacy/settings"): OWN, ("GET", "/s/{code}"): PUBLIC,
+    ("GET", "/advocacy/static/advocacy.css"): PUBLIC,
+    ("GET", "/advocacy/voice"): EMPLOYEES, ("POST", "/advocacy/voice/handles"): EMPLOYEES,
+    ("POST", "/advocacy/voice/handles/{handle_id}/revoke"): frozenset(), ("GET", "/advocacy/voice/review"): OWN,
     **{("POST", prefix + "/incidents/{incident_id}/" + action): OWN for prefix in ("", "/api/v1")
        for action in ("close", "reopen")},
     # privacy (tests/privacy): a person's data is the admins'; retention rules are the policy owners'
@@ -182,6 +198,12 @@ FORMS = {
     "/governance/privacy/contacts/{contact_id}/erase": {"reference": "DSR-walk", "confirm": "yes"},
     "/governance/privacy/contacts/{contact_id}/export": {"reference": "SAR-walk"},
     "/governance/retention/rules": {"days": "400", "action": "anonymize"},
+    "/advocates/{contact_id}/marks": {"marks": "advocate"}, "/advocates/{contact_id}/thank": {"text": "Thank you!"},
+    "/advocacy/items": {"title": "Walk", "text": "Walk item", "link_url": "https://acme.example/walk"},
+    "/advocacy/items/{item_id}/decide": {"decision": "reject", "note": "walk"},
+    "/advocacy/mastodon": {"instance": "mastodon.social"},
+    "/advocacy/settings": {"leaderboard": "1", "curator_teams": "marketing"},
+    "/advocacy/voice/handles": {"network": "sandbox", "handle": "@walker"},
 }
 JSON = {
     "/api/v1/messages": {"channel": "sbx", "external_id": "walk-1", "kind": "mention", "text": "hi",
@@ -309,6 +331,18 @@ def build_world(runtime) -> dict:
         s.add_all([walk_playbook, incident])
         s.flush()
         ids["playbook_id"], ids["incident_id"] = walk_playbook.id, incident.id
+        from onevoice.advocacy.models import LinkedHandle, ShareableItem
+
+        # Sam's item, held for Legal (Support may not curate by default: stored as the service would have).
+        item = ShareableItem(title="Walk item", text="It is guaranteed", link_url="https://acme.example",
+                             created_by="sam@acme.test", status="pending_approval",
+                             approver_team_id=teams["legal"])
+        # A throwaway user's handle: nobody else may unlink it (one's own: tests/advocacy/test_voice.py).
+        handle = LinkedHandle(user_id=tmp.id, network="sandbox", handle="tmp")
+        s.add_all([item, handle])
+        s.flush()
+        ids["item_id"], ids["network"], ids["code"] = item.id, "x", "walkcode"
+        ids["handle_id"] = handle.id
     ids["retention_rule_id"] = fresh_retention_rule(runtime)
     return ids
 

@@ -155,7 +155,8 @@ QUEUE_PAGES = ["/inbox", "/inbox?queue=open&status=all", "/inbox?queue=unassigne
                "/inbox?queue=incidents", "/inbox?queue=approval", "/inbox?queue=mine", "/inbox?queue=team:support",
                "/inbox?queue=open&sort=sla", "/inbox?queue=open&sort=priority", "/inbox/rows?queue=open&status=all",
                "/inbox/rail", "/approvals", "/notifications", "/posts", "/incidents", "/library", "/governance",
-               "/routing/playbook", "/governance/audit"]
+               "/routing/playbook", "/governance/audit", "/advocates", "/advocacy", "/advocacy/participation",
+               "/advocacy/voice/review"]
 
 
 def assert_no_markup(path: str, body: str) -> None:
@@ -172,12 +173,14 @@ def test_hostile_messages_on_every_page_for_every_role(api, people, drain):
     drain()
     problems = []
     cases: dict[str, int] = {}
+    contacts: dict[str, int] = {}
     for name, accepted in zip(HOSTILE, body["accepted"], strict=True):
         m = api.get(f"/api/v1/messages/{accepted['id']}")
         if m.status_code != 200 or m.json()["status"] != "processed":
             problems.append(f"{name}: message {m.status_code} {m.text[:300]}")
             continue
         cases[name] = m.json()["case_id"]
+        contacts[name] = m.json()["contact_id"]
         for path in (f"/api/v1/cases/{cases[name]}", f"/api/v1/contacts/{m.json()['contact_id']}"):
             r = api.get(path)
             if r.status_code != 200:
@@ -196,7 +199,8 @@ def test_hostile_messages_on_every_page_for_every_role(api, people, drain):
                 # Searches may answer 4xx (text with a NUL: 422 on PostgreSQL, saying so); the case's pages may not.
                 elif role == "coordinator" and not path.startswith("/inbox") and "?q=" not in path:
                     problems.append(f"{name}: the coordinator cannot open {path} ({r.status_code})")
-    for path in QUEUE_PAGES:
+    advocates = [f"/advocates/{contact_id}" for contact_id in contacts.values()]  # the customer's advocacy page
+    for path in QUEUE_PAGES + advocates:
         for role, client in people.items():
             r = client.get(path)
             if r.status_code >= 500:

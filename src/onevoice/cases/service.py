@@ -106,7 +106,8 @@ def attach_names(session: Session, items: list[dict]) -> None:
     contact_ids = {i["contact_id"] for i in items if i["contact_id"]}
     # Columns, not entities: a list page needs four fields, not each contact's identities.
     contacts = {c.id: c for c in session.execute(
-        select(Contact.id, Contact.name, Contact.handle, Contact.followers).where(Contact.id.in_(contact_ids)))
+        select(Contact.id, Contact.name, Contact.handle, Contact.followers, Contact.vip, Contact.marks)
+        .where(Contact.id.in_(contact_ids)))
     } if contact_ids else {}
     names = display_names(session, list(contacts.values()))
     for item in items:
@@ -115,7 +116,8 @@ def attach_names(session: Session, items: list[dict]) -> None:
         item["channel"] = channels.get(item["channel_id"])
         c = contacts.get(item["contact_id"])
         item["contact"] = None if c is None else {"id": c.id, "name": c.name, "handle": c.handle,
-                                                  "followers": c.followers, "display_name": names[c.id]}
+                                                  "followers": c.followers, "display_name": names[c.id],
+                                                  "marks": [*(c.marks or []), *(["vip"] if c.vip else [])]}
 
 
 def get_case(session: Session, case_id: int, who: Principal | None = None) -> dict:

@@ -18,6 +18,9 @@ class Contact(Base):
     handle: Mapped[str | None] = mapped_column(String(300), default=None)
     followers: Mapped[int] = mapped_column(default=0)
     vip: Mapped[bool] = mapped_column(default=False)
+    # Marks people put on a customer ("advocate", "detractor_watch"; VIP is `vip`): shown in the inbox and read
+    # by routing playbooks (the `mark` condition). Set through advocacy, audited there.
+    marks: Mapped[list] = mapped_column(default=list)
     message_count: Mapped[int] = mapped_column(default=0)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

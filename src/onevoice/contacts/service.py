@@ -38,6 +38,7 @@ def link_contacts(session: Session, keep_id: int, merge_id: int, actor: str = "s
     keep.message_count = (keep.message_count or 0) + (merged.message_count or 0)
     keep.followers = max(keep.followers or 0, merged.followers or 0)
     keep.vip = keep.vip or merged.vip
+    keep.marks = sorted(set(keep.marks or []) | set(merged.marks or []))  # a mark on either identity stays
     keep.first_seen_at = min(keep.first_seen_at, merged.first_seen_at)
     keep.last_seen_at = max(keep.last_seen_at, merged.last_seen_at)
     keep.name = keep.name or merged.name

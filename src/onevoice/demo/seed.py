@@ -44,5 +44,8 @@ def seed_demo(session: Session) -> str:
     seed_people(session, TEAMS, DEMO_PASSWORD, DEMO_DOMAIN)
 
     seed_governance(session)
+    from onevoice.demo.advocacy import seed_advocacy
+
+    seed_advocacy(session, DEMO_DOMAIN)
     _token, plaintext = create_token(session, "demo")
     return plaintext

@@ -18,6 +18,7 @@ class ContactRow:
     id: int | None
     vip: bool = False
     message_count: int = 0
+    marks: tuple[str, ...] = ()
     placed: int = 0
 
 
@@ -44,7 +45,8 @@ def resolve_contacts(session: Session, messages: list,
 
     def known(ident) -> ContactRow:
         if ident.contact_id not in rows:
-            rows[ident.contact_id] = ContactRow(ident.contact_id, bool(ident.vip), ident.message_count or 0)
+            rows[ident.contact_id] = ContactRow(ident.contact_id, bool(ident.vip), ident.message_count or 0,
+                                                tuple(ident.marks or ()))
         return rows[ident.contact_id]
 
     result: dict[tuple[int, str], ContactRow] = {}
@@ -95,7 +97,7 @@ def _known_identities(session: Session, keys: list[tuple[int, str]], kinds: dict
             wanted.update((other, ext) for other in by_kind[kinds[channel_id]])
     ci, c = ContactIdentity.__table__.c, Contact.__table__.c
     query = select(ci.id, ci.channel_id, ci.external_id, ci.contact_id, ci.handle, ci.name, ci.followers,
-                   c.vip, c.message_count).join_from(ContactIdentity, Contact, c.id == ci.contact_id)
+                   c.vip, c.message_count, c.marks).join_from(ContactIdentity, Contact, c.id == ci.contact_id)
     found = {}
     channel_ids = list({channel_id for channel_id, _ in wanted})
     for chunk in chunks(list({ext for _, ext in wanted})):

@@ -60,12 +60,15 @@ class Outcome:
 
 class Processor:
     def __init__(self, session_factory: sessionmaker[Session], triager: Triager, router: Router,
-                 worker: str = "embedded", surge: Callable | None = None) -> None:
+                 worker: str = "embedded", surge: Callable | None = None, claim: Callable | None = None) -> None:
         self.session_factory = session_factory
         self.triager = triager
         self.router = router
         self.worker = worker
         self.surge = surge
+        # A hook registered by the composition root: messages it claims (an employee's own public post, say)
+        # are stored as processed without a case, never triaged or routed as a customer's.
+        self.claim = claim
         self._channels: dict[int, str] = {}
         self._kinds: dict[int, str] = {}
         self._teams: dict[str, int] = {}
@@ -115,6 +118,13 @@ class Processor:
         self._lookups(session, {m.channel_id for m in messages})
         t = outcome.lap("load", t)
         contacts = resolve_contacts(session, messages, self._kinds)
+        if self.claim is not None:
+            claimed = self.claim(session, messages, self._kinds)
+            if claimed:
+                self._store_claimed(session, [m for m in messages if m.id in claimed], contacts, now, outcome)
+                messages = [m for m in messages if m.id not in claimed]
+                if not messages:
+                    return outcome
         prior = {c.id: c.message_count for c in contacts.values()}
         t = outcome.lap("normalize", t)
         triages = self._triage(messages, contacts, prior)
@@ -236,6 +246,13 @@ class Processor:
                 .values(message_count=contacts.c.message_count + bindparam("n"), last_seen_at=now),
                 [{"cid": c.id, "n": c.placed} for c in {id(c): c for _, c, *_ in placed}.values()],
             )
+
+    def _store_claimed(self, session: Session, messages: list, contacts: dict, now, outcome: Outcome) -> None:
+        table = Message.__table__
+        session.execute(update(table).where(table.c.id == bindparam("mid")).values(
+            status="processed", processed_at=now, error=None, contact_id=bindparam("cid")),
+            [{"mid": m.id, "cid": contacts[(m.channel_id, m.author["external_id"])].id} for m in messages])
+        outcome.processed.extend(m.id for m in messages)
 
     def _fail_rows(self, session: Session, failures: list, outcome: Outcome) -> None:
         """Messages whose triage or routing raised: kept, marked failed with the error, retryable."""

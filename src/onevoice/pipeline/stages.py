@@ -45,4 +45,5 @@ def route_one(router: Router, message, triage: TriageResult, channel_key: str, c
         text=message.text, kind=message.kind, channel=channel_key, created_at=message.created_at,
         triage=triage, author_followers=message.author.get("followers", 0) or 0,
         author_vip=bool(contact.vip), prior_messages=prior_messages,
+        author_marks=tuple(contact.marks) + (("vip",) if contact.vip else ()),
     ))

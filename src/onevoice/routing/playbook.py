@@ -28,10 +28,12 @@ PRIORITY_FOR_URGENCY = {"low": "low", "normal": "normal", "high": "high", "criti
 CONDITIONS = {"intent", "intent_not", "confidence_at_least", "sentiment", "urgency", "urgency_at_least",
               "language", "language_not", "channel", "kind", "followers_at_least", "vip", "repeat_at_least",
               "keywords", "topics", "products", "flags", "outside_business_hours", "weekdays", "always",
-              "unassigned", "any", "not", "channel_kind", "complaint", "complaint_at_least", "terms"}
+              "unassigned", "any", "not", "channel_kind", "complaint", "complaint_at_least", "terms", "mark"}
 # Conditions whose values come from a closed list: a typo ("complain") would otherwise never match, silently.
 CLOSED_VALUES = {"intent": INTENTS, "intent_not": INTENTS, "sentiment": SENTIMENTS, "urgency": URGENCIES,
                  "urgency_at_least": URGENCIES}
+# The marks a customer can carry (set on the Advocates page); a typo would never match, so it is refused.
+MARKS = ("advocate", "vip", "detractor_watch")
 RULE_KEYS = {"name", "why", "when", "then", "stop"}
 ACTIONS = {"lead", "collaborators", "priority", "sla", "tags", "require_approval", "close_as_spam"}
 
@@ -206,6 +208,10 @@ class Playbook:
             return f"author has {n:,} followers (>= {int(want):,})" if n >= int(want) else None
         if key == "vip":
             return ("author is on the VIP list" if item.author_vip else "") if item.author_vip == bool(want) else None
+        if key == "mark":
+            # Marks people put on the customer (the Advocates page): an advocate's complaint can be raised.
+            found = [m for m in _list(want) if m in item.author_marks]
+            return f"customer marked {', '.join(found)}" if found else None
         if key == "repeat_at_least":
             n = item.prior_messages
             return f"customer wrote {n} times before" if n >= int(want) else None
@@ -260,6 +266,10 @@ def _check(when: dict, name: str) -> None:
             wrong = [v for v in _list(when[key]) if v not in allowed]
             if wrong:
                 raise PlaybookError(f"rule {name}: {key} {wrong[0]!r} is not one of {', '.join(allowed)}")
+    if "mark" in when:
+        wrong = [v for v in _list(when["mark"]) if v not in MARKS]
+        if wrong:
+            raise PlaybookError(f"rule {name}: mark {wrong[0]!r} is not one of {', '.join(MARKS)}")
     if "complaint" in when and not isinstance(when["complaint"], bool):
         raise PlaybookError(f"rule {name}: complaint is true or false, not {when['complaint']!r}")
     for key in ("confidence_at_least", "followers_at_least", "repeat_at_least", "complaint_at_least"):

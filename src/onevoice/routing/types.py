@@ -18,6 +18,8 @@ class RouteInput:
     triage: TriageResult
     author_followers: int = 0
     author_vip: bool = False
+    # The customer's marks (contacts.marks: "advocate", "detractor_watch"; "vip" when on the VIP list).
+    author_marks: tuple[str, ...] = ()
     prior_messages: int = 0
     # The connector kind of the channel (x, mastodon, email...); the router fills it from the channel key.
     channel_kind: str | None = None

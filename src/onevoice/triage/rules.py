@@ -235,11 +235,21 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"(?:asking|writing|calling|contacting|chasing)",
         r"still no (?:answer|reply|response|news|update)",
         r"reembolso", r"no funciona", r"remboursement", r"ne fonctionne pas", r"jamais reçue?", r"erstattung",
-        r"funktioniert nicht", r"rimborso", r"non funziona", r"reembolso", r"não funciona")),
+        r"funktioniert nicht", r"rimborso", r"non funziona", r"reembolso", r"não funciona",
+        # "It broke / stopped working" in the other languages we read: a fault reported without an angry word.
+        r"(?:arrivat[oa]|è) rott[oa]", r"(?:llegó|vino|está) rot[oa]",
+        r"(?:chegou|veio|está) (?:partid[oa]|quebrad[oa])",
+        r"ne marche (?:plus|pas)", r"(?:arrivé|est) cass[ée]e?", r"geht nicht mehr", r"non va più")),
     Rule("praise-words", "praise", 1.0, _rx(
         r"thank you", r"thanks", r"shout ?out", r"kudos", r"props to", r"love (?:this|my|your|the)",
         r"best (?:service|purchase|customer service)", r"highly recommend", r"well done", r"great job",
         r"gracias", r"merci", r"danke", r"grazie", r"obrigad[oa]")),
+    # Praise in the other languages we read. The intent model, trained mostly on English, is unsure there
+    # (a Spanish "el mejor servicio" reads as a question), so these words weigh more than the English ones.
+    Rule("praise-words-intl", "praise", 2.0, _rx(
+        r"(?:la|el|lo) mejor", r"excelente", r"genial", r"géniale?", r"bravo",
+        r"zufrieden", r"tolle[snr]?", r"(?:echt|sehr|super) toll", r"ótim[oa]", r"perfett[oa]",
+        r"bravissim[oa]")),
     Rule("suggestion-words", "suggestion", 1.5, _rx(
         r"feature request", r"please add", r"you should (?:add|make|offer|sell|bring)", r"it would be (?:nice|great)",
         r"would love to see", r"would be (?:nice|great|helpful)", r"how about (?:a|an|adding)", r"wish list",
@@ -274,7 +284,8 @@ TOPICS: dict[str, re.Pattern[str]] = {
                   r"stopped (?:charging|connecting)", r"dead (?:pixels?|line)", r"flicker(?:s|ing)?",
                   r"leak(?:s|ing)", r"overheat\w*", r"drains?", r"dripp\w+", r"died", r"gets? (?:this |so |very )?hot",
                   r"slower", r"deleted (?:all )?my", r"kaputt", r"rot[oa]", r"cass[ée]e?",
-                  r"avari\w+", r"rott[oa]", r"se apaga", r"plante", r"stürzt\w* ab", r"si blocca"),
+                  r"avari\w+", r"rott[oa]", r"se apaga", r"plante", r"stürzt\w* ab", r"si blocca",
+                  r"ne marche (?:plus|pas)", r"geht nicht mehr", r"non va più", r"quebrad[oa]"),
     "pricing": _rx(r"price", r"pricing", r"too expensive", r"price (?:increase|hike)", r"costs? (?:more|too)",
                    r"discount"),
     "safety": INTENT_RULES[1].pattern,

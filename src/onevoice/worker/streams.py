@@ -37,7 +37,12 @@ class StreamQueue:
         self.redis = redis.Redis.from_url(redis_url)
         self.stream = stream_key(prefix)
         self.maxlen = maxlen
-        self.ensure_group()
+        try:
+            self.ensure_group()
+        except redis.RedisError as exc:
+            # A web node that starts (or first enqueues) while Redis is down must still acknowledge what it
+            # stored: the workers create the group when Redis is back, and their sweeper enqueues the rest.
+            log.warning("Redis unreachable (%s): the stream's group is created by the workers later", exc)
 
     def ensure_group(self) -> None:
         try:

@@ -5,7 +5,7 @@ Adds two nullable columns and three small tables: no existing table is rewritten
 whatever the size of the database (docs/operations.md, "Migrations and large tables").
 
 Revision ID: 0016_privacy
-Revises: 0019_secrets_hkdf
+Revises: 0018_advocacy, 0019_secrets_hkdf (it joins main's two heads)
 Create Date: 2026-12-06 06:10:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import onevoice.db
 
 revision = '0016_privacy'
-down_revision = '0019_secrets_hkdf'
+down_revision = ('0018_advocacy', '0019_secrets_hkdf')
 branch_labels = None
 depends_on = None
 
