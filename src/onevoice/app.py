@@ -39,6 +39,8 @@ from onevoice.pipeline import api as intake_api
 from onevoice.pipeline import webhooks
 from onevoice.posts import api as posts_api
 from onevoice.posts import views as posts_views
+from onevoice.privacy import api as privacy_api
+from onevoice.privacy import views as privacy_views
 from onevoice.process import Runtime
 from onevoice.reports import api as reports_api
 from onevoice.reports import views as reports_views
@@ -186,7 +188,8 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
         app.include_router(router)
     apidocs.register(app)
     for router in (triage_api.router, governance_api.router, admin_views.api, access_views.api, routing_api.router,
-                   incidents_api.router, posts_api.router, advocacy_api.router, reports_api.router):
+                   incidents_api.router, posts_api.router, advocacy_api.router, reports_api.router,
+                   privacy_api.router):
         app.include_router(router)
 
     pages.install(app)
@@ -207,3 +210,4 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
                     ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
     pages.add_pages(app, [reports_views.router], ("/reports",), HERE / "reports" / "templates")
     connect_web.install(app)  # connecting channels: /governance/accounts/connect
+    pages.add_pages(app, [privacy_views.pages], ("/governance",), HERE / "privacy" / "templates")

@@ -22,9 +22,10 @@ from onevoice.inbox.models import Notification  # noqa: F401
 from onevoice.library.models import Answer  # noqa: F401
 from onevoice.messages.models import (
     Message,  # noqa: F401
-    )
+)
 from onevoice.outbox.models import OutboxJob  # noqa: F401
 from onevoice.posts.models import Post, PostTarget  # noqa: F401
+from onevoice.privacy.models import PrivacyRequest, RetentionRule, RetentionRun  # noqa: F401
 from onevoice.reports.models import CaseFacts, Objective, ReportState, TeamFacts  # noqa: F401
 from onevoice.routing.models import LearnedRoute, Playbook  # noqa: F401
 from onevoice.teams.models import Team  # noqa: F401

@@ -32,6 +32,8 @@ PAGES = {
     "/governance/approvals": "/governance/approvals", "/governance/audit": "/governance/audit",
     "/governance/accounts": "/governance/accounts", "/governance/users": "/governance/users",
     "/governance/tokens": "/governance/tokens", "/governance/sessions": "/governance/sessions",
+    "/governance/privacy": "/governance/privacy?q=a", "/governance/retention": "/governance/retention",
+    "/governance/privacy/contacts/{contact_id}": "/governance/privacy/contacts/{contact}",
     "/advocates": "/advocates", "/advocates/{contact_id}": "/advocates/{advocate}", "/advocacy": "/advocacy",
     "/advocacy/participation": "/advocacy/participation", "/advocacy/voice": "/advocacy/voice",
     "/advocacy/voice/review": "/advocacy/voice/review",

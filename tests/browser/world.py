@@ -79,12 +79,16 @@ def build_world(server, settings) -> dict:
             session.flush()
             broken = by_text["Package arrived broken, box crushed. Terrible packing"]
             session.get(Case, broken).incident_id = incident.id
+            contact = session.get(Case, legal).contact_id
+            from onevoice.privacy import retention  # a rule and a run on the retention page
+
+            retention.set_rule(session, person["lee@acme.test"], "mast", "direct", 90)
             advocate = session.get(Case, by_text["Love the new update, thanks team!"]).contact_id
             _advocacy(session, person, advocate)
     finally:
         engine.dispose()
     return {"case": by_text["The app is broken again after the update, terrible"], "legal_case": legal,
-            "closed_case": closed, "incident_case": broken, "advocate": advocate}
+            "closed_case": closed, "incident_case": broken, "advocate": advocate, "contact": contact}
 
 
 def _advocacy(session, person: dict, advocate: int) -> None:

@@ -167,6 +167,16 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/advocacy/voice/handles/{handle_id}/revoke"): frozenset(), ("GET", "/advocacy/voice/review"): OWN,
     **{("POST", prefix + "/incidents/{incident_id}/" + action): OWN for prefix in ("", "/api/v1")
        for action in ("close", "reopen")},
+    # privacy (tests/privacy): a person's data is the admins'; retention rules are the policy owners'
+    ("GET", "/governance/privacy"): ADMIN, ("GET", "/governance/privacy/contacts/{contact_id}"): ADMIN,
+    ("POST", "/governance/privacy/contacts/{contact_id}/erase"): ADMIN,
+    ("POST", "/governance/privacy/contacts/{contact_id}/export"): ADMIN,
+    ("POST", "/api/v1/privacy/contacts/{contact_id}/export"): ADMIN,
+    ("POST", "/api/v1/privacy/contacts/{contact_id}/erase"): ADMIN,
+    ("GET", "/governance/retention"): OWN, ("POST", "/governance/retention/rules"): OWN,
+    ("POST", "/governance/retention/rules/{rule_id}/remove"): OWN, ("POST", "/governance/retention/run"): OWN,
+    ("GET", "/api/v1/retention/rules"): OWN, ("POST", "/api/v1/retention/rules"): OWN,
+    ("DELETE", "/api/v1/retention/rules/{rule_id}"): OWN, ("GET", "/api/v1/retention/runs"): OWN,
 }
 
 FORMS = {
@@ -196,6 +206,9 @@ FORMS = {
     "/routing/learned/promote": {"intent": "question", "team": "sales"},
     "/routing/learned/dismiss": {"intent": "question", "team": "sales"},
     "/incidents/{incident_id}/close": {"reason": "walk"},
+    "/governance/privacy/contacts/{contact_id}/erase": {"reference": "DSR-walk", "confirm": "yes"},
+    "/governance/privacy/contacts/{contact_id}/export": {"reference": "SAR-walk"},
+    "/governance/retention/rules": {"days": "400", "action": "anonymize"},
     "/advocates/{contact_id}/marks": {"marks": "advocate"}, "/advocates/{contact_id}/thank": {"text": "Thank you!"},
     "/advocacy/items": {"title": "Walk", "text": "Walk item", "link_url": "https://acme.example/walk"},
     "/advocacy/items/{item_id}/decide": {"decision": "reject", "note": "walk"},
@@ -222,6 +235,9 @@ JSON = {
     "/api/v1/playbooks/learned/dismiss": {"intent": "x", "team": "y"},
     "/api/v1/incidents/{incident_id}/close": {"reason": "walk"},
     "/api/v1/vocabulary/{key}": {"name": "Walk term", "kind": "term", "team": "sales"},
+    "/api/v1/privacy/contacts/{contact_id}/export": {"reference": "SAR-walk"},
+    "/api/v1/privacy/contacts/{contact_id}/erase": {"reference": "DSR-walk"},
+    "/api/v1/retention/rules": {"days": 400},
 }
 
 
@@ -340,12 +356,26 @@ def build_world(runtime) -> dict:
         s.flush()
         ids["item_id"], ids["network"], ids["code"] = item.id, "x", "walkcode"
         ids["handle_id"] = handle.id
+    ids["retention_rule_id"] = fresh_retention_rule(runtime)
     return ids
+
+
+def fresh_retention_rule(runtime) -> int:
+    from onevoice.privacy.models import RetentionRule
+
+    with unit_of_work(runtime.session_factory) as s:
+        rule = s.scalar(select(RetentionRule).where(RetentionRule.kind == "review")) or RetentionRule(kind="review",
+                                                                                                     days=999)
+        s.add(rule)
+        s.flush()
+        return rule.id
 
 
 def fill(path: str, ids: dict) -> str:
     if "/retry" in path and "{message_id}" in path:
         path = path.replace("{message_id}", str(ids["retry_message_id"]))
+    if "{rule_id}" in path and "retention" in path:
+        path = path.replace("{rule_id}", str(ids["retention_rule_id"]))
     if "{rule_id}" in path:
         path = path.replace("{rule_id}", str(ids["approval_rule_id" if "approval" in path else "guard_rule_id"]))
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
@@ -411,6 +441,8 @@ def test_every_route_for_every_role(gov_app, runtime, world):
             if path == "/library/{answer_id}/archive":  # archiving removes it: a fresh answer for every try
                 with unit_of_work(runtime.session_factory) as s:
                     world["answer_id"] = library.create(s, SYSTEM, f"Walk {role}", "Hello", "answer", "").id
+            if "/retention/rules/{rule_id}" in path:  # removing one too
+                world["retention_rule_id"] = fresh_retention_rule(runtime)
             r = call(api if path.startswith("/api/") else browser, method, path, world)
             if role in rule and (refused(r) or r.status_code >= 500):
                 problems.append(f"{role} may {method} {path} but got {r.status_code}: {r.text[:120]}")

@@ -63,6 +63,33 @@ def session_scope(settings: Settings):
         engine.dispose()
 
 
+@contextmanager
+def factories(settings: Settings):
+    """(write, read-only) session factories for a command that runs several units of work itself (an erasure
+    that looks first, retention's batches); domain errors become a clear message and exit code 1."""
+    from onevoice.audit.anchor import anchor_from_settings, session_info
+    from onevoice.db import make_engine, make_sessionmaker
+    from onevoice.governance.hooks import install
+    from onevoice.migrate import ensure_schema
+
+    try:
+        info = session_info(anchor_from_settings(settings))
+        ensure_schema(settings.database_url)
+    except DomainError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    engine = make_engine(settings.database_url)
+    write = make_sessionmaker(engine, info=info)
+    install(write)
+    try:
+        yield write, make_sessionmaker(engine, readonly=True, info=info)
+    except DomainError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
 def _os_user() -> str:
     import getpass
 

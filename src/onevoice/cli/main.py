@@ -23,12 +23,15 @@ app.add_typer(team_app, name="team")
 app.add_typer(channel_app, name="channel")
 app.add_typer(messages_app, name="messages")
 
-for _name in ("triage", "model", "user", "audit", "keys", "reports"):
+for _name in ("triage", "model", "user", "audit", "keys", "reports", "contact", "retention"):
     try:
         app.add_typer(importlib.import_module(f"onevoice.cli.{_name}").app, name=_name)
     except ModuleNotFoundError as _exc:
         if _exc.name != f"onevoice.cli.{_name}":
             raise
+
+
+importlib.import_module("onevoice.cli.backup").register(app)
 
 
 @db_app.command("upgrade")

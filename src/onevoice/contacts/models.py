@@ -24,6 +24,8 @@ class Contact(Base):
     message_count: Mapped[int] = mapped_column(default=0)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the person's data was erased (privacy/erasure.py): the row stays, with counts and times only.
+    erased_at: Mapped[datetime | None] = mapped_column(default=None)
 
     identities: Mapped[list[ContactIdentity]] = relationship(back_populates="contact", lazy="selectin")
 

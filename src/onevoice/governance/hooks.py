@@ -85,7 +85,9 @@ def _entries(session: Session) -> list[tuple]:
         elif isinstance(obj, Event) and obj.kind == "contact.linked":
             data = obj.data or {}
             out.append((obj.actor, "contact.link", f"contact:{data.get('kept')}",
-                        {"merged": data.get("merged"), "merged_name": data.get("merged_name")}, None))
+                        # Ids only: the log is append-only, so it must never hold a contact's name, which an
+                        # erasure (privacy/erasure.py) has to be able to remove.
+                        {"merged": data.get("merged")}, None))
         elif isinstance(obj, Event) and obj.kind == "incident.reopened":
             # Reopened by hand or because the surge resumed: the history event says who and why.
             out.append((obj.actor, "incident.reopen", f"incident:{(obj.data or {}).get('incident_id')}",

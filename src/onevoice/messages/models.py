@@ -52,6 +52,8 @@ class Message(Base):
     # Set when the author edited or deleted it on the platform; the text before stays in the events.
     edited_at: Mapped[datetime | None] = mapped_column(default=None)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set when retention or an erasure emptied the text, payload and attachments (privacy/); labels stay.
+    redacted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RoutingDecision(Base):

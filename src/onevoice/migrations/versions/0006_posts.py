@@ -15,6 +15,10 @@ from alembic import op
 
 import onevoice.db
 
+# Written before the rule of docs/operations.md: SQLite's batch mode copies `outbox` into a new table to add
+# columns with foreign keys (PostgreSQL alters it in place).
+REWRITES_LARGE_TABLES = {"outbox": "SQLite copies the table to add payload and parent columns"}
+
 revision = '0006_posts'
 down_revision = '0005_governance'
 branch_labels = None

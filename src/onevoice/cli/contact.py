@@ -1,0 +1,70 @@
+"""`onevoice contact find | export | erase`: a person's rights of access and erasure, from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from onevoice.cli.common import DbOpt, factories, session_scope, settings_for
+
+app = typer.Typer(help="Contacts: find one, export everything held about them, erase them.", no_args_is_help=True)
+RefOpt = Annotated[str, typer.Option("--reference", help="the request's own number (a ticket), never the person's "
+                                                         "name: it is kept in the audit log")]
+
+
+@app.command("find")
+def find(query: str, database_url: DbOpt = None):
+    """Contacts whose name, handle or platform id contains QUERY (or whose id it is)."""
+    from onevoice.cli.user import operator
+    from onevoice.privacy.erasure import find_contacts
+
+    with session_scope(settings_for(database_url)) as session:
+        for c in find_contacts(session, operator(), query):
+            ids = ", ".join(i["external_id"] for i in c["identities"])
+            state = f"erased {c['erased_at']:%Y-%m-%d}" if c["erased_at"] else f"{c['message_count']} message(s)"
+            typer.echo(f"{c['id']}\t{c['name'] or ''}\t{c['handle'] or ''}\t{ids}\t{state}")
+
+
+@app.command("export")
+def export(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
+           output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default: stdout)")] = None):
+    """Everything held about a contact as one JSON document (recorded as an access request, audited)."""
+    from onevoice.cli.user import operator
+    from onevoice.privacy.access import export as export_contact
+
+    with session_scope(settings_for(database_url)) as session:
+        doc = export_contact(session, operator(), contact_id, reference)
+    text = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {output}: {len(doc['messages'])} message(s), {len(doc['cases'])} case(s)", err=True)
+
+
+@app.command("erase")
+def erase(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
+          yes: Annotated[bool, typer.Option("--yes", help="do it (without: show what would be erased)")] = False):
+    """Erase a contact's personal data everywhere (docs/privacy.md). Without --yes, only counts what it would touch."""
+    from onevoice.cli.user import operator
+    from onevoice.privacy import erasure
+
+    if not yes:
+        with session_scope(settings_for(database_url)) as session:
+            p = erasure.preview(session, operator(), contact_id)
+            typer.echo(f"contact {contact_id}: {p['messages']} message(s) written, {p['cases']} case(s) "
+                       f"({p['case_messages']} message(s) in them)")
+            for where, n in sorted(p["elsewhere"].items()):
+                typer.echo(f"  also mentioned in {where}: {n} row(s)")
+            if p["audit_mentions"]:
+                typer.echo(f"  {p['audit_mentions']} audit record(s) mention them (the audit log is never changed)")
+            typer.echo("nothing changed: run again with --yes to erase")
+            return
+    with factories(settings_for(database_url)) as (write, read):
+        result = erasure.erase_contact(write, read, operator(), contact_id, reference)
+    typer.echo(f"erased contact {contact_id} (request {result['request_id']}): {result['messages']} message(s), "
+               f"{result['cases']} case(s), {result['events']} history event(s), {result['identities']} identity(ies), "
+               f"{result['elsewhere']} mention(s) elsewhere")
