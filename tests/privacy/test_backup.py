@@ -142,3 +142,24 @@ def test_postgres_dump_and_restore_into_a_fresh_database(db_url, runtime, org, d
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_sqlite_backup_keeps_the_acknowledged_deliveries_not_yet_stored(populated, tmp_path):
+    """A webhook delivery answered 200 but still waiting in the intake journal is in the backup, and a restored
+    server would store it: the journal is copied beside the database."""
+    from onevoice.pipeline.journal import IntakeJournal, journal_path
+
+    journal = IntakeJournal(journal_path(populated))
+    seq, duplicate = journal.append(1, {"x-hub-signature-256": "sha256=ab"}, b'{"entry": []}').result(timeout=10)
+    assert not duplicate
+    journal.close()
+    backup_file = tmp_path / "onevoice.backup"
+    invoke("backup", backup_file, "--database-url", populated)
+    assert (tmp_path / "onevoice.backup-intake").is_file()
+    fresh_db = tmp_path / "restored" / "onevoice.db"
+    invoke("restore", backup_file, "--database-url", f"sqlite:///{fresh_db}")
+    restored = IntakeJournal(journal_path(f"sqlite:///{fresh_db}"))
+    try:
+        assert [(d.seq, d.body) for d in restored.pending(10)] == [(seq, b'{"entry": []}')]
+    finally:
+        restored.close()

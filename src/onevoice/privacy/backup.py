@@ -6,6 +6,12 @@ includes what is still only in the WAL. The copy is checked (`PRAGMA integrity_c
 it is called done. Restoring copies a checked backup into a database that must not be in use (the server
 stopped), through the same API.
 
+The embedded default's intake journal (`<db>-intake`, pipeline/journal.py) holds webhook deliveries that were
+acknowledged to the platform and not yet stored as messages: it is copied too, beside the backup
+(`<backup>-intake`), and *before* the database. A delivery stored between the two copies is then in both; on
+restore it is read again and intake's idempotency on (channel, external id) stores it once. Copied the other
+way round it would be in neither.
+
 PostgreSQL: pg_dump in its custom format and pg_restore, run as the operator would (docs/operations.md); this
 module only builds their command lines from the database URL and runs them.
 """
@@ -23,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from onevoice.db import normalize_url
 from onevoice.errors import InvalidInput
+from onevoice.pipeline.journal import journal_path
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ def backup_sqlite(database_url: str, target: Path, overwrite: bool = False) -> B
     target = Path(target)
     if target.exists() and not overwrite:
         raise InvalidInput(f"{target} already exists (--force to replace it)")
+    journal = Path(journal_path(database_url) or "")
+    if journal.name and journal.is_file():
+        _copy_journal(journal, target.with_name(target.name + "-intake"))
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
@@ -78,6 +88,21 @@ def backup_sqlite(database_url: str, target: Path, overwrite: bool = False) -> B
         src.close()
     os.replace(partial, target)
     return BackupResult(str(target), target.stat().st_size, revision, tables)
+
+
+def _copy_journal(source: Path, target: Path) -> None:
+    """The intake journal, through the same online backup API (the server may be appending to it)."""
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(partial)
+    try:
+        src.backup(dst, pages=-1)
+        dst.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        dst.close()
+        src.close()
+    os.replace(partial, target)
 
 
 def restore_sqlite(backup: Path, database_url: str, overwrite: bool = False) -> BackupResult:
@@ -104,6 +129,9 @@ def restore_sqlite(backup: Path, database_url: str, overwrite: bool = False) -> 
     finally:
         dst.close()
         src.close()
+    saved_journal = backup.with_name(backup.name + "-intake")
+    if saved_journal.is_file():
+        _copy_journal(saved_journal, Path(journal_path(database_url)))
     return BackupResult(str(target), target.stat().st_size, revision, tables)
 
 
