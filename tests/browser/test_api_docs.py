@@ -32,7 +32,9 @@ def test_api_docs_list_the_operations_offline(chromium, server):
     try:
         r = page.goto(server.url + "/docs")
         assert r.status == 200
-        expect(page.locator(".swagger-ui .info .title")).to_contain_text("OneVoice")
+        # The whole API's document is built on the first request and Swagger UI renders every operation:
+        # seconds on a busy machine, so more than expect's 5 s default.
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("OneVoice", timeout=30000)
         operations = page.locator(".opblock-summary-path")
         expect(operations.first).to_be_visible()
         paths = set(operations.all_inner_texts())
