@@ -73,36 +73,35 @@ def backup_sqlite(database_url: str, target: Path, overwrite: bool = False) -> B
     journal = Path(journal_path(database_url) or "")
     if journal.name and journal.is_file():
         _copy_journal(journal, target.with_name(target.name + "-intake"))
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-    dst = sqlite3.connect(partial)
-    try:
-        # pages=-1: the whole database in one step, under one read transaction (a consistent snapshot);
-        # smaller steps would restart each time the server writes and might never finish under load.
-        src.backup(dst, pages=-1)
-        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-        revision, tables = _check(dst, "the copy")
-    finally:
-        dst.close()
-        src.close()
-    os.replace(partial, target)
+    revision, tables = _online_copy(source, target, lambda copy: _check(copy, "the copy"))
     return BackupResult(str(target), target.stat().st_size, revision, tables)
 
 
-def _copy_journal(source: Path, target: Path) -> None:
-    """The intake journal, through the same online backup API (the server may be appending to it)."""
+def _online_copy(source: Path, target: Path, check=None):
+    """Copy a SQLite file the server may be writing to, through the online backup API, into `target.partial`,
+    check it (`check(connection)`), then put it in place; returns what the check returned."""
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(partial)
     try:
+        # pages=-1: the whole file in one step, under one read transaction (a consistent snapshot);
+        # smaller steps would restart each time the server writes and might never finish under load.
         src.backup(dst, pages=-1)
-        dst.execute("PRAGMA journal_mode=DELETE")
+        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+        result = check(dst) if check else None
     finally:
         dst.close()
         src.close()
     os.replace(partial, target)
+    return result
+
+
+def _copy_journal(source: Path, target: Path) -> None:
+    # A WAL left beside an older journal at the target belongs to that file, not to this copy.
+    for leftover in ("-wal", "-shm"):
+        target.with_name(target.name + leftover).unlink(missing_ok=True)
+    _online_copy(source, target)
 
 
 def restore_sqlite(backup: Path, database_url: str, overwrite: bool = False) -> BackupResult:
