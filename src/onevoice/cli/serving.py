@@ -256,6 +256,7 @@ OneVoice demo organization is ready ({settings.database_url})
   Sign in        lead@{DEMO_DOMAIN} (coordinator, sees everything) or support@, pr@, legal@,
                  product@, sales@, marketing@, hr@, it@{DEMO_DOMAIN}; password {DEMO_PASSWORD}
   Reports        {url}/reports as manager@{DEMO_DOMAIN} (Support's manager) or exec@{DEMO_DOMAIN}
+  Administration {url}/governance/accounts as admin@{DEMO_DOMAIN} (connect accounts, privacy requests)
   API docs       {url}/docs
   Try the API    curl -H 'Authorization: Bearer {token}' {url}/api/v1/cases?team=support
   Live events    curl -N -H 'Authorization: Bearer {token}' {url}/api/v1/stream

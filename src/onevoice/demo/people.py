@@ -36,9 +36,11 @@ def seed_people(session: Session, teams: dict[str, str], password: str, domain: 
     lead = f"lead@{domain}"
     if lead not in existing:
         create_user(session, lead, "Lee Coordinator", password, "coordinator", list(teams))
-    # The reports' two audiences: Support's line manager and an executive (reads every report, no case).
+    # The reports' two audiences: Support's line manager and an executive (reads every report, no case); and an
+    # administrator, the one role that connects the organization's accounts and erases a person's data.
     for email, name, role, own in ((f"manager@{domain}", "Mia Manager", "manager", ["support"]),
-                                   (f"exec@{domain}", "Eve Executive", "executive", [])):
+                                   (f"exec@{domain}", "Eve Executive", "executive", []),
+                                   (f"admin@{domain}", "Ada Admin", "admin", [])):
         if email not in existing:
             create_user(session, email, name, password, role, own)
     for key in teams:
