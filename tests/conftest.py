@@ -30,13 +30,16 @@ def _unavailable(what: str, why: str):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run the test on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: the embedded default's own behaviour (in a both_databases module)")
     config.addinivalue_line("markers", "needs_public_data: reads ../shared/data (training, evaluation)")
 
 
 def pytest_generate_tests(metafunc):
     if "db_backend" not in metafunc.fixturenames:
         return
-    if metafunc.definition.get_closest_marker("both_databases"):
+    if metafunc.definition.get_closest_marker("sqlite_only"):  # what only the embedded default has
+        metafunc.parametrize("db_backend", ["sqlite"])
+    elif metafunc.definition.get_closest_marker("both_databases"):
         metafunc.parametrize("db_backend", ["sqlite", "postgres"])
     elif metafunc.definition.get_closest_marker("postgres"):
         metafunc.parametrize("db_backend", ["postgres"])

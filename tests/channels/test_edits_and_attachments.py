@@ -145,12 +145,12 @@ def test_case_conversation_shows_attachments_as_escaped_links_and_the_marks(runt
     assert "deleted on hook; kept for the record" in page
 
 
+@pytest.mark.sqlite_only
 def test_journaled_deliveries_keep_a_refused_item_with_its_own_delivery_and_fold_edits_across_them(runtime):
     """The worker stores many journaled deliveries in one transaction (SQLite's intake journal); a refused item is
     kept as an inbound failure with the body of the delivery that carried it, and an edit delivered after the
     post in the same pass is applied to it."""
-    if runtime.journal is None:
-        pytest.skip("the intake journal is the embedded default's (SQLite)")
+    assert runtime.journal is not None, "the embedded default (SQLite, no Redis) journals webhook deliveries"
     bad = {**_item("j1", "look"), "attachments": [{"type": "image", "url": "javascript:alert(1)"}]}
     bodies = [json.dumps({"messages": [_item("j0", "first")]}).encode(),
               json.dumps({"messages": [bad, _item("j2", "my kettle broke")]}).encode(),
