@@ -10,6 +10,7 @@ from onevoice.audit.models import AuditRecord
 from onevoice.db import unit_of_work
 from onevoice.governance import policy
 from onevoice.governance.models import GuardRule, PolicyVersion
+from tests.governance.conftest import PEOPLE
 
 pytestmark = pytest.mark.both_databases
 
@@ -134,7 +135,7 @@ def test_reminders_are_recorded_and_not_repeated_within_a_week(gov_app, session_
     now = utcnow()
     with unit_of_work(session_factory) as session:
         first = policy.due_reminders(session, now)
-    assert len(first) == len(ROLES) + 1  # everyone (lena too); nobody has acknowledged v1
+    assert len(first) == len(PEOPLE)  # everyone (lena and the executive too); nobody has acknowledged v1
     with unit_of_work(session_factory) as session:
         assert policy.due_reminders(session, now + timedelta(days=1)) == []
         version = policy.current_version(session)
