@@ -14,11 +14,19 @@ from onevoice.channels.models import Channel
 from onevoice.connectors.base import AuthExpired, ConnectorError
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
+from onevoice.governance.review import guard
 from onevoice.outbox.models import OutboxJob
 from onevoice.outbox.sender import deliver_due
 from onevoice.posts import service
 from onevoice.posts.jobs import publish_due
 from tests.posts.conftest import granted, sent_on
+
+
+def decide(session, who, approval_id, approve, **kw):
+    """An approval decision as the desk's approvals page makes it: with the policy guard (an edited text is
+    checked again) and publishing of an approved post handed in."""
+    return approvals.decide(session, who, approval_id, approve, guard=guard, release_post=service.release_approved,
+                            **kw)
 
 pytestmark = pytest.mark.both_databases
 
@@ -140,11 +148,11 @@ def test_an_approval_finding_holds_the_post_for_its_team_who_approve_or_edit_and
         assert [a.id for a in approvals.pending_for(session, lena)] == [row.id]  # Legal approves claims
         assert approvals.pending_for(session, sam) == []
     with pytest.raises(Forbidden), unit_of_work(session_factory) as session:
-        approvals.decide(session, sam, approval["id"], True)
+        decide(session, sam, approval["id"], True)
     with pytest.raises(InvalidInput, match="blocked"), unit_of_work(session_factory) as session:
-        approvals.decide(session, lena, approval["id"], True, text="What an idiot offer")
+        decide(session, lena, approval["id"], True, text="What an idiot offer")
     with unit_of_work(session_factory) as session:
-        approvals.decide(session, lena, approval["id"], True, text="This cream helps with dry skin.")
+        decide(session, lena, approval["id"], True, text="This cream helps with dry skin.")
     deliver_due(session_factory)
     post = show(session_factory, lee, post_id)
     assert post["targets"][0]["state"] == "sent" and post["targets"][0]["text"] == "This cream helps with dry skin."
@@ -157,9 +165,9 @@ def test_a_rejected_post_is_never_sent_and_says_why(session_factory, people):
     post_id, _ = create(session_factory, sam, "Risk-free returns, guaranteed.")
     approval_id = show(session_factory, sam, post_id)["targets"][0]["approval"]["id"]
     with pytest.raises(InvalidInput, match="say why"), unit_of_work(session_factory) as session:
-        approvals.decide(session, lena, approval_id, False)
+        decide(session, lena, approval_id, False)
     with unit_of_work(session_factory) as session:
-        approvals.decide(session, lena, approval_id, False, note="no claims please")
+        decide(session, lena, approval_id, False, note="no claims please")
     deliver_due(session_factory)
     target = show(session_factory, sam, post_id)["targets"][0]
     assert target["state"] == "rejected" and "no claims please" in target["error"] and sent_on("news") == []
@@ -210,7 +218,7 @@ def test_an_approved_scheduled_post_keeps_its_time(session_factory, people):
     post_id, _ = create(session_factory, sam, "A guaranteed bargain.", scheduled_at=at)
     approval_id = show(session_factory, sam, post_id)["targets"][0]["approval"]["id"]
     with unit_of_work(session_factory) as session:
-        approvals.decide(session, lena, approval_id, True)
+        decide(session, lena, approval_id, True)
     assert states(session_factory, sam, post_id) == {"news": "scheduled"}
     publish_due(session_factory, now=at + timedelta(minutes=1))
     assert states(session_factory, sam, post_id) == {"news": "sent"}
