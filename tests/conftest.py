@@ -46,6 +46,17 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture(autouse=True)
+def _no_bluesky_session_from_another_test():
+    """Bluesky sessions are cached per process (connectors/bluesky/client.py); one exported under a test's fixed
+    clock would look expired to the next test and send it to refresh against an unmocked server."""
+    from onevoice.connectors.bluesky import client
+
+    client.SESSIONS.clear()
+    yield
+    client.SESSIONS.clear()
+
+
+@pytest.fixture(autouse=True)
 def _strict_outbound_policy():
     """Each test starts with the outbound guard's default policy (a test may have exempted loopback)."""
     from onevoice import egress

@@ -7,6 +7,7 @@ again with the app password.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,8 +22,10 @@ from atproto_client.request import Request
 from onevoice.connectors.base import AuthExpired, ConnectorError, RateLimited
 from onevoice.connectors.http_errors import retry_after
 
-# (service, handle) -> exported session string; shared by every connector instance in the process.
-SESSIONS: dict[tuple[str, str], str] = {}
+# (service, handle, digest of the app password) -> exported session string; shared by every connector instance
+# in the process. The password is part of the key: a new app password (a reconnect) never reuses the session
+# that the old one opened.
+SESSIONS: dict[tuple[str, str, str], str] = {}
 _LOCK = threading.Lock()
 
 
@@ -54,7 +57,7 @@ class _Client(Client):
 
 class BlueskyClient:
     def __init__(self, service: str, handle: str, password: str, http: httpx.Client, now: Callable[[], datetime]):
-        self.key = (service, handle)
+        self.key = (service, handle, hashlib.sha256(password.encode()).hexdigest())
         self.handle, self.password, self.now = handle, password, now
         self.request = _Request(http)
         self.sdk = _Client(base_url=service, request=self.request)
