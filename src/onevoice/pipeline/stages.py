@@ -39,11 +39,15 @@ def triage_inputs(messages: list, contacts: dict, channel_keys: dict[int, str],
     return out
 
 
-def route_one(router: Router, message, triage: TriageResult, channel_key: str, contact,
-              prior_messages: int) -> Decision:
-    return router.route(RouteInput(
+def route_input(message, triage: TriageResult, channel_key: str, contact, prior_messages: int) -> RouteInput:
+    return RouteInput(
         text=message.text, kind=message.kind, channel=channel_key, created_at=message.created_at,
         triage=triage, author_followers=message.author.get("followers", 0) or 0,
         author_vip=bool(contact.vip), prior_messages=prior_messages,
         author_marks=tuple(contact.marks) + (("vip",) if contact.vip else ()),
-    ))
+    )
+
+
+def route_one(router: Router, message, triage: TriageResult, channel_key: str, contact,
+              prior_messages: int) -> Decision:
+    return router.route(route_input(message, triage, channel_key, contact, prior_messages))
