@@ -62,7 +62,8 @@ def _scheduler(runtime, poll: bool):
     from onevoice.reports.upkeep import upkeep_job
 
     scheduler.add("reports-upkeep", 10.0, lambda: upkeep_job(runtime.session_factory))
-    # Retention rules (privacy/retention.py), hourly; batches are idempotent, so several nodes may run it.
+    # Retention rules (privacy/retention.py), hourly; every node starts it, one run at a time holds a lock
+    # shared by the nodes (an advisory lock on PostgreSQL), so another node's pass skips.
     from onevoice.privacy.retention import job as retention_job
 
     scheduler.add("retention", 3600.0, lambda: retention_job(runtime.session_factory))
