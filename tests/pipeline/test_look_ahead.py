@@ -7,8 +7,10 @@ processed again, once.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from tests.factories import message
 from tests.scripted_triage import ScriptedTriager
 
@@ -16,10 +18,11 @@ from onevoice.contacts.models import Contact
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline.intake import accept_batch
-from onevoice.pipeline.processor import Processor
+from onevoice.pipeline.processor import CONTENDED_BATCHES, Processor
 from onevoice.pipeline.stages import build_router
 
-pytestmark = pytest.mark.usefixtures("token")  # the demo organization (teams, playbook)
+# The demo organization (teams, playbook); the look-ahead given explicitly works on both databases.
+pytestmark = [pytest.mark.usefixtures("token"), pytest.mark.both_databases]
 
 
 class CountingTriager(ScriptedTriager):
@@ -74,9 +77,35 @@ ITEMS = [
 ]
 
 
-def test_look_ahead_is_sqlite_only_by_default(runtime):
+def test_by_default_only_sqlite_looks_ahead_and_only_while_the_write_lock_is_contended(runtime):
     processor, _ = _processor(runtime)
-    assert (processor._read_factory is not None) == (runtime.engine.dialect.name == "sqlite")
+    if runtime.engine.dialect.name != "sqlite":
+        assert processor.look_ahead is False
+        return
+    assert processor.look_ahead is None  # auto
+    first = processor.process(_accept(runtime, [message(text="one")]))
+    assert first.processed and "look-ahead (triage, route)" not in first.stages  # nobody else was writing
+    holding, release = threading.Event(), threading.Event()
+
+    def other_writer():  # a page saving, the batched API inserting: holds the write lock a while
+        with runtime.session_factory.begin() as s:
+            s.execute(text("SELECT 1"))
+            holding.set()
+            release.wait(5)
+    ids = _accept(runtime, [message(text="two")])
+    t = threading.Thread(target=other_writer)
+    t.start()
+    holding.wait(5)
+    threading.Timer(0.1, release.set).start()
+    waited = processor.process(ids)  # decided before it waited: no look-ahead for this one
+    t.join()
+    assert waited.processed and "look-ahead (triage, route)" not in waited.stages
+    after = processor.process(_accept(runtime, [message(text="three")]))
+    assert after.processed and "look-ahead (triage, route)" in after.stages
+    for _ in range(CONTENDED_BATCHES):  # uncontended again: it stops after a while
+        processor.process(_accept(runtime, [message(text="more")]))
+    last = processor.process(_accept(runtime, [message(text="last")]))
+    assert last.processed and "look-ahead (triage, route)" not in last.stages
 
 
 def test_answers_are_the_same_with_and_without_the_look_ahead_and_triaged_once(runtime):

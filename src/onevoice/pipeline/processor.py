@@ -6,11 +6,12 @@ isolated from the rest of its batch and marked `failed` with the error; the othe
 
 On SQLite every write transaction holds the database's only write lock from its first statement (BEGIN
 IMMEDIATE), and intake (the batched API, the replies we send, every page that saves) waits for it. Triage
-and routing are most of a batch's work and only read, so there they are worked out first, in a read
-transaction (the look-ahead): the write transaction then takes each message's answer as it is only if the
-inputs it was made from (text, contact's counts and marks, channel...) are still exactly the same, and
-works out again whatever changed in between. Nothing is written before the write transaction, so a crash
-in between loses nothing and the batch is simply done again.
+and routing are most of a batch's work and only read, so while others want that lock (the worker notices
+when it had to wait for it) they are worked out first, in a read transaction (the look-ahead): the write
+transaction then takes each message's answer as it is only if the inputs it was made from (text, contact's
+counts and marks, channel, the playbook's version) are still exactly the same, and works out again whatever
+changed in between. Nothing is written before the write transaction, so a crash in between loses nothing
+and the batch is simply done again.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ from onevoice.teams.models import Team
 from onevoice.triage.types import TriageInput, Triager, TriageResult
 
 log = logging.getLogger(__name__)
+# Auto look-ahead (SQLite): a write lock that took longer than this to get was held by someone else; the
+# batches after it look ahead until this many in a row got it at once.
+CONTENDED_SECONDS = 0.005
+CONTENDED_BATCHES = 20
 COLUMNS = ("id", "channel_id", "external_id", "kind", "text", "author", "in_reply_to", "created_at",
            "received_at", "attempts")
 
@@ -84,9 +89,11 @@ class Processor:
                  look_ahead: bool | None = None) -> None:
         self.session_factory = session_factory
         bind = session_factory.kw.get("bind")
-        if look_ahead is None:  # where the write lock is the whole database's (module docstring)
-            look_ahead = bind is not None and bind.dialect.name == "sqlite"
-        self._read_factory = make_sessionmaker(bind, readonly=True) if look_ahead and bind is not None else None
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        # True: always; False: never; None: on SQLite while the write lock is contended (module docstring).
+        self.look_ahead = look_ahead if look_ahead is not None else (None if sqlite else False)
+        self._read_factory = make_sessionmaker(bind, readonly=True) if self.look_ahead is not False else None
+        self._contended = 0  # batches left to look ahead for, since one waited for the write lock
         self.triager = triager
         self.router = router
         self.worker = worker
@@ -103,9 +110,11 @@ class Processor:
         if not ids:
             return Outcome()
         ids = sorted(set(ids))
-        ahead = self._look_ahead(ids) if self._read_factory is not None else None
+        ahead = self._look_ahead(ids) if self.look_ahead or (self.look_ahead is None and self._contended) else None
         try:
             with unit_of_work(self.session_factory) as session:
+                if self.look_ahead is None:
+                    self._note_wait(session)
                 outcome = self._process(session, ids, ahead)
             if ahead is not None:
                 outcome.stages["look-ahead (triage, route)"] = ahead.seconds
@@ -137,6 +146,17 @@ class Processor:
         # Plain rows, not ORM objects: the verbatim payload is never loaded and nothing is change-tracked.
         return (select(*[Message.__table__.c[name] for name in COLUMNS])
                 .where(Message.id.in_(ids), Message.status == "accepted").order_by(Message.id))
+
+    def _note_wait(self, session: Session) -> None:
+        """Begin the write transaction now and see how long the write lock took: when someone else held it
+        (the batched API's inserts, a page saving), the next batches look ahead; when nobody has for a
+        while, they stop (the look-ahead reads the batch twice: about an eighth more work per message)."""
+        started = time.perf_counter()
+        session.connection()
+        if time.perf_counter() - started > CONTENDED_SECONDS:
+            self._contended = CONTENDED_BATCHES
+        elif self._contended:
+            self._contended -= 1
 
     def _look_ahead(self, ids: list[int]) -> LookAhead | None:
         """Triage and route these messages in a read transaction (no write lock held; module docstring).
