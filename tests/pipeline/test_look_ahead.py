@@ -105,7 +105,7 @@ def test_by_default_only_sqlite_looks_ahead_and_only_while_the_write_lock_is_con
     assert after.processed and "look-ahead (triage, route)" in after.stages
     # Uncontended again: it stops after a while. (A loaded machine can delay getting even a free lock by a
     # few ms; here only the 100 ms another writer held it counts.)
-    monkeypatch.setattr(processor_module, "CONTENDED_SECONDS", 0.08)
+    monkeypatch.setattr(processor_module, "CONTENDED_SECONDS", 0.09)
     for _ in range(CONTENDED_BATCHES):
         processor.process(_accept(runtime, [message(text="more")]))
     last = processor.process(_accept(runtime, [message(text="last")]))

@@ -41,7 +41,7 @@ from onevoice.triage.types import TriageInput, Triager, TriageResult
 log = logging.getLogger(__name__)
 # Auto look-ahead (SQLite): a write lock that took longer than this to get was held by someone else; the
 # batches after it look ahead until this many in a row got it at once.
-CONTENDED_SECONDS = 0.005
+CONTENDED_SECONDS = 0.02
 CONTENDED_BATCHES = 20
 COLUMNS = ("id", "channel_id", "external_id", "kind", "text", "author", "in_reply_to", "created_at",
            "received_at", "attempts")
