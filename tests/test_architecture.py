@@ -68,3 +68,72 @@ def test_every_import_of_onevoice_names_a_module_that_exists():
             where = f"{path.relative_to(src)}:{node.lineno}"
             missing += [f"{where} {n}" for n in names if importlib.util.find_spec(n) is None]
     assert missing == []
+
+
+EDGE_NAMES = ("api.py", "views.py", "page.py", "pages.py")
+# What an edge may take from SQLAlchemy: the Session type for its dependencies and the errors it maps to HTTP.
+EDGE_SQLALCHEMY = {"sqlalchemy.orm": {"Session"}, "sqlalchemy.exc": None}
+QUERY_METHODS = {"execute", "scalar", "scalars", "query", "get"}
+
+
+def _edge_modules() -> list[Path]:
+    """The edges: every module that imports the web framework, and every api/views/page module by its name."""
+    import ast
+
+    src = ROOT / "src" / "onevoice"
+    edges = []
+    for path in sorted(src.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        web = any((isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] in ("fastapi", "starlette"))
+                  or (isinstance(n, ast.Import) and any(a.name.split(".")[0] in ("fastapi", "starlette")
+                                                         for a in n.names)) for n in ast.walk(tree))
+        if web or path.name.endswith(EDGE_NAMES):
+            edges.append(path)
+    return edges
+
+
+def _queries_in(source: str) -> list[str]:
+    """Where a module imports a SQLAlchemy query construct or runs a statement on a session."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            allowed = EDGE_SQLALCHEMY.get(node.module, set())
+            found += [f"{node.lineno} imports {node.module}.{a.name}" for a in node.names
+                      if allowed is not None and a.name not in allowed]
+        elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "sqlalchemy" for a in node.names):
+            found.append(f"{node.lineno} imports sqlalchemy")
+        elif isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Name) and f.id == "select":
+                found.append(f"{node.lineno} calls select(")
+            elif (isinstance(f, ast.Attribute) and f.attr in QUERY_METHODS and isinstance(f.value, ast.Name)
+                  and "session" in f.value.id.lower()):
+                found.append(f"{node.lineno} calls {f.value.id}.{f.attr}(")
+    return found
+
+
+def test_views_and_apis_hold_no_queries():
+    """Routes and pages parse input, call a service and render (CONVENTIONS, rule 2): the queries live in the
+    feature's service or repository under a name that says what they fetch. An edge module neither imports a
+    SQLAlchemy query construct (select, func, text...) nor runs a statement on a session."""
+    src = ROOT / "src" / "onevoice"
+    found = [f"{path.relative_to(src)}:{where}" for path in _edge_modules() for where in _queries_in(path.read_text())]
+    assert found == []
+
+
+def test_the_edge_rule_sees_a_query():
+    """The rule above reads what it should: the edges include the pages and APIs, and each kind of query is caught
+    while a session's type and the database errors stay allowed."""
+    names = {p.relative_to(ROOT / "src" / "onevoice").as_posix() for p in _edge_modules()}
+    assert {"desk/page.py", "governance/views.py", "governance/sso.py", "ops/api.py", "web/deps.py"} <= names
+    sample = (
+        "from sqlalchemy.orm import Session\nfrom sqlalchemy.exc import OperationalError\n"
+        "from sqlalchemy import select, func\nimport sqlalchemy\n"
+        "def page(session: Session):\n"
+        "    session.execute(select(1))\n    read_session.scalars(q)\n    session.get(User, 1)\n"
+        "    request.query_params.get('x')\n    form.get('y')\n")
+    assert sorted(_queries_in(sample)) == ["3 imports sqlalchemy.func", "3 imports sqlalchemy.select",
+                                           "4 imports sqlalchemy", "6 calls select(", "6 calls session.execute(",
+                                           "7 calls read_session.scalars(", "8 calls session.get("]

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onevoice.channels.models import Channel
+from onevoice.channels.service import channel_labels
 from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
 from onevoice.process import Runtime
@@ -55,7 +54,7 @@ def reports_page(request: Request, viewer: Viewer = Depends(current_user),
     daily = data["daily"]
     ctx = {"r": data, "view": view if view in ("manager", "executive") else "executive", "filters": shown, "q": q,
            "teams": service.team_names(session), "can_set": who.role in ("admin", "coordinator", "manager"),
-           "channels": list(session.execute(select(Channel.key, Channel.name).order_by(Channel.key))),
+           "channels": channel_labels(session),
            "metrics_choice": service.OBJECTIVE_METRICS,
            "cases_chart": charts.bars([(d["day"][5:], d["cases"],
                                         f"/reports/cases?{_query(shown, figure='day:' + d['day'])}") for d in daily]),

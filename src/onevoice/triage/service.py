@@ -15,6 +15,8 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from onevoice.auth.principal import Principal
+from onevoice.cases.access import actionable_case
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.messages.models import Message
 from onevoice.triage.models import ModelVersion, TriageCorrection
@@ -65,6 +67,18 @@ def record_correction(session: Session, message_id: int, field: str, new_value: 
     session.add(correction)
     session.flush()
     return correction
+
+
+def correct_message(session: Session, who: Principal, message_id: int, field: str, new_value: str,
+                    actor: str) -> TriageCorrection:
+    """A person's correction through the API: one who does not see every team corrects only the messages of
+    cases they may act on (as on the case page); an unknown message and one outside them are alike unknown."""
+    if not who.sees_all:
+        message = session.get(Message, message_id)
+        if message is None or message.case_id is None:
+            raise NotFound(f"no message {message_id}")
+        actionable_case(session, who, message.case_id)
+    return record_correction(session, message_id, field, new_value, actor=actor)
 
 
 def read_examples(path: Path) -> list[tuple[str, str, str]]:
