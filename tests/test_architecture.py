@@ -137,3 +137,25 @@ def test_the_edge_rule_sees_a_query():
     assert sorted(_queries_in(sample)) == ["3 imports sqlalchemy.func", "3 imports sqlalchemy.select",
                                            "4 imports sqlalchemy", "6 calls select(", "6 calls session.execute(",
                                            "7 calls read_session.scalars(", "8 calls session.get("]
+
+
+def test_routes_and_commands_are_registered_in_one_place_without_importlib():
+    """Every router and page is added in app._register_routes (web/pages.add_pages does the adding), every group
+    of commands in cli/main.py, all by plain imports: no module is loaded by name, so the import graph (and
+    import-linter) sees every dependency."""
+    import ast
+
+    src = ROOT / "src" / "onevoice"
+    by_name, registering = [], set()
+    for path in src.rglob("*.py"):
+        where = path.relative_to(src).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in ("import_module", "__import__"):
+                    by_name.append(f"{where}:{node.lineno}")
+                elif name in ("include_router", "add_pages", "add_typer"):
+                    registering.add(where)
+    assert by_name == []
+    assert registering == {"app.py", "web/pages.py", "cli/main.py", "cli/triage.py"}
+

@@ -18,7 +18,8 @@ from onevoice.advocacy import views as advocacy_views
 from onevoice.advocacy import voice_views as advocacy_voice
 from onevoice.advocacy.links import ClickLimiter
 from onevoice.cases import api as cases_api
-from onevoice.connect import web as connect_web
+from onevoice.connect import views as connect_views
+from onevoice.connect.service import choices as connect_choices
 from onevoice.contacts import api as contacts_api
 from onevoice.desk import approvals_views
 from onevoice.desk import views as desk_views
@@ -209,5 +210,7 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.add_pages(app, [advocacy_views.router, advocacy_sharing.router, advocacy_voice.router],
                     ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
     pages.add_pages(app, [reports_views.router], ("/reports",), HERE / "reports" / "templates")
-    connect_web.install(app)  # connecting channels: /governance/accounts/connect
+    pages.add_pages(app, [connect_views.router], ("/governance",), HERE / "connect" / "templates")
+    # The Accounts page (governance) shows "Connect a channel" and "Reconnect" only for the kinds connect offers.
+    app.state.templates.env.globals["connectable"] = frozenset(c["kind"] for c in connect_choices())
     pages.add_pages(app, [privacy_views.pages], ("/governance",), HERE / "privacy" / "templates")

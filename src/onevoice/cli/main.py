@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Annotated
 
 import typer
 
+from onevoice.cli import audit as audit_cli
+from onevoice.cli import backup as backup_cli
+from onevoice.cli import contact as contact_cli
+from onevoice.cli import keys as keys_cli
+from onevoice.cli import model as model_cli
+from onevoice.cli import reports as reports_cli
+from onevoice.cli import retention as retention_cli
+from onevoice.cli import triage as triage_cli
+from onevoice.cli import user as user_cli
 from onevoice.cli.common import DbOpt, RedisOpt, parse_pairs, session_scope, settings_for
 
 app = typer.Typer(help="OneVoice: every conversation in one place, answered with one voice.",
@@ -23,15 +31,12 @@ app.add_typer(team_app, name="team")
 app.add_typer(channel_app, name="channel")
 app.add_typer(messages_app, name="messages")
 
-for _name in ("triage", "model", "user", "audit", "keys", "reports", "contact", "retention"):
-    try:
-        app.add_typer(importlib.import_module(f"onevoice.cli.{_name}").app, name=_name)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"onevoice.cli.{_name}":
-            raise
-
-
-importlib.import_module("onevoice.cli.backup").register(app)
+# Each group of commands lives in its own module under onevoice.cli; they are all added here, once.
+for _name, _commands in (("triage", triage_cli), ("model", model_cli), ("user", user_cli), ("audit", audit_cli),
+                         ("keys", keys_cli), ("reports", reports_cli), ("contact", contact_cli),
+                         ("retention", retention_cli)):
+    app.add_typer(_commands.app, name=_name)
+backup_cli.register(app)
 
 
 @db_app.command("upgrade")
