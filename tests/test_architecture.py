@@ -32,21 +32,56 @@ def test_every_package_is_in_a_layer():
     assert parts - layered - {"migrations"} == set()
 
 
-def test_no_private_name_is_imported_from_another_package():
-    """A name starting with `_` is its package's own business: another package imports only public names."""
+def _private_uses(source: str, own: str) -> list[str]:
+    """Private names (`_name`, not dunders) of another onevoice package that this module reaches: imported by name,
+    from a private module, or read as an attribute of a module it imported (`service._defaults`)."""
     import ast
 
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__")
+
+    tree = ast.parse(source)
+    found, modules = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("onevoice.") and not node.level:
+            other = node.module.split(".")[1]
+            if other == own:
+                continue
+            names = [a.name for a in node.names if private(a.name)]
+            names += [node.module] if any(private(part) for part in node.module.split(".")) else []
+            found += [f"{node.lineno} {node.module} {n}" for n in names]
+            modules.update({a.asname or a.name: other for a in node.names})
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("onevoice.") and a.name.split(".")[1] != own:
+                    if any(private(part) for part in a.name.split(".")):
+                        found.append(f"{node.lineno} {a.name}")
+                    if a.asname:
+                        modules[a.asname] = a.name.split(".")[1]
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and private(node.attr) and isinstance(node.value, ast.Name)
+                and node.value.id in modules):
+            found.append(f"{node.lineno} {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_private_name_is_imported_from_another_package():
+    """A name starting with `_` is its package's own business: another package uses only public names."""
     src = ROOT / "src" / "onevoice"
-    found = []
-    for path in src.rglob("*.py"):
-        own = path.relative_to(src).parts[0].removesuffix(".py")
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("onevoice.") and not node.level:
-                other = node.module.split(".")[1]
-                private = [a.name for a in node.names if a.name.startswith("_")]
-                if other != own and private:
-                    found.append(f"{path.relative_to(src)}:{node.lineno} {node.module} {private}")
+    found = [f"{path.relative_to(src)}:{where}" for path in src.rglob("*.py")
+             for where in _private_uses(path.read_text(), path.relative_to(src).parts[0].removesuffix(".py"))]
     assert found == []
+
+
+def test_the_private_name_rule_sees_each_way_in():
+    sample = ("from onevoice.channels.service import _defaults, split_config\n"
+              "from onevoice.cases import service as cases\n"
+              "from onevoice.teams import service\n"
+              "import onevoice.contacts._names as names\n"
+              "from onevoice.inbox.queries import _own\n"
+              "cases._attach_names(1)\nservice.__name__\nservice.KEY\n")
+    assert _private_uses(sample, "inbox") == ["1 onevoice.channels.service _defaults", "4 onevoice.contacts._names",
+                                              "6 cases._attach_names"]
 
 
 def test_every_import_of_onevoice_names_a_module_that_exists():
