@@ -194,3 +194,79 @@ def test_routes_and_commands_are_registered_in_one_place_without_importlib():
     assert by_name == []
     assert registering == {"app.py", "web/pages.py", "cli/main.py", "cli/triage.py"}
 
+
+# Third-party packages a function may import for itself: optional at run time (Redis only in a scale-out
+# deployment; scikit-learn and scipy only with the `train` extra; Playwright only in tests) or heavy to load
+# and needed by one path (the SDK session of requests, the sentiment lexicon, the language model, uvicorn).
+OPTIONAL_OR_HEAVY = {"redis", "sklearn", "scipy", "numpy", "onnxruntime", "torch", "playwright", "fasttext",
+                     "vaderSentiment", "requests", "urllib3", "uvicorn"}
+SAYS_WHY = ("optional", "heavy")
+
+
+def _inner_imports(source: str) -> list[tuple[int, str, bool]]:
+    """(line, module, commented) of every import made inside a function (annotations under `if TYPE_CHECKING`
+    are not imports at run time). `commented`: a comment saying it is optional or heavy stands on its line or on
+    the line just above, or on the line above a run of imports it begins."""
+    import ast
+    import io
+    import tokenize
+
+    comments = {tok.start[0]: tok.string.lower() for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+                if tok.type == tokenize.COMMENT}
+    blank = {n for n, line in enumerate(source.split("\n"), 1) if not line.strip()}
+    tree = ast.parse(source)
+    inner = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if in_function and isinstance(child, ast.Import | ast.ImportFrom):
+                module = child.module if isinstance(child, ast.ImportFrom) else child.names[0].name
+                inner.append((child.lineno, child.end_lineno or child.lineno, module or "."))
+            visit(child, in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef))
+
+    visit(tree, False)
+    found, said = [], {}
+    for start, end, module in sorted(inner):
+        says = any(word in comments.get(n, "") for n in range(start - 1, end + 1) for word in SAYS_WHY)
+        before = start - 1
+        while before in blank:  # a run of imports may be split in groups (standard library, others, ours)
+            before -= 1
+        says = says or said.get(before, False)  # the next import of a run the comment above began
+        said[end] = says
+        found.append((start, module, says))
+    return found
+
+
+def test_imports_inside_functions_are_optional_or_heavy_and_say_so():
+    """An import belongs at the top of its module. One inside a function is kept only for a dependency that is
+    optional at run time or heavy and needed by one path (a CLI command loads only what it runs), with a comment
+    on its line or just above that says so; a third-party one must also be on the list above."""
+    src = ROOT / "src" / "onevoice"
+    bad = []
+    for path in sorted(src.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for line, module, says in _inner_imports(path.read_text()):
+            top = module.split(".")[0]
+            listed = top in ("onevoice", ".") or top in OPTIONAL_OR_HEAVY
+            if not says or not listed:
+                bad.append(f"{path.relative_to(src)}:{line} {module}" + ("" if says else " (no comment says why)"))
+    assert bad == [], f"{len(bad)} imports inside functions:\n" + "\n".join(bad)
+
+
+def test_the_inner_import_rule_reads_comments():
+    sample = ("import os\n"
+              "def f():\n"
+              "    # heavy: the whole web app\n"
+              "    from onevoice.app import create_app\n"
+              "\n"
+              "    from onevoice.runtime import build_runtime\n"
+              "    x = 1\n"
+              "    import json\n"
+              "    import redis  # optional: scale-out only\n"
+              "    if TYPE_CHECKING:\n"
+              "        from onevoice.process import Runtime\n")
+    assert _inner_imports(sample) == [(4, "onevoice.app", True), (6, "onevoice.runtime", True), (8, "json", False),
+                                      (9, "redis", True)]

@@ -51,7 +51,8 @@ from onevoice.runtime import build_runtime
 from onevoice.settings import Settings
 from onevoice.triage import api as triage_api
 from onevoice.triage import views as triage_views
-from onevoice.web import apidocs, pages
+from onevoice.web import apidocs, pages, unavailable
+from onevoice.worker.runner import EmbeddedWorker
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -69,9 +70,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         await runtime.broker.start()
         worker = None
         if start_worker:
-            # Only a process that runs the embedded worker loads it (and the triage models it brings).
-            from onevoice.worker.runner import EmbeddedWorker
-
             worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
                                     batch_size=settings.worker_batch_size, ingest=runtime.ingest)
             runtime.worker = worker
@@ -99,8 +97,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.runtime = runtime
     app.state.settings = settings
     app.add_middleware(StrictTransport)
-    from onevoice.web import unavailable
-
     unavailable.register(app)
 
     @app.exception_handler(DomainError)

@@ -87,6 +87,11 @@ def principal_for(session: Session, user: User) -> Principal:
                      channel_ids=channels)
 
 
+def every_user(session: Session) -> list[User]:
+    """Every user, disabled ones too, by email."""
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
 def list_users(session: Session) -> list[dict]:
     """Everyone who can be assigned or @mentioned: id, name, email, handle (the part before @)."""
     return [{"id": u.id, "name": u.name, "email": u.email, "handle": u.email.split("@")[0]}

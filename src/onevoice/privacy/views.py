@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.channels.service import channel_keys
 from onevoice.db import unit_of_work
+from onevoice.errors import InvalidInput
 from onevoice.governance.api import client_ip
 from onevoice.messages.models import KINDS
 from onevoice.privacy import access, erasure, retention
@@ -52,8 +53,6 @@ def contact_page(contact_id: RowId, request: Request, viewer: Viewer = Depends(c
 def erase(contact_id: RowId, request: Request, reference: str = Form(""), confirm: str = Form(""),
           runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
     if confirm != "yes":
-        from onevoice.errors import InvalidInput
-
         raise InvalidInput("tick the box that confirms the erasure: it cannot be undone")
     result = erasure.erase_contact(runtime.session_factory, runtime.read_factory, viewer.principal, contact_id,
                                    reference, client_ip(request))

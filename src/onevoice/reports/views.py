@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -35,8 +36,6 @@ def _filters(request: Request) -> dict:
 
 
 def _query(filters: dict, **extra) -> str:
-    from urllib.parse import urlencode
-
     values = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in {**filters, **extra}.items()}
     return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 

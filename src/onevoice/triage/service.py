@@ -8,6 +8,7 @@ in the same run; otherwise it is kept, recorded and reported with the reason.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,12 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import actionable_case
 from onevoice.errors import InvalidInput, NotFound
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
+from onevoice.triage import datasets, judge
 from onevoice.triage.models import ModelVersion, TriageCorrection
 from onevoice.triage.types import INTENTS, SENTIMENTS
 
@@ -33,8 +36,6 @@ _FALSE = {"0", "no", "false", "not_complaint"}
 
 def training_available() -> bool:
     """Whether this install can train (the `train` extra: scikit-learn and scipy)."""
-    import importlib.util
-
     return all(importlib.util.find_spec(m) is not None for m in ("sklearn", "scipy"))
 
 
@@ -52,8 +53,6 @@ def record_correction(session: Session, message_id: int, field: str, new_value: 
     triage = dict(message.triage or {})
     old = triage.get(field)
     if field == "team":
-        from onevoice.messages.models import RoutingDecision
-
         old = session.scalars(select(RoutingDecision.lead_team)
                               .where(RoutingDecision.message_id == message_id)).first()
     else:
@@ -147,7 +146,7 @@ def train_model(session: Session, model_dir: Path, examples_csv: Path | None = N
     Only the heads the organization's labels teach (intent, sentiment, complaint) are retrained unless
     `all_heads`: the others would learn the same public data again, so they keep the active model's weights.
     """
-    from onevoice.triage import datasets, judge
+    # Heavy (numpy and the model heads): only a process that trains loads them.
     from onevoice.triage.factory import active_model_path
     from onevoice.triage.heads import Heads
     from onevoice.triage.train import evaluate, fit, predict_head, quality
@@ -208,6 +207,7 @@ def _train_escalation(splits, path: Path, log) -> dict:
     Without the packaged encoder (a trimmed install) the version simply has no escalation heads, and an
     escalating triager falls back to its fast path with a warning.
     """
+    # Heavy (numpy, the sentence encoder): only a process that trains loads them.
     from onevoice.triage.encoder import PACKAGED_ENCODER_DIR, StaticEncoder
     from onevoice.triage.escalation import EscalatingTriager
     from onevoice.triage.train import combined_quality, fit_escalation
@@ -252,9 +252,6 @@ def list_versions(session: Session) -> list[dict]:
 def models_overview(session: Session, who) -> dict:
     """What the models page shows: the versions (newest first, with how each was judged), whether training
     can run here and how to enable it, and where its public data would come from. Coordinators and admins."""
-    from onevoice.auth.permissions import POLICY_OWNERS, require
-    from onevoice.triage import datasets
-
     require(who, POLICY_OWNERS, "see the triage models")
     versions = list_versions(session)
     try:
