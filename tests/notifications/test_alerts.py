@@ -51,7 +51,8 @@ def test_an_incident_opening_alerts_subscribers_once(settings, session_factory, 
     with unit_of_work(session_factory) as s:
         s.add(Incident(topic="checkout", summary="payment page down", opened_at=utcnow(), last_activity_at=utcnow()))
         # Opened two days ago and still open: from before, not announced.
-        s.add(Incident(topic="old", opened_at=utcnow() - timedelta(days=2), last_activity_at=utcnow() - timedelta(days=2)))
+        before = utcnow() - timedelta(days=2)
+        s.add(Incident(topic="old", opened_at=before, last_activity_at=before))
     assert check_alerts(session_factory, settings) == {"incident": 1, "sla": 0}
     assert check_alerts(session_factory, settings) == {"incident": 0, "sla": 0}  # the next tick: nothing again
     text = "Incident opened on “checkout”: payment page down"

@@ -64,7 +64,8 @@ def test_sales_sets_the_outcome_on_the_case_page_and_the_report_follows(gov_app,
                                              "won_value": 0.0}
     sol = browser(gov_app, "sol@acme.test")
     page = sol.get(f"/cases/{first}").text
-    assert 'id="lead-panel"' in page and 'hx-post="/cases/%d/outcome"' % first in page and "Amount if won (EUR)" in page
+    assert 'id="lead-panel"' in page and f'hx-post="/cases/{first}/outcome"' in page
+    assert "Amount if won (EUR)" in page
     r = sol.post(f"/cases/{first}/outcome", data={"outcome": "won", "amount": "1,250.50"})
     assert r.status_code == 200 and 'data-outcome="won"' in r.text and "1,250.50 EUR" in r.text
     assert "Sol Sales set the lead's outcome: Won (1,250.50 EUR)" in r.text  # the history, by name
