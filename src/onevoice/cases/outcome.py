@@ -75,7 +75,8 @@ def set_outcome(session: Session, who: Principal, case_id: int, outcome: str, am
         data.update(amount=parse_amount(amount), currency=code)
     elif amount is not None and str(amount).strip() not in ("", "0"):
         raise InvalidInput(f"only a won lead has an amount (this one is {outcome})")
-    before = {k: v for k, v in (current_outcome(session, case.id) or {"outcome": "open"}).items() if k != "from"}
+    last = current_outcome(session, case.id) or {"outcome": "open"}
+    before = {k: last.get(k) for k in data}  # only what this outcome says (an older event may carry more)
     if before == data:
         return live_update(session, case, who.label, "case.outcome")
     data["from"] = before["outcome"]
