@@ -210,6 +210,6 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.add_pages(app, [advocacy_views.router, advocacy_sharing.router, advocacy_voice.router],
                     ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
     pages.add_pages(app, [reports_views.router], ("/reports",), HERE / "reports" / "templates")
-    pages.add_pages(app, [notifications_views.router], ("/me",), HERE / "notifications" / "templates")
+    pages.add_pages(app, [notifications_views.router], ("/me/",), HERE / "notifications" / "templates")
     connect_web.install(app)  # connecting channels: /governance/accounts/connect
     pages.add_pages(app, [privacy_views.pages], ("/governance",), HERE / "privacy" / "templates")

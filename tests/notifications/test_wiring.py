@@ -40,3 +40,13 @@ def test_without_an_smtp_host_mail_goes_to_files(settings, session_factory):
     assert "<p>HTML body</p>" in mail.get_body(preferencelist=("html",)).get_content()
     with session_factory() as s:
         assert s.scalar(select(MailMessage.status)) == "sent"
+
+
+def test_the_settings_page_claims_only_its_own_paths(gov_app):
+    """`/me/` is a page prefix (security headers, HTML errors); `/metrics` is not a page."""
+    from fastapi.testclient import TestClient
+
+    assert "/me/" in gov_app.state.page_prefixes and "/me" not in gov_app.state.page_prefixes
+    r = TestClient(gov_app).get("/metrics")
+    assert r.status_code in (401, 403) and "content-security-policy" not in r.headers
+    assert r.headers["content-type"].startswith("application/json")
