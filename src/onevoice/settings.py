@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     # "starttls" (upgrade a plain connection, port 587), "ssl" (TLS from the start, port 465) or "none".
     smtp_tls: str = Field("starttls", pattern="^(starttls|ssl|none)$")
     smtp_timeout: float = Field(20.0, gt=0)
+    # A CA certificate (PEM) to trust for the SMTP server beside the system's: a relay with a private CA.
+    smtp_ca_file: Path | None = None
     # Links in emails point here (the address people open OneVoice at).
     public_url: str = "http://127.0.0.1:8000"
     # The weekly digest covers the last full week (Monday to Sunday, UTC) and goes out from this hour on Monday.

@@ -4,6 +4,7 @@ recovered and fell once more."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from onevoice.notifications import alerts, service
 from onevoice.notifications.alerts import check_alerts
 from onevoice.notifications.models import Alert, MailMessage
 from onevoice.reports.upkeep import upkeep_job
-from tests.factories import message
+from tests.factories import BASE_TIME, message
 
 pytestmark = pytest.mark.both_databases
 
@@ -94,8 +95,6 @@ def test_sla_alert_fires_once_per_fall(settings, session_factory, org, monkeypat
 def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pipeline, org):
     """Hand-made cases through the pipeline: two Support complaints on Friday 20 November, not answered by their
     due time (missed), then answered in time (met)."""
-    from tests.factories import BASE_TIME
-
     pipeline(message(channel="xcom", author="ann", text="my order never arrived", minutes=10),
              message(channel="xcom", author="bob", text="my order never arrived either", minutes=20))
     upkeep_job(session_factory)
@@ -127,8 +126,6 @@ def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pi
 
 
 def test_two_nodes_raise_one_alert(settings, session_factory, org):
-    import threading
-
     subscribe(session_factory, org, sam={"incident_alerts": True})
     with unit_of_work(session_factory) as s:
         s.add(Incident(topic="outage", opened_at=utcnow(), last_activity_at=utcnow()))

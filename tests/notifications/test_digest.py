@@ -4,6 +4,7 @@ plain text and HTML, a failing server is logged and retried without losing it, t
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from onevoice.auth.models import User
+from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case
 from onevoice.cases.outcome import set_outcome
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work, utcnow
@@ -50,8 +52,6 @@ def week(session_factory, pipeline, org):
         lead = s.scalar(select(Case.id).where(Case.intent == "sales_lead"))
         set_outcome(s, org["lee"], lead, "won", "1250.50", "EUR", org_currency="EUR")
         for email in ("lee@acme.test", "mia@acme.test", "eve@acme.test"):
-            from onevoice.auth.users import principal_for
-
             user = s.scalar(select(User).where(User.email == email))
             service.save_preferences(s, principal_for(s, user), weekly_digest=True)
         support = s.scalar(select(Team.id).where(Team.key == "support"))
@@ -161,8 +161,6 @@ def test_a_digest_that_never_goes_through_is_kept_as_failed(settings, session_fa
 
 
 def _closed_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

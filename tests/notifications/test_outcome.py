@@ -4,6 +4,7 @@ reports' leads figures and in the case's history."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -52,8 +53,6 @@ def lead_figures(session_factory) -> dict:
     upkeep_job(session_factory)
     with session_factory() as s:
         lee = principal_for(s, s.scalar(select(User).where(User.email == "lee@acme.test")))
-        from datetime import date
-
         figures = reports.report(s, lee, reports.make_scope(s, lee, date(2026, 11, 1), date(2026, 11, 30)))["figures"]
     return {k.split(".", 1)[1]: v["now"] for k, v in figures.items() if k.startswith("leads.")}
 

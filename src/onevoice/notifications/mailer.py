@@ -40,9 +40,13 @@ class SmtpTransport:
         self.user = settings.smtp_user
         self.password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         self.tls, self.timeout = settings.smtp_tls, settings.smtp_timeout
+        self.ca_file = settings.smtp_ca_file
 
     def send(self, message: EmailMessage) -> None:
+        # The certificate and the host name are always checked; a private CA is trusted when configured.
         context = ssl.create_default_context()
+        if self.ca_file:
+            context.load_verify_locations(cafile=str(self.ca_file))
         if self.tls == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:
