@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from onevoice.cases.models import Incident
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work, utcnow
 from onevoice.notifications.alerts import check_alerts
+from tests.browser.axe import describe, failing, violations, with_axe
 from tests.browser.conftest import shot
 from tests.browser.world import message
 
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 def test_subscribe_get_an_alert_and_record_a_lead_won(server, sign_in, settings):
     page = sign_in("lee@acme.test")
+    with_axe(page.context)
     page.goto(f"{server.url}/notifications")
     page.locator("#notification-settings-link").click()
     page.wait_for_url("**/me/notifications")
@@ -46,6 +48,7 @@ def test_subscribe_get_an_alert_and_record_a_lead_won(server, sign_in, settings)
     page.goto(f"{server.url}/me/notifications")
     expect(page.locator("#recent-alerts")).to_contain_text("Incident opened on “checkout”")
     shot(page, "notifications-settings")
+    assert not failing(found := violations(page)), describe("/me/notifications", failing(found))
     page.goto(f"{server.url}/notifications")
     expect(page.locator("#notifications-link .badge")).to_have_text("1")
     expect(page.locator(".notification-list li[data-kind=alert]")).to_contain_text("payment page failing")
@@ -63,4 +66,5 @@ def test_subscribe_get_an_alert_and_record_a_lead_won(server, sign_in, settings)
     expect(page.locator("#timeline")).to_contain_text("set the lead's outcome: Won (1,200.00 EUR)")
     page.locator("#lead-panel").scroll_into_view_if_needed()
     shot(page, "case-lead-outcome")
+    assert not failing(found := violations(page)), describe("a lead's case", failing(found))  # the lead panel too
     assert not page.js_errors
