@@ -22,6 +22,7 @@ from onevoice.governance.guard_rules import seed_fresh_install
 from onevoice.governance.hooks import install
 from onevoice.incidents.surge import close_quiet_job
 from onevoice.migrate import upgrade
+from onevoice.notifications import jobs as notify_jobs
 from onevoice.ops.logging import configure_logging
 from onevoice.outbox.sender import deliver_due
 from onevoice.pipeline.poller import Poller, redis_claim
@@ -72,6 +73,13 @@ def _scheduler(runtime, poll: bool):
     # The reports' facts follow the events (reports/upkeep.py): registered here, at composition, so that the
     # pipeline knows nothing of reports. Idempotent, so every web node may run it.
     scheduler.add("reports-upkeep", 10.0, lambda: upkeep_job(runtime.session_factory))
+    # Notifications (notifications/): alerts (incidents, SLA thresholds), the weekly digest, and the mail they
+    # queue. Idempotence keys and conditional claims make each safe on every web node.
+    settings = runtime.settings
+    scheduler.add("alerts", notify_jobs.ALERTS_EVERY, lambda: notify_jobs.alerts_job(runtime.session_factory, settings))
+    scheduler.add("weekly-digest", notify_jobs.DIGEST_EVERY,
+                  lambda: notify_jobs.digest_job(runtime.session_factory, settings))
+    scheduler.add("mail", notify_jobs.MAIL_EVERY, lambda: notify_jobs.mail_job(runtime.session_factory, settings))
     # Retention rules (privacy/retention.py), hourly; batches are idempotent, so several nodes may run it.
     scheduler.add("retention", 3600.0, lambda: retention_job(runtime.session_factory))
     return scheduler

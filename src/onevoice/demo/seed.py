@@ -9,6 +9,7 @@ from onevoice.auth.tokens import create_token
 from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
 from onevoice.demo.advocacy import seed_advocacy
+from onevoice.demo.notifications import seed_notifications
 from onevoice.demo.people import seed_people
 from onevoice.governance.seed import seed_governance
 from onevoice.teams.models import Team
@@ -46,5 +47,6 @@ def seed_demo(session: Session) -> str:
 
     seed_governance(session)
     seed_advocacy(session, DEMO_DOMAIN)
+    seed_notifications(session, DEMO_DOMAIN)
     _token, plaintext = create_token(session, "demo")
     return plaintext
