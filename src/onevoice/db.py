@@ -141,6 +141,12 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def ping(engine: Engine) -> None:
+    """Raise unless the database answers a trivial query (the readiness check)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
 _local_locks: dict[str, threading.Lock] = {}
 _local_guard = threading.Lock()
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from onevoice.audit import log as audit
 from onevoice.audit.models import AuditRecord
 from onevoice.cases.models import Case
-from onevoice.db import unit_of_work, utcnow
+from onevoice.db import exclusive, lock_key, make_engine, make_sessionmaker, unit_of_work, utcnow
 from onevoice.errors import Conflict, Forbidden, InvalidInput
 from onevoice.inbox.search import matching_case_ids
 from onevoice.messages.models import Message, RoutingDecision
@@ -110,8 +110,6 @@ def test_rules_are_checked_and_only_owners_set_them(runtime, org, traffic):
 
 def _other_node(runtime):
     """A second node: its own engine and connection pool on the same database, as another process has."""
-    from onevoice.db import make_engine, make_sessionmaker
-
     engine = make_engine(runtime.settings.database_url)
     return engine, make_sessionmaker(engine)
 
@@ -143,10 +141,6 @@ def test_two_nodes_never_run_retention_at_once(runtime, org, traffic):
 
 
 def test_the_lock_is_released_when_the_node_holding_it_dies(runtime):
-    from sqlalchemy import text
-
-    from onevoice.db import exclusive, lock_key
-
     engine, _other = _other_node(runtime)
     try:
         with exclusive(runtime.engine, "retention") as held:

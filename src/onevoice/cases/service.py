@@ -158,6 +158,14 @@ def get_case(session: Session, case_id: int, who: Principal | None = None) -> di
     return out
 
 
+def teams_of_case(session: Session, case_id: int) -> list[dict]:
+    """The teams with a part in a case ({key, name, role, reason}), the lead first."""
+    rows = session.execute(select(Team.key, Team.name, CaseTeam.role, CaseTeam.reason)
+                           .join(CaseTeam, CaseTeam.team_id == Team.id)
+                           .where(CaseTeam.case_id == case_id).order_by(CaseTeam.role.desc(), Team.key)).all()
+    return [{"key": k, "name": n, "role": r, "reason": why} for k, n, r, why in rows]
+
+
 def read_case(session: Session, who: Principal, case_id: int) -> dict:
     """A case as this reader may see it (`GET /api/v1/cases/{id}`): missing when they may not; a partner's
     copy names people instead of giving their addresses (`cases.partner_view`)."""

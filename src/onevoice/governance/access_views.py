@@ -11,10 +11,11 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from onevoice.auth.models import ApiToken, User
+from onevoice.auth.models import ApiToken
 from onevoice.auth.principal import Principal
 from onevoice.auth.sessions import resolve
 from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPES
+from onevoice.auth.users import user_email
 from onevoice.db import unit_of_work
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import grants
@@ -140,7 +141,7 @@ def sessions_revoke_page(session_id: RowId, request: Request, runtime: Runtime =
                          viewer: Viewer = Depends(csrf_protect)):
     with unit_of_work(runtime.session_factory) as session:
         us = admin.revoke_session(session, viewer.principal, session_id, client_ip(request))
-        email = session.get(User, us.user_id).email
+        email = user_email(session, us.user_id)
     back = "/governance/sessions" if email == viewer.principal.email else f"/governance/sessions?email={email}"
     return RedirectResponse(back, status_code=303)
 

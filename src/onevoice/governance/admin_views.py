@@ -9,18 +9,17 @@ import asyncio
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.auth.principal import Principal
-from onevoice.channels.models import Channel
+from onevoice.channels.service import channel_keys
 from onevoice.db import unit_of_work
 from onevoice.governance import accounts, grants
 from onevoice.governance import people as admin
 from onevoice.governance.api import client_ip, token_principal
 from onevoice.process import Runtime
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_keys
 from onevoice.web.deps import get_read_session, get_runtime, get_session
 from onevoice.web.responses import FastJSON
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
@@ -42,7 +41,7 @@ def accounts_page(request: Request, viewer: Viewer = Depends(current_user),
                   session: Session = Depends(get_read_session)):
     return render(request, "governance/accounts.html", {
         **_nav(viewer), "items": accounts.inventory(session, viewer.principal),
-        "teams": list(session.scalars(select(Team.key).order_by(Team.key))),
+        "teams": team_keys(session),
         "tested": request.query_params.get("tested")})
 
 
@@ -86,7 +85,7 @@ def users_page(request: Request, viewer: Viewer = Depends(current_user),
     return render(request, "governance/users.html", {
         **_nav(viewer), "users": admin.list_accounts(session, viewer.principal),
         "grants": grants.grants_by_user(session, viewer.principal),
-        "channels": list(session.scalars(select(Channel.key).where(Channel.enabled.is_(True)).order_by(Channel.key)))})
+        "channels": channel_keys(session, enabled_only=True)})
 
 
 @pages.post("/users/password")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
@@ -24,6 +24,12 @@ def message_dict(m: Message, channel_key: str | None = None) -> dict:
         "edited_at": m.edited_at.isoformat() if m.edited_at else None,
         "deleted_at": m.deleted_at.isoformat() if m.deleted_at else None,
     }
+
+
+def count_by_status(session: Session, statuses: tuple[str, ...]) -> dict[str, int]:
+    """How many messages are in each of `statuses` now (a status with none is left out)."""
+    return dict(session.execute(select(Message.status, func.count()).where(Message.status.in_(statuses))
+                                .group_by(Message.status)).all())
 
 
 def get_message(session: Session, message_id: int) -> dict:

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select, text
 
-from onevoice.messages.models import Message
+from onevoice.db import ping
+from onevoice.messages.service import count_by_status
 from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime, require_token, scope_allows
 
@@ -26,8 +26,7 @@ def readyz(runtime: Runtime = Depends(get_runtime)):
     """The database and, when configured, Redis answer."""
     checks: dict[str, str] = {}
     try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(runtime.engine)
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
@@ -58,9 +57,7 @@ class QueueDepth:
             return
         try:
             with self.runtime.read_factory() as session:
-                counts = dict(session.execute(
-                    select(Message.status, func.count()).where(Message.status.in_(("accepted", "failed")))
-                    .group_by(Message.status)).all())
+                counts = count_by_status(session, ("accepted", "failed"))
             gauge.add_metric([], counts.get("accepted", 0))
             failed.add_metric([], counts.get("failed", 0))
             journal = self.runtime.journal

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.cases.actions import case_team_keys
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
-from onevoice.channels.service import connector_settings, set_health
+from onevoice.channels.service import connector_settings, keep_renewed, set_health
 from onevoice.connectors.base import AuthExpired, Media
 from onevoice.connectors.registry import build
 from onevoice.db import unit_of_work, utcnow
@@ -102,8 +102,6 @@ def deliver_one(session_factory: sessionmaker[Session], job_id: int, build: Call
     except Exception as exc:  # every failure is recorded on the message; none is lost
         error = exc
     if secret_key is not None and getattr(connector, "renewed", None):  # a rotated token: keep it, sent or not
-        from onevoice.channels.service import keep_renewed
-
         with unit_of_work(session_factory) as session:
             keep_renewed(session.get(Channel, job_channel), connector, secret_key)
     return _finish(session_factory, job_id, result, error)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
@@ -35,11 +36,8 @@ class AcceptResult:
 
 
 def _insert(session: Session):
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Message)
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(Message)
 
 
 def _ids_of(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:

@@ -8,12 +8,9 @@ from sqlalchemy.orm import Session
 
 from onevoice.auth.models import ApiToken
 from onevoice.auth.principal import Principal
-from onevoice.cases.access import actionable_case
-from onevoice.errors import NotFound
-from onevoice.messages.models import Message
 from onevoice.process import Runtime
 from onevoice.triage import vocabulary
-from onevoice.triage.service import record_correction
+from onevoice.triage.service import correct_message
 from onevoice.triage.types import TriageInput
 from onevoice.web.deps import (
     api_principal,
@@ -35,12 +32,7 @@ def correct(message_id: RowId, field: str = Body(..., description="intent, senti
             session: Session = Depends(get_session)):
     """Correct a message's intent, sentiment or team; kept as a labelled example for `onevoice model train`.
     A person's token may correct the messages of the cases they may act on (as on the case page)."""
-    if not who.sees_all:
-        message = session.get(Message, message_id)
-        if message is None or message.case_id is None:
-            raise NotFound(f"no message {message_id}")
-        actionable_case(session, who, message.case_id)
-    c = record_correction(session, message_id, field, value, actor=f"token:{token.name}")
+    c = correct_message(session, who, message_id, field, value, actor=f"token:{token.name}")
     return {"id": c.id, "message_id": c.message_id, "field": c.field, "old_value": c.old_value,
             "new_value": c.new_value}
 
