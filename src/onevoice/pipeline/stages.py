@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from onevoice.routing.factory import build_router as make_router
-from onevoice.routing.types import Decision, RouteInput, Router
+from onevoice.routing.types import RouteInput, Router
 from onevoice.triage.types import TriageInput, Triager, TriageResult
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,3 @@ def route_input(message, triage: TriageResult, channel_key: str, contact, prior_
         author_vip=bool(contact.vip), prior_messages=prior_messages,
         author_marks=tuple(contact.marks) + (("vip",) if contact.vip else ()),
     )
-
-
-def route_one(router: Router, message, triage: TriageResult, channel_key: str, contact,
-              prior_messages: int) -> Decision:
-    return router.route(route_input(message, triage, channel_key, contact, prior_messages))
