@@ -192,8 +192,8 @@ def messages_failed(database_url: DbOpt = None, limit: int = 50):
     from onevoice.messages.service import list_messages
 
     with session_scope(settings_for(database_url)) as session:
-        for m in list_messages(session, "failed", None, limit)["items"]:
-            typer.echo(f"{m['id']}\t{m['channel']}\t{m['external_id']}\tattempts={m['attempts']}\t{m['error']}")
+        for m in list_messages(session, "failed", None, limit).items:
+            typer.echo(f"{m.id}\t{m.channel}\t{m.external_id}\tattempts={m.attempts}\t{m.error}")
 
 
 @app.command("serve")
