@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"],
 @router.get("/{contact_id}", response_class=FastJSON, response_model=ContactOut, responses={**AUTH_ERRORS, **NOT_FOUND},
             dependencies=[Depends(require_scope("contacts:read"))])
 def get_contact(contact_id: RowId, session: Session = Depends(get_read_session)):
-    return service.contact_dict(session, service.get_contact(session, contact_id))
+    return service.describe(session, service.get_contact(session, contact_id))
 
 
 @router.post("/{contact_id}/link", response_class=FastJSON, response_model=ContactOut,
@@ -31,4 +31,4 @@ def link(contact_id: RowId,
          who: Principal = Depends(require_sees_all), session: Session = Depends(get_session)):
     """The same person on another platform: fold `other` (identities, messages, cases) into this contact.
     Recorded with who did it (the `contact.linked` history event and the audit log's `contact.link`)."""
-    return service.contact_dict(session, service.link_contacts(session, contact_id, other, actor=who.label))
+    return service.describe(session, service.link_contacts(session, contact_id, other, actor=who.label))
