@@ -28,6 +28,8 @@ AUTH_ERRORS: dict[int | str, dict] = {
     422: {"model": Problem, "description": "a parameter or the body is not valid"},
 }
 NOT_FOUND: dict[int | str, dict] = {404: {"model": Problem, "description": "no such record"}}
+# A route that reads or changes one record: the auth errors and 404.
+RECORD_ERRORS: dict[int | str, dict] = {**AUTH_ERRORS, **NOT_FOUND}
 CONFLICT: dict[int | str, dict] = {409: {"model": Problem, "description": "the record's state does not allow it"}}
 BAD_BODY: dict[int | str, dict] = {
     400: {"model": Problem, "description": "the body is empty or not JSON"},
