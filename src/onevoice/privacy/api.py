@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from onevoice.auth.principal import Principal
 from onevoice.governance.api import client_ip
 from onevoice.privacy import access, erasure, retention
-from onevoice.privacy.schemas import ContactExport, Erased, RetentionRuleOut, RetentionRules, RetentionRuns
+from onevoice.privacy.schemas import (
+    ContactExport,
+    Erased,
+    RetentionRuleOut,
+    RetentionRules,
+    RetentionRunOut,
+    RetentionRuns,
+)
 from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, get_session, require_scope
 from onevoice.web.params import RowId
@@ -78,4 +85,4 @@ def remove_rule(rule_id: RowId, request: Request, who: Principal = Depends(_owne
             dependencies=[Depends(require_scope("governance:read"))])
 def runs(who: Principal = Depends(_owner), session: Session = Depends(get_read_session)):
     """The latest runs: when, by whom, how many messages were anonymized or deleted."""
-    return {"items": [retention.run_dict(r) for r in retention.runs(session)]}
+    return RetentionRuns(items=[RetentionRunOut.model_validate(r) for r in retention.runs(session)])

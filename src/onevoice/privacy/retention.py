@@ -222,11 +222,3 @@ def job(factory: sessionmaker) -> dict | None:
         if session.scalar(select(RetentionRule.id).where(RetentionRule.enabled.is_(True)).limit(1)) is None:
             return None
     return run(factory, "scheduler")
-
-
-
-def run_dict(r: RetentionRun) -> dict:
-    return {"id": r.id, "started_at": r.started_at.isoformat(),
-            "finished_at": r.finished_at.isoformat() if r.finished_at else None, "actor": r.actor,
-            "anonymized": r.anonymized, "deleted": r.deleted, "attachments": r.attachments,
-            "raw_payloads": r.raw_payloads}

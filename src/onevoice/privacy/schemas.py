@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from onevoice.jsontypes import IsoTime
+from onevoice.jsontypes import IsoTime, Timestamp
 
 Row = dict[str, Any]
 
@@ -54,9 +54,11 @@ class RetentionRules(BaseModel):
 
 
 class RetentionRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
-    started_at: IsoTime
-    finished_at: IsoTime | None
+    started_at: Timestamp
+    finished_at: Timestamp | None
     actor: str | None
     anonymized: int
     deleted: int
