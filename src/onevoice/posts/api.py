@@ -76,7 +76,7 @@ async def _send(runtime: Runtime, work, ok_status: int = 200):
                             secret_key=runtime.settings.secret_key.get_secret_value())
     who, post_id, extra = result
     with runtime.read_factory() as session:
-        return FastJSON(service.post_dict(session, service.get_visible(session, who, post_id)) | extra,
+        return FastJSON(service.describe(session, service.get_visible(session, who, post_id)).model_dump() | extra,
                         status_code=ok_status)
 
 
@@ -92,7 +92,7 @@ def list_posts(state: str | None = Query(None, description="draft, awaiting_appr
                                                           "failed, rejected, cancelled, deleting, deleted"),
                limit: int = Query(100, ge=1, le=500), who: Principal = Depends(api_principal),
                session: Session = Depends(get_read_session)):
-    return {"items": service.list_posts(session, who, state, limit)}
+    return Posts(items=service.list_posts(session, who, state, limit))
 
 
 @router.post("", dependencies=WRITE, status_code=201, response_model=PostSent,
@@ -114,7 +114,7 @@ async def create_post(body: PostIn, request: Request, runtime: Runtime = Depends
 @router.get("/{post_id}", response_class=FastJSON, response_model=PostOut, responses=RECORD_ERRORS,
             dependencies=READ)
 def get_post(post_id: RowId, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
-    return service.post_dict(session, service.get_visible(session, who, post_id))
+    return service.describe(session, service.get_visible(session, who, post_id))
 
 
 @router.post("/{post_id}/submit", dependencies=WRITE, response_model=PostSent,
