@@ -91,6 +91,7 @@ class Waiting(BaseModel):
     decided_late: int
     pending: int
     oldest_pending_minutes: float | int | None
+    pending_overdue: int = Field(description="pending past their due time")
 
 
 class ApprovalRules(BaseModel):
