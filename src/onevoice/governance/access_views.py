@@ -28,6 +28,7 @@ from onevoice.governance.schemas import (
     Revoked,
     SignInSessions,
     TokenCreated,
+    TokenOut,
     Tokens,
 )
 from onevoice.process import Runtime
@@ -43,7 +44,7 @@ api = APIRouter(prefix="/api/v1", tags=["governance"])
 
 # --- API tokens --------------------------------------------------------------------------------------------
 
-def _tokens_page(request: Request, viewer: Viewer, session: Session, created: dict | None = None,
+def _tokens_page(request: Request, viewer: Viewer, session: Session, created: TokenOut | None = None,
                  secret: str | None = None, status: int = 200, error: str | None = None, form: dict | None = None):
     who = viewer.principal
     return render(request, "governance/tokens.html", {
@@ -105,7 +106,7 @@ class TokenIn(BaseModel):
 def tokens_list(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     """Your API tokens (admins: everyone's), never the secret: scopes, created, last used, expiry, state.
     Needs `tokens:read`."""
-    return {"items": admin.list_tokens(session, who)}
+    return Tokens(items=admin.list_tokens(session, who))
 
 
 @api.post("/tokens", response_class=FastJSON, status_code=201, response_model=TokenCreated, responses=RECORD_ERRORS)
@@ -115,7 +116,7 @@ def tokens_create_api(body: TokenIn, request: Request, who: Principal = Depends(
     in this answer only. Needs `tokens:write`."""
     created, secret = admin.issue_token(session, who, body.name, body.scopes, body.expires_in_days, body.user,
                                         client_ip(request), caller_scopes=list(token.scopes or []))
-    return {**created, "token": secret}
+    return TokenCreated(**dict(created), token=secret)
 
 
 @api.delete("/tokens/{token_id}", response_class=FastJSON, response_model=Revoked, responses=RECORD_ERRORS)

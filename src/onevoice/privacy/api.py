@@ -62,7 +62,7 @@ def _owner(who: Principal = Depends(api_principal)) -> Principal:
 @router.get("/retention/rules", response_class=FastJSON, response_model=RetentionRules, responses=AUTH_ERRORS,
             dependencies=[Depends(require_scope("governance:read"))])
 def rules(who: Principal = Depends(_owner), session: Session = Depends(get_read_session)):
-    return {"items": retention.list_rules(session)}
+    return RetentionRules(items=retention.list_rules(session))
 
 
 @router.post("/retention/rules", response_class=FastJSON, response_model=RetentionRuleOut, responses=AUTH_ERRORS,
