@@ -38,7 +38,7 @@ from onevoice.governance.schemas import (
 )
 from onevoice.web.deps import get_read_session, get_session, principal_from_token, require_token, scope_allows
 from onevoice.web.params import RowCursor, RowId
-from onevoice.web.responses import AUTH_ERRORS, CONFLICT, NOT_FOUND, FastJSON
+from onevoice.web.responses import AUTH_ERRORS, CONFLICT, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1", tags=["governance"])
 
@@ -70,7 +70,7 @@ class CheckIn(BaseModel):
     sponsored: bool = False
 
 
-@router.post("/guard/check", response_class=FastJSON, response_model=CheckOut, responses={**AUTH_ERRORS, **NOT_FOUND})
+@router.post("/guard/check", response_model=CheckOut, responses={**AUTH_ERRORS, **NOT_FOUND})
 def guard_check(body: CheckIn, who: Principal = Depends(token_principal),
                 session: Session = Depends(get_read_session)):
     """Findings for a text (each with rule, severity, message, start/end, match), whether it is blocked,
@@ -91,12 +91,12 @@ class GuardRuleIn(BaseModel):
     enabled: bool | None = None
 
 
-@router.get("/guard/rules", response_class=FastJSON, response_model=GuardRules, responses=AUTH_ERRORS)
+@router.get("/guard/rules", response_model=GuardRules, responses=AUTH_ERRORS)
 def list_guard_rules(_who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     return GuardRules(items=[GuardRuleOut.model_validate(r) for r in guard_rules.list_rules(session)])
 
 
-@router.post("/guard/rules", response_class=FastJSON, status_code=201, response_model=GuardRuleOut,
+@router.post("/guard/rules", status_code=201, response_model=GuardRuleOut,
              responses={**AUTH_ERRORS, **CONFLICT})
 def create_guard_rule(body: GuardRuleIn, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):
@@ -104,7 +104,7 @@ def create_guard_rule(body: GuardRuleIn, request: Request, who: Principal = Depe
     return rule
 
 
-@router.patch("/guard/rules/{rule_id}", response_class=FastJSON, response_model=GuardRuleOut,
+@router.patch("/guard/rules/{rule_id}", response_model=GuardRuleOut,
               responses={**AUTH_ERRORS, **NOT_FOUND, **CONFLICT})
 def update_guard_rule(rule_id: RowId, body: GuardRuleIn, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):
@@ -132,13 +132,13 @@ class ApprovalRuleIn(BaseModel):
     escalation_team: str | None = None
 
 
-@router.get("/approval-rules", response_class=FastJSON, response_model=ApprovalRules, responses=AUTH_ERRORS)
+@router.get("/approval-rules", response_model=ApprovalRules, responses=AUTH_ERRORS)
 def list_approval_rules(_who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     return {"items": [approval_rules.to_dict(session, r) for r in approval_rules.list_rules(session)],
             "waiting": approval_rules.waiting_stats(session)}
 
 
-@router.post("/approval-rules", response_class=FastJSON, status_code=201, response_model=ApprovalRuleOut,
+@router.post("/approval-rules", status_code=201, response_model=ApprovalRuleOut,
              responses=AUTH_ERRORS)
 def create_approval_rule(body: ApprovalRuleIn, request: Request, who: Principal = Depends(token_principal),
                          session: Session = Depends(get_session)):
@@ -146,7 +146,7 @@ def create_approval_rule(body: ApprovalRuleIn, request: Request, who: Principal 
     return approval_rules.to_dict(session, rule)
 
 
-@router.patch("/approval-rules/{rule_id}", response_class=FastJSON, response_model=ApprovalRuleOut,
+@router.patch("/approval-rules/{rule_id}", response_model=ApprovalRuleOut,
               responses={**AUTH_ERRORS, **NOT_FOUND})
 def update_approval_rule(rule_id: RowId, body: ApprovalRuleIn, request: Request,
                          who: Principal = Depends(token_principal), session: Session = Depends(get_session)):
@@ -154,7 +154,7 @@ def update_approval_rule(rule_id: RowId, body: ApprovalRuleIn, request: Request,
     return approval_rules.to_dict(session, rule)
 
 
-@router.get("/audit", response_class=FastJSON, response_model=AuditPage, responses=AUTH_ERRORS)
+@router.get("/audit", response_model=AuditPage, responses=AUTH_ERRORS)
 def audit_list(since: datetime | None = None, until: datetime | None = None, action: str | None = None,
                actor: str | None = None, target: str | None = None, before: RowCursor | None = None,
                limit: int = Query(100, ge=1, le=1000), who: Principal = Depends(token_principal),
@@ -164,7 +164,7 @@ def audit_list(since: datetime | None = None, until: datetime | None = None, act
                         before_seq=before, limit=limit)
 
 
-@router.get("/audit/verify", response_class=FastJSON, response_model=AuditVerification, responses=AUTH_ERRORS)
+@router.get("/audit/verify", response_model=AuditVerification, responses=AUTH_ERRORS)
 def audit_verify(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     audit.require_auditor(who)
     result = audit.verify(session)
@@ -209,7 +209,7 @@ class PolicyIn(BaseModel):
     summary: str = ""
 
 
-@router.get("/policy", response_class=FastJSON, response_model=PolicyCurrent, responses={**AUTH_ERRORS, **NOT_FOUND})
+@router.get("/policy", response_model=PolicyCurrent, responses={**AUTH_ERRORS, **NOT_FOUND})
 def policy_current(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     version = policy.current_version(session)
     if version is None:
@@ -221,14 +221,14 @@ def policy_current(who: Principal = Depends(token_principal), session: Session =
     return out
 
 
-@router.post("/policy/versions", response_class=FastJSON, status_code=201, response_model=PolicyVersionOut,
+@router.post("/policy/versions", status_code=201, response_model=PolicyVersionOut,
              responses=AUTH_ERRORS)
 def policy_publish(body: PolicyIn, request: Request, who: Principal = Depends(token_principal),
                    session: Session = Depends(get_session)):
     return policy.publish(session, who, body.title, body.body, body.summary, client_ip(request))
 
 
-@router.post("/policy/versions/{version_id}/acknowledge", response_class=FastJSON, response_model=Acknowledged,
+@router.post("/policy/versions/{version_id}/acknowledge", response_model=Acknowledged,
              responses={**AUTH_ERRORS, **NOT_FOUND})
 def policy_acknowledge(version_id: RowId, request: Request, who: Principal = Depends(token_principal),
                        session: Session = Depends(get_session)):
@@ -236,13 +236,13 @@ def policy_acknowledge(version_id: RowId, request: Request, who: Principal = Dep
     return {"version_id": version_id, "acknowledged_at": ack.acknowledged_at}
 
 
-@router.get("/policy/status", response_class=FastJSON, response_model=PolicyStatus, responses=AUTH_ERRORS)
+@router.get("/policy/status", response_model=PolicyStatus, responses=AUTH_ERRORS)
 def policy_status(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     """Managers: their teams; coordinators and admins: everyone."""
     return policy.team_status(session, who)
 
 
-@router.post("/training/{module_id}/complete", response_class=FastJSON, response_model=TrainingDone,
+@router.post("/training/{module_id}/complete", response_model=TrainingDone,
              responses={**AUTH_ERRORS, **NOT_FOUND})
 def training_complete(module_id: RowId, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):

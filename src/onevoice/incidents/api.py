@@ -16,7 +16,7 @@ from onevoice.incidents.schemas import IncidentChange, Incidents
 from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, require_scope
 from onevoice.web.params import RowId
-from onevoice.web.responses import AUTH_ERRORS, CONFLICT, RECORD_ERRORS, FastJSON
+from onevoice.web.responses import AUTH_ERRORS, CONFLICT, RECORD_ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 
@@ -29,7 +29,7 @@ class ReasonIn(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
-@router.get("/incidents", response_class=FastJSON, response_model=Incidents, responses=AUTH_ERRORS,
+@router.get("/incidents", response_model=Incidents, responses=AUTH_ERRORS,
             dependencies=[Depends(require_scope("cases:read"))])
 def list_incidents(status: str | None = Query(None, description="open or closed"),
                    who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
@@ -37,7 +37,7 @@ def list_incidents(status: str | None = Query(None, description="open or closed"
     return Incidents(items=incidents.list_incidents(session, who, status))
 
 
-@router.post("/incidents/{incident_id}/close", response_class=FastJSON, response_model=IncidentChange,
+@router.post("/incidents/{incident_id}/close", response_model=IncidentChange,
              responses={**RECORD_ERRORS, **CONFLICT},
              dependencies=[Depends(require_scope("messages:write"))])
 def close_incident(incident_id: RowId, request: Request, body: ReasonIn | None = None,
@@ -46,7 +46,7 @@ def close_incident(incident_id: RowId, request: Request, body: ReasonIn | None =
     return _incident_change(runtime, lambda s: incidents.close_by_hand(s, who, incident_id, reason, _ip(request)))
 
 
-@router.post("/incidents/{incident_id}/reopen", response_class=FastJSON, response_model=IncidentChange,
+@router.post("/incidents/{incident_id}/reopen", response_model=IncidentChange,
              responses={**RECORD_ERRORS, **CONFLICT},
              dependencies=[Depends(require_scope("messages:write"))])
 def reopen_incident(incident_id: RowId, request: Request, body: ReasonIn | None = None,

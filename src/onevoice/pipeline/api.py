@@ -18,7 +18,7 @@ from onevoice.pipeline.schemas import IntakeOut
 from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, require_scope, require_sees_all, require_token
 from onevoice.web.params import RowCursor, RowId
-from onevoice.web.responses import AUTH_ERRORS, BAD_BODY, NOT_FOUND, FastJSON
+from onevoice.web.responses import AUTH_ERRORS, BAD_BODY, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"],
                    dependencies=[Depends(require_token), Depends(require_sees_all)])
@@ -60,7 +60,7 @@ async def read_json(request: Request, limit: int) -> Any:
             raise HTTPException(400, f"body is not valid JSON: {exc}") from None
 
 
-@router.post("", status_code=202, response_class=FastJSON, response_model=IntakeOut,
+@router.post("", status_code=202, response_model=IntakeOut,
              responses={**AUTH_ERRORS, **BAD_BODY}, dependencies=[Depends(require_scope("messages:write"))],
              openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE}}}})
 async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime)) -> AcceptResult:
@@ -98,7 +98,7 @@ def _accept(runtime: Runtime, items: list):
     return result
 
 
-@router.get("", response_class=FastJSON, response_model=MessagePage, responses=AUTH_ERRORS,
+@router.get("", response_model=MessagePage, responses=AUTH_ERRORS,
             dependencies=[Depends(require_scope("messages:read"))])
 def list_messages(status: str | None = Query(None, description="accepted, processed, failed..."),
                   cursor: RowCursor | None = None, limit: int = Query(50, ge=1, le=500),
@@ -106,13 +106,13 @@ def list_messages(status: str | None = Query(None, description="accepted, proces
     return service.list_messages(session, status, cursor, limit)
 
 
-@router.get("/{message_id}", response_class=FastJSON, response_model=MessageDetail,
+@router.get("/{message_id}", response_model=MessageDetail,
             responses={**AUTH_ERRORS, **NOT_FOUND}, dependencies=[Depends(require_scope("messages:read"))])
 def get_message(message_id: RowId, session: Session = Depends(get_read_session)):
     return service.get_message(session, message_id)
 
 
-@router.post("/retry", response_class=FastJSON, response_model=Retried, responses=AUTH_ERRORS,
+@router.post("/retry", response_model=Retried, responses=AUTH_ERRORS,
              dependencies=[Depends(require_scope("messages:write"))])
 def retry(ids: list[RowId] | None = Body(None, embed=True), runtime: Runtime = Depends(get_runtime)):
     """Put failed messages (all, or these ids) back through the pipeline."""

@@ -80,14 +80,14 @@ async def _send(runtime: Runtime, work, ok_status: int = 200):
                         status_code=ok_status)
 
 
-@router.get("/channels", response_class=FastJSON, response_model=PublishableChannels, responses=AUTH_ERRORS,
+@router.get("/channels", response_model=PublishableChannels, responses=AUTH_ERRORS,
             dependencies=READ)
 def channels(who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     """The channels you may publish on, with their length limit and whether they take media and deletes."""
     return {"items": [c.to_dict() for c in compose.publishable(session, who)]}
 
 
-@router.get("", response_class=FastJSON, response_model=Posts, responses=AUTH_ERRORS, dependencies=READ)
+@router.get("", response_model=Posts, responses=AUTH_ERRORS, dependencies=READ)
 def list_posts(state: str | None = Query(None, description="draft, awaiting_approval, scheduled, queued, sent, "
                                                           "failed, rejected, cancelled, deleting, deleted"),
                limit: int = Query(100, ge=1, le=500), who: Principal = Depends(api_principal),
@@ -111,7 +111,7 @@ async def create_post(body: PostIn, request: Request, runtime: Runtime = Depends
     return await _send(runtime, work, 201)
 
 
-@router.get("/{post_id}", response_class=FastJSON, response_model=PostOut, responses=RECORD_ERRORS,
+@router.get("/{post_id}", response_model=PostOut, responses=RECORD_ERRORS,
             dependencies=READ)
 def get_post(post_id: RowId, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     return service.describe(session, service.get_visible(session, who, post_id))

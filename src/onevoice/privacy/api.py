@@ -22,14 +22,14 @@ from onevoice.privacy.schemas import (
 from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, get_session, require_scope
 from onevoice.web.params import RowId
-from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS, FastJSON
+from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 Reference = Annotated[str, Body(embed=True, max_length=100,
                                 description="the request's own number (a ticket), never the person's name")]
 
 
-@router.post("/privacy/contacts/{contact_id}/export", response_class=FastJSON, response_model=ContactExport,
+@router.post("/privacy/contacts/{contact_id}/export", response_model=ContactExport,
              responses=RECORD_ERRORS, dependencies=[Depends(require_scope("contacts:read"))])
 def export(contact_id: RowId, request: Request, reference: Reference = "",
            who: Principal = Depends(api_principal), session: Session = Depends(get_session)):
@@ -37,7 +37,7 @@ def export(contact_id: RowId, request: Request, reference: Reference = "",
     return access.export(session, who, contact_id, reference, client_ip(request))
 
 
-@router.post("/privacy/contacts/{contact_id}/erase", response_class=FastJSON, response_model=Erased,
+@router.post("/privacy/contacts/{contact_id}/erase", response_model=Erased,
              responses=RECORD_ERRORS, dependencies=[Depends(require_scope("contacts:write"))])
 def erase(contact_id: RowId, request: Request, reference: Reference = "",
           who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):
@@ -59,13 +59,13 @@ def _owner(who: Principal = Depends(api_principal)) -> Principal:
     return who
 
 
-@router.get("/retention/rules", response_class=FastJSON, response_model=RetentionRules, responses=AUTH_ERRORS,
+@router.get("/retention/rules", response_model=RetentionRules, responses=AUTH_ERRORS,
             dependencies=[Depends(require_scope("governance:read"))])
 def rules(who: Principal = Depends(_owner), session: Session = Depends(get_read_session)):
     return RetentionRules(items=retention.list_rules(session))
 
 
-@router.post("/retention/rules", response_class=FastJSON, response_model=RetentionRuleOut, responses=AUTH_ERRORS,
+@router.post("/retention/rules", response_model=RetentionRuleOut, responses=AUTH_ERRORS,
              dependencies=[Depends(require_scope("governance:write"))])
 def set_rule(body: RuleIn, request: Request, who: Principal = Depends(_owner),
              session: Session = Depends(get_session)):
@@ -81,7 +81,7 @@ def remove_rule(rule_id: RowId, request: Request, who: Principal = Depends(_owne
     retention.remove_rule(session, who, rule_id, client_ip(request))
 
 
-@router.get("/retention/runs", response_class=FastJSON, response_model=RetentionRuns, responses=AUTH_ERRORS,
+@router.get("/retention/runs", response_model=RetentionRuns, responses=AUTH_ERRORS,
             dependencies=[Depends(require_scope("governance:read"))])
 def runs(who: Principal = Depends(_owner), session: Session = Depends(get_read_session)):
     """The latest runs: when, by whom, how many messages were anonymized or deleted."""

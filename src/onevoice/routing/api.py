@@ -26,7 +26,7 @@ from onevoice.routing.schemas import (
 )
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, get_session, require_scope
 from onevoice.web.params import RowId
-from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS, FastJSON
+from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 READ = [Depends(require_scope("governance:read"))]
@@ -64,27 +64,27 @@ class LearnedIn(BaseModel):
     team: str
 
 
-@router.get("/playbooks", response_class=FastJSON, response_model=Playbooks, responses=AUTH_ERRORS, dependencies=READ)
+@router.get("/playbooks", response_model=Playbooks, responses=AUTH_ERRORS, dependencies=READ)
 def playbooks(who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     """The active playbook (with its YAML) and every stored version."""
     return {"active": service.active(session, who), "versions": service.versions(session, who)}
 
 
-@router.get("/playbooks/learned", response_class=FastJSON, response_model=LearnedRules, responses=AUTH_ERRORS,
+@router.get("/playbooks/learned", response_model=LearnedRules, responses=AUTH_ERRORS,
             dependencies=READ)
 def learned(who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     """Rules learned from team corrections, applied after the playbook until promoted or dismissed."""
     return {"items": promote.list_learned(session, who)}
 
 
-@router.get("/playbooks/{playbook_id}", response_class=FastJSON, response_model=PlaybookOut, responses=RECORD_ERRORS,
+@router.get("/playbooks/{playbook_id}", response_model=PlaybookOut, responses=RECORD_ERRORS,
             dependencies=READ)
 def playbook(playbook_id: RowId, who: Principal = Depends(api_principal),
              session: Session = Depends(get_read_session)):
     return service.get_version(session, who, playbook_id)
 
 
-@router.post("/playbooks/validate", response_class=FastJSON, response_model=Validation, responses=AUTH_ERRORS,
+@router.post("/playbooks/validate", response_model=Validation, responses=AUTH_ERRORS,
              dependencies=READ)
 def validate(body: SourceIn, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     """Every problem of a draft with its line; `valid` when there is none. Nothing is stored."""
@@ -92,7 +92,7 @@ def validate(body: SourceIn, who: Principal = Depends(api_principal), session: S
     return {"valid": not problems, "problems": [p.to_dict() for p in problems]}
 
 
-@router.post("/playbooks/dry-run", response_class=FastJSON, response_model=DryRun, responses=AUTH_ERRORS,
+@router.post("/playbooks/dry-run", response_model=DryRun, responses=AUTH_ERRORS,
              dependencies=READ)
 def dry_run(body: DryRunIn, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session),
             runtime: Runtime = Depends(get_runtime)):
@@ -103,7 +103,7 @@ def dry_run(body: DryRunIn, who: Principal = Depends(api_principal), session: Se
                            prior_messages=body.prior_messages, at=body.at)
 
 
-@router.post("/playbooks", response_class=FastJSON, status_code=201, response_model=PlaybookOut,
+@router.post("/playbooks", status_code=201, response_model=PlaybookOut,
              responses=AUTH_ERRORS, dependencies=WRITE)
 def save(body: SaveIn, request: Request, who: Principal = Depends(api_principal),
          session: Session = Depends(get_session)):
@@ -112,7 +112,7 @@ def save(body: SaveIn, request: Request, who: Principal = Depends(api_principal)
     return service.save(session, who, body.source, body.note, body.activate, _ip(request))
 
 
-@router.post("/playbooks/{playbook_id}/activate", response_class=FastJSON, response_model=PlaybookOut,
+@router.post("/playbooks/{playbook_id}/activate", response_model=PlaybookOut,
              responses=RECORD_ERRORS, dependencies=WRITE)
 def activate(playbook_id: RowId, request: Request, who: Principal = Depends(api_principal),
              session: Session = Depends(get_session)):
@@ -120,14 +120,14 @@ def activate(playbook_id: RowId, request: Request, who: Principal = Depends(api_
     return service.activate_version(session, who, playbook_id, _ip(request))
 
 
-@router.post("/playbooks/learned/promote", response_class=FastJSON, response_model=Promoted,
+@router.post("/playbooks/learned/promote", response_model=Promoted,
              responses=RECORD_ERRORS, dependencies=WRITE)
 def promote_learned(body: LearnedIn, request: Request, who: Principal = Depends(api_principal),
                     session: Session = Depends(get_session)):
     return promote.promote(session, who, body.intent, body.subject, body.channel_kind, body.team, _ip(request))
 
 
-@router.post("/playbooks/learned/dismiss", response_class=FastJSON, response_model=LearnedRuleOut,
+@router.post("/playbooks/learned/dismiss", response_model=LearnedRuleOut,
              responses=RECORD_ERRORS, dependencies=WRITE)
 def dismiss_learned(body: LearnedIn, request: Request, who: Principal = Depends(api_principal),
                     session: Session = Depends(get_session)):

@@ -24,12 +24,12 @@ from onevoice.web.deps import (
     require_scope,
 )
 from onevoice.web.params import RowId
-from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS, FastJSON
+from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["triage"])
 
 
-@router.post("/messages/{message_id}/corrections", response_class=FastJSON, status_code=201,
+@router.post("/messages/{message_id}/corrections", status_code=201,
              response_model=CorrectionOut, responses=RECORD_ERRORS)
 def correct(message_id: RowId, field: str = Body(..., description="intent, sentiment or team"),
             value: str = Body(..., description="the right label"),
@@ -53,14 +53,14 @@ class VocabularyIn(BaseModel):
     team: str | None = Field(None, description="routing hands messages naming the entry to this team")
 
 
-@router.get("/vocabulary", response_class=FastJSON, response_model=Vocabulary, responses=AUTH_ERRORS,
+@router.get("/vocabulary", response_model=Vocabulary, responses=AUTH_ERRORS,
             dependencies=[Depends(require_scope("governance:read"))])
 def vocabulary_list(who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     """The organization's vocabulary (products, competitors, terms) with the intent and team each carries."""
     return {"items": vocabulary.list_entries(session, who)}
 
 
-@router.put("/vocabulary/{key}", response_class=FastJSON, response_model=VocabularyEntry, responses=AUTH_ERRORS,
+@router.put("/vocabulary/{key}", response_model=VocabularyEntry, responses=AUTH_ERRORS,
             dependencies=[Depends(require_scope("governance:write"))])
 def vocabulary_save(key: str, body: VocabularyIn, request: Request, who: Principal = Depends(api_principal),
                     session: Session = Depends(get_session)):
@@ -69,7 +69,7 @@ def vocabulary_save(key: str, body: VocabularyIn, request: Request, who: Princip
                                  ip=request.client.host if request.client else None)
 
 
-@router.delete("/vocabulary/{key}", response_class=FastJSON, response_model=VocabularyRemoved, responses=AUTH_ERRORS,
+@router.delete("/vocabulary/{key}", response_model=VocabularyRemoved, responses=AUTH_ERRORS,
                dependencies=[Depends(require_scope("governance:write"))])
 def vocabulary_remove(key: str, request: Request, who: Principal = Depends(api_principal),
                       session: Session = Depends(get_session)):
@@ -78,7 +78,7 @@ def vocabulary_remove(key: str, request: Request, who: Principal = Depends(api_p
     return VocabularyRemoved(key=key, existed=existed)
 
 
-@router.post("/triage/classify", response_class=FastJSON, response_model=TriageOut, responses=AUTH_ERRORS,
+@router.post("/triage/classify", response_model=TriageOut, responses=AUTH_ERRORS,
              dependencies=[Depends(require_scope("triage:read"))])
 def classify(text: str = Body(..., embed=True, max_length=40_000), followers: int = Body(0, embed=True),
              runtime: Runtime = Depends(get_runtime)):
