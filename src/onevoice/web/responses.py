@@ -10,6 +10,9 @@ from pydantic import BaseModel
 
 
 class FastJSON(JSONResponse):
+    """For a route that builds its response itself (a status that depends on the outcome, the webhooks).
+    Routes with a response model leave the writing to FastAPI (pydantic writes the same bytes)."""
+
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
