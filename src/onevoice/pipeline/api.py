@@ -18,7 +18,7 @@ from onevoice.pipeline.schemas import IntakeOut
 from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, require_scope, require_sees_all, require_token
 from onevoice.web.params import RowCursor, RowId
-from onevoice.web.responses import AUTH_ERRORS, BAD_BODY, NOT_FOUND
+from onevoice.web.responses import AUTH_ERRORS, BAD_BODY, NOT_FOUND, Problem
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"],
                    dependencies=[Depends(require_token), Depends(require_sees_all)])
@@ -61,7 +61,9 @@ async def read_json(request: Request, limit: int) -> Any:
 
 
 @router.post("", status_code=202, response_model=IntakeOut,
-             responses={**AUTH_ERRORS, **BAD_BODY}, dependencies=[Depends(require_scope("messages:write"))],
+             responses={**AUTH_ERRORS, **BAD_BODY, 422: {"model": Problem, "description": "JSON, but neither a "
+                                                                            "message nor {\"messages\": [...]}"}},
+             dependencies=[Depends(require_scope("messages:write"))],
              openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE}}}})
 async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime)) -> AcceptResult:
     """Accept one message or `{"messages": [...]}` (up to 1,000); idempotent on (channel, external_id)."""

@@ -24,11 +24,11 @@ class Problem(BaseModel):
 
 
 # The error answers every token-authenticated route can give, for `responses=` (the OpenAPI document then
-# lists them beside the success).
+# lists them beside the success). A route with parameters or a body also lists 422, added by FastAPI as
+# `HTTPValidationError`, whose schema app.py rewrites to the one string the handler sends.
 AUTH_ERRORS: dict[int | str, dict] = {
     401: {"model": Problem, "description": "missing, unknown, expired or revoked token, or its user disabled"},
     403: {"model": Problem, "description": "the token lacks the scope, or its user the role"},
-    422: {"model": Problem, "description": "a parameter or the body is not valid"},
 }
 NOT_FOUND: dict[int | str, dict] = {404: {"model": Problem, "description": "no such record"}}
 # A route that reads or changes one record: the auth errors and 404.
