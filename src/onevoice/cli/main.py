@@ -65,8 +65,8 @@ def token_create(name: str, database_url: DbOpt = None,
 
     with session_scope(settings_for(database_url)) as session:
         token, plaintext = issue_token(session, operator(), name, scope or None, expires_in_days or None, user)
-        expires = f"expires {token['expires_at']:%Y-%m-%d}" if token["expires_at"] else "never expires"
-        typer.echo(f"created token {token['id']} ({token['name']}, {', '.join(token['scopes'])}, {expires}); "
+        expires = f"expires {token.expires_at:%Y-%m-%d}" if token.expires_at else "never expires"
+        typer.echo(f"created token {token.id} ({token.name}, {', '.join(token.scopes or [])}, {expires}); "
                    "keep it secret, it is shown only once:")
     typer.echo(plaintext)
 
@@ -79,8 +79,8 @@ def token_list(database_url: DbOpt = None):
 
     with session_scope(settings_for(database_url)) as session:
         for t in list_tokens(session, operator()):
-            fields = [t["id"], f"{t['prefix']}…", t["name"], t["user"] or "operator", ",".join(t["scopes"]),
-                      t["state"], f"last used {t['last_used_at'] or 'never'}", f"expires {t['expires_at'] or 'never'}"]
+            fields = [t.id, f"{t.prefix}…", t.name, t.user or "operator", ",".join(t.scopes or []),
+                      t.state, f"last used {t.last_used_at or 'never'}", f"expires {t.expires_at or 'never'}"]
             typer.echo("\t".join(str(f) for f in fields))
 
 
@@ -209,8 +209,8 @@ def messages_failed(database_url: DbOpt = None, limit: int = 50):
     from onevoice.messages.service import list_messages
 
     with session_scope(settings_for(database_url)) as session:
-        for m in list_messages(session, "failed", None, limit)["items"]:
-            typer.echo(f"{m['id']}\t{m['channel']}\t{m['external_id']}\tattempts={m['attempts']}\t{m['error']}")
+        for m in list_messages(session, "failed", None, limit).items:
+            typer.echo(f"{m.id}\t{m.channel}\t{m.external_id}\tattempts={m.attempts}\t{m.error}")
 
 
 @app.command("serve")

@@ -21,8 +21,8 @@ def list_rules(database_url: DbOpt = None):
     with session_scope(settings_for(database_url)) as session:
         found = rules(session)
         for r in found:
-            state = "" if r["enabled"] else "\tdisabled"
-            typer.echo(f"{r['id']}\t{r['channel'] or '*'}\t{r['kind'] or '*'}\t{r['days']} days\t{r['action']}{state}")
+            state = "" if r.enabled else "\tdisabled"
+            typer.echo(f"{r.id}\t{r.channel or '*'}\t{r.kind or '*'}\t{r.days} days\t{r.action}{state}")
         if not found:
             typer.echo("no retention rule: message content is kept until a contact is erased")
 
@@ -40,8 +40,8 @@ def set_rule(days: int,
 
     with session_scope(settings_for(database_url)) as session:
         r = set_(session, operator(), channel, kind, days, action, not disabled)
-    typer.echo(f"rule {r['id']}: {r['channel'] or 'every channel'}, {r['kind'] or 'every kind'}: "
-               f"{r['action']} after {r['days']} days")
+    typer.echo(f"rule {r.id}: {r.channel or 'every channel'}, {r.kind or 'every kind'}: "
+               f"{r.action} after {r.days} days")
 
 
 @app.command("remove")

@@ -9,19 +9,22 @@ from prometheus_client.core import GaugeMetricFamily
 
 from onevoice.db import ping
 from onevoice.messages.service import count_by_status
+from onevoice.ops.schemas import Health, Readiness
 from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime, require_token, scope_allows
+from onevoice.web.responses import Problem
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz():
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "the database or Redis does not answer"}})
 def readyz(runtime: Runtime = Depends(get_runtime)):
     """The database and, when configured, Redis answer."""
     checks: dict[str, str] = {}
@@ -76,7 +79,10 @@ _DEPTH = QueueDepth(None)
 REGISTRY.register(_DEPTH)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse, responses={
+    200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "the Prometheus text format"},
+    401: {"model": Problem, "description": "no valid API token (unless ONEVOICE_METRICS_PUBLIC=true)"},
+    403: {"model": Problem, "description": "the token lacks the metrics:read scope"}})
 def metrics(request: Request, runtime: Runtime = Depends(get_runtime)):
     """Prometheus metrics: an API token with the metrics:read scope (`Authorization: Bearer`), unless
     ONEVOICE_METRICS_PUBLIC=true. Volumes, failures and queue depth say a lot about an organization."""

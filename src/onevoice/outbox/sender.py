@@ -27,7 +27,7 @@ from onevoice.connectors.registry import build
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
-from onevoice.messages.service import message_dict
+from onevoice.messages.schemas import MessageOut
 from onevoice.outbox.models import OutboxJob
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def deliver_one(session_factory: sessionmaker[Session], job_id: int, build: Call
         channel = session.get(Channel, job.channel_id)
         parent_data = None
         if parent is not None:
-            parent_data = {**message_dict(parent, channel.key), "raw": parent.raw}
+            parent_data = {**MessageOut.of(parent, channel.key).model_dump(), "raw": parent.raw}
         job_kind, payload = job.kind, dict(job.payload or {})
         kind, text, key, job_channel = channel.kind, message.text, job.idempotency_key, channel.id
         config = connector_config(channel, secret_key)
