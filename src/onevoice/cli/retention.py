@@ -8,6 +8,7 @@ import typer
 
 from onevoice.cli.common import DbOpt, factories, session_scope, settings_for
 from onevoice.cli.user import operator
+from onevoice.errors import Conflict
 
 app = typer.Typer(help="Retention of message content (text, payloads, attachments).", no_args_is_help=True)
 
@@ -61,7 +62,11 @@ def run(database_url: DbOpt = None):
     from onevoice.privacy.retention import run as run_rules
 
     with factories(settings_for(database_url)) as (write, _read):
-        r = run_rules(write, operator())
+        try:
+            r = run_rules(write, operator())
+        except Conflict as exc:  # a run is under way (the server's hourly pass, another node's)
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
     typer.echo(f"run {r['id']}: {r['anonymized']} anonymized, {r['deleted']} deleted "
                f"({r['attachments']} with attachments, {r['raw_payloads']} with payloads), {r['rules']} rule(s)")
 
