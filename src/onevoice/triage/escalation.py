@@ -253,7 +253,16 @@ class EscalatingTriager:
         results = self.fast.triage_batch(items)
         if self._failed:
             return results
-        reasons = [unsure(r, self.policy, self.uses_transformer) for r in results]
+        reasons = [unsure(r, self.policy) for r in results]
+        # Messages only the transformer's (wider) sentiment thresholds call unsure get a second opinion on
+        # sentiment alone: their intent and complaint signal stay the fast path's.
+        sentiment_only = set()
+        if self.uses_transformer:
+            for i, r in enumerate(results):
+                if not reasons[i]:
+                    reasons[i] = unsure(r, self.policy, transformer=True)
+                    if reasons[i]:
+                        sentiment_only.add(i)
         todo = [i for i, why in enumerate(reasons) if why]
         if not todo or not self._load():
             return results
@@ -264,14 +273,17 @@ class EscalatingTriager:
             opinions = {name: p[row] for name, p in probs.items()}
             if tf is not None:
                 opinions["transformer"] = tf[row]
-            results[i] = self._second_opinion(items[i], results[i], reasons[i], opinions)
+            results[i] = self._second_opinion(items[i], results[i], reasons[i], opinions, i in sentiment_only)
         return results
 
-    def _second_opinion(self, item: TriageInput, fast: TriageResult, why: list[str], probs: dict) -> TriageResult:
+    def _second_opinion(self, item: TriageInput, fast: TriageResult, why: list[str], probs: dict,
+                        sentiment_only: bool = False) -> TriageResult:
         w = self.policy.fast_weight
         enc_intent = dict(zip(self._heads.heads["intent"][0], probs["intent"].tolist(), strict=True))
         enc_sent = dict(zip(self._heads.heads["sentiment"][0], probs["sentiment"].tolist(), strict=True))
-        intents = combine(fast_intent_distribution(fast), enc_intent, w)
+        # Sentiment only: the fast intents stand (the winner with its confidence, its runner-up).
+        intents = (fast_intent_distribution(fast) if sentiment_only
+                   else combine(fast_intent_distribution(fast), enc_intent, w))
         tf_sent = (dict(zip(self._transformer.classes, probs["transformer"].tolist(), strict=True))
                    if "transformer" in probs else None)
         if tf_sent is None:
@@ -282,16 +294,20 @@ class EscalatingTriager:
             sentiments = combine3((fast_sentiment_distribution(fast), enc_sent, tf_sent), sw)
             weights_said = (f"{w:.0%} / {1 - w:.0%}; sentiment {sw[0]:.0%} / {sw[1]:.0%} / {sw[2]:.0%} "
                             "with the transformer")
-        ranked = sorted(intents, key=intents.get, reverse=True)
-        intent, conf, second = ranked[0], intents[ranked[0]], ranked[1]
-        runner_up = second if conf - intents[second] < RUNNER_UP_GAP else None
-        # The complaint signal, averaged like the rest with the encoder's share of complaint-type intents,
-        # holds the complaint-type intents to it here as on the fast path.
-        enc_p = sum(enc_intent.get(c, 0.0) for c in complaint_signal.COMPLAINT_INTENTS)
-        p = w * fast.complaint_probability + (1 - w) * enc_p
-        intent_now, conf, complaint, why_changed = complaint_signal.reconcile(intents, p, intent, conf)
-        if intent_now != intent:
-            runner_up, intent = intent, intent_now
+        if sentiment_only:
+            intent, conf, runner_up = fast.intent, fast.intent_confidence, fast.intent_runner_up
+            p, complaint, why_changed = fast.complaint_probability, fast.complaint, None
+        else:
+            ranked = sorted(intents, key=intents.get, reverse=True)
+            intent, conf, second = ranked[0], intents[ranked[0]], ranked[1]
+            runner_up = second if conf - intents[second] < RUNNER_UP_GAP else None
+            # The complaint signal, averaged like the rest with the encoder's share of complaint-type intents,
+            # holds the complaint-type intents to it here as on the fast path.
+            enc_p = sum(enc_intent.get(c, 0.0) for c in complaint_signal.COMPLAINT_INTENTS)
+            p = w * fast.complaint_probability + (1 - w) * enc_p
+            intent_now, conf, complaint, why_changed = complaint_signal.reconcile(intents, p, intent, conf)
+            if intent_now != intent:
+                runner_up, intent = intent, intent_now
         sentiment = max(SENTIMENTS, key=sentiments.get)
         score = sentiments["positive"] - sentiments["negative"]
         sentiment, score, why_negative = complaint_signal.sentiment_follows(p, sentiment, score)
@@ -303,10 +319,17 @@ class EscalatingTriager:
         if tf_sent is not None:
             tf_top = max(tf_sent, key=tf_sent.get)
             tf_said = f"; sentiment transformer says {tf_top} ({tf_sent[tf_top]:.0%})"
-        explanation.append(
-            f"escalated ({'; '.join(why)}): encoder says {enc_top} ({enc_intent[enc_top]:.0%}), {enc_sentiment} "
-            f"({enc_sent[enc_sentiment]:.0%}){tf_said}; combined with the fast answer ({weights_said}): "
-            f"intent {intent} ({conf:.0%}), sentiment {sentiment} ({score:+.2f}), complaint {p:.0%}")
+        if sentiment_only:
+            sw = self.policy.sentiment_weights
+            explanation.append(
+                f"escalated for sentiment ({'; '.join(why)}): encoder says {enc_sentiment} "
+                f"({enc_sent[enc_sentiment]:.0%}){tf_said}; combined with the fast answer "
+                f"({sw[0]:.0%} / {sw[1]:.0%} / {sw[2]:.0%}): sentiment {sentiment} ({score:+.2f})")
+        else:
+            explanation.append(
+                f"escalated ({'; '.join(why)}): encoder says {enc_top} ({enc_intent[enc_top]:.0%}), {enc_sentiment} "
+                f"({enc_sent[enc_sentiment]:.0%}){tf_said}; combined with the fast answer ({weights_said}): "
+                f"intent {intent} ({conf:.0%}), sentiment {sentiment} ({score:+.2f}), complaint {p:.0%}")
         if why_changed:
             explanation.append(why_changed)
         if why_negative:
@@ -316,7 +339,7 @@ class EscalatingTriager:
                                        item.prior_messages)
         explanation.append(f"urgency {urgency}" + (": " + "; ".join(reasons) if reasons else ""))
         scores = {**fast.scores, "escalation": {
-            "why": why, "fast": {"intent": fast.intent, "intent_confidence": fast.intent_confidence,
+            "why": why, "sentiment_only": sentiment_only, "fast": {"intent": fast.intent, "intent_confidence": fast.intent_confidence,
                                  "sentiment": fast.sentiment, "sentiment_score": fast.sentiment_score},
             "encoder": {"intent": {k: round(v, 3) for k, v in enc_intent.items() if v >= 0.05},
                         "sentiment": {k: round(v, 3) for k, v in enc_sent.items()}},
