@@ -118,3 +118,17 @@ def test_the_packaged_transformer_is_used_by_default_and_can_be_left_out(tmp_pat
     assert "escalation" in result.scores and "transformer" not in result.scores["escalation"]
     with_it = EscalatingTriager(fast).triage(item)
     assert "transformer" in with_it.scores["escalation"]
+
+
+def test_with_the_transformer_intent_and_complaint_are_escalated_as_before():
+    """The transformer reads sentiment only: where the static layer changes an intent, it still does."""
+    fast = FastTriager()
+    texts = ["@acme where is my parcel", "@acme I waited two weeks for this", "@acme the app logs me out",
+             "@acme thanks for nothing", "@acme is the store open on sunday", "@acme love the new colours"]
+    items = [TriageInput(text=t) for t in texts]
+    static = EscalatingTriager(fast, sentiment_model=False).triage_batch(items)
+    both = EscalatingTriager(fast).triage_batch(items)
+    for a, b in zip(static, both, strict=True):
+        assert (a.intent, a.intent_confidence, a.complaint, a.complaint_probability) == (
+            b.intent, b.intent_confidence, b.complaint, b.complaint_probability)
+    assert static[0].intent == "complaint"
