@@ -254,24 +254,28 @@ class EscalatingTriager:
         if self._failed:
             return results
         reasons = [unsure(r, self.policy) for r in results]
-        # Messages only the transformer's (wider) sentiment thresholds call unsure get a second opinion on
-        # sentiment alone: their intent and complaint signal stay the fast path's.
-        sentiment_only = set()
+        # The transformer reads only the messages whose sentiment its (wider) thresholds call unsure (it costs
+        # ~15 fast-path messages each). Those the static thresholds would not escalate get a second opinion
+        # on sentiment alone: their intent and complaint signal stay the fast path's.
+        sentiment_only, for_transformer = set(), set()
         if self.uses_transformer:
             for i, r in enumerate(results):
-                if not reasons[i]:
-                    reasons[i] = unsure(r, self.policy, transformer=True)
-                    if reasons[i]:
+                why = unsure(r, self.policy, transformer=True)
+                if any(reason.startswith("sentiment") for reason in why):
+                    for_transformer.add(i)
+                    if not reasons[i]:
+                        reasons[i] = why
                         sentiment_only.add(i)
         todo = [i for i, why in enumerate(reasons) if why]
         if not todo or not self._load():
             return results
         texts = [(items[i].text or "")[:5000] for i in todo]
         probs = self._heads.probabilities(features(self._encoder, self._dense, texts))
-        tf = self._transformer.probabilities(texts) if self._transformer is not None else None
+        read = [row for row, i in enumerate(todo) if i in for_transformer] if self._transformer is not None else []
+        tf = dict(zip(read, self._transformer.probabilities([texts[row] for row in read]), strict=True)) if read else {}
         for row, i in enumerate(todo):
             opinions = {name: p[row] for name, p in probs.items()}
-            if tf is not None:
+            if row in tf:
                 opinions["transformer"] = tf[row]
             results[i] = self._second_opinion(items[i], results[i], reasons[i], opinions, i in sentiment_only)
         return results
@@ -339,8 +343,9 @@ class EscalatingTriager:
                                        item.prior_messages)
         explanation.append(f"urgency {urgency}" + (": " + "; ".join(reasons) if reasons else ""))
         scores = {**fast.scores, "escalation": {
-            "why": why, "sentiment_only": sentiment_only, "fast": {"intent": fast.intent, "intent_confidence": fast.intent_confidence,
-                                 "sentiment": fast.sentiment, "sentiment_score": fast.sentiment_score},
+            "why": why, "sentiment_only": sentiment_only,
+            "fast": {"intent": fast.intent, "intent_confidence": fast.intent_confidence,
+                     "sentiment": fast.sentiment, "sentiment_score": fast.sentiment_score},
             "encoder": {"intent": {k: round(v, 3) for k, v in enc_intent.items() if v >= 0.05},
                         "sentiment": {k: round(v, 3) for k, v in enc_sent.items()}},
             **({"transformer": {"sentiment": {k: round(v, 3) for k, v in tf_sent.items()}}} if tf_sent else {}),
