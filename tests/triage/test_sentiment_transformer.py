@@ -113,18 +113,26 @@ def test_the_packaged_transformer_is_used_by_default_and_can_be_left_out(tmp_pat
     # A directory without the model's files: escalation goes on with the static encoder alone.
     without = EscalatingTriager(fast, sentiment_model=tmp_path)
     assert not without.uses_transformer
-    item = TriageInput(text="@acme where is my parcel")
+    # The fast path reads this as negative (-0.19): unsure about sentiment, which the transformer reads.
+    item = TriageInput(text="The new app update is so smooth, whoever designed it deserves a raise")
     result = without.triage(item)
     assert "escalation" in result.scores and "transformer" not in result.scores["escalation"]
     with_it = EscalatingTriager(fast).triage(item)
-    assert "transformer" in with_it.scores["escalation"]
+    assert with_it.scores["escalation"]["transformer"]["sentiment"]["positive"] > 0.5
+    assert with_it.sentiment == "positive" and fast.triage(item).sentiment == "negative"
+    # Unsure only about intent: the transformer is not asked (it costs ~15 fast-path messages).
+    intent_only = EscalatingTriager(fast).triage(TriageInput(text="@acme where is my parcel"))
+    assert "escalation" in intent_only.scores and "transformer" not in intent_only.scores["escalation"]
 
 
 def test_with_the_transformer_intent_and_complaint_are_escalated_as_before():
     """The transformer reads sentiment only: where the static layer changes an intent, it still does."""
     fast = FastTriager()
     texts = ["@acme where is my parcel", "@acme I waited two weeks for this", "@acme the app logs me out",
-             "@acme thanks for nothing", "@acme is the store open on sunday", "@acme love the new colours"]
+             "@acme thanks for nothing", "@acme is the store open on sunday", "@acme love the new colours",
+             "Whoever wrote the new help pages at @NimbusCloud: thank you, I fixed it myself",
+             "It's raining again. Of course it is.",
+             "The new app update is so smooth, whoever designed it deserves a raise"]
     items = [TriageInput(text=t) for t in texts]
     static = EscalatingTriager(fast, sentiment_model=False).triage_batch(items)
     both = EscalatingTriager(fast).triage_batch(items)
@@ -132,3 +140,4 @@ def test_with_the_transformer_intent_and_complaint_are_escalated_as_before():
         assert (a.intent, a.intent_confidence, a.complaint, a.complaint_probability) == (
             b.intent, b.intent_confidence, b.complaint, b.complaint_probability)
     assert static[0].intent == "complaint"
+    assert any(b.scores.get("escalation", {}).get("sentiment_only") for b in both)
