@@ -15,6 +15,7 @@ from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow
 from onevoice.reports.models import CaseFacts, ReportState, TeamFacts
+from onevoice.routing.factory import active_row, default_playbook
 from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
@@ -23,8 +24,6 @@ STATE_KEY = "facts"
 
 def context(session: Session) -> Context:
     """The rules a case's facts are computed under: the active playbook's SLA calendars, who is in which team."""
-    from onevoice.routing.factory import active_row, default_playbook
-
     row = active_row(session)
     try:
         book = Playbook.from_yaml(row.source) if row is not None else default_playbook()
