@@ -5,16 +5,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from onevoice.advocacy.ranking import recommends
 from onevoice.approvals.models import Approval
 from onevoice.auth.models import User, UserTeam
 from onevoice.cases.models import Case, CaseTeam
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
+from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
 from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow
-from onevoice.reports.models import CaseFacts, ReportState, TeamFacts
+from onevoice.reports.models import (
+    CaseFacts,
+    DailyFacts,
+    DailyHistogram,
+    DailyTeam,
+    DailyVolume,
+    ReportState,
+    TeamFacts,
+)
 from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
@@ -51,13 +63,17 @@ def sources(session: Session, case_ids: Iterable[int]) -> list[CaseSource]:
                              .where(Case.id.in_(ids))):
         out[c.id] = CaseSource(CaseRow(*c))
     for m in session.execute(select(Message.case_id, Message.direction, Message.kind, Message.created_at,
-                                    Message.status, Message.triage, Message.language)
+                                    Message.status, Message.triage, Message.language, Message.text,
+                                    Message.deleted_at)
                              .where(Message.case_id.in_(ids))):
         triage = m.triage or {}
         if m.case_id in out:
-            out[m.case_id].messages.append(MessageRow(m.direction, m.kind, m.created_at, m.status,
-                                                      triage.get("sentiment"), m.language,
-                                                      list(triage.get("products") or [])))
+            inbound = m.direction == "inbound"
+            out[m.case_id].messages.append(MessageRow(
+                m.direction, m.kind, m.created_at, m.status, triage.get("sentiment"), m.language,
+                list(triage.get("products") or []), intent=triage.get("intent"),
+                complaint=bool(triage.get("complaint")), recommendation=inbound and recommends(m.text),
+                deleted=m.deleted_at is not None))
     for e in session.execute(select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data)
                              .where(Event.case_id.in_(ids))):
         out[e.case_id].events.append(EventRow(e.kind, e.actor, e.created_at, e.data or {}))
@@ -85,6 +101,52 @@ def replace_facts(session: Session, case_ids: list[int], cases: list[dict], team
 def clear_facts(session: Session) -> None:
     session.execute(delete(TeamFacts))
     session.execute(delete(CaseFacts))
+    for table in AGGREGATES.values():
+        session.execute(delete(table))
+
+
+def stored_facts(session: Session, case_ids: list[int]) -> tuple[list[dict], list[dict]]:
+    """The facts rows these cases have now (what their old contribution to the aggregates was)."""
+    cases: list[dict] = []
+    teams: list[dict] = []
+    for chunk in _chunks(case_ids, 500):
+        cases.extend(dict(r) for r in session.execute(select(*AGGREGATED_CASE_COLUMNS)
+                                                      .where(CaseFacts.case_id.in_(chunk))).mappings())
+        teams.extend(dict(r) for r in session.execute(select(TeamFacts.__table__).where(TeamFacts.case_id.in_(chunk)))
+                     .mappings())
+    return cases, teams
+
+
+AGGREGATED_CASE_COLUMNS = [CaseFacts.__table__.c[c] for c in (
+    "case_id", "opened_day", "lead_team_id", "channel_id", "messages_in", "messages_out", "first_response_met",
+    "resolution_met", "resolved", "reopens", "positive", "negative", "recovered", "lead", "lead_handed",
+    "lead_outcome", "lead_value", "resolved_public", "kind", "intent", "language", "product",
+    "first_response_s", "first_response_bh_s", "resolution_s", "resolution_bh_s")]
+AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,
+              "team": DailyTeam.__table__}
+
+
+def apply_deltas(session: Session, deltas: Deltas) -> None:
+    """Add the deltas to the per-day tables (insert or add), then drop the rows whose count fell to 0."""
+    by_table: dict[str, list[tuple[tuple, dict]]] = defaultdict(list)
+    for (name, *key), values in deltas.items():
+        if any(values.values()):
+            by_table[name].append((tuple(key), values))
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    for name, rows in by_table.items():
+        table = AGGREGATES[name]
+        keys = [c.name for c in table.primary_key.columns]
+        values = [c.name for c in table.columns if c.name not in keys]
+        params = [{**dict(zip(keys, key, strict=True)), **{v: d.get(v, 0) for v in values}} for key, d in rows]
+        stmt = insert(table)
+        conn = session.connection()
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={
+            v: table.c[v] + stmt.excluded[v] for v in values}), params)
+        count = COUNT_COLUMN[name]
+        gone = [dict(zip([f"k_{k}" for k in keys], key, strict=True)) for key, d in rows if d.get(count, 0) < 0]
+        if gone:
+            conn.execute(delete(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)),
+                                                table.c[count] <= 0), gone)
 
 
 def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
