@@ -52,7 +52,7 @@ def test_a_detractor_who_turned_advocate(session_factory, pipeline, org):
     december, november = scope(date(2026, 12, 1), date(2026, 12, 6)), scope(date(2026, 11, 1), date(2026, 11, 30))
     with session_factory() as s:
         ranking = advocacy_ranking(s, december)
-        before = advocacy_ranking(s, november, previous=False)
+        before = advocacy_ranking(s, november)
         followers = s.scalar(select(Contact.followers).where(Contact.handle == "@dora"))
         page = overview(s, org["lee"], now=NOW)
     reach = 1 + math.log10(1 + followers) / 4

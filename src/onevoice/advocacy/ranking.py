@@ -83,11 +83,16 @@ class Standing:
 
     @property
     def status(self) -> str:
-        if self.net >= THRESHOLD:
-            return "advocate"
-        if -self.net >= THRESHOLD:
-            return "detractor"
-        return "neutral"
+        return status_of(self.net)
+
+
+def status_of(net: float) -> str:
+    """advocate at a net of THRESHOLD or more, detractor at -THRESHOLD or less, else neutral."""
+    if net >= THRESHOLD:
+        return "advocate"
+    if -net >= THRESHOLD:
+        return "detractor"
+    return "neutral"
 
 
 def age_weight(at: datetime, now: datetime) -> float:

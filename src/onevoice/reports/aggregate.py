@@ -44,7 +44,7 @@ def _add(out: Deltas, key: Key, sign: int, **values: int) -> None:
     row = out[key]
     for k, v in values.items():
         if v:
-            row[k] = row.get(k, 0) + sign * int(v)
+            row[k] = row.get(k, 0) + sign * (v if isinstance(v, float) else int(v))
 
 
 def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Deltas | None = None) -> Deltas:
@@ -66,6 +66,10 @@ def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Delt
             key = f[dim]
             _add(out, ("volume", day, team, channel, dim, "" if key is None else str(key)), sign,
                  cases=1, messages=f["messages_in"])
+        if f["contact_id"] is not None:
+            _add(out, ("contact", f["contact_id"]), sign, cases=1, adv_w=float(f["adv_w"] or 0.0),
+                 det_w=float(f["det_w"] or 0.0), adv_n=f["adv_n"], det_n=f["det_n"],
+                 recommendations=f["recommendations"])
         for metric, column in SERVICE_TIMES.items():
             if f[column] is not None:
                 _add(out, ("hist", day, team, channel, metric, bucket(f[column])), sign, n=1)
@@ -81,4 +85,4 @@ def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Delt
 
 
 # The column that says a row still counts for something (0: the row is deleted).
-COUNT_COLUMN = {"daily": "cases", "volume": "cases", "hist": "n", "team": "parts"}
+COUNT_COLUMN = {"daily": "cases", "volume": "cases", "hist": "n", "team": "parts", "contact": "cases"}

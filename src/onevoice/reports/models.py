@@ -25,8 +25,10 @@ class CaseFacts(Base):
         Index("ix_report_case_facts_incident", "incident_id"),
         # Past-due cases still waiting (the only time-dependent part of SLA attainment) and the exact
         # medians: a quantile's bucket comes from the daily histogram, its value from one of these ranges.
-        Index("ix_report_case_facts_fr_pending", "first_response_met", "opened_day"),
-        Index("ix_report_case_facts_res_pending", "resolution_met", "opened_day"),
+        Index("ix_report_case_facts_fr_pending", "first_response_met", "opened_day", "first_response_due",
+              "lead_team_id", "channel_id"),
+        Index("ix_report_case_facts_res_pending", "resolution_met", "opened_day", "resolution_due", "lead_team_id",
+              "channel_id"),
         Index("ix_report_case_facts_fr", "first_response_s", "opened_day", "lead_team_id", "channel_id"),
         Index("ix_report_case_facts_fr_bh", "first_response_bh_s", "opened_day", "lead_team_id", "channel_id"),
         Index("ix_report_case_facts_res", "resolution_s", "opened_day", "lead_team_id", "channel_id"),
@@ -194,6 +196,21 @@ class DailyTeam(Base):
     approval_wait_s: Mapped[int] = mapped_column(BigInteger, default=0)
     approvals_pending: Mapped[int] = mapped_column(default=0)
     effort_s: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ContactSignals(Base):
+    """Per customer: the sums of their cases' advocacy ingredients (CaseFacts.adv_w ...), so that counting
+    advocates reads one row per customer instead of every case of their history."""
+
+    __tablename__ = "report_contacts"
+
+    contact_id: Mapped[int] = mapped_column(primary_key=True)
+    cases: Mapped[int] = mapped_column(default=0)
+    adv_w: Mapped[float] = mapped_column(Double, default=0.0)
+    det_w: Mapped[float] = mapped_column(Double, default=0.0)
+    adv_n: Mapped[int] = mapped_column(default=0)
+    det_n: Mapped[int] = mapped_column(default=0)
+    recommendations: Mapped[int] = mapped_column(default=0)
 
 
 class ReportState(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,6 +21,7 @@ from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
 from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow
 from onevoice.reports.models import (
     CaseFacts,
+    ContactSignals,
     DailyFacts,
     DailyHistogram,
     DailyTeam,
@@ -35,20 +37,30 @@ STATE_KEY = "facts"
 
 def context(session: Session) -> Context:
     """The rules a case's facts are computed under: the active playbook's SLA calendars, who is in which team."""
-    from onevoice.routing.factory import active_row, default_playbook
+    from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_row
 
     row = active_row(session)
-    try:
-        book = Playbook.from_yaml(row.source) if row is not None else default_playbook()
-    except Exception:  # noqa: BLE001 - a broken active playbook: the routing falls back the same way
-        book = default_playbook()
+    source = row.source if row is not None else DEFAULT_PLAYBOOK.read_text(encoding="utf-8")
+    policies, default_policy = _calendars(source)
     user_teams: dict[str, set[int]] = defaultdict(set)
     for email, team_id in session.execute(select(User.email, UserTeam.team_id).join(UserTeam,
                                                                                      UserTeam.user_id == User.id)):
         user_teams[email].add(team_id)
-    return Context(policies=book.sla_policies, default_policy=book.default_sla,
+    return Context(policies=policies, default_policy=default_policy,
                    user_teams={k: frozenset(v) for k, v in user_teams.items()},
                    sales_team_id=session.scalar(select(Team.id).where(Team.key == "sales")))
+
+
+@lru_cache(maxsize=8)
+def _calendars(source: str) -> tuple[dict, str | None]:
+    """A playbook's SLA policies, parsed once per text (parsing the YAML was half of every upkeep pass)."""
+    from onevoice.routing.factory import default_playbook
+
+    try:
+        book = Playbook.from_yaml(source)
+    except Exception:  # noqa: BLE001 - a broken active playbook: the routing falls back the same way
+        book = default_playbook()
+    return book.sla_policies, book.default_sla
 
 
 def sources(session: Session, case_ids: Iterable[int]) -> list[CaseSource]:
@@ -62,18 +74,23 @@ def sources(session: Session, case_ids: Iterable[int]) -> list[CaseSource]:
                                     Case.incident_id, Case.sla_policy, Case.first_response_at, Case.resolved_at)
                              .where(Case.id.in_(ids))):
         out[c.id] = CaseSource(CaseRow(*c))
+    # Only the triage fields the facts read, extracted by the database (the whole triage document, with its
+    # explanations, was most of the upkeep's reading).
+    t = Message.triage
     for m in session.execute(select(Message.case_id, Message.direction, Message.kind, Message.created_at,
-                                    Message.status, Message.triage, Message.language, Message.text,
-                                    Message.deleted_at)
+                                    Message.status, t["sentiment"].as_string(), Message.language,
+                                    t["products"].as_json(), t["intent"].as_string(),
+                                    t["complaint"].as_boolean(), Message.text, Message.deleted_at)
                              .where(Message.case_id.in_(ids))):
-        triage = m.triage or {}
-        if m.case_id in out:
-            inbound = m.direction == "inbound"
-            out[m.case_id].messages.append(MessageRow(
-                m.direction, m.kind, m.created_at, m.status, triage.get("sentiment"), m.language,
-                list(triage.get("products") or []), intent=triage.get("intent"),
-                complaint=bool(triage.get("complaint")), recommendation=inbound and recommends(m.text),
-                deleted=m.deleted_at is not None))
+        (case_id, direction, kind, created_at, status, sentiment, language, products, intent, complaint, text,
+         deleted_at) = m
+        if case_id in out:
+            inbound = direction == "inbound"
+            out[case_id].messages.append(MessageRow(
+                direction, kind, created_at, status, sentiment, language,
+                list(products or []) if isinstance(products, list) else [], intent=intent,
+                complaint=bool(complaint), recommendation=inbound and recommends(text),
+                deleted=deleted_at is not None))
     for e in session.execute(select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data)
                              .where(Event.case_id.in_(ids))):
         out[e.case_id].events.append(EventRow(e.kind, e.actor, e.created_at, e.data or {}))
@@ -121,15 +138,16 @@ AGGREGATED_CASE_COLUMNS = [CaseFacts.__table__.c[c] for c in (
     "case_id", "opened_day", "lead_team_id", "channel_id", "messages_in", "messages_out", "first_response_met",
     "resolution_met", "resolved", "reopens", "positive", "negative", "recovered", "lead", "lead_handed",
     "lead_outcome", "lead_value", "resolved_public", "kind", "intent", "language", "product",
-    "first_response_s", "first_response_bh_s", "resolution_s", "resolution_bh_s")]
+    "first_response_s", "first_response_bh_s", "resolution_s", "resolution_bh_s", "contact_id", "adv_w", "det_w",
+    "adv_n", "det_n", "recommendations")]
 AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,
-              "team": DailyTeam.__table__}
+              "team": DailyTeam.__table__, "contact": ContactSignals.__table__}
 
 
 def apply_deltas(session: Session, deltas: Deltas) -> None:
     """Add the deltas to the per-day tables (insert or add), then drop the rows whose count fell to 0."""
     by_table: dict[str, list[tuple[tuple, dict]]] = defaultdict(list)
-    for (name, *key), values in deltas.items():
+    for (name, *key), values in sorted(deltas.items(), key=lambda kv: tuple(map(str, kv[0]))):
         if any(values.values()):
             by_table[name].append((tuple(key), values))
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert

@@ -22,7 +22,7 @@ from onevoice.errors import Forbidden, InvalidInput
 from onevoice.reports import metrics
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
-from onevoice.reports.ranking import advocacy_ranking
+from onevoice.reports.ranking import advocacy_ranking, rankings
 from onevoice.teams.models import Team
 
 ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
@@ -100,8 +100,9 @@ def compare(current: dict, previous: dict) -> dict:
 
 def report(session: Session, who: Principal, scope: Scope) -> dict:
     """Everything both views show (the executive view leads with reputation, the manager view with queues)."""
-    ranking = advocacy_ranking(session, scope)
-    now_figures, before = headline(session, scope, ranking), headline(session, scope.previous())
+    ranking, previous_ranking = rankings(session, scope)
+    now_figures = headline(session, scope, ranking)
+    before = headline(session, scope.previous(), previous_ranking)
     names = team_names(session)
     collaboration = metrics.collaboration(session, scope)
     return {

@@ -1,5 +1,5 @@
 """reports: per-day aggregates (day x lead team x channel, with time histograms) kept with the facts,
-and the advocacy rule's ingredients in each case's facts
+and the advocacy rule's ingredients in each case's facts and summed per customer
 
 The facts gain columns they are computed with, so the existing facts and the watermark are cleared here:
 the upkeep's next runs only touch new cases, so run `onevoice reports rebuild` after upgrading
@@ -40,8 +40,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('recommendations', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('signal_at', onevoice.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_report_case_facts_incident', ['incident_id'], unique=False)
-        batch_op.create_index('ix_report_case_facts_fr_pending', ['first_response_met', 'opened_day'], unique=False)
-        batch_op.create_index('ix_report_case_facts_res_pending', ['resolution_met', 'opened_day'], unique=False)
+        batch_op.create_index('ix_report_case_facts_fr_pending', ['first_response_met', 'opened_day',
+                              'first_response_due', 'lead_team_id', 'channel_id'], unique=False)
+        batch_op.create_index('ix_report_case_facts_res_pending', ['resolution_met', 'opened_day', 'resolution_due',
+                              'lead_team_id', 'channel_id'], unique=False)
         for name, column in (('fr', 'first_response_s'), ('fr_bh', 'first_response_bh_s'),
                              ('res', 'resolution_s'), ('res_bh', 'resolution_bh_s')):
             batch_op.create_index(f'ix_report_case_facts_{name}', [column, 'opened_day', 'lead_team_id', 'channel_id'],
@@ -83,7 +85,19 @@ def upgrade() -> None:
                     sa.PrimaryKeyConstraint('day', 'team_id', name=op.f('pk_report_daily_team')))
 
 
+    op.create_table('report_contacts',
+                    sa.Column('contact_id', sa.Integer(), nullable=False),
+                    sa.Column('cases', sa.Integer(), nullable=False),
+                    sa.Column('adv_w', sa.Double(), nullable=False),
+                    sa.Column('det_w', sa.Double(), nullable=False),
+                    sa.Column('adv_n', sa.Integer(), nullable=False),
+                    sa.Column('det_n', sa.Integer(), nullable=False),
+                    sa.Column('recommendations', sa.Integer(), nullable=False),
+                    sa.PrimaryKeyConstraint('contact_id', name=op.f('pk_report_contacts')))
+
+
 def downgrade() -> None:
+    op.drop_table('report_contacts')
     op.drop_table('report_daily_team')
     op.drop_table('report_daily_hist')
     op.drop_table('report_daily_volume')
