@@ -162,7 +162,7 @@ def _collaboration_by_case(session: Session, scope: Scope) -> list[dict]:
         func.sum(t.replies), func.sum(t.notes), func.sum(t.handoffs), func.sum(t.multi_team), func.sum(t.approvals),
         func.sum(t.approval_wait_s), func.sum(t.approvals_pending), func.sum(t.effort_s),
         func.sum(case((t.actions > 0, 1), else_=0)),
-    ).where(*conditions(scope, TeamFacts)).group_by(t.team_id)).all()
+    ).where(*conditions(scope, TeamFacts)).group_by(t.team_id).order_by(t.team_id)).all()
     firsts: dict[int, list[float]] = {}
     for team_id, s in session.execute(select(t.team_id, t.first_action_s).where(
             *conditions(scope, TeamFacts), t.first_action_s.is_not(None))):

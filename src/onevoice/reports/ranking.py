@@ -47,7 +47,7 @@ def _nets(scope: Scope):
     ks = [_factor(moment(scope, day)) for day in (scope.end, prev.end, prev.previous().end)]
     later = select(f.contact_id, *[func.sum(case((f.opened_day > e, col), else_=0.0)).label(f"{name}{i}")
                                    for i, e in enumerate(ends) for name, col in (("a", f.adv_w), ("d", f.det_w))]) \
-        .where(f.opened_day > ends[2], f.contact_id.is_not(None)).group_by(f.contact_id).subquery()
+        .where(f.opened_day > ends[2]).group_by(f.contact_id).subquery()  # by day (the NULL group joins nothing)
     reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
     nets = []
     for i, k in enumerate(ks):
@@ -59,7 +59,9 @@ def _nets(scope: Scope):
         .join(Contact, Contact.id == c.contact_id).outerjoin(later, later.c.contact_id == c.contact_id)
     if scope.team_ids or scope.channel_id is not None or scope.product or scope.tag:
         # With a filter: the customers with a matching case in the period.
-        q = q.where(c.contact_id.in_(select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None))))
+        # (A join with the distinct customers, not IN: PostgreSQL planned IN here as a loop, 9 s at 20,000 cases.)
+        people = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None)).distinct().subquery()
+        q = q.join(people, people.c.contact_id == c.contact_id)
     return q.cte("nets").prefix_with("MATERIALIZED")
 
 

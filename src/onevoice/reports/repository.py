@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -120,6 +120,14 @@ def clear_facts(session: Session) -> None:
     session.execute(delete(CaseFacts))
     for table in AGGREGATES.values():
         session.execute(delete(table))
+
+
+def analyze(session: Session) -> None:
+    """Fresh planner statistics after a rebuild: with none (a new table), PostgreSQL planned the advocacy
+    count as a nested loop over every customer, 8 s instead of 30 ms."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("ANALYZE " + ", ".join(t.name for t in (CaseFacts.__table__, TeamFacts.__table__,
+                                                                     *AGGREGATES.values()))))
 
 
 def stored_facts(session: Session, case_ids: list[int]) -> tuple[list[dict], list[dict]]:

@@ -89,4 +89,5 @@ def rebuild(session_factory: sessionmaker[Session]) -> int:
             done += refresh_cases(session, ids, ctx, fresh=True)
             after = ids[-1]
         repo.set_watermark(session, top, utcnow(), force=True)
+        repo.analyze(session)
     return done
