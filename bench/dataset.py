@@ -56,12 +56,16 @@ def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed:
         status = "closed_spam" if lead is None else ("open" if rng.random() < 0.03 else settled)
         priority = rng.choice(["low", "normal", "normal", "normal", "high", "urgent"])
         due = at + timedelta(hours=4)
+        # Answered and resolved at realistic spreads, so the medians and p90 have values to find.
+        answered = at + timedelta(seconds=rng.randrange(60, 12 * 3600)) if rng.random() < 0.9 else None
+        resolved_at = at + timedelta(seconds=rng.randrange(1800, 5 * 86400)) if settled == "resolved" else None
         case_rows.append({"id": kb + i + 1, "status": status, "priority": priority, "subject": f"case {i} {intent}",
                           "topic": lead or "spam", "intent": intent, "sentiment": "negative", "tags": [],
                           "lead_team_id": teams.get(lead) if lead else None, "contact_id": cb + i % contacts + 1,
                           "channel_id": channels[i % len(channels)], "requires_approval": False,
                           "sla_policy": "default", "sla_due_at": due, "message_count": int(per_case),
-                          "last_message_at": at, "created_at": at, "updated_at": at})
+                          "last_message_at": at, "created_at": at, "updated_at": at,
+                          "first_response_at": answered, "resolved_at": resolved_at if status == "resolved" else None})
         conv_rows.append({"id": vb + i + 1, "channel_id": channels[i % len(channels)],
                           "root_external_id": f"root-{i}", "contact_id": cb + i % contacts + 1, "case_id": kb + i + 1,
                           "created_at": at})
