@@ -34,6 +34,7 @@ from onevoice.incidents import views as incidents_views
 from onevoice.library import views as library_views
 from onevoice.live import api as live_api
 from onevoice.live import pages as live_pages
+from onevoice.notifications import views as notifications_views
 from onevoice.ops import api as ops_api
 from onevoice.pipeline import api as intake_api
 from onevoice.pipeline import webhooks
@@ -183,8 +184,8 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     (the API first, then the pages), and the hooks that let lower layers reach higher ones are set here too."""
     governance_hooks.install(runtime.session_factory)  # the audit log records row changes of every feature
     app.state.unread_count = notify.unread_count  # the header's badge (web kernel) counts the inbox's notes
-    for router in (ops_api.router, intake_api.router, cases_api.router, contacts_api.router, live_api.router,
-                   webhooks.router):
+    for router in (ops_api.router, intake_api.router, cases_api.router, cases_api.outcome_router,
+                   contacts_api.router, live_api.router, webhooks.router):
         app.include_router(router)
     apidocs.register(app)
     for router in (triage_api.router, governance_api.router, admin_views.api, access_views.api, routing_api.router,
@@ -209,5 +210,6 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.add_pages(app, [advocacy_views.router, advocacy_sharing.router, advocacy_voice.router],
                     ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
     pages.add_pages(app, [reports_views.router], ("/reports",), HERE / "reports" / "templates")
+    pages.add_pages(app, [notifications_views.router], ("/me/",), HERE / "notifications" / "templates")
     connect_web.install(app)  # connecting channels: /governance/accounts/connect
     pages.add_pages(app, [privacy_views.pages], ("/governance",), HERE / "privacy" / "templates")

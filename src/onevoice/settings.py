@@ -100,6 +100,25 @@ class Settings(BaseSettings):
     audit_checkpoint_path: Path | None = None
     audit_checkpoint_minutes: float = Field(15.0, ge=0, description="0 turns the periodic checkpoint off")
 
+    # Email (notifications/): the weekly digest and alerts go out through this SMTP server. With no host, mail
+    # is written as .eml files under data_dir/mail instead (the development and demo stand-in).
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "OneVoice <onevoice@localhost>"
+    # "starttls" (upgrade a plain connection, port 587), "ssl" (TLS from the start, port 465) or "none".
+    smtp_tls: str = Field("starttls", pattern="^(starttls|ssl|none)$")
+    smtp_timeout: float = Field(20.0, gt=0)
+    # A CA certificate (PEM) to trust for the SMTP server beside the system's: a relay with a private CA.
+    smtp_ca_file: Path | None = None
+    # Links in emails point here (the address people open OneVoice at).
+    public_url: str = "http://127.0.0.1:8000"
+    # The weekly digest covers the last full week (Monday to Sunday, UTC) and goes out from this hour on Monday.
+    digest_hour_utc: int = Field(7, ge=0, le=23)
+    # Won leads' amounts are recorded in this currency (ISO 4217): the reports add them up.
+    currency: str = Field("EUR", pattern="^[A-Z]{3}$")
+
     log_level: str = "INFO"
     log_json: bool = True
 

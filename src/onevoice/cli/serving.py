@@ -62,6 +62,15 @@ def _scheduler(runtime, poll: bool):
     from onevoice.reports.upkeep import upkeep_job
 
     scheduler.add("reports-upkeep", 10.0, lambda: upkeep_job(runtime.session_factory))
+    # Notifications (notifications/): alerts (incidents, SLA thresholds), the weekly digest, and the mail they
+    # queue. Idempotence keys and conditional claims make each safe on every web node.
+    from onevoice.notifications import jobs as notify_jobs
+
+    settings = runtime.settings
+    scheduler.add("alerts", notify_jobs.ALERTS_EVERY, lambda: notify_jobs.alerts_job(runtime.session_factory, settings))
+    scheduler.add("weekly-digest", notify_jobs.DIGEST_EVERY,
+                  lambda: notify_jobs.digest_job(runtime.session_factory, settings))
+    scheduler.add("mail", notify_jobs.MAIL_EVERY, lambda: notify_jobs.mail_job(runtime.session_factory, settings))
     # Retention rules (privacy/retention.py), hourly; batches are idempotent, so several nodes may run it.
     from onevoice.privacy.retention import job as retention_job
 

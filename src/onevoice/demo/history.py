@@ -114,8 +114,8 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
         if case.intent == "sales_lead" and rng.random() < 0.5 and reply_at + timedelta(days=2) < now:
             won = rng.random() < 0.55
             events.append(_event(case.id, "case.outcome", f"sales@{domain}", reply_at + timedelta(days=2),
-                                 {"outcome": "won" if won else "lost", "amount": rng.choice([900, 2400, 12000])
-                                  if won else 0}))
+                                 {"outcome": "won", "amount": rng.choice([900, 2400, 12000]), "currency": "EUR"}
+                                 if won else {"outcome": "lost"}))
     session.flush()
     if outbound:
         session.execute(Message.__table__.insert(), outbound)

@@ -13,6 +13,7 @@ from onevoice.auth.users import list_users
 from onevoice.cases.access import visible_case
 from onevoice.cases.actions import case_team_keys
 from onevoice.cases.models import CaseTeam
+from onevoice.cases.outcome import OUTCOMES, current_outcome, may_set_outcome
 from onevoice.cases.partner_view import names_only, staff_on_case
 from onevoice.cases.service import get_case
 from onevoice.channels.models import Channel
@@ -59,6 +60,9 @@ def case_page(session: Session, who: Principal, case_id: int) -> dict:
     data["notes"] = [e for e in data["events"] if e["kind"] == "note"]
     data["intents"], data["sentiments"] = INTENTS, SENTIMENTS
     data["can_act"] = who.can_act
+    if case.intent == "sales_lead":  # Sales sets the lead's outcome (cases/outcome.py)
+        data["outcome"] = current_outcome(session, case.id) or {"outcome": "open"}
+        data["outcomes"], data["may_set_outcome"] = OUTCOMES, may_set_outcome(who)
     data["sla_due"], data["last_at"] = case.sla_due_at, case.last_message_at
     if who.by_grant:
         names_only(session, data)

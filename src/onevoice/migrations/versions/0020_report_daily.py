@@ -6,7 +6,7 @@ the upkeep's next runs only touch new cases, so run `onevoice reports rebuild` a
 (docs/metrics.md, "Keeping the figures").
 
 Revision ID: 0020_report_daily
-Revises: 0016_privacy
+Revises: 0021_notifications
 Create Date: 2026-12-06 09:30:00
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 import onevoice.db
 
 revision = '0020_report_daily'
-down_revision = '0016_privacy'
+down_revision = '0021_notifications'
 branch_labels = None
 depends_on = None
 
