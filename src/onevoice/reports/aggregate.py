@@ -17,10 +17,10 @@ SERVICE_TIMES = {"first_response": "first_response_s", "first_response_bh": "fir
 
 
 def _edges() -> list[int]:
-    """Bucket lower bounds in seconds: exact to 10 s, then ~8 % wide (about 230 buckets up to ten years)."""
+    """Bucket lower bounds in seconds: exact to 10 s, then 25 % wide (about 85 buckets up to ten years)."""
     edges = list(range(0, 11))
     while edges[-1] < 10 * 365 * 86400:
-        edges.append(max(edges[-1] + 1, round(edges[-1] * 1.08)))
+        edges.append(max(edges[-1] + 1, round(edges[-1] * 1.25)))
     return edges
 
 
