@@ -18,7 +18,8 @@ from onevoice.advocacy import views as advocacy_views
 from onevoice.advocacy import voice_views as advocacy_voice
 from onevoice.advocacy.links import ClickLimiter
 from onevoice.cases import api as cases_api
-from onevoice.connect import web as connect_web
+from onevoice.connect import views as connect_views
+from onevoice.connect.service import choices as connect_choices
 from onevoice.contacts import api as contacts_api
 from onevoice.desk import approvals_views
 from onevoice.desk import views as desk_views
@@ -51,7 +52,8 @@ from onevoice.runtime import build_runtime
 from onevoice.settings import Settings
 from onevoice.triage import api as triage_api
 from onevoice.triage import views as triage_views
-from onevoice.web import apidocs, pages
+from onevoice.web import apidocs, pages, unavailable
+from onevoice.worker.runner import EmbeddedWorker
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -69,9 +71,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         await runtime.broker.start()
         worker = None
         if start_worker:
-            # Only a process that runs the embedded worker loads it (and the triage models it brings).
-            from onevoice.worker.runner import EmbeddedWorker
-
             worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
                                     batch_size=settings.worker_batch_size, ingest=runtime.ingest)
             runtime.worker = worker
@@ -99,8 +98,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.runtime = runtime
     app.state.settings = settings
     app.add_middleware(StrictTransport)
-    from onevoice.web import unavailable
-
     unavailable.register(app)
 
     @app.exception_handler(DomainError)
@@ -211,5 +208,7 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
                     ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
     pages.add_pages(app, [reports_views.router], ("/reports",), HERE / "reports" / "templates")
     pages.add_pages(app, [notifications_views.router], ("/me/",), HERE / "notifications" / "templates")
-    connect_web.install(app)  # connecting channels: /governance/accounts/connect
+    pages.add_pages(app, [connect_views.router], ("/governance",), HERE / "connect" / "templates")
+    # The Accounts page (governance) shows "Connect a channel" and "Reconnect" only for the kinds connect offers.
+    app.state.templates.env.globals["connectable"] = frozenset(c["kind"] for c in connect_choices())
     pages.add_pages(app, [privacy_views.pages], ("/governance",), HERE / "privacy" / "templates")

@@ -4,7 +4,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.connectors.mailserver import SMTPServer
-from tests.governance.conftest import gov_app, org, runtime  # noqa: F401 - shared fixtures
+from tests.governance.conftest import browser_for, gov_app, org, runtime  # noqa: F401 - shared fixtures
 from tests.reports.conftest import pipeline  # noqa: F401 - shared fixture
 
 SMTP_USER, SMTP_PASSWORD = "onevoice", "mail-secret"

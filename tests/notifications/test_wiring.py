@@ -93,3 +93,20 @@ def test_mail_goes_over_tls_and_the_certificate_is_checked(settings, tmp_path, m
         assert [rcpts for _, rcpts, _ in sink.received] == [["a@acme.test"]]
     finally:
         controller.stop()
+
+
+def test_the_threshold_form_offers_every_team_by_name_to_those_who_set_thresholds(browser_for):
+    """The settings page's team choice (teams.service.teams_by_name): every team, in name order, for a coordinator;
+    nothing for a responder, who sets no threshold."""
+    import html
+    import re
+
+    from onevoice.demo.seed import TEAMS
+
+    page = browser_for("lee").get("/me/notifications")
+    assert page.status_code == 200
+    select_html = re.search(r'<select id="rule-team" name="team">(.*?)</select>', page.text, re.S).group(1)
+    options = [(key, html.unescape(name))
+               for key, name in re.findall(r'<option value="([^"]*)">([^<]*)</option>', select_html)]
+    assert options == [("", "the organization")] + sorted(TEAMS.items(), key=lambda kv: kv[1])
+    assert 'id="rule-team"' not in browser_for("sam").get("/me/notifications").text

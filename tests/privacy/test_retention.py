@@ -104,5 +104,5 @@ def test_rules_are_checked_and_only_owners_set_them(runtime, org, traffic):
             retention.set_rule(s, org["ada"], None, None, 30, "shred")
         rule = retention.set_rule(s, org["ada"], None, None, 30)
         again = retention.set_rule(s, org["ada"], None, None, 60, "delete")  # replaces, one rule per scope
-        assert again["id"] == rule["id"] and len(retention.list_rules(s)) == 1
+        assert again.id == rule.id and len(retention.list_rules(s)) == 1
     assert retention.job(runtime.session_factory) is not None

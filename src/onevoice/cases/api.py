@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from onevoice.auth.principal import Principal
 from onevoice.cases import outcome, service
 from onevoice.cases.access import partner_case_conditions
+from onevoice.cases.schemas import CaseDetail, CasePage
 from onevoice.db import unit_of_work
 from onevoice.errors import Forbidden
 from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, require_scope, require_token
 from onevoice.web.params import RowId
-from onevoice.web.responses import FastJSON
+from onevoice.web.responses import AUTH_ERRORS, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"],
                    dependencies=[Depends(require_token), Depends(require_scope("cases:read"))])
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases"],
 outcome_router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 
-@router.get("", response_class=FastJSON)
+@router.get("", response_model=CasePage, responses=AUTH_ERRORS)
 def list_cases(team: str | None = Query(None, description="a team's queue: cases it leads or collaborates on"),
                status: str | None = None, priority: str | None = None, cursor: str | None = None,
                limit: int = Query(50, ge=1, le=200), who: Principal = Depends(api_principal),
@@ -35,7 +36,7 @@ def list_cases(team: str | None = Query(None, description="a team's queue: cases
     return service.list_cases(session, team, status, priority, cursor, limit, where=partner_case_conditions(who))
 
 
-@router.get("/{case_id}", response_class=FastJSON)
+@router.get("/{case_id}", response_model=CaseDetail, responses={**AUTH_ERRORS, **NOT_FOUND})
 def get_case(case_id: RowId, who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     """One case with its messages, customer, routing and history, as far as this token's person may see."""
     return service.read_case(session, who, case_id)
@@ -59,7 +60,7 @@ class OutcomeOut(BaseModel):
 
 @outcome_router.post("/{case_id}/outcome", response_model=OutcomeOut,
                      dependencies=[Depends(require_token), Depends(require_scope("messages:write"))],
-                     responses={403: {"description": "not Sales, a coordinator or an admin"},
+                     responses={**AUTH_ERRORS, 403: {"description": "not Sales, a coordinator or an admin"},
                                 404: {"description": "no such case, or not one this person may see"},
                                 422: {"description": "not a sales lead; a won lead without its amount; "
                                                      "another currency"}})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.db import unit_of_work
@@ -13,7 +12,7 @@ from onevoice.errors import InvalidInput
 from onevoice.notifications import service
 from onevoice.notifications.audience import RULE_ROLES
 from onevoice.process import Runtime
-from onevoice.teams.models import Team
+from onevoice.teams.service import teams_by_name
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
@@ -33,7 +32,7 @@ def settings_page(request: Request, viewer: Viewer = Depends(current_user),
         "rules": service.list_rules(session) if oversee else [],
         "alerts": service.recent_alerts(session) if oversee else [],
         "health": service.mail_health(session) if oversee else {},
-        "teams": session.execute(select(Team.key, Team.name).order_by(Team.name)).all() if oversee else [],
+        "teams": teams_by_name(session) if oversee else [],
         "smtp": bool(runtime.settings.smtp_host), "hour": runtime.settings.digest_hour_utc,
         "done": DONE.get(request.query_params.get("done") or "")})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from onevoice.routing.factory import build_router as make_router
 from onevoice.routing.types import Decision, RouteInput, Router
 from onevoice.triage.types import TriageInput, Triager, TriageResult
 
@@ -21,10 +22,7 @@ def build_triager(settings) -> Triager:
 
 
 def build_router(settings, session_factory) -> Router:
-    # Loaded with the triager, only in a process that processes messages.
-    from onevoice.routing.factory import build_router as build
-
-    return build(settings, session_factory)
+    return make_router(settings, session_factory)
 
 
 def triage_inputs(messages: list, contacts: dict, channel_keys: dict[int, str],

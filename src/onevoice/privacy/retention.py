@@ -36,6 +36,7 @@ from onevoice.messages.models import KINDS, Message, RoutingDecision
 from onevoice.outbox.models import OutboxJob
 from onevoice.privacy.erasure import TRIAGE_KEPT
 from onevoice.privacy.models import RETENTION_ACTIONS, RetentionRule, RetentionRun
+from onevoice.privacy.schemas import RetentionRuleOut
 from onevoice.triage.models import TriageCorrection
 
 BATCH = 500
@@ -48,21 +49,21 @@ def require_retention_owner(who: Principal) -> None:
 
 # Rules -----------------------------------------------------------------------------------------------------
 
-def rule_dict(rule: RetentionRule, channels: dict[int, str]) -> dict:
-    return {"id": rule.id, "channel": channels.get(rule.channel_id) if rule.channel_id else None,
-            "kind": rule.kind, "days": rule.days, "action": rule.action, "enabled": rule.enabled,
-            "updated_by": rule.updated_by, "updated_at": rule.updated_at.isoformat()}
+def describe_rule(rule: RetentionRule, channels: dict[int, str]) -> RetentionRuleOut:
+    """The rule with its channel's key (the row has the channel's id)."""
+    return RetentionRuleOut(id=rule.id, channel=channels.get(rule.channel_id) if rule.channel_id else None,
+                            kind=rule.kind, days=rule.days, action=rule.action, enabled=rule.enabled,
+                            updated_by=rule.updated_by, updated_at=rule.updated_at.isoformat())
 
 
-def list_rules(session: Session) -> list[dict]:
+def list_rules(session: Session) -> list[RetentionRuleOut]:
     channels = dict(session.execute(select(Channel.id, Channel.key)).all())
     rules = session.scalars(select(RetentionRule))
-    return sorted((rule_dict(r, channels) for r in rules),
-                  key=lambda r: (r["channel"] or "", r["kind"] or "", r["id"]))
+    return sorted((describe_rule(r, channels) for r in rules), key=lambda r: (r.channel or "", r.kind or "", r.id))
 
 
 def set_rule(session: Session, who: Principal, channel: str | None, kind: str | None, days: int,
-             action: str = "anonymize", enabled: bool = True, ip: str | None = None) -> dict:
+             action: str = "anonymize", enabled: bool = True, ip: str | None = None) -> RetentionRuleOut:
     """Create or replace the rule for (channel, kind); audited as retention.set."""
     require_retention_owner(who)
     channel, kind = (channel or "").strip() or None, (kind or "").strip() or None
@@ -89,7 +90,7 @@ def set_rule(session: Session, who: Principal, channel: str | None, kind: str | 
     session.flush()
     audit.record(session, who, "retention.set", f"retention:{channel or '*'}/{kind or '*'}",
                  {"days": days, "action": action, "enabled": enabled, "before": before}, ip)
-    return rule_dict(rule, {channel_id: channel} if channel_id else {})
+    return describe_rule(rule, {channel_id: channel} if channel_id else {})
 
 
 def remove_rule(session: Session, who: Principal, rule_id: int, ip: str | None = None) -> None:
@@ -222,11 +223,3 @@ def job(factory: sessionmaker) -> dict | None:
         if session.scalar(select(RetentionRule.id).where(RetentionRule.enabled.is_(True)).limit(1)) is None:
             return None
     return run(factory, "scheduler")
-
-
-
-def run_dict(r: RetentionRun) -> dict:
-    return {"id": r.id, "started_at": r.started_at.isoformat(),
-            "finished_at": r.finished_at.isoformat() if r.finished_at else None, "actor": r.actor,
-            "anonymized": r.anonymized, "deleted": r.deleted, "attachments": r.attachments,
-            "raw_payloads": r.raw_payloads}

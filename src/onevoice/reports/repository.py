@@ -29,6 +29,7 @@ from onevoice.reports.models import (
     ReportState,
     TeamFacts,
 )
+from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_row, default_playbook
 from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
@@ -37,8 +38,6 @@ STATE_KEY = "facts"
 
 def context(session: Session) -> Context:
     """The rules a case's facts are computed under: the active playbook's SLA calendars, who is in which team."""
-    from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_row
-
     row = active_row(session)
     source = row.source if row is not None else DEFAULT_PLAYBOOK.read_text(encoding="utf-8")
     policies, default_policy = _calendars(source)
@@ -54,8 +53,6 @@ def context(session: Session) -> Context:
 @lru_cache(maxsize=8)
 def _calendars(source: str) -> tuple[dict, str | None]:
     """A playbook's SLA policies, parsed once per text (parsing the YAML was half of every upkeep pass)."""
-    from onevoice.routing.factory import default_playbook
-
     try:
         book = Playbook.from_yaml(source)
     except Exception:  # noqa: BLE001 - a broken active playbook: the routing falls back the same way

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from onevoice.auth.models import User
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_ids
 from onevoice.cases.models import Case
@@ -126,10 +127,6 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
 
 def load_per_person(session: Session, scope: Scope) -> list[dict]:
     """Open cases per assignee in the teams reported on (queue health now)."""
-    from sqlalchemy import func
-
-    from onevoice.auth.models import User
-
     cond = [Case.status.in_(metrics.OPEN), Case.assignee_id.is_not(None)]
     if scope.team_ids:
         cond.append(Case.lead_team_id.in_(scope.team_ids))

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 
-from onevoice.channels.models import Channel
+from onevoice.channels.service import channel_labels
 from onevoice.db import unit_of_work
 from onevoice.process import Runtime
 from onevoice.routing import promote, service
@@ -42,7 +41,7 @@ def _page(request: Request, runtime: Runtime, viewer: Viewer, source: str | None
         learned = promote.list_learned(session, who)
         # Vocabulary entries that carry a team route after the playbook, like learned rules (routing/vocabulary.py).
         vocabulary_routes = [e for e in list_entries(session, who) if e["team"]]
-        channels = session.execute(select(Channel.key, Channel.name, Channel.kind).order_by(Channel.key)).all()
+        channels = channel_labels(session)
     shown = selected or active
     return render(request, "routing/playbook.html", {
         "active": active, "versions": versions, "learned": learned, "channels": channels, "shown": shown,

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from onevoice.triage import complaint as complaint_signal
+from onevoice.triage.dense import DenseSignals
+from onevoice.triage.encoder import StaticEncoder
 from onevoice.triage.heads import PACKAGED_MODEL_DIR
 from onevoice.triage.types import INTENTS, SENTIMENTS, TriageInput, TriageResult
 from onevoice.triage.urgency import urgency_for
@@ -189,9 +191,6 @@ class EscalatingTriager:
         with self._lock:
             if self._heads is None and not self._failed:
                 try:
-                    from onevoice.triage.dense import DenseSignals
-                    from onevoice.triage.encoder import StaticEncoder
-
                     heads = EscalationHeads.load(self.model_dir)
                     encoder = _shared_encoder(self.encoder_dir, StaticEncoder)
                     if heads.meta.get("encoder") != encoder.id:

@@ -14,7 +14,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onevoice.db import make_engine, make_sessionmaker
 from onevoice.triage.catalog import CatalogEntry
+from onevoice.triage.escalation import EscalatingTriager
 from onevoice.triage.models import ModelVersion, Product
 from onevoice.triage.triager import FastTriager
 
@@ -47,8 +49,6 @@ def build_from_session(session: Session, escalation: bool = False):
 
 def with_escalation(fast: FastTriager, model_dir: Path | None = None):
     """The escalation layer around `fast`; loads nothing until a message needs it (see escalation.py)."""
-    from onevoice.triage.escalation import EscalatingTriager
-
     return EscalatingTriager(fast, model_dir)
 
 
@@ -71,8 +71,6 @@ class ReloadingTriager:
     """
 
     def __init__(self, settings, check_every: float = 30.0) -> None:
-        from onevoice.db import make_engine, make_sessionmaker
-
         self._engine = make_engine(settings.database_url, **({} if settings.database_url.startswith("sqlite")
                                                               else {"pool_size": 1, "max_overflow": 0}))
         self._sessions = make_sessionmaker(self._engine, readonly=True)
