@@ -2,8 +2,8 @@
 and the advocacy rule's ingredients in each case's facts and summed per customer
 
 The facts gain columns they are computed with, so the existing facts and the watermark are cleared here:
-the upkeep's next runs only touch new cases, so run `onevoice reports rebuild` after upgrading
-(docs/metrics.md, "Keeping the figures").
+the upkeep then reads the events again from the first one, a batch per run, until it has recomputed every
+case; `onevoice reports rebuild` after upgrading does it at once (docs/metrics.md, "Keeping the figures").
 
 Revision ID: 0020_report_daily
 Revises: 0021_notifications
