@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # sentence-embedding layer (triage/escalation.py): better on every held-out set at little cost, see
     # bench/README.md "Escalation". False keeps the fast path alone.
     triage_escalation: bool = True
+    # Within escalation, read sentiment with the fine-tuned transformer too (triage/transformer.py, int8
+    # ONNX with onnxruntime): better on general tweets, ~2 ms of CPU per escalated message; see
+    # docs/triage.md "Escalation". False leaves escalation to the static encoder alone.
+    triage_sentiment_transformer: bool = True
     # Retrain the triage model by itself (triage/autotrain.py) after this many new corrections, or once a
     # day when there are any; 0 turns it off. Needs the train extra; a candidate is only switched on
     # when it is better on the organization's own held-out labels.

@@ -26,7 +26,8 @@ def _triager(database_url: str | None, model_dir: Path | None):
         from onevoice.triage.triager import FastTriager
 
         fast = FastTriager(model_dir=model_dir)
-        return with_escalation(fast, model_dir) if settings.triage_escalation else fast
+        return (with_escalation(fast, model_dir, settings.triage_sentiment_transformer)
+                if settings.triage_escalation else fast)
     # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.factory import build_triager
 

@@ -23,7 +23,7 @@ from onevoice.errors import Forbidden, InvalidInput
 from onevoice.reports import metrics
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
-from onevoice.reports.ranking import advocacy_ranking
+from onevoice.reports.ranking import advocacy_ranking, rankings
 from onevoice.teams.models import Team
 
 ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
@@ -81,7 +81,7 @@ def headline(session: Session, scope: Scope, ranking: dict | None = None) -> dic
     out["reputation.incidents"] = len(rep["incidents"])
     out.update({f"leads.{k}": v for k, v in metrics.leads(session, scope).items()})
     if ranking is None:
-        ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()), limit=0)
+        ranking = advocacy_ranking(session, scope, limit=0)
     for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor"):
         out[f"advocacy.{k}"] = ranking[k]
     return out
@@ -101,8 +101,9 @@ def compare(current: dict, previous: dict) -> dict:
 
 def report(session: Session, who: Principal, scope: Scope) -> dict:
     """Everything both views show (the executive view leads with reputation, the manager view with queues)."""
-    ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()))
-    now_figures, before = headline(session, scope, ranking), headline(session, scope.previous())
+    ranking, previous_ranking = rankings(session, scope)
+    now_figures = headline(session, scope, ranking)
+    before = headline(session, scope.previous(), previous_ranking)
     names = team_names(session)
     collaboration = metrics.collaboration(session, scope)
     return {
@@ -111,8 +112,7 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
         "figures": compare(now_figures, before),
         "backlog": metrics.backlog(session, scope),
         "daily": metrics.daily(session, scope),
-        "volume": {by: metrics.volume(session, scope, by) for by in ("channel", "kind", "intent", "language",
-                                                                     "product", "team")},
+        "volume": metrics.volumes(session, scope, ("channel", "kind", "intent", "language", "product", "team")),
         "collaboration": [{**r, "team": names.get(r["team_id"], {}).get("key")}
                           for r in collaboration],
         "return": [{**r, "team": names.get(r["team_id"], {}).get("key")}

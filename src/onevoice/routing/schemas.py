@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from onevoice.jsontypes import IsoTime
+from onevoice.jsontypes import IsoTime, Timestamp
 from onevoice.triage.schemas import TriageOut
 
 
 class PlaybookVersion(BaseModel):
+    """Read straight off a stored playbook row (`model_validate(row)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int | None = Field(description="null for the packaged default (before the first save)")
     name: str
     version: int
     active: bool
     note: str | None
     updated_by: str | None
-    updated_at: IsoTime | None
-    activated_at: IsoTime | None
+    updated_at: Timestamp | None
+    activated_at: Timestamp | None
     activated_by: str | None
 
 
@@ -46,7 +50,7 @@ class DecisionOut(BaseModel):
     collaborators: list[str]
     priority: str
     sla_policy: str | None
-    sla_due_at: IsoTime | None
+    sla_due_at: Timestamp | None
     tags: list[str]
     requires_approval: bool
     close_as_spam: bool

@@ -13,6 +13,7 @@ from onevoice.channels.service import channel_labels
 from onevoice.db import unit_of_work
 from onevoice.process import Runtime
 from onevoice.routing import promote, service
+from onevoice.routing.schemas import DryRun, PlaybookOut
 from onevoice.routing.validate import Problem
 from onevoice.triage.vocabulary import list_entries
 from onevoice.web.deps import get_runtime
@@ -32,8 +33,9 @@ def _ip(request: Request) -> str | None:
 
 
 def _page(request: Request, runtime: Runtime, viewer: Viewer, source: str | None = None,
-          problems: list[Problem] | None = None, result: dict | None = None, sample: dict | None = None,
-          note: str = "", selected: dict | None = None, status_code: int = 200, saved: dict | None = None):
+          problems: list[Problem] | None = None, result: DryRun | None = None, sample: dict | None = None,
+          note: str = "", selected: PlaybookOut | None = None, status_code: int = 200,
+          saved: PlaybookOut | None = None):
     who = viewer.principal
     with runtime.read_factory() as session:
         active = service.active(session, who)
@@ -46,7 +48,7 @@ def _page(request: Request, runtime: Runtime, viewer: Viewer, source: str | None
     return render(request, "routing/playbook.html", {
         "active": active, "versions": versions, "learned": learned, "channels": channels, "shown": shown,
         "vocabulary_routes": vocabulary_routes,
-        "source": shown["source"] if source is None else source, "problems": problems, "result": result,
+        "source": shown.source if source is None else source, "problems": problems, "result": result,
         "sample": sample or {}, "note": note, "saved": saved}, status_code=status_code)
 
 
@@ -87,7 +89,7 @@ def save(request: Request, source: str = Form(""), note: str = Form(""), activat
             row = service.save(session, viewer.principal, source, note, bool(activate), _ip(request))
     except service.PlaybookInvalid as exc:
         return _page(request, runtime, viewer, source=source, problems=exc.problems, note=note, status_code=422)
-    return _back(f"{PAGE}?saved={row['id']}")
+    return _back(f"{PAGE}?saved={row.id}")
 
 
 @router.post(PAGE + "/{playbook_id}/activate")
