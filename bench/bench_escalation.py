@@ -75,6 +75,7 @@ def sizes() -> dict:
     from onevoice.triage.encoder import PACKAGED_ENCODER_DIR
     from onevoice.triage.escalation import HEADS_FILE
     from onevoice.triage.heads import PACKAGED_MODEL_DIR
+    from onevoice.triage.transformer import PACKAGED_SENTIMENT_DIR
 
     def installed(name: str) -> float:
         dist = distribution(name)
@@ -82,8 +83,10 @@ def sizes() -> dict:
                     if Path(dist.locate_file(f)).is_file()), 0) / 1e6
 
     return {"encoder_mb": round(sum(p.stat().st_size for p in PACKAGED_ENCODER_DIR.iterdir()) / 1e6, 2),
+            "sentiment_transformer_mb": round(sum(p.stat().st_size for p in PACKAGED_SENTIMENT_DIR.iterdir()) / 1e6, 2),
+            "onnxruntime_installed_mb": round(installed("onnxruntime"), 1),
             "escalation_heads_kb": round((PACKAGED_MODEL_DIR / HEADS_FILE).stat().st_size / 1e3, 1),
-            # The layer needs nothing beyond numpy (already a runtime dependency of the fast path).
+            # The static encoder needs nothing beyond numpy; the sentiment transformer needs onnxruntime.
             "numpy_installed_mb": round(installed("numpy"), 1)}
 
 
@@ -97,6 +100,7 @@ def quality(data: Path, policy=None) -> dict:
     splits = datasets.load(data)
     fast = FastTriager()
     esc = EscalatingTriager(fast, policy=policy or DEFAULT_POLICY)
+    static = EscalatingTriager(fast, policy=policy or DEFAULT_POLICY, sentiment_model=False)
     sets = {
         "tweeteval sentiment (held-out half of val)": ("sentiment", splits["sentiment"].eval["tweeteval-val-half"]),
         "seed set held-out (intent)": ("intent", splits["intent"].eval["seed"]),
@@ -110,12 +114,12 @@ def quality(data: Path, policy=None) -> dict:
         for name, (task, rows) in sets.items():
             path = _write_csv(Path(tmp) / "set.csv", rows)
             row = {}
-            for label, tr in (("fast", fast), ("escalated", esc)):
+            for label, tr in (("fast", fast), ("escalated", esc), ("escalated_without_transformer", static)):
                 s = eval_file(tr, path, task, "text", "label")
                 row[label] = {m: s[m] for m in ("n", "accuracy", "macro_f1", "macro_recall")}
             row["fast"].pop("n")
             out[name] = row
-    for label in ("fast", "escalated"):
+    for label in ("fast", "escalated", "escalated_without_transformer"):
         out[f"mean macro-F1 ({label})"] = round(sum(v[label]["macro_f1"] for v in out.values()
                                                     if isinstance(v, dict) and label in v) / len(sets), 4)
     return out
@@ -156,6 +160,7 @@ def main() -> None:
     catalog = [{"key": "voltix-v3", "name": "Voltix V3"}, {"key": "nimbus", "name": "Nimbus Docs"}]
     fast = FastTriager(catalog=catalog)
     result = {"brand_mix_fast": rates(fast, texts), "brand_mix_escalation_on": rates(EscalatingTriager(fast), texts),
+              "brand_mix_escalation_without_transformer": rates(EscalatingTriager(fast, sentiment_model=False), texts),
               "cold_start": cold_start(), "sizes": sizes(), "quality": quality(args.data)}
     print(json.dumps(result, indent=2))
 

@@ -10,6 +10,7 @@
    (processing time), then one upkeep pass over the cases they touched (its time), as a share.
 
     python -m bench.bench_reports [--cases 60000] [--messages 200000] [--days 64] [--postgres URL] [--runs 30]
+        [--full] [--no-upkeep] [--no-sqlite] [--upkeep-only --pipeline 600]
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ HERE = Path(__file__).parent
 
 
 def measure(url: str, args) -> dict:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     engine = make_engine(url)
     seeded_database(url)
     t = time.perf_counter()
@@ -152,14 +155,23 @@ def main() -> None:
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--pipeline", type=int, default=2000)
     parser.add_argument("--upkeep-only", action="store_true", help="only the upkeep against throughput")
+    parser.add_argument("--no-upkeep", action="store_true", help="skip the upkeep against throughput")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (with --postgres)")
+    parser.add_argument("--full", action="store_true",
+                        help="the issue's size: 1,000,000 messages, 300,000 cases over 320 days")
     args = parser.parse_args()
     if args.upkeep_only:
         Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
         print(json.dumps(upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline), indent=1))
         return
+    if args.full:
+        args.cases, args.messages, args.days = 300_000, 1_000_000, 320
     Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
-    results = {"machine": machine(), "upkeep": upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline),
-               "sqlite": measure(f"sqlite:///{args.sqlite}", args)}
+    results = {"machine": machine()}
+    if not args.no_upkeep:
+        results["upkeep"] = upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline)
+    if not args.no_sqlite:
+        results["sqlite"] = measure(f"sqlite:///{args.sqlite}", args)
     if args.postgres:
         results["postgresql"] = measure(args.postgres, args)
     text = json.dumps(results, indent=1, default=str)

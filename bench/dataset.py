@@ -31,13 +31,19 @@ def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed:
             return
         teams = dict(conn.execute(select(Team.key, Team.id)).all())
         channels = list(conn.execute(select(Channel.id)).scalars())
+        # The demo seed may hold rows of its own: the data set's ids start after them.
+        base = {m: conn.execute(select(func.coalesce(func.max(m.id), 0))).scalar()
+                for m in (Contact, ContactIdentity, Case, Conversation, Message)}
     start = datetime(2026, 1, 1, tzinfo=UTC)
     span = timedelta(days=days).total_seconds()
     contacts = cases // 2
-    _bulk(engine, Contact, ({"id": i + 1, "name": f"Customer {i}", "handle": f"@c{i}", "followers": rng.randrange(5000),
+    cb, ib, kb, vb, mb = (base[m] for m in (Contact, ContactIdentity, Case, Conversation, Message))
+    _bulk(engine, Contact, ({"id": cb + i + 1, "name": f"Customer {i}", "handle": f"@c{i}",
+                             "followers": rng.randrange(5000),
                              "message_count": 0, "vip": False, "first_seen_at": start, "last_seen_at": start}
                             for i in range(contacts)), chunk)
-    _bulk(engine, ContactIdentity, ({"id": i + 1, "contact_id": i + 1, "channel_id": channels[i % len(channels)],
+    _bulk(engine, ContactIdentity, ({"id": ib + i + 1, "contact_id": cb + i + 1,
+                                     "channel_id": channels[i % len(channels)],
                                      "external_id": f"author-{i}", "handle": f"@c{i}", "followers": 0,
                                      "created_at": start} for i in range(contacts)), chunk)
     case_rows, conv_rows, team_rows = [], [], []
@@ -50,16 +56,21 @@ def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed:
         status = "closed_spam" if lead is None else ("open" if rng.random() < 0.03 else settled)
         priority = rng.choice(["low", "normal", "normal", "normal", "high", "urgent"])
         due = at + timedelta(hours=4)
-        case_rows.append({"id": i + 1, "status": status, "priority": priority, "subject": f"case {i} {intent}",
+        # Answered and resolved at realistic spreads, so the medians and p90 have values to find.
+        answered = at + timedelta(seconds=rng.randrange(60, 12 * 3600)) if rng.random() < 0.9 else None
+        resolved_at = at + timedelta(seconds=rng.randrange(1800, 5 * 86400)) if settled == "resolved" else None
+        case_rows.append({"id": kb + i + 1, "status": status, "priority": priority, "subject": f"case {i} {intent}",
                           "topic": lead or "spam", "intent": intent, "sentiment": "negative", "tags": [],
-                          "lead_team_id": teams.get(lead) if lead else None, "contact_id": i % contacts + 1,
+                          "lead_team_id": teams.get(lead) if lead else None, "contact_id": cb + i % contacts + 1,
                           "channel_id": channels[i % len(channels)], "requires_approval": False,
                           "sla_policy": "default", "sla_due_at": due, "message_count": int(per_case),
-                          "last_message_at": at, "created_at": at, "updated_at": at})
-        conv_rows.append({"id": i + 1, "channel_id": channels[i % len(channels)], "root_external_id": f"root-{i}",
-                          "contact_id": i % contacts + 1, "case_id": i + 1, "created_at": at})
-        entry = {"case_id": i + 1, "status": status, "priority": priority, "last_message_at": at, "sla_due_at": due,
-                 "added_at": at}
+                          "last_message_at": at, "created_at": at, "updated_at": at,
+                          "first_response_at": answered, "resolved_at": resolved_at if status == "resolved" else None})
+        conv_rows.append({"id": vb + i + 1, "channel_id": channels[i % len(channels)],
+                          "root_external_id": f"root-{i}", "contact_id": cb + i % contacts + 1, "case_id": kb + i + 1,
+                          "created_at": at})
+        entry = {"case_id": kb + i + 1, "status": status, "priority": priority, "last_message_at": at,
+                 "sla_due_at": due, "added_at": at}
         if lead:
             team_rows.append({**entry, "team_id": teams[lead], "role": "lead"})
         if intent == "complaint" and rng.random() < 0.3:
@@ -75,12 +86,12 @@ def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed:
         for j in range(messages):
             case = j % cases
             at = start + timedelta(seconds=span * case / cases + j // cases * 600)
-            yield {"id": j + 1, "channel_id": channels[case % len(channels)], "external_id": f"msg-{j}",
+            yield {"id": mb + j + 1, "channel_id": channels[case % len(channels)], "external_id": f"msg-{j}",
                    "direction": "inbound", "kind": "mention", "text": f"message {j} about case {case}: still broken",
                    "author": {"external_id": f"author-{case % contacts}"}, "in_reply_to": None, "url": None,
                    "raw": {"id": j}, "created_at": at, "received_at": at, "status": "processed", "attempts": 0,
-                   "processed_at": at, "language": "en", "triage": triage, "contact_id": case % contacts + 1,
-                   "conversation_id": case + 1, "case_id": case + 1}
+                   "processed_at": at, "language": "en", "triage": triage, "contact_id": cb + case % contacts + 1,
+                   "conversation_id": vb + case + 1, "case_id": kb + case + 1}
 
     _bulk(engine, Message, message_rows(), chunk)
     if engine.dialect.name == "postgresql":

@@ -18,7 +18,8 @@ from onevoice.advocacy import views as advocacy_views
 from onevoice.advocacy import voice_views as advocacy_voice
 from onevoice.advocacy.links import ClickLimiter
 from onevoice.cases import api as cases_api
-from onevoice.connect import web as connect_web
+from onevoice.connect import views as connect_views
+from onevoice.connect.service import choices as connect_choices
 from onevoice.contacts import api as contacts_api
 from onevoice.desk import approvals_views
 from onevoice.desk import views as desk_views
@@ -34,6 +35,7 @@ from onevoice.incidents import views as incidents_views
 from onevoice.library import views as library_views
 from onevoice.live import api as live_api
 from onevoice.live import pages as live_pages
+from onevoice.notifications import views as notifications_views
 from onevoice.ops import api as ops_api
 from onevoice.pipeline import api as intake_api
 from onevoice.pipeline import webhooks
@@ -50,7 +52,8 @@ from onevoice.runtime import build_runtime
 from onevoice.settings import Settings
 from onevoice.triage import api as triage_api
 from onevoice.triage import views as triage_views
-from onevoice.web import apidocs, pages
+from onevoice.web import apidocs, pages, unavailable
+from onevoice.worker.runner import EmbeddedWorker
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -68,9 +71,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         await runtime.broker.start()
         worker = None
         if start_worker:
-            # Only a process that runs the embedded worker loads it (and the triage models it brings).
-            from onevoice.worker.runner import EmbeddedWorker
-
             worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish,
                                     batch_size=settings.worker_batch_size, ingest=runtime.ingest)
             runtime.worker = worker
@@ -98,8 +98,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.runtime = runtime
     app.state.settings = settings
     app.add_middleware(StrictTransport)
-    from onevoice.web import unavailable
-
     unavailable.register(app)
 
     @app.exception_handler(DomainError)
@@ -183,8 +181,8 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     (the API first, then the pages), and the hooks that let lower layers reach higher ones are set here too."""
     governance_hooks.install(runtime.session_factory)  # the audit log records row changes of every feature
     app.state.unread_count = notify.unread_count  # the header's badge (web kernel) counts the inbox's notes
-    for router in (ops_api.router, intake_api.router, cases_api.router, contacts_api.router, live_api.router,
-                   webhooks.router):
+    for router in (ops_api.router, intake_api.router, cases_api.router, cases_api.outcome_router,
+                   contacts_api.router, live_api.router, webhooks.router):
         app.include_router(router)
     apidocs.register(app)
     for router in (triage_api.router, governance_api.router, admin_views.api, access_views.api, routing_api.router,
@@ -209,5 +207,8 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     pages.add_pages(app, [advocacy_views.router, advocacy_sharing.router, advocacy_voice.router],
                     ("/advocates", "/advocacy", "/s/"), HERE / "advocacy" / "templates")
     pages.add_pages(app, [reports_views.router], ("/reports",), HERE / "reports" / "templates")
-    connect_web.install(app)  # connecting channels: /governance/accounts/connect
+    pages.add_pages(app, [notifications_views.router], ("/me/",), HERE / "notifications" / "templates")
+    pages.add_pages(app, [connect_views.router], ("/governance",), HERE / "connect" / "templates")
+    # The Accounts page (governance) shows "Connect a channel" and "Reconnect" only for the kinds connect offers.
+    app.state.templates.env.globals["connectable"] = frozenset(c["kind"] for c in connect_choices())
     pages.add_pages(app, [privacy_views.pages], ("/governance",), HERE / "privacy" / "templates")

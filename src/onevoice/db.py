@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import math
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -110,6 +116,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA cache_size=-64000")
+    try:  # SQLite's math functions are a build option: the reports count advocates with log10 (reach)
+        cur.execute("SELECT log10(1)")
+    except sqlite3.OperationalError:
+        dbapi_conn.create_function("log10", 1, lambda x: math.log10(x) if x and x > 0 else None, deterministic=True)
     cur.close()
 
 
@@ -135,3 +145,73 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def ping(engine: Engine) -> None:
+    """Raise unless the database answers a trivial query (the readiness check)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+_local_locks: dict[str, threading.Lock] = {}
+_local_guard = threading.Lock()
+
+
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock key (signed 64 bits) for a job's name."""
+    return int.from_bytes(hashlib.sha256(f"onevoice:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[bool]:
+    """Whether this caller holds the lock `name` for the block (never waits: False when someone else does).
+
+    For a job every node's scheduler starts (retention) that must not run twice at once. On PostgreSQL,
+    shared by all the nodes: a session-level advisory lock on a connection of its own, held for the whole
+    block across the job's own transactions, and released by PostgreSQL if the node dies (its connection
+    closes). On a SQLite file (one machine): an exclusive `flock` on a file beside the database, which the
+    kernel releases if the process dies, so `onevoice serve` and a `onevoice ... run` command exclude each
+    other too; an in-memory database has only this process.
+    """
+    if engine.dialect.name == "postgresql":
+        key = lock_key(name)
+        conn = engine.connect()
+        held = False
+        try:
+            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            conn.commit()
+            yield held
+        finally:
+            try:
+                if held:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+            except Exception:  # the connection is gone, and the lock with it: never pool it again
+                conn.invalidate()
+            conn.close()
+        return
+    path = engine.url.database
+    if path and path != ":memory:":
+        fd = os.open(f"{path}-{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+        return
+    with _local_guard:
+        lock = _local_locks.setdefault(f"{engine.url}:{name}", threading.Lock())
+    if not lock.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()

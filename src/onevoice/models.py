@@ -23,6 +23,7 @@ from onevoice.library.models import Answer  # noqa: F401
 from onevoice.messages.models import (
     Message,  # noqa: F401
 )
+from onevoice.notifications.models import Alert, AlertRule, MailMessage, NotificationPreference  # noqa: F401
 from onevoice.outbox.models import OutboxJob  # noqa: F401
 from onevoice.posts.models import Post, PostTarget  # noqa: F401
 from onevoice.privacy.models import PrivacyRequest, RetentionRule, RetentionRun  # noqa: F401

@@ -7,19 +7,38 @@ composition root (`runtime.build_runtime`) hands in, so this module imports noth
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.settings import Settings
 
-if TYPE_CHECKING:  # annotations only: the classes come from the layers above, through the factories
+if TYPE_CHECKING:  # an annotation only: the anchor is made by the composition root
     from onevoice.audit.anchor import Anchor
-    from onevoice.live.broker import LocalBroker
-    from onevoice.pipeline.processor import Processor
+
+
+class Broker(Protocol):
+    """Live events to the pages: `live.broker.LocalBroker` in one process, `RedisBroker` across nodes."""
+
+    def publish(self, events: list[dict]) -> None: ...
+
+    def subscribe(self) -> AsyncIterator[dict]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Processor(Protocol):
+    """What the edges use of the pipeline's `pipeline.processor.Processor`: a batch of accepted ids processed,
+    and its triager (a dry run of a playbook, `POST /api/v1/classify`)."""
+
+    triager: Any  # a triage.types.Triager (judgment sits above the kernel)
+
+    def process(self, ids: list[int]) -> Any: ...
 
 
 @dataclass
@@ -28,7 +47,7 @@ class Runtime:
     engine: Engine
     session_factory: sessionmaker[Session]
     read_factory: sessionmaker[Session]
-    broker: LocalBroker
+    broker: Broker
     # The audit log's key and checkpoint file (audit/anchor.py); every session of both factories has it.
     anchor: Anchor
     processor_factory: Callable[[], Processor] = field(repr=False)

@@ -12,6 +12,8 @@ from onevoice.db import make_engine, make_sessionmaker
 from onevoice.incidents.surge import detect_surges
 from onevoice.live.broker import make_broker
 from onevoice.pipeline import stages
+from onevoice.pipeline.ingest import ingest
+from onevoice.pipeline.journal import IntakeJournal, journal_path
 from onevoice.pipeline.processor import Processor
 from onevoice.process import NullQueue, Runtime
 from onevoice.settings import Settings
@@ -48,8 +50,6 @@ def build_runtime(settings: Settings) -> Runtime:
 
 def build_journal(settings: Settings):
     """The intake journal beside a SQLite database file, when there is no Redis (pipeline/journal.py)."""
-    from onevoice.pipeline.journal import IntakeJournal, journal_path
-
     path = journal_path(settings.database_url)
     if path and settings.intake_journal and not settings.redis_url:
         return IntakeJournal(path)
@@ -57,8 +57,6 @@ def build_journal(settings: Settings):
 
 
 def ingest_step(runtime: Runtime, limit: int) -> list[int]:
-    from onevoice.pipeline.ingest import ingest
-
     return ingest(runtime.journal, runtime.session_factory, runtime.settings.secret_key.get_secret_value(),
                   runtime.settings.max_text_chars, limit)
 
@@ -66,7 +64,7 @@ def ingest_step(runtime: Runtime, limit: int) -> list[int]:
 def build_queue(settings: Settings):
     """Where the edge enqueues accepted ids after commit: Redis Streams, or the embedded worker."""
     if settings.redis_url:
-        # Imported only when configured: a process without Redis never loads the Redis client.
+        # Optional: imported only when configured, so a process without Redis never loads its client.
         from onevoice.worker.streams import StreamQueue
 
         return StreamQueue(settings.redis_url, settings.redis_prefix)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # sentence-embedding layer (triage/escalation.py): better on every held-out set at little cost, see
     # bench/README.md "Escalation". False keeps the fast path alone.
     triage_escalation: bool = True
+    # Within escalation, read sentiment with the fine-tuned transformer too (triage/transformer.py, int8
+    # ONNX with onnxruntime): better on general tweets, ~2 ms of CPU per escalated message; see
+    # docs/triage.md "Escalation". False leaves escalation to the static encoder alone.
+    triage_sentiment_transformer: bool = True
     # Retrain the triage model by itself (triage/autotrain.py) after this many new corrections, or once a
     # day when there are any; 0 turns it off. Needs the train extra; a candidate is only switched on
     # when it is better on the organization's own held-out labels.
@@ -99,6 +103,25 @@ class Settings(BaseSettings):
     audit_key: SecretStr | None = None
     audit_checkpoint_path: Path | None = None
     audit_checkpoint_minutes: float = Field(15.0, ge=0, description="0 turns the periodic checkpoint off")
+
+    # Email (notifications/): the weekly digest and alerts go out through this SMTP server. With no host, mail
+    # is written as .eml files under data_dir/mail instead (the development and demo stand-in).
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "OneVoice <onevoice@localhost>"
+    # "starttls" (upgrade a plain connection, port 587), "ssl" (TLS from the start, port 465) or "none".
+    smtp_tls: str = Field("starttls", pattern="^(starttls|ssl|none)$")
+    smtp_timeout: float = Field(20.0, gt=0)
+    # A CA certificate (PEM) to trust for the SMTP server beside the system's: a relay with a private CA.
+    smtp_ca_file: Path | None = None
+    # Links in emails point here (the address people open OneVoice at).
+    public_url: str = "http://127.0.0.1:8000"
+    # The weekly digest covers the last full week (Monday to Sunday, UTC) and goes out from this hour on Monday.
+    digest_hour_utc: int = Field(7, ge=0, le=23)
+    # Won leads' amounts are recorded in this currency (ISO 4217): the reports add them up.
+    currency: str = Field("EUR", pattern="^[A-Z]{3}$")
 
     log_level: str = "INFO"
     log_json: bool = True

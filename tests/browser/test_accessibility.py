@@ -38,6 +38,7 @@ PAGES = {
     "/advocacy/participation": "/advocacy/participation", "/advocacy/voice": "/advocacy/voice",
     "/advocacy/voice/review": "/advocacy/voice/review",
     "/reports": "/reports", "/reports/cases": "/reports/cases?figure=cases",
+    "/me/notifications": "/me/notifications",
     # connecting channels (admins; others see the 403 page); the callback without a sign-in is its error page.
     # The pick and result pages come only out of a flow: checked in test_connect_flow.py
     "/governance/accounts/connect": "/governance/accounts/connect",

@@ -146,7 +146,7 @@ def test_a_fresh_install_starts_with_the_default_guard_rules_once(db_url, sessio
     from onevoice.governance.review import guard
 
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: None)
-    monkeypatch.setattr("onevoice.ops.logging.configure_logging", lambda *a, **k: None)
+    monkeypatch.setattr("onevoice.cli.serving.configure_logging", lambda *a, **k: None)  # as serving looks it up
     with session_factory() as s:
         assert s.scalar(select(GuardRule.id)) is None
     run(db_url, "serve")

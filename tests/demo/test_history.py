@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
+from onevoice.advocacy.service import overview
+from onevoice.auth.models import User
+from onevoice.auth.users import principal_for
 from onevoice.db import unit_of_work
 from onevoice.demo.history import INCIDENT_DAY, SLOW_WEEK, seed_history
 from onevoice.demo.seed import DEMO_DOMAIN, seed_demo
@@ -37,7 +42,7 @@ def test_sixty_days_of_history(session_factory, settings):
         usual = metrics.service(s, period(max(SLOW_WEEK) + 7, min(SLOW_WEEK) + 7))["cases"]
         incident = metrics.incidents(s, period(INCIDENT_DAY + 1, INCIDENT_DAY - 1))
         month = period(30, 0)
-        ranking = advocacy_ranking(s, metrics.conditions(month), metrics.conditions(month.previous()))
+        ranking = advocacy_ranking(s, month)
         leads = metrics.leads(s, period(60, 0))
         collaboration = metrics.collaboration(s, month)
     assert slow < usual * 0.6  # the slow week
@@ -50,3 +55,13 @@ def test_sixty_days_of_history(session_factory, settings):
     firsts = [t["first_action_median_s"] for t in collaboration if t["cases_collaborated"] > 5]
     assert firsts and all(f is not None and 0 <= f < 3 * 86400 for f in firsts)
     assert early["service.cases"] > 300 and late["reputation.net_sentiment"] is not None
+    # /reports and /advocacy count advocates and detractors by one rule, and name the same people.
+    with session_factory() as s:
+        lead = principal_for(s, s.scalar(select(User).where(User.email == f"lead@{DEMO_DOMAIN}")))
+        page = overview(s, lead, now=NOW, limit=10)
+    assert (page["counts"]["advocates"], page["counts"]["detractors"]) == \
+        (ranking["advocate_count"], ranking["detractor_count"])
+    assert [(r["contact_id"], r["net"]) for r in page["advocates"]] == \
+        [(r["contact_id"], r["net"]) for r in ranking["advocates"]]
+    assert [(r["contact_id"], r["net"]) for r in page["detractors"]] == \
+        [(r["contact_id"], r["net"]) for r in ranking["detractors"]]

@@ -102,6 +102,11 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     **{("POST", CASE + tail): ACT for tail in ("/assign", "/status", "/priority", "/teams", "/teams/{team}/remove",
                                                 "/handoff", "/notes", "/correct", "/reply",
                                                 "/messages/{message_id}/retry")},
+    # a sales lead's outcome (tests/notifications/test_outcome.py): Sales (nobody here), coordinators and admins;
+    # the walk's case is a question, so they get the 422 that comes after the check
+    ("POST", CASE + "/outcome"): OWN, ("POST", "/api/v1/cases/{case_id}/outcome"): OWN,
+    # notifications (tests/notifications): one's own subscriptions; alert thresholds are the coordinator's
+    ("GET", "/me/notifications"): ALL, ("POST", "/me/notifications"): ALL, ("POST", "/me/notifications/rules"): OWN,
     ("GET", "/library"): ALL, ("POST", "/library"): EDIT_LIBRARY,
     ("POST", "/library/{answer_id}/archive"): EDIT_LIBRARY,
     ("POST", "/approvals/{approval_id}/decide"): APPROVE,
@@ -215,6 +220,7 @@ FORMS = {
     "/advocacy/mastodon": {"instance": "mastodon.social"},
     "/advocacy/settings": {"leaderboard": "1", "curator_teams": "marketing"},
     "/advocacy/voice/handles": {"network": "sandbox", "handle": "@walker"},
+    CASE + "/outcome": {"outcome": "lost"}, "/me/notifications/rules": {"threshold": "90", "days": "7", "enabled": "1"},
     "/reports/objectives": {"team": "support", "metric": "service.first_response_sla", "comparator": ">=",
                             "target": "0.9"},
 }
@@ -237,7 +243,7 @@ JSON = {
     "/api/v1/vocabulary/{key}": {"name": "Walk term", "kind": "term", "team": "sales"},
     "/api/v1/privacy/contacts/{contact_id}/export": {"reference": "SAR-walk"},
     "/api/v1/privacy/contacts/{contact_id}/erase": {"reference": "DSR-walk"},
-    "/api/v1/retention/rules": {"days": 400},
+    "/api/v1/retention/rules": {"days": 400}, "/api/v1/cases/{case_id}/outcome": {"outcome": "lost"},
 }
 
 

@@ -67,6 +67,50 @@ def test_batch_keeps_valid_items_and_explains_each_rejection(client):
     assert "JSON object" in errors[6]
 
 
+def test_a_full_batch_mixing_new_stored_repeated_and_bad_items_stores_each_exactly_once(client):
+    """500 items (the bulk path): some stored by an earlier request, some repeated within the batch, some bad.
+    Every good item gets its message's id, `duplicate` says whether this request stored it, nothing is lost
+    and no message is stored twice."""
+    earlier = [message(external_id=f"bulk-{i}") for i in range(0, 500, 7)]
+    before = {a["external_id"]: a["id"] for a in
+              client.post("/api/v1/messages", json={"messages": earlier}).json()["accepted"]}
+    items = []
+    for i in range(500):
+        if i % 50 == 3:
+            items.append({"channel": "mast", "external_id": f"bad-{i}", "text": "no author"})
+        elif i % 50 == 4:
+            items.append(message(external_id="bulk-1"))  # repeated within the batch (its first use is index 1)
+        else:
+            items.append(message(external_id=f"bulk-{i}", text=f"item {i}"))
+    body = client.post("/api/v1/messages", json={"messages": items}).json()
+    assert [r["index"] for r in body["rejected"]] == [i for i in range(500) if i % 50 == 3]
+    assert all("missing field 'author'" in r["error"] for r in body["rejected"])
+    accepted = {a["index"]: a for a in body["accepted"]}
+    assert len(accepted) + len(body["rejected"]) == 500
+    for i, a in accepted.items():
+        ext = items[i]["external_id"]
+        assert a["external_id"] == ext
+        if ext in before:
+            assert a["id"] == before[ext] and a["duplicate"]
+        elif i % 50 == 4:
+            assert a["id"] == accepted[1]["id"] and a["duplicate"]
+        else:
+            assert not a["duplicate"]
+    distinct = {a["external_id"] for a in accepted.values()} | set(before)
+    ids = {a["id"] for a in accepted.values()} | set(before.values())
+    assert len(ids) == len(distinct)  # one message per (channel, external id), never two
+    stored, cursor = [], None
+    while True:
+        page = client.get("/api/v1/messages", params={"limit": 500, **({"cursor": cursor} if cursor else {})}).json()
+        stored += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert sorted(m["id"] for m in stored) == sorted(ids)
+    by_id = {m["id"]: m for m in stored}
+    assert by_id[accepted[10]["id"]]["text"] == "item 10"
+
+
 @pytest.mark.parametrize("body, status, words", [
     (b"", 400, "empty body"),
     (b"{not json", 400, "not valid JSON"),

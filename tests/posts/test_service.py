@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -39,7 +39,7 @@ def create(factory, who, text="Our spring collection is here.", channels=("news"
 
 def show(factory, who, post_id) -> dict:
     with factory() as session:
-        return service.post_dict(session, service.get_visible(session, who, post_id))
+        return service.describe(session, service.get_visible(session, who, post_id)).model_dump()
 
 
 def states(factory, who, post_id) -> dict[str, str]:
@@ -116,9 +116,9 @@ def test_who_may_publish_where(session_factory, people):
         create(session_factory, pia_brand, channels=("news",))
     # Partners and responders see only what they may post on (or wrote); viewers read everything.
     with session_factory() as session:
-        assert [p["id"] for p in service.list_posts(session, pia_brand)] == [post_id]
+        assert [p.id for p in service.list_posts(session, pia_brand)] == [post_id]
         assert len(service.list_posts(session, vic)) == 2
-        assert post_id not in [p["id"] for p in service.list_posts(session, sam)]
+        assert post_id not in [p.id for p in service.list_posts(session, sam)]
         with pytest.raises(NotFound):
             service.get_visible(session, sam, post_id)
 
@@ -205,7 +205,7 @@ def test_a_scheduled_post_waits_and_is_sent_when_due(session_factory, people):
     assert publish_due(session_factory) == [] and deliver_due(session_factory) == []
     assert set(states(session_factory, lee, post_id).values()) == {"scheduled"} and sent_on("news") == []
     with session_factory() as session:
-        assert [p["id"] for p in service.list_posts(session, lee, "scheduled")] == [post_id]
+        assert [p.id for p in service.list_posts(session, lee, "scheduled")] == [post_id]
     jobs = publish_due(session_factory, now=at + timedelta(seconds=1))
     assert len(jobs) == 2 and publish_due(session_factory, now=at + timedelta(seconds=2)) == []
     assert set(states(session_factory, lee, post_id).values()) == {"sent"}
@@ -258,7 +258,7 @@ def test_a_transient_failure_is_retried_with_backoff_and_never_posts_twice(sessi
     deliver_due(session_factory, build=flaky)
     target = show(session_factory, lee, post_id)["targets"][0]
     assert target["state"] == "queued" and "retrying: platform 503" in target["error"]
-    assert target["next_attempt_at"] > utcnow() + timedelta(seconds=3)  # backed off
+    assert datetime.fromisoformat(target["next_attempt_at"]) > utcnow() + timedelta(seconds=3)  # backed off
     assert deliver_due(session_factory, build=flaky) == [] and len(flaky.calls) == 1  # not due yet
     later = utcnow() + timedelta(minutes=1)
     deliver_due(session_factory, build=flaky, now=later)
@@ -278,7 +278,7 @@ def test_a_permanent_failure_is_visible_with_the_platforms_error_and_can_be_retr
     target = show(session_factory, lee, post_id)["targets"][0]
     assert target["state"] == "failed" and target["error"] == "duplicate status [187]"
     with session_factory() as session:
-        assert [p["id"] for p in service.list_posts(session, lee, "failed")] == [post_id]
+        assert [p.id for p in service.list_posts(session, lee, "failed")] == [post_id]
     with unit_of_work(session_factory) as session:
         service.retry_post(session, lee, post_id)
     deliver_due(session_factory)

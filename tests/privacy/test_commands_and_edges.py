@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from onevoice.audit.models import AuditRecord
 from onevoice.cli.main import app as cli
 from onevoice.contacts.models import Contact
-from onevoice.db import unit_of_work
+from onevoice.db import exclusive, unit_of_work
 from onevoice.privacy.models import PrivacyRequest, RetentionRule
 from tests.governance.conftest import PASSWORD
 from tests.privacy import world
@@ -68,6 +68,10 @@ def test_retention_from_the_command_line(runtime, org, settings):
     assert code == 0 and "mast\tdirect\t30 days\tanonymize" in out
     code, out = run("retention", "run", *db)
     assert code == 0 and "0 anonymized, 0 deleted" in out, out
+    with exclusive(runtime.engine, "retention") as held:  # the server's hourly pass is running
+        assert held
+        code, out = run("retention", "run", *db)
+    assert code == 1 and "already under way" in out, out
     code, out = run("retention", "runs", *db)
     assert code == 0 and "cli:" in out
     with runtime.session_factory() as s:

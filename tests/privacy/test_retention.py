@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from onevoice.audit import log as audit
 from onevoice.audit.models import AuditRecord
 from onevoice.cases.models import Case
-from onevoice.db import unit_of_work, utcnow
-from onevoice.errors import Forbidden, InvalidInput
+from onevoice.db import exclusive, lock_key, make_engine, make_sessionmaker, unit_of_work, utcnow
+from onevoice.errors import Conflict, Forbidden, InvalidInput
 from onevoice.inbox.search import matching_case_ids
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline.intake import accept_batch
@@ -104,5 +104,62 @@ def test_rules_are_checked_and_only_owners_set_them(runtime, org, traffic):
             retention.set_rule(s, org["ada"], None, None, 30, "shred")
         rule = retention.set_rule(s, org["ada"], None, None, 30)
         again = retention.set_rule(s, org["ada"], None, None, 60, "delete")  # replaces, one rule per scope
-        assert again["id"] == rule["id"] and len(retention.list_rules(s)) == 1
+        assert again.id == rule.id and len(retention.list_rules(s)) == 1
     assert retention.job(runtime.session_factory) is not None
+
+
+def _other_node(runtime):
+    """A second node: its own engine and connection pool on the same database, as another process has."""
+    engine = make_engine(runtime.settings.database_url)
+    return engine, make_sessionmaker(engine)
+
+
+def test_two_nodes_never_run_retention_at_once(runtime, org, traffic):
+    with unit_of_work(runtime.session_factory) as s:
+        retention.set_rule(s, org["lee"], None, None, 30, "anonymize")
+    engine, other = _other_node(runtime)
+    seen = []
+
+    def meanwhile(_report):  # node A is between two batches of its run: node B's scheduler and a person try
+        if seen:
+            return
+        seen.append(retention.job(other))
+        with pytest.raises(Conflict, match="already under way"):
+            retention.run(other, org["lee"])
+    try:
+        first = retention.run(runtime.session_factory, "scheduler", batch=1, progress=meanwhile)
+        assert seen == [None]  # B's pass skipped: it found the lock held
+        assert first["anonymized"] == 5  # every processed message older than 30 days
+        with runtime.session_factory() as s:
+            assert [r.actor for r in s.scalars(select(RetentionRun))] == ["scheduler"]
+        # Released when A's run ended: B's next pass runs (nothing left to do, and it says so).
+        assert retention.job(other)["anonymized"] == 0
+        with runtime.session_factory() as s:
+            assert s.scalar(select(func.count(RetentionRun.id))) == 2
+    finally:
+        engine.dispose()
+
+
+def test_the_lock_is_released_when_the_node_holding_it_dies(runtime):
+    engine, _other = _other_node(runtime)
+    try:
+        with exclusive(runtime.engine, "retention") as held:
+            assert held
+            with exclusive(engine, "retention") as second:
+                assert not second
+            if runtime.engine.dialect.name != "postgresql":
+                return
+            # PostgreSQL: the holder's connection dies (its node was killed): the server frees the lock.
+            k = lock_key("retention") & 0xFFFFFFFFFFFFFFFF
+            with engine.connect() as c:
+                pids = c.execute(text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                                      "classid::bigint = :hi AND objid::bigint = :lo"),
+                                 {"hi": k >> 32, "lo": k & 0xFFFFFFFF}).scalars().all()
+                assert len(pids) == 1
+                c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pids[0]})
+            with exclusive(engine, "retention") as taken_over:
+                assert taken_over
+        with exclusive(engine, "retention") as after:  # and nothing is left held
+            assert after
+    finally:
+        engine.dispose()

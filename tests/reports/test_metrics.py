@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import math
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from onevoice.advocacy.service import overview
 from onevoice.cases.actions import add_team, set_status
 from onevoice.cases.models import Case
+from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work
 from onevoice.desk.notes import add_note
 from onevoice.reports import metrics
 from onevoice.reports.ranking import advocacy_ranking
 from onevoice.reports.upkeep import upkeep_job
 from onevoice.teams.models import Team
-from tests.factories import message
+from tests.factories import BASE_TIME, message
 
 pytestmark = pytest.mark.both_databases
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -36,23 +39,44 @@ def case_of(session_factory, author: str) -> list[int]:
 
 
 def test_a_detractor_who_turned_advocate(session_factory, pipeline, org):
+    """The advocacy rule (advocacy/ranking.py) by hand: each message weighs 0.5^(age in days / 90), a
+    recommendation 3 times, a complaint twice, all times the reach 1 + log10(1 + followers) / 4."""
     pipeline(message(channel="xcom", author="dora", text="terrible, refund", minutes=NOV_20 + 10),
              message(channel="xcom", author="dora", text="my order never arrived", minutes=NOV_20 + 20),
              message(channel="xcom", author="ben", text="thanks, love it", minutes=NOV_20 + 30))
     with unit_of_work(session_factory) as s:
         set_status(s, org["lee"], case_of(session_factory, "dora")[0], "resolved")
-    pipeline(message(channel="xcom", author="dora", text="thanks, love it", minutes=DEC_1 + 10),
-             message(channel="xcom", author="dora", text="love the new one, thanks", minutes=DEC_1 + 20))
+    pipeline(*(message(channel="xcom", author="dora", text="thanks, love it, highly recommend them",
+                       minutes=DEC_1 + m) for m in (10, 20, 30)))
     upkeep_job(session_factory)
     december, november = scope(date(2026, 12, 1), date(2026, 12, 6)), scope(date(2026, 11, 1), date(2026, 11, 30))
     with session_factory() as s:
-        ranking = advocacy_ranking(s, metrics.conditions(december), metrics.conditions(november))
-        before = advocacy_ranking(s, metrics.conditions(november), [])
-    assert [(r["name"], r["positive"], r["negative"], r["was"]) for r in ranking["moved"]] == \
-        [("Dora", 2, 0, "detractor")]
+        ranking = advocacy_ranking(s, december)
+        before = advocacy_ranking(s, november)
+        followers = s.scalar(select(Contact.followers).where(Contact.handle == "@dora"))
+        page = overview(s, org["lee"], now=NOW)
+    reach = 1 + math.log10(1 + followers) / 4
+
+    def weight(minutes: int, at: datetime) -> float:
+        return 0.5 ** ((at - BASE_TIME - timedelta(minutes=minutes)).total_seconds() / 86400 / 90)
+
+    # At the end of the period (now, 6 December 12:00): three recommendations against two complaints.
+    advocacy = round(reach * 3 * sum(weight(DEC_1 + m, NOW) for m in (10, 20, 30)), 4)
+    detraction = round(reach * 2 * sum(weight(NOV_20 + m, NOW) for m in (10, 20)), 4)
+    assert advocacy - detraction >= 1
+    assert [(r["name"], r["positive"], r["negative"], r["was"], r["side"]) for r in ranking["moved"]] == \
+        [("Dora", 3, 2, "detractor", "advocate")]
+    dora = ranking["advocates"][0]
+    assert (dora["advocacy"], dora["detraction"], dora["net"]) == \
+        (round(advocacy, 2), round(detraction, 2), round(advocacy - detraction, 2))
     assert ranking["turned_advocate"] == 1 and ranking["turned_detractor"] == 0
-    assert [r["name"] for r in ranking["advocates"]] == ["Dora"] and ranking["detractors"] == []
+    assert [r["name"] for r in ranking["advocates"]] == ["Dora", "Ben"] and ranking["detractors"] == []
+    # At the end of November (1 December 00:00) Dora's complaints outweighed everything she had said.
     assert [r["name"] for r in before["detractors"]] == ["Dora"] and [r["name"] for r in before["advocates"]] == ["Ben"]
+    # The advocacy page says the same of everyone.
+    assert [(r["name"], r["net"]) for r in page["advocates"]] == [(r["name"], r["net"]) for r in ranking["advocates"]]
+    assert (page["counts"]["advocates"], page["counts"]["detractors"]) == \
+        (ranking["advocate_count"], ranking["detractor_count"]) == (2, 0)
 
 
 def test_service_collaboration_and_reputation(session_factory, pipeline, org):

@@ -111,3 +111,17 @@ def test_the_playbook_page_lists_what_the_vocabulary_routes(browser, runtime):
     page = lee.get("/routing/playbook").text
     section = page[page.index('id="vocabulary-routes"'):page.index('id="versions"')]
     assert "term <b>Glimmerdeck</b> (reads as sales_lead) → <b>sales</b>" in section and "RivalCo" not in section
+
+
+def test_the_playbook_and_models_pages_share_one_routing_nav_marking_their_own_item(browser):
+    """One partial (routing/_nav.html) draws the section's navigation; each page names its own item."""
+    lee = browser("lee@acme.test")
+    for path, own in (("/routing/playbook", "/routing/playbook"), ("/triage/models", "/triage/models")):
+        page = lee.get(path)
+        assert page.status_code == 200
+        nav = re.search(r'<nav class="gov-nav" aria-label="Routing">(.*?)</nav>', page.text, re.S).group(1)
+        links = re.findall(r'<a class="([^"]+)" href="([^"]+)">([^<]+)</a>', nav)
+        assert [(href, label) for _, href, label in links] == [
+            ("/routing/playbook", "Playbook"), ("/triage/models", "Models"), ("/incidents", "Incidents"),
+            ("/inbox", "Inbox")]
+        assert [href for cls, href, _ in links if "active" in cls.split()] == [own]

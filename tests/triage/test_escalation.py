@@ -45,7 +45,8 @@ def fast() -> FastTriager:
 
 @pytest.fixture(scope="module")
 def escalating(fast) -> EscalatingTriager:
-    return EscalatingTriager(fast)
+    # The static encoder's layer alone; with the sentiment transformer: tests/triage/test_sentiment_transformer.py.
+    return EscalatingTriager(fast, sentiment_model=False)
 
 
 def test_the_encoder_loads_and_embeds_without_torch():

@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 HALF_LIFE_DAYS = 90.0
+# How far back a standing reads: older messages weigh under 6 % (and the trend looks back 12 weeks more).
+HORIZON = timedelta(days=365)
+TREND_WEEKS = 12
+HISTORY = HORIZON + timedelta(weeks=TREND_WEEKS)
 THRESHOLD = 1.0
 RECOMMENDATION_BONUS = 2.0
 COMPLAINT_BONUS = 1.0
@@ -79,11 +83,16 @@ class Standing:
 
     @property
     def status(self) -> str:
-        if self.net >= THRESHOLD:
-            return "advocate"
-        if -self.net >= THRESHOLD:
-            return "detractor"
-        return "neutral"
+        return status_of(self.net)
+
+
+def status_of(net: float) -> str:
+    """advocate at a net of THRESHOLD or more, detractor at -THRESHOLD or less, else neutral."""
+    if net >= THRESHOLD:
+        return "advocate"
+    if -net >= THRESHOLD:
+        return "detractor"
+    return "neutral"
 
 
 def age_weight(at: datetime, now: datetime) -> float:
@@ -126,7 +135,12 @@ def standings(histories: Mapping[int, History], now: datetime) -> list[Standing]
 
 def rank(histories: Mapping[int, History], now: datetime) -> tuple[list[Standing], list[Standing]]:
     """(advocates strongest first, detractors strongest first). Ties: the more recent, then the lower id."""
-    all_ = standings(histories, now)
+    return order(standings(histories, now))
+
+
+def order(all_: Iterable[Standing]) -> tuple[list[Standing], list[Standing]]:
+    """The ranking of standings however they were computed (the reports compute theirs from kept sums)."""
+    all_ = list(all_)
 
     def recent(s: Standing) -> float:
         return -(s.last_at.timestamp() if s.last_at else 0.0)

@@ -30,9 +30,9 @@ READERS = frozenset({"admin", "coordinator", "manager", "viewer"})
 # Put or take away a mark: it changes routing (playbooks read marks), so the playbook's owners.
 MARKERS = frozenset({"admin", "coordinator"})
 MARKS = {"advocate": "Advocate", "vip": "VIP", "detractor_watch": "Detractor to watch"}
-HORIZON = timedelta(days=365)  # older messages weigh under 6% (half-life 90 days): not read at all
+HORIZON = ranking.HORIZON  # older messages weigh under 6% (half-life 90 days): not read at all
 WINDOW = timedelta(days=30)
-TREND_WEEKS = 12
+TREND_WEEKS = ranking.TREND_WEEKS
 # What the thank-you form starts with; the person edits it, and the guard checks what they send.
 THANK_TEXT = ("Thank you for recommending us, it means a lot to the whole team. Would you like to join our "
               "customer community and hear about new features first?")
@@ -62,7 +62,7 @@ def overview(session: Session, who: Principal, now: datetime | None = None, limi
     """Advocates and detractors ranked, who moved between them in the last 30 days, and the marked customers."""
     require_reader(who)
     now = now or utcnow()
-    hist = repository.histories(session, now - HORIZON - timedelta(weeks=TREND_WEEKS))
+    hist = repository.histories(session, now - ranking.HISTORY)
     advocates, detractors = ranking.rank(hist, now)
     moves = ranking.movement(hist, now, WINDOW)
     marked = repository.marked_contact_ids(session)

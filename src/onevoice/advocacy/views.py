@@ -11,11 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from onevoice.advocacy import service
+from onevoice.audit import log as audit
 from onevoice.audit.actor import bind_actor
 from onevoice.db import unit_of_work
 from onevoice.desk.replies import ReplyBlocked
 from onevoice.errors import DomainError
 from onevoice.governance.api import client_ip
+from onevoice.governance.marks import marked_segments
 from onevoice.outbox.sender import deliver_due
 from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
@@ -39,8 +41,6 @@ def advocates_export(request: Request, runtime: Runtime = Depends(get_runtime),
     with unit_of_work(runtime.session_factory) as session:
         body = service.export_csv(session, viewer.principal)
         # Who took a copy of the customers' standings is on the record, like the audit log's exports.
-        from onevoice.audit import log as audit
-
         audit.record(session, viewer.principal, "advocates.export", "advocates", {"format": "csv"},
                      client_ip(request))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -90,8 +90,6 @@ async def thank(contact_id: int, request: Request, runtime: Runtime = Depends(ge
     try:
         target, held = await asyncio.to_thread(work)
     except DomainError as exc:
-        from onevoice.governance.marks import marked_segments
-
         blocked = exc if isinstance(exc, ReplyBlocked) else None
         with runtime.read_factory() as session:
             return _detail(request, session, viewer, contact_id, thank_text=text, error=str(exc),

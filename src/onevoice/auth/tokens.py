@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onevoice.auth.models import ApiToken
+from onevoice.auth.models import ApiToken, User
 from onevoice.db import utcnow
 
 PREFIX = "ov_"
@@ -86,6 +86,15 @@ def token_state(session: Session, plaintext: str) -> tuple[ApiToken | None, str]
     if token.expires_at is not None and token.expires_at <= utcnow():
         return token, "expired"
     return token, "ok"
+
+
+def owner_disabled(session: Session, token: ApiToken) -> bool:
+    """A person's token whose user is removed or deactivated (an operator token has no user)."""
+    return token.user_id is not None and not session.scalar(select(User.active).where(User.id == token.user_id))
+
+
+def mark_used(session: Session, token_id: int) -> None:
+    session.get(ApiToken, token_id).last_used_at = utcnow()
 
 
 def verify_token(session: Session, plaintext: str) -> ApiToken | None:

@@ -61,6 +61,19 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def active_user(session: Session, email: str) -> User | None:
+    """The active user with exactly this email (single sign-on's provider vouches for it), or None."""
+    return session.scalar(select(User).where(User.email == email, User.active.is_(True)))
+
+
+def user_name(session: Session, user_id: int | None) -> str | None:
+    return session.scalar(select(User.name).where(User.id == user_id)) if user_id is not None else None
+
+
+def user_email(session: Session, user_id: int) -> str | None:
+    return session.scalar(select(User.email).where(User.id == user_id))
+
+
 def principal_for(session: Session, user: User) -> Principal:
     """The user as services see them: role, teams and, for partners, the channels granted to them. Every edge
     (session cookie, API token, CLI) builds its Principal here, so a grant or a team change counts at once."""
@@ -72,6 +85,11 @@ def principal_for(session: Session, user: User) -> Principal:
     return Principal(user_id=user.id, email=user.email, name=user.name, role=user.role,
                      team_ids=frozenset(r[0] for r in rows), team_keys=tuple(r[1] for r in rows),
                      channel_ids=channels)
+
+
+def every_user(session: Session) -> list[User]:
+    """Every user, disabled ones too, by email."""
+    return list(session.scalars(select(User).order_by(User.email)))
 
 
 def list_users(session: Session) -> list[dict]:

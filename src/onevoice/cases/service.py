@@ -19,7 +19,7 @@ from onevoice.contacts.service import display_names
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
-from onevoice.messages.service import message_dict
+from onevoice.messages.schemas import MessageOut
 from onevoice.teams.models import Team
 
 
@@ -132,7 +132,7 @@ def get_case(session: Session, case_id: int, who: Principal | None = None) -> di
     channels = dict(session.execute(select(Channel.id, Channel.key)).all())
     messages = list(session.scalars(select(Message).where(Message.case_id == case_id)
                                     .order_by(Message.created_at, Message.id)))
-    out["messages"] = [message_dict(m, channels.get(m.channel_id)) for m in messages]
+    out["messages"] = [MessageOut.of(m, channels.get(m.channel_id)).model_dump() for m in messages]
     if case.contact_id:
         contact = session.get(Contact, case.contact_id)
         identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)
@@ -156,6 +156,14 @@ def get_case(session: Session, case_id: int, who: Principal | None = None) -> di
                       "at": e.created_at.isoformat()}
                      for e in session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.id))]
     return out
+
+
+def teams_of_case(session: Session, case_id: int) -> list[dict]:
+    """The teams with a part in a case ({key, name, role, reason}), the lead first."""
+    rows = session.execute(select(Team.key, Team.name, CaseTeam.role, CaseTeam.reason)
+                           .join(CaseTeam, CaseTeam.team_id == Team.id)
+                           .where(CaseTeam.case_id == case_id).order_by(CaseTeam.role.desc(), Team.key)).all()
+    return [{"key": k, "name": n, "role": r, "reason": why} for k, n, r, why in rows]
 
 
 def read_case(session: Session, who: Principal, case_id: int) -> dict:

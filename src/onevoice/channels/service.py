@@ -40,6 +40,27 @@ def list_channels(session: Session) -> list[Channel]:
     return list(session.scalars(select(Channel).order_by(Channel.key)))
 
 
+def channel_keys(session: Session, enabled_only: bool = False) -> list[str]:
+    """Channel keys in key order (the choices of a channel field); `enabled_only` leaves out removed ones."""
+    query = select(Channel.key).order_by(Channel.key)
+    return list(session.scalars(query.where(Channel.enabled.is_(True)) if enabled_only else query))
+
+
+def enabled_channels(session: Session) -> list[Channel]:
+    return list(session.scalars(select(Channel).where(Channel.enabled.is_(True)).order_by(Channel.key)))
+
+
+def channel_labels(session: Session) -> list:
+    """(key, name, kind) of every channel, in key order: what a page shows to pick or name one."""
+    return list(session.execute(select(Channel.key, Channel.name, Channel.kind).order_by(Channel.key)).all())
+
+
+def channel_kind(session: Session, channel_id: int | None) -> str | None:
+    if channel_id is None:
+        return None
+    return session.scalar(select(Channel.kind).where(Channel.id == channel_id))
+
+
 def get_channel(session: Session, key: str) -> Channel:
     channel = session.scalar(select(Channel).where(Channel.key == key))
     if channel is None:

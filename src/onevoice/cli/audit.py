@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from onevoice.cli.common import DbOpt, session_scope, settings_for
+from onevoice.errors import DomainError, InvalidInput
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
@@ -35,6 +36,7 @@ def verify(key_file: Annotated[list[Path] | None, typer.Option(
            database_url: DbOpt = None):
     """Walk the chain, check each record's MAC under the audit key and every checkpoint; say what that proved.
     Exit 1 and name the first broken record when the log was tampered with."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.audit.anchor import read_key_file
     from onevoice.audit.log import verify as verify_chain
 
@@ -52,9 +54,8 @@ def verify(key_file: Annotated[list[Path] | None, typer.Option(
 def checkpoint(database_url: DbOpt = None):
     """Append the log's head (seq and hash, signed with the audit key) to the checkpoint file and the logs
     now; the scheduler does it every ONEVOICE_AUDIT_CHECKPOINT_MINUTES."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.audit.anchor import anchor_of, write_checkpoint
-    from onevoice.errors import InvalidInput
-
     with session_scope(settings_for(database_url)) as session:
         anchor = anchor_of(session)
         try:
@@ -73,9 +74,8 @@ def checkpoint(database_url: DbOpt = None):
 def new_key(output: Annotated[Path, typer.Option("--output", "-o", help="the key file to create (never overwritten)")]):
     """Make a random audit key in a new file only its owner can read; point ONEVOICE_AUDIT_KEY_FILE at it on
     every node and restart (docs/security.md says how to rotate it)."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.audit.anchor import write_new_key
-    from onevoice.errors import DomainError
-
     try:
         key = write_new_key(output)
     except (DomainError, OSError) as exc:
@@ -93,6 +93,7 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = 
            output: Annotated[str | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
            database_url: DbOpt = None):
     """Write the matching records, oldest first. The export itself is recorded in the log."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.audit.log import export_lines, record_export
 
     if fmt not in ("jsonl", "csv"):

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from onevoice.cli.common import DbOpt, settings_for
+from onevoice.errors import DomainError
 
 Force = Annotated[bool, typer.Option("--force", help="replace an existing file / database")]
 
@@ -21,7 +22,7 @@ def register(app: typer.Typer) -> None:
     @app.command("backup")
     def backup_cmd(target: Path, database_url: DbOpt = None, force: Force = False):
         """Copy the database to TARGET while the server runs (SQLite: online backup API; PostgreSQL: pg_dump)."""
-        from onevoice.errors import DomainError
+        # heavy (SQLAlchemy, the services): loaded only by the command that runs
         from onevoice.privacy.backup import backup
 
         try:
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
     @app.command("restore")
     def restore_cmd(source: Path, database_url: DbOpt = None, force: Force = False):
         """Restore a backup into the database (stop the server first). Then `onevoice db upgrade`."""
-        from onevoice.errors import DomainError
+        # heavy (SQLAlchemy, the services): loaded only by the command that runs
         from onevoice.privacy.backup import restore
 
         try:

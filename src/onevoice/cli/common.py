@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -20,6 +21,7 @@ def settings_for(database_url: str | None = None, redis_url: str | None = None, 
     overrides = {k: v for k, v in {"database_url": database_url, "redis_url": redis_url, **extra}.items()
                  if v is not None}
     settings = Settings(**overrides)
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.runtime import configure_egress
 
     configure_egress(settings)  # `channel test` and friends fetch under the operator's outbound policy
@@ -29,6 +31,7 @@ def settings_for(database_url: str | None = None, redis_url: str | None = None, 
 @contextmanager
 def session_scope(settings: Settings):
     """One unit of work for a command; domain errors become a clear message and exit code 1."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.db import make_engine, make_sessionmaker
     from onevoice.migrate import ensure_schema
@@ -42,6 +45,7 @@ def session_scope(settings: Settings):
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine, info=info)
     # What operators change from the command line (channels, tokens, users) is audited like the pages.
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.audit.actor import bind_actor
     from onevoice.governance.hooks import install
 
@@ -67,6 +71,7 @@ def session_scope(settings: Settings):
 def factories(settings: Settings):
     """(write, read-only) session factories for a command that runs several units of work itself (an erasure
     that looks first, retention's batches); domain errors become a clear message and exit code 1."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.audit.anchor import anchor_from_settings, session_info
     from onevoice.db import make_engine, make_sessionmaker
     from onevoice.governance.hooks import install
@@ -91,8 +96,6 @@ def factories(settings: Settings):
 
 
 def _os_user() -> str:
-    import getpass
-
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name (some containers)

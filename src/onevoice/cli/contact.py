@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from onevoice.cli.common import DbOpt, factories, session_scope, settings_for
+from onevoice.cli.user import operator
 
 app = typer.Typer(help="Contacts: find one, export everything held about them, erase them.", no_args_is_help=True)
 RefOpt = Annotated[str, typer.Option("--reference", help="the request's own number (a ticket), never the person's "
@@ -18,7 +19,7 @@ RefOpt = Annotated[str, typer.Option("--reference", help="the request's own numb
 @app.command("find")
 def find(query: str, database_url: DbOpt = None):
     """Contacts whose name, handle or platform id contains QUERY (or whose id it is)."""
-    from onevoice.cli.user import operator
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.privacy.erasure import find_contacts
 
     with session_scope(settings_for(database_url)) as session:
@@ -32,7 +33,7 @@ def find(query: str, database_url: DbOpt = None):
 def export(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
            output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default: stdout)")] = None):
     """Everything held about a contact as one JSON document (recorded as an access request, audited)."""
-    from onevoice.cli.user import operator
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.privacy.access import export as export_contact
 
     with session_scope(settings_for(database_url)) as session:
@@ -49,7 +50,7 @@ def export(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
 def erase(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
           yes: Annotated[bool, typer.Option("--yes", help="do it (without: show what would be erased)")] = False):
     """Erase a contact's personal data everywhere (docs/privacy.md). Without --yes, only counts what it would touch."""
-    from onevoice.cli.user import operator
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.privacy import erasure
 
     if not yes:

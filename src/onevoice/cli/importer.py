@@ -58,6 +58,7 @@ def csv_row(row: dict) -> dict:
 
 
 def drain(runtime: Runtime, batch: int = 500) -> Outcome:
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.worker.runner import EmbeddedWorker
 
     worker = EmbeddedWorker(runtime.processor, runtime.session_factory, runtime.broker.publish, batch)

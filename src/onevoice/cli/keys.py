@@ -20,6 +20,7 @@ def rotate(old_key: Annotated[str | None, typer.Option("--old-key", envvar="ONEV
            database_url: DbOpt = None):
     """Re-encrypt every channel's secrets under the new key, in one transaction; then set
     ONEVOICE_SECRET_KEY to the new key everywhere and restart (sign-in cookies are signed with it too)."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.governance.keys import rotate_channel_key
 
     if old_key is None:

@@ -32,11 +32,13 @@ def train(
     database_url: DbOpt = None,
 ):
     """Retrain; judge on your held-out labels first and the public sets as a guard; switch on if better."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.service import training_available
 
     if not training_available():
         typer.secho(TRAIN_HINT, fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.report import format_train_report
     from onevoice.triage.service import dumps, train_model
 
@@ -55,6 +57,7 @@ def train(
 @app.command("list")
 def list_cmd(database_url: DbOpt = None):
     """Model versions, newest first."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.service import dumps, list_versions
 
     with session_scope(settings_for(database_url)) as session:
@@ -64,6 +67,7 @@ def list_cmd(database_url: DbOpt = None):
 @app.command("activate")
 def activate(version: str, database_url: DbOpt = None):
     """Switch a recorded version on (takes effect when workers rebuild their triager, e.g. on restart)."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.service import activate_version
 
     with session_scope(settings_for(database_url)) as session:

@@ -12,6 +12,7 @@ app = typer.Typer(help="The reports' aggregates (docs/metrics.md).", no_args_is_
 
 
 def _factory(database_url: str | None):
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.db import make_engine, make_sessionmaker
 
     settings = settings_for(database_url)
@@ -21,6 +22,7 @@ def _factory(database_url: str | None):
 @app.command("rebuild")
 def rebuild(database_url: DbOpt = None) -> None:
     """Recompute every case's facts from the events, cases and messages (safe while the service runs)."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.reports.upkeep import rebuild as run
 
     started = time.perf_counter()
@@ -31,6 +33,7 @@ def rebuild(database_url: DbOpt = None) -> None:
 @app.command("upkeep")
 def upkeep(database_url: DbOpt = None) -> None:
     """One incremental pass (what the scheduler does every few seconds)."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.reports.upkeep import upkeep_job
 
     result = upkeep_job(_factory(database_url))

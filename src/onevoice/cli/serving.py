@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 import signal
+import threading
 
 import typer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from onevoice.audit.anchor import anchor_from_settings, checkpoint_job, session_info
+from onevoice.cases.models import Case
+from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+from onevoice.demo.history import seed_history
+from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
+from onevoice.governance import jobs
+from onevoice.governance.guard_rules import seed_fresh_install
+from onevoice.governance.hooks import install
+from onevoice.incidents.surge import close_quiet_job
+from onevoice.migrate import upgrade
+from onevoice.notifications import jobs as notify_jobs
+from onevoice.ops.logging import configure_logging
+from onevoice.outbox.sender import deliver_due
+from onevoice.pipeline.poller import Poller, redis_claim
+from onevoice.posts.jobs import publish_due
+from onevoice.privacy.retention import job as retention_job
+from onevoice.reports.upkeep import upkeep_job
+from onevoice.runtime import build_processor, build_runtime
+from onevoice.scheduler.service import Scheduler
 from onevoice.settings import Settings
+from onevoice.triage.autotrain import start_if_due
+from onevoice.worker.child import IDLE_SECONDS, LINGER_SECONDS, WorkerProcess
+from onevoice.worker.runner import EmbeddedWorker
 
 log = logging.getLogger(__name__)
 
@@ -15,10 +42,6 @@ log = logging.getLogger(__name__)
 def _scheduler(runtime, poll: bool):
     """The embedded scheduler: polls every pollable channel (the demo's sandbox channels among them), retries
     the outbox, escalates approvals and sends policy reminders."""
-    from onevoice.outbox.sender import deliver_due
-    from onevoice.pipeline.poller import Poller
-    from onevoice.scheduler.service import Scheduler
-
     scheduler = Scheduler()
     if poll:
         scheduler.add("poll-channels", 1.0, Poller(runtime).tick)
@@ -28,14 +51,10 @@ def _scheduler(runtime, poll: bool):
     scheduler.add("outbox", 5.0, lambda: runtime.broker.publish(deliver_due(runtime.session_factory,
                                                                              secret_key=secret)))
     # Scheduled posts whose time has come are queued and sent (row-locked: every web node may run it).
-    from onevoice.posts.jobs import publish_due
-
     scheduler.add("posts-due", 15.0, lambda: publish_due(runtime.session_factory, secret_key=secret))
     # Governance: approval requests near their SLA move to the next team; policy reminders. Every web
     # node runs these too (scale-out included): escalation skips rows another node has locked, and a
     # person reminded in the last week is not reminded again.
-    from onevoice.governance import jobs
-
     hook = runtime.settings.escalation_webhook_secret
     scheduler.add("approval-escalation", 60.0, lambda: jobs.escalate(
         runtime.session_factory, runtime.broker.publish, webhook_url=runtime.settings.escalation_webhook_url,
@@ -43,36 +62,32 @@ def _scheduler(runtime, poll: bool):
     scheduler.add("policy-reminders", 3600.0, lambda: jobs.remind(runtime.session_factory))
     # The audit log's head, checkpointed to a file the database cannot write and to the logs (a node whose
     # head was checkpointed already writes nothing).
-    from onevoice.audit.anchor import checkpoint_job
-
     if runtime.settings.audit_checkpoint_minutes:
         scheduler.add("audit-checkpoint", runtime.settings.audit_checkpoint_minutes * 60,
                       lambda: checkpoint_job(runtime.read_factory, runtime.anchor))
     # Incidents whose topic has gone quiet close by themselves (row-locked: any number of nodes).
-    from onevoice.incidents.surge import close_quiet_job
-
     scheduler.add("incident-close", 60.0, lambda: close_quiet_job(runtime.session_factory, runtime.broker.publish,
                                                                    runtime.settings.incident_quiet_minutes))
     # The triage model learns from the pages' corrections: retrained when enough have come in, or daily.
-    from onevoice.triage.autotrain import start_if_due
-
     scheduler.add("triage-retrain", 600.0, lambda: start_if_due(runtime.session_factory, runtime.settings))
     # The reports' facts follow the events (reports/upkeep.py): registered here, at composition, so that the
     # pipeline knows nothing of reports. Idempotent, so every web node may run it.
-    from onevoice.reports.upkeep import upkeep_job
-
     scheduler.add("reports-upkeep", 10.0, lambda: upkeep_job(runtime.session_factory))
-    # Retention rules (privacy/retention.py), hourly; batches are idempotent, so several nodes may run it.
-    from onevoice.privacy.retention import job as retention_job
-
+    # Notifications (notifications/): alerts (incidents, SLA thresholds), the weekly digest, and the mail they
+    # queue. Idempotence keys and conditional claims make each safe on every web node.
+    settings = runtime.settings
+    scheduler.add("alerts", notify_jobs.ALERTS_EVERY, lambda: notify_jobs.alerts_job(runtime.session_factory, settings))
+    scheduler.add("weekly-digest", notify_jobs.DIGEST_EVERY,
+                  lambda: notify_jobs.digest_job(runtime.session_factory, settings))
+    scheduler.add("mail", notify_jobs.MAIL_EVERY, lambda: notify_jobs.mail_job(runtime.session_factory, settings))
+    # Retention rules (privacy/retention.py), hourly; every node starts it, one run at a time holds a lock
+    # shared by the nodes (an advisory lock on PostgreSQL), so another node's pass skips.
     scheduler.add("retention", 3600.0, lambda: retention_job(runtime.session_factory))
     return scheduler
 
 
 def listens_beyond_loopback(host: str) -> bool:
     """True unless `host` is this machine only (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
     if host.strip("[]").lower() in ("localhost", "localhost."):
         return False
     try:
@@ -93,7 +108,7 @@ def uvicorn_config(app, settings: Settings, host: str, port: int):
     ONEVOICE_TRUSTED_PROXIES: uvicorn's own default believes them from any process on 127.0.0.1, so anyone
     who reaches the port from this machine (or through a proxy that passes the header on) could choose the
     address that sign-in limits count and the audit log records."""
-    import uvicorn
+    import uvicorn  # heavy: the web server loads only in `onevoice serve`
 
     trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     return uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
@@ -103,10 +118,6 @@ def uvicorn_config(app, settings: Settings, host: str, port: int):
 def first_start(runtime) -> None:
     """What a fresh install needs before it answers anyone: the policy guard's default rules (an empty guard
     would let every text out unchecked). Nothing happens on later starts."""
-    from sqlalchemy.exc import IntegrityError
-
-    from onevoice.db import unit_of_work
-    from onevoice.governance.guard_rules import seed_fresh_install
 
     try:
         with unit_of_work(runtime.session_factory) as session:
@@ -118,13 +129,10 @@ def first_start(runtime) -> None:
 
 
 def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> None:
+    # heavy: the web server and every page and route load only in `onevoice serve`, not in a worker's process
     import uvicorn
 
     from onevoice.app import create_app
-    from onevoice.migrate import upgrade
-    from onevoice.ops.logging import configure_logging
-    from onevoice.runtime import build_runtime
-
     refuse_development_secret(settings, host)
     configure_logging(settings.log_level, settings.log_json)
     if settings.database_url.startswith("sqlite"):
@@ -135,8 +143,6 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
     # Web nodes of a scale-out deployment leave polling to the workers.
     scheduler = _scheduler(runtime, poll and not settings.redis_url)
     if settings.embedded_worker and settings.worker_process and not settings.redis_url:
-        from onevoice.worker.child import WorkerProcess
-
         app = create_app(settings, runtime=runtime, scheduler=scheduler, start_worker=False,
                          worker_process=WorkerProcess(settings, runtime.broker.publish, worker_child))
     else:
@@ -147,14 +153,6 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
 def worker_child(settings: Settings, conn) -> None:
     """The main function of `onevoice serve`'s worker process (worker/child.py): the embedded worker, its live
     updates sent to the server over `conn`, woken by it, gone the moment the server is."""
-    import os
-    import threading
-
-    from onevoice.governance.hooks import install
-    from onevoice.ops.logging import configure_logging
-    from onevoice.runtime import build_processor, build_runtime
-    from onevoice.worker.child import IDLE_SECONDS, LINGER_SECONDS
-    from onevoice.worker.runner import EmbeddedWorker
 
     configure_logging(settings.log_level, settings.log_json)
     runtime = build_runtime(settings)
@@ -184,17 +182,13 @@ def worker_child(settings: Settings, conn) -> None:
 
 
 def run_worker(settings: Settings, name: str | None) -> None:
-    from onevoice.ops.logging import configure_logging
-    from onevoice.runtime import build_processor, build_runtime
-
     configure_logging(settings.log_level, settings.log_json)
     runtime = build_runtime(settings)
     # What a worker changes that governance audits (an incident the detector reopens) is recorded here too.
-    from onevoice.governance.hooks import install
-
     install(runtime.session_factory)
     processor = build_processor(settings, runtime.session_factory, worker=name or "worker")
     if settings.redis_url:
+        # Optional: only a scale-out deployment (ONEVOICE_REDIS_URL) loads the Redis client.
         from onevoice.worker.streams import StreamWorker
 
         worker = StreamWorker(processor, runtime.session_factory, settings.redis_url, runtime.broker.publish,
@@ -202,14 +196,10 @@ def run_worker(settings: Settings, name: str | None) -> None:
                               requeue_after_seconds=settings.requeue_after_seconds, name=name,
                               prefix=settings.redis_prefix)
         processor.worker = worker.name
-        from onevoice.pipeline.poller import Poller, redis_claim
-
         poller = Poller(runtime, claim=redis_claim(settings.redis_url, settings.redis_prefix))
         worker.periodic = poller.tick
         # Scale-out web nodes run the reports' upkeep in their scheduler (cli/serving._scheduler).
     else:
-        from onevoice.worker.runner import EmbeddedWorker
-
         worker = EmbeddedWorker(processor, runtime.session_factory, runtime.broker.publish,
                                 batch_size=settings.worker_batch_size, ingest=runtime.ingest)
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -219,25 +209,13 @@ def run_worker(settings: Settings, name: str | None) -> None:
 
 
 def run_demo(settings: Settings, host: str, port: int, traffic: bool) -> None:
-    from onevoice.audit.anchor import anchor_from_settings, session_info
-    from onevoice.db import make_engine, make_sessionmaker, unit_of_work
-    from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
-    from onevoice.migrate import upgrade
-
     upgrade(settings.database_url, secret_key=settings.secret_key.get_secret_value())
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))
     with unit_of_work(factory) as session:
         token = seed_demo(session)
     # Sixty days of history on first start, so the reports are alive (demo/history.py).
-    from onevoice.demo.history import seed_history
-    from onevoice.reports.upkeep import upkeep_job
-    from onevoice.runtime import build_processor
-
     with factory() as session:
-        from sqlalchemy import func, select
-
-        from onevoice.cases.models import Case
 
         first_start = not session.scalar(select(func.count(Case.id)))
     if first_start:

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from onevoice.cli.common import DbOpt, settings_for
+from onevoice.cli.common import DbOpt, session_scope, settings_for
+from onevoice.cli.user import operator
+from onevoice.errors import InvalidInput
 
 app = typer.Typer(help="Triage: what a message is about, and how well the model does.", no_args_is_help=True)
 
@@ -19,11 +21,14 @@ def _triager(database_url: str | None, model_dir: Path | None):
     settings = settings_for(database_url)
     if model_dir is not None:
         # That version as the pipeline would run it: with its escalation heads when escalation is on.
+        # heavy (SQLAlchemy, the services): loaded only by the command that runs
         from onevoice.triage.factory import with_escalation
         from onevoice.triage.triager import FastTriager
 
         fast = FastTriager(model_dir=model_dir)
-        return with_escalation(fast, model_dir) if settings.triage_escalation else fast
+        return (with_escalation(fast, model_dir, settings.triage_sentiment_transformer)
+                if settings.triage_escalation else fast)
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.factory import build_triager
 
     return build_triager(settings)
@@ -34,6 +39,7 @@ def classify(text: str, followers: Annotated[int, typer.Option(help="the author'
              prior_messages: Annotated[int, typer.Option(help="earlier messages from this contact")] = 0,
              database_url: DbOpt = None, model_dir: ModelOpt = None):
     """Print the full triage of one text as JSON."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.types import TriageInput
 
     result = _triager(database_url, model_dir).triage_batch(
@@ -54,7 +60,7 @@ def eval_cmd(
     database_url: DbOpt = None, model_dir: ModelOpt = None,
 ):
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on a labelled CSV."""
-    from onevoice.errors import InvalidInput
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.evaluate import eval_file, format_report, parse_map
 
     try:
@@ -71,8 +77,6 @@ app.add_typer(vocabulary_app, name="vocabulary")
 
 
 def _cli_actor():
-    from onevoice.cli.user import operator
-
     return operator()
 
 
@@ -87,8 +91,7 @@ def vocabulary_add(
     database_url: DbOpt = None,
 ):
     """Add an entry, or replace the one with this key."""
-    from onevoice.cli.common import session_scope
-    from onevoice.errors import InvalidInput
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.vocabulary import save_entry
 
     try:
@@ -103,7 +106,7 @@ def vocabulary_add(
 @vocabulary_app.command("list")
 def vocabulary_list(database_url: DbOpt = None):
     """Every entry, with the intent and team it carries."""
-    from onevoice.cli.common import session_scope
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.vocabulary import list_entries
 
     with session_scope(settings_for(database_url)) as session:
@@ -113,7 +116,7 @@ def vocabulary_list(database_url: DbOpt = None):
 @vocabulary_app.command("remove")
 def vocabulary_remove(key: str, database_url: DbOpt = None):
     """Remove an entry."""
-    from onevoice.cli.common import session_scope
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.triage.vocabulary import remove_entry
 
     with session_scope(settings_for(database_url)) as session:

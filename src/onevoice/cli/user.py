@@ -6,16 +6,14 @@ from typing import Annotated
 
 import typer
 
-from onevoice.cli.common import DbOpt, session_scope, settings_for
+from onevoice.auth.principal import Principal
+from onevoice.cli.common import DbOpt, _os_user, session_scope, settings_for
 
 app = typer.Typer(help="Users who sign in to the pages.", no_args_is_help=True)
 
 
 def operator():
     """Who acts from the command line: an admin named after the login name (`cli:<name>` in the audit log)."""
-    from onevoice.auth.principal import Principal
-    from onevoice.cli.common import _os_user
-
     label = f"cli:{_os_user()}"
     return Principal(user_id=None, email=label, name=label, role="admin")
 
@@ -29,6 +27,7 @@ def create(email: str,
            password: Annotated[str | None, typer.Option(help="asked for when not given")] = None,
            database_url: DbOpt = None):
     """Create a user; asks for the password when --password is not given."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.auth.users import create_user
 
     if password is None:
@@ -40,13 +39,11 @@ def create(email: str,
 
 @app.command("list")
 def list_(database_url: DbOpt = None):
-    from sqlalchemy import select
-
-    from onevoice.auth.models import User
-    from onevoice.auth.users import principal_for
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
+    from onevoice.auth.users import every_user, principal_for
 
     with session_scope(settings_for(database_url)) as session:
-        for user in session.scalars(select(User).order_by(User.email)):
+        for user in every_user(session):
             p = principal_for(session, user)
             state = "active" if user.active else "disabled"
             typer.echo(f"{user.email}\t{user.name}\t{user.role}\t{','.join(p.team_keys)}\t{state}")
@@ -57,6 +54,7 @@ def reset_password(email: str,
                    password: Annotated[str | None, typer.Option(help="asked for when not given")] = None,
                    database_url: DbOpt = None):
     """Set a new password for a user and sign them out everywhere."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.governance.people import reset_password as reset
 
     if password is None:
@@ -69,6 +67,7 @@ def reset_password(email: str,
 @app.command("deactivate")
 def deactivate(email: str, database_url: DbOpt = None):
     """Remove a user's access at once: sign-in sessions revoked, their API tokens refused."""
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.governance.people import set_active
 
     with session_scope(settings_for(database_url)) as session:
@@ -78,6 +77,7 @@ def deactivate(email: str, database_url: DbOpt = None):
 
 @app.command("activate")
 def activate(email: str, database_url: DbOpt = None):
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.governance.people import set_active
 
     with session_scope(settings_for(database_url)) as session:

@@ -35,6 +35,7 @@ from onevoice.connectors.base import Capability
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 from onevoice.governance import accounts
+from onevoice.teams.models import Team
 
 CONNECTORS = frozenset({"admin"})
 LIFETIME = timedelta(minutes=10)
@@ -102,11 +103,8 @@ def _check_new(session: Session, key: str, kind: str, owner_team: str | None) ->
         pass
     else:
         raise InvalidInput(f"channel {key!r} already exists: choose another key, or reconnect it from its row")
-    if owner_team:
-        from onevoice.teams.models import Team
-
-        if session.scalar(select(Team.id).where(Team.key == owner_team)) is None:
-            raise InvalidInput(f"unknown team {owner_team!r}")
+    if owner_team and session.scalar(select(Team.id).where(Team.key == owner_team)) is None:
+        raise InvalidInput(f"unknown team {owner_team!r}")
 
 
 def _client() -> httpx.Client:

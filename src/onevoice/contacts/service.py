@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.contacts.names import display_name, shows_something
+from onevoice.contacts.schemas import ContactOut, IdentityOut
 from onevoice.db import Base
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.events.models import Event
@@ -53,15 +54,17 @@ def link_contacts(session: Session, keep_id: int, merge_id: int, actor: str = "s
     return keep
 
 
-def contact_dict(session: Session, contact: Contact) -> dict:
+def describe(session: Session, contact: Contact) -> ContactOut:
+    """The contact as the API shows it: its identities with their channels' keys, and its display name."""
     channels = dict(session.execute(select(Channel.id, Channel.key)).all())
     identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)
                                       .order_by(ContactIdentity.id)))
-    return {"id": contact.id, "name": contact.name, "handle": contact.handle, "followers": contact.followers,
-            "display_name": display_name(contact.name, contact.handle, *(i.external_id for i in identities[:1])),
-            "vip": contact.vip, "message_count": contact.message_count,
-            "identities": [{"channel": channels.get(i.channel_id), "external_id": i.external_id,
-                            "handle": i.handle} for i in identities]}
+    return ContactOut(
+        id=contact.id, name=contact.name, handle=contact.handle, followers=contact.followers,
+        display_name=display_name(contact.name, contact.handle, *(i.external_id for i in identities[:1])),
+        vip=contact.vip, message_count=contact.message_count,
+        identities=[IdentityOut(channel=channels.get(i.channel_id), external_id=i.external_id, handle=i.handle)
+                    for i in identities])
 
 
 def display_names(session: Session, contacts: list) -> dict[int, str]:

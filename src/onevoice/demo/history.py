@@ -16,10 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.cases.models import Case, CaseTeam, Incident
+from onevoice.cases.queue import sync_queue
 from onevoice.connectors.sandbox.traffic import SandboxTraffic
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
+from onevoice.pipeline.intake import accept_batch
 from onevoice.teams.models import Team
 
 DAYS = 60
@@ -31,8 +33,6 @@ CHANNELS = ("sandbox-x", "sandbox-mastodon", "sandbox-mail", "sandbox-reviews")
 def seed_history(session_factory: sessionmaker[Session], process, domain: str, now: datetime | None = None,
                  days: int = DAYS, seed: int = 11) -> int:
     """Fill an empty organization with `days` of history; returns the number of messages (0 if it has cases)."""
-    from onevoice.pipeline.intake import accept_batch
-
     now = now or utcnow()
     with session_factory() as s:
         if s.scalar(select(func.count(Case.id))):
@@ -114,16 +114,14 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
         if case.intent == "sales_lead" and rng.random() < 0.5 and reply_at + timedelta(days=2) < now:
             won = rng.random() < 0.55
             events.append(_event(case.id, "case.outcome", f"sales@{domain}", reply_at + timedelta(days=2),
-                                 {"outcome": "won" if won else "lost", "amount": rng.choice([900, 2400, 12000])
-                                  if won else 0}))
+                                 {"outcome": "won", "amount": rng.choice([900, 2400, 12000]), "currency": "EUR"}
+                                 if won else {"outcome": "lost"}))
     session.flush()
     if outbound:
         session.execute(Message.__table__.insert(), outbound)
     if events:
         session.execute(Event.__table__.insert(), events)
     # Team queues copy the case's status: keep them in step with the resolutions written above.
-    from onevoice.cases.queue import sync_queue
-
     sync_queue(session, list(session.scalars(select(Case))))
     _incident(session, now)
 

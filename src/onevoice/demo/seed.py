@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from onevoice.auth.tokens import create_token
 from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
+from onevoice.demo.advocacy import seed_advocacy
+from onevoice.demo.notifications import seed_notifications
 from onevoice.demo.people import seed_people
 from onevoice.governance.seed import seed_governance
 from onevoice.teams.models import Team
@@ -44,8 +46,7 @@ def seed_demo(session: Session) -> str:
     seed_people(session, TEAMS, DEMO_PASSWORD, DEMO_DOMAIN)
 
     seed_governance(session)
-    from onevoice.demo.advocacy import seed_advocacy
-
     seed_advocacy(session, DEMO_DOMAIN)
+    seed_notifications(session, DEMO_DOMAIN)
     _token, plaintext = create_token(session, "demo")
     return plaintext

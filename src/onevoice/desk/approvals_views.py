@@ -9,18 +9,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from onevoice.approvals import service
-from onevoice.cases.actions import record
-from onevoice.cases.models import Case
-from onevoice.channels.models import Channel
 from onevoice.db import unit_of_work
+from onevoice.desk import decisions
 from onevoice.desk.page import case_page
 from onevoice.errors import InvalidInput
-from onevoice.governance.review import guard
 from onevoice.inbox.service import rail
-from onevoice.messages.models import Message
 from onevoice.outbox.sender import deliver_due
-from onevoice.posts.service import release_approved
 from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
@@ -38,15 +32,7 @@ def queue(request: Request, viewer: Viewer = Depends(current_user), session: Ses
 def _queue(request: Request, session: Session, viewer: Viewer, refused: dict | None = None, status_code: int = 200):
     """The queue; `refused` ({"id", "error", "text", "note"}) shows a decision that did not go through on its
     request, with what the approver typed kept."""
-    items = []
-    for a in service.pending_for(session, viewer.principal):
-        message = session.get(Message, a.message_id)
-        channel = session.get(Channel, message.channel_id)
-        mine = refused if refused and refused["id"] == a.id else None
-        kept = mine["text"] if mine and mine["text"] is not None else message.text
-        items.append({"approval": a, "text": kept, "note": mine["note"] if mine else "",
-                      "error": mine["error"] if mine else None, "channel": channel.name, "kind": channel.kind,
-                      "what": "post" if a.post_id is not None else "reply"})
+    items = decisions.approval_queue(session, viewer.principal, refused)
     return render(request, "approvals/queue.html", {"items": items, "rail": rail(session, viewer.principal),
                                                     "queue": "", "f": None}, status_code=status_code)
 
@@ -59,14 +45,7 @@ async def decide(approval_id: int, request: Request, decision: str = Form(...), 
     (or one decided from the queue, `back=queue`) returns to the queue; a reply's to its case."""
     def change():
         with unit_of_work(runtime.session_factory) as session:
-            approval = service.decide(session, viewer.principal, approval_id, decision == "approve", note, text,
-                                      guard=guard, release_post=release_approved)
-            if approval.case_id is None:
-                return None, None
-            case = session.get(Case, approval.case_id)
-            live = record(session, case, viewer.principal, f"reply.{approval.status}",
-                          {"message_id": approval.message_id, "note": approval.decision_note or ""})
-            return live, case.id
+            return decisions.decide(session, viewer.principal, approval_id, decision == "approve", note, text)
 
     try:
         live, case_id = await asyncio.to_thread(change)

@@ -3,45 +3,39 @@ teams, assignment, notes and history, delivery state of replies, approvals."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.approvals import service as approvals
-from onevoice.auth.models import User
 from onevoice.auth.principal import Principal
-from onevoice.auth.users import list_users
+from onevoice.auth.users import list_users, user_name
 from onevoice.cases.access import visible_case
 from onevoice.cases.actions import case_team_keys
-from onevoice.cases.models import CaseTeam
+from onevoice.cases.outcome import OUTCOMES, current_outcome, may_set_outcome
 from onevoice.cases.partner_view import names_only, staff_on_case
-from onevoice.cases.service import get_case
-from onevoice.channels.models import Channel
+from onevoice.cases.service import get_case, teams_of_case
+from onevoice.channels.service import channel_kind
 from onevoice.outbox.service import length_limit
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_names_by_id, teams_by_name
 from onevoice.triage.types import INTENTS, SENTIMENTS
 
 
 def case_page(session: Session, who: Principal, case_id: int) -> dict:
     case = visible_case(session, who, case_id)
     data = get_case(session, case.id, who)
-    teams = session.execute(select(Team.key, Team.name, CaseTeam.role, CaseTeam.reason)
-                            .join(CaseTeam, CaseTeam.team_id == Team.id)
-                            .where(CaseTeam.case_id == case.id).order_by(CaseTeam.role.desc(), Team.key)).all()
-    data["teams"] = [{"key": k, "name": n, "role": r, "reason": why} for k, n, r, why in teams]
+    data["teams"] = teams_of_case(session, case.id)
     data["lead_team"], _ = case_team_keys(session, case.id)
-    data["all_teams"] = [{"key": t.key, "name": t.name} for t in session.scalars(select(Team).order_by(Team.name))]
+    data["all_teams"] = teams_by_name(session)
     # Staff see everyone to assign; a partner only the people working on this case, by name.
     data["users"] = staff_on_case(session, case) if who.by_grant else list_users(session)
     # History records who acted by email; people read names (a partner's copy is rewritten below).
     data["names"] = {} if who.by_grant else {u["email"]: u["name"] for u in data["users"]}
     data["assignee_id"] = case.assignee_id
-    data["assignee"] = session.scalar(select(User.name).where(User.id == case.assignee_id)) \
-        if case.assignee_id else None
+    data["assignee"] = user_name(session, case.assignee_id) if case.assignee_id else None
     if case.assignee_id and all(u["id"] != case.assignee_id for u in data["users"]):
         data["users"].append({"id": case.assignee_id, "name": data["assignee"]})  # shown as it is, by name
     waiting = approvals.pending_for_case(session, case.id)
     jobs = approvals.delivery_for_case(session, case.id)
-    team_names = dict(session.execute(select(Team.id, Team.name)).all()) if waiting else {}
+    team_names = team_names_by_id(session) if waiting else {}
     for m in data["messages"]:
         a, j = waiting.get(m["id"]), jobs.get(m["id"])
         m["approval"] = None if a is None else {
@@ -54,11 +48,14 @@ def case_page(session: Session, who: Principal, case_id: int) -> dict:
     data["waiting_since"] = min((a.requested_at for a in pending), default=None)
     data["may_approve"] = approvals.may_approve(session, who)
     data["latest_message_id"] = max((m["id"] for m in data["messages"]), default=0)
-    kind = session.scalar(select(Channel.kind).where(Channel.id == case.channel_id)) if case.channel_id else None
+    kind = channel_kind(session, case.channel_id)
     data["channel_kind"], data["length_limit"] = kind, length_limit(kind)
     data["notes"] = [e for e in data["events"] if e["kind"] == "note"]
     data["intents"], data["sentiments"] = INTENTS, SENTIMENTS
     data["can_act"] = who.can_act
+    if case.intent == "sales_lead":  # Sales sets the lead's outcome (cases/outcome.py)
+        data["outcome"] = current_outcome(session, case.id) or {"outcome": "open"}
+        data["outcomes"], data["may_set_outcome"] = OUTCOMES, may_set_outcome(who)
     data["sla_due"], data["last_at"] = case.sla_due_at, case.last_message_at
     if who.by_grant:
         names_only(session, data)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from onevoice.cases import actions
+from onevoice.cases import actions, outcome
 from onevoice.cases.access import visible_case
 from onevoice.db import unit_of_work
 from onevoice.desk import handoff, notes, replies
@@ -30,6 +30,7 @@ router = APIRouter()
 def case(case_id: int, request: Request, viewer: Viewer = Depends(current_user),
          session: Session = Depends(get_read_session)):
     data = case_page(session, viewer.principal, case_id)
+    data["currency"] = get_runtime(request).settings.currency
     # `back` comes from the link that opened the case (the inbox with its filters): only a path of ours.
     return render(request, "cases/page.html", {"c": data, "back": safe_next(request.query_params.get("back"))})
 
@@ -42,6 +43,7 @@ def parts(case_id: int, request: Request, viewer: Viewer = Depends(current_user)
 
 def _parts(request: Request, session: Session, viewer: Viewer, case_id: int, headers: dict | None = None):
     data = case_page(session, viewer.principal, case_id)
+    data["currency"] = get_runtime(request).settings.currency
     return render(request, "cases/_parts.html", {"c": data}, headers=headers)
 
 
@@ -75,6 +77,17 @@ def priority(case_id: int, request: Request, priority: str = Form(...), runtime:
              viewer: Viewer = Depends(csrf_protect)):
     return _act(request, runtime, viewer, case_id,
                 lambda s: actions.set_priority(s, viewer.principal, case_id, priority))
+
+
+@router.post("/cases/{case_id}/outcome")
+def set_outcome(case_id: int, request: Request, outcome_: str = Form(..., alias="outcome"), amount: str = Form(""),
+                currency: str = Form(""), runtime: Runtime = Depends(get_runtime),
+                viewer: Viewer = Depends(csrf_protect)):
+    """A sales lead's outcome (Sales, coordinators, admins): won with an amount, lost, or open again."""
+    org = runtime.settings.currency
+    return _act(request, runtime, viewer, case_id,
+                lambda s: outcome.set_outcome(s, viewer.principal, case_id, outcome_, amount or None,
+                                              currency or org, org_currency=org))
 
 
 @router.post("/cases/{case_id}/teams")

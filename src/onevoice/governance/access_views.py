@@ -11,20 +11,31 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from onevoice.auth.models import ApiToken, User
+from onevoice.auth.models import ApiToken
 from onevoice.auth.principal import Principal
 from onevoice.auth.sessions import resolve
 from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPES
+from onevoice.auth.users import user_email
 from onevoice.db import unit_of_work
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import grants
 from onevoice.governance import people as admin
 from onevoice.governance.admin_views import _nav
 from onevoice.governance.api import client_ip, token_principal
+from onevoice.governance.schemas import (
+    Granted,
+    GrantRevoked,
+    Grants,
+    Revoked,
+    SignInSessions,
+    TokenCreated,
+    TokenOut,
+    Tokens,
+)
 from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, get_session, require_token
 from onevoice.web.params import RowId
-from onevoice.web.responses import FastJSON
+from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
 
@@ -34,7 +45,7 @@ api = APIRouter(prefix="/api/v1", tags=["governance"])
 
 # --- API tokens --------------------------------------------------------------------------------------------
 
-def _tokens_page(request: Request, viewer: Viewer, session: Session, created: dict | None = None,
+def _tokens_page(request: Request, viewer: Viewer, session: Session, created: TokenOut | None = None,
                  secret: str | None = None, status: int = 200, error: str | None = None, form: dict | None = None):
     who = viewer.principal
     return render(request, "governance/tokens.html", {
@@ -92,24 +103,24 @@ class TokenIn(BaseModel):
                                                "person the token acts as")
 
 
-@api.get("/tokens", response_class=FastJSON)
+@api.get("/tokens", response_model=Tokens, responses=AUTH_ERRORS)
 def tokens_list(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     """Your API tokens (admins: everyone's), never the secret: scopes, created, last used, expiry, state.
     Needs `tokens:read`."""
-    return {"items": admin.list_tokens(session, who)}
+    return Tokens(items=admin.list_tokens(session, who))
 
 
-@api.post("/tokens", response_class=FastJSON, status_code=201)
+@api.post("/tokens", status_code=201, response_model=TokenCreated, responses=RECORD_ERRORS)
 def tokens_create_api(body: TokenIn, request: Request, who: Principal = Depends(token_principal),
                       token: ApiToken = Depends(require_token), session: Session = Depends(get_session)):
     """A new token acting as you (admins: as `user`) with at most the scopes of the token asking; `token` is
     in this answer only. Needs `tokens:write`."""
     created, secret = admin.issue_token(session, who, body.name, body.scopes, body.expires_in_days, body.user,
                                         client_ip(request), caller_scopes=list(token.scopes or []))
-    return {**created, "token": secret}
+    return TokenCreated(**dict(created), token=secret)
 
 
-@api.delete("/tokens/{token_id}", response_class=FastJSON)
+@api.delete("/tokens/{token_id}", response_model=Revoked, responses=RECORD_ERRORS)
 def tokens_revoke(token_id: RowId, request: Request, who: Principal = Depends(token_principal),
                   session: Session = Depends(get_session)):
     """Revoke a token (admins; or the person it belongs to). It stops working at once. Needs `tokens:write`."""
@@ -140,7 +151,7 @@ def sessions_revoke_page(session_id: RowId, request: Request, runtime: Runtime =
                          viewer: Viewer = Depends(csrf_protect)):
     with unit_of_work(runtime.session_factory) as session:
         us = admin.revoke_session(session, viewer.principal, session_id, client_ip(request))
-        email = session.get(User, us.user_id).email
+        email = user_email(session, us.user_id)
     back = "/governance/sessions" if email == viewer.principal.email else f"/governance/sessions?email={email}"
     return RedirectResponse(back, status_code=303)
 
@@ -155,14 +166,14 @@ def sessions_everywhere(request: Request, runtime: Runtime = Depends(get_runtime
     return RedirectResponse("/login", status_code=303)
 
 
-@api.get("/users/{email}/sessions", response_class=FastJSON)
+@api.get("/users/{email}/sessions", response_model=SignInSessions, responses=RECORD_ERRORS)
 def sessions_list(email: str, who: Principal = Depends(token_principal),
                   session: Session = Depends(get_read_session)):
     """A person's live sign-in sessions (admins; or that person)."""
     return {"items": admin.list_sessions(session, who, email)}
 
 
-@api.delete("/sessions/{session_id}", response_class=FastJSON)
+@api.delete("/sessions/{session_id}", response_model=Revoked, responses=RECORD_ERRORS)
 def sessions_revoke(session_id: RowId, request: Request, who: Principal = Depends(token_principal),
                     session: Session = Depends(get_session)):
     """End one sign-in session (admins; or its owner): that browser is signed out at once."""
@@ -188,21 +199,22 @@ def grants_remove(request: Request, email: str = Form(...), channel: str = Form(
     return RedirectResponse("/governance/users", status_code=303)
 
 
-@api.get("/grants", response_class=FastJSON)
+@api.get("/grants", response_model=Grants, responses=AUTH_ERRORS)
 def grants_list(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     """Admins: every partner and the channels granted to them."""
     return {"items": [{"user": email, "channels": keys}
                       for email, keys in grants.grants_by_user(session, who).items()]}
 
 
-@api.put("/users/{email}/channels/{key}", response_class=FastJSON)
+@api.put("/users/{email}/channels/{key}", response_model=Granted, responses=RECORD_ERRORS)
 def grants_put(email: str, key: str, request: Request, who: Principal = Depends(token_principal),
                session: Session = Depends(get_session)):
     """Admins: let a partner work on a channel (idempotent)."""
     return {"user": email, "channel": key, "granted": grants.grant(session, who, email, key, client_ip(request))}
 
 
-@api.delete("/users/{email}/channels/{key}", response_class=FastJSON)
+@api.delete("/users/{email}/channels/{key}", response_model=GrantRevoked,
+            responses=RECORD_ERRORS)
 def grants_delete(email: str, key: str, request: Request, who: Principal = Depends(token_principal),
                   session: Session = Depends(get_session)):
     """Admins: take a channel away from a partner (idempotent); it counts from their next request."""

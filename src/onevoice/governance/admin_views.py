@@ -9,20 +9,20 @@ import asyncio
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
 from onevoice.auth.principal import Principal
-from onevoice.channels.models import Channel
+from onevoice.channels.service import channel_keys
 from onevoice.db import unit_of_work
 from onevoice.governance import accounts, grants
 from onevoice.governance import people as admin
 from onevoice.governance.api import client_ip, token_principal
+from onevoice.governance.schemas import AccountHealth, Accounts, UserActive, Users
 from onevoice.process import Runtime
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_keys
 from onevoice.web.deps import get_read_session, get_runtime, get_session
-from onevoice.web.responses import FastJSON
+from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS
 from onevoice.web.session import Viewer, csrf_protect, current_user, secret
 from onevoice.web.templating import render
 
@@ -42,7 +42,7 @@ def accounts_page(request: Request, viewer: Viewer = Depends(current_user),
                   session: Session = Depends(get_read_session)):
     return render(request, "governance/accounts.html", {
         **_nav(viewer), "items": accounts.inventory(session, viewer.principal),
-        "teams": list(session.scalars(select(Team.key).order_by(Team.key))),
+        "teams": team_keys(session),
         "tested": request.query_params.get("tested")})
 
 
@@ -65,13 +65,13 @@ def accounts_owner(key: str, request: Request, team: str = Form(""), runtime: Ru
     return RedirectResponse("/governance/accounts", status_code=303)
 
 
-@api.get("/accounts", response_class=FastJSON)
+@api.get("/accounts", response_model=Accounts, responses=AUTH_ERRORS)
 def accounts_list(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     """Every channel: owner team, who may post, credential health, last activity."""
     return {"items": accounts.inventory(session, who)}
 
 
-@api.post("/accounts/{key}/test", response_class=FastJSON)
+@api.post("/accounts/{key}/test", response_model=AccountHealth, responses=RECORD_ERRORS)
 def accounts_test_api(key: str, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):
     runtime = request.app.state.runtime
@@ -86,7 +86,7 @@ def users_page(request: Request, viewer: Viewer = Depends(current_user),
     return render(request, "governance/users.html", {
         **_nav(viewer), "users": admin.list_accounts(session, viewer.principal),
         "grants": grants.grants_by_user(session, viewer.principal),
-        "channels": list(session.scalars(select(Channel.key).where(Channel.enabled.is_(True)).order_by(Channel.key)))})
+        "channels": channel_keys(session, enabled_only=True)})
 
 
 @pages.post("/users/password")
@@ -117,13 +117,13 @@ class ActiveIn(BaseModel):
     active: bool
 
 
-@api.get("/users", response_class=FastJSON)
+@api.get("/users", response_model=Users, responses=AUTH_ERRORS)
 def users_list(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     """Admins: every user with role, teams, state, live sessions and tokens."""
     return {"items": admin.list_accounts(session, who)}
 
 
-@api.post("/users/{email}/active", response_class=FastJSON)
+@api.post("/users/{email}/active", response_model=UserActive, responses=RECORD_ERRORS)
 def users_set_active(email: str, body: ActiveIn, request: Request, who: Principal = Depends(token_principal),
                      session: Session = Depends(get_session)):
     user = admin.set_active(session, who, email, body.active, client_ip(request))

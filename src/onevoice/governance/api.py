@@ -21,9 +21,24 @@ from onevoice.cases.access import visible_case
 from onevoice.errors import NotFound
 from onevoice.governance import approval_rules, guard_rules, policy
 from onevoice.governance.review import review_outgoing
+from onevoice.governance.schemas import (
+    Acknowledged,
+    ApprovalRuleOut,
+    ApprovalRules,
+    AuditPage,
+    AuditVerification,
+    CheckOut,
+    GuardRuleOut,
+    GuardRules,
+    PolicyCurrent,
+    PolicyStatus,
+    PolicyVersionOut,
+    TrainingDone,
+    TrainingModuleOut,
+)
 from onevoice.web.deps import get_read_session, get_session, principal_from_token, require_token, scope_allows
 from onevoice.web.params import RowCursor, RowId
-from onevoice.web.responses import FastJSON
+from onevoice.web.responses import AUTH_ERRORS, CONFLICT, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1", tags=["governance"])
 
@@ -55,7 +70,7 @@ class CheckIn(BaseModel):
     sponsored: bool = False
 
 
-@router.post("/guard/check", response_class=FastJSON)
+@router.post("/guard/check", response_model=CheckOut, responses={**AUTH_ERRORS, **NOT_FOUND})
 def guard_check(body: CheckIn, who: Principal = Depends(token_principal),
                 session: Session = Depends(get_read_session)):
     """Findings for a text (each with rule, severity, message, start/end, match), whether it is blocked,
@@ -76,23 +91,25 @@ class GuardRuleIn(BaseModel):
     enabled: bool | None = None
 
 
-@router.get("/guard/rules", response_class=FastJSON)
+@router.get("/guard/rules", response_model=GuardRules, responses=AUTH_ERRORS)
 def list_guard_rules(_who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
-    return {"items": [guard_rules.to_dict(r) for r in guard_rules.list_rules(session)]}
+    return GuardRules(items=[GuardRuleOut.model_validate(r) for r in guard_rules.list_rules(session)])
 
 
-@router.post("/guard/rules", response_class=FastJSON, status_code=201)
+@router.post("/guard/rules", status_code=201, response_model=GuardRuleOut,
+             responses={**AUTH_ERRORS, **CONFLICT})
 def create_guard_rule(body: GuardRuleIn, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):
     rule = guard_rules.create_rule(session, who, body.model_dump(exclude_none=True), client_ip(request))
-    return guard_rules.to_dict(rule)
+    return rule
 
 
-@router.patch("/guard/rules/{rule_id}", response_class=FastJSON)
+@router.patch("/guard/rules/{rule_id}", response_model=GuardRuleOut,
+              responses={**AUTH_ERRORS, **NOT_FOUND, **CONFLICT})
 def update_guard_rule(rule_id: RowId, body: GuardRuleIn, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):
     rule = guard_rules.update_rule(session, who, rule_id, body.model_dump(exclude_none=True), client_ip(request))
-    return guard_rules.to_dict(rule)
+    return rule
 
 
 class ApprovalRuleIn(BaseModel):
@@ -115,27 +132,29 @@ class ApprovalRuleIn(BaseModel):
     escalation_team: str | None = None
 
 
-@router.get("/approval-rules", response_class=FastJSON)
+@router.get("/approval-rules", response_model=ApprovalRules, responses=AUTH_ERRORS)
 def list_approval_rules(_who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     return {"items": [approval_rules.to_dict(session, r) for r in approval_rules.list_rules(session)],
             "waiting": approval_rules.waiting_stats(session)}
 
 
-@router.post("/approval-rules", response_class=FastJSON, status_code=201)
+@router.post("/approval-rules", status_code=201, response_model=ApprovalRuleOut,
+             responses=AUTH_ERRORS)
 def create_approval_rule(body: ApprovalRuleIn, request: Request, who: Principal = Depends(token_principal),
                          session: Session = Depends(get_session)):
     rule = approval_rules.create_rule(session, who, body.model_dump(exclude_unset=True), client_ip(request))
     return approval_rules.to_dict(session, rule)
 
 
-@router.patch("/approval-rules/{rule_id}", response_class=FastJSON)
+@router.patch("/approval-rules/{rule_id}", response_model=ApprovalRuleOut,
+              responses={**AUTH_ERRORS, **NOT_FOUND})
 def update_approval_rule(rule_id: RowId, body: ApprovalRuleIn, request: Request,
                          who: Principal = Depends(token_principal), session: Session = Depends(get_session)):
     rule = approval_rules.update_rule(session, who, rule_id, body.model_dump(exclude_unset=True), client_ip(request))
     return approval_rules.to_dict(session, rule)
 
 
-@router.get("/audit", response_class=FastJSON)
+@router.get("/audit", response_model=AuditPage, responses=AUTH_ERRORS)
 def audit_list(since: datetime | None = None, until: datetime | None = None, action: str | None = None,
                actor: str | None = None, target: str | None = None, before: RowCursor | None = None,
                limit: int = Query(100, ge=1, le=1000), who: Principal = Depends(token_principal),
@@ -145,7 +164,7 @@ def audit_list(since: datetime | None = None, until: datetime | None = None, act
                         before_seq=before, limit=limit)
 
 
-@router.get("/audit/verify", response_class=FastJSON)
+@router.get("/audit/verify", response_model=AuditVerification, responses=AUTH_ERRORS)
 def audit_verify(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     audit.require_auditor(who)
     result = audit.verify(session)
@@ -173,7 +192,9 @@ def export_response(runtime_factory, who: Principal, fmt: str, filters: dict, ip
         "Content-Disposition": f'attachment; filename="onevoice-audit-{stamp}.{fmt}"'})
 
 
-@router.get("/audit/export")
+@router.get("/audit/export", responses={**AUTH_ERRORS, 200: {
+    "description": "the records, one JSON object a line (jsonl) or CSV",
+    "content": {"application/x-ndjson": {}, "text/csv": {}}}})
 def audit_export(request: Request, format: Literal["jsonl", "csv"] = "jsonl", since: datetime | None = None,
                  until: datetime | None = None, action: str | None = None, actor: str | None = None,
                  who: Principal = Depends(token_principal)):
@@ -188,36 +209,41 @@ class PolicyIn(BaseModel):
     summary: str = ""
 
 
-@router.get("/policy", response_class=FastJSON)
+@router.get("/policy", response_model=PolicyCurrent, responses={**AUTH_ERRORS, **NOT_FOUND})
 def policy_current(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     version = policy.current_version(session)
     if version is None:
         raise NotFound("no policy has been published yet")
     ack = policy.acknowledged(session, who.user_id, version.id) if who.user_id else None
-    return {**policy.version_dict(version), "acknowledged_at": ack,
-            "training": [policy.module_dict(m) for m in policy.list_modules(session)]}
+    out = PolicyCurrent.model_validate(version)
+    out.acknowledged_at = ack
+    out.training = [TrainingModuleOut.model_validate(m) for m in policy.list_modules(session)]
+    return out
 
 
-@router.post("/policy/versions", response_class=FastJSON, status_code=201)
+@router.post("/policy/versions", status_code=201, response_model=PolicyVersionOut,
+             responses=AUTH_ERRORS)
 def policy_publish(body: PolicyIn, request: Request, who: Principal = Depends(token_principal),
                    session: Session = Depends(get_session)):
-    return policy.version_dict(policy.publish(session, who, body.title, body.body, body.summary, client_ip(request)))
+    return policy.publish(session, who, body.title, body.body, body.summary, client_ip(request))
 
 
-@router.post("/policy/versions/{version_id}/acknowledge", response_class=FastJSON)
+@router.post("/policy/versions/{version_id}/acknowledge", response_model=Acknowledged,
+             responses={**AUTH_ERRORS, **NOT_FOUND})
 def policy_acknowledge(version_id: RowId, request: Request, who: Principal = Depends(token_principal),
                        session: Session = Depends(get_session)):
     ack = policy.acknowledge(session, who, version_id, client_ip(request))
     return {"version_id": version_id, "acknowledged_at": ack.acknowledged_at}
 
 
-@router.get("/policy/status", response_class=FastJSON)
+@router.get("/policy/status", response_model=PolicyStatus, responses=AUTH_ERRORS)
 def policy_status(who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
     """Managers: their teams; coordinators and admins: everyone."""
     return policy.team_status(session, who)
 
 
-@router.post("/training/{module_id}/complete", response_class=FastJSON)
+@router.post("/training/{module_id}/complete", response_model=TrainingDone,
+             responses={**AUTH_ERRORS, **NOT_FOUND})
 def training_complete(module_id: RowId, request: Request, who: Principal = Depends(token_principal),
                       session: Session = Depends(get_session)):
     done = policy.complete_module(session, who, module_id, client_ip(request))

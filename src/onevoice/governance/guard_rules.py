@@ -104,12 +104,6 @@ def get_rule(session: Session, rule_id: int) -> GuardRule:
     return rule
 
 
-def to_dict(rule: GuardRule) -> dict:
-    return {"id": rule.id, "key": rule.key, "name": rule.name, "kind": rule.kind, "severity": rule.severity,
-            "terms": rule.terms, "params": rule.params, "channel_kinds": rule.channel_kinds,
-            "enabled": rule.enabled, "updated_by": rule.updated_by, "updated_at": rule.updated_at}
-
-
 def _clean(fields: dict) -> dict:
     out = {}
     if "key" in fields:

@@ -20,6 +20,7 @@ from onevoice.auth.tokens import DEFAULT_DAYS, MAX_DAYS, check_scopes, create_to
 from onevoice.auth.users import normalize_email, principal_for
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
+from onevoice.governance.schemas import TokenOut
 
 ADMINS = frozenset({"admin"})
 
@@ -101,15 +102,14 @@ def list_accounts(session: Session, who: Principal) -> list[dict]:
     return out
 
 
-def _token_dict(t: ApiToken, email: str | None, now) -> dict:
+def _describe_token(t: ApiToken, email: str | None, now) -> TokenOut:
     state = ("revoked" if t.revoked_at else "expired" if t.expires_at is not None and t.expires_at <= now
              else "active")
-    return {"id": t.id, "name": t.name, "prefix": t.prefix, "scopes": t.scopes, "user": email,
-            "created_at": t.created_at, "last_used_at": t.last_used_at, "expires_at": t.expires_at,
-            "revoked_at": t.revoked_at, "state": state}
+    return TokenOut(id=t.id, name=t.name, prefix=t.prefix, scopes=t.scopes, user=email, created_at=t.created_at,
+                    last_used_at=t.last_used_at, expires_at=t.expires_at, revoked_at=t.revoked_at, state=state)
 
 
-def list_tokens(session: Session, who: Principal) -> list[dict]:
+def list_tokens(session: Session, who: Principal) -> list[TokenOut]:
     """API tokens (never the token itself): everyone's for admins, one's own for anyone else."""
     q = select(ApiToken).order_by(ApiToken.id)
     if who.role not in ADMINS:
@@ -118,12 +118,12 @@ def list_tokens(session: Session, who: Principal) -> list[dict]:
         q = q.where(ApiToken.user_id == who.user_id)
     emails = dict(session.execute(select(User.id, User.email)).all())
     now = utcnow()
-    return [_token_dict(t, emails.get(t.user_id), now) for t in session.scalars(q)]
+    return [_describe_token(t, emails.get(t.user_id), now) for t in session.scalars(q)]
 
 
 def issue_token(session: Session, who: Principal, name: str, scopes: list[str] | None = None,
                 lifetime_days: int | None = DEFAULT_DAYS, for_email: str | None = None,
-                ip: str | None = None, caller_scopes: list[str] | None = None) -> tuple[dict, str]:
+                ip: str | None = None, caller_scopes: list[str] | None = None) -> tuple[TokenOut, str]:
     """A new API token and its secret (shown once). Anyone makes tokens for themselves, always with a lifetime
     of 1 to MAX_DAYS days; admins may make them for someone else, and only admins (the CLI) may make one that
     never expires (`lifetime_days=None`). A token acts as its user, so scopes only narrow what they may do.
@@ -163,7 +163,7 @@ def issue_token(session: Session, who: Principal, name: str, scopes: list[str] |
         token, plaintext = create_token(session, name, wanted, owner.id if owner else None, lifetime_days)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    return _token_dict(token, owner.email if owner else None, utcnow()), plaintext
+    return _describe_token(token, owner.email if owner else None, utcnow()), plaintext
 
 
 def revoke_token(session: Session, who: Principal, token_id: int, ip: str | None = None) -> ApiToken:

@@ -203,13 +203,3 @@ def due_reminders(session: Session, now: datetime | None = None, every: timedelt
         audit.record(session, "scheduler", "policy.remind", f"policy:v{version.version}",
                      {"users": [r["email"] for r in out]})
     return out
-
-
-def version_dict(v: PolicyVersion) -> dict:
-    return {"id": v.id, "version": v.version, "title": v.title, "summary": v.summary, "body": v.body,
-            "published_by": v.published_by, "published_at": v.published_at}
-
-
-def module_dict(m: TrainingModule) -> dict:
-    return {"id": m.id, "key": m.key, "title": m.title, "body": m.body, "minutes": m.minutes, "active": m.active}
-

@@ -12,10 +12,9 @@ import hmac
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from onevoice.auth import oidc, sessions
-from onevoice.auth.models import User
+from onevoice.auth.users import active_user
 from onevoice.db import unit_of_work
 from onevoice.errors import NotFound
 from onevoice.governance.login import login_page
@@ -80,7 +79,7 @@ async def sso_callback(request: Request, code: str = "", state: str = "", error:
 
     def sign_in():
         with unit_of_work(runtime.session_factory) as session:
-            user = session.scalar(select(User).where(User.email == email, User.active.is_(True)))
+            user = active_user(session, email)
             if user is None:
                 return None
             return sessions.start_session(session, user, ip=request.client.host if request.client else None,

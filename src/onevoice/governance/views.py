@@ -10,12 +10,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.audit import log as audit
 from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
-from onevoice.channels.models import Channel
+from onevoice.channels.service import enabled_channels
 from onevoice.db import unit_of_work
 from onevoice.governance import approval_rules, guard_rules, policy
 from onevoice.governance.api import client_ip, export_response
@@ -23,7 +22,7 @@ from onevoice.governance.marks import marked_segments
 from onevoice.governance.models import SEVERITIES
 from onevoice.governance.review import review_outgoing
 from onevoice.process import Runtime
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_keys
 from onevoice.triage.types import INTENTS
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
@@ -112,7 +111,7 @@ def team_page(request: Request, viewer: Viewer = Depends(current_user), session:
 def _guard_context(session: Session, viewer: Viewer, edit: int | None) -> dict:
     return {**_nav(viewer), "rules": guard_rules.list_rules(session), "severities": SEVERITIES,
             "editing": guard_rules.get_rule(session, edit) if edit else None,
-            "channels": list(session.scalars(select(Channel).where(Channel.enabled.is_(True)).order_by(Channel.key))),
+            "channels": enabled_channels(session),
             "kinds": sorted(guard_rules.LENGTH_LIMITS), "tested": None}
 
 
@@ -162,7 +161,7 @@ def approvals_page(request: Request, edit: int | None = None, viewer: Viewer = D
     rules = [approval_rules.to_dict(session, r) for r in approval_rules.list_rules(session)]
     return render(request, "governance/approvals.html", {
         **_nav(viewer), "rules": rules, "editing": next((r for r in rules if r["id"] == edit), None),
-        "teams": list(session.scalars(select(Team.key).order_by(Team.key))), "intents": INTENTS, "roles": ROLES,
+        "teams": team_keys(session), "intents": INTENTS, "roles": ROLES,
         "stats": approval_rules.waiting_stats(session)})
 
 

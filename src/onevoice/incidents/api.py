@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from onevoice.auth.principal import Principal
 from onevoice.db import unit_of_work
 from onevoice.incidents import service as incidents
+from onevoice.incidents.schemas import IncidentChange, Incidents
 from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, require_scope
 from onevoice.web.params import RowId
-from onevoice.web.responses import FastJSON
+from onevoice.web.responses import AUTH_ERRORS, CONFLICT, RECORD_ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 
@@ -28,14 +29,16 @@ class ReasonIn(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
-@router.get("/incidents", response_class=FastJSON, dependencies=[Depends(require_scope("cases:read"))])
+@router.get("/incidents", response_model=Incidents, responses=AUTH_ERRORS,
+            dependencies=[Depends(require_scope("cases:read"))])
 def list_incidents(status: str | None = Query(None, description="open or closed"),
                    who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     """Incidents with status, duration and how many cases they link; open ones first."""
-    return {"items": incidents.list_incidents(session, who, status)}
+    return Incidents(items=incidents.list_incidents(session, who, status))
 
 
-@router.post("/incidents/{incident_id}/close", response_class=FastJSON,
+@router.post("/incidents/{incident_id}/close", response_model=IncidentChange,
+             responses={**RECORD_ERRORS, **CONFLICT},
              dependencies=[Depends(require_scope("messages:write"))])
 def close_incident(incident_id: RowId, request: Request, body: ReasonIn | None = None,
                    who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):
@@ -43,7 +46,8 @@ def close_incident(incident_id: RowId, request: Request, body: ReasonIn | None =
     return _incident_change(runtime, lambda s: incidents.close_by_hand(s, who, incident_id, reason, _ip(request)))
 
 
-@router.post("/incidents/{incident_id}/reopen", response_class=FastJSON,
+@router.post("/incidents/{incident_id}/reopen", response_model=IncidentChange,
+             responses={**RECORD_ERRORS, **CONFLICT},
              dependencies=[Depends(require_scope("messages:write"))])
 def reopen_incident(incident_id: RowId, request: Request, body: ReasonIn | None = None,
                     who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):

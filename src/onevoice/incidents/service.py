@@ -18,6 +18,7 @@ from onevoice.cases.models import Case, Incident
 from onevoice.db import utcnow
 from onevoice.errors import Conflict, Forbidden, InvalidInput, NotFound
 from onevoice.events.models import Event
+from onevoice.incidents.schemas import IncidentOut
 from onevoice.incidents.surge import close, incident_live
 
 HANDLERS = frozenset({"admin", "coordinator"})
@@ -52,18 +53,21 @@ def human(seconds: int) -> str:
     return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
 
 
-def to_dict(incident: Incident, cases: int, now: datetime) -> dict:
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def describe(incident: Incident, cases: int, now: datetime) -> IncidentOut:
     seconds = duration(incident, now)
-    return {"id": incident.id, "topic": incident.topic, "status": incident.status, "summary": incident.summary,
-            "opened_at": incident.opened_at.isoformat(),
-            "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
-            "closed_by": incident.closed_by, "close_reason": incident.close_reason,
-            "reopen_count": incident.reopen_count, "baseline_rate": incident.baseline_rate,
-            "last_activity_at": incident.last_activity_at.isoformat() if incident.last_activity_at else None,
-            "duration_seconds": seconds, "duration": human(seconds), "cases": cases}
+    return IncidentOut(id=incident.id, topic=incident.topic, status=incident.status, summary=incident.summary,
+                       opened_at=incident.opened_at.isoformat(), closed_at=_iso(incident.closed_at),
+                       closed_by=incident.closed_by, close_reason=incident.close_reason,
+                       reopen_count=incident.reopen_count, baseline_rate=incident.baseline_rate,
+                       last_activity_at=_iso(incident.last_activity_at),
+                       duration_seconds=seconds, duration=human(seconds), cases=cases)
 
 
-def list_incidents(session: Session, who: Principal, status: str | None = None, limit: int = 100) -> list[dict]:
+def list_incidents(session: Session, who: Principal, status: str | None = None, limit: int = 100) -> list[IncidentOut]:
     """Open ones first, then the most recently opened."""
     require_viewer(who)
     if status is not None and status not in STATUSES:
@@ -76,7 +80,7 @@ def list_incidents(session: Session, who: Principal, status: str | None = None, 
     rows = session.execute(q.order_by((Incident.status == "open").desc(), Incident.opened_at.desc())
                            .limit(limit)).all()
     now = utcnow()
-    return [to_dict(i, n, now) for i, n in rows]
+    return [describe(i, n, now) for i, n in rows]
 
 
 def _get(session: Session, incident_id: int) -> Incident:

@@ -13,6 +13,7 @@ from onevoice.cases.access import visible_ids
 from onevoice.cases.partner_view import live_for_partner
 from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_runtime, require_scope
+from onevoice.web.responses import AUTH_ERRORS
 
 HEARTBEAT = 15.0  # seconds between keep-alive comments, so proxies keep the connection open
 router = APIRouter(prefix="/api/v1", tags=["live"])
@@ -53,7 +54,9 @@ async def sse_stream(runtime: Runtime, team: str | None, allowed: frozenset[str]
             await subscription.aclose()
 
 
-@router.get("/stream", dependencies=[Depends(require_scope("cases:read"))])
+@router.get("/stream", dependencies=[Depends(require_scope("cases:read"))],
+            responses={**AUTH_ERRORS, 200: {"content": {"text/event-stream": {}},
+                                            "description": "server-sent events, one JSON object each"}})
 async def stream(request: Request, team: str | None = None, runtime: Runtime = Depends(get_runtime),
                  who: Principal = Depends(api_principal)):
     """Live case events (`case.created`, `case.updated`, `incident`), optionally for one team. A token of

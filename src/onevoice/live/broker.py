@@ -88,15 +88,16 @@ class RedisBroker(LocalBroker):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        self._sync.close()
 
     async def _relay(self) -> None:
         # Optional: only a scale-out deployment (ONEVOICE_REDIS_URL) loads the Redis client.
         import redis.asyncio as aioredis
 
         while True:
+            client = aioredis.Redis.from_url(self._redis_url)
+            pubsub = client.pubsub()
             try:
-                client = aioredis.Redis.from_url(self._redis_url)
-                pubsub = client.pubsub()
                 await pubsub.subscribe(self._channel)
                 async for item in pubsub.listen():
                     if item.get("type") == "message":
@@ -105,7 +106,18 @@ class RedisBroker(LocalBroker):
                 raise
             except Exception as exc:
                 log.warning("live relay lost Redis (%s); reconnecting", exc)
-                await asyncio.sleep(1)
+            finally:
+                # The lost connection's client goes with it: a relay that reconnects for days keeps one, not one
+                # per outage (sockets, and a pool each).
+                await _close(pubsub, client)
+            await asyncio.sleep(1)
+
+
+async def _close(pubsub, client) -> None:
+    with contextlib.suppress(Exception):  # closing a connection already lost may fail in its own way
+        await pubsub.aclose()
+    with contextlib.suppress(Exception):
+        await client.aclose()
 
 
 def make_broker(redis_url: str | None, prefix: str = "onevoice") -> LocalBroker:

@@ -6,28 +6,30 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select, text
 
-from onevoice.messages.models import Message
+from onevoice.db import ping
+from onevoice.messages.service import count_by_status
+from onevoice.ops.schemas import Health, Readiness
 from onevoice.process import Runtime
 from onevoice.web.deps import get_runtime, require_token, scope_allows
+from onevoice.web.responses import Problem
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz():
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "the database or Redis does not answer"}})
 def readyz(runtime: Runtime = Depends(get_runtime)):
     """The database and, when configured, Redis answer."""
     checks: dict[str, str] = {}
     try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(runtime.engine)
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
@@ -58,9 +60,7 @@ class QueueDepth:
             return
         try:
             with self.runtime.read_factory() as session:
-                counts = dict(session.execute(
-                    select(Message.status, func.count()).where(Message.status.in_(("accepted", "failed")))
-                    .group_by(Message.status)).all())
+                counts = count_by_status(session, ("accepted", "failed"))
             gauge.add_metric([], counts.get("accepted", 0))
             failed.add_metric([], counts.get("failed", 0))
             journal = self.runtime.journal
@@ -79,7 +79,10 @@ _DEPTH = QueueDepth(None)
 REGISTRY.register(_DEPTH)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse, responses={
+    200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "the Prometheus text format"},
+    401: {"model": Problem, "description": "no valid API token (unless ONEVOICE_METRICS_PUBLIC=true)"},
+    403: {"model": Problem, "description": "the token lacks the metrics:read scope"}})
 def metrics(request: Request, runtime: Runtime = Depends(get_runtime)):
     """Prometheus metrics: an API token with the metrics:read scope (`Authorization: Bearer`), unless
     ONEVOICE_METRICS_PUBLIC=true. Volumes, failures and queue depth say a lot about an organization."""

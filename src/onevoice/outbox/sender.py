@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.cases.actions import case_team_keys
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
-from onevoice.channels.service import connector_settings, set_health
+from onevoice.channels.service import connector_settings, keep_renewed, set_health
 from onevoice.connectors.base import AuthExpired, Media
 from onevoice.connectors.registry import build
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
-from onevoice.messages.service import message_dict
+from onevoice.messages.schemas import MessageOut
 from onevoice.outbox.models import OutboxJob
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def deliver_one(session_factory: sessionmaker[Session], job_id: int, build: Call
         channel = session.get(Channel, job.channel_id)
         parent_data = None
         if parent is not None:
-            parent_data = {**message_dict(parent, channel.key), "raw": parent.raw}
+            parent_data = {**MessageOut.of(parent, channel.key).model_dump(), "raw": parent.raw}
         job_kind, payload = job.kind, dict(job.payload or {})
         kind, text, key, job_channel = channel.kind, message.text, job.idempotency_key, channel.id
         config = connector_config(channel, secret_key)
@@ -102,8 +102,6 @@ def deliver_one(session_factory: sessionmaker[Session], job_id: int, build: Call
     except Exception as exc:  # every failure is recorded on the message; none is lost
         error = exc
     if secret_key is not None and getattr(connector, "renewed", None):  # a rotated token: keep it, sent or not
-        from onevoice.channels.service import keep_renewed
-
         with unit_of_work(session_factory) as session:
             keep_renewed(session.get(Channel, job_channel), connector, secret_key)
     return _finish(session_factory, job_id, result, error)

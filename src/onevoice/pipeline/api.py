@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from onevoice.messages import service
+from onevoice.messages.schemas import MessageDetail, MessagePage, Retried
 from onevoice.ops import metrics
-from onevoice.pipeline.intake import BatchTooLarge, accept_batch
+from onevoice.pipeline.intake import AcceptResult, BatchTooLarge, accept_batch
+from onevoice.pipeline.schemas import IntakeOut
 from onevoice.process import Runtime
 from onevoice.web.deps import get_read_session, get_runtime, require_scope, require_sees_all, require_token
 from onevoice.web.params import RowCursor, RowId
-from onevoice.web.responses import FastJSON
+from onevoice.web.responses import AUTH_ERRORS, BAD_BODY, NOT_FOUND, Problem
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"],
                    dependencies=[Depends(require_token), Depends(require_sees_all)])
@@ -58,9 +60,12 @@ async def read_json(request: Request, limit: int) -> Any:
             raise HTTPException(400, f"body is not valid JSON: {exc}") from None
 
 
-@router.post("", status_code=202, response_class=FastJSON, dependencies=[Depends(require_scope("messages:write"))],
+@router.post("", status_code=202, response_model=IntakeOut,
+             responses={**AUTH_ERRORS, **BAD_BODY, 422: {"model": Problem, "description": "JSON, but neither a "
+                                                                            "message nor {\"messages\": [...]}"}},
+             dependencies=[Depends(require_scope("messages:write"))],
              openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE}}}})
-async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime)) -> FastJSON:
+async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime)) -> AcceptResult:
     """Accept one message or `{"messages": [...]}` (up to 1,000); idempotent on (channel, external_id)."""
     settings = runtime.settings
     payload = await read_json(request, settings.max_body_bytes)
@@ -75,8 +80,7 @@ async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime
     else:
         raise HTTPException(422, "send a JSON object (one message) or {\"messages\": [...]}")
 
-    result = await run_in_threadpool(_accept, runtime, items)
-    return FastJSON(result.to_dict(), status_code=202)
+    return await run_in_threadpool(_accept, runtime, items)
 
 
 def _accept(runtime: Runtime, items: list):
@@ -96,23 +100,26 @@ def _accept(runtime: Runtime, items: list):
     return result
 
 
-@router.get("", response_class=FastJSON, dependencies=[Depends(require_scope("messages:read"))])
+@router.get("", response_model=MessagePage, responses=AUTH_ERRORS,
+            dependencies=[Depends(require_scope("messages:read"))])
 def list_messages(status: str | None = Query(None, description="accepted, processed, failed..."),
                   cursor: RowCursor | None = None, limit: int = Query(50, ge=1, le=500),
                   session: Session = Depends(get_read_session)):
     return service.list_messages(session, status, cursor, limit)
 
 
-@router.get("/{message_id}", response_class=FastJSON, dependencies=[Depends(require_scope("messages:read"))])
+@router.get("/{message_id}", response_model=MessageDetail,
+            responses={**AUTH_ERRORS, **NOT_FOUND}, dependencies=[Depends(require_scope("messages:read"))])
 def get_message(message_id: RowId, session: Session = Depends(get_read_session)):
     return service.get_message(session, message_id)
 
 
-@router.post("/retry", response_class=FastJSON, dependencies=[Depends(require_scope("messages:write"))])
+@router.post("/retry", response_model=Retried, responses=AUTH_ERRORS,
+             dependencies=[Depends(require_scope("messages:write"))])
 def retry(ids: list[RowId] | None = Body(None, embed=True), runtime: Runtime = Depends(get_runtime)):
     """Put failed messages (all, or these ids) back through the pipeline."""
     with runtime.session_factory.begin() as session:
         retried = service.retry_failed(session, ids)
     runtime.queue.enqueue(retried)
     runtime.wake_worker()
-    return {"retried": retried}
+    return Retried(retried=retried)

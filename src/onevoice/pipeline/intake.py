@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.messages.models import Message
+from onevoice.pipeline.rows import chunks
 from onevoice.pipeline.validate import CleanMessage, Invalid, validate
 
 
@@ -34,11 +36,31 @@ class AcceptResult:
 
 
 def _insert(session: Session):
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Message)
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(Message)
+
+
+def _ids_of(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    table = Message.__table__
+    out: dict[tuple[int, str], int] = {}
+    for chunk in chunks(keys):
+        for mid, channel_id, external_id in session.execute(
+                select(table.c.id, table.c.channel_id, table.c.external_id)
+                .where(tuple_(table.c.channel_id, table.c.external_id).in_(chunk))):
+            out[(channel_id, external_id)] = mid
+    return out
+
+
+def _store_sqlite(session: Session, rows: dict[tuple[int, str], dict]) -> tuple[dict, set]:
+    """SQLite: which keys exist, one plain executemany for the others, then their ids. Cheaper than an
+    INSERT ... RETURNING of many rows through the ORM (its result handling cost more than the insert), and
+    exact: the transaction holds the only write lock (BEGIN IMMEDIATE), so nobody inserts in between."""
+    ids = _ids_of(session, list(rows))
+    new = [key for key in rows if key not in ids]
+    if new:
+        session.execute(insert(Message.__table__), [rows[key] for key in new])
+        ids.update(_ids_of(session, new))
+    return ids, set(new)
 
 
 def accept_batch(session: Session, items: list, max_text: int = 40_000, max_batch: int = 1000,
@@ -74,7 +96,9 @@ def accept_batch(session: Session, items: list, max_text: int = 40_000, max_batc
         })
     ids: dict[tuple[int, str], int] = {}
     fresh: set[tuple[int, str]] = set()
-    if rows:
+    if rows and session.get_bind().dialect.name == "sqlite":
+        ids, fresh = _store_sqlite(session, rows)
+    elif rows:
         stmt = _insert(session).on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
         inserted = session.execute(
             stmt.returning(Message.id, Message.channel_id, Message.external_id), list(rows.values()),

@@ -22,9 +22,12 @@ class ContactRow:
     placed: int = 0
 
 
-def resolve_contacts(session: Session, messages: list,
-                     channel_kinds: dict[int, str] | None = None) -> dict[tuple[int, str], ContactRow]:
+def resolve_contacts(session: Session, messages: list, channel_kinds: dict[int, str] | None = None,
+                     write: bool = True) -> dict[tuple[int, str], ContactRow]:
     """Map (channel_id, author external id) -> contact, creating what is new.
+
+    `write=False` only reads (the processor's look-ahead outside the write lock): a new author's contact
+    is not created and gets a temporary negative id, distinct per contact.
 
     A platform's author id is unique across that platform, so an author already known on another of
     our channels of the same kind (two Mastodon accounts, say) is the same contact. Profile fields
@@ -78,7 +81,11 @@ def resolve_contacts(session: Session, messages: list,
             ident_updates.append({"iid": ident.id, "h": handle, "n": name, "f": followers})
             if followers != ident.followers:
                 reach.append({"cid": ident.contact_id, "f": followers})
-    _write(session, latest, new_contacts, new_identities, ident_updates, reach)
+    if write:
+        _write(session, latest, new_contacts, new_identities, ident_updates, reach)
+    else:
+        for n, (contact, _author) in enumerate(new_contacts, 1):
+            contact.id = -n
     return result
 
 

@@ -3,6 +3,15 @@
 Safe to run twice for the same ids (at-least-once delivery): only messages still `accepted` are taken,
 under a row lock, and they leave the transaction `processed`. A message whose processing raises is
 isolated from the rest of its batch and marked `failed` with the error; the others flow on.
+
+On SQLite every write transaction holds the database's only write lock from its first statement (BEGIN
+IMMEDIATE), and intake (the batched API, the replies we send, every page that saves) waits for it. Triage
+and routing are most of a batch's work and only read, so while others want that lock (the worker notices
+when it had to wait for it) they are worked out first, in a read transaction (the look-ahead): the write
+transaction then takes each message's answer as it is only if the inputs it was made from (text, contact's
+counts and marks, channel, the playbook's version) are still exactly the same, and works out again whatever
+changed in between. Nothing is written before the write transaction, so a crash in between loses nothing
+and the batch is simply done again.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
@@ -19,17 +28,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact
-from onevoice.db import unit_of_work, utcnow
+from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline import stages
 from onevoice.pipeline.normalize import resolve_contacts
 from onevoice.pipeline.thread import Threader, case_topic
-from onevoice.routing.types import Router
+from onevoice.routing.types import Decision, RouteInput, Router
 from onevoice.teams.models import Team
-from onevoice.triage.types import Triager, TriageResult
+from onevoice.triage.types import TriageInput, Triager, TriageResult
 
 log = logging.getLogger(__name__)
+# Auto look-ahead (SQLite): a write lock that took longer than this to get was held by someone else; the
+# batches after it look ahead until this many in a row got it at once.
+CONTENDED_SECONDS = 0.02
+CONTENDED_BATCHES = 20
 COLUMNS = ("id", "channel_id", "external_id", "kind", "text", "author", "in_reply_to", "created_at",
            "received_at", "attempts")
 
@@ -60,10 +73,27 @@ class Outcome:
         return now
 
 
+@dataclass
+class LookAhead:
+    """Answers worked out before the write transaction, by message id, each with the input it answers."""
+
+    triage: dict[int, tuple[TriageInput, TriageResult]] = field(default_factory=dict)
+    # (input, decision, the playbook's version it was made with)
+    route: dict[int, tuple[RouteInput, Decision, str | None]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
 class Processor:
     def __init__(self, session_factory: sessionmaker[Session], triager: Triager, router: Router,
-                 worker: str = "embedded", surge: Callable | None = None, claim: Callable | None = None) -> None:
+                 worker: str = "embedded", surge: Callable | None = None, claim: Callable | None = None,
+                 look_ahead: bool | None = None) -> None:
         self.session_factory = session_factory
+        bind = session_factory.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        # True: always; False: never; None: on SQLite while the write lock is contended (module docstring).
+        self.look_ahead = look_ahead if look_ahead is not None else (None if sqlite else False)
+        self._read_factory = make_sessionmaker(bind, readonly=True) if self.look_ahead is not False else None
+        self._contended = 0  # batches left to look ahead for, since one waited for the write lock
         self.triager = triager
         self.router = router
         self.worker = worker
@@ -79,9 +109,16 @@ class Processor:
         """Process these ids; never raises for a bad message, only for an unreachable database."""
         if not ids:
             return Outcome()
+        ids = sorted(set(ids))
+        ahead = self._look_ahead(ids) if self.look_ahead or (self.look_ahead is None and self._contended) else None
         try:
             with unit_of_work(self.session_factory) as session:
-                return self._process(session, sorted(set(ids)))
+                if self.look_ahead is None:
+                    self._note_wait(session)
+                outcome = self._process(session, ids, ahead)
+            if ahead is not None:
+                outcome.stages["look-ahead (triage, route)"] = ahead.seconds
+            return outcome
         except OperationalError:
             # The database is unreachable or busy: nothing is wrong with the messages. The caller
             # backs off and they are delivered again.
@@ -104,11 +141,46 @@ class Processor:
             self._kinds = {cid: kind for cid, _, kind in rows}
             self._teams = dict(session.execute(select(Team.key, Team.id)).all())
 
-    def _process(self, session: Session, ids: list[int]) -> Outcome:
-        outcome = Outcome()
+    @staticmethod
+    def _query(ids: list[int]):
         # Plain rows, not ORM objects: the verbatim payload is never loaded and nothing is change-tracked.
-        query = (select(*[Message.__table__.c[name] for name in COLUMNS])
-                 .where(Message.id.in_(ids), Message.status == "accepted").order_by(Message.id))
+        return (select(*[Message.__table__.c[name] for name in COLUMNS])
+                .where(Message.id.in_(ids), Message.status == "accepted").order_by(Message.id))
+
+    def _note_wait(self, session: Session) -> None:
+        """Begin the write transaction now and see how long the write lock took: when someone else held it
+        (the batched API's inserts, a page saving), the next batches look ahead; when nobody has for a
+        while, they stop (the look-ahead reads the batch twice: about an eighth more work per message)."""
+        started = time.perf_counter()
+        session.connection()
+        if time.perf_counter() - started > CONTENDED_SECONDS:
+            self._contended = CONTENDED_BATCHES
+        elif self._contended:
+            self._contended -= 1
+
+    def _look_ahead(self, ids: list[int]) -> LookAhead | None:
+        """Triage and route these messages in a read transaction (no write lock held; module docstring).
+        Best effort: whatever fails here is simply worked out in the write transaction, as it would be."""
+        ahead, started = LookAhead(), time.perf_counter()
+        try:
+            with self._read_factory() as session:
+                messages = list(session.execute(self._query(ids)))
+                if not messages:
+                    return None
+                self._lookups(session, {m.channel_id for m in messages})
+                contacts = resolve_contacts(session, messages, self._kinds, write=False)
+            prior = {c.id: c.message_count for c in contacts.values()}
+            triages = self._triage(messages, contacts, prior, None, ahead)
+            self._route(messages, triages, contacts, prior, None, ahead)
+        except Exception:  # noqa: BLE001 - the write transaction does it all again and reports what fails
+            log.debug("look-ahead of %d messages failed; processing without it", len(ids), exc_info=True)
+            return None
+        ahead.seconds = time.perf_counter() - started
+        return ahead
+
+    def _process(self, session: Session, ids: list[int], ahead: LookAhead | None = None) -> Outcome:
+        outcome = Outcome()
+        query = self._query(ids)
         if session.bind.dialect.name == "postgresql":
             # Another worker holding a message is processing it; skip rather than wait and redo.
             query = query.with_for_update(skip_locked=True)
@@ -129,9 +201,9 @@ class Processor:
                     return outcome
         prior = {c.id: c.message_count for c in contacts.values()}
         t = outcome.lap("normalize", t)
-        triages = self._triage(messages, contacts, prior)
+        triages = self._triage(messages, contacts, prior, ahead)
         t = outcome.lap("triage", t)
-        routed, failures = self._route(messages, triages, contacts, prior)
+        routed, failures = self._route(messages, triages, contacts, prior, ahead)
         t = outcome.lap("route", t)
         # Routing first, so the threader loads only the open cases a message could join (same topic).
         threader = Threader(session, [m for m, *_ in routed], self._teams, {
@@ -149,7 +221,10 @@ class Processor:
         outcome.lap("record", t)
         return outcome
 
-    def _route(self, messages: list, triages: list, contacts: dict, prior: dict) -> tuple[list, list]:
+    def _route(self, messages: list, triages: list, contacts: dict, prior: dict, ahead: LookAhead | None = None,
+               keep: LookAhead | None = None) -> tuple[list, list]:
+        """Route each triaged message; a look-ahead's decision is taken when its input is the same (`ahead`),
+        and each decision made is kept with its input (`keep`, in the look-ahead)."""
         routed = []
         failures: list[tuple[object, BaseException]] = []
         for m, triage in zip(messages, triages, strict=True):
@@ -158,8 +233,16 @@ class Processor:
                 continue
             contact = contacts[(m.channel_id, m.author["external_id"])]
             try:
-                decision = stages.route_one(self.router, m, triage, self._channels[m.channel_id], contact,
-                                            prior.get(contact.id, 0))
+                given = stages.route_input(m, triage, self._channels[m.channel_id], contact, prior.get(contact.id, 0))
+                hit = ahead.route.get(m.id) if ahead is not None else None
+                if hit is not None and hit[0] == given and hit[2] == getattr(self.router, "version", None):
+                    decision = hit[1]
+                else:
+                    # A copy is kept: the router fills in what it knows (the channel's kind) on the one it gets.
+                    kept = replace(given) if keep is not None else None
+                    decision = self.router.route(given)
+                    if keep is not None:
+                        keep.route[m.id] = (kept, decision, getattr(self.router, "version", None))
             except Exception as exc:  # a broken rule must not stop the batch
                 failures.append((m, exc))
                 continue
@@ -178,8 +261,28 @@ class Processor:
         # Cases are plain rows: store what the hook changed on them (and their queue entries).
         threader.update_cases([c for c, seen in before.items() if (c.priority, c.incident_id) != seen])
 
-    def _triage(self, messages, contacts, prior) -> list[TriageResult | Exception]:
+    def _triage(self, messages, contacts, prior, ahead: LookAhead | None = None,
+                keep: LookAhead | None = None) -> list[TriageResult | Exception]:
+        """Triage in one batch; a look-ahead's answer is taken where its input is the same (`ahead`), and
+        each answer is kept with its input (`keep`, in the look-ahead)."""
         inputs = stages.triage_inputs(messages, contacts, self._channels, prior)
+        results: list[TriageResult | Exception | None] = [None] * len(inputs)
+        todo = []
+        for i, (m, given) in enumerate(zip(messages, inputs, strict=True)):
+            hit = ahead.triage.get(m.id) if ahead is not None else None
+            if hit is not None and hit[0] == given:
+                results[i] = hit[1]
+            else:
+                todo.append(i)
+        if todo:
+            for i, result in zip(todo, self._triage_inputs([inputs[i] for i in todo]), strict=True):
+                results[i] = result
+        if keep is not None:
+            keep.triage.update((m.id, (given, r)) for m, given, r in zip(messages, inputs, results, strict=True)
+                               if not isinstance(r, Exception))
+        return results
+
+    def _triage_inputs(self, inputs: list[TriageInput]) -> list[TriageResult | Exception]:
         try:
             return list(self.triager.triage_batch(inputs))
         except Exception:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from onevoice.routing.types import Decision, RouteInput, Router
+from onevoice.routing.factory import build_router as make_router
+from onevoice.routing.types import RouteInput, Router
 from onevoice.triage.types import TriageInput, Triager, TriageResult
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,7 @@ def build_triager(settings) -> Triager:
 
 
 def build_router(settings, session_factory) -> Router:
-    # Loaded with the triager, only in a process that processes messages.
-    from onevoice.routing.factory import build_router as build
-
-    return build(settings, session_factory)
+    return make_router(settings, session_factory)
 
 
 def triage_inputs(messages: list, contacts: dict, channel_keys: dict[int, str],
@@ -39,11 +37,10 @@ def triage_inputs(messages: list, contacts: dict, channel_keys: dict[int, str],
     return out
 
 
-def route_one(router: Router, message, triage: TriageResult, channel_key: str, contact,
-              prior_messages: int) -> Decision:
-    return router.route(RouteInput(
+def route_input(message, triage: TriageResult, channel_key: str, contact, prior_messages: int) -> RouteInput:
+    return RouteInput(
         text=message.text, kind=message.kind, channel=channel_key, created_at=message.created_at,
         triage=triage, author_followers=message.author.get("followers", 0) or 0,
         author_vip=bool(contact.vip), prior_messages=prior_messages,
         author_marks=tuple(contact.marks) + (("vip",) if contact.vip else ()),
-    ))
+    )

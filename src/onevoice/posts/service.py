@@ -38,6 +38,7 @@ from onevoice.outbox import service as outbox
 from onevoice.outbox.models import OutboxJob
 from onevoice.posts import compose
 from onevoice.posts.models import Post, PostTarget
+from onevoice.posts.schemas import PostOut, PostTargetOut, TargetApproval
 
 # May cancel or delete anyone's post; authors may always cancel or delete their own.
 MANAGE_ANY = frozenset({"admin", "coordinator"})
@@ -290,7 +291,7 @@ def _sees(session: Session, who: Principal, post: Post) -> bool:
     return any(approvals.may_approve(session, who, a) for a in pending)
 
 
-def list_posts(session: Session, who: Principal, state: str | None = None, limit: int = 100) -> list[dict]:
+def list_posts(session: Session, who: Principal, state: str | None = None, limit: int = 100) -> list[PostOut]:
     """Newest first; `state` keeps posts with at least one channel in that state (e.g. "scheduled")."""
     q = select(Post).order_by(Post.id.desc())
     if who.role not in READ_ALL:
@@ -302,30 +303,31 @@ def list_posts(session: Session, who: Principal, state: str | None = None, limit
             raise InvalidInput(f"unknown state {state!r}; one of {', '.join(sorted(set(_STATES.values())))}")
         q = q.where(Post.id.in_(select(PostTarget.post_id).join(Message, Message.id == PostTarget.message_id)
                                 .where(Message.status.in_(statuses))))
-    return [post_dict(session, p) for p in session.scalars(q.limit(max(1, min(limit, 500))))]
+    return [describe(session, p) for p in session.scalars(q.limit(max(1, min(limit, 500))))]
 
 
-def post_dict(session: Session, post: Post) -> dict:
+def describe(session: Session, post: Post) -> PostOut:
+    """The post as the API and the posts page show it: each channel's copy with its state and approval."""
     targets = []
     for _target, message, channel in _targets(session, post.id):
         approval = session.scalar(select(Approval).where(Approval.message_id == message.id))
         job = session.scalar(select(OutboxJob).where(OutboxJob.message_id == message.id)
                              .order_by(OutboxJob.id.desc()).limit(1))
-        targets.append({
-            "channel": channel.key, "channel_name": channel.name, "kind": channel.kind,
-            "state": _STATES.get(message.status, message.status), "status": message.status, "text": message.text,
-            "platform_id": (message.raw or {}).get("platform_id") if message.status in ("sent", "deleting",
-                                                                                        "deleted") else None,
-            "url": message.url, "error": message.error, "attempts": job.attempts if job else 0,
-            "next_attempt_at": job.next_attempt_at if job and job.status == "queued" else None,
-            "approval": None if approval is None else {
-                "id": approval.id, "status": approval.status, "reason": approval.reason, "due_at": approval.due_at,
-                "decided_by": approval.decided_by, "note": approval.decision_note},
-            "can_delete": Capability.DELETE in compose.capabilities(channel.kind)})
-    return {"id": post.id, "text": post.text, "media": post.media, "sponsored": post.sponsored,
-            "scheduled_at": post.scheduled_at, "created_by": post.created_by, "author_name": post.author_name,
-            "created_at": post.created_at, "updated_at": post.updated_at, "state": summary(targets),
-            "targets": targets}
+        targets.append(PostTargetOut(
+            channel=channel.key, channel_name=channel.name, kind=channel.kind,
+            state=_STATES.get(message.status, message.status), status=message.status, text=message.text,
+            platform_id=(message.raw or {}).get("platform_id") if message.status in ("sent", "deleting",
+                                                                                     "deleted") else None,
+            url=message.url, error=message.error, attempts=job.attempts if job else 0,
+            next_attempt_at=job.next_attempt_at if job and job.status == "queued" else None,
+            approval=None if approval is None else TargetApproval(
+                id=approval.id, status=approval.status, reason=approval.reason, due_at=approval.due_at,
+                decided_by=approval.decided_by, note=approval.decision_note),
+            can_delete=Capability.DELETE in compose.capabilities(channel.kind)))
+    return PostOut(id=post.id, text=post.text, media=post.media, sponsored=post.sponsored,
+                   scheduled_at=post.scheduled_at, created_by=post.created_by, author_name=post.author_name,
+                   created_at=post.created_at, updated_at=post.updated_at,
+                   state=summary([t.state for t in targets]), targets=targets)
 
 
 _STATES = {"draft": "draft", "pending_approval": "awaiting_approval", "scheduled": "scheduled", "queued": "queued",
@@ -336,6 +338,6 @@ _ORDER = ("failed", "awaiting_approval", "draft", "scheduled", "queued", "deleti
           "cancelled")
 
 
-def summary(targets: list[dict]) -> str:
-    states = {t["state"] for t in targets}
+def summary(states: list[str]) -> str:
+    """The state a post shows for its channels' states together."""
     return next((s for s in _ORDER if s in states), "cancelled")

@@ -40,9 +40,9 @@ def _page(request: Request, session: Session, viewer: Viewer, state: str | None,
           error: str | None = None, blocked: service.PostBlocked | None = None, status_code: int = 200):
     who = viewer.principal
     posts = service.list_posts(session, who, state or None)
-    days: dict[str, list[dict]] = {}
-    for p in sorted((p for p in posts if p["state"] == "scheduled"), key=lambda p: p["scheduled_at"]):
-        days.setdefault(p["scheduled_at"].date().isoformat(), []).append(p)
+    days: dict[str, list] = {}
+    for p in sorted((p for p in posts if p.state == "scheduled"), key=lambda p: p.scheduled_at):
+        days.setdefault(p.scheduled_at.date().isoformat(), []).append(p)
     ctx = {"channels": [c.to_dict() for c in compose.publishable(session, who)], "posts": posts, "state": state or "",
            "tabs": TABS, "calendar": days, "form": form or {}, "error": error, "blocked": blocked,
            "segments": marked_segments(blocked.text, blocked.findings) if blocked else [],

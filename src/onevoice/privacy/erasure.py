@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from onevoice.approvals.models import Approval
@@ -221,8 +221,6 @@ def find_contacts(session: Session, who: Principal, query: str, limit: int = 20)
     if not q:
         return []
     like = f"%{q.lower()}%"
-    from sqlalchemy import func, or_
-
     ids = set(session.scalars(select(Contact.id).where(or_(func.lower(Contact.name).like(like),
                                                              func.lower(Contact.handle).like(like))).limit(limit)))
     ids |= set(session.scalars(select(ContactIdentity.contact_id).where(or_(

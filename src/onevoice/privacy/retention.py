@@ -13,10 +13,16 @@ is kept (retention is opt-in; docs/privacy.md gives the defaults we advise).
 Each run works in batches of BATCH messages, one transaction each (a large backlog never holds a long lock
 on SQLite's only writer), and ends with a `retention_runs` row and an audit record with the counts.
 Messages still waiting to be processed are never touched.
+
+Every node's scheduler starts the job; one run at a time holds the lock `retention` (db.exclusive: an
+advisory lock on PostgreSQL, shared by the nodes; a file lock beside a SQLite database). The scheduler's pass
+on another node finds it held and skips (the next hour's pass comes); a run asked for by a person is refused
+with "already under way".
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,17 +35,20 @@ from onevoice.audit import log as audit
 from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.channels.models import Channel
-from onevoice.db import unit_of_work, utcnow
-from onevoice.errors import InvalidInput, NotFound
+from onevoice.db import exclusive, unit_of_work, utcnow
+from onevoice.errors import Conflict, InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.messages.models import KINDS, Message, RoutingDecision
 from onevoice.outbox.models import OutboxJob
 from onevoice.privacy.erasure import TRIAGE_KEPT
 from onevoice.privacy.models import RETENTION_ACTIONS, RetentionRule, RetentionRun
+from onevoice.privacy.schemas import RetentionRuleOut
 from onevoice.triage.models import TriageCorrection
 
 BATCH = 500
 MAX_DAYS = 36_500
+LOCK = "retention"
+log = logging.getLogger(__name__)
 
 
 def require_retention_owner(who: Principal) -> None:
@@ -48,21 +57,21 @@ def require_retention_owner(who: Principal) -> None:
 
 # Rules -----------------------------------------------------------------------------------------------------
 
-def rule_dict(rule: RetentionRule, channels: dict[int, str]) -> dict:
-    return {"id": rule.id, "channel": channels.get(rule.channel_id) if rule.channel_id else None,
-            "kind": rule.kind, "days": rule.days, "action": rule.action, "enabled": rule.enabled,
-            "updated_by": rule.updated_by, "updated_at": rule.updated_at.isoformat()}
+def describe_rule(rule: RetentionRule, channels: dict[int, str]) -> RetentionRuleOut:
+    """The rule with its channel's key (the row has the channel's id)."""
+    return RetentionRuleOut(id=rule.id, channel=channels.get(rule.channel_id) if rule.channel_id else None,
+                            kind=rule.kind, days=rule.days, action=rule.action, enabled=rule.enabled,
+                            updated_by=rule.updated_by, updated_at=rule.updated_at.isoformat())
 
 
-def list_rules(session: Session) -> list[dict]:
+def list_rules(session: Session) -> list[RetentionRuleOut]:
     channels = dict(session.execute(select(Channel.id, Channel.key)).all())
     rules = session.scalars(select(RetentionRule))
-    return sorted((rule_dict(r, channels) for r in rules),
-                  key=lambda r: (r["channel"] or "", r["kind"] or "", r["id"]))
+    return sorted((describe_rule(r, channels) for r in rules), key=lambda r: (r.channel or "", r.kind or "", r.id))
 
 
 def set_rule(session: Session, who: Principal, channel: str | None, kind: str | None, days: int,
-             action: str = "anonymize", enabled: bool = True, ip: str | None = None) -> dict:
+             action: str = "anonymize", enabled: bool = True, ip: str | None = None) -> RetentionRuleOut:
     """Create or replace the rule for (channel, kind); audited as retention.set."""
     require_retention_owner(who)
     channel, kind = (channel or "").strip() or None, (kind or "").strip() or None
@@ -89,7 +98,7 @@ def set_rule(session: Session, who: Principal, channel: str | None, kind: str | 
     session.flush()
     audit.record(session, who, "retention.set", f"retention:{channel or '*'}/{kind or '*'}",
                  {"days": days, "action": action, "enabled": enabled, "before": before}, ip)
-    return rule_dict(rule, {channel_id: channel} if channel_id else {})
+    return describe_rule(rule, {channel_id: channel} if channel_id else {})
 
 
 def remove_rule(session: Session, who: Principal, rule_id: int, ip: str | None = None) -> None:
@@ -175,7 +184,16 @@ def _delete(session: Session, ids: list[int], report: RunReport) -> None:
 
 def run(factory: sessionmaker, actor: Principal | str = "scheduler", now: datetime | None = None,
         batch: int = BATCH, progress: Callable[[RunReport], None] | None = None) -> dict:
-    """Apply every enabled rule; one transaction per batch, then the run's record and its audit entry."""
+    """Apply every enabled rule; one transaction per batch, then the run's record and its audit entry.
+    Raises Conflict while another run (this node's or another's) is under way."""
+    with exclusive(factory.kw["bind"], LOCK) as mine:
+        if not mine:
+            raise Conflict("a retention run is already under way (on this or another node); try again later")
+        return _run(factory, actor, now, batch, progress)
+
+
+def _run(factory: sessionmaker, actor: Principal | str, now: datetime | None, batch: int,
+         progress: Callable[[RunReport], None] | None) -> dict:
     now = now or utcnow()
     started = utcnow()
     report = RunReport()
@@ -221,12 +239,8 @@ def job(factory: sessionmaker) -> dict | None:
     with factory() as session:
         if session.scalar(select(RetentionRule.id).where(RetentionRule.enabled.is_(True)).limit(1)) is None:
             return None
-    return run(factory, "scheduler")
-
-
-
-def run_dict(r: RetentionRun) -> dict:
-    return {"id": r.id, "started_at": r.started_at.isoformat(),
-            "finished_at": r.finished_at.isoformat() if r.finished_at else None, "actor": r.actor,
-            "anonymized": r.anonymized, "deleted": r.deleted, "attachments": r.attachments,
-            "raw_payloads": r.raw_payloads}
+    try:
+        return run(factory, "scheduler")
+    except Conflict:  # another node's pass is running it now
+        log.info("retention: a run is already under way elsewhere; this pass skips")
+        return None

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from sqlalchemy import JSON, MetaData, String, Table, Text, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from onevoice.audit.models import AuditRecord
+
 REDACTED = "[erased]"
 NOT_SWEPT_TABLES = frozenset({"audit_log", "privacy_requests", "alembic_version"})
 # SQLite's full-text index: kept from `messages` by triggers (0002_inbox), never written directly.
@@ -165,8 +167,6 @@ def sweep(session: Session, needles: list[str], found: dict[str, list[tuple]] | 
 
 def count_in_audit_log(session: Session, needles: list[str]) -> int:
     """Audit records that mention a needle: reported to whoever erases, never changed (the chain)."""
-    from onevoice.audit.models import AuditRecord
-
     table = AuditRecord.__table__
     if not needles:
         return 0

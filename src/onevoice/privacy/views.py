@@ -10,7 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from onevoice.auth.permissions import AUDITORS, POLICY_OWNERS, TEAM_OVERSEERS
+from onevoice.channels.service import channel_keys
 from onevoice.db import unit_of_work
+from onevoice.errors import InvalidInput
 from onevoice.governance.api import client_ip
 from onevoice.messages.models import KINDS
 from onevoice.privacy import access, erasure, retention
@@ -51,8 +53,6 @@ def contact_page(contact_id: RowId, request: Request, viewer: Viewer = Depends(c
 def erase(contact_id: RowId, request: Request, reference: str = Form(""), confirm: str = Form(""),
           runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
     if confirm != "yes":
-        from onevoice.errors import InvalidInput
-
         raise InvalidInput("tick the box that confirms the erasure: it cannot be undone")
     result = erasure.erase_contact(runtime.session_factory, runtime.read_factory, viewer.principal, contact_id,
                                    reference, client_ip(request))
@@ -73,13 +73,9 @@ def export(contact_id: RowId, request: Request, reference: str = Form(""),
 def retention_page(request: Request, viewer: Viewer = Depends(current_user),
                    session: Session = Depends(get_read_session)):
     retention.require_retention_owner(viewer.principal)
-    from sqlalchemy import select
-
-    from onevoice.channels.models import Channel
-
     return render(request, "privacy/retention.html", {
         **_nav(viewer), "rules": retention.list_rules(session), "runs": retention.runs(session),
-        "channels": list(session.scalars(select(Channel.key).order_by(Channel.key))), "kinds": KINDS,
+        "channels": channel_keys(session), "kinds": KINDS,
         "ran": request.query_params.get("ran")})
 
 

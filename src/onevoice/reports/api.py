@@ -12,6 +12,7 @@ from onevoice.auth.principal import Principal
 from onevoice.reports import exports, service
 from onevoice.reports.schemas import CaseBehind, ReportOut
 from onevoice.web.deps import api_principal, get_read_session, require_scope, require_token
+from onevoice.web.responses import AUTH_ERRORS
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"],
                    dependencies=[Depends(require_token), Depends(require_scope("reports:read"))])
@@ -29,7 +30,7 @@ class Filters:
                        "hourly_rate": hourly_rate}
 
 
-@router.get("", response_model=ReportOut, response_model_by_alias=True)
+@router.get("", response_model=ReportOut, response_model_by_alias=True, responses=AUTH_ERRORS)
 def get_report(filters: Filters = Depends(), who: Principal = Depends(api_principal),
                session: Session = Depends(get_read_session)):
     """Every figure of the manager and executive views for the period, with the previous period's."""
@@ -37,7 +38,7 @@ def get_report(filters: Filters = Depends(), who: Principal = Depends(api_princi
     return service.report(session, who, scope)
 
 
-@router.get("/cases", response_model=list[CaseBehind])
+@router.get("/cases", response_model=list[CaseBehind], responses=AUTH_ERRORS)
 def cases_behind(figure: str = Query("cases", max_length=80, description="e.g. resolved, reopened, "
                                      "first_response_missed, intent:complaint, team:3, day:2026-11-20"),
                  filters: Filters = Depends(), who: Principal = Depends(api_principal),
@@ -48,7 +49,7 @@ def cases_behind(figure: str = Query("cases", max_length=80, description="e.g. r
 
 
 @router.get("/tables/{table}.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "the table as CSV"}})
+            responses={**AUTH_ERRORS, 200: {"content": {"text/csv": {}}, "description": "the table as CSV"}})
 def table_csv(table: str, filters: Filters = Depends(), who: Principal = Depends(api_principal),
               session: Session = Depends(get_read_session)):
     """One table of the report as CSV (tables: see docs/metrics.md)."""

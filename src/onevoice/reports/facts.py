@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from onevoice.advocacy.ranking import COMPLAINT_BONUS, HALF_LIFE_DAYS, RECOMMENDATION_BONUS, Signal
 from onevoice.routing.sla import SlaPolicy
 
 OPEN = ("open", "pending_customer", "pending_internal")
@@ -22,6 +23,35 @@ EFFORT_MINUTES = {"reply.queued": 6, "reply.awaiting_approval": 6, "note": 3, "c
                   "case.priority": 1, "triage.corrected": 1, "case.outcome": 2}
 REPLY_KINDS = ("reply.queued", "reply.awaiting_approval")
 APPROVAL_MINUTES = 3
+# A signal's weight is stored as 2^((at - SIGNAL_EPOCH) / half-life): a standing at `now` is the sum times
+# 0.5^((now - SIGNAL_EPOCH) / half-life), which is the advocacy rule's 0.5^(age / half-life) per message.
+SIGNAL_EPOCH = datetime(2025, 1, 1, tzinfo=ZoneInfo("UTC"))
+HALF_LIFE_S = HALF_LIFE_DAYS * 86400
+
+
+def signal_weight(at: datetime) -> float:
+    return 2.0 ** ((at - SIGNAL_EPOCH).total_seconds() / HALF_LIFE_S)
+
+
+def signals(inbound: list[MessageRow]) -> dict:
+    """The case's part of its customer's advocacy standing (the rule of advocacy/ranking.py, `standing`)."""
+    adv = det = 0.0
+    pos = neg = rec = 0
+    last = None
+    for m in inbound:
+        if m.status != "processed" or m.deleted:
+            continue
+        s = Signal(at=m.created_at, sentiment=str(m.sentiment or "neutral"), intent=m.intent,
+                   recommendation=m.recommendation, complaint=m.complaint)
+        last = m.created_at if last is None or m.created_at > last else last
+        if s.positive:
+            pos += 1
+            rec += int(s.recommendation)
+            adv += signal_weight(s.at) * (1 + (RECOMMENDATION_BONUS if s.recommendation else 0))
+        elif s.negative:
+            neg += 1
+            det += signal_weight(s.at) * (1 + (COMPLAINT_BONUS if s.complaint else 0))
+    return {"adv_w": adv, "det_w": det, "adv_n": pos, "det_n": neg, "recommendations": rec, "signal_at": last}
 
 
 @dataclass
@@ -51,6 +81,11 @@ class MessageRow:
     sentiment: str | None = None
     language: str | None = None
     products: list = field(default_factory=list)
+    # What the advocacy rule reads (advocacy/ranking.py): counted only for processed, undeleted messages.
+    intent: str | None = None
+    complaint: bool = False
+    recommendation: bool = False
+    deleted: bool = False
 
 
 @dataclass
@@ -183,6 +218,7 @@ def case_facts(src: CaseSource, ctx: Context) -> tuple[dict, list[dict]]:
         "lead_handed": int(lead and ctx.sales_team_id in team_ids),
         "lead_outcome": (outcome or "open") if lead else None, "lead_value": value if lead else 0.0,
         "last_message_at": inbound[-1].created_at if inbound else None,
+        **signals(inbound),
     }
     return facts, teams
 

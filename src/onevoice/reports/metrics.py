@@ -1,7 +1,13 @@
-"""The figures of docs/metrics.md, computed over the facts of a period (one range scan of an index each).
+"""The figures of docs/metrics.md, computed over the per-day aggregates of a period.
 
 Every function takes a `Scope` (period, filters, the teams the viewer may report on) and returns plain
 dicts; the pages, the JSON API, the CSV exports and the digest all read these.
+
+A period's figures are sums over the per-day tables (day x lead team x channel: ~days x teams x channels
+rows, however many messages and cases there are), and a median or p90 is found in the day tables'
+histograms, then read exactly from the one bucket that holds it (an index range of the facts). Product and
+campaign-tag filters are not in the per-day key: with one of them, the figures are computed over the
+period's case facts instead (`_..._by_case`, same definitions, index range scans).
 """
 
 from __future__ import annotations
@@ -11,11 +17,12 @@ import statistics
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Incident
-from onevoice.reports.models import CaseFacts, TeamFacts
+from onevoice.reports.aggregate import SERVICE_TIMES, bucket_range
+from onevoice.reports.models import CaseFacts, DailyFacts, DailyHistogram, DailyTeam, DailyVolume, TeamFacts
 
 OPEN = ("open", "pending_customer", "pending_internal")
 
@@ -77,7 +84,7 @@ def _share(part: int | None, whole: int | None) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def service(session: Session, scope: Scope) -> dict:
+def _service_by_case(session: Session, scope: Scope) -> dict:
     """Response and resolution times, SLA attainment, reopen rate and volume for cases opened in the period."""
     cond = conditions(scope)
     now = scope.now
@@ -110,26 +117,34 @@ def service(session: Session, scope: Scope) -> dict:
 
 
 def backlog(session: Session, scope: Scope) -> dict:
-    """Cases open now (whatever the period), and how old they are."""
-    cond = [CaseFacts.status.in_(OPEN)] + conditions(scope)[2:]
-    opened = sorted(session.scalars(select(CaseFacts.opened_at).where(*cond)))
-    ages = [(scope.now - at).total_seconds() for at in opened]
-    return {"open": len(ages), "median_age_s": _median(ages), "oldest_age_s": max(ages) if ages else None,
-            "older_than_a_day": sum(1 for a in ages if a > 86400)}
+    """Cases open now (whatever the period), and how old they are (counted in the database: the median's one
+    or two middle cases are read, not every open case)."""
+    f = CaseFacts
+    cond = [f.status.in_(OPEN)] + conditions(scope)[2:]
+    n, oldest, older = session.execute(select(func.count(), func.min(f.opened_at), func.coalesce(func.sum(
+        case((f.opened_at < scope.now - timedelta(days=1), 1), else_=0)), 0)).where(*cond)).one()
+    if not n:
+        return {"open": 0, "median_age_s": None, "oldest_age_s": None, "older_than_a_day": 0}
+    # Ages ascending are opening times descending: the middle one (odd) or the mean of the middle two.
+    middle = session.scalars(select(f.opened_at).where(*cond).order_by(f.opened_at.desc())
+                             .offset((n - 1) // 2).limit(1 if n % 2 else 2)).all()
+    ages = [(scope.now - at).total_seconds() for at in middle]
+    return {"open": n, "median_age_s": float(statistics.median(ages)),
+            "oldest_age_s": (scope.now - oldest).total_seconds(), "older_than_a_day": int(older)}
 
 
 BREAKDOWNS = {"channel": CaseFacts.channel_id, "kind": CaseFacts.kind, "intent": CaseFacts.intent,
               "language": CaseFacts.language, "product": CaseFacts.product, "team": CaseFacts.lead_team_id}
 
 
-def volume(session: Session, scope: Scope, by: str) -> list[dict]:
+def _volume_by_case(session: Session, scope: Scope, by: str) -> list[dict]:
     key = BREAKDOWNS[by]
     rows = session.execute(select(key, func.count(), func.coalesce(func.sum(CaseFacts.messages_in), 0))
                            .where(*conditions(scope)).group_by(key).order_by(func.count().desc())).all()
     return [{"key": k, "cases": n, "messages": int(m)} for k, n, m in rows]
 
 
-def daily(session: Session, scope: Scope) -> list[dict]:
+def _daily_by_case(session: Session, scope: Scope) -> list[dict]:
     """Per day: cases opened, inbound messages, positive and negative ones, net sentiment."""
     f = CaseFacts
     rows = {r[0]: r for r in session.execute(
@@ -147,7 +162,7 @@ def daily(session: Session, scope: Scope) -> list[dict]:
     return out
 
 
-def collaboration(session: Session, scope: Scope) -> list[dict]:
+def _collaboration_by_case(session: Session, scope: Scope) -> list[dict]:
     """Per team: its part in the cases opened in the period."""
     t = TeamFacts
     rows = session.execute(select(
@@ -155,7 +170,7 @@ def collaboration(session: Session, scope: Scope) -> list[dict]:
         func.sum(t.replies), func.sum(t.notes), func.sum(t.handoffs), func.sum(t.multi_team), func.sum(t.approvals),
         func.sum(t.approval_wait_s), func.sum(t.approvals_pending), func.sum(t.effort_s),
         func.sum(case((t.actions > 0, 1), else_=0)),
-    ).where(*conditions(scope, TeamFacts)).group_by(t.team_id)).all()
+    ).where(*conditions(scope, TeamFacts)).group_by(t.team_id).order_by(t.team_id)).all()
     firsts: dict[int, list[float]] = {}
     for team_id, s in session.execute(select(t.team_id, t.first_action_s).where(
             *conditions(scope, TeamFacts), t.first_action_s.is_not(None))):
@@ -174,7 +189,7 @@ def collaboration(session: Session, scope: Scope) -> list[dict]:
     return sorted(out, key=lambda r: -(r["cases_led"] + r["cases_collaborated"]))
 
 
-def reputation(session: Session, scope: Scope) -> dict:
+def _reputation_by_case(session: Session, scope: Scope) -> dict:
     """Sentiment recovery, net sentiment, negative volume against its usual level, incidents, returning customers."""
     f = CaseFacts
     cond = conditions(scope)
@@ -203,20 +218,22 @@ def reputation(session: Session, scope: Scope) -> dict:
 def incidents(session: Session, scope: Scope) -> list[dict]:
     start = datetime.combine(scope.start, time(0), tzinfo=scope.now.tzinfo)
     end = datetime.combine(scope.end + timedelta(days=1), time(0), tzinfo=scope.now.tzinfo)
-    rows = session.scalars(select(Incident).where(Incident.opened_at < end, or_(
-        Incident.closed_at.is_(None), Incident.closed_at >= start)).order_by(Incident.opened_at.desc()).limit(50))
+    rows = list(session.scalars(select(Incident).where(Incident.opened_at < end, or_(
+        Incident.closed_at.is_(None), Incident.closed_at >= start)).order_by(Incident.opened_at.desc()).limit(50)))
+    reach = {i: (n, m) for i, n, m in session.execute(
+        select(CaseFacts.incident_id, func.count(), func.coalesce(func.sum(CaseFacts.messages_in), 0))
+        .where(CaseFacts.incident_id.in_([inc.id for inc in rows] or [-1])).group_by(CaseFacts.incident_id))}
     out = []
     for inc in rows:
-        reach = session.execute(select(func.count(), func.coalesce(func.sum(CaseFacts.messages_in), 0))
-                                .where(CaseFacts.incident_id == inc.id)).one()
+        cases, messages = reach.get(inc.id, (0, 0))
         ended = inc.closed_at or scope.now
         out.append({"id": inc.id, "topic": inc.topic, "status": inc.status, "opened_at": inc.opened_at,
                     "closed_at": inc.closed_at, "duration_s": int((ended - inc.opened_at).total_seconds()),
-                    "cases": reach[0], "messages": int(reach[1])})
+                    "cases": cases, "messages": int(messages)})
     return out
 
 
-def leads(session: Session, scope: Scope) -> dict:
+def _leads_by_case(session: Session, scope: Scope) -> dict:
     f = CaseFacts
     found, handed, won, lost, value = session.execute(select(
         func.coalesce(func.sum(f.lead), 0), func.coalesce(func.sum(f.lead_handed), 0),
@@ -228,7 +245,7 @@ def leads(session: Session, scope: Scope) -> dict:
             "open": found - int(won or 0) - int(lost or 0), "won_value": round(float(value), 2)}
 
 
-def manager_return(session: Session, scope: Scope, teams: list[dict] | None = None) -> list[dict]:
+def _manager_return_by_case(session: Session, scope: Scope, teams: list[dict] | None = None) -> list[dict]:
     """Per team: effort, cost per resolved case at the hourly rate, public or private resolutions, lead value.
     `teams` is `collaboration(session, scope)` when the caller has it already."""
     f = CaseFacts
@@ -246,4 +263,243 @@ def manager_return(session: Session, scope: Scope, teams: list[dict] | None = No
                     "cost_per_resolved": round(cost / resolved, 2) if resolved else None,
                     "resolved_public": int(public or 0), "moved_private": int(private or 0),
                     "lead_value": round(float(value or 0), 2)})
+    return out
+
+
+# --- the figures from the per-day aggregates ---------------------------------------------------------------
+def by_day(scope: Scope) -> bool:
+    """Whether the per-day tables answer this scope (their key holds day, lead team and channel, not
+    product or campaign tag)."""
+    return not (scope.product or scope.tag)
+
+
+def day_conditions(scope: Scope, table=DailyFacts, channel: bool = True) -> list:
+    lo, hi = scope.day_bounds()
+    out = [table.day >= lo, table.day <= hi]
+    if scope.team_ids:
+        out.append(table.team_id.in_(scope.team_ids))
+    if channel and scope.channel_id is not None:
+        out.append(table.channel_id == scope.channel_id)
+    return out
+
+
+def _int(v) -> int:
+    return int(v or 0)  # PostgreSQL sums integers as numeric (Decimal)
+
+
+def _ranks(n: int) -> dict[str, list[int]]:
+    """The 1-based ranks each figure reads among n sorted values: the median (one or the two middle ones,
+    as statistics.median) and the nearest-rank p90 (as `quantile`)."""
+    if not n:
+        return {"median": [], "p90": []}
+    median = [(n + 1) // 2] if n % 2 else [n // 2, n // 2 + 1]
+    return {"median": median, "p90": [max(0, math.ceil(0.9 * n) - 1) + 1]}
+
+
+def exact_quantiles(session: Session, wanted: dict[str, tuple], counts: dict[str, list[tuple[int, int]]]) -> dict:
+    """name -> (median, p90) for each figure: `counts[name]` is its histogram (bucket, n) over the scope,
+    `wanted[name]` (value column, conditions) where its values are. One query reads every value needed,
+    each from the one bucket it falls in (an index range), so the figures are the exact ones."""
+    parts, slots = [], []
+    for name, (column, conds) in wanted.items():
+        hist = sorted(counts.get(name, []))
+        n = sum(c for _, c in hist)
+        for which, ranks in _ranks(n).items():
+            for r in ranks:
+                before = 0
+                for b, c in hist:
+                    if before + c >= r:
+                        lo, hi = bucket_range(b)
+                        limits = [column >= lo] + ([column < hi] if hi is not None else [])
+                        i = len(slots)
+                        slots.append((name, which))
+                        parts.append(select(literal(i).label("i"), column.label("v")).where(*conds, *limits)
+                                     .order_by(column).offset(r - before - 1).limit(1).subquery())
+                        break
+                    before += c
+    values: dict[tuple[str, str], list[float]] = {}
+    if parts:
+        query = union_all(*[select(p.c.i, p.c.v) for p in parts]) if len(parts) > 1 else select(parts[0].c.i,
+                                                                                                   parts[0].c.v)
+        for i, v in session.execute(query):
+            values.setdefault(slots[i], []).append(v)
+    return {name: (_median(values.get((name, "median"), [])),
+                   float(values[(name, "p90")][0]) if (name, "p90") in values else None) for name in wanted}
+
+
+def service(session: Session, scope: Scope) -> dict:
+    """Response and resolution times, SLA attainment, reopen rate and volume for cases opened in the period."""
+    if not by_day(scope):
+        return _service_by_case(session, scope)
+    d, f, now = DailyFacts, CaseFacts, scope.now
+    cond, fcond = day_conditions(scope), conditions(scope)
+    row = session.execute(select(
+        func.sum(d.cases), func.sum(d.messages_in), func.sum(d.messages_out), func.sum(d.fr_met),
+        func.sum(d.fr_missed), func.sum(d.res_met), func.sum(d.res_missed), func.sum(d.resolved),
+        func.sum(d.reopened), func.sum(d.ever_resolved),
+        # The one part that depends on the clock: still waiting past the time it was due.
+        select(func.count()).where(f.first_response_met.is_(None), f.first_response_due < now, *fcond)
+        .scalar_subquery(),
+        select(func.count()).where(f.resolution_met.is_(None), f.resolution_due < now, *fcond).scalar_subquery(),
+    ).where(*cond)).one()
+    cases, m_in, m_out, fr_met, fr_miss, res_met, res_miss, resolved, reopened, ever, fr_late, res_late = \
+        (_int(v) for v in row)
+    fr_miss += fr_late
+    res_miss += res_late
+    out = {"cases": cases, "messages_in": m_in, "messages_out": m_out, "resolved": resolved,
+           "first_response_sla": _share(fr_met, fr_met + fr_miss),
+           "resolution_sla": _share(res_met, res_met + res_miss),
+           "reopen_rate": _share(reopened, ever), "reopened": reopened}
+    h = DailyHistogram
+    counts: dict[str, list[tuple[int, int]]] = {}
+    for metric, b, n in session.execute(select(h.metric, h.bucket, func.sum(h.n)).where(
+            *day_conditions(scope, h), h.metric.in_(list(SERVICE_TIMES))).group_by(h.metric, h.bucket)):
+        counts.setdefault(metric, []).append((b, _int(n)))
+    found = exact_quantiles(session, {name: (getattr(f, column), fcond) for name, column in SERVICE_TIMES.items()},
+                            counts)
+    for name in SERVICE_TIMES:
+        out[f"{name}_median_s"], out[f"{name}_p90_s"] = found[name]
+    return out
+
+
+BY_DAY_KEYS = {"channel": DailyFacts.channel_id, "team": DailyFacts.team_id}
+
+
+def volume(session: Session, scope: Scope, by: str) -> list[dict]:
+    return volumes(session, scope, (by,))[by]
+
+
+def volumes(session: Session, scope: Scope, dims: tuple[str, ...] = tuple(BREAKDOWNS)) -> dict[str, list[dict]]:
+    """Cases and inbound messages broken down by each of `dims` (two queries for all of them)."""
+    if not by_day(scope):
+        return {by: _volume_by_case(session, scope, by) for by in dims}
+    out: dict[str, list[dict]] = {by: [] for by in dims}
+    for by in dims:
+        if by in BY_DAY_KEYS:
+            key = BY_DAY_KEYS[by]
+            out[by] = [{"key": k or None, "cases": _int(n), "messages": _int(m)} for k, n, m in session.execute(
+                select(key, func.sum(DailyFacts.cases), func.sum(DailyFacts.messages_in))
+                .where(*day_conditions(scope)).group_by(key))]
+    others = [by for by in dims if by not in BY_DAY_KEYS]
+    if others:
+        v = DailyVolume
+        for dim, k, n, m in session.execute(select(v.dim, v.key, func.sum(v.cases), func.sum(v.messages))
+                                            .where(*day_conditions(scope, v), v.dim.in_(others))
+                                            .group_by(v.dim, v.key)):
+            out[dim].append({"key": k if k != "" else None, "cases": _int(n), "messages": _int(m)})
+    for rows in out.values():
+        rows.sort(key=lambda r: (-r["cases"], str(r["key"])))
+    return out
+
+
+def daily(session: Session, scope: Scope) -> list[dict]:
+    """Per day: cases opened, inbound messages, positive and negative ones, net sentiment."""
+    if not by_day(scope):
+        return _daily_by_case(session, scope)
+    d = DailyFacts
+    rows = {r[0]: [_int(v) for v in r[1:]] for r in session.execute(
+        select(d.day, func.sum(d.cases), func.sum(d.messages_in), func.sum(d.positive), func.sum(d.negative),
+               func.sum(d.fr_met), func.sum(d.fr_missed)).where(*day_conditions(scope)).group_by(d.day))}
+    out = []
+    for i in range(scope.days):
+        day = (scope.start + timedelta(days=i)).isoformat()
+        cases, m, pos, neg, met, miss = rows.get(day, (0, 0, 0, 0, 0, 0))
+        out.append({"day": day, "cases": cases, "messages": m, "positive": pos, "negative": neg,
+                    "net_sentiment": _share(pos - neg, m), "first_response_sla": _share(met, met + miss)})
+    return out
+
+
+def collaboration(session: Session, scope: Scope) -> list[dict]:
+    """Per team: its part in the cases opened in the period (a team's part is not filtered by channel,
+    product or tag: those describe the case, the team's work is the team's)."""
+    t = DailyTeam
+    rows = session.execute(select(
+        t.team_id, func.sum(t.led), func.sum(t.collaborated), func.sum(t.replies), func.sum(t.notes),
+        func.sum(t.handoffs), func.sum(t.multi_team), func.sum(t.approvals), func.sum(t.approval_wait_s),
+        func.sum(t.approvals_pending), func.sum(t.effort_s), func.sum(t.acted),
+    ).where(*day_conditions(scope, t, channel=False)).group_by(t.team_id).order_by(t.team_id)).all()
+    h = DailyHistogram
+    counts: dict[str, list[tuple[int, int]]] = {}
+    for team_id, b, n in session.execute(select(h.team_id, h.bucket, func.sum(h.n)).where(
+            *day_conditions(scope, h, channel=False), h.metric == "first_action").group_by(h.team_id, h.bucket)):
+        counts.setdefault(str(team_id), []).append((b, _int(n)))
+    tcond = conditions(scope, TeamFacts)
+    firsts = exact_quantiles(session, {str(r[0]): (TeamFacts.first_action_s, [*tcond, TeamFacts.team_id == r[0]])
+                                       for r in rows}, counts)
+    out = []
+    for team_id, led, collab, replies, notes, handoffs, multi, appr, wait, pending, effort, acted in rows:
+        decided = _int(appr) - _int(pending)
+        out.append({"team_id": team_id, "cases_led": _int(led), "cases_collaborated": _int(collab),
+                    "acted_on": _int(acted), "replies": _int(replies), "notes": _int(notes),
+                    "handoffs": _int(handoffs), "multi_team_cases": _int(multi), "approvals": _int(appr),
+                    "approval_wait_mean_s": round(_int(wait) / decided, 1) if decided else None,
+                    "first_action_median_s": firsts[str(team_id)][0],
+                    "effort_hours": round(_int(effort) / 3600, 2)})
+    return sorted(out, key=lambda r: -(r["cases_led"] + r["cases_collaborated"]))
+
+
+def reputation(session: Session, scope: Scope) -> dict:
+    """Sentiment recovery, net sentiment, negative volume against its usual level, incidents, returning customers."""
+    if not by_day(scope):
+        return _reputation_by_case(session, scope)
+    d = DailyFacts
+    usual = replace(scope, start=scope.start - timedelta(days=28), end=scope.start - timedelta(days=1))
+    uhi = usual.end.isoformat()
+    pos, neg, msgs, rec, eligible, usual_neg = (_int(v) for v in session.execute(select(
+        func.sum(case((d.day >= scope.start.isoformat(), d.positive), else_=0)),
+        func.sum(case((d.day >= scope.start.isoformat(), d.negative), else_=0)),
+        func.sum(case((d.day >= scope.start.isoformat(), d.messages_in), else_=0)),
+        func.sum(case((d.day >= scope.start.isoformat(), d.recovered), else_=0)),
+        func.sum(case((d.day >= scope.start.isoformat(), d.recovery_eligible), else_=0)),
+        func.sum(case((d.day <= uhi, d.negative), else_=0)),
+    ).where(*day_conditions(replace(scope, start=usual.start)))).one())
+    per_day = neg / scope.days
+    usual_per_day = usual_neg / 28
+    customers, returning = _customers(session, scope)
+    return {"recovery_rate": _share(rec, eligible), "recovered": rec, "opened_negative_replied": eligible,
+            "positive": pos, "negative": neg, "messages": msgs, "net_sentiment": _share(pos - neg, msgs),
+            "negative_per_day": round(per_day, 2), "negative_usual_per_day": round(usual_per_day, 2),
+            "negative_vs_usual": round(per_day / usual_per_day, 2) if usual_per_day else None,
+            "customers": customers, "returning_customers": returning,
+            "incidents": incidents(session, scope)}
+
+
+def _customers(session: Session, scope: Scope) -> tuple[int, int]:
+    """The period's customers, and those of them who had a case before it (any team, any channel)."""
+    f = CaseFacts
+    lo, _ = scope.day_bounds()
+    contacts = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None)).distinct().subquery()
+    earlier = select(f.case_id).where(f.contact_id == contacts.c.contact_id, f.opened_day < lo).exists()
+    customers, returning = session.execute(select(func.count(), func.sum(case((earlier, 1), else_=0)))
+                                           .select_from(contacts)).one()
+    return _int(customers), _int(returning)
+
+
+def leads(session: Session, scope: Scope) -> dict:
+    if not by_day(scope):
+        return _leads_by_case(session, scope)
+    d = DailyFacts
+    found, handed, won, lost, cents = (_int(v) for v in session.execute(select(
+        func.sum(d.leads), func.sum(d.leads_handed), func.sum(d.leads_won), func.sum(d.leads_lost),
+        func.sum(d.won_cents)).where(*day_conditions(scope))).one())
+    return {"found": found, "handed_to_sales": handed, "won": won, "lost": lost, "open": found - won - lost,
+            "won_value": round(cents / 100, 2)}
+
+
+def manager_return(session: Session, scope: Scope, teams: list[dict] | None = None) -> list[dict]:
+    """Per team: effort, cost per resolved case at the hourly rate, public or private resolutions, lead value.
+    `teams` is `collaboration(session, scope)` when the caller has it already."""
+    if not by_day(scope):
+        return _manager_return_by_case(session, scope, teams)
+    d = DailyFacts
+    led = {r[0]: [_int(v) for v in r[1:]] for r in session.execute(select(
+        d.team_id, func.sum(d.resolved), func.sum(d.resolved_public), func.sum(d.moved_private),
+        func.sum(d.won_cents)).where(*day_conditions(scope)).group_by(d.team_id))}
+    out = []
+    for team in teams if teams is not None else collaboration(session, scope):
+        resolved, public, private, cents = led.get(team["team_id"], (0, 0, 0, 0))
+        cost = team["effort_hours"] * scope.hourly_rate
+        out.append({"team_id": team["team_id"], "effort_hours": team["effort_hours"], "cost": round(cost, 2),
+                    "resolved": resolved, "cost_per_resolved": round(cost / resolved, 2) if resolved else None,
+                    "resolved_public": public, "moved_private": private, "lead_value": round(cents / 100, 2)})
     return out

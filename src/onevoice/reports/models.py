@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Double, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onevoice.db import Base, utcnow
@@ -22,6 +22,17 @@ class CaseFacts(Base):
         Index("ix_report_case_facts_day", "opened_day", "lead_team_id"),
         Index("ix_report_case_facts_contact", "contact_id", "opened_day"),
         Index("ix_report_case_facts_status", "status", "lead_team_id"),  # the backlog: open now, any period
+        Index("ix_report_case_facts_incident", "incident_id"),
+        # Past-due cases still waiting (the only time-dependent part of SLA attainment) and the exact
+        # medians: a quantile's bucket comes from the daily histogram, its value from one of these ranges.
+        Index("ix_report_case_facts_fr_pending", "first_response_met", "opened_day", "first_response_due",
+              "lead_team_id", "channel_id"),
+        Index("ix_report_case_facts_res_pending", "resolution_met", "opened_day", "resolution_due", "lead_team_id",
+              "channel_id"),
+        Index("ix_report_case_facts_fr", "first_response_s", "opened_day", "lead_team_id", "channel_id"),
+        Index("ix_report_case_facts_fr_bh", "first_response_bh_s", "opened_day", "lead_team_id", "channel_id"),
+        Index("ix_report_case_facts_res", "resolution_s", "opened_day", "lead_team_id", "channel_id"),
+        Index("ix_report_case_facts_res_bh", "resolution_bh_s", "opened_day", "lead_team_id", "channel_id"),
     )
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
@@ -69,6 +80,15 @@ class CaseFacts(Base):
     lead_outcome: Mapped[str | None] = mapped_column(String(10), default=None)  # won, lost, open
     lead_value: Mapped[float] = mapped_column(default=0.0)
     last_message_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The advocacy rule's ingredients (advocacy/ranking.py): each inbound message's weight as 2^(age from
+    # SIGNAL_EPOCH / half-life), so that a customer's standing at any moment is a sum over their cases times
+    # one factor (reports/ranking.py). adv_n/det_n count the rule's positive and negative messages.
+    adv_w: Mapped[float] = mapped_column(Double, default=0.0)
+    det_w: Mapped[float] = mapped_column(Double, default=0.0)
+    adv_n: Mapped[int] = mapped_column(default=0)
+    det_n: Mapped[int] = mapped_column(default=0)
+    recommendations: Mapped[int] = mapped_column(default=0)
+    signal_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TeamFacts(Base):
@@ -91,6 +111,106 @@ class TeamFacts(Base):
     approval_wait_s: Mapped[int] = mapped_column(BigInteger, default=0)  # decided approvals only
     approvals_pending: Mapped[int] = mapped_column(default=0)
     effort_s: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- the per-day aggregates: sums of the facts above, kept with them (reports/aggregate.py) ---------------
+# Keys hold 0 for "no team" / "no channel" (a primary key column cannot be NULL on PostgreSQL). A row whose
+# count falls to 0 is deleted, so the kept and the rebuilt tables are equal row for row.
+
+
+class DailyFacts(Base):
+    """Per day opened x lead team x channel: the counts and sums every service, reputation and lead figure reads."""
+
+    __tablename__ = "report_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(primary_key=True)
+    cases: Mapped[int] = mapped_column(default=0)
+    messages_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    messages_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    fr_met: Mapped[int] = mapped_column(default=0)
+    fr_missed: Mapped[int] = mapped_column(default=0)  # answered late (still waiting past due: at query time)
+    res_met: Mapped[int] = mapped_column(default=0)
+    res_missed: Mapped[int] = mapped_column(default=0)
+    resolved: Mapped[int] = mapped_column(default=0)
+    reopened: Mapped[int] = mapped_column(default=0)
+    ever_resolved: Mapped[int] = mapped_column(default=0)
+    positive: Mapped[int] = mapped_column(BigInteger, default=0)
+    negative: Mapped[int] = mapped_column(BigInteger, default=0)
+    recovered: Mapped[int] = mapped_column(default=0)
+    recovery_eligible: Mapped[int] = mapped_column(default=0)
+    leads: Mapped[int] = mapped_column(default=0)
+    leads_handed: Mapped[int] = mapped_column(default=0)
+    leads_won: Mapped[int] = mapped_column(default=0)
+    leads_lost: Mapped[int] = mapped_column(default=0)
+    won_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # integers: kept sums stay exact
+    resolved_public: Mapped[int] = mapped_column(default=0)
+    moved_private: Mapped[int] = mapped_column(default=0)
+
+
+class DailyVolume(Base):
+    """Per day x lead team x channel: cases and inbound messages by message kind, intent, language, product."""
+
+    __tablename__ = "report_daily_volume"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(primary_key=True)
+    dim: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "" for none
+    cases: Mapped[int] = mapped_column(default=0)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DailyHistogram(Base):
+    """Per day x team x channel x time figure: how many cases fell in each bucket (reports/aggregate.BUCKETS).
+    The service times use the lead team; `first_action` the acting team (channel 0)."""
+
+    __tablename__ = "report_daily_hist"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bucket: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class DailyTeam(Base):
+    """Per day x team: its part in the cases opened that day (the sums of TeamFacts)."""
+
+    __tablename__ = "report_daily_team"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    parts: Mapped[int] = mapped_column(default=0)
+    led: Mapped[int] = mapped_column(default=0)
+    collaborated: Mapped[int] = mapped_column(default=0)
+    acted: Mapped[int] = mapped_column(default=0)
+    replies: Mapped[int] = mapped_column(default=0)
+    notes: Mapped[int] = mapped_column(default=0)
+    handoffs: Mapped[int] = mapped_column(default=0)
+    multi_team: Mapped[int] = mapped_column(default=0)
+    approvals: Mapped[int] = mapped_column(default=0)
+    approval_wait_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    approvals_pending: Mapped[int] = mapped_column(default=0)
+    effort_s: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ContactSignals(Base):
+    """Per customer: the sums of their cases' advocacy ingredients (CaseFacts.adv_w ...), so that counting
+    advocates reads one row per customer instead of every case of their history."""
+
+    __tablename__ = "report_contacts"
+
+    contact_id: Mapped[int] = mapped_column(primary_key=True)
+    cases: Mapped[int] = mapped_column(default=0)
+    adv_w: Mapped[float] = mapped_column(Double, default=0.0)
+    det_w: Mapped[float] = mapped_column(Double, default=0.0)
+    adv_n: Mapped[int] = mapped_column(default=0)
+    det_n: Mapped[int] = mapped_column(default=0)
+    recommendations: Mapped[int] = mapped_column(default=0)
 
 
 class ReportState(Base):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from onevoice.auth.models import User
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_ids
 from onevoice.cases.models import Case
@@ -22,7 +23,7 @@ from onevoice.errors import Forbidden, InvalidInput
 from onevoice.reports import metrics
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
-from onevoice.reports.ranking import advocacy_ranking
+from onevoice.reports.ranking import advocacy_ranking, rankings
 from onevoice.teams.models import Team
 
 ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
@@ -80,7 +81,7 @@ def headline(session: Session, scope: Scope, ranking: dict | None = None) -> dic
     out["reputation.incidents"] = len(rep["incidents"])
     out.update({f"leads.{k}": v for k, v in metrics.leads(session, scope).items()})
     if ranking is None:
-        ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()), limit=0)
+        ranking = advocacy_ranking(session, scope, limit=0)
     for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor"):
         out[f"advocacy.{k}"] = ranking[k]
     return out
@@ -100,8 +101,9 @@ def compare(current: dict, previous: dict) -> dict:
 
 def report(session: Session, who: Principal, scope: Scope) -> dict:
     """Everything both views show (the executive view leads with reputation, the manager view with queues)."""
-    ranking = advocacy_ranking(session, metrics.conditions(scope), metrics.conditions(scope.previous()))
-    now_figures, before = headline(session, scope, ranking), headline(session, scope.previous())
+    ranking, previous_ranking = rankings(session, scope)
+    now_figures = headline(session, scope, ranking)
+    before = headline(session, scope.previous(), previous_ranking)
     names = team_names(session)
     collaboration = metrics.collaboration(session, scope)
     return {
@@ -110,8 +112,7 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
         "figures": compare(now_figures, before),
         "backlog": metrics.backlog(session, scope),
         "daily": metrics.daily(session, scope),
-        "volume": {by: metrics.volume(session, scope, by) for by in ("channel", "kind", "intent", "language",
-                                                                     "product", "team")},
+        "volume": metrics.volumes(session, scope, ("channel", "kind", "intent", "language", "product", "team")),
         "collaboration": [{**r, "team": names.get(r["team_id"], {}).get("key")}
                           for r in collaboration],
         "return": [{**r, "team": names.get(r["team_id"], {}).get("key")}
@@ -126,10 +127,6 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
 
 def load_per_person(session: Session, scope: Scope) -> list[dict]:
     """Open cases per assignee in the teams reported on (queue health now)."""
-    from sqlalchemy import func
-
-    from onevoice.auth.models import User
-
     cond = [Case.status.in_(metrics.OPEN), Case.assignee_id.is_not(None)]
     if scope.team_ids:
         cond.append(Case.lead_team_id.in_(scope.team_ids))

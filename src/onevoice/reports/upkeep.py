@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.db import unit_of_work, utcnow
 from onevoice.reports import repository as repo
+from onevoice.reports.aggregate import contributions
 from onevoice.reports.facts import Context, case_facts
 
 BATCH_EVENTS = 20_000
@@ -31,8 +32,10 @@ class UpkeepResult:
     watermark: int
 
 
-def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context | None = None) -> int:
-    """Recompute the facts of these cases from their sources (in the caller's transaction)."""
+def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context | None = None,
+                  fresh: bool = False) -> int:
+    """Recompute the facts of these cases from their sources and move the per-day aggregates by the
+    difference (in the caller's transaction). `fresh`: the cases have no facts yet (the rebuild)."""
     ids = sorted(case_ids)
     if not ids:
         return 0
@@ -42,7 +45,12 @@ def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context
         facts, parts = case_facts(src, ctx)
         cases.append(facts)
         teams.extend(parts)
+    # The per-day aggregates move by the difference between the cases' old facts and their new ones.
+    old_cases, old_teams = repo.stored_facts(session, ids) if not fresh else ([], [])
+    deltas = contributions(old_cases, old_teams, -1)
+    contributions(cases, teams, 1, deltas)
     repo.replace_facts(session, ids, cases, teams)
+    repo.apply_deltas(session, deltas)
     return len(cases)
 
 
@@ -78,7 +86,8 @@ def rebuild(session_factory: sessionmaker[Session]) -> int:
         ctx = repo.context(session)
         after, done = 0, 0
         while ids := repo.all_case_ids(session, after, REBUILD_CHUNK):
-            done += refresh_cases(session, ids, ctx)
+            done += refresh_cases(session, ids, ctx, fresh=True)
             after = ids[-1]
         repo.set_watermark(session, top, utcnow(), force=True)
+        repo.analyze(session)
     return done

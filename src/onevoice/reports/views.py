@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onevoice.channels.models import Channel
+from onevoice.channels.service import channel_labels
 from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
 from onevoice.process import Runtime
@@ -36,8 +36,6 @@ def _filters(request: Request) -> dict:
 
 
 def _query(filters: dict, **extra) -> str:
-    from urllib.parse import urlencode
-
     values = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in {**filters, **extra}.items()}
     return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
@@ -55,7 +53,7 @@ def reports_page(request: Request, viewer: Viewer = Depends(current_user),
     daily = data["daily"]
     ctx = {"r": data, "view": view if view in ("manager", "executive") else "executive", "filters": shown, "q": q,
            "teams": service.team_names(session), "can_set": who.role in ("admin", "coordinator", "manager"),
-           "channels": list(session.execute(select(Channel.key, Channel.name).order_by(Channel.key))),
+           "channels": channel_labels(session),
            "metrics_choice": service.OBJECTIVE_METRICS,
            "cases_chart": charts.bars([(d["day"][5:], d["cases"],
                                         f"/reports/cases?{_query(shown, figure='day:' + d['day'])}") for d in daily]),

@@ -67,12 +67,12 @@ def promote(session: Session, who: Principal, intent: str, subject: str, channel
     service.require_editor(who)
     rule = _find(session, intent, subject, channel_kind, team)
     current = service.active(session, who)
-    source = with_rule_first(current["source"], rule.to_yaml())
+    source = with_rule_first(current.source, rule.to_yaml())
     saved = service.save(session, who, source, note=f"promoted {rule.name}: {rule.why}", activate=True, ip=ip)
     _decide(session, who, rule, "promoted")
-    audit.record(session, who, "learned_route.promote", f"playbook:{saved['name']}",
+    audit.record(session, who, "learned_route.promote", f"playbook:{saved.name}",
                  {"rule": rule.name, "team": rule.team, "corrections": rule.corrections,
-                  "version": saved["version"]}, ip)
+                  "version": saved.version}, ip)
     return {"playbook": saved, "rule": rule.to_dict()}
 
 

@@ -28,6 +28,7 @@ from onevoice.routing import learning
 from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_row
 from onevoice.routing.models import Playbook as PlaybookRow
 from onevoice.routing.playbook import Playbook
+from onevoice.routing.schemas import DecisionOut, DryRun, PlaybookOut, PlaybookVersion
 from onevoice.routing.types import Decision, RouteInput
 from onevoice.routing.validate import Problem, check
 from onevoice.teams.models import Team
@@ -52,40 +53,30 @@ def team_keys(session: Session) -> set[str]:
     return set(session.scalars(select(Team.key)))
 
 
-def row_dict(row: PlaybookRow, with_source: bool = False) -> dict:
-    out = {"id": row.id, "name": row.name, "version": row.version, "active": row.active, "note": row.note,
-           "updated_by": row.updated_by, "updated_at": row.updated_at.isoformat(),
-           "activated_at": row.activated_at.isoformat() if row.activated_at else None,
-           "activated_by": row.activated_by}
-    if with_source:
-        out["source"] = row.source
-    return out
-
-
-def active(session: Session, who: Principal) -> dict:
+def active(session: Session, who: Principal) -> PlaybookOut:
     """The playbook routing uses now (a stored version, or the packaged default before the first save)."""
     require_editor(who)
     row = active_row(session)
     if row is None:
-        return {"id": None, "name": "default", "version": 0, "active": True, "note": "the packaged default",
-                "updated_by": "system", "updated_at": None, "activated_at": None, "activated_by": None,
-                "source": DEFAULT_PLAYBOOK.read_text(encoding="utf-8")}
-    return row_dict(row, with_source=True)
+        return PlaybookOut(id=None, name="default", version=0, active=True, note="the packaged default",
+                           updated_by="system", updated_at=None, activated_at=None, activated_by=None,
+                           source=DEFAULT_PLAYBOOK.read_text(encoding="utf-8"))
+    return PlaybookOut.model_validate(row)
 
 
-def versions(session: Session, who: Principal, limit: int = 200) -> list[dict]:
+def versions(session: Session, who: Principal, limit: int = 200) -> list[PlaybookVersion]:
     require_editor(who)
     rows = session.scalars(select(PlaybookRow).order_by(PlaybookRow.version.desc(), PlaybookRow.id.desc())
                            .limit(limit))
-    return [row_dict(r) for r in rows]
+    return [PlaybookVersion.model_validate(r) for r in rows]
 
 
-def get_version(session: Session, who: Principal, playbook_id: int) -> dict:
+def get_version(session: Session, who: Principal, playbook_id: int) -> PlaybookOut:
     require_editor(who)
     row = session.get(PlaybookRow, playbook_id)
     if row is None:
         raise NotFound(f"no playbook version {playbook_id}")
-    return row_dict(row, with_source=True)
+    return PlaybookOut.model_validate(row)
 
 
 def validate(session: Session, who: Principal, source: str) -> list[Problem]:
@@ -100,16 +91,13 @@ def parse(session: Session, source: str, version: str = "draft") -> Playbook:
     return Playbook.from_yaml(source, version=version)
 
 
-def decision_dict(d: Decision) -> dict:
-    out = asdict(d)
-    out["sla_due_at"] = d.sla_due_at.isoformat() if d.sla_due_at else None
-    out["reason"] = d.reason
-    return out
+def _decision(d: Decision) -> DecisionOut:
+    return DecisionOut(**asdict(d), reason=d.reason)
 
 
 def dry_run(session: Session, who: Principal, triager, text: str, source: str | None = None,
             channel: str | None = None, kind: str = "mention", followers: int = 0, vip: bool = False,
-            prior_messages: int = 0, at: datetime | None = None) -> dict:
+            prior_messages: int = 0, at: datetime | None = None) -> DryRun:
     """Triage a sample text and route it with the draft (or the active playbook when no draft is given),
     learned rules included, next to what the active playbook decides today. Nothing is stored."""
     require_editor(who)
@@ -127,7 +115,7 @@ def dry_run(session: Session, who: Principal, triager, text: str, source: str | 
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)  # a time without an offset is read as UTC, like every stored time
     current = active(session, who)
-    current_book = Playbook.from_yaml(current["source"], version=f"{current['name']}-{current['version']}")
+    current_book = Playbook.from_yaml(current.source, version=f"{current.name}-{current.version}")
     draft = parse(session, source) if source is not None else current_book
     triage = triager.triage_batch([TriageInput(text=text, kind=kind, channel=channel or "",
                                                author_followers=followers, prior_messages=prior_messages)])[0]
@@ -139,9 +127,9 @@ def dry_run(session: Session, who: Principal, triager, text: str, source: str | 
                           channel_kind=channel_kind)
         return learning.apply(book.route(item), item, learned)
 
-    return {"triage": triage.to_dict(), "decision": decision_dict(route(draft)),
-            "active_decision": decision_dict(route(current_book)),
-            "active_version": current_book.version if current["id"] else "the packaged default"}
+    return DryRun(triage=triage.to_dict(), decision=_decision(route(draft)),
+                  active_decision=_decision(route(current_book)),
+                  active_version=current_book.version if current.id else "the packaged default")
 
 
 def _next_version(session: Session) -> int:
@@ -160,7 +148,7 @@ def _insert(session: Session, name: str, source: str, by: str, note: str, active
 
 
 def save(session: Session, who: Principal, source: str, note: str = "", activate: bool = False,
-         ip: str | None = None) -> dict:
+         ip: str | None = None) -> PlaybookOut:
     """Store a valid draft as the next version (inactive unless `activate`); audited."""
     require_editor(who)
     book = parse(session, source)
@@ -177,10 +165,10 @@ def save(session: Session, who: Principal, source: str, note: str = "", activate
     if activate:
         return activate_version(session, who, new_id, ip)
     session.refresh(row)
-    return row_dict(row, with_source=True)
+    return PlaybookOut.model_validate(row)
 
 
-def activate_version(session: Session, who: Principal, playbook_id: int, ip: str | None = None) -> dict:
+def activate_version(session: Session, who: Principal, playbook_id: int, ip: str | None = None) -> PlaybookOut:
     """Make a stored version the one that routes (an older one: a rollback); audited. Workers and web
     nodes pick it up at their next generation check (routing/factory.py), without a restart."""
     require_editor(who)
@@ -191,7 +179,7 @@ def activate_version(session: Session, who: Principal, playbook_id: int, ip: str
     parse(session, row.source)
     before = active_row(session)
     if before is not None and before.id == row.id:
-        return row_dict(row, with_source=True)
+        return PlaybookOut.model_validate(row)
     now = utcnow()
     session.execute(update(PlaybookRow).where(PlaybookRow.active.is_(True)).values(active=False))
     session.execute(update(PlaybookRow).where(PlaybookRow.id == row.id)
@@ -200,4 +188,4 @@ def activate_version(session: Session, who: Principal, playbook_id: int, ip: str
     audit.record(session, who, "playbook.rollback" if rollback else "playbook.activate", f"playbook:{row.name}",
                  {"version": row.version, "previous": before.version if before else None}, ip)
     session.refresh(row)
-    return row_dict(row, with_source=True)
+    return PlaybookOut.model_validate(row)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 
-from onevoice.channels.models import Channel
+from onevoice.channels.service import channel_labels
 from onevoice.db import unit_of_work
 from onevoice.process import Runtime
 from onevoice.routing import promote, service
+from onevoice.routing.schemas import DryRun, PlaybookOut
 from onevoice.routing.validate import Problem
 from onevoice.triage.vocabulary import list_entries
 from onevoice.web.deps import get_runtime
@@ -33,8 +33,9 @@ def _ip(request: Request) -> str | None:
 
 
 def _page(request: Request, runtime: Runtime, viewer: Viewer, source: str | None = None,
-          problems: list[Problem] | None = None, result: dict | None = None, sample: dict | None = None,
-          note: str = "", selected: dict | None = None, status_code: int = 200, saved: dict | None = None):
+          problems: list[Problem] | None = None, result: DryRun | None = None, sample: dict | None = None,
+          note: str = "", selected: PlaybookOut | None = None, status_code: int = 200,
+          saved: PlaybookOut | None = None):
     who = viewer.principal
     with runtime.read_factory() as session:
         active = service.active(session, who)
@@ -42,12 +43,12 @@ def _page(request: Request, runtime: Runtime, viewer: Viewer, source: str | None
         learned = promote.list_learned(session, who)
         # Vocabulary entries that carry a team route after the playbook, like learned rules (routing/vocabulary.py).
         vocabulary_routes = [e for e in list_entries(session, who) if e["team"]]
-        channels = session.execute(select(Channel.key, Channel.name, Channel.kind).order_by(Channel.key)).all()
+        channels = channel_labels(session)
     shown = selected or active
     return render(request, "routing/playbook.html", {
         "active": active, "versions": versions, "learned": learned, "channels": channels, "shown": shown,
         "vocabulary_routes": vocabulary_routes,
-        "source": shown["source"] if source is None else source, "problems": problems, "result": result,
+        "source": shown.source if source is None else source, "problems": problems, "result": result,
         "sample": sample or {}, "note": note, "saved": saved}, status_code=status_code)
 
 
@@ -88,7 +89,7 @@ def save(request: Request, source: str = Form(""), note: str = Form(""), activat
             row = service.save(session, viewer.principal, source, note, bool(activate), _ip(request))
     except service.PlaybookInvalid as exc:
         return _page(request, runtime, viewer, source=source, problems=exc.problems, note=note, status_code=422)
-    return _back(f"{PAGE}?saved={row['id']}")
+    return _back(f"{PAGE}?saved={row.id}")
 
 
 @router.post(PAGE + "/{playbook_id}/activate")

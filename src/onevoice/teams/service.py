@@ -26,3 +26,17 @@ def add_team(session: Session, key: str, name: str | None = None) -> Team:
 
 def list_teams(session: Session) -> list[Team]:
     return list(session.scalars(select(Team).order_by(Team.key)))
+
+
+def team_keys(session: Session) -> list[str]:
+    """Every team's key, in key order (the choices of a team field)."""
+    return list(session.scalars(select(Team.key).order_by(Team.key)))
+
+
+def teams_by_name(session: Session) -> list[dict]:
+    """Every team as {key, name}, in name order (the case page's hand-off list)."""
+    return [{"key": k, "name": n} for k, n in session.execute(select(Team.key, Team.name).order_by(Team.name))]
+
+
+def team_names_by_id(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Team.id, Team.name)).all())

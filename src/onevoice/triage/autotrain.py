@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.db import unit_of_work
 from onevoice.triage.models import ModelVersion, TriageCorrection
+from onevoice.triage.service import train_model, training_available
 
 log = logging.getLogger(__name__)
 DAILY = timedelta(hours=24)
@@ -52,8 +53,6 @@ def _claim(session: Session) -> bool:
 
 def retrain_if_due(session_factory, settings, now: datetime | None = None):
     """Train (and maybe switch on) a new version when one is due; the TrainReport, or None."""
-    from onevoice.triage.service import train_model, training_available
-
     if settings.retrain_after_corrections <= 0 or not training_available():
         return None
     with unit_of_work(session_factory) as session:

@@ -14,7 +14,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onevoice.db import make_engine, make_sessionmaker
 from onevoice.triage.catalog import CatalogEntry
+from onevoice.triage.escalation import EscalatingTriager
 from onevoice.triage.models import ModelVersion, Product
 from onevoice.triage.triager import FastTriager
 
@@ -38,18 +40,18 @@ def load_catalog(session: Session) -> list[CatalogEntry]:
             for p in session.scalars(select(Product))]
 
 
-def build_from_session(session: Session, escalation: bool = False):
+def build_from_session(session: Session, escalation: bool = False, transformer: bool = True):
     """The fast triager of the active version; wrapped by the escalation layer when asked for."""
     model_dir = active_model_path(session)
     fast = FastTriager(model_dir=model_dir, catalog=load_catalog(session))
-    return with_escalation(fast, model_dir) if escalation else fast
+    return with_escalation(fast, model_dir, transformer) if escalation else fast
 
 
-def with_escalation(fast: FastTriager, model_dir: Path | None = None):
-    """The escalation layer around `fast`; loads nothing until a message needs it (see escalation.py)."""
-    from onevoice.triage.escalation import EscalatingTriager
+def with_escalation(fast: FastTriager, model_dir: Path | None = None, transformer: bool = True):
+    """The escalation layer around `fast`; loads nothing until a message needs it (see escalation.py).
 
-    return EscalatingTriager(fast, model_dir)
+    transformer: escalation also reads sentiment with the packaged sentiment transformer."""
+    return EscalatingTriager(fast, model_dir, sentiment_model=transformer)
 
 
 def _generation(session: Session) -> tuple:
@@ -71,25 +73,24 @@ class ReloadingTriager:
     """
 
     def __init__(self, settings, check_every: float = 30.0) -> None:
-        from onevoice.db import make_engine, make_sessionmaker
-
         self._engine = make_engine(settings.database_url, **({} if settings.database_url.startswith("sqlite")
                                                               else {"pool_size": 1, "max_overflow": 0}))
         self._sessions = make_sessionmaker(self._engine, readonly=True)
         self.check_every = check_every
         self.escalation = bool(getattr(settings, "triage_escalation", False))
+        self.transformer = bool(getattr(settings, "triage_sentiment_transformer", True))
         self._checked_at = time.monotonic()
         self._generation, self.current = self._load()
 
     def _load(self) -> tuple[tuple | None, FastTriager]:
         try:
             with self._sessions() as session:
-                return _generation(session), build_from_session(session, self.escalation)
+                return _generation(session), build_from_session(session, self.escalation, self.transformer)
         except Exception as exc:  # noqa: BLE001 - no schema yet (first start): triage must still run
             log.warning("triage: could not read model versions or catalog (%s); using the packaged model",
                         str(exc).splitlines()[0])
             fast = FastTriager()
-            return None, with_escalation(fast) if self.escalation else fast
+            return None, with_escalation(fast, None, self.transformer) if self.escalation else fast
 
     def refresh(self, force: bool = False) -> bool:
         """Load a newly activated model or edited catalog; True when something changed."""

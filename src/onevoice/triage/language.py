@@ -11,6 +11,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+import fasttext
+
 UNDETERMINED = "und"
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\n")
@@ -40,8 +42,6 @@ def bundled_model_path() -> Path:
 
 class LanguageDetector:
     def __init__(self) -> None:
-        import fasttext
-
         self._model = fasttext.load_model(str(bundled_model_path()))
 
     def detect(self, text: str) -> tuple[str, float]:

@@ -8,6 +8,7 @@ in the same run; otherwise it is kept, recorded and reported with the reason.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,12 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from onevoice.auth.permissions import POLICY_OWNERS, require
+from onevoice.auth.principal import Principal
+from onevoice.cases.access import actionable_case
 from onevoice.errors import InvalidInput, NotFound
-from onevoice.messages.models import Message
+from onevoice.messages.models import Message, RoutingDecision
+from onevoice.triage import datasets, judge
 from onevoice.triage.models import ModelVersion, TriageCorrection
 from onevoice.triage.types import INTENTS, SENTIMENTS
 
@@ -31,8 +36,6 @@ _FALSE = {"0", "no", "false", "not_complaint"}
 
 def training_available() -> bool:
     """Whether this install can train (the `train` extra: scikit-learn and scipy)."""
-    import importlib.util
-
     return all(importlib.util.find_spec(m) is not None for m in ("sklearn", "scipy"))
 
 
@@ -50,8 +53,6 @@ def record_correction(session: Session, message_id: int, field: str, new_value: 
     triage = dict(message.triage or {})
     old = triage.get(field)
     if field == "team":
-        from onevoice.messages.models import RoutingDecision
-
         old = session.scalars(select(RoutingDecision.lead_team)
                               .where(RoutingDecision.message_id == message_id)).first()
     else:
@@ -65,6 +66,18 @@ def record_correction(session: Session, message_id: int, field: str, new_value: 
     session.add(correction)
     session.flush()
     return correction
+
+
+def correct_message(session: Session, who: Principal, message_id: int, field: str, new_value: str,
+                    actor: str) -> TriageCorrection:
+    """A person's correction through the API: one who does not see every team corrects only the messages of
+    cases they may act on (as on the case page); an unknown message and one outside them are alike unknown."""
+    if not who.sees_all:
+        message = session.get(Message, message_id)
+        if message is None or message.case_id is None:
+            raise NotFound(f"no message {message_id}")
+        actionable_case(session, who, message.case_id)
+    return record_correction(session, message_id, field, new_value, actor=actor)
 
 
 def read_examples(path: Path) -> list[tuple[str, str, str]]:
@@ -133,7 +146,7 @@ def train_model(session: Session, model_dir: Path, examples_csv: Path | None = N
     Only the heads the organization's labels teach (intent, sentiment, complaint) are retrained unless
     `all_heads`: the others would learn the same public data again, so they keep the active model's weights.
     """
-    from onevoice.triage import datasets, judge
+    # Heavy (numpy and the model heads): only a process that trains loads them.
     from onevoice.triage.factory import active_model_path
     from onevoice.triage.heads import Heads
     from onevoice.triage.train import evaluate, fit, predict_head, quality
@@ -194,6 +207,7 @@ def _train_escalation(splits, path: Path, log) -> dict:
     Without the packaged encoder (a trimmed install) the version simply has no escalation heads, and an
     escalating triager falls back to its fast path with a warning.
     """
+    # Heavy (numpy, the sentence encoder): only a process that trains loads them.
     from onevoice.triage.encoder import PACKAGED_ENCODER_DIR, StaticEncoder
     from onevoice.triage.escalation import EscalatingTriager
     from onevoice.triage.train import combined_quality, fit_escalation
@@ -238,9 +252,6 @@ def list_versions(session: Session) -> list[dict]:
 def models_overview(session: Session, who) -> dict:
     """What the models page shows: the versions (newest first, with how each was judged), whether training
     can run here and how to enable it, and where its public data would come from. Coordinators and admins."""
-    from onevoice.auth.permissions import POLICY_OWNERS, require
-    from onevoice.triage import datasets
-
     require(who, POLICY_OWNERS, "see the triage models")
     versions = list_versions(session)
     try:

@@ -13,11 +13,16 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from onevoice.triage.complaint import FEATURES
 from onevoice.triage.datasets import Split
 from onevoice.triage.dense import DenseSignals
+from onevoice.triage.encoder import StaticEncoder
+from onevoice.triage.escalation import EscalationHeads, features
 from onevoice.triage.features import N_BITS, N_FEATURES, Featurizer, tokenize
 from onevoice.triage.heads import DENSE_FEATURES, Heads
 from onevoice.triage.metrics import score
+from onevoice.triage.triager import FastTriager
+from onevoice.triage.types import TriageInput
 
 # Regularisation per head, picked on the held-out sets (smaller C = smoother, generalizes further).
 C = {"sentiment": 2.0, "intent": 4.0, "offensive": 1.0, "hate": 0.5, "crisis": 1.0, "emotion": 2.0, "complaint": 2.0}
@@ -53,7 +58,7 @@ class _Encoder:
         self.dense = DenseSignals()
 
     def matrix(self, texts: list[str]):
-        from scipy.sparse import csr_matrix, hstack
+        from scipy.sparse import csr_matrix, hstack  # optional: the `train` extra
 
         indptr, cols, vals = self.featurizer.transform([tokenize(t) for t in texts])
         sparse = csr_matrix((vals, cols, indptr), shape=(len(texts), N_FEATURES))
@@ -73,7 +78,7 @@ def fit(splits: dict[str, Split], version: str | None = None, log=print, base: H
         only: tuple[str, ...] | None = None) -> Heads:
     """Every head (or those in `only`) from its rows; the others, and a head without rows, keep `base`'s
     weights. Calibrates the complaint signal."""
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # optional: the `train` extra
 
     encoder = _Encoder()
     weights, dense, bias, heads_meta, counts = [], [], [], [], {}
@@ -142,11 +147,7 @@ def calibrate_complaint(heads: Heads, rows: list[tuple[str, str]]) -> dict:
 
     The held-out rows never trained the head, so its logits there look like they will on new messages.
     """
-    from sklearn.linear_model import LogisticRegression
-
-    from onevoice.triage.complaint import FEATURES
-    from onevoice.triage.triager import FastTriager
-    from onevoice.triage.types import TriageInput
+    from sklearn.linear_model import LogisticRegression  # optional: the `train` extra
 
     if len({lab for _, lab in rows}) < 2:
         return {}
@@ -198,10 +199,7 @@ ESCALATION_C = {"intent": 16.0, "sentiment": 1.0}
 
 def fit_escalation(splits: dict[str, Split], encoder=None, log=print):
     """Logistic regressions on the static sentence embedding, from the same rows as the fast heads."""
-    from sklearn.linear_model import LogisticRegression
-
-    from onevoice.triage.encoder import StaticEncoder
-    from onevoice.triage.escalation import EscalationHeads, features
+    from sklearn.linear_model import LogisticRegression  # optional: the `train` extra
 
     encoder = encoder or StaticEncoder()
     dense = DenseSignals()
@@ -231,8 +229,6 @@ def fit_escalation(splits: dict[str, Split], encoder=None, log=print):
 
 def evaluate_escalation(heads, splits: dict[str, Split], encoder) -> dict:
     """The escalation heads alone on the same held-out sets as the fast heads."""
-    from onevoice.triage.escalation import features
-
     dense = DenseSignals()
     out: dict[str, dict] = {}
     for name in heads.heads:
@@ -246,8 +242,6 @@ def evaluate_escalation(heads, splits: dict[str, Split], encoder) -> dict:
 
 def combined_quality(fast_triager, escalating, splits: dict[str, Split]) -> dict:
     """Intent and sentiment of the full triage, fast path alone vs with escalation, on the held-out sets."""
-    from onevoice.triage.types import TriageInput
-
     out: dict[str, dict] = {"fast": {}, "escalated": {}, "share_escalated": {}}
     for name in ("intent", "sentiment"):
         for set_name, rows in splits[name].eval.items():

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onevoice.auth.models import ApiToken, User
+from onevoice.auth.models import ApiToken
 from onevoice.auth.principal import Principal
-from onevoice.auth.tokens import token_state
+from onevoice.auth.tokens import mark_used, owner_disabled, token_state
 from onevoice.auth.users import principal_of_token
 from onevoice.db import unit_of_work, utcnow
 from onevoice.process import Runtime
@@ -56,14 +55,14 @@ def require_token(request: Request, runtime: Runtime = Depends(get_runtime)) -> 
         if state != "ok":
             # Say which: a program's operator fixes an expired token differently from a revoked one.
             raise HTTPException(401, _refusal(token, state), headers={"WWW-Authenticate": "Bearer"})
-        if token.user_id is not None and not session.scalar(select(User.active).where(User.id == token.user_id)):
+        if owner_disabled(session, token):
             # A removed or deactivated user's tokens stop working at once, on every route.
             raise HTTPException(401, "this token's user is disabled", headers={"WWW-Authenticate": "Bearer"})
         stale = token.last_used_at is None or token.last_used_at < utcnow() - timedelta(minutes=1)
     if stale:
         # Recorded at most once a minute so that busy clients do not turn every read into a write.
         with runtime.session_factory.begin() as session:
-            session.get(ApiToken, token.id).last_used_at = utcnow()
+            mark_used(session, token.id)
     return token
 
 

@@ -1,0 +1,74 @@
+"""What the API's answers cost to build and write (issue 12: response models must not make them slower).
+
+In-process (FastAPI's test client, the real app and an embedded worker on SQLite): the demo organization,
+then 2,000 sandbox messages taken in and processed; then each question below asked `--runs` times, the
+first as a warm-up. The intake question re-sends the same 1,000 messages, so every run answers the same
+1,000 `accepted` entries (duplicates) without growing the database.
+
+    python -m bench.bench_answers [--runs 40]
+
+Run it with the code before and after a change, back to back (PYTHONPATH=<before checkout>/src:. for the
+before run), and read the ratio: the machine is shared and single figures are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from bench.common import machine, percentile, seeded_database
+from onevoice.app import create_app
+from onevoice.connectors.sandbox.traffic import SandboxTraffic
+from onevoice.settings import Settings
+
+CHANNELS = ("sandbox-mastodon", "sandbox-x", "sandbox-mail", "sandbox-reviews")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="bench-answers-"))
+    url = f"sqlite:///{data}/answers.db"
+    token = seeded_database(url)
+    traffic = SandboxTraffic(7)
+    batches = [[traffic.next_message(CHANNELS[i % 4]) for i in range(1000)] for _ in range(2)]
+    app = create_app(Settings(environment="development", data_dir=data, database_url=url, log_json=False))
+    out: dict = {"machine": machine(), "runs": args.runs}
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        for batch in batches:
+            assert client.post("/api/v1/messages", json={"messages": batch}).status_code == 202
+        deadline = time.monotonic() + 600
+        while client.get("/api/v1/messages", params={"status": "accepted", "limit": 1}).json()["items"]:
+            assert time.monotonic() < deadline, "the worker did not process the messages in 10 minutes"
+            time.sleep(0.2)
+        case_id = client.get("/api/v1/cases", params={"limit": 1}).json()["items"][0]["id"]
+        questions = {
+            "POST /api/v1/messages (1,000, all duplicates)": ("POST", "/api/v1/messages",
+                                                              {"json": {"messages": batches[0]}}),
+            "GET /api/v1/cases?limit=50": ("GET", "/api/v1/cases", {"params": {"limit": 50}}),
+            "GET /api/v1/cases/{id}": ("GET", f"/api/v1/cases/{case_id}", {}),
+            "GET /api/v1/messages?limit=200": ("GET", "/api/v1/messages", {"params": {"limit": 200}}),
+        }
+        for name, (method, path, kw) in questions.items():
+            times = []
+            for i in range(args.runs + 1):
+                t = time.perf_counter()
+                r = client.request(method, path, **kw)
+                elapsed = (time.perf_counter() - t) * 1000
+                assert r.status_code < 300, (name, r.status_code, r.text[:300])
+                if i:
+                    times.append(elapsed)
+            out[name] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 95), 2),
+                         "bytes": len(r.content)}
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

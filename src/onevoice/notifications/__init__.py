@@ -1,0 +1,1 @@
+"""Notifications by email and in the app: the weekly report digest and alerts (incidents, SLA attainment)."""

@@ -1,0 +1,150 @@
+"""Alerts: an incident opening (or reopening), or first-response SLA attainment falling below the threshold a
+coordinator set. Subscribers are told in the app (the notifications page and its badge) and, if they asked,
+by email.
+
+An alert is raised once per key (`alerts.key` is unique): `incident:<id>:<reopen count>`, or
+`sla:<rule id>:<episode>`. A rule's `firing` flag is turned on by a conditional update (only one node wins
+it) and off again when the figure is back at or above the threshold; while it stays below, nothing repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from onevoice.auth.models import User, UserTeam
+from onevoice.auth.principal import SYSTEM
+from onevoice.cases.models import Incident
+from onevoice.db import unit_of_work, utcnow
+from onevoice.inbox.notify import notify_user
+from onevoice.notifications.audience import INCIDENT_ROLES, SLA_ROLES, reads_team_figure
+from onevoice.notifications.emails import render
+from onevoice.notifications.figures import percent
+from onevoice.notifications.models import Alert, AlertRule, NotificationPreference
+from onevoice.notifications.outbox import queue_mail
+from onevoice.reports import service as reports
+from onevoice.settings import Settings
+from onevoice.teams.models import Team
+
+log = logging.getLogger(__name__)
+
+# An incident that opened (or came back) longer ago than this when the job first sees it is not announced:
+# a new installation does not announce last month's incidents.
+INCIDENT_WINDOW = timedelta(hours=24)
+
+
+def _recipients(session: Session, flag, roles: tuple[str, ...]) -> list[tuple[User, NotificationPreference]]:
+    return list(session.execute(select(User, NotificationPreference)
+                                .join(NotificationPreference, NotificationPreference.user_id == User.id)
+                                .where(flag.is_(True), User.active.is_(True), User.role.in_(roles))
+                                .order_by(User.id)).tuples())
+
+
+def raise_alert(session: Session, *, key: str, kind: str, title: str, text: str, link: str,
+                recipients: list[tuple[User, NotificationPreference]]) -> Alert | None:
+    """Record the alert and tell each recipient, unless an alert with this key exists. None when it did."""
+    if session.scalar(select(Alert.id).where(Alert.key == key)) is not None:
+        return None
+    alert = Alert(key=key, kind=kind, text=text, recipients=len(recipients))
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:  # another node raised it a moment ago
+        return None
+    for user, pref in recipients:
+        notify_user(session, user.id, None, "alert", "system", text)
+        if pref.alert_email:
+            body_text, body_html = render("alert", {"name": user.name, "title": title, "text": text, "link": link})
+            queue_mail(session, key=f"alert:{key}:user:{user.id}", kind="alert", user_id=user.id,
+                       to_addr=user.email, subject=f"OneVoice alert: {title}", text=body_text, html=body_html)
+    return alert
+
+
+def incident_alerts(session: Session, now: datetime, public_url: str) -> int:
+    since = now - INCIDENT_WINDOW
+    incidents = session.scalars(select(Incident).where(
+        Incident.status == "open", or_(Incident.opened_at >= since, Incident.last_activity_at >= since))
+        .order_by(Incident.id)).all()
+    raised = 0
+    for incident in incidents:
+        key = f"incident:{incident.id}:{incident.reopen_count}"
+        if session.scalar(select(Alert.id).where(Alert.key == key)) is not None:
+            continue
+        if incident.reopen_count and (incident.last_activity_at or incident.opened_at) < since:
+            continue
+        again = " again" if incident.reopen_count else ""
+        title = f"incident{again}: {incident.topic}"[:200]
+        text = f"Incident opened{again} on “{incident.topic}”"
+        if incident.summary:
+            text += f": {incident.summary}"
+        recipients = _recipients(session, NotificationPreference.incident_alerts, INCIDENT_ROLES)
+        if raise_alert(session, key=key, kind="incident", title=title, text=text[:1000],
+                       link=f"{public_url.rstrip('/')}/incidents", recipients=recipients):
+            raised += 1
+    return raised
+
+
+def measure(session: Session, rule: AlertRule, now: datetime) -> float | None:
+    """The rule's figure now: first-response SLA attainment over the last `days` days (today included)."""
+    team = session.scalar(select(Team.key).where(Team.id == rule.team_id)) if rule.team_id else None
+    scope = reports.make_scope(session, SYSTEM, now.date() - timedelta(days=rule.days - 1), now.date(), team=team)
+    return reports.headline(session, scope).get("service.first_response_sla")
+
+
+def check_rule(session: Session, rule_id: int, now: datetime, public_url: str) -> bool:
+    """Measure one rule; raise its alert when the figure has just fallen below the threshold. True if raised."""
+    rule = session.get(AlertRule, rule_id)
+    if rule is None or not rule.enabled:
+        return False
+    value = measure(session, rule, now)
+    rule.last_value, rule.checked_at = value, now
+    if value is None:  # no case due yet in the window: nothing to say either way
+        return False
+    below = value < rule.threshold
+    session.flush()
+    if below == rule.firing:
+        return False
+    flipped = session.execute(update(AlertRule).where(AlertRule.id == rule.id, AlertRule.firing.is_(not below))
+                              .values(firing=below, changed_at=now,
+                                      episode=AlertRule.episode + (1 if below else 0))
+                              .execution_options(synchronize_session=False)).rowcount
+    session.expire(rule)
+    if not flipped or not below:  # another node flipped it first, or the figure recovered (no alert)
+        return False
+    team_name = session.scalar(select(Team.name).where(Team.id == rule.team_id)) if rule.team_id else None
+    where = team_name or "the organization"
+    title = f"first-response SLA {percent(value)} for {where}"
+    text = (f"First-response SLA attainment for {where} over the last {rule.days} days is {percent(value)}, "
+            f"below the {percent(rule.threshold)} threshold.")
+    members = set(session.scalars(select(UserTeam.user_id).where(UserTeam.team_id == rule.team_id))) \
+        if rule.team_id else set()
+    recipients = [(u, p) for u, p in _recipients(session, NotificationPreference.sla_alerts, SLA_ROLES)
+                  if reads_team_figure(u.role, {rule.team_id} if u.id in members else set(), rule.team_id)]
+    link = f"{public_url.rstrip('/')}/reports" + (f"?team={_team_key(session, rule)}" if rule.team_id else "")
+    return raise_alert(session, key=f"sla:{rule.id}:{rule.episode}", kind="sla", title=title, text=text,
+                       link=link, recipients=recipients) is not None
+
+
+def _team_key(session: Session, rule: AlertRule) -> str:
+    return session.scalar(select(Team.key).where(Team.id == rule.team_id)) or ""
+
+
+def check_alerts(factory: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> dict:
+    """The scheduler's job: incidents, then every enabled rule (each in its own transaction)."""
+    now = now or utcnow()
+    out = {"incident": 0, "sla": 0}
+    with unit_of_work(factory) as session:
+        out["incident"] = incident_alerts(session, now, settings.public_url)
+    with factory() as session:
+        rule_ids = list(session.scalars(select(AlertRule.id).where(AlertRule.enabled.is_(True))))
+    for rule_id in rule_ids:
+        try:
+            with unit_of_work(factory) as session:
+                out["sla"] += check_rule(session, rule_id, now, settings.public_url)
+        except Exception:  # noqa: BLE001 - one rule failing must not stop the others
+            log.exception("alert rule %s could not be checked", rule_id)
+    return out

@@ -1,0 +1,99 @@
+"""People's subscriptions, the coordinator's alert thresholds, and what was sent: the rules the settings page
+(/me/notifications) and its tests go through."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onevoice.auth.principal import Principal
+from onevoice.db import utcnow
+from onevoice.errors import Forbidden, InvalidInput
+from onevoice.notifications.audience import RULE_ROLES, offers
+from onevoice.notifications.models import Alert, AlertRule, MailMessage, NotificationPreference
+from onevoice.teams.models import Team
+
+FLAGS = ("weekly_digest", "incident_alerts", "sla_alerts", "alert_email")
+METRIC = "first_response_sla"
+
+
+def preferences(session: Session, who: Principal) -> dict:
+    row = session.get(NotificationPreference, who.user_id) if who.user_id else None
+    out = {f: bool(getattr(row, f)) if row else f == "alert_email" for f in FLAGS}
+    out["offers"] = offers(who)
+    return out
+
+
+def save_preferences(session: Session, who: Principal, **flags: bool) -> dict:
+    """Subscribe or unsubscribe; a subscription this person's role does not offer is refused."""
+    if who.user_id is None:
+        raise Forbidden("an API token without a person has no notifications")
+    allowed = offers(who)
+    for name, on in flags.items():
+        if name not in FLAGS:
+            raise InvalidInput(f"unknown notification {name!r}")
+        if on and name != "alert_email" and not allowed[name]:
+            raise Forbidden(f"the {who.role} role cannot subscribe to {name.replace('_', ' ')}")
+    row = session.get(NotificationPreference, who.user_id)
+    if row is None:
+        row = NotificationPreference(user_id=who.user_id)
+        session.add(row)
+    for name, on in flags.items():
+        setattr(row, name, bool(on))
+    row.updated_at = utcnow()
+    session.flush()
+    return preferences(session, who)
+
+
+def list_rules(session: Session) -> list[dict]:
+    names = dict(session.execute(select(Team.id, Team.name)).all())
+    rules = session.scalars(select(AlertRule).order_by(AlertRule.team_id.is_not(None), AlertRule.id)).all()
+    return [{"id": r.id, "team_id": r.team_id, "team": names.get(r.team_id) if r.team_id else None,
+             "threshold": r.threshold, "days": r.days, "enabled": r.enabled, "firing": r.firing,
+             "last_value": r.last_value, "checked_at": r.checked_at, "set_by": r.set_by} for r in rules]
+
+
+def set_rule(session: Session, who: Principal, team: str | None, threshold_percent: float, days: int,
+             enabled: bool = True) -> dict:
+    """The coordinator's threshold on first-response SLA attainment, for the organization or one team.
+    A changed rule starts afresh: it alerts if the figure is below the new threshold at the next check."""
+    if who.role not in RULE_ROLES:
+        raise Forbidden("alert thresholds are set by a coordinator or an admin")
+    if not 0 < threshold_percent <= 100:
+        raise InvalidInput("the threshold is a percentage above 0 and at most 100")
+    if not 1 <= days <= 90:
+        raise InvalidInput("the window is 1 to 90 days")
+    team_id = None
+    if team:
+        team_id = session.scalar(select(Team.id).where(Team.key == team))
+        if team_id is None:
+            raise InvalidInput(f"unknown team {team[:60]!r}")
+    scope_key = f"team:{team_id}" if team_id else "org"
+    rule = session.scalar(select(AlertRule).where(AlertRule.metric == METRIC, AlertRule.scope_key == scope_key))
+    if rule is None:
+        rule = AlertRule(metric=METRIC, scope_key=scope_key, team_id=team_id, episode=0, firing=False)
+        session.add(rule)
+    changed = rule.threshold != threshold_percent / 100 or rule.days != days or rule.enabled != enabled
+    rule.threshold, rule.days, rule.enabled, rule.set_by = threshold_percent / 100, days, enabled, who.label
+    if changed:
+        rule.firing, rule.changed_at = False, utcnow()
+    session.flush()
+    return next(r for r in list_rules(session) if r["id"] == rule.id)
+
+
+def recent_alerts(session: Session, limit: int = 20) -> list[dict]:
+    return [{"kind": a.kind, "text": a.text, "at": a.created_at, "recipients": a.recipients}
+            for a in session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit))]
+
+
+def my_mail(session: Session, who: Principal, limit: int = 10) -> list[dict]:
+    """This person's latest emails and whether they went out."""
+    rows = session.scalars(select(MailMessage).where(MailMessage.user_id == (who.user_id or -1))
+                           .order_by(MailMessage.id.desc()).limit(limit))
+    return [{"kind": m.kind, "subject": m.subject, "status": m.status, "attempts": m.attempts,
+             "created_at": m.created_at, "sent_at": m.sent_at} for m in rows]
+
+
+def mail_health(session: Session) -> dict:
+    """Emails by status (for coordinators and admins: a failing SMTP server shows here)."""
+    return dict(session.execute(select(MailMessage.status, func.count()).group_by(MailMessage.status)).all())
