@@ -35,6 +35,17 @@ def violations(page) -> list[dict]:
     return page.evaluate(_RUN)
 
 
+def start(page) -> None:
+    """Begin the same run as `violations` without waiting for it, so that several pages (each its own renderer
+    process) are checked at once; `finish` waits for its answer."""
+    page.evaluate(f"() => {{ window.__onevoiceAxe = ({_RUN})(); }}")
+
+
+def finish(page) -> list[dict]:
+    """What the run `start` began found."""
+    return page.evaluate("() => window.__onevoiceAxe")
+
+
 def failing(found: list[dict]) -> list[dict]:
     return [v for v in found if v["impact"] in FAILING_IMPACTS or v["id"] in ALSO_FAILING]
 

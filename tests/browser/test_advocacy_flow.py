@@ -10,12 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from onevoice.auth.users import create_user
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.governance.seed import seed_governance
 from tests.browser.conftest import shot
 from tests.factories import message
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import create_person
 
 pytestmark = pytest.mark.browser
 STUB = {"status": 200, "content_type": "text/html", "body": "<!doctype html><title>stub</title><p>outside</p>"}
@@ -25,7 +24,7 @@ def test_publish_share_click_and_see_it(server, settings, sign_in, chromium):
     engine = make_engine(settings.database_url)
     with unit_of_work(make_sessionmaker(engine)) as session:
         seed_governance(session)
-        create_user(session, "mia@acme.test", "Mia Manager", PASSWORD, "manager", ["support"])
+        create_person(session, "mia@acme.test", "Mia Manager", "manager", ["support"])
     engine.dispose()
 
     lee = sign_in("lee@acme.test")

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import create_person
 
 pytestmark = pytest.mark.browser
 
@@ -21,13 +21,12 @@ def settings(settings, tmp_path):
 
 def test_the_audit_page_says_the_log_is_sealed_and_checkpointed(settings, server, sign_in):
     from onevoice.audit.anchor import anchor_from_settings, session_info, write_checkpoint
-    from onevoice.auth.users import create_user
     from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine, info=session_info(anchor_from_settings(settings)))
     with unit_of_work(factory) as session:
-        create_user(session, "ada@acme.test", "Ada Admin", PASSWORD, "admin", ["support"])
+        create_person(session, "ada@acme.test", "Ada Admin", "admin", ["support"])
     page = sign_in("ada@acme.test")
     with factory() as session:
         checkpoint = write_checkpoint(session)

@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from onevoice.auth.users import create_user
 from onevoice.channels.models import Channel
 from onevoice.connectors import registry
 from onevoice.db import unit_of_work
@@ -29,7 +28,7 @@ from tests.browser.conftest import shot
 from tests.connectors.mailserver import IMAPServer, Mailbox, SMTPServer
 from tests.connectors.transport import Transport
 from tests.governance.test_connect import ACCOUNT, APP, MASTO_TOKEN
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import create_person
 
 pytestmark = pytest.mark.browser
 
@@ -130,7 +129,7 @@ def consent_page(url: str, deny: bool = False) -> str:
 @pytest.fixture
 def admin(server):
     with unit_of_work(server.app.state.runtime.session_factory) as session:
-        create_user(session, "ada@acme.test", "Ada Admin", PASSWORD, "admin", [])
+        create_person(session, "ada@acme.test", "Ada Admin", "admin", [])
 
 
 @pytest.fixture

@@ -9,19 +9,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import create_person
 
 pytestmark = pytest.mark.browser
 ZELDA = {"external_id": "zq-7734251", "handle": "@zquibble", "name": "Zelda Quibbleworth", "followers": 321}
 
 
 def test_an_admin_exports_then_erases_a_person(settings, server, sign_in, tmp_path):
-    from onevoice.auth.users import create_user
     from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 
     engine = make_engine(settings.database_url)
     with unit_of_work(make_sessionmaker(engine)) as session:
-        create_user(session, "ada@acme.test", "Ada Admin", PASSWORD, "admin", ["support"])
+        create_person(session, "ada@acme.test", "Ada Admin", "admin", ["support"])
     engine.dispose()
     ids = server.post(
         {"channel": "mast", "external_id": "zq-1", "kind": "mention", "author": ZELDA,

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from onevoice.auth.users import create_user
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.reports.upkeep import upkeep_job
 from tests.browser.conftest import shot
 from tests.factories import message
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import create_person
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +28,8 @@ def test_manager_and_executive_reports(server, sign_in, settings):
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)
     with unit_of_work(factory) as s:
-        create_user(s, "eve@acme.test", "Eve Executive", PASSWORD, "executive", [])
-        create_user(s, "mia@acme.test", "Mia Manager", PASSWORD, "manager", ["support"])
+        create_person(s, "eve@acme.test", "Eve Executive", "executive", [])
+        create_person(s, "mia@acme.test", "Mia Manager", "manager", ["support"])
     deadline = time.time() + 20
     while time.time() < deadline:
         if upkeep_job(factory).watermark and _facts(factory) >= 20:

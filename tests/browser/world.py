@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from onevoice.auth.models import User
 from onevoice.auth.principal import SYSTEM
-from onevoice.auth.users import create_user, principal_for
+from onevoice.auth.users import principal_for
 from onevoice.cases import actions
 from onevoice.cases.models import Case, Incident
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
@@ -19,7 +19,7 @@ from onevoice.governance import grants
 from onevoice.governance.seed import seed_governance
 from onevoice.posts.service import create_post
 from tests.factories import message as _message
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import create_person
 
 # Beside tests/web/helpers.PEOPLE (a responder per team, the coordinator Lee and the viewer Vic): the other roles.
 MORE_PEOPLE = {
@@ -61,7 +61,7 @@ def build_world(server, settings) -> dict:
         with unit_of_work(make_sessionmaker(engine)) as session:
             seed_governance(session)
             for email, (name, role, teams) in MORE_PEOPLE.items():
-                create_user(session, email, name, PASSWORD, role, teams)
+                create_person(session, email, name, role, teams)
             session.flush()
             grants.grant(session, SYSTEM, "pia@acme.test", "xcom")
             person = {u.email: principal_for(session, u) for u in session.scalars(select(User))}

@@ -9,12 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onevoice.auth.models import User
-from onevoice.auth.passwords import hash_password
 from onevoice.cases.models import Incident
 from onevoice.db import unit_of_work, utcnow
 from onevoice.routing.factory import DEFAULT_PLAYBOOK
 from onevoice.routing.models import Playbook
-from tests.web.helpers import PASSWORD, sign_in
+from tests.web.helpers import password_hash, sign_in
 
 DEFAULT = DEFAULT_PLAYBOOK.read_text(encoding="utf-8")
 
@@ -22,7 +21,7 @@ DEFAULT = DEFAULT_PLAYBOOK.read_text(encoding="utf-8")
 @pytest.fixture
 def browser(app, runtime):
     with unit_of_work(runtime.session_factory) as s:  # the people of conftest.py sign in with a password
-        hashed = hash_password(PASSWORD)
+        hashed = password_hash()
         for user in s.scalars(select(User)):
             user.password_hash = hashed
 

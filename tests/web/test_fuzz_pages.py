@@ -17,10 +17,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from onevoice.auth.principal import SYSTEM
-from onevoice.auth.users import create_user
 from onevoice.db import unit_of_work
 from onevoice.governance import grants
-from tests.web.helpers import PASSWORD, sign_in
+from tests.web.helpers import create_person, sign_in
 
 pytestmark = pytest.mark.both_databases
 AT = "2026-11-20T10:00:00Z"
@@ -118,7 +117,7 @@ def people(runtime, token) -> dict[str, TestClient]:
 
     with unit_of_work(runtime.session_factory) as s:
         for email, (name, role, teams) in MORE_PEOPLE.items():
-            create_user(s, email, name, PASSWORD, role, teams)
+            create_person(s, email, name, role, teams)
         grants.grant(s, SYSTEM, "pia@acme.test", "mast")
     app = create_app(runtime.settings, runtime=runtime, start_worker=False)
     out = {}

@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import delete, select
 
 from onevoice.auth.models import User, UserTeam
-from onevoice.auth.users import create_user
 from onevoice.db import unit_of_work
 from onevoice.inbox.views import QUEUE_COOKIE
 from onevoice.teams.models import Team
-from tests.web.helpers import PASSWORD, sign_in
+from tests.web.helpers import create_person, sign_in
 
 pytestmark = pytest.mark.both_databases
 
@@ -27,10 +26,10 @@ def opened_on(client, path: str = "/inbox") -> str:
 @pytest.fixture
 def more_people(runtime, token):
     with unit_of_work(runtime.session_factory) as s:
-        create_user(s, "mia@acme.test", "Mia Manager", PASSWORD, "manager", ["support"])
-        create_user(s, "ada@acme.test", "Ada Admin", PASSWORD, "admin", [])
-        create_user(s, "tom@acme.test", "Tom Two-Teams", PASSWORD, "responder", ["support", "hr"])
-        create_user(s, "hal@acme.test", "Hal Hr", PASSWORD, "coordinator", ["hr", "support"])
+        create_person(s, "mia@acme.test", "Mia Manager", "manager", ["support"])
+        create_person(s, "ada@acme.test", "Ada Admin", "admin", [])
+        create_person(s, "tom@acme.test", "Tom Two-Teams", "responder", ["support", "hr"])
+        create_person(s, "hal@acme.test", "Hal Hr", "coordinator", ["hr", "support"])
 
 
 def test_each_role_opens_on_the_queue_it_works_from(browser_for, more_people):
