@@ -92,6 +92,31 @@ def test_a_case_on_a_phone_conversation_first_and_the_composer_above_the_keyboar
     assert not sam.js_errors, sam.js_errors
 
 
+def test_many_people_viewing_a_case_on_a_phone_wrap_instead_of_widening_the_page(server, world, sign_in):
+    """Four or more "is viewing" chips once made the case page 418 px wide on a 390 px phone (found by the
+    accessibility walk viewing a case as every role at once). The chips are added here as app.js draws them
+    (same classes and text), six of them, since a walk has at most as many viewers as roles."""
+    sam = sign_in("sam@acme.test", viewport=PHONE)
+    sam.goto(f"{server.url}/cases/{world['case']}")
+    expect(sam.locator(".msg-inbound").first).to_be_visible()
+    sam.evaluate("""() => {
+      const el = document.getElementById("presence");
+      for (const name of ["Alexandra Papadopoulou", "Bo Li", "Carmen Ortega", "Dmitri Ivanov", "Efua Mensah",
+                          "Francesca Bianchi"]) {
+        const chip = document.createElement("span");
+        chip.className = "who-on";
+        const av = document.createElement("span");
+        av.className = "avatar avatar-xs";
+        av.textContent = name.split(" ").map((s) => s[0]).join("");
+        chip.append(av, document.createTextNode(`${name} is viewing`));
+        el.append(chip);
+      }
+    }""")
+    assert sam.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+    assert inside(sam, sam.locator(".presence .who-on").last.locator(".avatar"))
+    shot(sam, "case-phone-many-viewers")
+
+
 def test_approvals_on_a_phone_reject_with_a_reason_in_two_taps_approve_in_one(server, world, sign_in):
     lena = sign_in("lena@acme.test", viewport=PHONE)  # Legal approves the reply held on the legal case
     lena.goto(server.url + "/approvals")
