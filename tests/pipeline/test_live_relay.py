@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import redis
 import redis.asyncio as aioredis
@@ -66,7 +67,10 @@ def test_the_relay_closes_the_client_it_lost_before_it_reconnects(redis_url, mon
         return received
 
     try:
-        assert asyncio.run(scenario()) == [{"type": "case.updated", "case_id": 7}]
+        # In a thread of its own: in the full suite the browser tests' Playwright keeps an event loop running
+        # on the main thread for the whole session, and asyncio.run refuses to start inside it.
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(asyncio.run, scenario()).result() == [{"type": "case.updated", "case_id": 7}]
     finally:
         for client_id in relay_ids():
             admin.client_kill_filter(_id=client_id)

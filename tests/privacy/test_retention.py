@@ -3,6 +3,7 @@ each run is recorded and audited, deletion takes what hangs off a message, nothi
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -157,6 +158,13 @@ def test_the_lock_is_released_when_the_node_holding_it_dies(runtime):
                                  {"hi": k >> 32, "lo": k & 0xFFFFFFFF}).scalars().all()
                 assert len(pids) == 1
                 c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pids[0]})
+                # pg_terminate_backend only signals the backend: the lock goes when it has exited.
+                for _ in range(200):
+                    if not c.execute(text("SELECT 1 FROM pg_stat_activity WHERE pid = :p"), {"p": pids[0]}).first():
+                        break
+                    time.sleep(0.05)
+                else:
+                    raise AssertionError("the terminated backend did not exit within 10 s")
             with exclusive(engine, "retention") as taken_over:
                 assert taken_over
         with exclusive(engine, "retention") as after:  # and nothing is left held
