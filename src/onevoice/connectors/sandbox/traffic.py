@@ -121,8 +121,12 @@ class SandboxTraffic:
         self.wrote: list[tuple[dict, str]] = []
 
     def _person(self, i: int) -> dict:
-        first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
-        reach = self.rng.choice([12, 80, 240, 900, 3_400, 15_000, 120_000]) if i % 9 else 250_000
+        # Who `user-i` is depends on i alone, not on the generator's seed: the demo's history and each
+        # channel's live traffic run generators with different seeds, and the same account must keep its
+        # name and handle across them (else a live message from user-291 named someone else than its contact).
+        who = random.Random(f"person-{i}")
+        first, last = who.choice(FIRST), who.choice(LAST)
+        reach = who.choice([12, 80, 240, 900, 3_400, 15_000, 120_000]) if i % 9 else 250_000
         return {"external_id": f"user-{i}", "handle": f"@{first.lower()}{last.lower()[:3]}{i}",
                 "name": f"{first} {last}", "followers": reach}
 
