@@ -159,8 +159,12 @@ def test_the_lock_is_released_when_the_node_holding_it_dies(runtime):
                 assert len(pids) == 1
                 c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pids[0]})
                 # pg_terminate_backend only signals the backend: the lock goes when it has exited.
+                # pg_locks is read live; each check in its own transaction (a transaction keeps one snapshot of
+                # the statistics views, so pg_stat_activity would show the old backend until it ends).
                 for _ in range(200):
-                    if not c.execute(text("SELECT 1 FROM pg_stat_activity WHERE pid = :p"), {"p": pids[0]}).first():
+                    c.commit()
+                    if not c.execute(text("SELECT 1 FROM pg_locks WHERE pid = :p AND locktype = 'advisory'"),
+                                     {"p": pids[0]}).first():
                         break
                     time.sleep(0.05)
                 else:
