@@ -151,6 +151,25 @@ def test_dropdowns_act_only_when_meant_to_and_the_focus_stays_put(server, world,
     assert not lee.js_errors, lee.js_errors
 
 
+def test_a_key_pressed_before_a_re_render_settles_still_acts(server, world, sign_in):
+    # htmx binds a swapped-in part's triggers only when the swap settles. CI once pressed End and Enter on the
+    # new Status list inside that gap and nothing was sent; a long settle makes the gap certain here.
+    lee = sign_in("lee@acme.test")
+    lee.goto(f"{server.url}/cases/{world['case']}")
+    lee.evaluate("htmx.config.defaultSettleDelay = 4000")
+    priority = lee.locator("#case-head select[name=priority]")
+    priority.focus()
+    lee.keyboard.press("ArrowDown")
+    lee.keyboard.press("Enter")
+    expect(lee.locator("#case-head .case-meta .prio-tag")).to_have_text("Low")  # the head is new, not settled
+    status = lee.locator("#case-head select[name=status]")
+    status.focus()
+    lee.keyboard.press("End")
+    lee.keyboard.press("Enter")
+    expect(lee.locator("#case-head [data-status]")).to_have_text("Closed as spam", timeout=2500)
+    assert not lee.js_errors, lee.js_errors
+
+
 def test_errors_and_new_cases_are_announced_politely(server, world, sign_in):
     sam = sign_in("sam@acme.test")
     sam.goto(f"{server.url}/cases/{world['case']}")

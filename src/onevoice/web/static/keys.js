@@ -123,7 +123,12 @@
     if (b) b.hidden = true;
     select.dataset.committing = "1";
     if (select.form.hasAttribute("data-autosubmit")) select.form.requestSubmit();
-    else select.dispatchEvent(new Event("change", { bubbles: true }));
+    else {
+      // htmx binds the triggers of a part it has just swapped in only when that swap settles (a timer, later
+      // under load): a key pressed in between would send nothing. Binding now is safe, as htmx binds once.
+      if (window.htmx) window.htmx.process(select.form);
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    }
     delete select.dataset.committing;
   }
   document.addEventListener("keydown", (e) => {
