@@ -40,7 +40,7 @@ def measure(url: str, runs: int, with_http: bool) -> dict:
             if i:  # the first run warms caches
                 times.append(time.perf_counter() - t)
         out["&".join(f"{k}={v}" for k, v in q.items()) or "all"] = {
-            "items": len(page["items"]), "p50_ms": round(statistics.median(times) * 1000, 2),
+            "items": len(page.items), "p50_ms": round(statistics.median(times) * 1000, 2),
             "p95_ms": round(percentile(times, 95) * 1000, 2)}
     engine.dispose()
     if with_http:

@@ -15,12 +15,15 @@ they are read, in `cases.service.get_case(who=...)`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from onevoice.auth.models import ChannelGrant, User, UserTeam
 from onevoice.auth.principal import Principal
 from onevoice.cases.models import Case, CaseTeam
+from onevoice.cases.schemas import CaseDetail
 
 STAFF = "staff"
 
@@ -55,11 +58,12 @@ def shown_as(session: Session, labels: set[str | None]) -> dict:
     return {label: names.get(label) or masked(label) for label in labels}
 
 
-def names_only(session: Session, data: dict) -> None:
-    """Replace people's addresses in a case's data (`get_case`, the case page) with their names, in place."""
-    approvals = [m["approval"] for m in data.get("messages", []) if m.get("approval")]
-    shown = shown_as(session, {e["actor"] for e in data.get("events", [])} | {a["decided_by"] for a in approvals})
-    for event in data.get("events", []):
-        event["actor"] = shown[event["actor"]]
+def names_only(session: Session, case: CaseDetail, approvals: Iterable[dict] = ()) -> None:
+    """Replace people's addresses with their names, in place: in a case's history (`get_case`) and in the
+    approval requests the case page shows beside its messages (`decided_by`)."""
+    approvals = list(approvals)
+    shown = shown_as(session, {e.actor for e in case.events} | {a["decided_by"] for a in approvals})
+    for event in case.events:
+        event.actor = shown[event.actor]
     for approval in approvals:
         approval["decided_by"] = shown[approval["decided_by"]]

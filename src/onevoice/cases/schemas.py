@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from onevoice.jsontypes import IsoTime
+from onevoice.jsontypes import Timestamp
 from onevoice.messages.schemas import MessageOut
 
 
@@ -20,6 +20,8 @@ class ContactBrief(BaseModel):
 
 
 class CaseSummary(BaseModel):
+    """A case as the lists show it: its own columns (`CASE_FIELDS`) and its teams' and channel's keys."""
+
     id: int
     status: str
     priority: str
@@ -34,12 +36,16 @@ class CaseSummary(BaseModel):
     requires_approval: bool
     message_count: int
     sla_policy: str | None
-    sla_due_at: IsoTime | None
-    last_message_at: IsoTime
-    created_at: IsoTime
+    sla_due_at: Timestamp | None
+    last_message_at: Timestamp
+    created_at: Timestamp
     lead_team: str | None = Field(description="the leading team's key")
     collaborators: list[str] = Field(description="the collaborating teams' keys")
     channel: str | None = Field(description="the channel's key")
+
+
+# The fields of CaseSummary that are the case's own columns, read off the row by name (cases.service).
+CASE_FIELDS = tuple(name for name in CaseSummary.model_fields if name not in ("lead_team", "collaborators", "channel"))
 
 
 class CaseListItem(CaseSummary):
@@ -79,6 +85,8 @@ class CaseContact(BaseModel):
 
 
 class CaseRouting(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read off the routing_decisions row
+
     message_id: int
     lead_team: str | None
     collaborators: list[str]
@@ -92,7 +100,7 @@ class CaseEvent(BaseModel):
     actor: str | None = Field(description="a partner reads people's names instead of their addresses")
     message_id: int | None
     data: dict[str, Any] | None
-    at: IsoTime
+    at: Timestamp
 
 
 class CaseDetail(CaseSummary):

@@ -12,7 +12,19 @@ from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_case, visible_conditions
 from onevoice.cases.models import CASE_STATUSES, PRIORITIES, Case, CaseTeam
 from onevoice.cases.partner_view import names_only
-from onevoice.channels.models import Channel
+from onevoice.cases.schemas import (
+    CASE_FIELDS,
+    CaseContact,
+    CaseDetail,
+    CaseEvent,
+    CaseIdentity,
+    CaseListItem,
+    CasePage,
+    CaseRouting,
+    ContactBrief,
+    OtherCase,
+)
+from onevoice.channels.service import channel_keys_by_id
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.contacts.names import display_name
 from onevoice.contacts.service import display_names
@@ -21,6 +33,7 @@ from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.messages.schemas import MessageOut
 from onevoice.teams.models import Team
+from onevoice.teams.service import team_id, team_keys_by_id
 
 
 def _encode_cursor(at: datetime, case_id: int) -> str:
@@ -35,13 +48,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput("invalid cursor: pass back the next_cursor of the previous page") from None
 
 
-def team_ids(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Team.key, Team.id)).all())
-
-
 def list_cases(session: Session, team: str | None = None, status: str | None = None,
                priority: str | None = None, cursor: str | None = None, limit: int = 50,
-               where: list | tuple = ()) -> dict:
+               where: list | tuple = ()) -> CasePage:
     """Cases, most recently active first. `team` is the team's queue: cases it leads or works on. `where`:
     extra conditions on Case (a partner's grant, `cases.access.partner_case_conditions`)."""
     if status is not None and status not in CASE_STATUSES:
@@ -50,7 +59,7 @@ def list_cases(session: Session, team: str | None = None, status: str | None = N
         raise InvalidInput(f"unknown priority {priority!r}: use one of {', '.join(PRIORITIES)}")
     limit = max(1, min(limit, 200))
     if team is not None:
-        tid = session.scalar(select(Team.id).where(Team.key == team))
+        tid = team_id(session, team)
         if tid is None:
             raise InvalidInput(f"unknown team {team!r}")
         table = CaseTeam
@@ -72,90 +81,91 @@ def list_cases(session: Session, team: str | None = None, status: str | None = N
     ids = list(session.scalars(query.order_by(at_col.desc(), id_col.desc()).limit(limit + 1)))
     page = ids[:limit]
     cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(page)))} if page else {}
-    items = [case_summary(session, cases[i]) for i in page if i in cases]
-    attach_names(session, items)
     next_cursor = None
     if len(ids) > limit and page:
         last = cases[page[-1]]
         next_cursor = _encode_cursor(last.last_message_at, last.id)
-    return {"items": items, "next_cursor": next_cursor}
+    return CasePage(items=case_summaries(session, [cases[i] for i in page if i in cases]), next_cursor=next_cursor)
 
 
-def case_summary(session: Session, case: Case) -> dict:
-    return {
-        "id": case.id, "status": case.status, "priority": case.priority, "subject": case.subject,
-        "topic": case.topic, "intent": case.intent, "sentiment": case.sentiment, "tags": case.tags,
-        "lead_team_id": case.lead_team_id, "contact_id": case.contact_id, "channel_id": case.channel_id,
-        "requires_approval": case.requires_approval, "message_count": case.message_count,
-        "sla_policy": case.sla_policy, "sla_due_at": case.sla_due_at.isoformat() if case.sla_due_at else None,
-        "last_message_at": case.last_message_at.isoformat(), "created_at": case.created_at.isoformat(),
-    }
+def _columns(case: Case) -> dict:
+    """The case's own columns, as `CaseSummary` names them (keyword arguments for the models)."""
+    return {name: getattr(case, name) for name in CASE_FIELDS}
 
 
-def attach_names(session: Session, items: list[dict]) -> None:
-    """Resolve team, collaborator, channel and contact names for a page in a few queries."""
-    if not items:
-        return
-    teams = {tid: key for key, tid in team_ids(session).items()}
-    channels = dict(session.execute(select(Channel.id, Channel.key)).all())
-    ids = [i["id"] for i in items]
+def _collaborators(session: Session, case_ids: list[int], teams: dict[int, str]) -> dict[int, list[str]]:
+    """case id -> the keys of the teams collaborating on it, sorted."""
     collab: dict[int, list[str]] = {}
     for cid, tid in session.execute(select(CaseTeam.case_id, CaseTeam.team_id)
-                                    .where(CaseTeam.case_id.in_(ids), CaseTeam.role == "collaborator")):
+                                    .where(CaseTeam.case_id.in_(case_ids), CaseTeam.role == "collaborator")):
         collab.setdefault(cid, []).append(teams.get(tid, str(tid)))
-    contact_ids = {i["contact_id"] for i in items if i["contact_id"]}
-    # Columns, not entities: a list page needs four fields, not each contact's identities.
-    contacts = {c.id: c for c in session.execute(
-        select(Contact.id, Contact.name, Contact.handle, Contact.followers, Contact.vip, Contact.marks)
-        .where(Contact.id.in_(contact_ids)))
-    } if contact_ids else {}
-    names = display_names(session, list(contacts.values()))
-    for item in items:
-        item["lead_team"] = teams.get(item["lead_team_id"])
-        item["collaborators"] = sorted(collab.get(item["id"], []))
-        item["channel"] = channels.get(item["channel_id"])
-        c = contacts.get(item["contact_id"])
-        item["contact"] = None if c is None else {"id": c.id, "name": c.name, "handle": c.handle,
-                                                  "followers": c.followers, "display_name": names[c.id],
-                                                  "marks": [*(c.marks or []), *(["vip"] if c.vip else [])]}
+    return {cid: sorted(keys) for cid, keys in collab.items()}
 
 
-def get_case(session: Session, case_id: int, who: Principal | None = None) -> dict:
+def _contact_briefs(session: Session, contact_ids: set[int]) -> dict[int, ContactBrief]:
+    if not contact_ids:
+        return {}
+    # Columns, not entities: a list page needs a few fields, not each contact's identities.
+    rows = list(session.execute(select(Contact.id, Contact.name, Contact.handle, Contact.followers, Contact.vip,
+                                       Contact.marks).where(Contact.id.in_(contact_ids))))
+    names = display_names(session, rows)
+    return {c.id: ContactBrief(id=c.id, name=c.name, handle=c.handle, followers=c.followers,
+                               display_name=names[c.id], marks=[*(c.marks or []), *(["vip"] if c.vip else [])])
+            for c in rows}
+
+
+def case_summaries(session: Session, cases: list[Case]) -> list[CaseListItem]:
+    """The cases, in the order given, as the lists show them (the API's list, the inbox's rows): with their
+    teams', channel's and customer's names, read in a few queries for the whole page, none per case."""
+    if not cases:
+        return []
+    teams = team_keys_by_id(session)
+    channels = channel_keys_by_id(session)
+    collab = _collaborators(session, [c.id for c in cases], teams)
+    contacts = _contact_briefs(session, {c.contact_id for c in cases if c.contact_id})
+    return [CaseListItem(**_columns(c), lead_team=teams.get(c.lead_team_id), collaborators=collab.get(c.id, []),
+                         channel=channels.get(c.channel_id), contact=contacts.get(c.contact_id)) for c in cases]
+
+
+def get_case(session: Session, case_id: int, who: Principal | None = None) -> CaseDetail:
     """One case with everything about it. With `who` (the reader, already allowed to see this case), the
     customer's other cases are only those they may see too, and a partner gets the customer's identities on
     their granted channels only (`cases.partner_view` narrows the rest)."""
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case with id {case_id}")
-    out = case_summary(session, case)
-    attach_names(session, [out])
-    channels = dict(session.execute(select(Channel.id, Channel.key)).all())
-    messages = list(session.scalars(select(Message).where(Message.case_id == case_id)
-                                    .order_by(Message.created_at, Message.id)))
-    out["messages"] = [MessageOut.of(m, channels.get(m.channel_id)).model_dump() for m in messages]
-    if case.contact_id:
-        contact = session.get(Contact, case.contact_id)
-        identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)
-                                          .order_by(ContactIdentity.id)))
-        if who is not None and who.by_grant:
-            identities = [i for i in identities if i.channel_id in who.channel_ids]
-        out["contact"] = {
-            "id": contact.id, "name": contact.name, "handle": contact.handle, "followers": contact.followers,
-            "display_name": display_name(contact.name, contact.handle, *(i.external_id for i in identities[:1])),
-            "vip": contact.vip, "message_count": contact.message_count,
-            "identities": [{"channel": channels.get(i.channel_id), "external_id": i.external_id,
-                            "handle": i.handle, "name": i.name, "followers": i.followers} for i in identities],
-            "other_cases": _other_cases(session, contact.id, case_id, who, channels),
-        }
+    teams = team_keys_by_id(session)
+    channels = channel_keys_by_id(session)
+    messages = session.scalars(select(Message).where(Message.case_id == case_id)
+                               .order_by(Message.created_at, Message.id))
     decisions = session.scalars(select(RoutingDecision).where(RoutingDecision.case_id == case_id)
                                 .order_by(RoutingDecision.id))
-    out["routing"] = [{"message_id": d.message_id, "lead_team": d.lead_team, "collaborators": d.collaborators,
-                       "priority": d.priority, "rules": d.rules, "reason": d.reason} for d in decisions]
-    out["routing_reason"] = out["routing"][0]["reason"] if out["routing"] else None
-    out["events"] = [{"kind": e.kind, "actor": e.actor, "message_id": e.message_id, "data": e.data,
-                      "at": e.created_at.isoformat()}
-                     for e in session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.id))]
-    return out
+    routing = [CaseRouting.model_validate(d) for d in decisions]
+    events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.id))
+    return CaseDetail(
+        **_columns(case), lead_team=teams.get(case.lead_team_id),
+        collaborators=_collaborators(session, [case.id], teams).get(case.id, []),
+        channel=channels.get(case.channel_id),
+        contact=_case_contact(session, case, who, channels) if case.contact_id else None,
+        messages=[MessageOut.of(m, channels.get(m.channel_id)) for m in messages],
+        routing=routing, routing_reason=routing[0].reason if routing else None,
+        events=[CaseEvent(kind=e.kind, actor=e.actor, message_id=e.message_id, data=e.data, at=e.created_at)
+                for e in events])
+
+
+def _case_contact(session: Session, case: Case, who: Principal | None, channels: dict[int, str]) -> CaseContact:
+    contact = session.get(Contact, case.contact_id)
+    identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact.id)
+                                      .order_by(ContactIdentity.id)))
+    if who is not None and who.by_grant:
+        identities = [i for i in identities if i.channel_id in who.channel_ids]
+    return CaseContact(
+        id=contact.id, name=contact.name, handle=contact.handle, followers=contact.followers,
+        display_name=display_name(contact.name, contact.handle, *(i.external_id for i in identities[:1])),
+        vip=contact.vip, message_count=contact.message_count,
+        identities=[CaseIdentity(channel=channels.get(i.channel_id), external_id=i.external_id, handle=i.handle,
+                                 name=i.name, followers=i.followers) for i in identities],
+        other_cases=_other_cases(session, contact.id, case.id, who, channels))
 
 
 def teams_of_case(session: Session, case_id: int) -> list[dict]:
@@ -166,21 +176,19 @@ def teams_of_case(session: Session, case_id: int) -> list[dict]:
     return [{"key": k, "name": n, "role": r, "reason": why} for k, n, r, why in rows]
 
 
-def read_case(session: Session, who: Principal, case_id: int) -> dict:
+def read_case(session: Session, who: Principal, case_id: int) -> CaseDetail:
     """A case as this reader may see it (`GET /api/v1/cases/{id}`): missing when they may not; a partner's
     copy names people instead of giving their addresses (`cases.partner_view`)."""
-
-    data = get_case(session, visible_case(session, who, case_id).id, who)
+    case = get_case(session, visible_case(session, who, case_id).id, who)
     if who.by_grant:
-        names_only(session, data)
-    return data
+        names_only(session, case)
+    return case
 
 
 def _other_cases(session: Session, contact_id: int, case_id: int, who: Principal | None, channels: dict,
-                 limit: int = 50) -> list[dict]:
+                 limit: int = 50) -> list[OtherCase]:
     """The customer's other cases, newest first, that `who` may see (cases.access: the one visibility rule)."""
     rows = session.scalars(select(Case).where(Case.contact_id == contact_id, Case.id != case_id,
                                               *(visible_conditions(who) if who is not None else ()))
                            .order_by(Case.id.desc()).limit(limit))
-    return [{"id": c.id, "status": c.status, "subject": c.subject, "channel": channels.get(c.channel_id)}
-            for c in rows]
+    return [OtherCase(id=c.id, status=c.status, subject=c.subject, channel=channels.get(c.channel_id)) for c in rows]

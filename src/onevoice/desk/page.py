@@ -21,27 +21,34 @@ from onevoice.triage.types import INTENTS, SENTIMENTS
 
 def case_page(session: Session, who: Principal, case_id: int) -> dict:
     case = visible_case(session, who, case_id)
-    data = get_case(session, case.id, who)
+    detail = get_case(session, case.id, who)
+    waiting = approvals.pending_for_case(session, case.id)
+    jobs = approvals.delivery_for_case(session, case.id)
+    team_names = team_names_by_id(session) if waiting else {}
+    asked = {mid: {
+        "id": a.id, "status": a.status, "reason": a.reason, "decided_by": a.decided_by, "note": a.decision_note,
+        "team": team_names.get(a.approver_team_id), "requested_at": a.requested_at, "due_at": a.due_at,
+        "decided_at": a.decided_at, "may_decide": a.status == "pending" and approvals.may_approve(session, who, a)}
+        for mid, a in waiting.items()}
+    if who.by_grant:  # history and approvals record who acted by email; a partner reads names
+        names_only(session, detail, asked.values())
+    # The page's context: the case as the API gives it (as plain values, times as text), and beside it what
+    # only the page shows; the templates and the library's variables (`library.variables_for`) read its keys.
+    data = detail.model_dump()
     data["teams"] = teams_of_case(session, case.id)
     data["lead_team"], _ = case_team_keys(session, case.id)
     data["all_teams"] = teams_by_name(session)
     # Staff see everyone to assign; a partner only the people working on this case, by name.
     data["users"] = staff_on_case(session, case) if who.by_grant else list_users(session)
-    # History records who acted by email; people read names (a partner's copy is rewritten below).
+    # History records who acted by email; people read names (a partner's copy was rewritten above).
     data["names"] = {} if who.by_grant else {u["email"]: u["name"] for u in data["users"]}
     data["assignee_id"] = case.assignee_id
     data["assignee"] = user_name(session, case.assignee_id) if case.assignee_id else None
     if case.assignee_id and all(u["id"] != case.assignee_id for u in data["users"]):
         data["users"].append({"id": case.assignee_id, "name": data["assignee"]})  # shown as it is, by name
-    waiting = approvals.pending_for_case(session, case.id)
-    jobs = approvals.delivery_for_case(session, case.id)
-    team_names = team_names_by_id(session) if waiting else {}
     for m in data["messages"]:
-        a, j = waiting.get(m["id"]), jobs.get(m["id"])
-        m["approval"] = None if a is None else {
-            "id": a.id, "status": a.status, "reason": a.reason, "decided_by": a.decided_by, "note": a.decision_note,
-            "team": team_names.get(a.approver_team_id), "requested_at": a.requested_at, "due_at": a.due_at,
-            "decided_at": a.decided_at, "may_decide": a.status == "pending" and approvals.may_approve(session, who, a)}
+        j = jobs.get(m["id"])
+        m["approval"] = asked.get(m["id"])
         m["delivery"] = None if j is None else {"status": j.status, "attempts": j.attempts, "error": j.last_error}
     pending = [a for a in waiting.values() if a.status == "pending"]
     data["waiting_approval"] = bool(pending)
@@ -57,6 +64,4 @@ def case_page(session: Session, who: Principal, case_id: int) -> dict:
         data["outcome"] = current_outcome(session, case.id) or {"outcome": "open"}
         data["outcomes"], data["may_set_outcome"] = OUTCOMES, may_set_outcome(who)
     data["sla_due"], data["last_at"] = case.sla_due_at, case.last_message_at
-    if who.by_grant:
-        names_only(session, data)
     return data

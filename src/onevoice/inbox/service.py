@@ -13,6 +13,7 @@ from onevoice.inbox.counts import queue_counts, rail_teams
 from onevoice.inbox.filters import Filters, check_queue
 from onevoice.inbox.queries import queue_case_ids
 from onevoice.inbox.rows import case_rows
+from onevoice.inbox.schemas import QueueRow
 from onevoice.teams.models import Team
 from onevoice.triage.types import INTENTS, SENTIMENTS
 
@@ -55,7 +56,7 @@ def queue_page(session: Session, who: Principal, queue: str, f: Filters, cursor:
     return {"items": case_rows(session, ids), "next_cursor": next_cursor, "title": queue_title(session, queue)}
 
 
-def queue_row(session: Session, who: Principal, queue: str, f: Filters, case_id: int) -> dict | None:
+def queue_row(session: Session, who: Principal, queue: str, f: Filters, case_id: int) -> QueueRow | None:
     """The row of this case if it belongs in this queue view for this person, else None."""
     ids, _ = queue_case_ids(session, who, queue, f, None, 1, utcnow(), only=[case_id])
     rows = case_rows(session, ids)
