@@ -18,5 +18,11 @@ IsoTime = Annotated[str, _TIME_SCHEMA]
 # A datetime rendered as ISO 8601 with `isoformat()`, in JSON and in `model_dump()` alike.
 Timestamp = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str), _TIME_SCHEMA]
 
+# A datetime that `model_dump()` keeps as a datetime and JSON writes with `isoformat()`: for a model that is
+# also the data of an audit record (approval rules), which has stored its times as `str(datetime)` (the
+# canonical JSON's fallback) since its first record, and for pages that format the time themselves.
+JsonTimestamp = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json"),
+                          _TIME_SCHEMA]
+
 Day = Annotated[date, PlainSerializer(lambda v: v.isoformat(), return_type=str),
                 WithJsonSchema({"type": "string", "format": "date"})]

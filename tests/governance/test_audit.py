@@ -125,10 +125,10 @@ def test_search_and_export_are_for_admins_and_filter(session_factory):
         with pytest.raises(Forbidden):
             audit.search(session, RESPONDER)
         page = audit.search(session, ADMIN, action="thing", limit=3)
-        assert [r["seq"] for r in page["items"]] == [4, 3, 2] and page["next"] == 2
-        assert [r["seq"] for r in audit.search(session, ADMIN, action="thing", before_seq=2)["items"]] == [1]
-        assert [r["action"] for r in audit.search(session, ADMIN, action="channel")["items"]] == ["channel.add"]
-        assert audit.search(session, ADMIN, since=utcnow() + timedelta(hours=1))["items"] == []
+        assert [r.seq for r in page.items] == [4, 3, 2] and page.next == 2
+        assert [r.seq for r in audit.search(session, ADMIN, action="thing", before_seq=2).items] == [1]
+        assert [r.action for r in audit.search(session, ADMIN, action="channel").items] == ["channel.add"]
+        assert audit.search(session, ADMIN, since=utcnow() + timedelta(hours=1)).items == []
         lines = list(audit.export_lines(session, "jsonl", action="thing.do0"))
         assert len(lines) == 2 and '"action":"thing.do0"' in lines[0]
         csv_lines = "".join(audit.export_lines(session, "csv")).splitlines()

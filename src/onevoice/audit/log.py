@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.audit.anchor import AuditKey, Checkpoint, anchor_of, read_checkpoints, signature_ok
 from onevoice.audit.models import AuditRecord
+from onevoice.audit.schemas import AuditPage, AuditRecordOut
 from onevoice.auth.permissions import AUDITORS, require
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
@@ -266,13 +267,14 @@ def _query(since: datetime | None = None, until: datetime | None = None, action:
     return q
 
 
-def to_dict(rec: AuditRecord) -> dict:
-    return {"id": rec.id, "seq": rec.seq, "at": _iso(rec.at), "actor": rec.actor, "action": rec.action,
-            "target": rec.target, "data": rec.data, "ip": rec.ip, "prev_hash": rec.prev_hash, "hash": rec.hash}
+def record_out(rec: AuditRecord) -> AuditRecordOut:
+    """One record as readers get it, its time in the chain's own form (`_iso`, what the hash covers)."""
+    return AuditRecordOut(id=rec.id, seq=rec.seq, at=_iso(rec.at), actor=rec.actor, action=rec.action,
+                          target=rec.target, data=rec.data, ip=rec.ip, prev_hash=rec.prev_hash, hash=rec.hash)
 
 
 def search(session: Session, who: Principal, *, since=None, until=None, action=None, actor=None, target=None,
-           before_seq: int | None = None, limit: int = 100) -> dict:
+           before_seq: int | None = None, limit: int = 100) -> AuditPage:
     """Newest first, paged by `before_seq` (the `next` value of the previous page)."""
     require_auditor(who)
     q = _query(since, until, action, actor, target)
@@ -281,7 +283,7 @@ def search(session: Session, who: Principal, *, since=None, until=None, action=N
     rows = list(session.scalars(q.order_by(AuditRecord.seq.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [to_dict(r) for r in rows], "next": rows[-1].seq if more and rows else None}
+    return AuditPage(items=[record_out(r) for r in rows], next=rows[-1].seq if more and rows else None)
 
 
 def export_lines(session: Session, fmt: str, *, since=None, until=None, action=None, actor=None,
@@ -293,7 +295,7 @@ def export_lines(session: Session, fmt: str, *, since=None, until=None, action=N
     if fmt == "csv":
         yield ",".join(FIELDS) + "\r\n"
     for rec in session.scalars(q):
-        row = to_dict(rec)
+        row = record_out(rec).model_dump()
         if fmt == "jsonl":
             yield canonical(row) + "\n"
         else:

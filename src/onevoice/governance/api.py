@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from onevoice.audit import log as audit
+from onevoice.audit.schemas import AuditPage
 from onevoice.auth.models import ApiToken
 from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_case
@@ -25,7 +26,6 @@ from onevoice.governance.schemas import (
     Acknowledged,
     ApprovalRuleOut,
     ApprovalRules,
-    AuditPage,
     AuditVerification,
     CheckOut,
     GuardRuleOut,
@@ -134,7 +134,7 @@ class ApprovalRuleIn(BaseModel):
 
 @router.get("/approval-rules", response_model=ApprovalRules, responses=AUTH_ERRORS)
 def list_approval_rules(_who: Principal = Depends(token_principal), session: Session = Depends(get_read_session)):
-    return {"items": [approval_rules.to_dict(session, r) for r in approval_rules.list_rules(session)],
+    return {"items": [approval_rules.describe(session, r) for r in approval_rules.list_rules(session)],
             "waiting": approval_rules.waiting_stats(session)}
 
 
@@ -143,7 +143,7 @@ def list_approval_rules(_who: Principal = Depends(token_principal), session: Ses
 def create_approval_rule(body: ApprovalRuleIn, request: Request, who: Principal = Depends(token_principal),
                          session: Session = Depends(get_session)):
     rule = approval_rules.create_rule(session, who, body.model_dump(exclude_unset=True), client_ip(request))
-    return approval_rules.to_dict(session, rule)
+    return approval_rules.describe(session, rule)
 
 
 @router.patch("/approval-rules/{rule_id}", response_model=ApprovalRuleOut,
@@ -151,7 +151,7 @@ def create_approval_rule(body: ApprovalRuleIn, request: Request, who: Principal 
 def update_approval_rule(rule_id: RowId, body: ApprovalRuleIn, request: Request,
                          who: Principal = Depends(token_principal), session: Session = Depends(get_session)):
     rule = approval_rules.update_rule(session, who, rule_id, body.model_dump(exclude_unset=True), client_ip(request))
-    return approval_rules.to_dict(session, rule)
+    return approval_rules.describe(session, rule)
 
 
 @router.get("/audit", response_model=AuditPage, responses=AUTH_ERRORS)

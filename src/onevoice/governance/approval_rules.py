@@ -28,8 +28,10 @@ from onevoice.db import utcnow
 from onevoice.errors import InvalidInput, NotFound
 from onevoice.governance.guard import Finding
 from onevoice.governance.models import ApprovalEscalation, ApprovalRule
+from onevoice.governance.schemas import ApprovalRuleOut
 from onevoice.messages.models import Message
 from onevoice.teams.models import Team
+from onevoice.teams.service import team_id, team_keys
 
 LIST_FIELDS = ("kinds", "channels", "channel_kinds", "intents", "priorities", "severities", "finding_rules",
                "author_roles")
@@ -170,13 +172,15 @@ def list_rules(session: Session) -> list[ApprovalRule]:
     return list(session.scalars(select(ApprovalRule).order_by(ApprovalRule.position, ApprovalRule.id)))
 
 
-def to_dict(session: Session, rule: ApprovalRule) -> dict:
+def describe(session: Session, rule: ApprovalRule) -> ApprovalRuleOut:
+    """The rule with its teams' keys: what the API answers and the pages show; its `model_dump()` is the data
+    of the rule's audit records (times kept as datetimes there, as they always were stored)."""
     keys = _team_keys(session, (rule.approver_team_id, rule.escalation_team_id))
-    return {"id": rule.id, "name": rule.name, "position": rule.position, "enabled": rule.enabled,
-            **{f: list(getattr(rule, f) or []) for f in LIST_FIELDS}, **{f: getattr(rule, f) for f in FLAG_FIELDS},
-            "approver_team": keys.get(rule.approver_team_id), "sla_minutes": rule.sla_minutes,
-            "escalation_team": keys.get(rule.escalation_team_id), "updated_by": rule.updated_by,
-            "updated_at": rule.updated_at}
+    return ApprovalRuleOut(
+        id=rule.id, name=rule.name, position=rule.position, enabled=rule.enabled,
+        **{f: list(getattr(rule, f) or []) for f in LIST_FIELDS}, **{f: getattr(rule, f) for f in FLAG_FIELDS},
+        approver_team=keys.get(rule.approver_team_id), sla_minutes=rule.sla_minutes,
+        escalation_team=keys.get(rule.escalation_team_id), updated_by=rule.updated_by, updated_at=rule.updated_at)
 
 
 def _team_id(session: Session, key: str | None, what: str, required: bool) -> int | None:
@@ -184,10 +188,10 @@ def _team_id(session: Session, key: str | None, what: str, required: bool) -> in
         if required:
             raise InvalidInput(f"{what} is required")
         return None
-    team_id = session.scalar(select(Team.id).where(Team.key == key))
-    if team_id is None:
+    found = team_id(session, key)
+    if found is None:
         raise InvalidInput(f"unknown team {key!r} for {what}")
-    return team_id
+    return found
 
 
 def _whole(value, what: str) -> int:
@@ -256,7 +260,8 @@ def create_rule(session: Session, who: Principal, fields: dict, ip: str | None =
     rule = ApprovalRule(**_clean(session, fields, creating=True), updated_by=who.label, updated_at=utcnow())
     session.add(rule)
     session.flush()
-    audit.record(session, who, "approval_rule.create", f"approval_rule:{rule.id}", to_dict(session, rule), ip)
+    audit.record(session, who, "approval_rule.create", f"approval_rule:{rule.id}", describe(session, rule).model_dump(),
+                 ip)
     return rule
 
 
@@ -265,12 +270,12 @@ def update_rule(session: Session, who: Principal, rule_id: int, fields: dict, ip
     rule = session.get(ApprovalRule, rule_id)
     if rule is None:
         raise NotFound(f"no approval rule {rule_id}")
-    before = to_dict(session, rule)
+    before = describe(session, rule).model_dump()
     for name, value in _clean(session, fields, creating=False).items():
         setattr(rule, name, value)
     rule.updated_by, rule.updated_at = who.label, utcnow()
     session.flush()
-    after = to_dict(session, rule)
+    after = describe(session, rule).model_dump()
     changed = {k: {"from": before[k], "to": after[k]} for k in after
                if before[k] != after[k] and k not in ("updated_at", "updated_by")}
     audit.record(session, who, "approval_rule.update", f"approval_rule:{rule.id}", {"changed": changed}, ip)
@@ -304,7 +309,7 @@ def seed_default_rules(session: Session) -> int:
     """The default approval rules, when there are none yet and the teams they name exist."""
     if session.scalar(select(func.count(ApprovalRule.id))):
         return 0
-    teams = set(session.scalars(select(Team.key)))
+    teams = set(team_keys(session))
     added = 0
     for fields in DEFAULT_RULES:
         if fields["approver_team"] in teams and fields.get("escalation_team", "legal") in teams:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from onevoice.jsontypes import IsoTime, Timestamp
+from onevoice.jsontypes import IsoTime, JsonTimestamp, Timestamp
 
 
 class FindingOut(BaseModel):
@@ -62,6 +62,9 @@ class GuardRules(BaseModel):
 
 
 class ApprovalRuleOut(BaseModel):
+    """An approval rule with its teams' keys (`approval_rules.describe`); its `model_dump()` is also the data
+    of the rule's audit records."""
+
     id: int
     name: str | None
     position: int
@@ -81,7 +84,7 @@ class ApprovalRuleOut(BaseModel):
     sla_minutes: int | None
     escalation_team: str | None
     updated_by: str | None
-    updated_at: Timestamp | None
+    updated_at: JsonTimestamp | None
 
 
 class Waiting(BaseModel):
@@ -97,24 +100,6 @@ class Waiting(BaseModel):
 class ApprovalRules(BaseModel):
     items: list[ApprovalRuleOut]
     waiting: Waiting
-
-
-class AuditRecordOut(BaseModel):
-    id: int
-    seq: int
-    at: IsoTime
-    actor: str
-    action: str
-    target: str | None
-    data: Any
-    ip: str | None
-    prev_hash: str
-    hash: str
-
-
-class AuditPage(BaseModel):
-    items: list[AuditRecordOut]
-    next: int | None = Field(description="pass as ?before= for the next (older) page")
 
 
 class CheckpointBrief(BaseModel):

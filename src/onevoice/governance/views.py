@@ -158,9 +158,9 @@ def save_guard_rule(request: Request, rule_id: str = Form(""), key: str = Form("
 @router.get("/approvals")
 def approvals_page(request: Request, edit: int | None = None, viewer: Viewer = Depends(current_user),
                    session: Session = Depends(get_read_session)):
-    rules = [approval_rules.to_dict(session, r) for r in approval_rules.list_rules(session)]
+    rules = [approval_rules.describe(session, r) for r in approval_rules.list_rules(session)]
     return render(request, "governance/approvals.html", {
-        **_nav(viewer), "rules": rules, "editing": next((r for r in rules if r["id"] == edit), None),
+        **_nav(viewer), "rules": rules, "editing": next((r for r in rules if r.id == edit), None),
         "teams": team_keys(session), "intents": INTENTS, "roles": ROLES,
         "stats": approval_rules.waiting_stats(session)})
 
@@ -208,7 +208,8 @@ def audit_page(request: Request, action: str = "", actor: str = "", target: str 
     result = audit.verify(session)
     filters = {"action": action, "actor": actor, "target": target, "since": since, "until": until}
     return render(request, "governance/audit.html", {
-        **_nav(viewer), **page, "filters": filters, "actions": audit.actions(session), "verification": result,
+        **_nav(viewer), "items": page.items, "next": page.next, "filters": filters,
+        "actions": audit.actions(session), "verification": result,
         "query": urlencode({k: v for k, v in filters.items() if v})})
 
 

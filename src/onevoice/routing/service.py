@@ -31,7 +31,7 @@ from onevoice.routing.playbook import Playbook
 from onevoice.routing.schemas import DecisionOut, DryRun, PlaybookOut, PlaybookVersion
 from onevoice.routing.types import Decision, RouteInput
 from onevoice.routing.validate import Problem, check
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_keys
 from onevoice.triage.types import TriageInput
 
 EDITORS = POLICY_OWNERS
@@ -47,10 +47,6 @@ class PlaybookInvalid(InvalidInput):
 
 def require_editor(who: Principal) -> None:
     require(who, EDITORS, "read or change routing playbooks")
-
-
-def team_keys(session: Session) -> set[str]:
-    return set(session.scalars(select(Team.key)))
 
 
 def active(session: Session, who: Principal) -> PlaybookOut:
@@ -81,11 +77,11 @@ def get_version(session: Session, who: Principal, playbook_id: int) -> PlaybookO
 
 def validate(session: Session, who: Principal, source: str) -> list[Problem]:
     require_editor(who)
-    return check(source, team_keys(session))
+    return check(source, set(team_keys(session)))
 
 
 def parse(session: Session, source: str, version: str = "draft") -> Playbook:
-    problems = check(source, team_keys(session))
+    problems = check(source, set(team_keys(session)))
     if problems:
         raise PlaybookInvalid(problems)
     return Playbook.from_yaml(source, version=version)
