@@ -89,7 +89,7 @@ def test_only_coordinators_change_it_and_bad_entries_are_refused(session, teams)
         with pytest.raises(InvalidInput):
             save_entry(session, LEE, **kwargs)
     save_entry(session, LEE, "ok", "Ok thing", "term")
-    assert [e["key"] for e in list_entries(session, LEE)] == ["ok"]
+    assert [e.key for e in list_entries(session, LEE)] == ["ok"]
     remove_entry(session, LEE, "ok")
     assert list_entries(session, LEE) == []
 

@@ -100,7 +100,7 @@ def vocabulary_add(
     except InvalidInput as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
-    typer.echo(json.dumps(entry, ensure_ascii=False))
+    typer.echo(json.dumps(entry.model_dump(), ensure_ascii=False))
 
 
 @vocabulary_app.command("list")
@@ -110,7 +110,8 @@ def vocabulary_list(database_url: DbOpt = None):
     from onevoice.triage.vocabulary import list_entries
 
     with session_scope(settings_for(database_url)) as session:
-        typer.echo(json.dumps(list_entries(session, _cli_actor()), indent=2, ensure_ascii=False))
+        entries = [e.model_dump() for e in list_entries(session, _cli_actor())]
+    typer.echo(json.dumps(entries, indent=2, ensure_ascii=False))
 
 
 @vocabulary_app.command("remove")

@@ -42,7 +42,7 @@ def _page(request: Request, runtime: Runtime, viewer: Viewer, source: str | None
         versions = service.versions(session, who)
         learned = promote.list_learned(session, who)
         # Vocabulary entries that carry a team route after the playbook, like learned rules (routing/vocabulary.py).
-        vocabulary_routes = [e for e in list_entries(session, who) if e["team"]]
+        vocabulary_routes = [e for e in list_entries(session, who) if e.team]
         channels = channel_labels(session)
     shown = selected or active
     return render(request, "routing/playbook.html", {

@@ -18,27 +18,29 @@ from onevoice.audit import log as audit
 from onevoice.auth.permissions import POLICY_OWNERS, require
 from onevoice.auth.principal import Principal
 from onevoice.errors import InvalidInput
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_id
 from onevoice.triage.models import Product
+from onevoice.triage.schemas import VocabularyEntry
 from onevoice.triage.types import INTENTS
 
 KINDS = ("product", "competitor", "term")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
-def entry_dict(p: Product) -> dict:
-    return {"key": p.key, "name": p.name, "aliases": list(p.aliases or []), "kind": p.kind or "product",
-            "intent": p.intent, "team": p.team}
+def entry(p: Product) -> VocabularyEntry:
+    """One entry as the API, the CLI and the routing page show it; its `model_dump()` is its audit data."""
+    return VocabularyEntry(key=p.key, name=p.name, aliases=list(p.aliases or []), kind=p.kind or "product",
+                           intent=p.intent, team=p.team)
 
 
-def list_entries(session: Session, who: Principal) -> list[dict]:
+def list_entries(session: Session, who: Principal) -> list[VocabularyEntry]:
     require(who, POLICY_OWNERS, "see the vocabulary")
-    return [entry_dict(p) for p in session.scalars(select(Product).order_by(Product.kind, Product.key))]
+    return [entry(p) for p in session.scalars(select(Product).order_by(Product.kind, Product.key))]
 
 
 def save_entry(session: Session, who: Principal, key: str, name: str, kind: str = "term",
                aliases: list[str] | None = None, intent: str | None = None, team: str | None = None,
-               ip: str | None = None) -> dict:
+               ip: str | None = None) -> VocabularyEntry:
     """Add an entry, or replace the one with this key (a new row, so the triagers notice and reload)."""
     require(who, POLICY_OWNERS, "change the vocabulary")
     key = (key or "").strip().lower()
@@ -51,7 +53,7 @@ def save_entry(session: Session, who: Principal, key: str, name: str, kind: str 
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
     if intent and intent not in INTENTS:
         raise InvalidInput(f"intent must be one of {', '.join(INTENTS)}")
-    if team and session.scalar(select(Team.id).where(Team.key == team)) is None:
+    if team and team_id(session, team) is None:
         raise InvalidInput(f"there is no team {team!r}")
     aliases = [a.strip() for a in aliases or [] if a and a.strip()]
     if any(len(a) > 200 for a in aliases) or len(aliases) > 50:
@@ -60,8 +62,9 @@ def save_entry(session: Session, who: Principal, key: str, name: str, kind: str 
     row = Product(key=key, name=name, aliases=aliases, kind=kind, intent=intent or None, team=team or None)
     session.add(row)
     session.flush()
-    audit.record(session, who, "vocabulary.save", f"vocabulary:{key}", entry_dict(row), ip=ip)
-    return entry_dict(row)
+    saved = entry(row)
+    audit.record(session, who, "vocabulary.save", f"vocabulary:{key}", saved.model_dump(), ip=ip)
+    return saved
 
 
 def remove_entry(session: Session, who: Principal, key: str, ip: str | None = None) -> bool:
