@@ -8,22 +8,21 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from onevoice.advocacy import repository, sharing
-from onevoice.advocacy.models import NETWORKS
+from onevoice.advocacy.models import NETWORKS, ShareableItem
+from onevoice.advocacy.schemas import FeedItem, LiveItem, MyShare, WaitingItem
 from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden
 
 OVERSEERS = frozenset({"admin", "coordinator", "manager"})
+# The item's own columns in the feed's models; `status` is worked out (an approved item past its date expired).
+ITEM_FIELDS = tuple(name for name in FeedItem.model_fields if name != "status")
 
 
-def _item_dict(item, now: datetime) -> dict:
-    return {"id": item.id, "title": item.title, "text": item.text, "link_url": item.link_url,
-            "media_url": item.media_url, "media_alt": item.media_alt, "variants": item.variants,
-            "campaign": item.campaign, "expires_at": item.expires_at, "created_by": item.created_by,
-            "author_name": item.author_name, "created_at": item.created_at,
-            "status": "expired" if item.status == "approved" and not sharing.is_live(item, now) else item.status,
-            "approval_reason": item.approval_reason, "due_at": item.due_at, "decided_by": item.decided_by,
-            "decision_note": item.decision_note, "warnings": item.warnings}
+def _fields(item: ShareableItem, now: datetime) -> dict:
+    """The item's columns as `FeedItem` names them (keyword arguments for the feed's models)."""
+    return {**{name: getattr(item, name) for name in ITEM_FIELDS},
+            "status": "expired" if item.status == "approved" and not sharing.is_live(item, now) else item.status}
 
 
 def feed(session: Session, who: Principal, now: datetime | None = None) -> dict:
@@ -37,18 +36,16 @@ def feed(session: Session, who: Principal, now: datetime | None = None) -> dict:
     for item in items:
         if not sharing.is_live(item, now):
             continue
-        d = _item_dict(item, now)
-        d["my_shares"] = {n: {"code": s.code, "clicks": clicks.get(s.id, 0)}
-                          for (iid, n), s in mine.items() if iid == item.id}
-        live.append(d)
+        live.append(LiveItem(**_fields(item, now), my_shares={
+            n: MyShare(code=s.code, clicks=clicks.get(s.id, 0)) for (iid, n), s in mine.items() if iid == item.id}))
     curator = sharing.may_curate(session, who)
-    waiting = [_item_dict(i, now) | {"can_decide": sharing.may_decide(session, who, i)} for i in items
+    waiting = [WaitingItem(**_fields(i, now), can_decide=sharing.may_decide(session, who, i)) for i in items
                if i.status == "pending_approval" and (sharing.may_decide(session, who, i) or i.created_by == who.label)]
     settings = sharing.get_settings(session)
     return {"items": live, "gate": sharing.gate(session, who), "networks": NETWORKS,
             "network_names": sharing.NETWORK_NAMES, "mastodon": sharing.mastodon_instance(session, who.user_id),
             "may_curate": curator, "waiting": waiting,
-            "mine": [_item_dict(i, now) for i in items if i.created_by == who.label] if curator else [],
+            "mine": [FeedItem(**_fields(i, now)) for i in items if i.created_by == who.label] if curator else [],
             "leaderboard": leaderboard(session, now) if settings["leaderboard"] else None, "settings": settings}
 
 

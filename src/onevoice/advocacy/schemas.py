@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from onevoice.jsontypes import Timestamp
@@ -50,3 +53,45 @@ class AdvocacyOverview(BaseModel):
     trend: list[TrendPoint] = Field(description="weekly counts")
     window_days: int
     now: Timestamp
+
+
+class FeedItem(BaseModel):
+    """An item of the employee advocacy feed as the page shows it (`participation.feed`; no API answers it):
+    its times stay datetimes for the page to format; `status` reads "expired" once an approved item is past
+    its date."""
+
+    id: int
+    title: str
+    text: str
+    link_url: str
+    media_url: str | None
+    media_alt: str
+    variants: dict[str, str]
+    campaign: str
+    expires_at: datetime | None
+    created_by: str
+    author_name: str
+    created_at: datetime
+    status: str
+    approval_reason: str
+    due_at: datetime | None
+    decided_by: str | None
+    decision_note: str | None
+    warnings: list[dict[str, Any]]
+
+
+class MyShare(BaseModel):
+    code: str
+    clicks: int
+
+
+class LiveItem(FeedItem):
+    """A shareable item with the reader's own share links (network -> link) and their clicks."""
+
+    my_shares: dict[str, MyShare]
+
+
+class WaitingItem(FeedItem):
+    """An item waiting for approval, and whether the reader may decide it."""
+
+    can_decide: bool
