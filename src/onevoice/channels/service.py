@@ -10,8 +10,7 @@ from onevoice.channels.secrets import decrypt, encrypt, rotate
 from onevoice.connectors import registry
 from onevoice.errors import Conflict, InvalidInput, NotFound
 from onevoice.settings import DEV_SECRET
-from onevoice.teams.models import Team
-from onevoice.teams.service import KEY
+from onevoice.teams.service import KEY, team_id
 
 
 def add_channel(session: Session, key: str, kind: str, name: str | None = None, config: dict | None = None,
@@ -25,7 +24,7 @@ def add_channel(session: Session, key: str, kind: str, name: str | None = None, 
         raise Conflict(f"channel {key!r} already exists")
     owner_id = None
     if owner_team:
-        owner_id = session.scalar(select(Team.id).where(Team.key == owner_team))
+        owner_id = team_id(session, owner_team)
         if owner_id is None:
             raise InvalidInput(f"unknown team {owner_team!r}")
     plain, secret = split_config(kind, dict(config or {}), key)

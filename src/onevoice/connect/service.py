@@ -35,7 +35,7 @@ from onevoice.connectors.base import Capability
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 from onevoice.governance import accounts
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_id
 
 CONNECTORS = frozenset({"admin"})
 LIFETIME = timedelta(minutes=10)
@@ -103,7 +103,7 @@ def _check_new(session: Session, key: str, kind: str, owner_team: str | None) ->
         pass
     else:
         raise InvalidInput(f"channel {key!r} already exists: choose another key, or reconnect it from its row")
-    if owner_team and session.scalar(select(Team.id).where(Team.key == owner_team)) is None:
+    if owner_team and team_id(session, owner_team) is None:
         raise InvalidInput(f"unknown team {owner_team!r}")
 
 

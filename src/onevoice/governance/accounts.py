@@ -24,6 +24,7 @@ from onevoice.db import utcnow
 from onevoice.errors import InvalidInput
 from onevoice.governance.models import ApprovalRule
 from onevoice.teams.models import Team
+from onevoice.teams.service import team_id
 
 DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
@@ -84,13 +85,13 @@ def set_owner(session: Session, who: Principal, key: str, team_key: str | None, 
     """Give a channel to another owner team (audited by the hook as a channel change)."""
     require(who, POLICY_OWNERS, "change a channel's owner team")
     channel = channels.get_channel(session, key)
-    team_id = None
+    owner_id = None
     if team_key:
-        team_id = session.scalar(select(Team.id).where(Team.key == team_key))
-        if team_id is None:
+        owner_id = team_id(session, team_key)
+        if owner_id is None:
             raise InvalidInput(f"unknown team {team_key!r}")
 
     bind_actor(session, who, ip)
-    channel.owner_team_id = team_id
+    channel.owner_team_id = owner_id
     session.flush()
     return channel

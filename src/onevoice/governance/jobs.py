@@ -21,7 +21,7 @@ from onevoice.db import unit_of_work, utcnow
 from onevoice.governance.approval_rules import escalate_overdue
 from onevoice.governance.policy import due_reminders
 from onevoice.inbox.notify import notify_team, notify_user
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_id
 
 log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT = 5.0
@@ -30,17 +30,17 @@ WEBHOOK_TIMEOUT = 5.0
 def _tell_approvers(session: Session, move: dict) -> list[str]:
     """A personal (unread, counted in the top bar's badge) notification for each active member of the team
     the request moved to; the team itself only when nobody is in it yet, so whoever joins still sees it."""
-    team_id = session.scalar(select(Team.id).where(Team.key == move["to_team"]))
-    if team_id is None:
+    tid = team_id(session, move["to_team"])
+    if tid is None:
         return []
     what = "A post" if move.get("post_id") else "A reply"
     text = f"{what} waiting for {move['from_team']} was escalated to you (level {move['level']})."
     people = session.execute(select(User.id, User.email).join(UserTeam, UserTeam.user_id == User.id)
-                             .where(UserTeam.team_id == team_id, User.active.is_(True)).order_by(User.id)).all()
+                             .where(UserTeam.team_id == tid, User.active.is_(True)).order_by(User.id)).all()
     for user_id, _email in people:
         notify_user(session, user_id, move["case_id"], "approval", "scheduler", text)
     if not people:
-        notify_team(session, team_id, move["case_id"], "approval", "scheduler", text)
+        notify_team(session, tid, move["case_id"], "approval", "scheduler", text)
     return [email for _id, email in people]
 
 

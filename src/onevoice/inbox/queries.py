@@ -25,6 +25,7 @@ from onevoice.inbox.filters import Filters, check_queue
 from onevoice.inbox.search import matching_case_ids
 from onevoice.messages.models import Message
 from onevoice.teams.models import Team
+from onevoice.teams.service import team_id
 
 URGENT_FIRST = tuple(reversed(PRIORITIES))
 CANDIDATE_CAP = 2000
@@ -96,7 +97,7 @@ def _ranges(session: Session, who: Principal, queue: str, f: Filters) -> list:
         bases = [(Case, [Case.assignee_id == (who.user_id or -1)])]
     elif queue.startswith("team:"):
         key = queue[5:]
-        tid = session.scalar(select(Team.id).where(Team.key == key))
+        tid = team_id(session, key)
         if tid is None or not (who.sees_all or tid in who.team_ids):
             raise InvalidInput(f"unknown team {key!r}")
         bases = [(CaseTeam, [CaseTeam.team_id == tid])]

@@ -45,7 +45,7 @@ from onevoice.cases.models import Case, CaseTeam, Incident, SurgeCount
 from onevoice.cases.queue import queue_fields, sync_queue
 from onevoice.db import unit_of_work, utcnow
 from onevoice.events.models import Event
-from onevoice.teams.models import Team
+from onevoice.teams.service import team_id
 from onevoice.triage.types import TriageResult
 
 WINDOW = timedelta(hours=1)
@@ -275,7 +275,7 @@ def _link(session: Session, pairs: list[tuple[Case, Incident]], now: datetime) -
             case.priority = "high"
     session.flush()
     cases = [case for case, _ in pairs]
-    pr = session.scalars(select(Team.id).where(Team.key == "pr")).first()
+    pr = team_id(session, "pr")
     if pr is not None:
         ids = [c.id for c in cases]
         present = set(session.scalars(select(CaseTeam.case_id).where(CaseTeam.team_id == pr,
