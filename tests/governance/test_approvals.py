@@ -124,6 +124,25 @@ def test_only_owners_change_rules_and_changes_are_audited(session_factory, seede
         assert logged[-1].data["changed"]["sla_minutes"] == {"from": 15, "to": 20} and logged[-1].ip == "10.1.1.1"
 
 
+
+def test_a_rules_audit_record_keeps_the_form_it_always_had(session_factory, seeded):
+    """The rule's audit data is its model's `model_dump()`: its time stays a datetime there, which the canonical
+    JSON stores as `str(datetime)` (a space, as every existing record has it), while the API writes ISO 8601."""
+    with unit_of_work(session_factory) as session:
+        rule = rules.create_rule(session, seeded["lee"], {"name": "Kept", "approver_team": "legal",
+                                                           "escalation_team": "pr", "intents": ["press_inquiry"]})
+        created = session.scalars(select(AuditRecord).where(AuditRecord.action == "approval_rule.create")
+                                  .order_by(AuditRecord.seq.desc())).first()
+        out = rules.describe(session, rule)
+    assert created.data == {
+        "id": rule.id, "name": "Kept", "position": 100, "enabled": True, "kinds": [], "channels": [],
+        "channel_kinds": [], "intents": ["press_inquiry"], "priorities": [], "severities": [], "finding_rules": [],
+        "author_roles": [], "partner": None, "first_time_author": None, "playbook_requires": None,
+        "approver_team": "legal", "sla_minutes": 60, "escalation_team": "pr", "updated_by": "lee@acme.test",
+        "updated_at": str(rule.updated_at)}
+    assert " " in created.data["updated_at"] and "T" not in created.data["updated_at"]
+    assert out.model_dump(mode="json")["updated_at"] == rule.updated_at.isoformat()
+
 def hold(session, case, requirement, requested_at):
     msg = Message(channel_id=case.channel_id, external_id=f"out:{uuid.uuid4().hex}", direction="outbound",
                   kind="reply", text="held", created_at=requested_at, status="pending_approval", case_id=case.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -151,3 +152,20 @@ def test_csv_export_never_hands_a_spreadsheet_a_formula(session_factory, typed):
     actor = rows[-1]["actor"]
     assert actor.startswith("'") and actor[1:] == typed.strip().lower()[:200]
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row.values())
+
+
+def test_an_exported_record_is_written_as_it_always_was(session_factory):
+    """The export is a format people keep: its lines are the records' fields, in this byte form."""
+    with unit_of_work(session_factory) as session:
+        rec = audit.record(session, SYSTEM, "channel.add", "=channel:x", {"kind": "x", "n": [1, "é"]}, "10.0.0.1")
+        rid, seq, prev, digest = rec.id, rec.seq, rec.prev_hash, rec.hash
+    with session_factory() as session:
+        line = list(audit.export_lines(session, "jsonl", action="channel.add"))[-1]
+        row = list(audit.export_lines(session, "csv", action="channel.add"))[-1]
+        at = audit.search(session, ADMIN, action="channel.add").items[0].at
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", at)
+    assert line == (f'{{"action":"channel.add","actor":"system","at":"{at}","data":{{"kind":"x","n":[1,"é"]}},'
+                    f'"hash":"{digest}","id":{rid},"ip":"10.0.0.1","prev_hash":"{prev}","seq":{seq},'
+                    f'"target":"=channel:x"}}\n')
+    assert row == (f'{seq},{at},system,channel.add,\'=channel:x,"{{""kind"":""x"",""n"":[1,""é""]}}",10.0.0.1,'
+                   f"{prev},{digest}\r\n")
