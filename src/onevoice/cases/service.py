@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -34,6 +36,9 @@ from onevoice.messages.models import Message, RoutingDecision
 from onevoice.messages.schemas import MessageOut
 from onevoice.teams.models import Team
 from onevoice.teams.service import team_id, team_keys_by_id
+
+# The row model of a list of cases: CaseListItem, or one that extends it (the inbox's QueueRow).
+Row = TypeVar("Row", bound=CaseListItem)
 
 
 def _encode_cursor(at: datetime, case_id: int) -> str:
@@ -114,17 +119,22 @@ def _contact_briefs(session: Session, contact_ids: set[int]) -> dict[int, Contac
             for c in rows}
 
 
-def case_summaries(session: Session, cases: list[Case]) -> list[CaseListItem]:
+def case_summaries(session: Session, cases: list[Case], model: type[Row] = CaseListItem,
+                   more: Callable[[Case], dict] | None = None) -> list[Row]:
     """The cases, in the order given, as the lists show them (the API's list, the inbox's rows): with their
-    teams', channel's and customer's names, read in a few queries for the whole page, none per case."""
+    teams', channel's and customer's names, read in a few queries for the whole page, none per case.
+
+    A list that shows more of each case (the inbox's `QueueRow`) names its model, a `CaseListItem`, and gives
+    its own fields with `more(case)`: each row is then validated once, not built twice."""
     if not cases:
         return []
     teams = team_keys_by_id(session)
     channels = channel_keys_by_id(session)
     collab = _collaborators(session, [c.id for c in cases], teams)
     contacts = _contact_briefs(session, {c.contact_id for c in cases if c.contact_id})
-    return [CaseListItem(**_columns(c), lead_team=teams.get(c.lead_team_id), collaborators=collab.get(c.id, []),
-                         channel=channels.get(c.channel_id), contact=contacts.get(c.contact_id)) for c in cases]
+    return [model(**_columns(c), lead_team=teams.get(c.lead_team_id), collaborators=collab.get(c.id, []),
+                  channel=channels.get(c.channel_id), contact=contacts.get(c.contact_id),
+                  **(more(c) if more else {})) for c in cases]
 
 
 def get_case(session: Session, case_id: int, who: Principal | None = None) -> CaseDetail:
