@@ -60,6 +60,7 @@ def test_manager_sees_own_teams_only(gov_app, world):
     mia = browser(gov_app, "mia@acme.test")  # Support's manager
     page = mia.get(f"/reports?{PERIOD}")
     assert page.status_code == 200 and 'data-view="manager"' in page.text and "Load per person" in page.text
+    assert re.search(r'href="[^"]*channel:\d+">X</a>', page.text)  # by channel: the name, not the id
     assert mia.get(f"/reports?{PERIOD}&team=legal").status_code == 403
     drill = mia.get(f"/reports/cases?{PERIOD}&figure=cases")
     assert re.findall(r'href="/cases/(\d+)"', drill.text)  # Support's cases, readable
@@ -89,6 +90,10 @@ def test_api_needs_reports_read(gov_app, world, session_factory):
     data = out.json()
     assert data["figures"]["service.cases"]["now"] == 3 and data["figures"]["leads.found"]["now"] == 1
     assert "return" in data and data["period"]["previous_end"] == "2026-10-31"
+    # Channels and teams are keyed by id (the drill-down's filter) and named for people.
+    channel = data["volume"]["channel"][0]
+    assert isinstance(channel["key"], int) and channel["label"] == "X"
+    assert {r["label"] for r in data["volume"]["team"]} == {"Customer Support", "Sales"}
     assert api.get(f"/api/v1/reports?{PERIOD}", headers={"Authorization": f"Bearer {bad}"}).status_code == 403
     cases = api.get(f"/api/v1/reports/cases?{PERIOD}&figure=resolved", headers={"Authorization": f"Bearer {good}"})
     assert [c["case_id"] for c in cases.json()] == [world[0]]

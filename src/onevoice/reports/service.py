@@ -112,7 +112,8 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
         "figures": compare(now_figures, before),
         "backlog": metrics.backlog(session, scope),
         "daily": metrics.daily(session, scope),
-        "volume": metrics.volumes(session, scope, ("channel", "kind", "intent", "language", "product", "team")),
+        "volume": labelled(session, metrics.volumes(session, scope, ("channel", "kind", "intent", "language",
+                                                                      "product", "team")), names),
         "collaboration": [{**r, "team": names.get(r["team_id"], {}).get("key")}
                           for r in collaboration],
         "return": [{**r, "team": names.get(r["team_id"], {}).get("key")}
@@ -123,6 +124,16 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
         "objectives": progress(session, scope, now_figures),
         "hourly_rate": scope.hourly_rate,
     }
+
+
+def labelled(session: Session, volume: dict[str, list[dict]], teams: dict[int, dict]) -> dict[str, list[dict]]:
+    """Channels and teams are keyed by id (what a drill-down filters on); people read their names."""
+    channels = {i: n for i, n in session.execute(select(Channel.id, Channel.name))}
+    for row in volume.get("channel", []):
+        row["label"] = channels.get(row["key"])
+    for row in volume.get("team", []):
+        row["label"] = teams.get(row["key"], {}).get("name")
+    return volume
 
 
 def load_per_person(session: Session, scope: Scope) -> list[dict]:
