@@ -17,9 +17,9 @@ it; the bucket that straddles a window's edge counts pro rata (counts are assume
 
 The normal rate is what was seen before the last hour, divided by the hours OneVoice has been counting
 (at most 24): a marker row (key "*") keeps when counting began (the earliest message counted, but never more
-than a window before it was counted: a backfilled post from yesterday is not a day of watching). For its first hour of history the
-detector has no normal rate to compare with and opens nothing ("learning"): on a new installation every
-topic would otherwise look like a surge.
+than a window before it was counted: a backfilled post from yesterday is not a day of watching). For its first
+hour of history the detector has no normal rate to compare with and opens nothing ("learning"): on a new
+installation every topic would otherwise look like a surge.
 
 Incidents end. `close_quiet` (a scheduler job) closes an incident open for at least the quiet period once
 its last hour is back under the normal rate recorded when it opened: a rare topic must fall silent, a busy
