@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onevoice.auth.principal import SYSTEM
 from onevoice.auth.tokens import create_token
 from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
@@ -14,6 +15,8 @@ from onevoice.demo.people import seed_people
 from onevoice.governance.seed import seed_governance
 from onevoice.teams.models import Team
 from onevoice.teams.service import add_team
+from onevoice.triage.models import Product
+from onevoice.triage.vocabulary import save_entry
 
 TEAMS = {
     "support": "Customer Support", "pr": "PR & Communications", "marketing": "Marketing & Community",
@@ -27,6 +30,13 @@ CHANNELS = {
     "sandbox-reviews": ("App store reviews (simulated)", "product"),
 }
 
+# The products the simulated customers talk about (connectors/sandbox/traffic.py, demo/history.py): known to
+# triage, so messages carry them and the reports' product filter and breakdown have something to show.
+CATALOG = {
+    "nimbus-router": ("Nimbus Router", []), "nimbus-cloud": ("Nimbus Cloud", []),
+    "aero-phone-5": ("Aero Phone 5", ["Aero Phone"]), "aero-buds": ("Aero Buds", []),
+    "smarthome-hub": ("SmartHome Hub", ["Smart Home Hub"]), "boiler-x2": ("Boiler X2", ["Boiler X2 app"]),
+}
 
 DEMO_PASSWORD = "onevoice-demo"
 DEMO_DOMAIN = "demo.onevoice.test"
@@ -47,6 +57,9 @@ def seed_demo(session: Session) -> str:
                         owner_team=owner)
 
     seed_people(session, TEAMS, DEMO_PASSWORD, DEMO_DOMAIN)
+    if not session.scalar(select(Product.id).limit(1)):  # first start only: the catalog is the organization's
+        for key, (name, aliases) in CATALOG.items():
+            save_entry(session, SYSTEM, key, name, kind="product", aliases=aliases)
 
     seed_governance(session)
     seed_advocacy(session, DEMO_DOMAIN)
