@@ -4,49 +4,26 @@ recovered and fell once more."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from onevoice.auth.models import User
 from onevoice.cases.models import Case, Incident
-from onevoice.db import make_engine, make_sessionmaker, unit_of_work, utcnow
+from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.events.models import Event
-from onevoice.inbox.models import Notification
 from onevoice.notifications import alerts, service
 from onevoice.notifications.alerts import check_alerts
-from onevoice.notifications.models import Alert, MailMessage
+from onevoice.notifications.models import Alert
 from onevoice.reports.upkeep import upkeep_job
 from tests.factories import BASE_TIME, message
 
 pytestmark = pytest.mark.both_databases
 
 
-def subscribe(session_factory, org, **who: dict) -> None:
-    with unit_of_work(session_factory) as s:
-        for name, flags in who.items():
-            service.save_preferences(s, org[name], **flags)
-
-
-def told(session_factory, email: str) -> list[str]:
-    """The alerts this person has in the app."""
-    with session_factory() as s:
-        user_id = s.scalar(select(User.id).where(User.email == email))
-        return list(s.scalars(select(Notification.text).where(Notification.user_id == user_id,
-                                                              Notification.kind == "alert").order_by(Notification.id)))
-
-
-def mailed(session_factory) -> list[tuple[str, str]]:
-    with session_factory() as s:
-        return sorted(s.execute(select(MailMessage.to_addr, MailMessage.subject)
-                                .where(MailMessage.kind == "alert")).tuples())
-
-
-def test_an_incident_opening_alerts_subscribers_once(settings, session_factory, org):
-    subscribe(session_factory, org, sam={"incident_alerts": True},  # in the app and by email (the default)
+def test_an_incident_opening_alerts_subscribers_once(settings, session_factory, subscribe, told, mailed):
+    subscribe(sam={"incident_alerts": True},  # in the app and by email (the default)
               lee={"incident_alerts": True, "alert_email": False},  # in the app only
               mia={"sla_alerts": True})  # not subscribed to incidents
     with unit_of_work(session_factory) as s:
@@ -57,23 +34,23 @@ def test_an_incident_opening_alerts_subscribers_once(settings, session_factory, 
     assert check_alerts(session_factory, settings) == {"incident": 1, "sla": 0}
     assert check_alerts(session_factory, settings) == {"incident": 0, "sla": 0}  # the next tick: nothing again
     text = "Incident opened on “checkout”: payment page down"
-    assert told(session_factory, "sam@acme.test") == [text] and told(session_factory, "lee@acme.test") == [text]
-    assert told(session_factory, "mia@acme.test") == []
-    assert mailed(session_factory) == [("sam@acme.test", "OneVoice alert: incident: checkout")]
+    assert told("sam@acme.test") == [text] and told("lee@acme.test") == [text]
+    assert told("mia@acme.test") == []
+    assert mailed() == [("sam@acme.test", "OneVoice alert: incident: checkout")]
     # It closes and comes back: a new alert.
     with unit_of_work(session_factory) as s:
         incident = s.scalar(select(Incident).where(Incident.topic == "checkout"))
         incident.reopen_count, incident.last_activity_at = 1, utcnow()
     assert check_alerts(session_factory, settings)["incident"] == 1
-    assert told(session_factory, "sam@acme.test")[-1] == "Incident opened again on “checkout”: payment page down"
+    assert told("sam@acme.test")[-1] == "Incident opened again on “checkout”: payment page down"
     with session_factory() as s:
         assert s.scalar(select(func.count(Alert.id))) == 2
 
 
-def test_sla_alert_fires_once_per_fall(settings, session_factory, org, monkeypatch):
+def test_sla_alert_fires_once_per_fall(settings, session_factory, org, subscribe, told, mailed, monkeypatch):
     """The figure goes 95 %, 80 %, 70 %, 92 %, 85 %, 85 % against a 90 % threshold: two alerts (at 80 and at
     the second fall to 85), none while it stays below, none on recovering."""
-    subscribe(session_factory, org, lee={"sla_alerts": True}, eve={"sla_alerts": True, "alert_email": False},
+    subscribe(lee={"sla_alerts": True}, eve={"sla_alerts": True, "alert_email": False},
               mia={"sla_alerts": True})  # a manager of Support: the organization's figure is not hers
     with unit_of_work(session_factory) as s:
         service.set_rule(s, org["lee"], None, 90, 7)
@@ -84,27 +61,27 @@ def test_sla_alert_fires_once_per_fall(settings, session_factory, org, monkeypat
     expected = ["First-response SLA attainment for the organization over the last 7 days is 80 %, below the 90 % "
                 "threshold.", "First-response SLA attainment for the organization over the last 7 days is 85 %, "
                 "below the 90 % threshold."]
-    assert told(session_factory, "lee@acme.test") == expected and told(session_factory, "eve@acme.test") == expected
-    assert told(session_factory, "mia@acme.test") == []
-    assert [to for to, _ in mailed(session_factory)] == ["lee@acme.test", "lee@acme.test"]
+    assert told("lee@acme.test") == expected and told("eve@acme.test") == expected
+    assert told("mia@acme.test") == []
+    assert [to for to, _ in mailed()] == ["lee@acme.test", "lee@acme.test"]
     with session_factory() as s:
         rule = service.list_rules(s)[0]
         assert rule["firing"] is True and rule["last_value"] == 0.85
 
 
-def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pipeline, org):
+def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pipeline, org, subscribe, told):
     """Hand-made cases through the pipeline: two Support complaints on Friday 20 November, not answered by their
     due time (missed), then answered in time (met)."""
     pipeline(message(channel="xcom", author="ann", text="my order never arrived", minutes=10),
              message(channel="xcom", author="bob", text="my order never arrived either", minutes=20))
     upkeep_job(session_factory)
-    subscribe(session_factory, org, lee={"sla_alerts": True}, mia={"sla_alerts": True})
+    subscribe(lee={"sla_alerts": True}, mia={"sla_alerts": True})
     with unit_of_work(session_factory) as s:
         service.set_rule(s, org["lee"], "support", 50, 3)  # Support's first responses, the last 3 days
     now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
     assert check_alerts(session_factory, settings, now=now)["sla"] == 1
     text = "First-response SLA attainment for Customer Support over the last 3 days is 0 %, below the 50 % threshold."
-    assert told(session_factory, "mia@acme.test") == [text] and told(session_factory, "lee@acme.test") == [text]
+    assert told("mia@acme.test") == [text] and told("lee@acme.test") == [text]
     assert check_alerts(session_factory, settings, now=now)["sla"] == 0
     # Both answered five minutes after they came in (the reply's event makes the reports recompute them).
     with unit_of_work(session_factory) as s:
@@ -122,32 +99,16 @@ def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pi
     with unit_of_work(session_factory) as s:
         service.set_rule(s, org["lee"], "support", 80, 3)
     assert check_alerts(session_factory, settings, now=now)["sla"] == 1
-    assert told(session_factory, "mia@acme.test")[-1].endswith("is 67 %, below the 80 % threshold.")
+    assert told("mia@acme.test")[-1].endswith("is 67 %, below the 80 % threshold.")
 
 
-def test_two_nodes_raise_one_alert(settings, session_factory, org):
-    subscribe(session_factory, org, sam={"incident_alerts": True})
+def test_two_nodes_raise_one_alert(settings, session_factory, subscribe, told, mailed, two_nodes):
+    subscribe(sam={"incident_alerts": True})
     with unit_of_work(session_factory) as s:
         s.add(Incident(topic="outage", opened_at=utcnow(), last_activity_at=utcnow()))
-    engines = [make_engine(settings.database_url) for _ in range(2)]
-    start, results, errors = threading.Barrier(2), [], []
-
-    def node(engine):
-        try:
-            start.wait(timeout=30)
-            results.append(check_alerts(make_sessionmaker(engine), settings)["incident"])
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=node, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for e in engines:
-        e.dispose()
-    assert not errors and sorted(results) == [0, 1]
-    assert len(told(session_factory, "sam@acme.test")) == 1 and len(mailed(session_factory)) == 1
+    results = two_nodes(lambda factory, _: check_alerts(factory, settings)["incident"])
+    assert sorted(results) == [0, 1]
+    assert len(told("sam@acme.test")) == 1 and len(mailed()) == 1
 
 
 def test_thresholds_are_the_coordinators(session_factory, org):

@@ -104,3 +104,25 @@ def test_hostile_filters_get_clear_answers(gov_app, world):
     odd = lee.get(f"/reports?{PERIOD}&tag=%27%3B%20DROP%20TABLE%20cases%3B--&product=%F0%9F%92%A5%E2%80%AE")
     assert odd.status_code == 200 and "DROP TABLE" in odd.text and "<script>" not in odd.text
     assert lee.get(f"/reports?{PERIOD}&hourly_rate=-5").status_code == 422
+
+
+def test_objectives_name_their_team_by_key(session_factory, org):
+    """set_objective looks the team up by key (teams.service.team_id): a known key is stored as its id, an unknown
+    one is refused with its name and nothing is stored."""
+    from onevoice.errors import InvalidInput
+    from onevoice.reports import service as reports
+    from onevoice.reports.models import Objective
+    from onevoice.teams.models import Team
+    from onevoice.teams.service import team_id
+
+    with unit_of_work(session_factory) as s:
+        support = s.scalar(select(Team.id).where(Team.key == "support"))
+        assert team_id(s, "support") == support and team_id(s, "nope") is None and team_id(s, "") is None
+        made = reports.set_objective(s, org["lee"], "support", "service.first_response_sla", ">=", 0.9)
+        assert made.team_id == support
+        assert reports.set_objective(s, org["lee"], None, "leads.found", ">=", 5).team_id is None
+        with pytest.raises(InvalidInput, match="unknown team 'nope'"):
+            reports.set_objective(s, org["lee"], "nope", "leads.found", ">=", 5)
+    with session_factory() as s:
+        assert sorted((o.team_id or 0, o.metric) for o in s.scalars(select(Objective))) == [
+            (0, "leads.found"), (support, "service.first_response_sla")]

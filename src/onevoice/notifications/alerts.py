@@ -38,10 +38,10 @@ INCIDENT_WINDOW = timedelta(hours=24)
 
 
 def _recipients(session: Session, flag, roles: tuple[str, ...]) -> list[tuple[User, NotificationPreference]]:
-    return list(session.execute(select(User, NotificationPreference)
-                                .join(NotificationPreference, NotificationPreference.user_id == User.id)
-                                .where(flag.is_(True), User.active.is_(True), User.role.in_(roles))
-                                .order_by(User.id)).tuples())
+    # Rows unpack like tuples (Result.tuples() is deprecated in SQLAlchemy 2.1).
+    return [(user, pref) for user, pref in session.execute(
+        select(User, NotificationPreference).join(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(flag.is_(True), User.active.is_(True), User.role.in_(roles)).order_by(User.id))]
 
 
 def raise_alert(session: Session, *, key: str, kind: str, title: str, text: str, link: str,

@@ -11,6 +11,7 @@ from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.notifications.audience import RULE_ROLES, offers
 from onevoice.notifications.models import Alert, AlertRule, MailMessage, NotificationPreference
+from onevoice.teams import service as team_service
 from onevoice.teams.models import Team
 
 FLAGS = ("weekly_digest", "incident_alerts", "sla_alerts", "alert_email")
@@ -65,7 +66,7 @@ def set_rule(session: Session, who: Principal, team: str | None, threshold_perce
         raise InvalidInput("the window is 1 to 90 days")
     team_id = None
     if team:
-        team_id = session.scalar(select(Team.id).where(Team.key == team))
+        team_id = team_service.team_id(session, team)
         if team_id is None:
             raise InvalidInput(f"unknown team {team[:60]!r}")
     scope_key = f"team:{team_id}" if team_id else "org"

@@ -24,6 +24,7 @@ from onevoice.reports import metrics
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, rankings
+from onevoice.teams import service as team_service
 from onevoice.teams.models import Team
 
 ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
@@ -231,7 +232,7 @@ def set_objective(session: Session, who: Principal, team: str | None, metric: st
         raise InvalidInput("the comparator is <= or >=")
     team_id = None
     if team:
-        team_id = session.scalar(select(Team.id).where(Team.key == team))
+        team_id = team_service.team_id(session, team)
         if team_id is None:
             raise InvalidInput(f"unknown team {team!r}")
     if who.role not in ("admin", "coordinator") and (team_id is None or team_id not in who.team_ids

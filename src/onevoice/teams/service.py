@@ -40,3 +40,8 @@ def teams_by_name(session: Session) -> list[dict]:
 
 def team_names_by_id(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Team.id, Team.name)).all())
+
+
+def team_id(session: Session, key: str) -> int | None:
+    """The id of the team with this key; None when there is none."""
+    return session.scalar(select(Team.id).where(Team.key == key))
