@@ -65,6 +65,19 @@ def told(session_factory) -> Callable[[str], list[str]]:
 
 
 @pytest.fixture
+def alert_links(session_factory) -> Callable[[str], list[list[dict]]]:
+    """alert_links("sam@acme.test"): the links of each alert this person has in the app, oldest first."""
+
+    def links_of(email: str) -> list[list[dict]]:
+        with session_factory() as s:
+            user_id = s.scalar(select(User.id).where(User.email == email))
+            return [n or [] for n in s.scalars(select(Notification.links).where(
+                Notification.user_id == user_id, Notification.kind == "alert").order_by(Notification.id))]
+
+    return links_of
+
+
+@pytest.fixture
 def mailed(session_factory) -> Callable[[], list[tuple[str, str]]]:
     """mailed(): (to, subject) of every alert email written, sorted."""
 

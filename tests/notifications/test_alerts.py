@@ -102,13 +102,48 @@ def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pi
     assert told("mia@acme.test")[-1].endswith("is 67 %, below the 80 % threshold.")
 
 
-def test_two_nodes_raise_one_alert(settings, session_factory, subscribe, told, mailed, two_nodes):
-    subscribe(sam={"incident_alerts": True})
+def test_first_response_and_resolution_thresholds_fall_and_recover_apart(settings, session_factory, org, subscribe,
+                                                                         told, monkeypatch):
+    """The organization's first response (threshold 90 %) and resolution (80 %), measured together each minute:
+    each fires once per fall and re-arms when it recovers, whatever the other does."""
+    subscribe(lee={"sla_alerts": True})
+    with unit_of_work(session_factory) as s:
+        service.set_rule(s, org["lee"], None, 90, 7)
+        service.set_rule(s, org["lee"], None, 80, 7, metric="resolution_sla")
+    figures = {"first_response_sla": iter([0.95, 0.80, 0.80, 0.95, 0.85]),
+               "resolution_sla": iter([0.70, 0.70, 0.90, 0.60, 0.60])}
+    monkeypatch.setattr(alerts, "measure", lambda session, rule, now: next(figures[rule.metric]))
+    raised = [check_alerts(session_factory, settings)["sla"] for _ in range(5)]
+    assert raised == [1, 1, 0, 1, 1]
+    assert [t.split(" over")[0] + " " + t.split(" is ")[1].split(",")[0] for t in told("lee@acme.test")] == [
+        "Resolution SLA attainment for the organization 70 %",
+        "First-response SLA attainment for the organization 80 %",
+        "Resolution SLA attainment for the organization 60 %",
+        "First-response SLA attainment for the organization 85 %"]
+    with session_factory() as s:
+        rules = {r["metric"]: r for r in service.list_rules(s)}
+        keys = sorted(s.scalars(select(Alert.key)))
+    assert {m: (r["firing"], r["last_value"]) for m, r in rules.items()} == {
+        "first_response_sla": (True, 0.85), "resolution_sla": (True, 0.6)}
+    fr, res = rules["first_response_sla"]["id"], rules["resolution_sla"]["id"]
+    assert keys == sorted([f"sla:{res}:1", f"sla:{fr}:1", f"sla:{res}:2", f"sla:{fr}:2"])
+
+
+def test_two_nodes_raise_one_alert(settings, session_factory, org, subscribe, told, mailed, two_nodes, monkeypatch):
+    """An incident opens and both SLA figures fall below their thresholds; two nodes check at the same moment:
+    three alerts in all, each told and mailed once."""
+    subscribe(sam={"incident_alerts": True}, lee={"incident_alerts": True, "sla_alerts": True})
     with unit_of_work(session_factory) as s:
         s.add(Incident(topic="outage", opened_at=utcnow(), last_activity_at=utcnow()))
-    results = two_nodes(lambda factory, _: check_alerts(factory, settings)["incident"])
-    assert sorted(results) == [0, 1]
-    assert len(told("sam@acme.test")) == 1 and len(mailed()) == 1
+        service.set_rule(s, org["lee"], None, 90, 7)
+        service.set_rule(s, org["lee"], "support", 90, 7, metric="resolution_sla")
+    monkeypatch.setattr(alerts, "measure", lambda session, rule, now: 0.5)
+    results = two_nodes(lambda factory, _: check_alerts(factory, settings))
+    assert sorted(r["incident"] for r in results) == [0, 1] and sum(r["sla"] for r in results) == 2
+    assert len(told("sam@acme.test")) == 1 and len(told("lee@acme.test")) == 3
+    assert [to for to, _ in mailed()] == ["lee@acme.test"] * 3 + ["sam@acme.test"]
+    with session_factory() as s:
+        assert s.scalar(select(func.count(Alert.id))) == 3
 
 
 def test_thresholds_are_the_coordinators(session_factory, org):
@@ -116,7 +151,19 @@ def test_thresholds_are_the_coordinators(session_factory, org):
         for who in ("mia", "sam", "eve"):
             with pytest.raises(Forbidden):
                 service.set_rule(s, org[who], None, 90, 7)
-        for bad in ((None, 0, 7), (None, 101, 7), (None, 90, 0), (None, 90, 400), ("nope", 90, 7)):
+            with pytest.raises(Forbidden):
+                service.set_rule(s, org[who], None, 90, 7, metric="resolution_sla")
+        for bad in ((None, 0, 7), (None, 101, 7), (None, 90, 0), (None, 90, 400), ("nope", 90, 7),
+                    (None, float("nan"), 7), (None, float("inf"), 7)):
             with pytest.raises(InvalidInput):
                 service.set_rule(s, org["lee"], *bad)
+        with pytest.raises(InvalidInput, match="first_response_sla, resolution_sla"):
+            service.set_rule(s, org["lee"], None, 90, 7, metric="<b>reopen_rate</b>")
         assert service.set_rule(s, org["ada"], "support", 75, 14)["threshold"] == 0.75
+        # Either figure or both, per scope: set again, the same rule changes.
+        assert service.set_rule(s, org["lee"], "support", 60, 5, metric="resolution_sla")["figure"] == \
+            "Resolution SLA attainment"
+        service.set_rule(s, org["lee"], "support", 70, 5, metric="resolution_sla")
+        rules = service.list_rules(s)
+    assert [(r["team_key"], r["metric"], r["threshold"], r["days"]) for r in rules] == [
+        ("support", "first_response_sla", 0.75, 14), ("support", "resolution_sla", 0.7, 5)]

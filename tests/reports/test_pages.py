@@ -126,3 +126,14 @@ def test_objectives_name_their_team_by_key(session_factory, org):
     with session_factory() as s:
         assert sorted((o.team_id or 0, o.metric) for o in s.scalars(select(Objective))) == [
             (0, "leads.found"), (support, "service.first_response_sla")]
+
+
+def test_the_resolution_sla_figure_drills_down_to_the_cases_that_missed_it(gov_app, world):
+    """The tile links to `resolution_missed`: the cases the figure counts as missed (resolved late, or unresolved
+    past their due time). All three cases of November are: the first was resolved today, the others never."""
+    lee = browser(gov_app, "lee@acme.test")
+    page = lee.get(f"/reports?{PERIOD}").text
+    assert f'href="/reports/cases?{PERIOD.replace("&", "&amp;")}&amp;figure=resolution_missed"' in page
+    drill = lee.get(f"/reports/cases?{PERIOD}&figure=resolution_missed")
+    assert drill.status_code == 200 and set(map(int, re.findall(r'href="/cases/(\d+)"', drill.text))) == set(world)
+    assert "0.0%" in re.search(r"Resolution SLA met.*?</div>", page, re.S).group(0)

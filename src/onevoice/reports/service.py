@@ -150,9 +150,14 @@ DRILLS = {
 
 
 def drill_conditions(metric: str, scope: Scope) -> list:
+    # The cases an SLA figure counts as missed: missed, or still unanswered (unresolved) past their due time
+    # (metrics.service's fr_missed / res_missed).
     if metric == "first_response_missed":
         return [or_(CaseFacts.first_response_met == 0, and_(CaseFacts.first_response_met.is_(None),
                                                              CaseFacts.first_response_due < scope.now))]
+    if metric == "resolution_missed":
+        return [or_(CaseFacts.resolution_met == 0, and_(CaseFacts.resolution_met.is_(None),
+                                                         CaseFacts.resolution_due < scope.now))]
     if metric == "backlog":
         return [CaseFacts.status.in_(metrics.OPEN)]
     for prefix, column in (("intent:", CaseFacts.intent), ("kind:", CaseFacts.kind), ("language:", CaseFacts.language),
@@ -179,7 +184,9 @@ def cases_behind(session: Session, who: Principal, scope: Scope, metric: str, li
     """The cases a figure counts, newest first. Subjects only for cases this person may open."""
     cond = drill_conditions(metric, scope)
     base = metrics.conditions(scope)
-    where = base[2:] if metric == "backlog" else base  # the backlog is now, whatever the period
+    # The backlog is now, whatever the period; an incident's cases are all of them, as the incidents table
+    # counts them (metrics.incidents), including a case opened before the incident that joined it later.
+    where = base[2:] if metric == "backlog" or metric.startswith("incident:") else base
     rows = session.execute(select(CaseFacts, Case.subject).join(Case, Case.id == CaseFacts.case_id)
                            .where(*where, *cond).order_by(CaseFacts.opened_at.desc()).limit(limit)).all()
     seen = visible_ids(session, who, [f.case_id for f, _ in rows])
