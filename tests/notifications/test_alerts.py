@@ -66,7 +66,7 @@ def test_sla_alert_fires_once_per_fall(settings, session_factory, org, subscribe
     assert [to for to, _ in mailed()] == ["lee@acme.test", "lee@acme.test"]
     with session_factory() as s:
         rule = service.list_rules(s)[0]
-        assert rule["firing"] is True and rule["last_value"] == 0.85
+        assert rule.firing is True and rule.last_value_percent == 85.0
 
 
 def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pipeline, org, subscribe, told):
@@ -91,7 +91,7 @@ def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pi
     upkeep_job(session_factory)
     assert check_alerts(session_factory, settings, now=now)["sla"] == 0  # recovered: 100 %, no alert
     with session_factory() as s:
-        assert service.list_rules(s)[0]["firing"] is False and service.list_rules(s)[0]["last_value"] == 1.0
+        assert service.list_rules(s)[0].firing is False and service.list_rules(s)[0].last_value_percent == 100.0
     # A third complaint nobody answers: 2 of 3 met (67 %) stays above 50 %; a stricter threshold then falls.
     pipeline(message(channel="xcom", author="cy", text="my order never arrived, third time", minutes=30))
     upkeep_job(session_factory)
@@ -121,11 +121,11 @@ def test_first_response_and_resolution_thresholds_fall_and_recover_apart(setting
         "Resolution SLA attainment for the organization 60 %",
         "First-response SLA attainment for the organization 85 %"]
     with session_factory() as s:
-        rules = {r["metric"]: r for r in service.list_rules(s)}
+        rules = {r.metric: r for r in service.list_rules(s)}
         keys = sorted(s.scalars(select(Alert.key)))
-    assert {m: (r["firing"], r["last_value"]) for m, r in rules.items()} == {
-        "first_response_sla": (True, 0.85), "resolution_sla": (True, 0.6)}
-    fr, res = rules["first_response_sla"]["id"], rules["resolution_sla"]["id"]
+    assert {m: (r.firing, r.last_value_percent) for m, r in rules.items()} == {
+        "first_response_sla": (True, 85.0), "resolution_sla": (True, 60.0)}
+    fr, res = rules["first_response_sla"].id, rules["resolution_sla"].id
     assert keys == sorted([f"sla:{res}:1", f"sla:{fr}:1", f"sla:{res}:2", f"sla:{fr}:2"])
 
 
@@ -159,11 +159,11 @@ def test_thresholds_are_the_coordinators(session_factory, org):
                 service.set_rule(s, org["lee"], *bad)
         with pytest.raises(InvalidInput, match="first_response_sla, resolution_sla"):
             service.set_rule(s, org["lee"], None, 90, 7, metric="<b>reopen_rate</b>")
-        assert service.set_rule(s, org["ada"], "support", 75, 14)["threshold"] == 0.75
+        assert service.set_rule(s, org["ada"], "support", 75, 14).threshold_percent == 75
         # Either figure or both, per scope: set again, the same rule changes.
-        assert service.set_rule(s, org["lee"], "support", 60, 5, metric="resolution_sla")["figure"] == \
+        assert service.set_rule(s, org["lee"], "support", 60, 5, metric="resolution_sla").figure == \
             "Resolution SLA attainment"
         service.set_rule(s, org["lee"], "support", 70, 5, metric="resolution_sla")
         rules = service.list_rules(s)
-    assert [(r["team_key"], r["metric"], r["threshold"], r["days"]) for r in rules] == [
-        ("support", "first_response_sla", 0.75, 14), ("support", "resolution_sla", 0.7, 5)]
+    assert [(r.team, r.metric, r.threshold_percent, r.days) for r in rules] == [
+        ("support", "first_response_sla", 75, 14), ("support", "resolution_sla", 70, 5)]

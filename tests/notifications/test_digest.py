@@ -184,7 +184,7 @@ def test_who_may_subscribe_to_the_digest(session_factory, org):
     with unit_of_work(session_factory) as s:
         with pytest.raises(Forbidden):
             service.save_preferences(s, org["sam"], weekly_digest=True)  # a responder reads no report
-        assert service.save_preferences(s, org["sam"], incident_alerts=True)["incident_alerts"] is True
+        assert service.save_preferences(s, org["sam"], incident_alerts=True).incident_alerts is True
         with pytest.raises(Forbidden):
             service.save_preferences(s, org["pia"], incident_alerts=True)  # partners see no incidents
-        assert service.save_preferences(s, org["mia"], weekly_digest=True, sla_alerts=True)["weekly_digest"]
+        assert service.save_preferences(s, org["mia"], weekly_digest=True, sla_alerts=True).weekly_digest
