@@ -149,3 +149,19 @@ def test_a_link_leads_only_to_a_path_on_this_site(session_factory, org):
     with session_factory() as s:
         kept = [n.links for n in s.scalars(select(Notification).order_by(Notification.id))]
     assert kept == [[{"label": "good", "href": "/reports?x=1"}], None]
+
+
+def test_the_cases_link_of_a_long_lived_incident_still_opens(browser_for):
+    """Reopened after two years: the period shown is held within what a report may span (400 days)."""
+    from datetime import timedelta
+
+    from onevoice.notifications.alerts import incident_links
+
+    now = utcnow()
+    incident = Incident(id=77, topic="old", opened_at=now - timedelta(days=800))
+    href = incident_links(incident, "coordinator", now)[1]["href"]
+    assert href == (f"/reports/cases?start={(now - timedelta(days=399)).date()}&end={now.date()}"
+                    "&figure=incident%3A77")
+    assert browser_for("lee").get(href).status_code == 200
+    ahead = incident_links(Incident(id=78, topic="skew", opened_at=now + timedelta(days=2)), "manager", now)
+    assert ahead[1]["href"] == f"/reports/cases?start={now.date()}&end={now.date()}&figure=incident%3A78"

@@ -80,8 +80,12 @@ def incident_links(incident: Incident, role: str, now: datetime) -> list[dict]:
     open incidents (the cases they may open)."""
     row = {"label": "the incident", "href": f"/incidents#incident-{incident.id}"}
     if role in REPORT_READERS:
-        since = {"start": incident.opened_at.date(), "end": now.date()}
-        return [row, {"label": "its cases", "href": cases_path(since, f"incident:{incident.id}")}]
+        # The list holds every case of the incident whatever the period; the period shown starts when it opened,
+        # held within what a report may span so that the link of a long-lived incident still opens.
+        end = now.date()
+        start = min(max(incident.opened_at.date(), end - timedelta(days=reports.MAX_DAYS - 1)), end)
+        return [row, {"label": "its cases",
+                      "href": cases_path({"start": start, "end": end}, f"incident:{incident.id}")}]
     return [row, {"label": "cases in incidents", "href": "/inbox?queue=incidents"}]
 
 
