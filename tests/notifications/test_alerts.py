@@ -19,7 +19,8 @@ from onevoice.notifications.models import Alert
 from onevoice.reports.upkeep import upkeep_job
 from tests.factories import BASE_TIME, message
 
-pytestmark = pytest.mark.both_databases
+# SQLAlchemy's deprecations are errors here: the alerts read rows the 2.1 way (no Result.tuples()).
+pytestmark = [pytest.mark.both_databases, pytest.mark.filterwarnings("error::sqlalchemy.exc.SADeprecationWarning")]
 
 
 def test_an_incident_opening_alerts_subscribers_once(settings, session_factory, subscribe, told, mailed):
