@@ -183,10 +183,10 @@ def drill_conditions(metric: str, scope: Scope) -> list:
 def cases_behind(session: Session, who: Principal, scope: Scope, metric: str, limit: int = 500) -> list[dict]:
     """The cases a figure counts, newest first. Subjects only for cases this person may open."""
     cond = drill_conditions(metric, scope)
-    base = metrics.conditions(scope)
-    # The backlog is now, whatever the period; an incident's cases are all of them, as the incidents table
-    # counts them (metrics.incidents), including a case opened before the incident that joined it later.
-    where = base[2:] if metric == "backlog" or metric.startswith("incident:") else base
+    # An incident's cases are all of them, whatever the period, as the incidents table counts them
+    # (metrics.incidents): a case opened before the incident may join it later. ([2:] drops the day bounds.)
+    base = metrics.conditions(scope)[2:] if metric.startswith("incident:") else metrics.conditions(scope)
+    where = base[2:] if metric == "backlog" else base  # the backlog is now, whatever the period
     rows = session.execute(select(CaseFacts, Case.subject).join(Case, Case.id == CaseFacts.case_id)
                            .where(*where, *cond).order_by(CaseFacts.opened_at.desc()).limit(limit)).all()
     seen = visible_ids(session, who, [f.case_id for f, _ in rows])
