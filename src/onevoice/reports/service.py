@@ -24,6 +24,7 @@ from onevoice.reports import metrics
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, rankings
+from onevoice.teams import service as team_service
 from onevoice.teams.models import Team
 
 ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
@@ -160,9 +161,14 @@ DRILLS = {
 
 
 def drill_conditions(metric: str, scope: Scope) -> list:
+    # The cases an SLA figure counts as missed: missed, or still unanswered (unresolved) past their due time
+    # (metrics.service's fr_missed / res_missed).
     if metric == "first_response_missed":
         return [or_(CaseFacts.first_response_met == 0, and_(CaseFacts.first_response_met.is_(None),
                                                              CaseFacts.first_response_due < scope.now))]
+    if metric == "resolution_missed":
+        return [or_(CaseFacts.resolution_met == 0, and_(CaseFacts.resolution_met.is_(None),
+                                                         CaseFacts.resolution_due < scope.now))]
     if metric == "backlog":
         return [CaseFacts.status.in_(metrics.OPEN)]
     for prefix, column in (("intent:", CaseFacts.intent), ("kind:", CaseFacts.kind), ("language:", CaseFacts.language),
@@ -188,7 +194,9 @@ def drill_conditions(metric: str, scope: Scope) -> list:
 def cases_behind(session: Session, who: Principal, scope: Scope, metric: str, limit: int = 500) -> list[dict]:
     """The cases a figure counts, newest first. Subjects only for cases this person may open."""
     cond = drill_conditions(metric, scope)
-    base = metrics.conditions(scope)
+    # An incident's cases are all of them, whatever the period, as the incidents table counts them
+    # (metrics.incidents): a case opened before the incident may join it later. ([2:] drops the day bounds.)
+    base = metrics.conditions(scope)[2:] if metric.startswith("incident:") else metrics.conditions(scope)
     where = base[2:] if metric == "backlog" else base  # the backlog is now, whatever the period
     rows = session.execute(select(CaseFacts, Case.subject).join(Case, Case.id == CaseFacts.case_id)
                            .where(*where, *cond).order_by(CaseFacts.opened_at.desc()).limit(limit)).all()
@@ -242,7 +250,7 @@ def set_objective(session: Session, who: Principal, team: str | None, metric: st
         raise InvalidInput("the comparator is <= or >=")
     team_id = None
     if team:
-        team_id = session.scalar(select(Team.id).where(Team.key == team))
+        team_id = team_service.team_id(session, team)
         if team_id is None:
             raise InvalidInput(f"unknown team {team!r}")
     if who.role not in ("admin", "coordinator") and (team_id is None or team_id not in who.team_ids

@@ -28,6 +28,11 @@ def list_teams(session: Session) -> list[Team]:
     return list(session.scalars(select(Team).order_by(Team.key)))
 
 
+def team_id(session: Session, key: str) -> int | None:
+    """The id of the team with this key; None when there is none (each caller says what that means to it)."""
+    return session.scalar(select(Team.id).where(Team.key == key))
+
+
 def team_keys(session: Session) -> list[str]:
     """Every team's key, in key order (the choices of a team field)."""
     return list(session.scalars(select(Team.key).order_by(Team.key)))
