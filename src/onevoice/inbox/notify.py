@@ -13,18 +13,24 @@ from onevoice.db import utcnow
 from onevoice.inbox.models import Notification
 
 
-def notify_team(session: Session, team_id: int, case_id: int | None, kind: str, actor: str, text: str) -> None:
-    session.add(Notification(team_id=team_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000]))
+def notify_team(session: Session, team_id: int, case_id: int | None, kind: str, actor: str, text: str,
+                links: list[dict] | None = None) -> None:
+    session.add(Notification(team_id=team_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000],
+                             links=_kept(links)))
 
 
 def notify_user(session: Session, user_id: int, case_id: int | None, kind: str, actor: str, text: str,
                 links: list[dict] | None = None) -> None:
     """`links`: [{"label", "href"}] shown with the text; an href that is not a path on this site is dropped (the
     page puts them in `href` as they are, so nothing may lead elsewhere or run script)."""
+    session.add(Notification(user_id=user_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000],
+                             links=_kept(links)))
+
+
+def _kept(links: list[dict] | None) -> list[dict] | None:
     kept = [{"label": str(link["label"])[:80], "href": link["href"]} for link in links or ()
             if isinstance(link.get("href"), str) and local_path(link["href"])]
-    session.add(Notification(user_id=user_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000],
-                             links=kept or None))
+    return kept or None
 
 
 def local_path(href: str) -> bool:
