@@ -129,6 +129,19 @@ class Context:
     default_policy: str | None = None
     user_teams: dict[str, frozenset[int]] = field(default_factory=dict)  # actor (email) -> team ids
     sales_team_id: int | None = None
+    # (policy name, start, priority, target) -> due time: counting business time is most of a fold's work,
+    # and a case folded again keeps its start and priority. Shared by the contexts of one playbook text.
+    dues: dict = field(default_factory=dict)
+
+    def due(self, policy: SlaPolicy | None, start: datetime, priority: str, target: str) -> datetime | None:
+        if policy is None:
+            return None
+        key = (policy.name, start, priority, target)
+        if key not in self.dues:
+            if len(self.dues) > 200_000:
+                self.dues.clear()
+            self.dues[key] = policy.due(start, priority, target)
+        return self.dues[key]
 
 
 def business_seconds(policy: SlaPolicy | None, start: datetime, end: datetime, priority: str = "normal") -> int:
@@ -175,8 +188,8 @@ def _service(case: CaseRow, ctx: Context, opened_at: datetime, responded: dateti
 
     fr_s, fr_bh = span(responded)
     res_s, res_bh = span(resolved_at)
-    fr_due = policy.due(opened_at, case.priority) if policy else None
-    res_due = policy.due(opened_at, case.priority, "resolution") if policy else None
+    fr_due = ctx.due(policy, opened_at, case.priority, "first_response")
+    res_due = ctx.due(policy, opened_at, case.priority, "resolution")
     return {"opened_at": opened_at, "opened_day": opened_at.date().isoformat(),
             "first_response_s": fr_s, "first_response_bh_s": fr_bh, "resolution_s": res_s, "resolution_bh_s": res_bh,
             "first_response_due": fr_due, "resolution_due": res_due,
@@ -319,7 +332,7 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
             any(m.direction != "inbound" for m in new.messages):
         return None
     if old is None:  # the case as it was before anything happened: no message, no event
-        old, old_teams = case_facts(CaseSource(case, teams=new.teams), ctx)
+        old, old_teams = _before(case, new.teams)
     inbound = sorted(new.messages, key=_in_order)
     last = old["last_message_at"]
     if inbound and last is not None and inbound[0].created_at <= last:
@@ -368,6 +381,20 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
         **signals(inbound, old),
     }
     return facts, teams
+
+
+def _before(case: CaseRow, teams: list[TeamRow]) -> tuple[dict, list[dict]]:
+    """What a fold reads of a case's facts before anything happened to it (what `case_facts` gives for no
+    message and no event, in the columns a fold starts from)."""
+    facts = {"messages_in": 0, "messages_out": 0, "last_message_at": None, "recovered": None,
+             "resolved_public": None, "lead": int(case.intent == "sales_lead"), "lead_outcome": None,
+             "lead_value": 0.0, "reopens": 0, "positive": 0, "negative": 0, "neutral": 0, "effort_s": 0,
+             "first_response_s": None, "adv_w": 0.0, "det_w": 0.0, "adv_n": 0, "det_n": 0, "recommendations": 0,
+             "signal_at": None}
+    rows = [{"case_id": case.id, "team_id": t.team_id, "first_action_s": None, "approvals": 0, "approval_wait_s": 0,
+             "approvals_pending": 0, "multi_team": 0, "replies": 0, "notes": 0, "handoffs": 0, "actions": 0,
+             "effort_s": 0} for t in teams]
+    return facts, rows
 
 
 def _fold_teams(old_teams: list[dict], events: list[EventRow], teams: list[TeamRow], ctx: Context,
