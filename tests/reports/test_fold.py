@@ -28,7 +28,8 @@ inbound = st.builds(lambda at, kind, sentiment, status, lang, product, rec, comp
     "inbound", kind, T0 + timedelta(minutes=at, seconds=at % 7), status, sentiment, lang,
     [{"key": product}] if product else [], intent="complaint" if complaint else None, complaint=complaint,
     recommendation=rec, deleted=deleted),
-    minutes, st.sampled_from(("mention", "direct", "review")), st.sampled_from(("positive", "negative", "neutral", None)),
+    minutes, st.sampled_from(("mention", "direct", "review")),
+    st.sampled_from(("positive", "negative", "neutral", None)),
     st.sampled_from(("processed", "processed", "failed")), st.sampled_from(("en", "de", None)),
     st.sampled_from((None, "app", "card")), st.booleans(), st.booleans(), st.booleans())
 outbound = st.builds(lambda at, kind, status: MessageRow("outbound", kind, T0 + timedelta(minutes=at), status),

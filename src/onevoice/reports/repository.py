@@ -136,29 +136,31 @@ def increments(session: Session, events: dict[int, list[EventRow]], message_ids:
     return out
 
 
-def write_facts(session: Session, case_ids: list[int], cases: list[dict], teams: list[dict],
-                old: dict[int, dict]) -> None:
-    """Store these cases' new facts (a deleted case just loses its rows). A case that has facts is updated
-    in the columns that changed (an unchanged column leaves its indexes alone); a new one is inserted."""
-    table = CaseFacts.__table__
-    new_ids = {f["case_id"] for f in cases}
-    gone = [i for i in case_ids if i not in new_ids and i in old]
-    for chunk in _chunks(gone, 500):
-        session.execute(delete(table).where(table.c.case_id.in_(chunk)))
-    changed = [f for f in cases if f["case_id"] in old and f != {k: old[f["case_id"]].get(k) for k in f}]
-    columns = sorted({k for f in changed for k, v in f.items() if k != "case_id" and old[f["case_id"]].get(k) != v})
+def write_facts(session: Session, cases: list[dict], teams: list[dict], old: dict[tuple, dict],
+                old_teams: dict[tuple, dict]) -> None:
+    """Store these cases' new facts in place of their old ones (keyed by case id, and case and team id):
+    a row that is new is inserted, one that is gone (a deleted case, a team removed) deleted, one that
+    changed updated in the columns that changed (an unchanged column leaves its indexes alone)."""
+    _write_rows(session, CaseFacts.__table__, {(f["case_id"],): f for f in cases}, old)
+    _write_rows(session, TeamFacts.__table__, {(t["case_id"], t["team_id"]): t for t in teams}, old_teams)
+
+
+def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tuple, dict]) -> None:
+    keys = [c.name for c in table.primary_key.columns]
+    gone = [dict(zip([f"k_{k}" for k in keys], key, strict=True)) for key in old if key not in rows]
+    where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+    if gone:
+        session.execute(delete(table).where(where), gone)
+    changed = [(key, row) for key, row in rows.items() if key in old and row != old[key]]
+    columns = sorted({k for key, row in changed for k, v in row.items() if old[key].get(k) != v})
     if changed and columns:
-        session.execute(update(table).where(table.c.case_id == bindparam("k_case_id"))
-                        .values({c: bindparam(c) for c in columns}),
-                        [{"k_case_id": f["case_id"], **{c: f[c] for c in columns}} for f in changed])
-    inserted = [f for f in cases if f["case_id"] not in old]
+        session.execute(update(table).where(where).values({c: bindparam(c) for c in columns}),
+                        [{**{f"k_{k}": v for k, v in zip(keys, key, strict=True)}, **{c: row[c] for c in columns}}
+                         for key, row in changed])
     # Core executemany: the ORM's bulk insert splits rows by which columns are NULL (one statement each).
+    inserted = [row for key, row in rows.items() if key not in old]
     if inserted:
         session.execute(table.insert(), inserted)
-    for chunk in _chunks(case_ids, 500):
-        session.execute(delete(TeamFacts).where(TeamFacts.case_id.in_(chunk)))
-    if teams:
-        session.execute(TeamFacts.__table__.insert(), teams)
 
 
 def clear_facts(session: Session) -> None:
@@ -186,6 +188,12 @@ def stored_facts(session: Session, case_ids: list[int]) -> tuple[dict[int, dict]
         for r in session.execute(select(TeamFacts.__table__).where(TeamFacts.case_id.in_(chunk))).mappings():
             teams[r["case_id"]].append(dict(r))
     return cases, teams
+
+
+def keyed(cases: dict[int, dict], teams: dict[int, list[dict]]) -> tuple[dict[tuple, dict], dict[tuple, dict]]:
+    """The stored rows by primary key (what `write_facts` compares the new ones with)."""
+    return ({(i,): f for i, f in cases.items()},
+            {(t["case_id"], t["team_id"]): t for rows in teams.values() for t in rows})
 
 
 AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,

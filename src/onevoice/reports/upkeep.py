@@ -18,6 +18,7 @@ id after a higher one) the cases with events of the last seconds under the water
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ OPENING = ("case.opened", "case.closed_spam")
 class UpkeepResult:
     cases: int
     watermark: int
-    folded: int = 0
+    folded: int = 0  # of the cases, those folded (the others recomputed from their sources)
+    locked_s: float = 0.0  # the longest write transaction of the run (SQLite: write lock held)
 
 
 @dataclass
@@ -55,7 +57,8 @@ class Pass:
     case_ids: list[int] = field(default_factory=list)
     cases: list[dict] = field(default_factory=list)
     teams: list[dict] = field(default_factory=list)
-    old: dict[int, dict] = field(default_factory=dict)
+    old: dict[tuple, dict] = field(default_factory=dict)  # the stored rows, by key (repository.keyed)
+    old_teams: dict[tuple, dict] = field(default_factory=dict)
     deltas: Deltas = field(default_factory=dict)
     folded: int = 0
     full: bool = False  # the batch was cut at BATCH_EVENTS: more to read
@@ -78,7 +81,7 @@ def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context
     old, old_teams = repo.stored_facts(session, ids) if not fresh else ({}, {})
     deltas = contributions(list(old.values()), [t for rows in old_teams.values() for t in rows], -1)
     contributions(cases, teams, 1, deltas)
-    repo.write_facts(session, ids, cases, teams, old)
+    repo.write_facts(session, cases, teams, *repo.keyed(old, old_teams))
     repo.apply_deltas(session, deltas)
     return len(cases)
 
@@ -122,8 +125,8 @@ def plan(session: Session) -> Pass:
         facts, parts = case_facts(src, ctx)
         out.cases.append(facts)
         out.teams.extend(parts)
-    out.case_ids, out.old = ids, old
-    out.deltas = contributions(list(old.values()), [t for i in ids for t in old_teams.get(i, [])], -1)
+    out.case_ids, (out.old, out.old_teams) = ids, repo.keyed(old, old_teams)
+    out.deltas = contributions(list(old.values()), list(out.old_teams.values()), -1)
     contributions(out.cases, out.teams, 1, out.deltas)
     return out
 
@@ -134,18 +137,22 @@ def write(session: Session, step: Pass) -> bool:
     if repo.state(session, lock=True) != (step.after, step.updated_at):
         return False
     if step.case_ids:
-        repo.write_facts(session, step.case_ids, step.cases, step.teams, step.old)
+        repo.write_facts(session, step.cases, step.teams, step.old, step.old_teams)
         repo.apply_deltas(session, step.deltas)
     repo.set_watermark(session, step.top, step.now)
     return True
 
 
-def upkeep(session_factory: sessionmaker[Session]) -> tuple[Pass, bool]:
-    """One incremental step: computed in a read transaction, written in a short write transaction."""
+def upkeep(session_factory: sessionmaker[Session]) -> tuple[Pass, bool, float]:
+    """One incremental step: computed in a read transaction, written in a short write transaction.
+    Returns the step, whether it was written, and how long the write transaction took (seconds: on
+    SQLite the time the write lock was held)."""
     with _reader(session_factory)() as session:
         step = plan(session)
+    started = time.perf_counter()
     with unit_of_work(session_factory) as session:
-        return step, write(session, step)
+        written = write(session, step)
+    return step, written, time.perf_counter() - started
 
 
 _READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -160,15 +167,17 @@ def _reader(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
 
 def upkeep_job(session_factory: sessionmaker[Session]) -> UpkeepResult:
     """The scheduler's job: steps until caught up (each step its own pair of transactions)."""
-    total = folded = 0
+    result = UpkeepResult(0, 0)
     for _ in range(1000):  # a runner that keeps losing the race to another stops; the next run goes on
-        step, written = upkeep(session_factory)
+        step, written, locked = upkeep(session_factory)
+        result.locked_s = max(result.locked_s, locked)
         if written:
-            total += len(step.case_ids)
-            folded += step.folded
+            result.cases += len(step.case_ids)
+            result.folded += step.folded
+            result.watermark = step.top
             if not step.full:
-                return UpkeepResult(total, step.top, folded)
-    return UpkeepResult(total, step.top, folded)
+                break
+    return result
 
 
 def rebuild(session_factory: sessionmaker[Session]) -> int:
