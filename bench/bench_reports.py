@@ -10,7 +10,7 @@
    (processing time), then one upkeep pass over the cases they touched (its time), as a share.
 
     python -m bench.bench_reports [--cases 60000] [--messages 200000] [--days 64] [--postgres URL] [--runs 30]
-        [--full] [--no-upkeep] [--no-sqlite] [--upkeep-only --pipeline 600]
+        [--full] [--no-upkeep] [--no-sqlite] [--upkeep-only --pipeline 600 [--upkeep-every 100]]
 """
 
 from __future__ import annotations
@@ -113,8 +113,10 @@ def http(url: str, start, end, runs: int) -> dict:
     return out
 
 
-def upkeep_cost(tmp: Path, messages: int) -> dict:
-    """Processing time of `messages` demo messages through the real pipeline, and the upkeep that follows."""
+def upkeep_cost(tmp: Path, messages: int, every: int = 100) -> dict:
+    """Processing time of `messages` demo messages through the real pipeline in batches of 100, and an
+    upkeep pass after every `every` messages (the scheduler runs one every 10 s: at 50 messages a second,
+    one per 500)."""
     from onevoice.connectors.sandbox.traffic import SandboxTraffic
     from onevoice.pipeline.intake import accept_batch
     from onevoice.runtime import build_processor
@@ -136,6 +138,7 @@ def upkeep_cost(tmp: Path, messages: int) -> dict:
     processing = upkeeping = processing_cpu = upkeeping_cpu = 0.0
     folded = cases = 0
     locks: list[float] = []
+    done = 0
     for _ in range(0, messages, 100):
         items = [traffic.next_message(channels[j % 4]) for j in range(100)]
         with unit_of_work(factory) as s:
@@ -144,6 +147,9 @@ def upkeep_cost(tmp: Path, messages: int) -> dict:
         processor.process(ids)
         processing += time.perf_counter() - t
         processing_cpu += time.process_time() - c
+        done += len(items)
+        if done % every:
+            continue
         t, c = time.perf_counter(), time.process_time()
         result = upkeep_job(factory)  # as the scheduler would, between batches
         upkeeping += time.perf_counter() - t
@@ -154,7 +160,8 @@ def upkeep_cost(tmp: Path, messages: int) -> dict:
     engine.dispose()
     # CPU time (this process, every thread) is the steadier figure on a shared machine: wall-clock time
     # includes waiting for the other engineers' processes.
-    return {"messages": messages, "processing_ms_per_message": round(processing / messages * 1000, 2),
+    return {"messages": messages, "upkeep_every": every,
+            "processing_ms_per_message": round(processing / messages * 1000, 2),
             "upkeep_ms_per_message": round(upkeeping / messages * 1000, 2),
             "upkeep_share_of_processing": round(upkeeping / processing, 3),
             "processing_cpu_ms_per_message": round(processing_cpu / messages * 1000, 2),
@@ -174,6 +181,7 @@ def main() -> None:
     parser.add_argument("--sqlite", default=str(HERE / ".data" / "reports.db"))
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--pipeline", type=int, default=2000)
+    parser.add_argument("--upkeep-every", type=int, default=100, help="messages between upkeep passes")
     parser.add_argument("--upkeep-only", action="store_true", help="only the upkeep against throughput")
     parser.add_argument("--no-upkeep", action="store_true", help="skip the upkeep against throughput")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (with --postgres)")
@@ -182,14 +190,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.upkeep_only:
         Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
-        print(json.dumps(upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline), indent=1))
+        print(json.dumps(upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline,
+                                     args.upkeep_every), indent=1))
         return
     if args.full:
         args.cases, args.messages, args.days = 300_000, 1_000_000, 320
     Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
     results = {"machine": machine()}
     if not args.no_upkeep:
-        results["upkeep"] = upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline)
+        results["upkeep"] = upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline, args.upkeep_every)
     if not args.no_sqlite:
         results["sqlite"] = measure(f"sqlite:///{args.sqlite}", args)
     if args.postgres:

@@ -129,18 +129,25 @@ class Context:
     default_policy: str | None = None
     user_teams: dict[str, frozenset[int]] = field(default_factory=dict)  # actor (email) -> team ids
     sales_team_id: int | None = None
-    # (policy name, start, priority, target) -> due time: counting business time is most of a fold's work,
-    # and a case folded again keeps its start and priority. Shared by the contexts of one playbook text.
+    # (policy name, start, priority, target) -> due time, (policy name, start, end, priority) -> business
+    # seconds: counting business time was most of a fold's work, and a case folded again keeps its start,
+    # priority and times. Shared by the contexts of one playbook text.
     dues: dict = field(default_factory=dict)
 
     def due(self, policy: SlaPolicy | None, start: datetime, priority: str, target: str) -> datetime | None:
         if policy is None:
             return None
-        key = (policy.name, start, priority, target)
+        return self._cached((policy.name, start, priority, target), lambda: policy.due(start, priority, target))
+
+    def business_seconds(self, policy: SlaPolicy | None, start: datetime, end: datetime, priority: str) -> int:
+        return self._cached((policy.name if policy else None, start, end, priority),
+                            lambda: business_seconds(policy, start, end, priority))
+
+    def _cached(self, key: tuple, compute):
         if key not in self.dues:
             if len(self.dues) > 200_000:
                 self.dues.clear()
-            self.dues[key] = policy.due(start, priority, target)
+            self.dues[key] = compute()
         return self.dues[key]
 
 
@@ -184,7 +191,8 @@ def _service(case: CaseRow, ctx: Context, opened_at: datetime, responded: dateti
     def span(end: datetime | None) -> tuple[int | None, int | None]:
         if end is None:
             return None, None
-        return max(0, int((end - opened_at).total_seconds())), business_seconds(policy, opened_at, end, case.priority)
+        return max(0, int((end - opened_at).total_seconds())), ctx.business_seconds(policy, opened_at, end,
+                                                                                    case.priority)
 
     fr_s, fr_bh = span(responded)
     res_s, res_bh = span(resolved_at)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, delete, func, select, text, update
+from sqlalchemy import and_, bindparam, case, delete, func, null, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
 STATE_KEY = "facts"
+EVENT_DATA_KINDS = ("case.status", "case.outcome")  # the events whose data `facts` reads
 
 
 def context(session: Session) -> Context:
@@ -252,9 +253,11 @@ def max_event_id(session: Session) -> int:
 
 def new_events(session: Session, after_id: int, limit: int) -> list:
     """The events past the watermark, oldest first (id, case id, message id, kind, actor, time, data)."""
+    # The data only of the kinds the facts read it from (decoding every event's JSON was a tenth of a pass).
+    data = type_coerce(case((Event.kind.in_(EVENT_DATA_KINDS), Event.data), else_=null()), Event.data.type)
     return session.execute(select(Event.id, Event.case_id, Event.message_id, Event.kind, Event.actor,
-                                  Event.created_at, Event.data).where(Event.id > after_id).order_by(Event.id)
-                           .limit(limit)).all()
+                                  Event.created_at, data.label("data")).where(Event.id > after_id)
+                           .order_by(Event.id).limit(limit)).all()
 
 
 def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int]:
