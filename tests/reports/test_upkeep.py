@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from onevoice.cases.actions import add_team, set_status
 from onevoice.cases.models import Case
-from onevoice.db import unit_of_work, utcnow
+from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.desk.handoff import hand_off
 from onevoice.desk.notes import add_note
 from onevoice.reports import metrics
 from onevoice.reports.models import CaseFacts, TeamFacts
 from onevoice.reports.repository import AGGREGATES
-from onevoice.reports.upkeep import rebuild, upkeep_job
+from onevoice.reports.upkeep import plan, rebuild, upkeep_job, write
 from onevoice.teams.models import Team
 from tests.factories import message
 
@@ -85,6 +85,19 @@ def test_the_pipeline_and_peoples_actions_are_folded(session_factory, pipeline, 
         facts = {r.case_id: r for r in s.execute(select(CaseFacts.case_id, CaseFacts.messages_in, CaseFacts.reopens,
                                                         CaseFacts.effort_s))}
     assert facts[ids[0]].messages_in == 2 and facts[ids[0]].effort_s > 0 and facts[ids[1]].reopens == 1
+    assert_kept_equals_rebuilt(session_factory)
+
+
+def test_a_pass_is_not_written_over_another_runners(session_factory, pipeline, org):
+    # Every web node runs the upkeep: a pass computed from what another runner has written meanwhile would
+    # add the same events twice. Its write sees the watermark moved and writes nothing.
+    pipeline(message(channel="xcom", text="my order never arrived", author="c1"))
+    with make_sessionmaker(session_factory.kw["bind"], readonly=True)() as s:
+        stale = plan(s)
+    assert stale.cases
+    upkeep_job(session_factory)
+    with unit_of_work(session_factory) as s:
+        assert not write(s, stale)
     assert_kept_equals_rebuilt(session_factory)
 
 

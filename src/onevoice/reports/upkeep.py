@@ -167,16 +167,18 @@ def _reader(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
 
 def upkeep_job(session_factory: sessionmaker[Session]) -> UpkeepResult:
     """The scheduler's job: steps until caught up (each step its own pair of transactions)."""
-    result = UpkeepResult(0, 0)
-    for _ in range(1000):  # a runner that keeps losing the race to another stops; the next run goes on
+    result, lost = UpkeepResult(0, 0), 0
+    while lost < 3:  # a runner that keeps losing the race to another (which does the work) stops
         step, written, locked = upkeep(session_factory)
         result.locked_s = max(result.locked_s, locked)
-        if written:
-            result.cases += len(step.case_ids)
-            result.folded += step.folded
-            result.watermark = step.top
-            if not step.full:
-                break
+        result.watermark = step.top
+        if not written:
+            lost += 1
+            continue
+        result.cases += len(step.case_ids)
+        result.folded += step.folded
+        if not step.full:
+            break
     return result
 
 
