@@ -145,7 +145,7 @@ class Context:
 
     def _cached(self, key: tuple, compute):
         if key not in self.dues:
-            if len(self.dues) > 200_000:
+            if len(self.dues) > 50_000:  # the cases refolded soon matter; a big cache slows every GC pass
                 self.dues.clear()
             self.dues[key] = compute()
         return self.dues[key]
