@@ -134,6 +134,17 @@ def _questions(client: TestClient, drain, sam: str) -> dict[str, dict]:
     ask("playbooks.learned", "GET", "/api/v1/playbooks/learned")
     ask("playbooks.validate", "POST", "/api/v1/playbooks/validate", json={"source": "rules: [\n"})
     ask("incidents", "GET", "/api/v1/incidents")
+    subs, rules = "/api/v1/notifications/subscriptions", "/api/v1/notifications/thresholds"
+    ask("notifications.subscriptions", "GET", subs, token="sam")
+    ask("notifications.subscribe", "PATCH", subs, token="sam", json={"incident_alerts": True})
+    ask("notifications.subscribe.refused", "PATCH", subs, token="sam", json={"weekly_digest": True})
+    ask("notifications.personless", "GET", subs)
+    ask("notifications.threshold", "POST", rules, json={"metric": "resolution_sla", "team": "support",
+                                                        "threshold_percent": 90})
+    ask("notifications.threshold.unknown_team", "POST", rules, json={"team": "nope", "threshold_percent": 90})
+    ask("notifications.threshold.out_of_range", "POST", rules, json={"threshold_percent": 150})
+    ask("notifications.thresholds", "GET", rules)
+    ask("notifications.thresholds.responder", "GET", rules, token="sam")
     ask("posts.channels", "GET", "/api/v1/posts/channels", token="sam")
     ask("posts.create", "POST", "/api/v1/posts", token="sam",
         json={"text": "Our spring update is out", "channels": ["xcom"], "draft": True})

@@ -57,6 +57,26 @@ def test_the_document_describes_the_answer_and_the_errors(app, method, path, mod
     assert doc["components"]["schemas"][model]["required"]
 
 
+NOTIFICATIONS = [("get", "/api/v1/notifications/subscriptions", "SubscriptionsOut", None),
+                 ("patch", "/api/v1/notifications/subscriptions", "SubscriptionsOut", "SubscriptionsIn"),
+                 ("get", "/api/v1/notifications/thresholds", "Thresholds", None),
+                 ("post", "/api/v1/notifications/thresholds", "ThresholdOut", "ThresholdIn")]
+
+
+@pytest.mark.parametrize("method,path,model,body", NOTIFICATIONS)
+def test_the_notifications_api_describes_its_answers_bodies_and_errors(app, method, path, model, body):
+    doc = app.openapi()
+    op = doc["paths"][path][method]
+    assert op["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+    assert {"401", "403"} <= set(op["responses"]) and op["tags"] == ["notifications"]
+    if body:
+        assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{body}"}
+        assert "422" in op["responses"]
+    threshold = doc["components"]["schemas"]["ThresholdIn"]["properties"]
+    assert (threshold["threshold_percent"]["exclusiveMinimum"], threshold["threshold_percent"]["maximum"]) == (0, 100)
+    assert threshold["metric"]["enum"] == ["first_response_sla", "resolution_sla"]
+
+
 def test_every_json_route_under_api_has_a_response_model(app):
     routes = _api_routes(app)
     assert len(routes) > 60

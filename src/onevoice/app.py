@@ -35,6 +35,7 @@ from onevoice.incidents import views as incidents_views
 from onevoice.library import views as library_views
 from onevoice.live import api as live_api
 from onevoice.live import pages as live_pages
+from onevoice.notifications import api as notifications_api
 from onevoice.notifications import views as notifications_views
 from onevoice.ops import api as ops_api
 from onevoice.pipeline import api as intake_api
@@ -187,7 +188,7 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     apidocs.register(app)
     for router in (triage_api.router, governance_api.router, admin_views.api, access_views.api, routing_api.router,
                    incidents_api.router, posts_api.router, advocacy_api.router, reports_api.router,
-                   privacy_api.router):
+                   privacy_api.router, notifications_api.router):
         app.include_router(router)
 
     pages.install(app)

@@ -19,6 +19,7 @@ from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.governance import policy
 from onevoice.governance.models import TrainingModule
+from onevoice.inbox.models import Notification
 
 pytestmark = pytest.mark.both_databases
 LINK = "https://acme.example/launch?ref=blog"
@@ -49,6 +50,8 @@ def test_items_go_through_the_guard_and_the_approval_rules(session_factory, peop
         # A responder of an allowed team, with a claim: the default rules send it to Legal.
         held = sharing.create_item(s, people["sam"], "Tips", "The new app is guaranteed to save you time", LINK)
         assert held.status == "pending_approval" and "Regulated words or claims" in held.approval_reason
+        told = s.scalar(select(Notification).where(Notification.kind == "approval"))  # Legal, with the way there
+        assert told.links == [{"label": "Review it", "href": f"/advocacy#waiting-{held.id}"}]
         with pytest.raises(Forbidden):
             sharing.decide(s, people["sam"], held.id, True)  # not one's own
         with pytest.raises(Forbidden):

@@ -45,7 +45,11 @@ def test_sixty_days_of_history(session_factory, settings):
         ranking = advocacy_ranking(s, month)
         leads = metrics.leads(s, period(60, 0))
         collaboration = metrics.collaboration(s, month)
+        backlog = metrics.backlog(s, month)
+        total = headline(s, period(60, 0))["service.cases"]
     assert slow < usual * 0.6  # the slow week
+    # A backlog, but not one case in seven left open for weeks (most of them breaching their SLA).
+    assert 0 < backlog["older_than_a_day"] < total * 0.06, (backlog, total)
     assert [i["topic"] for i in incident] and incident[0]["cases"] >= 20 and incident[0]["status"] == "closed"
     assert late["service.first_response_median_s"] < early["service.first_response_median_s"] / 2  # improving
     assert late["service.reopened"] + early["service.reopened"] > 0

@@ -107,6 +107,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", CASE + "/outcome"): OWN, ("POST", "/api/v1/cases/{case_id}/outcome"): OWN,
     # notifications (tests/notifications): one's own subscriptions; alert thresholds are the coordinator's
     ("GET", "/me/notifications"): ALL, ("POST", "/me/notifications"): ALL, ("POST", "/me/notifications/rules"): OWN,
+    ("GET", "/api/v1/notifications/subscriptions"): ALL, ("PATCH", "/api/v1/notifications/subscriptions"): ALL,
+    ("GET", "/api/v1/notifications/thresholds"): OWN, ("POST", "/api/v1/notifications/thresholds"): OWN,
     ("GET", "/library"): ALL, ("POST", "/library"): EDIT_LIBRARY,
     ("POST", "/library/{answer_id}/archive"): EDIT_LIBRARY,
     ("POST", "/approvals/{approval_id}/decide"): APPROVE,
@@ -220,7 +222,8 @@ FORMS = {
     "/advocacy/mastodon": {"instance": "mastodon.social"},
     "/advocacy/settings": {"leaderboard": "1", "curator_teams": "marketing"},
     "/advocacy/voice/handles": {"network": "sandbox", "handle": "@walker"},
-    CASE + "/outcome": {"outcome": "lost"}, "/me/notifications/rules": {"threshold": "90", "days": "7", "enabled": "1"},
+    CASE + "/outcome": {"outcome": "lost"}, "/me/notifications/rules": {"threshold": "90", "days": "7", "enabled": "1",
+                                                                   "metric": "resolution_sla"},
     "/reports/objectives": {"team": "support", "metric": "service.first_response_sla", "comparator": ">=",
                             "target": "0.9"},
 }
@@ -244,6 +247,8 @@ JSON = {
     "/api/v1/privacy/contacts/{contact_id}/export": {"reference": "SAR-walk"},
     "/api/v1/privacy/contacts/{contact_id}/erase": {"reference": "DSR-walk"},
     "/api/v1/retention/rules": {"days": 400}, "/api/v1/cases/{case_id}/outcome": {"outcome": "lost"},
+    "/api/v1/notifications/subscriptions": {"alert_email": True},
+    "/api/v1/notifications/thresholds": {"metric": "resolution_sla", "team": "support", "threshold_percent": 90},
 }
 
 

@@ -45,6 +45,8 @@ def test_scheduler_jobs_escalate_near_sla_and_remind_about_the_policy(session_fa
     with session_factory() as session:
         kinds = set(session.scalars(select(Notification.kind)))
         assert {"approval", "policy"} <= kinds
+        reminder = session.scalar(select(Notification).where(Notification.kind == "policy").limit(1))
+        assert reminder.links == [{"label": "Read the policy", "href": "/governance/policy"}]
 
 
 def test_embedded_scheduler_runs_governance_beside_poller_and_outbox(settings):

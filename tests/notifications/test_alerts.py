@@ -4,49 +4,27 @@ recovered and fell once more."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from onevoice.auth.models import User
 from onevoice.cases.models import Case, Incident
-from onevoice.db import make_engine, make_sessionmaker, unit_of_work, utcnow
+from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.events.models import Event
-from onevoice.inbox.models import Notification
 from onevoice.notifications import alerts, service
 from onevoice.notifications.alerts import check_alerts
-from onevoice.notifications.models import Alert, MailMessage
+from onevoice.notifications.models import Alert
 from onevoice.reports.upkeep import upkeep_job
 from tests.factories import BASE_TIME, message
 
-pytestmark = pytest.mark.both_databases
+# SQLAlchemy's deprecations are errors here: the alerts read rows the 2.1 way (no Result.tuples()).
+pytestmark = [pytest.mark.both_databases, pytest.mark.filterwarnings("error::sqlalchemy.exc.SADeprecationWarning")]
 
 
-def subscribe(session_factory, org, **who: dict) -> None:
-    with unit_of_work(session_factory) as s:
-        for name, flags in who.items():
-            service.save_preferences(s, org[name], **flags)
-
-
-def told(session_factory, email: str) -> list[str]:
-    """The alerts this person has in the app."""
-    with session_factory() as s:
-        user_id = s.scalar(select(User.id).where(User.email == email))
-        return list(s.scalars(select(Notification.text).where(Notification.user_id == user_id,
-                                                              Notification.kind == "alert").order_by(Notification.id)))
-
-
-def mailed(session_factory) -> list[tuple[str, str]]:
-    with session_factory() as s:
-        return sorted(s.execute(select(MailMessage.to_addr, MailMessage.subject)
-                                .where(MailMessage.kind == "alert")).tuples())
-
-
-def test_an_incident_opening_alerts_subscribers_once(settings, session_factory, org):
-    subscribe(session_factory, org, sam={"incident_alerts": True},  # in the app and by email (the default)
+def test_an_incident_opening_alerts_subscribers_once(settings, session_factory, subscribe, told, mailed):
+    subscribe(sam={"incident_alerts": True},  # in the app and by email (the default)
               lee={"incident_alerts": True, "alert_email": False},  # in the app only
               mia={"sla_alerts": True})  # not subscribed to incidents
     with unit_of_work(session_factory) as s:
@@ -57,23 +35,23 @@ def test_an_incident_opening_alerts_subscribers_once(settings, session_factory, 
     assert check_alerts(session_factory, settings) == {"incident": 1, "sla": 0}
     assert check_alerts(session_factory, settings) == {"incident": 0, "sla": 0}  # the next tick: nothing again
     text = "Incident opened on “checkout”: payment page down"
-    assert told(session_factory, "sam@acme.test") == [text] and told(session_factory, "lee@acme.test") == [text]
-    assert told(session_factory, "mia@acme.test") == []
-    assert mailed(session_factory) == [("sam@acme.test", "OneVoice alert: incident: checkout")]
+    assert told("sam@acme.test") == [text] and told("lee@acme.test") == [text]
+    assert told("mia@acme.test") == []
+    assert mailed() == [("sam@acme.test", "OneVoice alert: incident: checkout")]
     # It closes and comes back: a new alert.
     with unit_of_work(session_factory) as s:
         incident = s.scalar(select(Incident).where(Incident.topic == "checkout"))
         incident.reopen_count, incident.last_activity_at = 1, utcnow()
     assert check_alerts(session_factory, settings)["incident"] == 1
-    assert told(session_factory, "sam@acme.test")[-1] == "Incident opened again on “checkout”: payment page down"
+    assert told("sam@acme.test")[-1] == "Incident opened again on “checkout”: payment page down"
     with session_factory() as s:
         assert s.scalar(select(func.count(Alert.id))) == 2
 
 
-def test_sla_alert_fires_once_per_fall(settings, session_factory, org, monkeypatch):
+def test_sla_alert_fires_once_per_fall(settings, session_factory, org, subscribe, told, mailed, monkeypatch):
     """The figure goes 95 %, 80 %, 70 %, 92 %, 85 %, 85 % against a 90 % threshold: two alerts (at 80 and at
     the second fall to 85), none while it stays below, none on recovering."""
-    subscribe(session_factory, org, lee={"sla_alerts": True}, eve={"sla_alerts": True, "alert_email": False},
+    subscribe(lee={"sla_alerts": True}, eve={"sla_alerts": True, "alert_email": False},
               mia={"sla_alerts": True})  # a manager of Support: the organization's figure is not hers
     with unit_of_work(session_factory) as s:
         service.set_rule(s, org["lee"], None, 90, 7)
@@ -84,27 +62,27 @@ def test_sla_alert_fires_once_per_fall(settings, session_factory, org, monkeypat
     expected = ["First-response SLA attainment for the organization over the last 7 days is 80 %, below the 90 % "
                 "threshold.", "First-response SLA attainment for the organization over the last 7 days is 85 %, "
                 "below the 90 % threshold."]
-    assert told(session_factory, "lee@acme.test") == expected and told(session_factory, "eve@acme.test") == expected
-    assert told(session_factory, "mia@acme.test") == []
-    assert [to for to, _ in mailed(session_factory)] == ["lee@acme.test", "lee@acme.test"]
+    assert told("lee@acme.test") == expected and told("eve@acme.test") == expected
+    assert told("mia@acme.test") == []
+    assert [to for to, _ in mailed()] == ["lee@acme.test", "lee@acme.test"]
     with session_factory() as s:
         rule = service.list_rules(s)[0]
-        assert rule["firing"] is True and rule["last_value"] == 0.85
+        assert rule.firing is True and rule.last_value_percent == 85.0
 
 
-def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pipeline, org):
+def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pipeline, org, subscribe, told):
     """Hand-made cases through the pipeline: two Support complaints on Friday 20 November, not answered by their
     due time (missed), then answered in time (met)."""
     pipeline(message(channel="xcom", author="ann", text="my order never arrived", minutes=10),
              message(channel="xcom", author="bob", text="my order never arrived either", minutes=20))
     upkeep_job(session_factory)
-    subscribe(session_factory, org, lee={"sla_alerts": True}, mia={"sla_alerts": True})
+    subscribe(lee={"sla_alerts": True}, mia={"sla_alerts": True})
     with unit_of_work(session_factory) as s:
         service.set_rule(s, org["lee"], "support", 50, 3)  # Support's first responses, the last 3 days
     now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
     assert check_alerts(session_factory, settings, now=now)["sla"] == 1
     text = "First-response SLA attainment for Customer Support over the last 3 days is 0 %, below the 50 % threshold."
-    assert told(session_factory, "mia@acme.test") == [text] and told(session_factory, "lee@acme.test") == [text]
+    assert told("mia@acme.test") == [text] and told("lee@acme.test") == [text]
     assert check_alerts(session_factory, settings, now=now)["sla"] == 0
     # Both answered five minutes after they came in (the reply's event makes the reports recompute them).
     with unit_of_work(session_factory) as s:
@@ -114,7 +92,7 @@ def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pi
     upkeep_job(session_factory)
     assert check_alerts(session_factory, settings, now=now)["sla"] == 0  # recovered: 100 %, no alert
     with session_factory() as s:
-        assert service.list_rules(s)[0]["firing"] is False and service.list_rules(s)[0]["last_value"] == 1.0
+        assert service.list_rules(s)[0].firing is False and service.list_rules(s)[0].last_value_percent == 100.0
     # A third complaint nobody answers: 2 of 3 met (67 %) stays above 50 %; a stricter threshold then falls.
     pipeline(message(channel="xcom", author="cy", text="my order never arrived, third time", minutes=30))
     upkeep_job(session_factory)
@@ -122,32 +100,51 @@ def test_sla_alert_from_real_cases_and_a_team_rule(settings, session_factory, pi
     with unit_of_work(session_factory) as s:
         service.set_rule(s, org["lee"], "support", 80, 3)
     assert check_alerts(session_factory, settings, now=now)["sla"] == 1
-    assert told(session_factory, "mia@acme.test")[-1].endswith("is 67 %, below the 80 % threshold.")
+    assert told("mia@acme.test")[-1].endswith("is 67 %, below the 80 % threshold.")
 
 
-def test_two_nodes_raise_one_alert(settings, session_factory, org):
-    subscribe(session_factory, org, sam={"incident_alerts": True})
+def test_first_response_and_resolution_thresholds_fall_and_recover_apart(settings, session_factory, org, subscribe,
+                                                                         told, monkeypatch):
+    """The organization's first response (threshold 90 %) and resolution (80 %), measured together each minute:
+    each fires once per fall and re-arms when it recovers, whatever the other does."""
+    subscribe(lee={"sla_alerts": True})
+    with unit_of_work(session_factory) as s:
+        service.set_rule(s, org["lee"], None, 90, 7)
+        service.set_rule(s, org["lee"], None, 80, 7, metric="resolution_sla")
+    figures = {"first_response_sla": iter([0.95, 0.80, 0.80, 0.95, 0.85]),
+               "resolution_sla": iter([0.70, 0.70, 0.90, 0.60, 0.60])}
+    monkeypatch.setattr(alerts, "measure", lambda session, rule, now: next(figures[rule.metric]))
+    raised = [check_alerts(session_factory, settings)["sla"] for _ in range(5)]
+    assert raised == [1, 1, 0, 1, 1]
+    assert [t.split(" over")[0] + " " + t.split(" is ")[1].split(",")[0] for t in told("lee@acme.test")] == [
+        "Resolution SLA attainment for the organization 70 %",
+        "First-response SLA attainment for the organization 80 %",
+        "Resolution SLA attainment for the organization 60 %",
+        "First-response SLA attainment for the organization 85 %"]
+    with session_factory() as s:
+        rules = {r.metric: r for r in service.list_rules(s)}
+        keys = sorted(s.scalars(select(Alert.key)))
+    assert {m: (r.firing, r.last_value_percent) for m, r in rules.items()} == {
+        "first_response_sla": (True, 85.0), "resolution_sla": (True, 60.0)}
+    fr, res = rules["first_response_sla"].id, rules["resolution_sla"].id
+    assert keys == sorted([f"sla:{res}:1", f"sla:{fr}:1", f"sla:{res}:2", f"sla:{fr}:2"])
+
+
+def test_two_nodes_raise_one_alert(settings, session_factory, org, subscribe, told, mailed, two_nodes, monkeypatch):
+    """An incident opens and both SLA figures fall below their thresholds; two nodes check at the same moment:
+    three alerts in all, each told and mailed once."""
+    subscribe(sam={"incident_alerts": True}, lee={"incident_alerts": True, "sla_alerts": True})
     with unit_of_work(session_factory) as s:
         s.add(Incident(topic="outage", opened_at=utcnow(), last_activity_at=utcnow()))
-    engines = [make_engine(settings.database_url) for _ in range(2)]
-    start, results, errors = threading.Barrier(2), [], []
-
-    def node(engine):
-        try:
-            start.wait(timeout=30)
-            results.append(check_alerts(make_sessionmaker(engine), settings)["incident"])
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=node, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for e in engines:
-        e.dispose()
-    assert not errors and sorted(results) == [0, 1]
-    assert len(told(session_factory, "sam@acme.test")) == 1 and len(mailed(session_factory)) == 1
+        service.set_rule(s, org["lee"], None, 90, 7)
+        service.set_rule(s, org["lee"], "support", 90, 7, metric="resolution_sla")
+    monkeypatch.setattr(alerts, "measure", lambda session, rule, now: 0.5)
+    results = two_nodes(lambda factory, _: check_alerts(factory, settings))
+    assert sorted(r["incident"] for r in results) == [0, 1] and sum(r["sla"] for r in results) == 2
+    assert len(told("sam@acme.test")) == 1 and len(told("lee@acme.test")) == 3
+    assert [to for to, _ in mailed()] == ["lee@acme.test"] * 3 + ["sam@acme.test"]
+    with session_factory() as s:
+        assert s.scalar(select(func.count(Alert.id))) == 3
 
 
 def test_thresholds_are_the_coordinators(session_factory, org):
@@ -155,7 +152,19 @@ def test_thresholds_are_the_coordinators(session_factory, org):
         for who in ("mia", "sam", "eve"):
             with pytest.raises(Forbidden):
                 service.set_rule(s, org[who], None, 90, 7)
-        for bad in ((None, 0, 7), (None, 101, 7), (None, 90, 0), (None, 90, 400), ("nope", 90, 7)):
+            with pytest.raises(Forbidden):
+                service.set_rule(s, org[who], None, 90, 7, metric="resolution_sla")
+        for bad in ((None, 0, 7), (None, 101, 7), (None, 90, 0), (None, 90, 400), ("nope", 90, 7),
+                    (None, float("nan"), 7), (None, float("inf"), 7)):
             with pytest.raises(InvalidInput):
                 service.set_rule(s, org["lee"], *bad)
-        assert service.set_rule(s, org["ada"], "support", 75, 14)["threshold"] == 0.75
+        with pytest.raises(InvalidInput, match="first_response_sla, resolution_sla"):
+            service.set_rule(s, org["lee"], None, 90, 7, metric="<b>reopen_rate</b>")
+        assert service.set_rule(s, org["ada"], "support", 75, 14).threshold_percent == 75
+        # Either figure or both, per scope: set again, the same rule changes.
+        assert service.set_rule(s, org["lee"], "support", 60, 5, metric="resolution_sla").figure == \
+            "Resolution SLA attainment"
+        service.set_rule(s, org["lee"], "support", 70, 5, metric="resolution_sla")
+        rules = service.list_rules(s)
+    assert [(r.team, r.metric, r.threshold_percent, r.days) for r in rules] == [
+        ("support", "first_response_sla", 75, 14), ("support", "resolution_sla", 70, 5)]

@@ -18,5 +18,5 @@ def test_the_demo_subscribes_its_people_once(session_factory):
         assert s.scalar(select(func.count()).select_from(NotificationPreference)) == 3
         assert s.scalar(select(func.count(AlertRule.id))) == 1
         rule = list_rules(s)[0]
-        assert (rule["team"], rule["threshold"], rule["days"], rule["set_by"]) == (None, 0.8, 7,
+        assert (rule.team, rule.threshold_percent, rule.days, rule.set_by) == (None, 80.0, 7,
                                                                                    f"lead@{DEMO_DOMAIN}")

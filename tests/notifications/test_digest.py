@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 
@@ -13,10 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from onevoice.auth.models import User
-from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case
 from onevoice.cases.outcome import set_outcome
-from onevoice.db import make_engine, make_sessionmaker, unit_of_work, utcnow
+from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden
 from onevoice.notifications import service
 from onevoice.notifications.digest import digest_week, queue_digests
@@ -43,7 +41,7 @@ def test_the_week_a_digest_covers():
 
 
 @pytest.fixture
-def week(session_factory, pipeline, org):
+def week(session_factory, pipeline, org, subscribe):
     """Three cases on Friday 20 November: a complaint, a question, a sales lead won for 1,250.50 EUR."""
     pipeline(message(channel="xcom", author="ann", text="my order never arrived", minutes=10),
              message(channel="xcom", author="bob", text="is the shop open on sunday?", minutes=20),
@@ -51,11 +49,9 @@ def week(session_factory, pipeline, org):
     with unit_of_work(session_factory) as s:
         lead = s.scalar(select(Case.id).where(Case.intent == "sales_lead"))
         set_outcome(s, org["lee"], lead, "won", "1250.50", "EUR", org_currency="EUR")
-        for email in ("lee@acme.test", "mia@acme.test", "eve@acme.test"):
-            user = s.scalar(select(User).where(User.email == email))
-            service.save_preferences(s, principal_for(s, user), weekly_digest=True)
         support = s.scalar(select(Team.id).where(Team.key == "support"))
         support_cases = s.scalar(select(func.count(Case.id)).where(Case.lead_team_id == support))
+    subscribe(lee={"weekly_digest": True}, mia={"weekly_digest": True}, eve={"weekly_digest": True})
     upkeep_job(session_factory)
     return {"support_cases": support_cases}
 
@@ -166,30 +162,18 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_two_nodes_send_one_digest_per_person_and_week(settings, session_factory, week, smtp):
+def test_two_nodes_send_one_digest_per_person_and_week(settings, session_factory, week, smtp, two_nodes):
     """Two nodes (two engines, two threads) run the digest and the mail jobs at the same moment, twice."""
     conf = mail_settings(settings, smtp.port)
-    engines = [make_engine(settings.database_url) for _ in range(2)]
-    factories = [make_sessionmaker(e) for e in engines]
-    start, errors = threading.Barrier(2), []
 
-    def node(factory) -> None:
-        try:
-            for _ in range(2):
+    def node(factory, start) -> None:
+        for round_ in range(2):
+            if round_:
                 start.wait(timeout=30)
-                queue_digests(factory, conf, now=MONDAY)
-                deliver_mail(factory, SmtpTransport(conf), conf.smtp_from)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+            queue_digests(factory, conf, now=MONDAY)
+            deliver_mail(factory, SmtpTransport(conf), conf.smtp_from)
 
-    threads = [threading.Thread(target=node, args=(f,)) for f in factories]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    for e in engines:
-        e.dispose()
-    assert not errors, errors
+    two_nodes(node)
     assert sorted(r for _, rcpts, _ in smtp.sink.received for r in rcpts) == \
         ["eve@acme.test", "lee@acme.test", "mia@acme.test"]
     with session_factory() as s:
@@ -200,7 +184,7 @@ def test_who_may_subscribe_to_the_digest(session_factory, org):
     with unit_of_work(session_factory) as s:
         with pytest.raises(Forbidden):
             service.save_preferences(s, org["sam"], weekly_digest=True)  # a responder reads no report
-        assert service.save_preferences(s, org["sam"], incident_alerts=True)["incident_alerts"] is True
+        assert service.save_preferences(s, org["sam"], incident_alerts=True).incident_alerts is True
         with pytest.raises(Forbidden):
             service.save_preferences(s, org["pia"], incident_alerts=True)  # partners see no incidents
-        assert service.save_preferences(s, org["mia"], weekly_digest=True, sla_alerts=True)["weekly_digest"]
+        assert service.save_preferences(s, org["mia"], weekly_digest=True, sla_alerts=True).weekly_digest

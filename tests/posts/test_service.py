@@ -15,6 +15,7 @@ from onevoice.connectors.base import AuthExpired, ConnectorError
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 from onevoice.governance.review import guard
+from onevoice.inbox.models import Notification
 from onevoice.outbox.models import OutboxJob
 from onevoice.outbox.sender import deliver_due
 from onevoice.posts import service
@@ -112,6 +113,9 @@ def test_who_may_publish_where(session_factory, people):
     pia_brand = granted(session_factory, pia, "brand")
     post_id, out = create(session_factory, pia_brand, channels=("brand",))
     assert out.held == ["brand"]  # the default rule: partners are reviewed by PR
+    with session_factory() as session:  # PR is told, with the way to the approvals queue
+        told = session.scalar(select(Notification).where(Notification.kind == "approval"))
+        assert told.links == [{"label": "Review it", "href": "/approvals"}]
     with pytest.raises(Forbidden):
         create(session_factory, pia_brand, channels=("news",))
     # Partners and responders see only what they may post on (or wrote); viewers read everything.

@@ -60,6 +60,7 @@ def test_manager_sees_own_teams_only(gov_app, world):
     mia = browser(gov_app, "mia@acme.test")  # Support's manager
     page = mia.get(f"/reports?{PERIOD}")
     assert page.status_code == 200 and 'data-view="manager"' in page.text and "Load per person" in page.text
+    assert re.search(r'href="[^"]*channel:\d+">X</a>', page.text)  # by channel: the name, not the id
     assert mia.get(f"/reports?{PERIOD}&team=legal").status_code == 403
     drill = mia.get(f"/reports/cases?{PERIOD}&figure=cases")
     assert re.findall(r'href="/cases/(\d+)"', drill.text)  # Support's cases, readable
@@ -89,6 +90,10 @@ def test_api_needs_reports_read(gov_app, world, session_factory):
     data = out.json()
     assert data["figures"]["service.cases"]["now"] == 3 and data["figures"]["leads.found"]["now"] == 1
     assert "return" in data and data["period"]["previous_end"] == "2026-10-31"
+    # Channels and teams are keyed by id (the drill-down's filter) and named for people.
+    channel = data["volume"]["channel"][0]
+    assert isinstance(channel["key"], int) and channel["label"] == "X"
+    assert {r["label"] for r in data["volume"]["team"]} == {"Customer Support", "Sales"}
     assert api.get(f"/api/v1/reports?{PERIOD}", headers={"Authorization": f"Bearer {bad}"}).status_code == 403
     cases = api.get(f"/api/v1/reports/cases?{PERIOD}&figure=resolved", headers={"Authorization": f"Bearer {good}"})
     assert [c["case_id"] for c in cases.json()] == [world[0]]
@@ -104,3 +109,36 @@ def test_hostile_filters_get_clear_answers(gov_app, world):
     odd = lee.get(f"/reports?{PERIOD}&tag=%27%3B%20DROP%20TABLE%20cases%3B--&product=%F0%9F%92%A5%E2%80%AE")
     assert odd.status_code == 200 and "DROP TABLE" in odd.text and "<script>" not in odd.text
     assert lee.get(f"/reports?{PERIOD}&hourly_rate=-5").status_code == 422
+
+
+def test_objectives_name_their_team_by_key(session_factory, org):
+    """set_objective looks the team up by key (teams.service.team_id): a known key is stored as its id, an unknown
+    one is refused with its name and nothing is stored."""
+    from onevoice.errors import InvalidInput
+    from onevoice.reports import service as reports
+    from onevoice.reports.models import Objective
+    from onevoice.teams.models import Team
+    from onevoice.teams.service import team_id
+
+    with unit_of_work(session_factory) as s:
+        support = s.scalar(select(Team.id).where(Team.key == "support"))
+        assert team_id(s, "support") == support and team_id(s, "nope") is None and team_id(s, "") is None
+        made = reports.set_objective(s, org["lee"], "support", "service.first_response_sla", ">=", 0.9)
+        assert made.team_id == support
+        assert reports.set_objective(s, org["lee"], None, "leads.found", ">=", 5).team_id is None
+        with pytest.raises(InvalidInput, match="unknown team 'nope'"):
+            reports.set_objective(s, org["lee"], "nope", "leads.found", ">=", 5)
+    with session_factory() as s:
+        assert sorted((o.team_id or 0, o.metric) for o in s.scalars(select(Objective))) == [
+            (0, "leads.found"), (support, "service.first_response_sla")]
+
+
+def test_the_resolution_sla_figure_drills_down_to_the_cases_that_missed_it(gov_app, world):
+    """The tile links to `resolution_missed`: the cases the figure counts as missed (resolved late, or unresolved
+    past their due time). All three cases of November are: the first was resolved today, the others never."""
+    lee = browser(gov_app, "lee@acme.test")
+    page = lee.get(f"/reports?{PERIOD}").text
+    assert f'href="/reports/cases?{PERIOD.replace("&", "&amp;")}&amp;figure=resolution_missed"' in page
+    drill = lee.get(f"/reports/cases?{PERIOD}&figure=resolution_missed")
+    assert drill.status_code == 200 and set(map(int, re.findall(r'href="/cases/(\d+)"', drill.text))) == set(world)
+    assert "0.0%" in re.search(r"Resolution SLA met.*?</div>", page, re.S).group(0)

@@ -235,6 +235,17 @@ def test_a_new_installation_learns_for_an_hour_before_calling_anything_a_surge(s
 
 @pytest.mark.both_databases
 @pytest.mark.own_history
+def test_a_late_message_does_not_pretend_a_day_was_watched(session):
+    # The demo's first start counted a customer's post from yesterday (seeded with its own date); the detector
+    # took it as a day of watching, called the normal rate ~0 and opened an incident on every topic in minutes.
+    assert detect_surges(session, _batch(session, [NOW - timedelta(days=1)]), NOW) == []
+    burst = [NOW - timedelta(minutes=m) for m in range(0, 24, 2)]
+    assert detect_surges(session, _batch(session, burst), NOW) == []  # still learning: no normal rate yet
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+@pytest.mark.both_databases
+@pytest.mark.own_history
 def test_the_normal_rate_is_spread_over_the_hours_watched_not_a_full_day(session):
     mark_counting_since(session, int((NOW - timedelta(hours=3)).timestamp()))
     # 12 an hour for the two hours before the last one: normal is 12, so 20 in the last hour is no surge

@@ -143,7 +143,8 @@ def create_item(session: Session, who: Principal, title: str, text: str, link_ur
     session.flush()
     if held and held.team_id is not None:
         notify_team(session, held.team_id, None, "approval", who.label,
-                    f"A shareable item by {who.name} waits for your approval: {held.reason}")
+                    f"A shareable item by {who.name} waits for your approval: {held.reason}",
+                    [{"label": "Review it", "href": f"/advocacy#waiting-{item.id}"}])
     audit.record(session, who, "advocacy.item.create", f"advocacy_item:{item.id}",
                  {"status": item.status, "link": link, "networks": sorted(variants), "campaign": campaign,
                   "reason": item.approval_reason or None})

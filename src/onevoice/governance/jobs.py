@@ -92,5 +92,6 @@ def remind(factory: sessionmaker, now: datetime | None = None) -> list[dict]:
         due = due_reminders(session, now or utcnow())
         for r in due:
             notify_user(session, r["user_id"], None, "policy", "scheduler",
-                        f"Please read and acknowledge the social media policy (version {r['version']}).")
+                        f"Please read and acknowledge the social media policy (version {r['version']}).",
+                        [{"label": "Read the policy", "href": "/governance/policy"}])
     return due

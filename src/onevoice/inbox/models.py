@@ -24,5 +24,8 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40), default="mention")
     actor: Mapped[str] = mapped_column(String(200), default="system")
     text: Mapped[str] = mapped_column(Text, default="")
+    # Where to look, for a notification about something other than one case (an alert: the incident and its
+    # cases, the report and the cases behind a figure): [{"label", "href"}], hrefs being paths on this site.
+    links: Mapped[list | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -13,12 +13,30 @@ from onevoice.db import utcnow
 from onevoice.inbox.models import Notification
 
 
-def notify_team(session: Session, team_id: int, case_id: int | None, kind: str, actor: str, text: str) -> None:
-    session.add(Notification(team_id=team_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000]))
+def notify_team(session: Session, team_id: int, case_id: int | None, kind: str, actor: str, text: str,
+                links: list[dict] | None = None) -> None:
+    session.add(Notification(team_id=team_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000],
+                             links=_kept(links)))
 
 
-def notify_user(session: Session, user_id: int, case_id: int | None, kind: str, actor: str, text: str) -> None:
-    session.add(Notification(user_id=user_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000]))
+def notify_user(session: Session, user_id: int, case_id: int | None, kind: str, actor: str, text: str,
+                links: list[dict] | None = None) -> None:
+    """`links`: [{"label", "href"}] shown with the text; an href that is not a path on this site is dropped (the
+    page puts them in `href` as they are, so nothing may lead elsewhere or run script)."""
+    session.add(Notification(user_id=user_id, case_id=case_id, kind=kind, actor=actor, text=text[:2000],
+                             links=_kept(links)))
+
+
+def _kept(links: list[dict] | None) -> list[dict] | None:
+    kept = [{"label": str(link["label"])[:80], "href": link["href"]} for link in links or ()
+            if isinstance(link.get("href"), str) and local_path(link["href"])]
+    return kept or None
+
+
+def local_path(href: str) -> bool:
+    """A path on this site: "/..." but not "//host" (another site) nor "/\\host" (read as one by browsers)."""
+    return len(href) <= 1000 and href.startswith("/") and not href.startswith(("//", "/\\")) \
+        and not any(c in href for c in "\"'<> \r\n\t")
 
 
 def recent_for(session: Session, who: Principal, limit: int = 20) -> list[dict]:
@@ -35,7 +53,8 @@ def recent_for(session: Session, who: Principal, limit: int = 20) -> list[dict]:
     # A partner reads who sent it by name, never the address (cases.partner_view).
     shown = shown_as(session, {n.actor for n in rows}) if who.by_grant else {}
     return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "actor": shown.get(n.actor, n.actor), "text": n.text,
-             "at": n.created_at, "unread": n.read_at is None and n.user_id is not None} for n in rows]
+             "links": n.links or [], "at": n.created_at, "unread": n.read_at is None and n.user_id is not None}
+            for n in rows]
 
 
 def unread_count(session: Session, user_id: int, cap: int = 99) -> int:

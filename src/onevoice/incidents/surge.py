@@ -16,9 +16,10 @@ Windows come from buckets: five-minute buckets for the last hour, hour buckets f
 it; the bucket that straddles a window's edge counts pro rata (counts are assumed even within a bucket).
 
 The normal rate is what was seen before the last hour, divided by the hours OneVoice has been counting
-(at most 24): a marker row (key "*") keeps when counting began. For its first hour of history the
-detector has no normal rate to compare with and opens nothing ("learning"): on a new installation every
-topic would otherwise look like a surge.
+(at most 24): a marker row (key "*") keeps when counting began (the earliest message counted, but never more
+than a window before it was counted: a backfilled post from yesterday is not a day of watching). For its first
+hour of history the detector has no normal rate to compare with and opens nothing ("learning"): on a new
+installation every topic would otherwise look like a surge.
 
 Incidents end. `close_quiet` (a scheduler job) closes an incident open for at least the quiet period once
 its last hour is back under the normal rate recorded when it opened: a rare topic must fall silent, a busy
@@ -93,7 +94,9 @@ def _count(session: Session, items: list[tuple[list[str], datetime]], now: datet
                 counts[(key, FINE, fine)] += 1
     if not counts:
         return
-    mark_counting_since(session, min(_seconds(at) for _, at in items))
+    # A message posted long ago and counted now (a backfill, a late delivery) proves nothing about the hours
+    # before it arrived: counting began at most a window ago, whatever the message's own time says.
+    mark_counting_since(session, max(min(_seconds(at) for _, at in items), _seconds(now - WINDOW)))
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(SurgeCount.__table__)
     stmt = stmt.on_conflict_do_update(index_elements=["key", "width", "bucket"],

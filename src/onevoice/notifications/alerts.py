@@ -1,16 +1,19 @@
-"""Alerts: an incident opening (or reopening), or first-response SLA attainment falling below the threshold a
-coordinator set. Subscribers are told in the app (the notifications page and its badge) and, if they asked,
-by email.
+"""Alerts: an incident opening (or reopening), or SLA attainment (first response or resolution) falling below
+the threshold a coordinator set. Subscribers are told in the app (the notifications page and its badge) and, if
+they asked, by email; both link to what the alert is about: the incident and its cases, or the report for that
+team and period and the cases behind the figure (the reports' own drill-down, reports.links).
 
 An alert is raised once per key (`alerts.key` is unique): `incident:<id>:<reopen count>`, or
 `sla:<rule id>:<episode>`. A rule's `firing` flag is turned on by a conditional update (only one node wins
 it) and off again when the figure is back at or above the threshold; while it stays below, nothing repeats.
+Each figure of each scope is its own rule, so first response and resolution fall and recover independently.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,12 +24,13 @@ from onevoice.auth.principal import SYSTEM
 from onevoice.cases.models import Incident
 from onevoice.db import unit_of_work, utcnow
 from onevoice.inbox.notify import notify_user
-from onevoice.notifications.audience import INCIDENT_ROLES, SLA_ROLES, reads_team_figure
+from onevoice.notifications.audience import INCIDENT_ROLES, REPORT_READERS, SLA_ROLES, reads_team_figure
 from onevoice.notifications.emails import render
-from onevoice.notifications.figures import percent
+from onevoice.notifications.figures import SLA_FIGURES, percent
 from onevoice.notifications.models import Alert, AlertRule, NotificationPreference
 from onevoice.notifications.outbox import queue_mail
 from onevoice.reports import service as reports
+from onevoice.reports.links import cases_path, report_path
 from onevoice.settings import Settings
 from onevoice.teams.models import Team
 
@@ -38,15 +42,17 @@ INCIDENT_WINDOW = timedelta(hours=24)
 
 
 def _recipients(session: Session, flag, roles: tuple[str, ...]) -> list[tuple[User, NotificationPreference]]:
-    return list(session.execute(select(User, NotificationPreference)
-                                .join(NotificationPreference, NotificationPreference.user_id == User.id)
-                                .where(flag.is_(True), User.active.is_(True), User.role.in_(roles))
-                                .order_by(User.id)).tuples())
+    # Rows unpack like tuples (Result.tuples() is deprecated in SQLAlchemy 2.1).
+    return [(user, pref) for user, pref in session.execute(
+        select(User, NotificationPreference).join(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(flag.is_(True), User.active.is_(True), User.role.in_(roles)).order_by(User.id))]
 
 
-def raise_alert(session: Session, *, key: str, kind: str, title: str, text: str, link: str,
-                recipients: list[tuple[User, NotificationPreference]]) -> Alert | None:
-    """Record the alert and tell each recipient, unless an alert with this key exists. None when it did."""
+def raise_alert(session: Session, *, key: str, kind: str, title: str, text: str, public_url: str,
+                recipients: list[tuple[User, NotificationPreference]],
+                links_for: Callable[[User], list[dict]]) -> Alert | None:
+    """Record the alert and tell each recipient, with the links `links_for(user)` gives them (paths on this site;
+    absolute from `public_url` in the email), unless an alert with this key exists. None when it did."""
     if session.scalar(select(Alert.id).where(Alert.key == key)) is not None:
         return None
     alert = Alert(key=key, kind=kind, text=text, recipients=len(recipients))
@@ -55,13 +61,32 @@ def raise_alert(session: Session, *, key: str, kind: str, title: str, text: str,
             session.add(alert)
     except IntegrityError:  # another node raised it a moment ago
         return None
+    base = public_url.rstrip("/")
     for user, pref in recipients:
-        notify_user(session, user.id, None, "alert", "system", text)
+        links = links_for(user)
+        notify_user(session, user.id, None, "alert", "system", text, links)
         if pref.alert_email:
-            body_text, body_html = render("alert", {"name": user.name, "title": title, "text": text, "link": link})
+            absolute = [{"label": link["label"], "href": base + link["href"]} for link in links]
+            body_text, body_html = render("alert", {"name": user.name, "title": title, "text": text,
+                                                    "links": absolute})
             queue_mail(session, key=f"alert:{key}:user:{user.id}", kind="alert", user_id=user.id,
                        to_addr=user.email, subject=f"OneVoice alert: {title}", text=body_text, html=body_html)
     return alert
+
+
+def incident_links(incident: Incident, role: str, now: datetime) -> list[dict]:
+    """The incident's row on /incidents, and its cases: for those who read reports, the reports' list of the
+    cases behind the incident (all of them, whatever the period); for the others, the inbox's queue of cases in
+    open incidents (the cases they may open)."""
+    row = {"label": "the incident", "href": f"/incidents#incident-{incident.id}"}
+    if role in REPORT_READERS:
+        # The list holds every case of the incident whatever the period; the period shown starts when it opened,
+        # held within what a report may span so that the link of a long-lived incident still opens.
+        end = now.date()
+        start = min(max(incident.opened_at.date(), end - timedelta(days=reports.MAX_DAYS - 1)), end)
+        return [row, {"label": "its cases",
+                      "href": cases_path({"start": start, "end": end}, f"incident:{incident.id}")}]
+    return [row, {"label": "cases in incidents", "href": "/inbox?queue=incidents"}]
 
 
 def incident_alerts(session: Session, now: datetime, public_url: str) -> int:
@@ -82,23 +107,39 @@ def incident_alerts(session: Session, now: datetime, public_url: str) -> int:
         if incident.summary:
             text += f": {incident.summary}"
         recipients = _recipients(session, NotificationPreference.incident_alerts, INCIDENT_ROLES)
-        if raise_alert(session, key=key, kind="incident", title=title, text=text[:1000],
-                       link=f"{public_url.rstrip('/')}/incidents", recipients=recipients):
+        if raise_alert(session, key=key, kind="incident", title=title, text=text[:1000], public_url=public_url,
+                       recipients=recipients,
+                       links_for=lambda user, incident=incident: incident_links(incident, user.role, now)):
             raised += 1
     return raised
 
 
+def window(rule: AlertRule, now: datetime) -> tuple[date, date]:
+    """The days a rule measures: the last `days` days, today included."""
+    return now.date() - timedelta(days=rule.days - 1), now.date()
+
+
+def sla_links(rule: AlertRule, team_key: str | None, now: datetime) -> list[dict]:
+    """The report for the rule's team (the manager view) or the organization over the rule's window, and the
+    cases behind the figure: those that missed the SLA or are past their due time."""
+    start, end = window(rule, now)
+    filters = {"start": start, "end": end, "team": team_key}
+    return [{"label": "the report", "href": report_path(filters, view="manager" if team_key else None)},
+            {"label": "the cases behind it", "href": cases_path(filters, SLA_FIGURES[rule.metric].drill)}]
+
+
 def measure(session: Session, rule: AlertRule, now: datetime) -> float | None:
-    """The rule's figure now: first-response SLA attainment over the last `days` days (today included)."""
+    """The rule's figure now: its SLA attainment (first response or resolution) over the rule's window."""
     team = session.scalar(select(Team.key).where(Team.id == rule.team_id)) if rule.team_id else None
-    scope = reports.make_scope(session, SYSTEM, now.date() - timedelta(days=rule.days - 1), now.date(), team=team)
-    return reports.headline(session, scope).get("service.first_response_sla")
+    start, end = window(rule, now)
+    scope = reports.make_scope(session, SYSTEM, start, end, team=team)
+    return reports.headline(session, scope).get(f"service.{rule.metric}")
 
 
 def check_rule(session: Session, rule_id: int, now: datetime, public_url: str) -> bool:
     """Measure one rule; raise its alert when the figure has just fallen below the threshold. True if raised."""
     rule = session.get(AlertRule, rule_id)
-    if rule is None or not rule.enabled:
+    if rule is None or not rule.enabled or rule.metric not in SLA_FIGURES:
         return False
     value = measure(session, rule, now)
     rule.last_value, rule.checked_at = value, now
@@ -115,22 +156,20 @@ def check_rule(session: Session, rule_id: int, now: datetime, public_url: str) -
     session.expire(rule)
     if not flipped or not below:  # another node flipped it first, or the figure recovered (no alert)
         return False
-    team_name = session.scalar(select(Team.name).where(Team.id == rule.team_id)) if rule.team_id else None
+    team_key, team_name = session.execute(select(Team.key, Team.name).where(Team.id == rule.team_id)).one() \
+        if rule.team_id else (None, None)
     where = team_name or "the organization"
-    title = f"first-response SLA {percent(value)} for {where}"
-    text = (f"First-response SLA attainment for {where} over the last {rule.days} days is {percent(value)}, "
+    figure = SLA_FIGURES[rule.metric]
+    title = f"{figure.short} {percent(value)} for {where}"
+    text = (f"{figure.label} for {where} over the last {rule.days} days is {percent(value)}, "
             f"below the {percent(rule.threshold)} threshold.")
     members = set(session.scalars(select(UserTeam.user_id).where(UserTeam.team_id == rule.team_id))) \
         if rule.team_id else set()
     recipients = [(u, p) for u, p in _recipients(session, NotificationPreference.sla_alerts, SLA_ROLES)
                   if reads_team_figure(u.role, {rule.team_id} if u.id in members else set(), rule.team_id)]
-    link = f"{public_url.rstrip('/')}/reports" + (f"?team={_team_key(session, rule)}" if rule.team_id else "")
+    links = sla_links(rule, team_key, now)
     return raise_alert(session, key=f"sla:{rule.id}:{rule.episode}", kind="sla", title=title, text=text,
-                       link=link, recipients=recipients) is not None
-
-
-def _team_key(session: Session, rule: AlertRule) -> str:
-    return session.scalar(select(Team.key).where(Team.id == rule.team_id)) or ""
+                       public_url=public_url, recipients=recipients, links_for=lambda _user: links) is not None
 
 
 def check_alerts(factory: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> dict:

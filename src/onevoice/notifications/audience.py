@@ -5,8 +5,9 @@ from __future__ import annotations
 from onevoice.auth.principal import Principal
 
 # The digest and SLA alerts are report figures: those who read /reports (reports.service.require_reader).
-DIGEST_ROLES = ("admin", "coordinator", "executive", "manager")
-SLA_ROLES = DIGEST_ROLES
+REPORT_READERS = ("admin", "coordinator", "executive", "manager")
+DIGEST_ROLES = REPORT_READERS
+SLA_ROLES = REPORT_READERS
 # Incidents are listed for everyone but partners (/incidents).
 INCIDENT_ROLES = ("admin", "coordinator", "executive", "manager", "responder", "viewer", "contributor")
 # Alert thresholds are the coordinator's (and the admin's).

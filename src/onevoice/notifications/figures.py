@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None:
@@ -58,3 +60,16 @@ def digest_rows(figures: dict) -> list[dict]:
                 trend += ", better" if (change > 0) == higher_better else ", worse"
         rows.append({"key": key, "label": label, "now": fmt(now), "before": fmt(before), "trend": trend})
     return rows
+
+
+class SlaFigure(NamedTuple):
+    label: str  # how a sentence names it
+    short: str  # in an email's subject
+    drill: str  # the cases it counts as missed (reports.service.drill_conditions)
+
+
+# The figures an SLA alert threshold may watch, by the rule's metric (docs/metrics.md, "SLA attainment").
+SLA_FIGURES = {
+    "first_response_sla": SlaFigure("First-response SLA attainment", "first-response SLA", "first_response_missed"),
+    "resolution_sla": SlaFigure("Resolution SLA attainment", "resolution SLA", "resolution_missed"),
+}

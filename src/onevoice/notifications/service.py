@@ -10,28 +10,36 @@ from onevoice.auth.principal import Principal
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.notifications.audience import RULE_ROLES, offers
+from onevoice.notifications.figures import SLA_FIGURES
 from onevoice.notifications.models import Alert, AlertRule, MailMessage, NotificationPreference
+from onevoice.notifications.schemas import Offers, SubscriptionsOut, ThresholdOut
+from onevoice.teams import service as team_service
 from onevoice.teams.models import Team
 
 FLAGS = ("weekly_digest", "incident_alerts", "sla_alerts", "alert_email")
-METRIC = "first_response_sla"
 
 
-def preferences(session: Session, who: Principal) -> dict:
-    row = session.get(NotificationPreference, who.user_id) if who.user_id else None
-    out = {f: bool(getattr(row, f)) if row else f == "alert_email" for f in FLAGS}
-    out["offers"] = offers(who)
-    return out
-
-
-def save_preferences(session: Session, who: Principal, **flags: bool) -> dict:
-    """Subscribe or unsubscribe; a subscription this person's role does not offer is refused."""
+def require_person(who: Principal) -> None:
     if who.user_id is None:
-        raise Forbidden("an API token without a person has no notifications")
+        raise Forbidden("an API token without a person has no notifications: use a token that acts as someone")
+
+
+def preferences(session: Session, who: Principal) -> SubscriptionsOut:
+    """This person's subscriptions (none saved yet: nothing, and alerts by email when they subscribe)."""
+    require_person(who)
+    row = session.get(NotificationPreference, who.user_id)
+    flags = {f: bool(getattr(row, f)) if row else f == "alert_email" for f in FLAGS}
+    return SubscriptionsOut(**flags, offers=Offers(**offers(who)))
+
+
+def save_preferences(session: Session, who: Principal, **flags: bool) -> SubscriptionsOut:
+    """Subscribe or unsubscribe (the flags given; the others stay); a subscription this person's role does not
+    offer is refused."""
+    require_person(who)
     allowed = offers(who)
     for name, on in flags.items():
         if name not in FLAGS:
-            raise InvalidInput(f"unknown notification {name!r}")
+            raise InvalidInput(f"unknown notification {name[:60]!r}")
         if on and name != "alert_email" and not allowed[name]:
             raise Forbidden(f"the {who.role} role cannot subscribe to {name.replace('_', ' ')}")
     row = session.get(NotificationPreference, who.user_id)
@@ -45,40 +53,58 @@ def save_preferences(session: Session, who: Principal, **flags: bool) -> dict:
     return preferences(session, who)
 
 
-def list_rules(session: Session) -> list[dict]:
-    names = dict(session.execute(select(Team.id, Team.name)).all())
-    rules = session.scalars(select(AlertRule).order_by(AlertRule.team_id.is_not(None), AlertRule.id)).all()
-    return [{"id": r.id, "team_id": r.team_id, "team": names.get(r.team_id) if r.team_id else None,
-             "threshold": r.threshold, "days": r.days, "enabled": r.enabled, "firing": r.firing,
-             "last_value": r.last_value, "checked_at": r.checked_at, "set_by": r.set_by} for r in rules]
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 2)
+
+
+def list_rules(session: Session) -> list[ThresholdOut]:
+    """Every threshold, the organization's first, then by team and figure."""
+    teams = {i: (k, n) for i, k, n in session.execute(select(Team.id, Team.key, Team.name))}
+    rules = session.scalars(select(AlertRule).order_by(AlertRule.team_id.is_not(None), AlertRule.team_id,
+                                                       AlertRule.metric, AlertRule.id)).all()
+    out = []
+    for r in rules:
+        key, name = teams.get(r.team_id, (None, None))
+        out.append(ThresholdOut(id=r.id, metric=r.metric, figure=SLA_FIGURES[r.metric].label, team=key,
+                                team_name=name, threshold_percent=_percent(r.threshold), days=r.days,
+                                enabled=r.enabled, firing=r.firing, last_value_percent=_percent(r.last_value),
+                                checked_at=r.checked_at, set_by=r.set_by))
+    return out
+
+
+def require_rule_setter(who: Principal) -> None:
+    if who.role not in RULE_ROLES:
+        raise Forbidden("alert thresholds are set by a coordinator or an admin")
 
 
 def set_rule(session: Session, who: Principal, team: str | None, threshold_percent: float, days: int,
-             enabled: bool = True) -> dict:
-    """The coordinator's threshold on first-response SLA attainment, for the organization or one team.
-    A changed rule starts afresh: it alerts if the figure is below the new threshold at the next check."""
-    if who.role not in RULE_ROLES:
-        raise Forbidden("alert thresholds are set by a coordinator or an admin")
+             enabled: bool = True, metric: str = "first_response_sla") -> ThresholdOut:
+    """The coordinator's threshold on SLA attainment (first response or resolution: `metric`), for the
+    organization or one team; one per figure and scope, set again to change it. A changed rule starts afresh: it
+    alerts if the figure is below the new threshold at the next check."""
+    require_rule_setter(who)
+    if metric not in SLA_FIGURES:
+        raise InvalidInput(f"a threshold is on one of: {', '.join(SLA_FIGURES)}")
     if not 0 < threshold_percent <= 100:
         raise InvalidInput("the threshold is a percentage above 0 and at most 100")
     if not 1 <= days <= 90:
         raise InvalidInput("the window is 1 to 90 days")
     team_id = None
     if team:
-        team_id = session.scalar(select(Team.id).where(Team.key == team))
+        team_id = team_service.team_id(session, team)
         if team_id is None:
             raise InvalidInput(f"unknown team {team[:60]!r}")
     scope_key = f"team:{team_id}" if team_id else "org"
-    rule = session.scalar(select(AlertRule).where(AlertRule.metric == METRIC, AlertRule.scope_key == scope_key))
+    rule = session.scalar(select(AlertRule).where(AlertRule.metric == metric, AlertRule.scope_key == scope_key))
     if rule is None:
-        rule = AlertRule(metric=METRIC, scope_key=scope_key, team_id=team_id, episode=0, firing=False)
+        rule = AlertRule(metric=metric, scope_key=scope_key, team_id=team_id, episode=0, firing=False)
         session.add(rule)
     changed = rule.threshold != threshold_percent / 100 or rule.days != days or rule.enabled != enabled
     rule.threshold, rule.days, rule.enabled, rule.set_by = threshold_percent / 100, days, enabled, who.label
     if changed:
         rule.firing, rule.changed_at = False, utcnow()
     session.flush()
-    return next(r for r in list_rules(session) if r["id"] == rule.id)
+    return next(r for r in list_rules(session) if r.id == rule.id)
 
 
 def recent_alerts(session: Session, limit: int = 20) -> list[dict]:

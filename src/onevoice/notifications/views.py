@@ -1,5 +1,6 @@
 """/me/notifications: a person's subscriptions (weekly digest, incident and SLA alerts, alerts by email), and
-for coordinators and admins the SLA alert thresholds, recent alerts and the mail queue's health."""
+for coordinators and admins the SLA alert thresholds (first response, resolution), recent alerts and the mail
+queue's health."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
 from onevoice.notifications import service
 from onevoice.notifications.audience import RULE_ROLES
+from onevoice.notifications.figures import SLA_FIGURES
 from onevoice.process import Runtime
 from onevoice.teams.service import teams_by_name
 from onevoice.web.deps import get_read_session, get_runtime
@@ -32,7 +34,7 @@ def settings_page(request: Request, viewer: Viewer = Depends(current_user),
         "rules": service.list_rules(session) if oversee else [],
         "alerts": service.recent_alerts(session) if oversee else [],
         "health": service.mail_health(session) if oversee else {},
-        "teams": teams_by_name(session) if oversee else [],
+        "teams": teams_by_name(session) if oversee else [], "figures": SLA_FIGURES,
         "smtp": bool(runtime.settings.smtp_host), "hour": runtime.settings.digest_hour_utc,
         "done": DONE.get(request.query_params.get("done") or "")})
 
@@ -56,5 +58,5 @@ async def save_rule(request: Request, runtime: Runtime = Depends(get_runtime),
         raise InvalidInput("the threshold is a percentage and the window a number of days") from exc
     with unit_of_work(runtime.session_factory) as session:
         service.set_rule(session, viewer.principal, str(form.get("team") or "") or None, threshold, days,
-                         enabled=form.get("enabled") == "1")
+                         enabled=form.get("enabled") == "1", metric=str(form.get("metric") or "first_response_sla"))
     return RedirectResponse("/me/notifications?done=rule", status_code=303)

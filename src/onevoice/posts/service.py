@@ -135,7 +135,8 @@ def _submit(session: Session, who: Principal, post: Post, now: datetime) -> Post
             apply_requirement(approval, held)
             if held.team_id is not None:
                 notify_team(session, held.team_id, None, "approval", who.label,
-                            f"A post by {who.name} on {channel.name} waits for your approval: {held.reason}")
+                            f"A post by {who.name} on {channel.name} waits for your approval: {held.reason}",
+                            [{"label": "Review it", "href": "/approvals"}])
             out.held.append(channel.key)
         elif post.scheduled_at is not None and post.scheduled_at > now:
             message.status = "scheduled"

@@ -33,11 +33,14 @@ def signal_weight(at: datetime) -> float:
     return 2.0 ** ((at - SIGNAL_EPOCH).total_seconds() / HALF_LIFE_S)
 
 
-def signals(inbound: list[MessageRow]) -> dict:
-    """The case's part of its customer's advocacy standing (the rule of advocacy/ranking.py, `standing`)."""
-    adv = det = 0.0
-    pos = neg = rec = 0
-    last = None
+def signals(inbound: list[MessageRow], start: dict | None = None) -> dict:
+    """The case's part of its customer's advocacy standing (the rule of advocacy/ranking.py, `standing`),
+    from `start` (the sums so far: the upkeep adds a case's new messages to its stored facts, in the same
+    order a recomputation adds them, so that the floating sums come out the same to the last bit)."""
+    start = start or {}
+    adv, det = start.get("adv_w") or 0.0, start.get("det_w") or 0.0
+    pos, neg, rec = start.get("adv_n") or 0, start.get("det_n") or 0, start.get("recommendations") or 0
+    last = start.get("signal_at")
     for m in inbound:
         if m.status != "processed" or m.deleted:
             continue
@@ -86,6 +89,7 @@ class MessageRow:
     complaint: bool = False
     recommendation: bool = False
     deleted: bool = False
+    id: int = 0  # orders messages of the same moment (the advocacy sums are added in this order)
 
 
 @dataclass
@@ -125,6 +129,26 @@ class Context:
     default_policy: str | None = None
     user_teams: dict[str, frozenset[int]] = field(default_factory=dict)  # actor (email) -> team ids
     sales_team_id: int | None = None
+    # (policy name, start, priority, target) -> due time, (policy name, start, end, priority) -> business
+    # seconds: counting business time was most of a fold's work, and a case folded again keeps its start,
+    # priority and times. Shared by the contexts of one playbook text.
+    dues: dict = field(default_factory=dict)
+
+    def due(self, policy: SlaPolicy | None, start: datetime, priority: str, target: str) -> datetime | None:
+        if policy is None:
+            return None
+        return self._cached((policy.name, start, priority, target), lambda: policy.due(start, priority, target))
+
+    def business_seconds(self, policy: SlaPolicy | None, start: datetime, end: datetime, priority: str) -> int:
+        return self._cached((policy.name if policy else None, start, end, priority),
+                            lambda: business_seconds(policy, start, end, priority))
+
+    def _cached(self, key: tuple, compute):
+        if key not in self.dues:
+            if len(self.dues) > 50_000:  # the cases refolded soon matter; a big cache slows every GC pass
+                self.dues.clear()
+            self.dues[key] = compute()
+        return self.dues[key]
 
 
 def business_seconds(policy: SlaPolicy | None, start: datetime, end: datetime, priority: str = "normal") -> int:
@@ -155,72 +179,105 @@ def _met(done: datetime | None, due: datetime | None) -> int | None:
     return None if due is None or done is None else int(done <= due)
 
 
-def case_facts(src: CaseSource, ctx: Context) -> tuple[dict, list[dict]]:
-    """(the case's facts row, one row per team with a part in it)."""
-    case = src.case
-    inbound = sorted((m for m in src.messages if m.direction == "inbound"), key=lambda m: m.created_at)
-    outbound = sorted((m for m in src.messages if m.direction == "outbound" and m.status == "sent"),
-                      key=lambda m: m.created_at)
-    opened_at = min([case.created_at, *(m.created_at for m in inbound[:1])])
-    first = inbound[0] if inbound else None
-    policy = ctx.policies.get(case.sla_policy or "") or ctx.policies.get(ctx.default_policy or "")
-    responded = case.first_response_at or (outbound[0].created_at if outbound else None)
+def _policy(case: CaseRow, ctx: Context) -> SlaPolicy | None:
+    return ctx.policies.get(case.sla_policy or "") or ctx.policies.get(ctx.default_policy or "")
+
+
+def _service(case: CaseRow, ctx: Context, opened_at: datetime, responded: datetime | None) -> dict:
+    """The service times and SLA columns, from when the case opened and was first answered (and its row)."""
+    policy = _policy(case, ctx)
     resolved_at = case.resolved_at if case.status == "resolved" else None
 
     def span(end: datetime | None) -> tuple[int | None, int | None]:
         if end is None:
             return None, None
-        return max(0, int((end - opened_at).total_seconds())), business_seconds(policy, opened_at, end, case.priority)
+        return max(0, int((end - opened_at).total_seconds())), ctx.business_seconds(policy, opened_at, end,
+                                                                                    case.priority)
 
     fr_s, fr_bh = span(responded)
-    fr_due = policy.due(opened_at, case.priority) if policy else None
-    res_due = policy.due(opened_at, case.priority, "resolution") if policy else None
     res_s, res_bh = span(resolved_at)
+    fr_due = ctx.due(policy, opened_at, case.priority, "first_response")
+    res_due = ctx.due(policy, opened_at, case.priority, "resolution")
+    return {"opened_at": opened_at, "opened_day": opened_at.date().isoformat(),
+            "first_response_s": fr_s, "first_response_bh_s": fr_bh, "resolution_s": res_s, "resolution_bh_s": res_bh,
+            "first_response_due": fr_due, "resolution_due": res_due,
+            "first_response_met": _met(responded, fr_due), "resolution_met": _met(resolved_at, res_due),
+            "resolved": int(resolved_at is not None)}
+
+
+def _case_row(case: CaseRow, ctx: Context, team_ids: set[int], teams: list[dict], outcome: str | None,
+              value: float) -> dict:
+    """The columns that come from the case's row and its teams (read again on every fold)."""
+    lead = int(case.intent == "sales_lead")
+    acted = sum(1 for t in teams if t["actions"])
+    for t in teams:
+        t["multi_team"] = int(acted >= 2)
+    return {"case_id": case.id, "lead_team_id": case.lead_team_id, "channel_id": case.channel_id,
+            "contact_id": case.contact_id, "status": case.status, "priority": case.priority, "intent": case.intent,
+            "tags": "," + ",".join(sorted(str(t) for t in case.tags or [])) + ",",
+            "team_count": max(1, len(team_ids)), "acted_team_count": acted, "incident_id": case.incident_id,
+            "lead": lead, "lead_handed": int(lead and ctx.sales_team_id in team_ids),
+            "lead_outcome": (outcome or "open") if lead else None, "lead_value": value if lead else 0.0}
+
+
+def _first(first: MessageRow | None, case: CaseRow) -> dict:
+    """The columns that come from the case's first inbound message."""
+    return {"kind": first.kind if first else None, "language": (first.language or None) if first else None,
+            "product": _product(first, case), "opened_negative": int(bool(first) and first.sentiment == "negative")}
+
+
+def _recovered(opened_negative: int, responded: datetime | None, last: MessageRow | None) -> int | None:
+    """Of a case that opened negative and was answered: is the customer's last message after the answer
+    neutral or positive (the last inbound message is the last one after the answer, if any is)."""
+    if not opened_negative or responded is None:
+        return None
+    return int(last is not None and last.created_at > responded and last.sentiment in ("neutral", "positive"))
+
+
+def case_facts(src: CaseSource, ctx: Context) -> tuple[dict, list[dict]]:
+    """(the case's facts row, one row per team with a part in it)."""
+    case = src.case
+    inbound = sorted((m for m in src.messages if m.direction == "inbound"), key=_in_order)
+    outbound = sorted((m for m in src.messages if m.direction == "outbound" and m.status == "sent"),
+                      key=lambda m: m.created_at)
+    opened_at = min([case.created_at, *(m.created_at for m in inbound[:1])])
+    first = inbound[0] if inbound else None
+    responded = case.first_response_at or (outbound[0].created_at if outbound else None)
+    service = _service(case, ctx, opened_at, responded)
     events = sorted(src.events, key=lambda e: e.created_at)
-    reopens = sum(1 for e in events if e.kind == "case.status" and e.data.get("from") in CLOSED
-                  and e.data.get("to") in OPEN)
+    reopens = sum(1 for e in events if _reopens(e))
     sentiments = [m.sentiment for m in inbound]
-    opened_negative = int(bool(first) and first.sentiment == "negative")
-    recovered = None
-    if opened_negative and responded is not None:
-        after = [m for m in inbound if m.created_at > responded]
-        recovered = int(bool(after) and after[-1].sentiment in ("neutral", "positive"))
     resolved_public = None
-    if resolved_at is not None and first is not None and first.kind in PUBLIC_KINDS:
+    if service["resolved"] and first is not None and first.kind in PUBLIC_KINDS:
         resolved_public = int(not any(m.kind == "direct" for m in outbound))
     outcome, value = None, 0.0
     for e in events:
         if e.kind == "case.outcome":
             outcome, value = e.data.get("outcome"), float(e.data.get("amount") or 0)
-    lead = int(case.intent == "sales_lead")
     team_ids = {t.team_id for t in src.teams}
     teams = team_rows(src, ctx, opened_at, events)
-    acted = sum(1 for t in teams if t["actions"])
-    for t in teams:
-        t["multi_team"] = int(acted >= 2)
     effort = sum(EFFORT_MINUTES.get(e.kind, 0) for e in events) * 60 + \
         sum(APPROVAL_MINUTES * 60 for a in src.approvals if a.decided_at is not None)
+    head = _first(first, case)
     facts = {
-        "case_id": case.id, "opened_at": opened_at, "opened_day": opened_at.date().isoformat(),
-        "lead_team_id": case.lead_team_id, "channel_id": case.channel_id, "contact_id": case.contact_id,
-        "status": case.status, "priority": case.priority, "intent": case.intent,
-        "kind": first.kind if first else None, "language": (first.language or None) if first else None,
-        "product": _product(first, case), "tags": "," + ",".join(sorted(str(t) for t in case.tags or [])) + ",",
-        "team_count": max(1, len(team_ids)), "acted_team_count": acted, "incident_id": case.incident_id,
-        "first_response_s": fr_s, "first_response_bh_s": fr_bh, "resolution_s": res_s, "resolution_bh_s": res_bh,
-        "first_response_due": fr_due, "resolution_due": res_due,
-        "first_response_met": _met(responded, fr_due), "resolution_met": _met(resolved_at, res_due),
-        "resolved": int(resolved_at is not None), "reopens": reopens,
-        "messages_in": len(inbound), "messages_out": len(outbound),
+        **_case_row(case, ctx, team_ids, teams, outcome, value), **service, **head,
+        "reopens": reopens, "messages_in": len(inbound), "messages_out": len(outbound),
         "positive": sentiments.count("positive"), "negative": sentiments.count("negative"),
-        "neutral": sentiments.count("neutral"), "opened_negative": opened_negative, "recovered": recovered,
-        "resolved_public": resolved_public, "effort_s": effort, "lead": lead,
-        "lead_handed": int(lead and ctx.sales_team_id in team_ids),
-        "lead_outcome": (outcome or "open") if lead else None, "lead_value": value if lead else 0.0,
+        "neutral": sentiments.count("neutral"), "recovered": _recovered(head["opened_negative"], responded,
+                                                                        inbound[-1] if inbound else None),
+        "resolved_public": resolved_public, "effort_s": effort,
         "last_message_at": inbound[-1].created_at if inbound else None,
         **signals(inbound),
     }
     return facts, teams
+
+
+def _in_order(m: MessageRow) -> tuple:
+    return m.created_at, m.id
+
+
+def _reopens(e: EventRow) -> bool:
+    return e.kind == "case.status" and e.data.get("from") in CLOSED and e.data.get("to") in OPEN
 
 
 def _product(first: MessageRow | None, case: CaseRow) -> str | None:
@@ -230,6 +287,15 @@ def _product(first: MessageRow | None, case: CaseRow) -> str | None:
     return None
 
 
+def _actions(mine: list[EventRow]) -> dict:
+    """What a team's members did (the countable part of its row)."""
+    return {"replies": sum(1 for e in mine if e.kind in REPLY_KINDS),
+            "notes": sum(1 for e in mine if e.kind == "note"),
+            "handoffs": sum(1 for e in mine if e.kind == "case.handed_off"),
+            "actions": sum(1 for e in mine if e.kind in EFFORT_MINUTES),
+            "effort_s": sum(EFFORT_MINUTES.get(e.kind, 0) for e in mine) * 60}
+
+
 def team_rows(src: CaseSource, ctx: Context, opened_at: datetime, events: list[EventRow]) -> list[dict]:
     """Each team's part: an action counts for every team of the case the actor belongs to."""
     out = []
@@ -237,19 +303,126 @@ def team_rows(src: CaseSource, ctx: Context, opened_at: datetime, events: list[E
         mine = [e for e in events if t.team_id in ctx.user_teams.get(e.actor, ())]
         first_action = next((e.created_at for e in mine if e.created_at >= t.added_at), None)
         approvals = [a for a in src.approvals if a.team_id == t.team_id]
-        out.append({
-            "case_id": src.case.id, "team_id": t.team_id, "opened_day": opened_at.date().isoformat(),
-            "role": t.role, "multi_team": 0,
-            "replies": sum(1 for e in mine if e.kind in REPLY_KINDS),
-            "notes": sum(1 for e in mine if e.kind == "note"),
-            "handoffs": sum(1 for e in mine if e.kind == "case.handed_off"),
-            "actions": sum(1 for e in mine if e.kind in EFFORT_MINUTES),
-            "first_action_s": int((first_action - t.added_at).total_seconds()) if first_action else None,
-            "approvals": len(approvals),
-            "approval_wait_s": sum(int((a.decided_at - a.requested_at).total_seconds())
-                                   for a in approvals if a.decided_at is not None),
-            "approvals_pending": sum(1 for a in approvals if a.decided_at is None),
-            "effort_s": sum(EFFORT_MINUTES.get(e.kind, 0) for e in mine) * 60
-            + sum(APPROVAL_MINUTES * 60 for a in approvals if a.decided_at is not None),
-        })
+        row = {"case_id": src.case.id, "team_id": t.team_id, "opened_day": opened_at.date().isoformat(),
+               "role": t.role, "multi_team": 0, **_actions(mine),
+               "first_action_s": int((first_action - t.added_at).total_seconds()) if first_action else None,
+               "approvals": len(approvals),
+               "approval_wait_s": sum(int((a.decided_at - a.requested_at).total_seconds())
+                                      for a in approvals if a.decided_at is not None),
+               "approvals_pending": sum(1 for a in approvals if a.decided_at is None)}
+        row["effort_s"] += sum(APPROVAL_MINUTES * 60 for a in approvals if a.decided_at is not None)
+        out.append(row)
+    return out
+
+
+# --- folding what happened since into a case's stored facts (reports/upkeep.py) ------------------------------
+# The events whose whole effect on the facts can be added to the stored row: what they change on the case
+# itself (status, priority, lead team, incident, first response and resolution times) is read again from
+# the case's row on every fold. Any other event (a reply queued, sent or decided, an edit, a deletion, a
+# merge, a triage correction, an outcome, an approval, a team removed or handed off: it may come back with
+# a new time it was added) recomputes the case from all its sources.
+FOLDABLE = frozenset({"message.processed", "case.opened", "case.closed_spam", "case.message_added",
+                      "case.priority_raised", "case.teams_added", "case.status", "case.priority", "case.assigned",
+                      "note", "incident.closed", "incident.reopened"})
+
+
+def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Context) -> tuple[dict, list[dict]] | None:
+    """The facts of a case after `new` (its current row and teams, the messages and events since `old`
+    was computed) happened to it: equal to `case_facts` over all its sources (tests/reports/test_fold.py),
+    or None when that cannot be known from the stored row (then the upkeep recomputes the case).
+
+    `old` None: the case is new (no facts yet), and `new` holds everything that happened to it.
+    Folding reads what the new messages and events add (counts, sentiment, the advocacy sums, reopens,
+    each team's actions and effort, its first action) and takes the rest from the case's row.
+    """
+    case = new.case
+    if new.approvals or any(e.kind not in FOLDABLE for e in new.events) or \
+            any(m.direction != "inbound" for m in new.messages):
+        return None
+    if old is None:  # the case as it was before anything happened: no message, no event
+        old, old_teams = _before(case, new.teams)
+    inbound = sorted(new.messages, key=_in_order)
+    last = old["last_message_at"]
+    if inbound and last is not None and inbound[0].created_at <= last:
+        return None  # an earlier message arrived late: its place in the order matters (first, last, sums)
+    had_inbound = old["messages_in"] > 0
+    opened_at = old["opened_at"] if had_inbound else min([case.created_at, *(m.created_at for m in inbound[:1])])
+    if old["messages_out"] and case.first_response_at is None:
+        return None  # answered by a message sent outside the reply flow: its time is not stored
+    responded = case.first_response_at
+    service = _service(case, ctx, opened_at, responded)
+    head = _first(inbound[0] if inbound else None, case) if not had_inbound else \
+        {k: old[k] for k in ("kind", "language", "product", "opened_negative")}
+    if inbound:
+        recovered = _recovered(head["opened_negative"], responded, inbound[-1])
+    elif head["opened_negative"] and responded is not None and old["first_response_s"] != service["first_response_s"]:
+        return None  # answered since, with no message after: the last message's sentiment is not stored
+    else:
+        recovered = old["recovered"] if head["opened_negative"] and responded is not None else None
+    resolved_public = None
+    if service["resolved"] and head["kind"] in PUBLIC_KINDS:
+        if old["resolved_public"] is not None:
+            resolved_public = old["resolved_public"]  # the replies have not changed (a reply recomputes)
+        elif old["messages_out"]:
+            return None  # whether one of them went private is not stored
+        else:
+            resolved_public = 1
+    events = sorted(new.events, key=lambda e: e.created_at)
+    teams = _fold_teams(old_teams, events, new.teams, ctx, service["opened_day"])
+    if teams is None:
+        return None
+    lead = case.intent == "sales_lead"
+    if lead and not old["lead"]:
+        return None  # became a lead: its outcome (an event) is not stored
+    sentiments = [m.sentiment for m in inbound]
+    facts = {
+        **_case_row(case, ctx, {t.team_id for t in new.teams}, teams, old["lead_outcome"], old["lead_value"]),
+        **service, **head,
+        "reopens": old["reopens"] + sum(1 for e in events if _reopens(e)),
+        "messages_in": old["messages_in"] + len(inbound), "messages_out": old["messages_out"],
+        "positive": old["positive"] + sentiments.count("positive"),
+        "negative": old["negative"] + sentiments.count("negative"),
+        "neutral": old["neutral"] + sentiments.count("neutral"), "recovered": recovered,
+        "resolved_public": resolved_public,
+        "effort_s": old["effort_s"] + sum(EFFORT_MINUTES.get(e.kind, 0) for e in events) * 60,
+        "last_message_at": inbound[-1].created_at if inbound else last,
+        **signals(inbound, old),
+    }
+    return facts, teams
+
+
+def _before(case: CaseRow, teams: list[TeamRow]) -> tuple[dict, list[dict]]:
+    """What a fold reads of a case's facts before anything happened to it (what `case_facts` gives for no
+    message and no event, in the columns a fold starts from)."""
+    facts = {"messages_in": 0, "messages_out": 0, "last_message_at": None, "recovered": None,
+             "resolved_public": None, "lead": int(case.intent == "sales_lead"), "lead_outcome": None,
+             "lead_value": 0.0, "reopens": 0, "positive": 0, "negative": 0, "neutral": 0, "effort_s": 0,
+             "first_response_s": None, "adv_w": 0.0, "det_w": 0.0, "adv_n": 0, "det_n": 0, "recommendations": 0,
+             "signal_at": None}
+    rows = [{"case_id": case.id, "team_id": t.team_id, "first_action_s": None, "approvals": 0, "approval_wait_s": 0,
+             "approvals_pending": 0, "multi_team": 0, "replies": 0, "notes": 0, "handoffs": 0, "actions": 0,
+             "effort_s": 0} for t in teams]
+    return facts, rows
+
+
+def _fold_teams(old_teams: list[dict], events: list[EventRow], teams: list[TeamRow], ctx: Context,
+                opened_day: str) -> list[dict] | None:
+    """Each team's stored part plus what its members did since; None when a team joined an existing case
+    (what its members did before is not stored) or a new action may come before the stored first one."""
+    stored = {t["team_id"]: t for t in old_teams}
+    out = []
+    for t in sorted(teams, key=lambda t: t.team_id):
+        row = stored.get(t.team_id)
+        if row is None:
+            return None
+        row = {**row, "role": t.role, "opened_day": opened_day}
+        mine = [e for e in events if t.team_id in ctx.user_teams.get(e.actor, ())]
+        for k, v in _actions(mine).items():
+            row[k] += v
+        first = next((e.created_at for e in mine if e.created_at >= t.added_at), None)  # events sorted
+        if first is not None and row["first_action_s"] is None:
+            row["first_action_s"] = int((first - t.added_at).total_seconds())
+        elif first is not None and first < t.added_at + timedelta(seconds=row["first_action_s"] + 1):
+            return None  # within the stored first action's second: which came first is not stored
+        out.append(row)
     return out

@@ -1,8 +1,9 @@
 """The reports' aggregates: one row of facts per case and one per (case, team), kept incrementally.
 
 Every figure on /reports is a SUM, COUNT or percentile over these rows for a date range, never a scan of
-messages or events: a case's facts are recomputed from its source rows whenever an event touches it
-(`reports.upkeep`), and `onevoice reports rebuild` recomputes them all. Rows are keyed by the day the case
+messages or events: the events that touch a case are folded into its facts, or the case recomputed from
+its source rows when a fold cannot decide (`reports.upkeep`), and `onevoice reports rebuild` recomputes them
+all. Rows are keyed by the day the case
 opened (`opened_day`, 'YYYY-MM-DD' in UTC) so a period is one index range.
 """
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, delete, func, select, text
+from sqlalchemy import and_, bindparam, case, delete, func, null, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -34,82 +34,134 @@ from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
 STATE_KEY = "facts"
+EVENT_DATA_KINDS = ("case.status", "case.outcome")  # the events whose data `facts` reads
 
 
 def context(session: Session) -> Context:
     """The rules a case's facts are computed under: the active playbook's SLA calendars, who is in which team."""
     row = active_row(session)
     source = row.source if row is not None else DEFAULT_PLAYBOOK.read_text(encoding="utf-8")
-    policies, default_policy = _calendars(source)
+    policies, default_policy, dues = _calendars(source)
     user_teams: dict[str, set[int]] = defaultdict(set)
     for email, team_id in session.execute(select(User.email, UserTeam.team_id).join(UserTeam,
                                                                                      UserTeam.user_id == User.id)):
         user_teams[email].add(team_id)
-    return Context(policies=policies, default_policy=default_policy,
+    return Context(policies=policies, default_policy=default_policy, dues=dues,
                    user_teams={k: frozenset(v) for k, v in user_teams.items()},
                    sales_team_id=session.scalar(select(Team.id).where(Team.key == "sales")))
 
 
 @lru_cache(maxsize=8)
-def _calendars(source: str) -> tuple[dict, str | None]:
-    """A playbook's SLA policies, parsed once per text (parsing the YAML was half of every upkeep pass)."""
+def _calendars(source: str) -> tuple[dict, str | None, dict]:
+    """A playbook's SLA policies, parsed once per text (parsing the YAML was half of every upkeep pass),
+    and the due times counted under them (kept while the text is the same: a policy is known by its name)."""
     try:
         book = Playbook.from_yaml(source)
     except Exception:  # noqa: BLE001 - a broken active playbook: the routing falls back the same way
         book = default_playbook()
-    return book.sla_policies, book.default_sla
+    return book.sla_policies, book.default_sla, {}
 
 
-def sources(session: Session, case_ids: Iterable[int]) -> list[CaseSource]:
-    """Everything a case's facts are computed from, for many cases with one query per table."""
+def sources(session: Session, case_ids: Iterable[int], top: int | None = None) -> list[CaseSource]:
+    """Everything a case's facts are computed from, for many cases with one query per table. `top`: only
+    what the events up to that id brought (a message whose processing event comes later is folded in by
+    the next upkeep pass, which would otherwise count it twice)."""
     ids = sorted(set(case_ids))
     if not ids:
         return []
-    out: dict[int, CaseSource] = {}
-    for c in session.execute(select(Case.id, Case.status, Case.priority, Case.created_at, Case.lead_team_id,
-                                    Case.channel_id, Case.contact_id, Case.intent, Case.topic, Case.tags,
-                                    Case.incident_id, Case.sla_policy, Case.first_response_at, Case.resolved_at)
-                             .where(Case.id.in_(ids))):
-        out[c.id] = CaseSource(CaseRow(*c))
-    # Only the triage fields the facts read, extracted by the database (the whole triage document, with its
-    # explanations, was most of the upkeep's reading).
-    t = Message.triage
-    for m in session.execute(select(Message.case_id, Message.direction, Message.kind, Message.created_at,
-                                    Message.status, t["sentiment"].as_string(), Message.language,
-                                    t["products"].as_json(), t["intent"].as_string(),
-                                    t["complaint"].as_boolean(), Message.text, Message.deleted_at)
-                             .where(Message.case_id.in_(ids))):
-        (case_id, direction, kind, created_at, status, sentiment, language, products, intent, complaint, text,
-         deleted_at) = m
+    out = cases_by_id(session, ids)
+    where = Message.case_id.in_(ids)
+    if top is not None:
+        where = and_(where, Message.id.not_in(select(Event.message_id).where(
+            Event.id > top, Event.kind == "message.processed", Event.message_id.is_not(None))))
+    for case_id, row in _messages(session, where):
         if case_id in out:
-            inbound = direction == "inbound"
-            out[case_id].messages.append(MessageRow(
-                direction, kind, created_at, status, sentiment, language,
-                list(products or []) if isinstance(products, list) else [], intent=intent,
-                complaint=bool(complaint), recommendation=inbound and recommends(text),
-                deleted=deleted_at is not None))
-    for e in session.execute(select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data)
-                             .where(Event.case_id.in_(ids))):
+            out[case_id].messages.append(row)
+    events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
+    for e in session.execute(events if top is None else events.where(Event.id <= top)):
         out[e.case_id].events.append(EventRow(e.kind, e.actor, e.created_at, e.data or {}))
-    for t in session.execute(select(CaseTeam.case_id, CaseTeam.team_id, CaseTeam.role, CaseTeam.added_at)
-                             .where(CaseTeam.case_id.in_(ids))):
-        out[t.case_id].teams.append(TeamRow(t.team_id, t.role, t.added_at))
+    _teams(session, out)
     for a in session.execute(select(Approval.case_id, Approval.approver_team_id, Approval.requested_at,
                                     Approval.decided_at).where(Approval.case_id.in_(ids))):
         out[a.case_id].approvals.append(ApprovalRow(a.approver_team_id, a.requested_at, a.decided_at))
     return [out[i] for i in ids if i in out]
 
 
-def replace_facts(session: Session, case_ids: list[int], cases: list[dict], teams: list[dict]) -> None:
-    """Swap the facts of these cases for freshly computed ones (a deleted case just loses its rows)."""
-    for chunk in _chunks(case_ids, 500):
-        session.execute(delete(TeamFacts).where(TeamFacts.case_id.in_(chunk)))
-        session.execute(delete(CaseFacts).where(CaseFacts.case_id.in_(chunk)))
+def cases_by_id(session: Session, ids: list[int]) -> dict[int, CaseSource]:
+    """The cases' rows (what a fold reads again every time), each with no messages or events yet."""
+    return {c.id: CaseSource(CaseRow(*c)) for c in session.execute(
+        select(Case.id, Case.status, Case.priority, Case.created_at, Case.lead_team_id, Case.channel_id,
+               Case.contact_id, Case.intent, Case.topic, Case.tags, Case.incident_id, Case.sla_policy,
+               Case.first_response_at, Case.resolved_at).where(Case.id.in_(ids)))}
+
+
+def _teams(session: Session, out: dict[int, CaseSource]) -> None:
+    for t in session.execute(select(CaseTeam.case_id, CaseTeam.team_id, CaseTeam.role, CaseTeam.added_at)
+                             .where(CaseTeam.case_id.in_(list(out)))):
+        out[t.case_id].teams.append(TeamRow(t.team_id, t.role, t.added_at))
+
+
+def _messages(session: Session, where) -> Iterable[tuple[int, MessageRow]]:
+    # Only the triage fields the facts read, extracted by the database (the whole triage document, with its
+    # explanations, was most of the upkeep's reading).
+    t = Message.triage
+    for m in session.execute(select(Message.case_id, Message.direction, Message.kind, Message.created_at,
+                                    Message.status, t["sentiment"].as_string(), Message.language,
+                                    t["products"].as_json(), t["intent"].as_string(),
+                                    t["complaint"].as_boolean(), Message.text, Message.deleted_at, Message.id)
+                             .where(where)):
+        (case_id, direction, kind, created_at, status, sentiment, language, products, intent, complaint, text,
+         deleted_at, mid) = m
+        yield case_id, MessageRow(
+            direction, kind, created_at, status, sentiment, language,
+            list(products or []) if isinstance(products, list) else [], intent=intent,
+            complaint=bool(complaint), recommendation=direction == "inbound" and recommends(text),
+            deleted=deleted_at is not None, id=mid)
+
+
+def increments(session: Session, events: dict[int, list[EventRow]], message_ids: dict[int, list[int]]
+               ) -> dict[int, CaseSource]:
+    """What happened to these cases since their facts were stored: each case's row and teams as they are
+    now, the given events and the messages they processed (by id: the case's other messages are not read)."""
+    out = cases_by_id(session, sorted(events))
+    for case_id, src in out.items():
+        src.events.extend(events[case_id])
+    wanted = {mid: case_id for case_id, mids in message_ids.items() if case_id in out for mid in mids}
+    if wanted:
+        for case_id, row in _messages(session, Message.id.in_(sorted(wanted))):
+            # A message now in another case than its processing event said: the fold declines (an outbound one).
+            out[wanted[row.id]].messages.append(row if case_id == wanted[row.id] else
+                                                MessageRow("moved", row.kind, row.created_at))
+    if out:
+        _teams(session, out)
+    return out
+
+
+def write_facts(session: Session, cases: list[dict], teams: list[dict], old: dict[tuple, dict],
+                old_teams: dict[tuple, dict]) -> None:
+    """Store these cases' new facts in place of their old ones (keyed by case id, and case and team id):
+    a row that is new is inserted, one that is gone (a deleted case, a team removed) deleted, one that
+    changed updated in the columns that changed (an unchanged column leaves its indexes alone)."""
+    _write_rows(session, CaseFacts.__table__, {(f["case_id"],): f for f in cases}, old)
+    _write_rows(session, TeamFacts.__table__, {(t["case_id"], t["team_id"]): t for t in teams}, old_teams)
+
+
+def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tuple, dict]) -> None:
+    keys = [c.name for c in table.primary_key.columns]
+    gone = [dict(zip([f"k_{k}" for k in keys], key, strict=True)) for key in old if key not in rows]
+    where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+    if gone:
+        session.execute(delete(table).where(where), gone)
+    changed = [(key, row) for key, row in rows.items() if key in old and row != old[key]]
+    columns = sorted({k for key, row in changed for k, v in row.items() if old[key].get(k) != v})
+    if changed and columns:
+        session.execute(update(table).where(where).values({c: bindparam(c) for c in columns}),
+                        [{**{f"k_{k}": v for k, v in zip(keys, key, strict=True)}, **{c: row[c] for c in columns}}
+                         for key, row in changed])
     # Core executemany: the ORM's bulk insert splits rows by which columns are NULL (one statement each).
-    if cases:
-        session.execute(CaseFacts.__table__.insert(), cases)
-    if teams:
-        session.execute(TeamFacts.__table__.insert(), teams)
+    inserted = [row for key, row in rows.items() if key not in old]
+    if inserted:
+        session.execute(table.insert(), inserted)
 
 
 def clear_facts(session: Session) -> None:
@@ -127,24 +179,24 @@ def analyze(session: Session) -> None:
                                                                      *AGGREGATES.values()))))
 
 
-def stored_facts(session: Session, case_ids: list[int]) -> tuple[list[dict], list[dict]]:
-    """The facts rows these cases have now (what their old contribution to the aggregates was)."""
-    cases: list[dict] = []
-    teams: list[dict] = []
+def stored_facts(session: Session, case_ids: list[int]) -> tuple[dict[int, dict], dict[int, list[dict]]]:
+    """The facts rows these cases have now: what a fold starts from, and their old part of the aggregates."""
+    cases: dict[int, dict] = {}
+    teams: dict[int, list[dict]] = defaultdict(list)
     for chunk in _chunks(case_ids, 500):
-        cases.extend(dict(r) for r in session.execute(select(*AGGREGATED_CASE_COLUMNS)
-                                                      .where(CaseFacts.case_id.in_(chunk))).mappings())
-        teams.extend(dict(r) for r in session.execute(select(TeamFacts.__table__).where(TeamFacts.case_id.in_(chunk)))
-                     .mappings())
+        cases.update((r["case_id"], dict(r)) for r in session.execute(
+            select(CaseFacts.__table__).where(CaseFacts.case_id.in_(chunk))).mappings())
+        for r in session.execute(select(TeamFacts.__table__).where(TeamFacts.case_id.in_(chunk))).mappings():
+            teams[r["case_id"]].append(dict(r))
     return cases, teams
 
 
-AGGREGATED_CASE_COLUMNS = [CaseFacts.__table__.c[c] for c in (
-    "case_id", "opened_day", "lead_team_id", "channel_id", "messages_in", "messages_out", "first_response_met",
-    "resolution_met", "resolved", "reopens", "positive", "negative", "recovered", "lead", "lead_handed",
-    "lead_outcome", "lead_value", "resolved_public", "kind", "intent", "language", "product",
-    "first_response_s", "first_response_bh_s", "resolution_s", "resolution_bh_s", "contact_id", "adv_w", "det_w",
-    "adv_n", "det_n", "recommendations")]
+def keyed(cases: dict[int, dict], teams: dict[int, list[dict]]) -> tuple[dict[tuple, dict], dict[tuple, dict]]:
+    """The stored rows by primary key (what `write_facts` compares the new ones with)."""
+    return ({(i,): f for i, f in cases.items()},
+            {(t["case_id"], t["team_id"]): t for rows in teams.values() for t in rows})
+
+
 AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,
               "team": DailyTeam.__table__, "contact": ContactSignals.__table__}
 
@@ -176,8 +228,14 @@ def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
     return list(session.scalars(select(Case.id).where(Case.id > after).order_by(Case.id).limit(limit)))
 
 
-def watermark(session: Session) -> int:
-    return session.scalar(select(ReportState.last_event_id).where(ReportState.key == STATE_KEY)) or 0
+def state(session: Session, lock: bool = False) -> tuple[int, object]:
+    """(the last event id the facts include, when the upkeep last read). `lock`: held to the end of the
+    transaction on PostgreSQL, so that two upkeep runners (every web node has one) take turns writing."""
+    query = select(ReportState.last_event_id, ReportState.updated_at).where(ReportState.key == STATE_KEY)
+    if lock and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).first()
+    return (row[0], row[1]) if row else (0, None)
 
 
 def set_watermark(session: Session, event_id: int, now, force: bool = False) -> None:
@@ -193,23 +251,26 @@ def max_event_id(session: Session) -> int:
     return session.scalar(select(func.max(Event.id))) or 0
 
 
-def touched_cases(session: Session, after_id: int, since, limit: int) -> tuple[set[int], int]:
-    """Cases with an event past the watermark (up to `limit` events), plus those with an event since `since`:
-    on PostgreSQL an event with a lower id can commit after a higher one, so the last moments are re-read."""
-    rows = session.execute(select(Event.id, Event.case_id).where(Event.id > after_id).order_by(Event.id)
-                           .limit(limit)).all()
-    top = rows[-1].id if rows else after_id
-    ids = {cid for _, cid in rows if cid is not None}
-    ids |= set(session.scalars(select(Event.case_id).where(Event.created_at >= since, Event.id <= top,
-                                                           Event.case_id.is_not(None)).distinct()))
-    # Deciding an approval records no case event (a rejected reply leaves none at all): read them directly.
+def new_events(session: Session, after_id: int, limit: int) -> list:
+    """The events past the watermark, oldest first (id, case id, message id, kind, actor, time, data)."""
+    # The data only of the kinds the facts read it from (decoding every event's JSON was a tenth of a pass).
+    data = type_coerce(case((Event.kind.in_(EVENT_DATA_KINDS), Event.data), else_=null()), Event.data.type)
+    return session.execute(select(Event.id, Event.case_id, Event.message_id, Event.kind, Event.actor,
+                                  Event.created_at, data.label("data")).where(Event.id > after_id)
+                           .order_by(Event.id).limit(limit)).all()
+
+
+def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int]:
+    """Cases to recompute whatever the events say: on PostgreSQL an event with a lower id can commit after
+    a higher one (`overlap`: those of the last moments, at or under the watermark, are read again), and
+    deciding an approval records no case event (a rejected reply leaves none at all)."""
+    ids: set[int] = set()
+    if overlap:
+        ids |= set(session.scalars(select(Event.case_id).where(Event.created_at >= since, Event.id <= after_id,
+                                                               Event.case_id.is_not(None)).distinct()))
     ids |= set(session.scalars(select(Approval.case_id).where(Approval.decided_at >= since,
                                                               Approval.case_id.is_not(None)).distinct()))
-    return ids, top
-
-
-def last_run(session: Session):
-    return session.scalar(select(ReportState.updated_at).where(ReportState.key == STATE_KEY))
+    return ids
 
 
 def _chunks(items: list, size: int):

@@ -24,6 +24,7 @@ from onevoice.reports import metrics
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, rankings
+from onevoice.teams import service as team_service
 from onevoice.teams.models import Team
 
 ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
@@ -112,7 +113,8 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
         "figures": compare(now_figures, before),
         "backlog": metrics.backlog(session, scope),
         "daily": metrics.daily(session, scope),
-        "volume": metrics.volumes(session, scope, ("channel", "kind", "intent", "language", "product", "team")),
+        "volume": labelled(session, metrics.volumes(session, scope, ("channel", "kind", "intent", "language",
+                                                                      "product", "team")), names),
         "collaboration": [{**r, "team": names.get(r["team_id"], {}).get("key")}
                           for r in collaboration],
         "return": [{**r, "team": names.get(r["team_id"], {}).get("key")}
@@ -123,6 +125,16 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
         "objectives": progress(session, scope, now_figures),
         "hourly_rate": scope.hourly_rate,
     }
+
+
+def labelled(session: Session, volume: dict[str, list[dict]], teams: dict[int, dict]) -> dict[str, list[dict]]:
+    """Channels and teams are keyed by id (what a drill-down filters on); people read their names."""
+    channels = {i: n for i, n in session.execute(select(Channel.id, Channel.name))}
+    for row in volume.get("channel", []):
+        row["label"] = channels.get(row["key"])
+    for row in volume.get("team", []):
+        row["label"] = teams.get(row["key"], {}).get("name")
+    return volume
 
 
 def load_per_person(session: Session, scope: Scope) -> list[dict]:
@@ -149,9 +161,14 @@ DRILLS = {
 
 
 def drill_conditions(metric: str, scope: Scope) -> list:
+    # The cases an SLA figure counts as missed: missed, or still unanswered (unresolved) past their due time
+    # (metrics.service's fr_missed / res_missed).
     if metric == "first_response_missed":
         return [or_(CaseFacts.first_response_met == 0, and_(CaseFacts.first_response_met.is_(None),
                                                              CaseFacts.first_response_due < scope.now))]
+    if metric == "resolution_missed":
+        return [or_(CaseFacts.resolution_met == 0, and_(CaseFacts.resolution_met.is_(None),
+                                                         CaseFacts.resolution_due < scope.now))]
     if metric == "backlog":
         return [CaseFacts.status.in_(metrics.OPEN)]
     for prefix, column in (("intent:", CaseFacts.intent), ("kind:", CaseFacts.kind), ("language:", CaseFacts.language),
@@ -177,7 +194,9 @@ def drill_conditions(metric: str, scope: Scope) -> list:
 def cases_behind(session: Session, who: Principal, scope: Scope, metric: str, limit: int = 500) -> list[dict]:
     """The cases a figure counts, newest first. Subjects only for cases this person may open."""
     cond = drill_conditions(metric, scope)
-    base = metrics.conditions(scope)
+    # An incident's cases are all of them, whatever the period, as the incidents table counts them
+    # (metrics.incidents): a case opened before the incident may join it later. ([2:] drops the day bounds.)
+    base = metrics.conditions(scope)[2:] if metric.startswith("incident:") else metrics.conditions(scope)
     where = base[2:] if metric == "backlog" else base  # the backlog is now, whatever the period
     rows = session.execute(select(CaseFacts, Case.subject).join(Case, Case.id == CaseFacts.case_id)
                            .where(*where, *cond).order_by(CaseFacts.opened_at.desc()).limit(limit)).all()
@@ -231,7 +250,7 @@ def set_objective(session: Session, who: Principal, team: str | None, metric: st
         raise InvalidInput("the comparator is <= or >=")
     team_id = None
     if team:
-        team_id = session.scalar(select(Team.id).where(Team.key == team))
+        team_id = team_service.team_id(session, team)
         if team_id is None:
             raise InvalidInput(f"unknown team {team!r}")
     if who.role not in ("admin", "coordinator") and (team_id is None or team_id not in who.team_ids

@@ -1,92 +1,199 @@
 """Keeping the reports' facts current: incrementally from the events since the last run, or rebuilt.
 
-The scheduler runs `upkeep` every few seconds (registered at composition, cli/serving.py: the pipeline
-knows nothing of reports). It reads the events past its watermark, recomputes the facts of every case they
-touch from that case's source rows, and moves the watermark, all in one transaction, so a crash repeats
-the work rather than losing it. Recomputing a case is idempotent, which is what lets it re-read the last
-minute of events (PostgreSQL can commit a lower event id after a higher one) without double counting.
+The scheduler runs `upkeep_job` every few seconds (registered at composition, cli/serving.py: the pipeline
+knows nothing of reports). A pass reads the events past its watermark and folds what they brought (new
+messages, the pipeline's and people's actions) into the stored facts of their cases (`facts.fold_case`);
+a case the fold cannot decide from its stored row (a reply, an edit, an outcome, an approval decided, a
+message that arrived out of order...) is recomputed from all its sources (`facts.case_facts`). The per-day
+aggregates move by the difference between each case's old and new facts.
+
+All the reading and computing happens in a read transaction (on SQLite: no write lock, intake goes on);
+only the writes take the lock, in a second, short transaction, which first checks that the watermark is
+where the read found it (another runner, or a rebuild, may have moved it: then the pass is thrown away and
+read again). The facts, the aggregates and the watermark move together, so a crash repeats a pass rather
+than losing or doubling it. A fold adds, so each event must be folded once: the recomputation of a case
+counts only what the events up to the watermark brought, and on PostgreSQL (which can commit a lower event
+id after a higher one) the cases with events of the last seconds under the watermark are recomputed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from onevoice.db import unit_of_work, utcnow
+from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.reports import repository as repo
-from onevoice.reports.aggregate import contributions
-from onevoice.reports.facts import Context, case_facts
+from onevoice.reports.aggregate import Deltas, contributions
+from onevoice.reports.facts import Context, EventRow, case_facts, fold_case
 
 BATCH_EVENTS = 20_000
 REBUILD_CHUNK = 2_000
 # Only PostgreSQL can commit a lower event id after a higher one (SQLite has one writer at a time); a few
 # seconds cover a batch's transaction. Each re-read case is recomputed again, so the window is kept short.
 OVERLAP = {"postgresql": timedelta(seconds=5)}
+OPENING = ("case.opened", "case.closed_spam")
 
 
 @dataclass
 class UpkeepResult:
     cases: int
     watermark: int
+    folded: int = 0  # of the cases, those folded (the others recomputed from their sources)
+    locked_s: float = 0.0  # the longest write transaction of the run (SQLite: write lock held)
+
+
+@dataclass
+class Pass:
+    """What one pass read and computed, to be written if the watermark has not moved meanwhile."""
+    after: int
+    updated_at: datetime | None
+    top: int
+    now: datetime
+    case_ids: list[int] = field(default_factory=list)
+    cases: list[dict] = field(default_factory=list)
+    teams: list[dict] = field(default_factory=list)
+    old: dict[tuple, dict] = field(default_factory=dict)  # the stored rows, by key (repository.keyed)
+    old_teams: dict[tuple, dict] = field(default_factory=dict)
+    deltas: Deltas = field(default_factory=dict)
+    folded: int = 0
+    full: bool = False  # the batch was cut at BATCH_EVENTS: more to read
 
 
 def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context | None = None,
-                  fresh: bool = False) -> int:
+                  fresh: bool = False, top: int | None = None) -> int:
     """Recompute the facts of these cases from their sources and move the per-day aggregates by the
-    difference (in the caller's transaction). `fresh`: the cases have no facts yet (the rebuild)."""
+    difference (in the caller's transaction). `fresh`: the cases have no facts yet (the rebuild); `top`:
+    count what the events up to that id brought (the upkeep folds in the rest)."""
     ids = sorted(case_ids)
     if not ids:
         return 0
     ctx = ctx or repo.context(session)
     cases, teams = [], []
-    for src in repo.sources(session, ids):
+    for src in repo.sources(session, ids, top):
         facts, parts = case_facts(src, ctx)
         cases.append(facts)
         teams.extend(parts)
-    # The per-day aggregates move by the difference between the cases' old facts and their new ones.
-    old_cases, old_teams = repo.stored_facts(session, ids) if not fresh else ([], [])
-    deltas = contributions(old_cases, old_teams, -1)
+    old, old_teams = repo.stored_facts(session, ids) if not fresh else ({}, {})
+    deltas = contributions(list(old.values()), [t for rows in old_teams.values() for t in rows], -1)
     contributions(cases, teams, 1, deltas)
-    repo.replace_facts(session, ids, cases, teams)
+    repo.write_facts(session, cases, teams, *repo.keyed(old, old_teams))
     repo.apply_deltas(session, deltas)
     return len(cases)
 
 
-def upkeep(session: Session) -> UpkeepResult:
-    """One incremental step: the cases touched since the watermark (at most BATCH_EVENTS events)."""
+def plan(session: Session) -> Pass:
+    """Read what happened past the watermark and compute the facts it leads to (no writing)."""
     now = utcnow()
-    after = repo.watermark(session)
-    since = min(repo.last_run(session) or now, now) - OVERLAP.get(session.bind.dialect.name, timedelta(0))
-    touched, top = repo.touched_cases(session, after, since, BATCH_EVENTS)
-    n = refresh_cases(session, touched)
-    repo.set_watermark(session, top, now)
-    return UpkeepResult(n, top)
+    after, updated_at = repo.state(session)
+    dialect = session.bind.dialect.name
+    since = min(updated_at or now, now) - OVERLAP.get(dialect, timedelta(0))
+    rows = repo.new_events(session, after, BATCH_EVENTS)
+    out = Pass(after, updated_at, rows[-1].id if rows else after, now, full=len(rows) >= BATCH_EVENTS)
+    events: dict[int, list[EventRow]] = defaultdict(list)
+    messages: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        if r.case_id is None:
+            continue
+        events[r.case_id].append(EventRow(r.kind, r.actor, r.created_at, r.data or {}))
+        if r.kind == "message.processed" and r.message_id is not None:
+            messages[r.case_id].append(r.message_id)
+    recompute = repo.late_cases(session, after, since, dialect in OVERLAP)
+    ids = sorted(set(events) | recompute)
+    if not ids:
+        return out
+    ctx = repo.context(session)
+    old, old_teams = repo.stored_facts(session, ids)
+    # A case without facts folds from nothing only when it opened in this batch (all it has is here).
+    fold = {i: e for i, e in events.items() if i not in recompute and (i in old or any(
+        x.kind in OPENING for x in e))}
+    for case_id, src in repo.increments(session, fold, messages).items():
+        folded = fold_case(old.get(case_id), old_teams.get(case_id, []), src, ctx)
+        if folded is None:
+            recompute.add(case_id)
+            continue
+        out.cases.append(folded[0])
+        out.teams.extend(folded[1])
+        out.folded += 1
+    # A case with events but no row any more (deleted) is in neither: the recomputation drops its facts.
+    recompute |= set(events) - {f["case_id"] for f in out.cases}
+    for src in repo.sources(session, recompute, out.top):
+        facts, parts = case_facts(src, ctx)
+        out.cases.append(facts)
+        out.teams.extend(parts)
+    out.case_ids, (out.old, out.old_teams) = ids, repo.keyed(old, old_teams)
+    out.deltas = contributions(list(old.values()), list(out.old_teams.values()), -1)
+    contributions(out.cases, out.teams, 1, out.deltas)
+    return out
+
+
+def write(session: Session, step: Pass) -> bool:
+    """Store a pass's facts and aggregates and move the watermark, unless another runner (or a rebuild)
+    moved it since the pass read: then nothing is written (the caller reads again)."""
+    if repo.state(session, lock=True) != (step.after, step.updated_at):
+        return False
+    if step.case_ids:
+        repo.write_facts(session, step.cases, step.teams, step.old, step.old_teams)
+        repo.apply_deltas(session, step.deltas)
+    repo.set_watermark(session, step.top, step.now)
+    return True
+
+
+def upkeep(session_factory: sessionmaker[Session]) -> tuple[Pass, bool, float]:
+    """One incremental step: computed in a read transaction, written in a short write transaction.
+    Returns the step, whether it was written, and how long the write transaction took (seconds: on
+    SQLite the time the write lock was held)."""
+    with _reader(session_factory)() as session:
+        step = plan(session)
+    started = time.perf_counter()
+    with unit_of_work(session_factory) as session:
+        written = write(session, step)
+    return step, written, time.perf_counter() - started
+
+
+_READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _reader(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Read-only sessions on the same database (on SQLite a deferred transaction: it never takes the lock)."""
+    if session_factory not in _READERS:
+        _READERS[session_factory] = make_sessionmaker(session_factory.kw["bind"], readonly=True)
+    return _READERS[session_factory]
 
 
 def upkeep_job(session_factory: sessionmaker[Session]) -> UpkeepResult:
-    """The scheduler's job: steps until caught up (each step its own transaction)."""
-    total = 0
-    while True:
-        with unit_of_work(session_factory) as session:
-            before = repo.watermark(session)
-            result = upkeep(session)
-        total += result.cases
-        if result.watermark - before < BATCH_EVENTS:
-            return UpkeepResult(total, result.watermark)
+    """The scheduler's job: steps until caught up (each step its own pair of transactions)."""
+    result, lost = UpkeepResult(0, 0), 0
+    while lost < 3:  # a runner that keeps losing the race to another (which does the work) stops
+        step, written, locked = upkeep(session_factory)
+        result.locked_s = max(result.locked_s, locked)
+        result.watermark = step.top
+        if not written:
+            lost += 1
+            continue
+        result.cases += len(step.case_ids)
+        result.folded += step.folded
+        if not step.full:
+            break
+    return result
 
 
 def rebuild(session_factory: sessionmaker[Session]) -> int:
     """Recompute every case's facts from scratch (`onevoice reports rebuild`). The watermark is taken
-    before reading, so events that land meanwhile are picked up by the next upkeep."""
+    before reading, and only what the events up to it brought is counted: those that land meanwhile are
+    folded in by the next upkeep."""
     with unit_of_work(session_factory) as session:
+        repo.state(session, lock=True)  # an upkeep pass writing meanwhile would write into the cleared tables
         top = repo.max_event_id(session)
         repo.clear_facts(session)
         ctx = repo.context(session)
         after, done = 0, 0
         while ids := repo.all_case_ids(session, after, REBUILD_CHUNK):
-            done += refresh_cases(session, ids, ctx, fresh=True)
+            done += refresh_cases(session, ids, ctx, fresh=True, top=top)
             after = ids[-1]
         repo.set_watermark(session, top, utcnow(), force=True)
         repo.analyze(session)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -15,6 +14,7 @@ from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
 from onevoice.process import Runtime
 from onevoice.reports import charts, exports, service
+from onevoice.reports.links import cases_path, query
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
 from onevoice.web.templating import render
@@ -35,11 +35,6 @@ def _filters(request: Request) -> dict:
     return out
 
 
-def _query(filters: dict, **extra) -> str:
-    values = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in {**filters, **extra}.items()}
-    return urlencode({k: v for k, v in values.items() if v not in (None, "")})
-
-
 @router.get("/reports")
 def reports_page(request: Request, viewer: Viewer = Depends(current_user),
                  session: Session = Depends(get_read_session)):
@@ -49,19 +44,19 @@ def reports_page(request: Request, viewer: Viewer = Depends(current_user),
     data = service.report(session, who, scope)
     view = request.query_params.get("view") or ("manager" if who.role == "manager" else "executive")
     shown = {**filters, "start": scope.start, "end": scope.end}
-    q = _query(shown)
+    q = query(shown)
     daily = data["daily"]
     ctx = {"r": data, "view": view if view in ("manager", "executive") else "executive", "filters": shown, "q": q,
            "teams": service.team_names(session), "can_set": who.role in ("admin", "coordinator", "manager"),
            "channels": channel_labels(session),
            "metrics_choice": service.OBJECTIVE_METRICS,
            "cases_chart": charts.bars([(d["day"][5:], d["cases"],
-                                        f"/reports/cases?{_query(shown, figure='day:' + d['day'])}") for d in daily]),
+                                        cases_path(shown, 'day:' + d['day'])) for d in daily]),
            "sentiment_chart": charts.line([(d["day"][5:], d["net_sentiment"],
-                                            f"/reports/cases?{_query(shown, figure='day:' + d['day'])}")
+                                            cases_path(shown, 'day:' + d['day']))
                                            for d in daily]),
            "intent_chart": charts.bars([(v["key"] or "none", v["cases"],
-                                         f"/reports/cases?{_query(shown, figure='intent:' + (v['key'] or 'none'))}")
+                                         cases_path(shown, 'intent:' + (v['key'] or 'none')))
                                         for v in data["volume"]["intent"]]),
            "done": request.query_params.get("done")}
     return render(request, "reports/page.html", ctx)
@@ -76,7 +71,7 @@ def cases_page(request: Request, viewer: Viewer = Depends(current_user),
     rows = service.cases_behind(session, viewer.principal, scope, figure)
     shown = {**filters, "start": scope.start, "end": scope.end}
     return render(request, "reports/cases.html", {"rows": rows, "figure": figure, "filters": shown,
-                                                  "q": _query(shown, figure=figure), "back": _query(shown)})
+                                                  "q": query(shown, figure=figure), "back": query(shown)})
 
 
 @router.get("/reports/cases.csv")

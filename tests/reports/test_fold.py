@@ -1,0 +1,115 @@
+"""Folding what happened since into a case's stored facts gives what recomputing it from all its sources
+gives (`fold_case` against `case_facts`, pure functions, random histories), and the pipeline's own traffic
+folds (it is the upkeep's common path, not a fallback)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from onevoice.reports.facts import CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow, case_facts, fold_case
+from onevoice.routing.sla import SlaPolicy
+
+BUSINESS = SlaPolicy.from_dict("business", {
+    "timezone": "UTC", "business_hours": {d: "09:00-18:00" for d in ("mon", "tue", "wed", "thu", "fri")},
+    "holidays": ["2026-12-25"], "first_response": {"normal": "8h", "urgent": "30m"},
+    "resolution": {"normal": "3d"}})
+CTX = Context(policies={"business": BUSINESS}, default_policy="business", sales_team_id=4,
+              user_teams={"sam": frozenset({1}), "pat": frozenset({2}), "both": frozenset({1, 2})})
+T0 = datetime(2026, 12, 21, 8, tzinfo=UTC)
+ACTORS = ("worker", "sam", "pat", "both")
+KINDS = ("message.processed", "case.message_added", "case.teams_added", "case.priority_raised", "note",
+         "case.status", "case.assigned", "case.handed_off", "reply.queued", "case.outcome", "incident.closed")
+minutes = st.integers(0, 60 * 24 * 5)
+inbound = st.builds(lambda at, kind, sentiment, status, lang, product, rec, complaint, deleted: MessageRow(
+    "inbound", kind, T0 + timedelta(minutes=at, seconds=at % 7), status, sentiment, lang,
+    [{"key": product}] if product else [], intent="complaint" if complaint else None, complaint=complaint,
+    recommendation=rec, deleted=deleted),
+    minutes, st.sampled_from(("mention", "direct", "review")),
+    st.sampled_from(("positive", "negative", "neutral", None)),
+    st.sampled_from(("processed", "processed", "failed")), st.sampled_from(("en", "de", None)),
+    st.sampled_from((None, "app", "card")), st.booleans(), st.booleans(), st.booleans())
+outbound = st.builds(lambda at, kind, status: MessageRow("outbound", kind, T0 + timedelta(minutes=at), status),
+                     minutes, st.sampled_from(("direct", "comment")), st.sampled_from(("sent", "queued")))
+status_data = st.sampled_from(({"from": "open", "to": "resolved"}, {"from": "resolved", "to": "open"},
+                               {"from": "open", "to": "pending_customer"}))
+event = st.builds(lambda at, kind, actor, data: EventRow(kind, actor, T0 + timedelta(minutes=at, seconds=at % 3),
+                                                         data if kind == "case.status" else
+                                                         {"outcome": "won", "amount": 10} if kind == "case.outcome"
+                                                         else {}),
+                  minutes, st.sampled_from(KINDS), st.sampled_from(ACTORS), status_data)
+team = st.builds(lambda tid, role, at: TeamRow(tid, role, T0 + timedelta(minutes=at)),
+                 st.sampled_from((1, 2, 4)), st.sampled_from(("lead", "collaborator")), minutes)
+case_row = st.builds(lambda status, priority, intent, responded, resolved, lead: CaseRow(
+    1, status, priority, T0 + timedelta(minutes=1), lead_team_id=lead, channel_id=3, contact_id=9, intent=intent,
+    tags=["a"], sla_policy="business",
+    first_response_at=T0 + timedelta(minutes=responded) if responded is not None else None,
+    resolved_at=T0 + timedelta(minutes=resolved) if resolved is not None else None),
+    st.sampled_from(("open", "resolved", "pending_customer")), st.sampled_from(("normal", "urgent")),
+    st.sampled_from(("question", "sales_lead")), st.one_of(st.none(), minutes), st.one_of(st.none(), minutes),
+    st.sampled_from((1, 2)))
+
+
+def teams_of(rows: list[TeamRow]) -> list[TeamRow]:
+    """One entry per team, the first (a team keeps the time it was added until it is removed)."""
+    out: dict[int, TeamRow] = {}
+    for t in rows:
+        out.setdefault(t.team_id, t)
+    return list(out.values())
+
+
+def numbered(messages: list[MessageRow], start: int = 1) -> list[MessageRow]:
+    for i, m in enumerate(messages):
+        m.id = start + i
+    return messages
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(before=case_row, after=case_row, old_in=st.lists(inbound, max_size=4), old_out=st.lists(outbound, max_size=2),
+       old_events=st.lists(event, max_size=5), new_in=st.lists(inbound, max_size=3),
+       new_events=st.lists(event, max_size=4), old_teams=st.lists(team, max_size=3),
+       joined=st.lists(team, max_size=1), fresh=st.booleans())
+def test_a_fold_is_the_recomputation(before, after, old_in, old_out, old_events, new_in, new_events, old_teams,
+                                     joined, fresh):
+    # Whatever happened before and since, in any order: a fold either equals the recomputation over
+    # everything or declines (then the upkeep recomputes).
+    old_teams = teams_of(old_teams)
+    now_teams = teams_of(old_teams + joined)
+    old_src = CaseSource(before, numbered(old_in + old_out), old_events, old_teams)
+    new = CaseSource(after, numbered(new_in, 100), new_events, now_teams)
+    if fresh:  # a case seen for the first time: everything that happened to it is new
+        old, old_team_rows = None, []
+        full = CaseSource(after, new.messages, new_events, now_teams)
+    else:
+        old, old_team_rows = case_facts(old_src, CTX)
+        full = CaseSource(after, old_src.messages + new.messages, old_events + new_events, now_teams)
+    folded = fold_case(old, old_team_rows, new, CTX)
+    if folded is not None:
+        assert folded == case_facts(full, CTX)
+
+
+FOLDS = ("message.processed", "case.message_added", "case.priority_raised", "note", "case.status", "case.assigned")
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(before=case_row, after=case_row, old_in=st.lists(inbound, min_size=1, max_size=4),
+       gaps=st.lists(st.integers(1, 600), min_size=0, max_size=3), new_events=st.lists(event, max_size=4),
+       old_teams=st.lists(team, min_size=1, max_size=3))
+def test_the_pipelines_traffic_folds(before, after, old_in, gaps, new_events, old_teams):
+    # Messages that arrive after the last one, the pipeline's events and people's notes and status
+    # changes (not their first action on a team in the same second as the stored one): always folded.
+    old_teams = teams_of(old_teams)
+    old_in = numbered(old_in)
+    last = max(m.created_at for m in old_in)
+    new_in = numbered([MessageRow("inbound", "mention", last + timedelta(seconds=sum(gaps[:i + 1])), "processed",
+                                  "positive") for i in range(len(gaps))], 100)
+    new_events = [EventRow(e.kind if e.kind in FOLDS else "case.message_added", "worker", e.created_at, e.data)
+                  for e in new_events]
+    after.first_response_at, after.intent = before.first_response_at, before.intent
+    old, old_team_rows = case_facts(CaseSource(before, old_in, [], old_teams), CTX)
+    folded = fold_case(old, old_team_rows, CaseSource(after, new_in, new_events, old_teams), CTX)
+    assert folded is not None
+    assert folded == case_facts(CaseSource(after, old_in + new_in, new_events, old_teams), CTX)
