@@ -17,38 +17,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from fastapi.testclient import TestClient
-
-from bench.common import machine, percentile, seeded_database
-from onevoice.app import create_app
-from onevoice.connectors.sandbox.traffic import SandboxTraffic
-from onevoice.settings import Settings
-
-CHANNELS = ("sandbox-mastodon", "sandbox-x", "sandbox-mail", "sandbox-reviews")
+from bench.common import demo_app, machine, percentile, sandbox_batches
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="bench-answers-"))
-    url = f"sqlite:///{data}/answers.db"
-    token = seeded_database(url)
-    traffic = SandboxTraffic(7)
-    batches = [[traffic.next_message(CHANNELS[i % 4]) for i in range(1000)] for _ in range(2)]
-    app = create_app(Settings(environment="development", data_dir=data, database_url=url, log_json=False))
+    batches = sandbox_batches(2)
     out: dict = {"machine": machine(), "runs": args.runs}
-    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
-        for batch in batches:
-            assert client.post("/api/v1/messages", json={"messages": batch}).status_code == 202
-        deadline = time.monotonic() + 600
-        while client.get("/api/v1/messages", params={"status": "accepted", "limit": 1}).json()["items"]:
-            assert time.monotonic() < deadline, "the worker did not process the messages in 10 minutes"
-            time.sleep(0.2)
+    with demo_app("bench-answers-", batches) as (client, _url):
         case_id = client.get("/api/v1/cases", params={"limit": 1}).json()["items"][0]["id"]
         questions = {
             "POST /api/v1/messages (1,000, all duplicates)": ("POST", "/api/v1/messages",

@@ -14,43 +14,25 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bench.common import machine, seeded_database
-from onevoice.app import create_app
+from bench.common import demo_app, machine, sandbox_batches
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case
-from onevoice.connectors.sandbox.traffic import SandboxTraffic
 from onevoice.db import make_engine, make_sessionmaker
 from onevoice.desk.page import case_page
 from onevoice.inbox.rows import case_rows
-from onevoice.settings import Settings
-
-CHANNELS = ("sandbox-mastodon", "sandbox-x", "sandbox-mail", "sandbox-reviews")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="bench-page-reads-"))
-    url = f"sqlite:///{data}/reads.db"
-    token = seeded_database(url)
-    traffic = SandboxTraffic(7)
-    batch = [traffic.next_message(CHANNELS[i % 4]) for i in range(1000)]
-    app = create_app(Settings(environment="development", data_dir=data, database_url=url, log_json=False))
-    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
-        assert client.post("/api/v1/messages", json={"messages": batch}).status_code == 202
-        deadline = time.monotonic() + 600
-        while client.get("/api/v1/messages", params={"status": "accepted", "limit": 1}).json()["items"]:
-            assert time.monotonic() < deadline, "the worker did not process the messages in 10 minutes"
-            time.sleep(0.2)
+    with demo_app("bench-page-reads-", sandbox_batches(1)) as (_client, url):
+        pass  # the app only takes the messages in; the reads below run on its database alone
     engine = make_engine(url)
     factory = make_sessionmaker(engine, readonly=True)
     with factory() as s:

@@ -7,14 +7,21 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
 
+from onevoice.app import create_app
+from onevoice.connectors.sandbox.traffic import SandboxTraffic
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.demo.seed import seed_demo
 from onevoice.migrate import upgrade
+from onevoice.settings import Settings
 
 
 def machine() -> str:
@@ -37,6 +44,39 @@ def seeded_database(url: str) -> str:
         token = seed_demo(s)
     engine.dispose()
     return token
+
+
+SANDBOX_CHANNELS = ("sandbox-mastodon", "sandbox-x", "sandbox-mail", "sandbox-reviews")
+
+
+def sandbox_batches(count: int, size: int = 1000, seed: int = 7) -> list[list[dict]]:
+    """`count` batches of `size` sandbox messages, spread over the demo's four sandbox channels."""
+    traffic = SandboxTraffic(seed)
+    return [[traffic.next_message(SANDBOX_CHANNELS[i % 4]) for i in range(size)] for _ in range(count)]
+
+
+@contextmanager
+def demo_app(prefix: str, batches: list[list[dict]]) -> Iterator[tuple[TestClient, str]]:
+    """The real app (embedded worker) on a new SQLite database with the demo organization, these batches taken
+    in and processed: yields a client signed in with an API token, and the database URL."""
+    data = Path(tempfile.mkdtemp(prefix=prefix))
+    url = f"sqlite:///{data}/bench.db"
+    token = seeded_database(url)
+    app = create_app(Settings(environment="development", data_dir=data, database_url=url, log_json=False))
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        take_in(client, batches)
+        yield client, url
+
+
+def take_in(client, batches: list[list[dict]], timeout: float = 600) -> None:
+    """Send each batch to the intake API through `client` (a signed-in test client of an app with its embedded
+    worker) and wait until the worker has processed every message."""
+    for batch in batches:
+        assert client.post("/api/v1/messages", json={"messages": batch}).status_code == 202
+    deadline = time.monotonic() + timeout
+    while client.get("/api/v1/messages", params={"status": "accepted", "limit": 1}).json()["items"]:
+        assert time.monotonic() < deadline, f"the worker did not process the messages in {timeout:.0f} s"
+        time.sleep(0.2)
 
 
 def free_port() -> int:
