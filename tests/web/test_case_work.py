@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from onevoice.auth.models import User
 from onevoice.cases.models import Case, CaseTeam
+from onevoice.events.models import Event
 from onevoice.inbox.models import Notification
+from onevoice.messages.models import Message
 from onevoice.teams.models import Team
 from onevoice.triage.models import TriageCorrection
 from tests.factories import message
@@ -56,7 +58,19 @@ def test_teams_handoff_notes_and_mentions(browser_for, post, runtime):
     act(sam, case_id, "handoff", team="pr", note="Journalist asking; PR should lead")
     assert teams_of(runtime, case_id) == {"pr": "lead", "support": "collaborator", "legal": "collaborator"}
     page = sam.get(f"/cases/{case_id}").text
-    assert "handed off support → pr" in page and "Journalist asking" in page
+    assert "handed off Customer Support → PR &amp; Communications" in page and "Journalist asking" in page
+    assert "routed to Customer Support" in page  # teams by name, not key
+
+
+def test_what_routing_did_reads_as_routing(browser_for, post, runtime):
+    # The processor records the teams it adds under its worker's id ("embedded"): people read "Routing".
+    [case_id] = post(message(text="The kettle is broken, terrible"))
+    with runtime.session_factory() as s:
+        mid = s.scalar(select(Message.id).where(Message.case_id == case_id))
+        s.add(Event(kind="case.teams_added", case_id=case_id, message_id=mid, actor="embedded", data={"teams": ["pr"]}))
+        s.commit()
+    page = browser_for("sam@acme.test").get(f"/cases/{case_id}").text
+    assert "Routing added PR &amp; Communications" in page and "embedded" not in page
 
 
 def test_assignment_status_and_queue_sync(browser_for, post, runtime):

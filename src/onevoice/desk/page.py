@@ -38,6 +38,7 @@ def case_page(session: Session, who: Principal, case_id: int) -> dict:
     data["teams"] = teams_of_case(session, case.id)
     data["lead_team"], _ = case_team_keys(session, case.id)
     data["all_teams"] = teams_by_name(session)
+    data["team_names"] = {t["key"]: t["name"] for t in data["all_teams"]}  # the history names teams, not keys
     # Staff see everyone to assign; a partner only the people working on this case, by name.
     data["users"] = staff_on_case(session, case) if who.by_grant else list_users(session)
     # History records who acted by email; people read names (a partner's copy was rewritten above).
