@@ -94,7 +94,8 @@ def build(engine: Engine, cases: int = 300_000, messages: int = 1_000_000, seed:
                    "direction": "inbound", "kind": "mention", "text": f"message {j} about case {case}: still broken",
                    "author": {"external_id": f"author-{case % contacts}"}, "in_reply_to": None, "url": None,
                    "raw": {"id": j}, "created_at": at, "received_at": at, "status": "processed", "attempts": 0,
-                   "processed_at": at, "language": "en", "triage": moods[(case * 7 + j // cases) % 4], "contact_id": cb + case % contacts + 1,
+                   "processed_at": at, "language": "en", "triage": moods[(case * 7 + j // cases) % 4],
+                   "contact_id": cb + case % contacts + 1,
                    "conversation_id": vb + case + 1, "case_id": kb + case + 1}
 
     _bulk(engine, Message, message_rows(), chunk)
