@@ -15,7 +15,7 @@ from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work
 from onevoice.desk.notes import add_note
 from onevoice.reports import metrics
-from onevoice.reports.ranking import advocacy_ranking
+from onevoice.reports.ranking import advocacy_ranking, rankings
 from onevoice.reports.upkeep import upkeep_job
 from onevoice.teams.models import Team
 from tests.factories import BASE_TIME, message
@@ -77,6 +77,33 @@ def test_a_detractor_who_turned_advocate(session_factory, pipeline, org):
     assert [(r["name"], r["net"]) for r in page["advocates"]] == [(r["name"], r["net"]) for r in ranking["advocates"]]
     assert (page["counts"]["advocates"], page["counts"]["detractors"]) == \
         (ranking["advocate_count"], ranking["detractor_count"]) == (2, 0)
+
+
+def test_customers_quiet_for_three_periods_are_counted_by_their_keys(session_factory, pipeline, org):
+    """A report whose customers have no case in its last three periods counts them from their kept sums'
+    keys (report_contacts.adv_until / det_until, an index range), not by reading each: the same counts and
+    the same top advocates and detractors as the advocacy page, now and at the end of the previous period."""
+    pipeline(message(channel="xcom", author="dora", text="terrible, refund", minutes=NOV_20 + 10),
+             message(channel="xcom", author="ben", text="thanks, love it", minutes=NOV_20 + 30),
+             message(channel="xcom", author="carl", text="terrible, refund", minutes=NOV_20 + 40),
+             message(channel="xcom", author="carl", text="my order never arrived", minutes=NOV_20 + 50))
+    pipeline(*(message(channel="xcom", author="dora", text="thanks, love it, highly recommend them",
+                       minutes=DEC_1 + m) for m in (10, 20, 30)))
+    upkeep_job(session_factory)
+    quiet = scope(date(2026, 12, 5), date(2026, 12, 6))  # its third period ends on 2 December: no case since
+    with session_factory() as s:
+        ranking, previous = rankings(s, quiet)
+        page = overview(s, org["lee"], now=NOW)
+        page_before = overview(s, org["lee"], now=datetime(2026, 12, 5, tzinfo=UTC))  # the previous period's end
+    assert [r["name"] for r in ranking["advocates"]] == ["Dora", "Ben"]
+    assert [r["name"] for r in ranking["detractors"]] == ["Carl"]
+    assert (ranking["advocate_count"], ranking["detractor_count"]) == \
+        (page["counts"]["advocates"], page["counts"]["detractors"]) == (2, 1)
+    assert [(r["name"], r["net"]) for r in ranking["advocates"] + ranking["detractors"]] == \
+        [(r["name"], r["net"]) for r in page["advocates"] + page["detractors"]]
+    assert (previous["advocate_count"], previous["detractor_count"]) == \
+        (page_before["counts"]["advocates"], page_before["counts"]["detractors"]) == (2, 1)
+    assert ranking["moved"] == [] and ranking["turned_advocate"] == ranking["turned_detractor"] == 0
 
 
 def test_service_collaboration_and_reputation(session_factory, pipeline, org):

@@ -51,6 +51,7 @@ def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context
     contributions(cases, teams, 1, deltas)
     repo.replace_facts(session, ids, cases, teams)
     repo.apply_deltas(session, deltas)
+    repo.refresh_until(session, [f["contact_id"] for f in (*old_cases, *cases)])
     return len(cases)
 
 
