@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -138,6 +139,28 @@ def test_service_collaboration_and_reputation(session_factory, pipeline, org):
     assert rep["recovery_rate"] is None  # the negative case was never replied to
     assert rep["customers"] == 3 and rep["returning_customers"] == 0
     assert empty["cases"] == 0 and empty["first_response_sla"] is None
+
+
+def test_load_per_person_counts_open_assigned_cases(session_factory, pipeline, org):
+    from onevoice.auth.models import User
+    from onevoice.cases.actions import assign
+    from onevoice.reports.service import load_per_person
+
+    pipeline(*(message(channel="xcom", author=f"c{i}", text="my order never arrived", minutes=i) for i in range(5)))
+    with session_factory() as s:
+        ids = list(s.scalars(select(Case.id).order_by(Case.id)))
+        people = dict(s.execute(select(User.email, User.id)).all())
+        teams = dict(s.execute(select(Team.key, Team.id)).all())
+    with unit_of_work(session_factory) as s:
+        for case_id, who in zip(ids, ("sam", "sam", "sam", "lena"), strict=False):
+            assign(s, org["lee"], case_id, people[f"{who}@acme.test"])
+        set_status(s, org["lee"], ids[1], "resolved")  # resolved: no longer Sam's load
+    every = scope(date(2026, 11, 1), date(2026, 11, 30))
+    with session_factory() as s:
+        assert load_per_person(s, every) == [{"person": "Sam Rivera", "open_cases": 2},
+                                             {"person": "Lena Brandt", "open_cases": 1}]
+        assert load_per_person(s, replace(every, team_ids=(teams["support"],)))[0]["open_cases"] == 2
+        assert load_per_person(s, replace(every, team_ids=(teams["pr"],))) == []
 
 
 def test_quantile_is_nearest_rank():

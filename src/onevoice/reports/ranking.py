@@ -5,11 +5,14 @@ A customer's standing is the one /advocacy shows: their inbound messages weighed
 recommendations and complaints counted extra, multiplied by their reach; advocate at a net of +1 or more,
 detractor at -1 or less. The facts keep each case's part of that sum (reports/facts.py `signals`, as
 2^(time since SIGNAL_EPOCH / half-life)), so a standing at any moment is one SUM per customer times one
-factor, with no message read; per customer those sums are kept too (ContactSignals), so counting the
-advocates reads one row per customer. The report's standing is taken at the end of its period (now, for a
-period that ends today): the kept sums less the cases opened after that day. "Changed side" compares it
-with the standing at the end of the previous period. The customers counted: every customer (as
-/advocacy), or with a team, channel, product or tag filter, those with a matching case in the period.
+factor, with no message read; per customer those sums are kept too (ContactSignals). Only the customers
+with a case after the end of the period before the previous one are read one by one (`_nets`); for the
+others the kept sums are the standing at every moment read, and their keys (`until`: until when those sums
+keep them on a side) make each count an index range (`_quiet`). The report's standing is taken at the end
+of its period (now, for a period that ends today): the kept sums less the cases opened after that day.
+"Changed side" compares it with the standing at the end of the previous period. The customers counted:
+every customer (as /advocacy), or with a team, channel, product or tag filter, those with a matching case
+in the period.
 Docs: docs/metrics.md, "Advocates and detractors".
 """
 
