@@ -32,6 +32,7 @@ from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.reports import service
+from onevoice.reports.models import CaseFacts
 from onevoice.reports.repository import context as report_context
 from onevoice.reports.upkeep import rebuild, upkeep_job
 from onevoice.settings import Settings
@@ -40,24 +41,27 @@ HERE = Path(__file__).parent
 
 
 def measure(url: str, args) -> dict:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     engine = make_engine(url)
-    seeded_database(url)
-    t = time.perf_counter()
-    build(engine, cases=args.cases, messages=args.messages, days=args.days)
-    built = time.perf_counter() - t
-    factory = make_sessionmaker(engine)
-    t = time.perf_counter()
-    n = rebuild(factory)
-    rebuilt = time.perf_counter() - t
+    kept = args.keep and _built(engine, args.cases)
+    built = rebuilt = n = None
+    if not kept:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        seeded_database(url)
+        t = time.perf_counter()
+        build(engine, cases=args.cases, messages=args.messages, days=args.days)
+        built = round(time.perf_counter() - t, 1)
+        factory = make_sessionmaker(engine)
+        t = time.perf_counter()
+        n = rebuild(factory)
+        rebuilt = round(time.perf_counter() - t, 1)
     read = make_sessionmaker(engine, readonly=True)
     with read() as s:
         last = s.scalar(select(func.max(Case.created_at))).date()
         people = {e: principal_for(s, s.scalar(select(User).where(User.email == e)))
                   for e in ("lead@demo.onevoice.test", "manager@demo.onevoice.test")}
-    out = {"cases": args.cases, "messages": args.messages, "days": args.days, "build_s": round(built, 1),
-           "rebuild_s": round(rebuilt, 1), "rebuild_cases": n}
+    out = {"cases": args.cases, "messages": args.messages, "days": args.days, "build_s": built,
+           "rebuild_s": rebuilt, "rebuild_cases": n, "kept_data_set": kept}
     start = last - timedelta(days=27)
     for label, who in (("coordinator", people["lead@demo.onevoice.test"]),
                        ("support manager", people["manager@demo.onevoice.test"])):
@@ -74,6 +78,16 @@ def measure(url: str, args) -> dict:
     return out
 
 
+def _built(engine, cases: int) -> bool:
+    """Whether this database already holds the data set with its facts (--keep: measure it again)."""
+    try:
+        with engine.connect() as conn:
+            have = conn.execute(select(func.count()).select_from(CaseFacts)).scalar()
+    except Exception:  # noqa: BLE001 - no such table yet: a new database
+        return False
+    return have >= cases
+
+
 def http(url: str, start, end, runs: int) -> dict:
     from fastapi.testclient import TestClient
 
@@ -84,32 +98,40 @@ def http(url: str, start, end, runs: int) -> dict:
     settings = Settings(environment="development", database_url=url, embedded_worker=False, log_json=False)
     app = create_app(settings, start_worker=False)
     out = {}
-    with TestClient(app) as client:
-        import re
+    for email, label in (("lead@demo.onevoice.test", "coordinator"), ("manager@demo.onevoice.test", "support manager")):
+        with TestClient(app) as client:
+            import re
 
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-        r = client.post("/login", data={"email": "lead@demo.onevoice.test", "password": DEMO_PASSWORD,
-                                        "csrf_token": csrf}, follow_redirects=False)
-        assert r.status_code == 303, r.text[:300]
-        engine = make_engine(url)
-        with unit_of_work(make_sessionmaker(engine)) as s:
-            lead = s.scalar(select(User.id).where(User.email == "lead@demo.onevoice.test"))
-            token = create_token(s, "bench-reports", ["reports:read"], user_id=lead)[1]
-        engine.dispose()
-        q = f"start={start}&end={end}"
-        for label, path, headers in (("page /reports (rendered)", f"/reports?{q}", {}),
-                                     ("GET /api/v1/reports", f"/api/v1/reports?{q}",
-                                      {"Authorization": f"Bearer {token}"})):
-            times = []
-            for i in range(runs + 1):
-                t = time.perf_counter()
-                r = client.get(path, headers=headers)
-                if r.status_code != 200 or (path.startswith("/reports") and "data-view" not in r.text):
-                    raise SystemExit(f"{path} answered {r.status_code}: {r.text[:300]}")
-                if i:
-                    times.append(time.perf_counter() - t)
-            out[label] = {"p50_ms": round(statistics.median(times) * 1000, 1),
-                          "p95_ms": round(percentile(times, 95) * 1000, 1)}
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+            r = client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": csrf},
+                            follow_redirects=False)
+            assert r.status_code == 303, r.text[:300]
+            engine = make_engine(url)
+            with unit_of_work(make_sessionmaker(engine)) as s:
+                uid = s.scalar(select(User.id).where(User.email == email))
+                token = create_token(s, f"bench-reports-{uid}", ["reports:read"], user_id=uid)[1]
+            engine.dispose()
+            q = f"start={start}&end={end}"
+            bearer = {"Authorization": f"Bearer {token}"}
+            for name, path, headers in (
+                    ("page /reports", f"/reports?{q}", {}),
+                    ("page /reports/cases?figure=resolved", f"/reports/cases?{q}&figure=resolved", {}),
+                    ("GET /reports/export/daily.csv", f"/reports/export/daily.csv?{q}", {}),
+                    ("GET /api/v1/reports", f"/api/v1/reports?{q}", bearer),
+                    ("GET /api/v1/reports/cases?figure=resolved", f"/api/v1/reports/cases?{q}&figure=resolved",
+                     bearer),
+                    ("GET /api/v1/reports/tables/advocates.csv", f"/api/v1/reports/tables/advocates.csv?{q}",
+                     bearer)):
+                times = []
+                for i in range(runs + 1):
+                    t = time.perf_counter()
+                    r = client.get(path, headers=headers)
+                    if r.status_code != 200 or (path.startswith("/reports?") and "data-view" not in r.text):
+                        raise SystemExit(f"{path} answered {r.status_code}: {r.text[:300]}")
+                    if i:
+                        times.append(time.perf_counter() - t)
+                out[f"{name}, {label}"] = {"p50_ms": round(statistics.median(times) * 1000, 1),
+                                           "p95_ms": round(percentile(times, 95) * 1000, 1)}
     return out
 
 
@@ -185,6 +207,9 @@ def main() -> None:
     parser.add_argument("--upkeep-only", action="store_true", help="only the upkeep against throughput")
     parser.add_argument("--no-upkeep", action="store_true", help="skip the upkeep against throughput")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (with --postgres)")
+    parser.add_argument("--keep", action="store_true",
+                        help="measure the data set already in the databases (built by an earlier run) again")
+    parser.add_argument("--out", default=str(HERE / "results-reports.json"))
     parser.add_argument("--full", action="store_true",
                         help="the issue's size: 1,000,000 messages, 300,000 cases over 320 days")
     args = parser.parse_args()
@@ -205,7 +230,7 @@ def main() -> None:
         results["postgresql"] = measure(args.postgres, args)
     text = json.dumps(results, indent=1, default=str)
     print(text)
-    (HERE / "results-reports.json").write_text(text + "\n")
+    Path(args.out).write_text(text + "\n")
 
 
 if __name__ == "__main__":

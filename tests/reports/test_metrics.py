@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work
 from onevoice.desk.notes import add_note
 from onevoice.reports import metrics
-from onevoice.reports.ranking import advocacy_ranking
+from onevoice.reports.ranking import advocacy_ranking, rankings
 from onevoice.reports.upkeep import upkeep_job
 from onevoice.teams.models import Team
 from tests.factories import BASE_TIME, message
@@ -79,6 +80,33 @@ def test_a_detractor_who_turned_advocate(session_factory, pipeline, org):
         (ranking["advocate_count"], ranking["detractor_count"]) == (2, 0)
 
 
+def test_customers_quiet_for_three_periods_are_counted_by_their_keys(session_factory, pipeline, org):
+    """A report whose customers have no case in its last three periods counts them from their kept sums'
+    keys (report_contacts.adv_until / det_until, an index range), not by reading each: the same counts and
+    the same top advocates and detractors as the advocacy page, now and at the end of the previous period."""
+    pipeline(message(channel="xcom", author="dora", text="terrible, refund", minutes=NOV_20 + 10),
+             message(channel="xcom", author="ben", text="thanks, love it", minutes=NOV_20 + 30),
+             message(channel="xcom", author="carl", text="terrible, refund", minutes=NOV_20 + 40),
+             message(channel="xcom", author="carl", text="my order never arrived", minutes=NOV_20 + 50))
+    pipeline(*(message(channel="xcom", author="dora", text="thanks, love it, highly recommend them",
+                       minutes=DEC_1 + m) for m in (10, 20, 30)))
+    upkeep_job(session_factory)
+    quiet = scope(date(2026, 12, 5), date(2026, 12, 6))  # its third period ends on 2 December: no case since
+    with session_factory() as s:
+        ranking, previous = rankings(s, quiet)
+        page = overview(s, org["lee"], now=NOW)
+        page_before = overview(s, org["lee"], now=datetime(2026, 12, 5, tzinfo=UTC))  # the previous period's end
+    assert [r["name"] for r in ranking["advocates"]] == ["Dora", "Ben"]
+    assert [r["name"] for r in ranking["detractors"]] == ["Carl"]
+    assert (ranking["advocate_count"], ranking["detractor_count"]) == \
+        (page["counts"]["advocates"], page["counts"]["detractors"]) == (2, 1)
+    assert [(r["name"], r["net"]) for r in ranking["advocates"] + ranking["detractors"]] == \
+        [(r["name"], r["net"]) for r in page["advocates"] + page["detractors"]]
+    assert (previous["advocate_count"], previous["detractor_count"]) == \
+        (page_before["counts"]["advocates"], page_before["counts"]["detractors"]) == (2, 1)
+    assert ranking["moved"] == [] and ranking["turned_advocate"] == ranking["turned_detractor"] == 0
+
+
 def test_service_collaboration_and_reputation(session_factory, pipeline, org):
     # Three customers on Friday 20 November: a complaint (Support), a question, praise.
     pipeline(message(channel="xcom", author="ann", text="my order never arrived", minutes=10),
@@ -111,6 +139,28 @@ def test_service_collaboration_and_reputation(session_factory, pipeline, org):
     assert rep["recovery_rate"] is None  # the negative case was never replied to
     assert rep["customers"] == 3 and rep["returning_customers"] == 0
     assert empty["cases"] == 0 and empty["first_response_sla"] is None
+
+
+def test_load_per_person_counts_open_assigned_cases(session_factory, pipeline, org):
+    from onevoice.auth.models import User
+    from onevoice.cases.actions import assign
+    from onevoice.reports.service import load_per_person
+
+    pipeline(*(message(channel="xcom", author=f"c{i}", text="my order never arrived", minutes=i) for i in range(5)))
+    with session_factory() as s:
+        ids = list(s.scalars(select(Case.id).order_by(Case.id)))
+        people = dict(s.execute(select(User.email, User.id)).all())
+        teams = dict(s.execute(select(Team.key, Team.id)).all())
+    with unit_of_work(session_factory) as s:
+        for case_id, who in zip(ids, ("sam", "sam", "sam", "lena"), strict=False):
+            assign(s, org["lee"], case_id, people[f"{who}@acme.test"])
+        set_status(s, org["lee"], ids[1], "resolved")  # resolved: no longer Sam's load
+    every = scope(date(2026, 11, 1), date(2026, 11, 30))
+    with session_factory() as s:
+        assert load_per_person(s, every) == [{"person": "Sam Rivera", "open_cases": 2},
+                                             {"person": "Lena Brandt", "open_cases": 1}]
+        assert load_per_person(s, replace(every, team_ids=(teams["support"],)))[0]["open_cases"] == 2
+        assert load_per_person(s, replace(every, team_ids=(teams["pr"],))) == []
 
 
 def test_quantile_is_nearest_rank():

@@ -22,7 +22,8 @@ class CaseFacts(Base):
     __table_args__ = (
         Index("ix_report_case_facts_day", "opened_day", "lead_team_id"),
         Index("ix_report_case_facts_contact", "contact_id", "opened_day"),
-        Index("ix_report_case_facts_status", "status", "lead_team_id"),  # the backlog: open now, any period
+        # The backlog: open now, any period; with the opening time its count, age and median read the index only.
+        Index("ix_report_case_facts_status", "status", "lead_team_id", "opened_at"),
         Index("ix_report_case_facts_incident", "incident_id"),
         # Past-due cases still waiting (the only time-dependent part of SLA attainment) and the exact
         # medians: a quantile's bucket comes from the daily histogram, its value from one of these ranges.
@@ -204,6 +205,8 @@ class ContactSignals(Base):
     advocates reads one row per customer instead of every case of their history."""
 
     __tablename__ = "report_contacts"
+    __table_args__ = (Index("ix_report_contacts_adv_until", "adv_until"),
+                      Index("ix_report_contacts_det_until", "det_until"))
 
     contact_id: Mapped[int] = mapped_column(primary_key=True)
     cases: Mapped[int] = mapped_column(default=0)
@@ -212,6 +215,11 @@ class ContactSignals(Base):
     adv_n: Mapped[int] = mapped_column(default=0)
     det_n: Mapped[int] = mapped_column(default=0)
     recommendations: Mapped[int] = mapped_column(default=0)
+    # Until when (in half-lives since SIGNAL_EPOCH) these sums make the customer an advocate, or a detractor
+    # (reports/ranking.py `until`): a standing decays predictably, so counting a moment's advocates among
+    # the customers with no recent case is an index range. NULL: not on that side at any moment.
+    adv_until: Mapped[float | None] = mapped_column(Double, default=None)
+    det_until: Mapped[float | None] = mapped_column(Double, default=None)
 
 
 class ReportState(Base):

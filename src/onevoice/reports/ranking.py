@@ -5,19 +5,23 @@ A customer's standing is the one /advocacy shows: their inbound messages weighed
 recommendations and complaints counted extra, multiplied by their reach; advocate at a net of +1 or more,
 detractor at -1 or less. The facts keep each case's part of that sum (reports/facts.py `signals`, as
 2^(time since SIGNAL_EPOCH / half-life)), so a standing at any moment is one SUM per customer times one
-factor, with no message read; per customer those sums are kept too (ContactSignals), so counting the
-advocates reads one row per customer. The report's standing is taken at the end of its period (now, for a
-period that ends today): the kept sums less the cases opened after that day. "Changed side" compares it
-with the standing at the end of the previous period. The customers counted: every customer (as
-/advocacy), or with a team, channel, product or tag filter, those with a matching case in the period.
+factor, with no message read; per customer those sums are kept too (ContactSignals). Only the customers
+with a case after the end of the period before the previous one are read one by one (`_nets`); for the
+others the kept sums are the standing at every moment read, and their keys (`until`: until when those sums
+keep them on a side) make each count an index range (`_quiet`). The report's standing is taken at the end
+of its period (now, for a period that ends today): the kept sums less the cases opened after that day.
+"Changed side" compares it with the standing at the end of the previous period. The customers counted:
+every customer (as /advocacy), or with a team, channel, product or tag filter, those with a matching case
+in the period.
 Docs: docs/metrics.md, "Advocates and detractors".
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from onevoice.advocacy.ranking import THRESHOLD, Standing, order, reach_factor, status_of
@@ -33,8 +37,31 @@ def moment(scope: Scope, end) -> datetime:
     return min(scope.now, datetime.combine(end + timedelta(days=1), time(0), tzinfo=scope.now.tzinfo))
 
 
+def _half_lives(at: datetime) -> float:
+    return (at - SIGNAL_EPOCH).total_seconds() / HALF_LIFE_S
+
+
 def _factor(at: datetime) -> float:
-    return 0.5 ** ((at - SIGNAL_EPOCH).total_seconds() / HALF_LIFE_S)
+    return 0.5 ** _half_lives(at)
+
+
+# Below this |advocacy - detraction| x reach a customer is on neither side at any moment after SIGNAL_EPOCH
+# (the standing is at most that much, plus rounding): no key, and kept and rebuilt sums that differ by
+# floating-point noise around zero cannot give one a key and the other none.
+BALANCED = 1e-6
+# The rounding of each side to 4 places moves a standing by at most 1e-4, so a key within this many
+# half-lives of the moment (2^0.001 - 1 = 6.9e-4 of the standing) is read exactly, never decided by the key.
+BAND = 1e-3
+
+
+def until(adv_w: float, det_w: float, followers: int | None) -> tuple[float | None, float | None]:
+    """(adv_until, det_until): the moment, in half-lives since SIGNAL_EPOCH, up to which these kept sums make
+    the customer an advocate (or a detractor). The standing at h is (adv_w - det_w) x reach x 2^-h, at least
+    1 while h <= log2((adv_w - det_w) x reach)."""
+    x = (float(adv_w or 0) - float(det_w or 0)) * reach_factor(followers or 0)
+    if abs(x) < BALANCED:
+        return None, None
+    return (math.log2(x), None) if x > 0 else (None, math.log2(-x))
 
 
 def _nets(scope: Scope):
@@ -45,16 +72,19 @@ def _nets(scope: Scope):
     prev = scope.previous()
     ends = [scope.end.isoformat(), prev.end.isoformat(), prev.previous().end.isoformat()]
     ks = [_factor(moment(scope, day)) for day in (scope.end, prev.end, prev.previous().end)]
-    filtered = bool(scope.team_ids or scope.channel_id is not None or scope.product or scope.tag)
     # With a filter: the customers with a matching case in the period (a join with the distinct customers,
     # not IN: PostgreSQL without fresh statistics planned IN here as a loop, 9 s at 20,000 cases).
     people = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None)).distinct().subquery()
-    later = select(f.contact_id, *[func.sum(case((f.opened_day > e, col), else_=0.0)).label(f"{name}{i}")
+    # Grouped by contact_id + 0: SQLite (no statistics on the facts) otherwise walks the whole table by the
+    # customer index to group without sorting, 300,000 rows at full size where the day index reads only the
+    # last periods' cases.
+    who = cast(f.contact_id + literal_column("0"), Integer).label("contact_id")
+    later = select(who, *[func.sum(case((f.opened_day > e, col), else_=0.0)).label(f"{name}{i}")
                                    for i, e in enumerate(ends) for name, col in (("a", f.adv_w), ("d", f.det_w))]) \
         .where(f.opened_day > ends[2])  # by day (the NULL group joins nothing)
-    if filtered:
+    if filtered(scope):
         later = later.where(f.contact_id.in_(select(people.c.contact_id)))
-    later = later.group_by(f.contact_id).subquery()
+    later = later.group_by(who).subquery()
     reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
     nets = []
     for i, k in enumerate(ks):
@@ -63,11 +93,65 @@ def _nets(scope: Scope):
         # Each side rounded to 4 places, as advocacy's Standing (in floating point: NUMERIC was 4x slower).
         nets.append((func.round(adv * reach * (k * 10000)) / 10000.0 - func.round(det * reach * (k * 10000)) / 10000.0)
                     .label(f"net{i}"))
-    q = select(c.contact_id, func.coalesce(Contact.followers, 0).label("followers"), *nets) \
-        .join(Contact, Contact.id == c.contact_id).outerjoin(later, later.c.contact_id == c.contact_id)
-    if filtered:
+    # Only the customers with a case after the third period's end: the others' standing is their kept sums
+    # at every moment read here, counted by their keys (`_quiet`). With a filter, every customer counted has
+    # a case in the period, so all are here.
+    q = select(c.contact_id, func.coalesce(Contact.followers, 0).label("followers"), *nets,
+               c.adv_until.label("au"), c.det_until.label("du")) \
+        .join(Contact, Contact.id == c.contact_id).join(later, later.c.contact_id == c.contact_id)
+    if filtered(scope):
         q = q.join(people, people.c.contact_id == c.contact_id)
     return q.cte("nets").prefix_with("MATERIALIZED")
+
+
+def filtered(scope: Scope) -> bool:
+    return bool(scope.team_ids or scope.channel_id is not None or scope.product or scope.tag)
+
+
+def _quiet(scope: Scope, n, limit: int) -> list:
+    """Statements for the customers with no case after the third period's end (every customer, unfiltered):
+    their standing at the end of this period and of the previous one is their kept sums decayed, so each
+    count is an index range of their keys (all keys in range less those of the customers in `n`); a key
+    within BAND of a moment, and the few strongest shown, are read exactly."""
+    c, f = ContactSignals, CaseFacts
+    prev = scope.previous()
+    hs = [_half_lives(moment(scope, day)) for day in (scope.end, prev.end)]
+    ks = [_factor(moment(scope, day)) for day in (scope.end, prev.end)]
+    end2 = prev.previous().end.isoformat()
+    recent = select(f.case_id).where(f.contact_id == c.contact_id, f.opened_day > end2).exists()
+
+    def in_range(column, lo):
+        return select(func.count()).select_from(c).where(column >= lo).scalar_subquery()
+
+    def in_n(column, lo):
+        return select(func.count()).select_from(n).where(column >= lo).scalar_subquery()
+
+    sure = []
+    for h in hs:
+        sure += [in_range(c.adv_until, h + BAND) - in_n(n.c.au, h + BAND),
+                 in_range(c.det_until, h + BAND) - in_n(n.c.du, h + BAND)]
+    parts = [select(literal("quiet").label("what"), literal(0).label("contact_id"),
+                    *[v.label(f"v{i}") for i, v in enumerate(sure)], *[literal(0).label(f"y{i}") for i in range(4)])]
+    reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
+
+    def net(k):
+        return func.round(c.adv_w * reach * (k * 10000)) / 10000.0 - func.round(c.det_w * reach * (k * 10000)) / 10000.0
+
+    def rows(what: str, where, order=None, size: int | None = None):
+        q = select(literal(what).label("what"), c.contact_id, net(ks[0]).label("net0"), net(ks[1]).label("net1"),
+                   func.coalesce(Contact.followers, 0).label("followers"), c.adv_until, c.det_until,
+                   *[literal(0).label(f"x{i}") for i in range(3)]) \
+            .join(Contact, Contact.id == c.contact_id).where(where, ~recent)
+        if order is not None:
+            q = q.order_by(*order).limit(size)
+        return q.subquery().select()
+
+    near = or_(*[col.between(h - BAND, h + BAND) for h in hs for col in (c.adv_until, c.det_until)])
+    parts.append(rows("band", near))
+    if limit > 0:
+        parts.append(rows("q_advocate", c.adv_until >= hs[0] - BAND, [c.adv_until.desc(), c.contact_id], limit + 10))
+        parts.append(rows("q_detractor", c.det_until >= hs[0] - BAND, [c.det_until.desc(), c.contact_id], limit + 10))
+    return [parts, hs]
 
 
 def _read(session: Session, scope: Scope, limit: int) -> tuple[dict, list[int], list[int], list[tuple]]:
@@ -103,19 +187,39 @@ def _read(session: Session, scope: Scope, limit: int) -> tuple[dict, list[int], 
                       and_(side(n.c.net0, "detractor"), side(n.c.net1, "advocate")))
         parts.append(listing("moved", changed, [case((side(n.c.net0, "advocate"), 0), else_=1),
                                                  n.c.followers.desc(), n.c.contact_id], limit * 2))
+    hs: list[float] = []
+    if not filtered(scope):
+        quiet, hs = _quiet(scope, n, limit)
+        parts += quiet
     out: dict = {}
     adv, det, moved = [], [], []
+    sides = [0, 0, 0, 0]  # the quiet customers: advocates and detractors now, then at the previous end
     for row in session.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]):
-        if row[0] == "count":
+        what = row[0]
+        if what == "count":
             out = dict(zip(("advocate_count", "detractor_count", "turned_advocate", "turned_detractor",
                             "before_advocate_count", "before_detractor_count", "before_turned_advocate",
                             "before_turned_detractor"), (int(v) for v in row[2:]), strict=True))
-        elif row[0] == "advocate":
-            adv.append((row[1], float(row[2])))
-        elif row[0] == "detractor":
-            det.append((row[1], float(row[2])))
+        elif what == "quiet":
+            sides = [a + int(b) for a, b in zip(sides, row[2:6], strict=True)]
+        elif what == "band":
+            for i, h in enumerate(hs):
+                net, au, du = float(row[2 + i]), row[5], row[6]
+                if au is not None and h - BAND <= au < h + BAND:
+                    sides[2 * i] += net >= THRESHOLD
+                if du is not None and h - BAND <= du < h + BAND:
+                    sides[2 * i + 1] += net <= -THRESHOLD
+        elif what in ("advocate", "q_advocate"):
+            if float(row[2]) >= THRESHOLD:
+                adv.append((row[1], float(row[2])))
+        elif what in ("detractor", "q_detractor"):
+            if float(row[2]) <= -THRESHOLD:
+                det.append((row[1], float(row[2])))
         else:
             moved.append((row[1], float(row[2]), float(row[3])))
+    for key, extra in zip(("advocate_count", "detractor_count", "before_advocate_count", "before_detractor_count"),
+                          sides, strict=True):
+        out[key] += extra
     return out, _cut(adv, limit, -1), _cut(det, limit, 1), moved
 
 

@@ -15,6 +15,7 @@ from onevoice.advocacy.ranking import recommends
 from onevoice.approvals.models import Approval
 from onevoice.auth.models import User, UserTeam
 from onevoice.cases.models import Case, CaseTeam
+from onevoice.contacts.models import Contact
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
@@ -29,6 +30,7 @@ from onevoice.reports.models import (
     ReportState,
     TeamFacts,
 )
+from onevoice.reports.ranking import until
 from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_row, default_playbook
 from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
@@ -222,6 +224,22 @@ def apply_deltas(session: Session, deltas: Deltas) -> None:
         if gone:
             conn.execute(delete(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)),
                                                 table.c[count] <= 0), gone)
+
+
+def refresh_until(session: Session, contact_ids: Iterable[int | None]) -> None:
+    """Recompute these customers' `adv_until` / `det_until` from their kept sums and their followers now
+    (after apply_deltas; every customer of a touched case, so a change of followers is caught too)."""
+    ids = sorted({i for i in contact_ids if i is not None})
+    c = ContactSignals
+    stmt = c.__table__.update().where(c.__table__.c.contact_id == bindparam("k")).values(
+        adv_until=bindparam("a"), det_until=bindparam("d"))
+    for chunk in _chunks(ids, 500):
+        rows = session.execute(select(c.contact_id, c.adv_w, c.det_w, Contact.id, Contact.followers)
+                               .outerjoin(Contact, Contact.id == c.contact_id).where(c.contact_id.in_(chunk))).all()
+        params = [{"k": cid, "a": a, "d": d} for cid, adv, det, known, followers in rows
+                  for a, d in [until(adv, det, followers) if known is not None else (None, None)]]
+        if params:
+            session.connection().execute(stmt, params)
 
 
 def all_case_ids(session: Session, after: int, limit: int) -> list[int]:

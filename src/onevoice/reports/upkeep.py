@@ -83,6 +83,7 @@ def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context
     contributions(cases, teams, 1, deltas)
     repo.write_facts(session, cases, teams, *repo.keyed(old, old_teams))
     repo.apply_deltas(session, deltas)
+    repo.refresh_until(session, [f["contact_id"] for f in (*old.values(), *cases)])
     return len(cases)
 
 
@@ -139,6 +140,8 @@ def write(session: Session, step: Pass) -> bool:
     if step.case_ids:
         repo.write_facts(session, step.cases, step.teams, step.old, step.old_teams)
         repo.apply_deltas(session, step.deltas)
+        # Every customer of a touched case: their advocacy keys follow their sums (and their followers now).
+        repo.refresh_until(session, [f["contact_id"] for f in (*step.old.values(), *step.cases)])
     repo.set_watermark(session, step.top, step.now)
     return True
 
