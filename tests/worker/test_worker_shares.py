@@ -100,10 +100,15 @@ def _once_each(factory, ids: list[int]) -> None:
     assert decisions == dict.fromkeys(ids, 1) and events == dict.fromkeys(ids, 1)
 
 
-def test_two_worker_processes_process_every_message_once_whatever_their_shares(db_url):
+def _seeded(db_url: str):
     assert db_url.startswith("sqlite")
     factory = make_sessionmaker(make_engine(db_url))
     seed_org(factory)
+    return factory
+
+
+def test_two_worker_processes_process_every_message_once_whatever_their_shares(db_url):
+    factory = _seeded(db_url)
     # Each its own share: the two split the messages between them.
     ids = _accept(factory, 240, "split")
     results, codes = _run(db_url, [((0, 2), "w0", False), ((1, 2), "w1", False)])
@@ -122,9 +127,7 @@ def test_two_worker_processes_process_every_message_once_whatever_their_shares(d
 
 
 def test_a_worker_killed_in_its_write_transaction_leaves_the_batch_to_be_processed_once(db_url):
-    assert db_url.startswith("sqlite")
-    factory = make_sessionmaker(make_engine(db_url))
-    seed_org(factory)
+    factory = _seeded(db_url)
     ids = _accept(factory, 120, "crash")
     results, codes = _run(db_url, [((0, 2), "w0", True), ((1, 2), "w1", False)])
     assert codes == [-signal.SIGKILL, 0]
