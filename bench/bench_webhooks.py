@@ -195,7 +195,7 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
 
     bodies = [json.dumps({"messages": b}).encode() for b in batches(messages, per_request, seed=7)]
     before = processed(db)
-    cpu = cpu_seconds(server.proc.pid)
+    cpu, web_cpu = cpu_seconds(server.proc.pid), cpu_seconds(server.proc.pid, children=False)
     started = time.perf_counter()
     ctx = mp.get_context("fork")
     out = ctx.Queue()
@@ -215,6 +215,8 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
             "all_processed_seconds": total,
             "messages_per_second_end_to_end": round(messages / total) if total else None,
             "server_cpu_ms_per_message": round((cpu_seconds(server.proc.pid) - cpu) * 1000 / messages, 3),
+            "web_process_cpu_ms_per_message": round(
+                (cpu_seconds(server.proc.pid, children=False) - web_cpu) * 1000 / messages, 3),
             "load": os.getloadavg()[0]}
 
 

@@ -50,6 +50,23 @@ def test_a_text_gets_the_same_answer_whatever_it_is_batched_with(model):
     assert len(model.ids("word " * 1000)) == model.max_tokens
 
 
+def test_a_known_input_is_answered_from_the_cache_with_the_same_answer():
+    texts = ["@acme worst service ever, never again", "thanks for nothing @FlyQuick", "great!"]
+    uncached = SentimentTransformer(cache_size=0)
+    cached = SentimentTransformer(cache_size=2)
+    first = cached.probabilities(texts)
+    assert (cached.runs, cached.cache_hits) == (3, 0)
+    # The last two are kept (the bound is 2): read again they do not run, and give exactly what a run gives.
+    again = cached.probabilities(texts[1:] + ["GREAT!"])  # the uncased model reads "GREAT!" as "great!"
+    assert (cached.runs, cached.cache_hits) == (3, 3)
+    assert np.array_equal(again, uncached.probabilities(texts[1:] + ["great!"]))
+    assert np.array_equal(first, uncached.probabilities(texts))
+    # The first text was pushed out by the bound: it runs again.
+    cached.probabilities(texts[:1])
+    assert cached.runs == 4 and len(cached._cache) == 2
+    assert uncached.runs == 6 and uncached.cache_hits == 0
+
+
 def test_the_shipped_model_is_small_and_attributed():
     size = sum(p.stat().st_size for p in PACKAGED_SENTIMENT_DIR.iterdir())
     assert size < 40_000_000  # the whole shipped model (heads, encoder, this) stays far under 100 MB

@@ -23,6 +23,7 @@ from onevoice.governance.hooks import install
 from onevoice.incidents.surge import close_quiet_job
 from onevoice.migrate import upgrade
 from onevoice.notifications import jobs as notify_jobs
+from onevoice.ops import heap
 from onevoice.ops.logging import configure_logging
 from onevoice.outbox.sender import deliver_due
 from onevoice.pipeline.poller import Poller, redis_claim
@@ -33,7 +34,7 @@ from onevoice.runtime import build_processor, build_runtime
 from onevoice.scheduler.service import Scheduler
 from onevoice.settings import Settings
 from onevoice.triage.autotrain import start_if_due
-from onevoice.worker.child import IDLE_SECONDS, LINGER_SECONDS, WorkerProcess
+from onevoice.worker.child import IDLE_SECONDS, LINGER_SECONDS, WORKER_INGESTED, WorkerPool, WorkerProcess
 from onevoice.worker.runner import EmbeddedWorker
 
 log = logging.getLogger(__name__)
@@ -143,16 +144,26 @@ def run_server(settings: Settings, host: str, port: int, poll: bool = True) -> N
     # Web nodes of a scale-out deployment leave polling to the workers.
     scheduler = _scheduler(runtime, poll and not settings.redis_url)
     if settings.embedded_worker and settings.worker_process and not settings.redis_url:
-        app = create_app(settings, runtime=runtime, scheduler=scheduler, start_worker=False,
-                         worker_process=WorkerProcess(settings, runtime.broker.publish, worker_child))
+        count = worker_processes(settings)
+        workers = (WorkerPool(settings, runtime.broker.publish, worker_child, count) if count > 1
+                   else WorkerProcess(settings, runtime.broker.publish, worker_child))
+        app = create_app(settings, runtime=runtime, scheduler=scheduler, start_worker=False, worker_process=workers)
     else:
         app = create_app(settings, runtime=runtime, scheduler=scheduler)
+    heap.tune()
     uvicorn.Server(uvicorn_config(app, settings, host, port)).run()
 
 
-def worker_child(settings: Settings, conn) -> None:
+def worker_processes(settings: Settings) -> int:
+    """How many worker processes `onevoice serve` starts: more than one only on SQLite (a PostgreSQL deployment
+    scales with `onevoice worker` processes and Redis instead)."""
+    return max(1, settings.worker_processes) if settings.database_url.startswith("sqlite") else 1
+
+
+def worker_child(settings: Settings, conn, index: int = 0, count: int = 1) -> None:
     """The main function of `onevoice serve`'s worker process (worker/child.py): the embedded worker, its live
-    updates sent to the server over `conn`, woken by it, gone the moment the server is."""
+    updates sent to the server over `conn`, woken by it, gone the moment the server is. One of `count`: it
+    takes the accepted ids whose id modulo count is `index`, and only the first stores journaled deliveries."""
 
     configure_logging(settings.log_level, settings.log_json)
     runtime = build_runtime(settings)
@@ -165,9 +176,22 @@ def worker_child(settings: Settings, conn) -> None:
             with send_lock:
                 conn.send(events)
 
-    worker = EmbeddedWorker(build_processor(settings, runtime.session_factory), runtime.session_factory, publish,
+    def ingested() -> None:
+        with send_lock:
+            conn.send(WORKER_INGESTED)
+
+    # Named apart when there are several, so that the events say which process did what.
+    processor = build_processor(settings, runtime.session_factory, worker=f"embedded-{index}" if count > 1
+                                else "embedded")
+    if count > 1:
+        # Another process writes while this one works: triage and route before taking the write lock.
+        processor.enable_look_ahead()
+    worker = EmbeddedWorker(processor, runtime.session_factory, publish,
                             batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
-                            ingest=runtime.ingest, linger_seconds=LINGER_SECONDS)
+                            ingest=runtime.ingest if index == 0 else None, linger_seconds=LINGER_SECONDS,
+                            share=(index, count), on_ingested=ingested if count > 1 else None,
+                            freeze_after_warm_up=True)
+    heap.tune()
     worker.start()
     while True:
         try:
@@ -201,7 +225,9 @@ def run_worker(settings: Settings, name: str | None) -> None:
         # Scale-out web nodes run the reports' upkeep in their scheduler (cli/serving._scheduler).
     else:
         worker = EmbeddedWorker(processor, runtime.session_factory, runtime.broker.publish,
-                                batch_size=settings.worker_batch_size, ingest=runtime.ingest)
+                                batch_size=settings.worker_batch_size, ingest=runtime.ingest,
+                                freeze_after_warm_up=True)
+    heap.tune()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop() if hasattr(worker, "stop") else None)
     typer.echo(f"worker started ({'redis streams' if settings.redis_url else 'database queue'})", err=True)

@@ -105,6 +105,12 @@ class Processor:
         self._kinds: dict[int, str] = {}
         self._teams: dict[str, int] = {}
 
+    def enable_look_ahead(self) -> None:
+        """Always look ahead (another worker process writes to the same SQLite database meanwhile)."""
+        bind = self.session_factory.kw.get("bind")
+        self.look_ahead = True
+        self._read_factory = self._read_factory or make_sessionmaker(bind, readonly=True)
+
     def process(self, ids: list[int]) -> Outcome:
         """Process these ids; never raises for a bad message, only for an unreachable database."""
         if not ids:

@@ -7,6 +7,13 @@ updates of each batch, which the server publishes to its open pages (the in-proc
 server). The database (and the intake journal) is the queue, as before, so nothing is lost in the pipe:
 the child also looks for work a few times a second by itself.
 
+On a SQLite database the server may start two (`ONEVOICE_WORKER_PROCESSES=2`, `WorkerPool`): each takes the
+accepted messages of its share of ids (id modulo the count), and works out triage and routing before it
+takes the write lock (the processor's look-ahead), so that one's triage runs while the other writes. Only the
+first stores the intake journal's deliveries as messages, and tells the server, which wakes the others. No
+message is processed twice whatever the shares: a message is taken only while still `accepted`, inside the
+write transaction, and SQLite has one writer at a time.
+
 If the child dies it is started again; if the server dies (even SIGKILL) the child sees its pipe close and
 exits at once, leaving any unfinished transaction to roll back, so a restarted server's new child does not
 race an orphan.
@@ -28,17 +35,24 @@ IDLE_SECONDS = 0.25
 # After a batch smaller than the base batch size the child waits this long, so that under a stream of
 # single deliveries it processes dozens at a time (per-batch work, like the surge detector, is shared).
 LINGER_SECONDS = 0.05
+# What the first child sends (instead of live updates) when it stored journaled deliveries as messages, some
+# of which are the other children's to process.
+WORKER_INGESTED = "ingested"
 
 
 class WorkerProcess:
     """Started and stopped by the server's lifespan; `enqueue` is what `Runtime.wake_worker` calls."""
 
-    def __init__(self, settings: Settings, publish, target) -> None:
-        """`target(settings, conn)` is the child's main function (the composition root's
-        `cli.serving.worker_child`): importable by name, since the child is spawned, not forked."""
+    def __init__(self, settings: Settings, publish, target, index: int = 0, count: int = 1,
+                 on_ingest=None) -> None:
+        """`target(settings, conn, index, count)` is the child's main function (the composition root's
+        `cli.serving.worker_child`): importable by name, since the child is spawned, not forked. `on_ingest`
+        is called when the child says it stored journaled deliveries (`WORKER_INGESTED`)."""
         self.settings = settings
         self.target = target
         self.publish = publish
+        self.index, self.count = index, count
+        self.on_ingest = on_ingest
         self._ctx = mp.get_context("spawn")
         self._send_lock = threading.Lock()
         self._last_wake = 0.0
@@ -48,8 +62,8 @@ class WorkerProcess:
 
     def start(self) -> None:
         parent, child = self._ctx.Pipe()
-        self.proc = self._ctx.Process(target=self.target, args=(self.settings, child), name="onevoice-worker",
-                                      daemon=True)
+        self.proc = self._ctx.Process(target=self.target, args=(self.settings, child, self.index, self.count),
+                                      name=f"onevoice-worker-{self.index}", daemon=True)
         self.proc.start()
         child.close()
         self._conn = parent
@@ -62,6 +76,10 @@ class WorkerProcess:
                 events = conn.recv()
             except (EOFError, OSError):
                 break
+            if events == WORKER_INGESTED:
+                if self.on_ingest is not None:
+                    self.on_ingest()
+                continue
             try:
                 self.publish(events)
             except Exception:  # a page's queue problem must not stop the pipe
@@ -78,8 +96,11 @@ class WorkerProcess:
         if not ids or now - self._last_wake < WAKE_EVERY or self._conn is None:
             return
         self._last_wake = now
+        self.wake()
+
+    def wake(self) -> None:
         # OSError/ValueError: the child is being restarted; it looks for work when it starts.
-        with self._send_lock, contextlib.suppress(OSError, ValueError):
+        with self._send_lock, contextlib.suppress(OSError, ValueError, AttributeError):
             self._conn.send(None)
 
     def stop(self, timeout: float = 15) -> None:
@@ -92,3 +113,27 @@ class WorkerProcess:
             if self.proc.is_alive():
                 self.proc.terminate()
                 self.proc.join(5)
+
+
+class WorkerPool:
+    """Several worker processes on one SQLite database (module docstring), behind `WorkerProcess`'s interface."""
+
+    def __init__(self, settings: Settings, publish, target, count: int) -> None:
+        self.workers = [WorkerProcess(settings, publish, target, index, count, on_ingest=self._wake_others)
+                        for index in range(count)]
+
+    def _wake_others(self) -> None:
+        for worker in self.workers[1:]:
+            worker.wake()
+
+    def start(self) -> None:
+        for worker in self.workers:
+            worker.start()
+
+    def enqueue(self, ids: list[int]) -> None:
+        for worker in self.workers:
+            worker.enqueue(ids)
+
+    def stop(self, timeout: float = 15) -> None:
+        for worker in self.workers:
+            worker.stop(timeout)

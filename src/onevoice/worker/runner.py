@@ -10,17 +10,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.messages.models import Message
-from onevoice.ops import metrics
+from onevoice.ops import heap, metrics
 from onevoice.pipeline.processor import Outcome, Processor
 
 log = logging.getLogger(__name__)
 
 
-def accepted_ids(session_factory: sessionmaker[Session], limit: int, older_than=None) -> list[int]:
+def accepted_ids(session_factory: sessionmaker[Session], limit: int, older_than=None,
+                 share: tuple[int, int] = (0, 1)) -> list[int]:
+    """The oldest accepted ids; `share` (index, count): only those whose id modulo count is index."""
     with session_factory() as session:
         query = select(Message.id).where(Message.status == "accepted").order_by(Message.id).limit(limit)
         if older_than is not None:
             query = query.where(Message.received_at < older_than)
+        index, count = share
+        if count > 1:
+            query = query.where(Message.id % count == index)
         return list(session.scalars(query))
 
 
@@ -43,10 +48,19 @@ class EmbeddedWorker:
 
     def __init__(self, processor: Processor, session_factory: sessionmaker[Session], publish,
                  batch_size: int = 200, idle_seconds: float = 1.0, max_batch_size: int | None = None,
-                 ingest=None, linger_seconds: float = 0.0) -> None:
+                 ingest=None, linger_seconds: float = 0.0, share: tuple[int, int] = (0, 1),
+                 on_ingested=None, freeze_after_warm_up: bool = False) -> None:
         self.processor = processor
-        # Stores the intake journal's pending deliveries as messages first (Runtime.ingest), if there is one.
+        # A process of its own (not a thread of a server or a test): once the first batch has loaded the
+        # models, what it holds is frozen out of the garbage collector's passes (ops/heap.py).
+        self._freeze = freeze_after_warm_up
+        # Stores the intake journal's pending deliveries as messages first (Runtime.ingest), if there is one;
+        # `on_ingested` is told when that stored some (other workers' shares among them).
         self.ingest = ingest
+        self.on_ingested = on_ingested
+        # (index, count): this worker takes only the accepted ids whose id modulo count is index, so that
+        # several workers on one SQLite database do not work out the same batch (worker/child.py).
+        self.share = share
         # Wait this long after a batch smaller than batch_size, to gather more (worker/child.py sets it).
         self.linger_seconds = linger_seconds
         self.session_factory = session_factory
@@ -75,7 +89,9 @@ class EmbeddedWorker:
 
     def run_once(self) -> Outcome:
         ingested = len(self.ingest(max(self._limit, 1000))) if self.ingest else 0
-        ids = accepted_ids(self.session_factory, self._limit)
+        if ingested and self.on_ingested is not None:
+            self.on_ingested()
+        ids = accepted_ids(self.session_factory, self._limit, share=self.share)
         self._limit = min(self._limit * 2, self.max_batch_size) if len(ids) >= self._limit else self.batch_size
         if not ids:
             return Outcome(ingested=ingested)
@@ -83,6 +99,9 @@ class EmbeddedWorker:
         outcome = self.processor.process(ids)
         outcome.ingested = ingested
         record(outcome, started)
+        if self._freeze and outcome.processed:
+            self._freeze = False
+            heap.freeze()
         self.publish(outcome.live)
         return outcome
 
