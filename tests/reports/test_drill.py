@@ -20,7 +20,9 @@ pytestmark = pytest.mark.both_databases
 
 
 def test_visible_by_team_part_or_assignment_and_the_drill_shows_only_those(session_factory, pipeline, org):
-    pipeline(*(message(channel="xcom", author=f"c{i}", text="my order never arrived", minutes=i) for i in range(4)))
+    # minutes=i + 1: the factory reads minutes=0 as "after every message made so far in this session".
+    pipeline(*(message(channel="xcom", author=f"c{i}", text="my order never arrived", minutes=i + 1)
+               for i in range(4)))
     with session_factory() as s:
         ids = list(s.scalars(select(Case.id).order_by(Case.id)))
         lena = s.scalar(select(User.id).where(User.email == "lena@acme.test"))

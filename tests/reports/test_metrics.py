@@ -146,7 +146,7 @@ def test_load_per_person_counts_open_assigned_cases(session_factory, pipeline, o
     from onevoice.cases.actions import assign
     from onevoice.reports.service import load_per_person
 
-    pipeline(*(message(channel="xcom", author=f"c{i}", text="my order never arrived", minutes=i) for i in range(5)))
+    pipeline(*(message(channel="xcom", author=f"c{i}", text="my order never arrived", minutes=i + 1) for i in range(5)))
     with session_factory() as s:
         ids = list(s.scalars(select(Case.id).order_by(Case.id)))
         people = dict(s.execute(select(User.email, User.id)).all())
