@@ -45,6 +45,21 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("db_backend", ["postgres"])
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _let_finished_apps_go():
+    """FastAPI classifies every endpoint and dependency once, in module-level caches of 4,096 entries that hold
+    the callables, and through their closures whole apps with their runtimes: a dozen or more test apps stayed
+    alive, every garbage-collector pass walked them (a heap of ~1,000,000 objects) and pytest took 20-30 s to
+    exit. Emptying the caches after each test module lets them go. (Private names, hence the getattr.)"""
+    yield
+    from fastapi.dependencies import models
+
+    for name in ("_is_gen_callable_cached", "_is_async_gen_callable_cached", "_is_coroutine_callable_cached"):
+        cache = getattr(models, name, None)
+        if cache is not None and hasattr(cache, "cache_clear"):
+            cache.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _no_bluesky_session_from_another_test():
     """Bluesky sessions are cached per process (connectors/bluesky/client.py); one exported under a test's fixed
