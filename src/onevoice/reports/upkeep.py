@@ -81,10 +81,17 @@ def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context
     old, old_teams = repo.stored_facts(session, ids) if not fresh else ({}, {})
     deltas = contributions(list(old.values()), [t for rows in old_teams.values() for t in rows], -1)
     contributions(cases, teams, 1, deltas)
-    repo.write_facts(session, cases, teams, *repo.keyed(old, old_teams))
+    _store(session, cases, teams, *repo.keyed(old, old_teams), deltas)
+    return len(cases)
+
+
+def _store(session: Session, cases: list[dict], teams: list[dict], old: dict[tuple, dict],
+           old_teams: dict[tuple, dict], deltas: Deltas) -> None:
+    """Write new facts over the old ones and move the aggregates by the difference; then every customer of a
+    touched case gets their advocacy keys back in step with their sums (and their followers now)."""
+    repo.write_facts(session, cases, teams, old, old_teams)
     repo.apply_deltas(session, deltas)
     repo.refresh_until(session, [f["contact_id"] for f in (*old.values(), *cases)])
-    return len(cases)
 
 
 def plan(session: Session) -> Pass:
@@ -138,10 +145,7 @@ def write(session: Session, step: Pass) -> bool:
     if repo.state(session, lock=True) != (step.after, step.updated_at):
         return False
     if step.case_ids:
-        repo.write_facts(session, step.cases, step.teams, step.old, step.old_teams)
-        repo.apply_deltas(session, step.deltas)
-        # Every customer of a touched case: their advocacy keys follow their sums (and their followers now).
-        repo.refresh_until(session, [f["contact_id"] for f in (*step.old.values(), *step.cases)])
+        _store(session, step.cases, step.teams, step.old, step.old_teams, step.deltas)
     repo.set_watermark(session, step.top, step.now)
     return True
 
