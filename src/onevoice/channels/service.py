@@ -50,6 +50,11 @@ def channel_keys_by_id(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Channel.id, Channel.key)).all())
 
 
+def channel_names_by_id(session: Session) -> dict[int, str]:
+    """id -> name of every channel (what people read)."""
+    return dict(session.execute(select(Channel.id, Channel.name)).all())
+
+
 def enabled_channels(session: Session) -> list[Channel]:
     return list(session.scalars(select(Channel).where(Channel.enabled.is_(True)).order_by(Channel.key)))
 

@@ -18,6 +18,7 @@ from onevoice.auth.principal import Principal
 from onevoice.cases.access import visible_ids
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
+from onevoice.channels.service import channel_names_by_id
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.reports import metrics
@@ -139,7 +140,7 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
 
 def labelled(session: Session, volume: dict[str, list[dict]], teams: dict[int, dict]) -> dict[str, list[dict]]:
     """Channels and teams are keyed by id (what a drill-down filters on); people read their names."""
-    channels = {i: n for i, n in session.execute(select(Channel.id, Channel.name))}
+    channels = channel_names_by_id(session)
     for row in volume.get("channel", []):
         row["label"] = channels.get(row["key"])
     for row in volume.get("team", []):
