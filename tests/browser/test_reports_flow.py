@@ -73,7 +73,29 @@ def test_manager_and_executive_reports(server, sign_in, settings):
             assert page.locator("[data-cases] a[href^='/cases/']").count() == 0
         else:
             assert page.locator("[data-cases] a[href^='/cases/']").count() > 0
+            _set_and_remove_an_objective(page, server.url)
         assert not page.js_errors
+
+
+def _set_and_remove_an_objective(page, url):
+    """The manager types the target in hours, reads it back in hours beside the figure's name, and removes it."""
+    page.goto(f"{url}/reports")
+    form = page.locator("form[data-objective]")
+    form.locator("select[name=metric]").select_option("service.first_response_bh_median_s")
+    form.locator("select[name=comparator]").select_option("<=")
+    form.locator("input[name=target]").fill("2")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**done=objective*")
+    row = page.locator("[data-objective-row='service.first_response_bh_median_s']")
+    expect(row).to_contain_text("Customer Support")
+    expect(row).to_contain_text("First response, median (business hours)")
+    expect(row).to_contain_text("at most 2.0 h")
+    page.locator("#obj-h").scroll_into_view_if_needed()
+    shot(page, "reports-objective")
+    row.get_by_role("button", name="Remove").click()
+    page.wait_for_url("**done=objective-removed*")
+    expect(page.locator("[data-objective-row]")).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text("Objective removed.")
 
 
 def _facts(factory) -> int:

@@ -188,3 +188,25 @@ def test_who_may_subscribe_to_the_digest(session_factory, org):
         with pytest.raises(Forbidden):
             service.save_preferences(s, org["pia"], incident_alerts=True)  # partners see no incidents
         assert service.save_preferences(s, org["mia"], weekly_digest=True, sla_alerts=True).weekly_digest
+
+
+def test_the_digest_names_objectives_and_writes_their_targets_as_people_read_them(settings, session_factory, week,
+                                                                                 smtp, org):
+    """Objectives are stored in seconds and shares; the digest says what they are, in hours, minutes and percent."""
+    from onevoice.reports import service as reports
+
+    with unit_of_work(session_factory) as s:
+        reports.set_objective(s, org["lee"], None, "leads.won_value", ">=", 1000)
+        reports.set_objective(s, org["lee"], None, "service.first_response_bh_median_s", "<=", 5400)
+        reports.set_objective(s, org["lee"], None, "service.reopen_rate", "<=", 0.05)
+    conf = mail_settings(settings, smtp.port)
+    queue_digests(session_factory, conf, now=MONDAY)
+    mail_job(session_factory, conf)
+    lee = received(smtp)["lee@acme.test"]
+    text = lee.get_body(preferencelist=("plain",)).get_content()
+    html = lee.get_body(preferencelist=("html",)).get_content()
+    assert "- Value of leads won, at least 1,000: 1,250.50 (on target)" in text
+    assert "- First response, median (business hours), at most 1.5 h: – (no figure yet)" in text
+    assert "- Reopen rate, at most 5.0 %: – (no figure yet)" in text  # nothing resolved that week
+    assert "service.first_response_bh_median_s" not in text
+    assert "Value of leads won, at least 1,000: 1,250.50 (on target)" in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,10 +19,11 @@ from onevoice.db import unit_of_work
 from onevoice.reports.upkeep import upkeep_job
 from tests.factories import message
 from tests.governance.conftest import PASSWORD
-from tests.web.helpers import sign_in
+from tests.web.helpers import page_csrf, sign_in
 
 pytestmark = pytest.mark.both_databases
 PERIOD = "start=2026-11-01&end=2026-11-30"
+PERIOD_DATES = (date(2026, 11, 1), date(2026, 11, 30))
 
 
 @pytest.fixture
@@ -131,6 +133,70 @@ def test_objectives_name_their_team_by_key(session_factory, org):
     with session_factory() as s:
         assert sorted((o.team_id or 0, o.metric) for o in s.scalars(select(Objective))) == [
             (0, "leads.found"), (support, "service.first_response_sla")]
+
+
+def test_objectives_are_typed_in_hours_and_percent_read_back_in_words_and_removed(gov_app, world, session_factory):
+    """The form asks for hours and percent and stores seconds and shares; a figure has one target per team (set
+    again, it moves); a share over 100 % or a target that is not a number is refused; a manager removes their
+    team's objectives, not the organization's."""
+    from onevoice.reports.models import Objective
+
+    mia, lee = browser(gov_app, "mia@acme.test"), browser(gov_app, "lee@acme.test")
+    csrf = {c: page_csrf(c) for c in (mia, lee)}
+
+    def post(client, **form):
+        return client.post("/reports/objectives", data={"csrf_token": csrf[client], "team": "support",
+                                                        "comparator": "<=", **form}, follow_redirects=False)
+
+    assert post(mia, metric="service.first_response_bh_median_s", target="1.5").status_code == 303
+    assert post(mia, metric="service.first_response_bh_median_s", target="2").status_code == 303
+    assert post(mia, metric="service.first_response_sla", comparator=">=", target="90").status_code == 303
+    assert post(lee, team="", metric="reputation.net_sentiment", comparator=">=", target="-10").status_code == 303
+    for bad in ({"metric": "service.first_response_sla", "target": "150"}, {"metric": "leads.found", "target": "nan"},
+                {"metric": "leads.found", "target": "-3"}, {"metric": "service.cases", "target": "3"}):
+        assert post(mia, **bad).status_code == 422, bad
+    with session_factory() as s:
+        stored = {o.metric: (o.comparator, o.target) for o in s.scalars(select(Objective))}
+        org_goal = s.scalar(select(Objective.id).where(Objective.team_id.is_(None)))
+        times = s.scalar(select(Objective.id).where(Objective.metric == "service.first_response_bh_median_s"))
+    assert stored == {"service.first_response_bh_median_s": ("<=", 7200.0), "service.first_response_sla": (">=", 0.9),
+                      "reputation.net_sentiment": (">=", -0.1)}
+    page = mia.get(f"/reports?{PERIOD}&view=manager").text
+    row = re.search(r'data-objective-row="service.first_response_bh_median_s">(.*?)</tr>', page, re.S).group(1)
+    assert "First response, median (business hours)" in row and "at most 2.0 h" in row
+    assert "at least 90.0 %" in page and "service.first_response_sla<" not in page
+    assert "Remove the objective Net sentiment" not in page  # the organization's is not hers to remove
+    remove = "/reports/objectives/{}/delete"
+    assert mia.post(remove.format(org_goal), data={"csrf_token": csrf[mia]}).status_code == 403
+    assert mia.post(remove.format(times), data={"csrf_token": csrf[mia]}, follow_redirects=False).status_code == 303
+    assert mia.post(remove.format(times), data={"csrf_token": csrf[mia]}).status_code == 404
+    assert lee.post(remove.format(org_goal), data={"csrf_token": csrf[lee]}, follow_redirects=False).status_code == 303
+    with session_factory() as s:
+        assert list(s.scalars(select(Objective.metric))) == ["service.first_response_sla"]
+
+
+def test_a_teams_objective_is_measured_on_that_teams_figures(session_factory, world, org):
+    """In the organization's report each team's objective reads the team's own figure (the sales lead is Sales',
+    not Support's), the organization's the whole; a manager's report shows their team's, on their figures, and
+    not the organization's (it would judge them on the team's figure)."""
+    from onevoice.reports import service as reports
+
+    with unit_of_work(session_factory) as s:
+        for team in (None, "support", "sales"):
+            reports.set_objective(s, org["lee"], team, "leads.found", ">=", 1)
+        reports.set_objective(s, org["lee"], "support", "reputation.net_sentiment", "<=", 0.5)
+    with session_factory() as s:
+        whole = reports.report(s, org["lee"], reports.make_scope(s, org["lee"], *PERIOD_DATES))
+        mine = reports.report(s, org["mia"], reports.make_scope(s, org["mia"], *PERIOD_DATES))
+        names = reports.team_names(s)
+    got = {(names[o["team_id"]]["key"] if o["team_id"] else None, o["metric"]): (o["value"], o["met"])
+           for o in whole["objectives"]}
+    assert got[(None, "leads.found")] == (1, True)
+    assert got[("sales", "leads.found")] == (1, True)
+    assert got[("support", "leads.found")] == (0, False)
+    assert got[("support", "reputation.net_sentiment")][1] is True
+    assert {(o["metric"], o["value"]) for o in mine["objectives"]} == {  # not the organization's
+        ("leads.found", 0), ("reputation.net_sentiment", got[("support", "reputation.net_sentiment")][0])}
 
 
 def test_the_resolution_sla_figure_drills_down_to_the_cases_that_missed_it(gov_app, world):

@@ -11,6 +11,7 @@ from onevoice.channels.models import Channel
 from onevoice.channels.service import add_channel
 from onevoice.demo.advocacy import seed_advocacy
 from onevoice.demo.notifications import seed_notifications
+from onevoice.demo.objectives import seed_objectives
 from onevoice.demo.people import seed_people
 from onevoice.governance.seed import seed_governance
 from onevoice.teams.models import Team
@@ -64,5 +65,6 @@ def seed_demo(session: Session) -> str:
     seed_governance(session)
     seed_advocacy(session, DEMO_DOMAIN)
     seed_notifications(session, DEMO_DOMAIN)
+    seed_objectives(session, DEMO_DOMAIN)
     _token, plaintext = create_token(session, "demo")
     return plaintext

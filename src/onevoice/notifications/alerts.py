@@ -133,7 +133,8 @@ def measure(session: Session, rule: AlertRule, now: datetime) -> float | None:
     team = session.scalar(select(Team.key).where(Team.id == rule.team_id)) if rule.team_id else None
     start, end = window(rule, now)
     scope = reports.make_scope(session, SYSTEM, start, end, team=team)
-    return reports.headline(session, scope).get(f"service.{rule.metric}")
+    # The service figures only: the whole headline would rank every customer (advocacy) once a minute per rule.
+    return reports.headline(session, scope, families=("service",)).get(f"service.{rule.metric}")
 
 
 def check_rule(session: Session, rule_id: int, now: datetime, public_url: str) -> bool:

@@ -22,6 +22,7 @@ from onevoice.notifications.emails import render
 from onevoice.notifications.figures import digest_rows
 from onevoice.notifications.models import MailMessage, NotificationPreference
 from onevoice.notifications.outbox import queue_mail
+from onevoice.reports import objectives
 from onevoice.reports import service as reports
 from onevoice.reports.links import report_path
 from onevoice.settings import Settings
@@ -58,7 +59,7 @@ def compose(session: Session, user: User, start: date, end: date, public_url: st
     context = {"name": user.name, "audience": audience, "start": start, "end": end,
                "rows": digest_rows(data["figures"]),
                "backlog_open": backlog.get("open"), "backlog_old": backlog.get("older_than_a_day"),
-               "objectives": data.get("objectives") or [],
+               "objectives": [objectives.described(o) for o in data.get("objectives") or []],
                "reports_url": public_url.rstrip("/") + report_path({"start": start, "end": end}),
                "settings_url": f"{public_url.rstrip('/')}/me/notifications"}
     text, html = render("digest", context)

@@ -20,8 +20,8 @@ from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
 from onevoice.channels.service import channel_names_by_id
 from onevoice.db import utcnow
-from onevoice.errors import Forbidden, InvalidInput
-from onevoice.reports import metrics
+from onevoice.errors import Forbidden, InvalidInput, NotFound
+from onevoice.reports import metrics, objectives
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, rankings
@@ -75,17 +75,28 @@ def team_names(session: Session) -> dict[int, dict]:
     return {i: {"id": i, "key": k, "name": n} for i, k, n in session.execute(select(Team.id, Team.key, Team.name))}
 
 
-def headline(session: Session, scope: Scope, ranking: dict | None = None) -> dict:
-    """The figures objectives and comparisons are made on, flat."""
-    out = {f"service.{k}": v for k, v in metrics.service(session, scope).items()}
-    rep = metrics.reputation(session, scope)
-    out.update({f"reputation.{k}": v for k, v in rep.items() if k != "incidents"})
-    out["reputation.incidents"] = len(rep["incidents"])
-    out.update({f"leads.{k}": v for k, v in metrics.leads(session, scope).items()})
-    if ranking is None:
-        ranking = advocacy_ranking(session, scope, limit=0)
-    for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor"):
-        out[f"advocacy.{k}"] = ranking[k]
+FAMILIES = ("service", "reputation", "leads", "advocacy")
+
+
+def headline(session: Session, scope: Scope, ranking: dict | None = None,
+             families: tuple[str, ...] | set[str] = FAMILIES) -> dict:
+    """The figures objectives and comparisons are made on, flat (`families`: only those, e.g. the ones a team's
+    objectives are set on: the advocacy ranking is the costliest, and a team without an objective on it should
+    not pay for it)."""
+    out: dict = {}
+    if "service" in families:
+        out.update({f"service.{k}": v for k, v in metrics.service(session, scope).items()})
+    if "reputation" in families:
+        rep = metrics.reputation(session, scope)
+        out.update({f"reputation.{k}": v for k, v in rep.items() if k != "incidents"})
+        out["reputation.incidents"] = len(rep["incidents"])
+    if "leads" in families:
+        out.update({f"leads.{k}": v for k, v in metrics.leads(session, scope).items()})
+    if "advocacy" in families:
+        if ranking is None:
+            ranking = advocacy_ranking(session, scope, limit=0)
+        for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor"):
+            out[f"advocacy.{k}"] = ranking[k]
     return out
 
 
@@ -232,31 +243,35 @@ def cases_behind(session: Session, who: Principal, scope: Scope, metric: str, li
 
 # --- objectives -------------------------------------------------------------------------------------------
 def list_objectives(session: Session, scope: Scope) -> list[Objective]:
+    """A report of some teams shows those teams' objectives; the organization's are measured on the whole
+    organization, so they appear where the whole is reported (a team's figure would misjudge them)."""
     q = select(Objective).order_by(Objective.team_id.is_(None).desc(), Objective.team_id, Objective.id)
     if scope.team_ids:
-        q = q.where(or_(Objective.team_id.in_(scope.team_ids), Objective.team_id.is_(None)))
+        q = q.where(Objective.team_id.in_(scope.team_ids))
     return list(session.scalars(q))
 
 
 def progress(session: Session, scope: Scope, figures: dict) -> list[dict]:
     out = []
-    for o in list_objectives(session, scope):
-        value = figures.get(o.metric)
-        if o.team_id is not None and o.team_id not in scope.team_ids and scope.team_ids:
-            continue
+    goals = list_objectives(session, scope)
+    # A team's own figures, once however many objectives it has, and only the families they are set on.
+    needed: dict[int, set[str]] = {}
+    for o in goals:
         if o.team_id is not None and not scope.team_ids:
-            team_scope = Scope(**{**scope.__dict__, "team_ids": (o.team_id,)})
-            value = headline(session, team_scope).get(o.metric)
+            needed.setdefault(o.team_id, set()).add(o.metric.split(".", 1)[0])
+    per_team = {team: headline(session, Scope(**{**scope.__dict__, "team_ids": (team,)}), families=families)
+                for team, families in needed.items()}
+    for o in goals:
+        value = figures.get(o.metric)
+        if o.team_id is not None and not scope.team_ids:
+            value = per_team[o.team_id].get(o.metric)
         met = None if value is None else (value <= o.target if o.comparator == "<=" else value >= o.target)
         out.append({"id": o.id, "team_id": o.team_id, "metric": o.metric, "comparator": o.comparator,
                     "target": o.target, "value": value, "met": met})
     return out
 
 
-OBJECTIVE_METRICS = ("service.first_response_bh_median_s", "service.first_response_sla", "service.resolution_sla",
-                     "service.reopen_rate", "service.resolution_bh_median_s", "reputation.recovery_rate",
-                     "reputation.net_sentiment", "reputation.negative_vs_usual", "advocacy.advocate_count",
-                     "advocacy.turned_advocate", "leads.found", "leads.won_value")
+OBJECTIVE_METRICS = tuple(objectives.FIGURES)
 
 
 def set_objective(session: Session, who: Principal, team: str | None, metric: str, comparator: str,
@@ -264,8 +279,7 @@ def set_objective(session: Session, who: Principal, team: str | None, metric: st
     """A team's manager sets their team's targets; coordinators and admins any team's and the organization's."""
     if who.role not in ("admin", "coordinator", "manager"):
         raise Forbidden("managers set their own teams' objectives; coordinators and admins any")
-    if metric not in OBJECTIVE_METRICS:
-        raise InvalidInput(f"objectives are set on one of: {', '.join(OBJECTIVE_METRICS)}")
+    target = objectives.check(metric, target)
     if comparator not in ("<=", ">="):
         raise InvalidInput("the comparator is <= or >=")
     team_id = None
@@ -273,11 +287,29 @@ def set_objective(session: Session, who: Principal, team: str | None, metric: st
         team_id = team_service.team_id(session, team)
         if team_id is None:
             raise InvalidInput(f"unknown team {team!r}")
-    if who.role not in ("admin", "coordinator") and (team_id is None or team_id not in who.team_ids
-                                                     or who.role != "manager"):
-        raise Forbidden("managers set their own teams' objectives; coordinators and admins any")
-    objective = Objective(team_id=team_id, metric=metric, comparator=comparator, target=float(target),
-                          created_by=who.label)
-    session.add(objective)
+    _may_set(who, team_id)
+    # One target per team and figure: setting it again moves the target rather than adding a second row.
+    objective = session.scalar(select(Objective).where(
+        Objective.team_id.is_(None) if team_id is None else Objective.team_id == team_id, Objective.metric == metric))
+    if objective is None:
+        objective = Objective(team_id=team_id, metric=metric)
+        session.add(objective)
+    objective.comparator, objective.target, objective.created_by = comparator, target, who.label
     session.flush()
     return objective
+
+
+def remove_objective(session: Session, who: Principal, objective_id: int) -> None:
+    objective = session.get(Objective, objective_id)
+    if objective is None:
+        raise NotFound("no such objective")
+    _may_set(who, objective.team_id)
+    session.delete(objective)
+    session.flush()
+
+
+def _may_set(who: Principal, team_id: int | None) -> None:
+    if who.role in ("admin", "coordinator"):
+        return
+    if who.role != "manager" or team_id is None or team_id not in who.team_ids:
+        raise Forbidden("managers set their own teams' objectives; coordinators and admins any")

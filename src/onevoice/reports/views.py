@@ -13,7 +13,7 @@ from onevoice.channels.service import channel_labels
 from onevoice.db import unit_of_work
 from onevoice.errors import InvalidInput
 from onevoice.process import Runtime
-from onevoice.reports import charts, exports, service
+from onevoice.reports import charts, exports, objectives, service
 from onevoice.reports.links import cases_path, query
 from onevoice.web.deps import get_read_session, get_runtime
 from onevoice.web.session import Viewer, csrf_protect, current_user
@@ -49,7 +49,8 @@ def reports_page(request: Request, viewer: Viewer = Depends(current_user),
     ctx = {"r": data, "view": view if view in ("manager", "executive") else "executive", "filters": shown, "q": q,
            "teams": service.team_names(session), "can_set": who.role in ("admin", "coordinator", "manager"),
            "channels": channel_labels(session),
-           "metrics_choice": service.OBJECTIVE_METRICS,
+           "metrics_choice": [(k, f.label, objectives.UNITS[f.kind]) for k, f in objectives.FIGURES.items()],
+           "objectives": [objectives.described(o) for o in data["objectives"]],
            "cases_chart": charts.bars([(d["day"][5:], d["cases"],
                                         cases_path(shown, 'day:' + d['day'])) for d in daily]),
            "sentiment_chart": charts.line([(d["day"][5:], d["net_sentiment"],
@@ -104,11 +105,21 @@ def _csv(body: str, name: str) -> Response:
 async def set_objective(request: Request, runtime: Runtime = Depends(get_runtime),
                         viewer: Viewer = Depends(csrf_protect)):
     form = await request.form()
+    metric = str(form.get("metric") or "")
     try:
-        target = float(str(form.get("target") or ""))
+        typed = float(str(form.get("target") or ""))
     except ValueError as exc:
         raise InvalidInput("the target is a number") from exc
+    target = objectives.from_form(metric, typed)  # hours and percent, as the form asks for them
     with unit_of_work(runtime.session_factory) as session:
         service.set_objective(session, viewer.principal, str(form.get("team") or "") or None,
-                              str(form.get("metric") or ""), str(form.get("comparator") or ""), target)
-    return RedirectResponse("/reports?done=objective", status_code=303)
+                              metric, str(form.get("comparator") or ""), target)
+    return RedirectResponse("/reports?done=objective#obj-h", status_code=303)
+
+
+@router.post("/reports/objectives/{objective_id}/delete")
+def remove_objective(objective_id: int, runtime: Runtime = Depends(get_runtime),
+                     viewer: Viewer = Depends(csrf_protect)):
+    with unit_of_work(runtime.session_factory) as session:
+        service.remove_objective(session, viewer.principal, objective_id)
+    return RedirectResponse("/reports?done=objective-removed#obj-h", status_code=303)
