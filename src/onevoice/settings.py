@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # An incident closes by itself once its topic has had no negative message for this long and its rate
     # is back under the normal rate it had when the incident opened (pipeline/incidents.py).
     incident_quiet_minutes: float = Field(60.0, gt=0)
+    # A case pending on the customer with nothing done for this many days is resolved (cases/pending.py); 0: never.
+    pending_customer_days: float = Field(7.0, ge=0)
 
     # Single sign-on with OpenID Connect: set the issuer, client id and secret to show "Sign in with SSO".
     # The redirect URL defaults to <this server>/login/sso/callback as the browser reached it.

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from onevoice.audit.anchor import anchor_from_settings, checkpoint_job, session_info
 from onevoice.cases.models import Case
+from onevoice.cases.pending import resolve_silent_job
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.demo.history import seed_history
 from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
@@ -69,6 +70,9 @@ def _scheduler(runtime, poll: bool):
     # Incidents whose topic has gone quiet close by themselves (row-locked: any number of nodes).
     scheduler.add("incident-close", 60.0, lambda: close_quiet_job(runtime.session_factory, runtime.broker.publish,
                                                                    runtime.settings.incident_quiet_minutes))
+    # Cases waiting on a customer who never answers are resolved after a while (row-locked: any number of nodes).
+    scheduler.add("pending-customer", 600.0, lambda: resolve_silent_job(runtime.session_factory, runtime.broker.publish,
+                                                                        runtime.settings.pending_customer_days))
     # The triage model learns from the pages' corrections: retrained when enough have come in, or daily.
     scheduler.add("triage-retrain", 600.0, lambda: start_if_due(runtime.session_factory, runtime.settings))
     # The reports' facts follow the events (reports/upkeep.py): registered here, at composition, so that the
