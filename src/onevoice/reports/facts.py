@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from onevoice.advocacy.ranking import COMPLAINT_BONUS, HALF_LIFE_DAYS, RECOMMENDATION_BONUS, Signal
-from onevoice.routing.sla import SlaPolicy
+from onevoice.routing.sla import DueCalendar, SlaPolicy
 
 OPEN = ("open", "pending_customer", "pending_internal")
 CLOSED = ("resolved", "closed_spam")
@@ -129,15 +129,19 @@ class Context:
     default_policy: str | None = None
     user_teams: dict[str, frozenset[int]] = field(default_factory=dict)  # actor (email) -> team ids
     sales_team_id: int | None = None
-    # (policy name, start, priority, target) -> due time, (policy name, start, end, priority) -> business
-    # seconds: counting business time was most of a fold's work, and a case folded again keeps its start,
-    # priority and times. Shared by the contexts of one playbook text.
+    # ("calendar", policy name) -> its DueCalendar, (policy name, start, end, priority) -> business seconds:
+    # counting business time was most of a fold's work, and a case folded again keeps its start, priority
+    # and times. Shared by the contexts of one playbook text.
     dues: dict = field(default_factory=dict)
 
     def due(self, policy: SlaPolicy | None, start: datetime, priority: str, target: str) -> datetime | None:
         if policy is None:
             return None
-        return self._cached((policy.name, start, priority, target), lambda: policy.due(start, priority, target))
+        # Every new case has a new start: the policy's calendar keeps the days, not the answers.
+        calendar = self.dues.get(("calendar", policy.name))
+        if calendar is None:
+            calendar = self.dues[("calendar", policy.name)] = DueCalendar(policy)
+        return policy.due(start, priority, target, calendar)
 
     def business_seconds(self, policy: SlaPolicy | None, start: datetime, end: datetime, priority: str) -> int:
         return self._cached((policy.name if policy else None, start, end, priority),
