@@ -92,6 +92,27 @@ def test_the_pipeline_and_peoples_actions_are_folded(session_factory, pipeline, 
     assert_kept_equals_rebuilt(session_factory)
 
 
+def test_a_team_joining_a_case_is_folded_with_what_its_members_did_before(session_factory, pipeline, org):
+    # A team brought into a case that has facts: its members' earlier notes count for it (read with the
+    # case's history, not by recomputing the case from every message).
+    pipeline(message(channel="xcom", text="my order never arrived", author="c1"))
+    upkeep_job(session_factory)
+    with unit_of_work(session_factory) as s:
+        case_id = s.scalar(select(Case.id))
+        add_note(s, org["lee"], case_id, "before PR joins")  # Lee is in Support and PR
+    upkeep_job(session_factory)
+    with unit_of_work(session_factory) as s:
+        add_team(s, org["lee"], case_id, "product")
+        add_team(s, org["lee"], case_id, "pr")
+    result = upkeep_job(session_factory)
+    postgres = session_factory.kw["bind"].dialect.name == "postgresql"
+    assert result.cases == 1 and (postgres or result.folded == 1)
+    with session_factory() as s:
+        pr = s.scalar(select(Team.id).where(Team.key == "pr"))
+        assert s.scalar(select(TeamFacts.notes).where(TeamFacts.case_id == case_id, TeamFacts.team_id == pr)) == 1
+    assert_kept_equals_rebuilt(session_factory)
+
+
 def test_a_pass_is_not_written_over_another_runners(session_factory, pipeline, org):
     # Every web node runs the upkeep: a pass computed from what another runner has written meanwhile would
     # add the same events twice. Its write sees the watermark moved and writes nothing.

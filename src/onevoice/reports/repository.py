@@ -80,14 +80,35 @@ def sources(session: Session, case_ids: Iterable[int], top: int | None = None) -
     for case_id, row in _messages(session, _message_columns().where(where)):
         if case_id in out:
             out[case_id].messages.append(row)
+    for case_id, e in _events(session, ids, top):
+        out[case_id].events.append(e)
+    _teams(session, out)
+    _approvals(session, out)
+    return [out[i] for i in ids if i in out]
+
+
+def _events(session: Session, ids: list[int], top: int | None) -> Iterable[tuple[int, EventRow]]:
     events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
     for e in session.execute(events if top is None else events.where(Event.id <= top)):
-        out[e.case_id].events.append(EventRow(e.kind, e.actor, e.created_at, e.data or {}))
-    _teams(session, out)
+        yield e.case_id, EventRow(e.kind, e.actor, e.created_at, e.data or {})
+
+
+def _approvals(session: Session, out: dict[int, CaseSource]) -> None:
     for a in session.execute(select(Approval.case_id, Approval.approver_team_id, Approval.requested_at,
-                                    Approval.decided_at).where(Approval.case_id.in_(ids))):
+                                    Approval.decided_at).where(Approval.case_id.in_(list(out)))):
         out[a.case_id].approvals.append(ApprovalRow(a.approver_team_id, a.requested_at, a.decided_at))
-    return [out[i] for i in ids if i in out]
+
+
+def history(session: Session, out: dict[int, CaseSource], after: int) -> None:
+    """For cases a team joined (a fold must then count what its members did before): the events already
+    folded into their facts (up to the watermark) and their approvals, added to their increments."""
+    if not out:
+        return
+    for src in out.values():
+        src.history = []
+    for case_id, e in _events(session, sorted(out), after):
+        out[case_id].history.append(e)
+    _approvals(session, out)
 
 
 def cases_by_id(session: Session, ids: list[int]) -> dict[int, CaseSource]:
