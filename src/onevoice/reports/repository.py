@@ -180,10 +180,36 @@ def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tupl
         session.execute(update(table).where(where).values({c: bindparam(c) for c in columns}),
                         [{**{f"k_{k}": v for k, v in zip(keys, key, strict=True)}, **{c: row[c] for c in columns}}
                          for key, row in changed])
-    # Core executemany: the ORM's bulk insert splits rows by which columns are NULL (one statement each).
     inserted = [row for key, row in rows.items() if key not in old]
     if inserted:
-        session.execute(table.insert(), inserted)
+        insert_rows(session, table, inserted)
+
+
+def insert_rows(session: Session, table, rows: list[dict]) -> None:
+    """Insert rows that all have the same keys. SQLite: one plain executemany of tuples, each value through
+    its column type's bind processor (prepared once per table): SQLAlchemy's handling of each row's
+    parameters cost twice the insert itself (36 us of CPU per facts row). Elsewhere a Core executemany (the
+    ORM's bulk insert splits rows by which columns are NULL: one statement each)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or rows[0].keys() != set(table.c.keys()):  # (a column left out: its default)
+        conn.execute(table.insert(), rows)
+        return
+    sql, names, processors = _plain_insert(conn.dialect, table, tuple(rows[0]))
+    conn.exec_driver_sql(sql, [tuple(row[n] if p is None else p(row[n])
+                                     for n, p in zip(names, processors, strict=True)) for row in rows])
+
+
+_PLAIN: dict[tuple, tuple] = {}
+
+
+def _plain_insert(dialect, table, names: tuple[str, ...]) -> tuple[str, tuple[str, ...], list]:
+    key = (dialect.name, table.name, names)
+    if key not in _PLAIN:
+        columns = [table.c[n] for n in names]
+        _PLAIN[key] = (f"INSERT INTO {table.name} ({', '.join(dialect.identifier_preparer.quote(n) for n in names)}) "
+                       f"VALUES ({', '.join('?' * len(names))})", names,
+                       [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns])
+    return _PLAIN[key]
 
 
 def clear_facts(session: Session) -> None:
