@@ -195,20 +195,25 @@ def insert_rows(session: Session, table, rows: list[dict]) -> None:
         conn.execute(table.insert(), rows)
         return
     sql, names, processors = _plain_insert(conn.dialect, table, tuple(rows[0]))
-    conn.exec_driver_sql(sql, [tuple(row[n] if p is None else p(row[n])
-                                     for n, p in zip(names, processors, strict=True)) for row in rows])
+    params = []
+    for row in rows:
+        values = [row[n] for n in names]
+        for i, process in processors:
+            values[i] = process(values[i])
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
 
 
 _PLAIN: dict[tuple, tuple] = {}
 
 
-def _plain_insert(dialect, table, names: tuple[str, ...]) -> tuple[str, tuple[str, ...], list]:
+def _plain_insert(dialect, table, names: tuple[str, ...]) -> tuple[str, tuple[str, ...], list[tuple[int, object]]]:
+    """The statement, its columns' order, and (position, bind processor) of the columns that have one."""
     key = (dialect.name, table.name, names)
     if key not in _PLAIN:
-        columns = [table.c[n] for n in names]
+        processors = [(i, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for i, n in enumerate(names)]
         _PLAIN[key] = (f"INSERT INTO {table.name} ({', '.join(dialect.identifier_preparer.quote(n) for n in names)}) "
-                       f"VALUES ({', '.join('?' * len(names))})", names,
-                       [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns])
+                       f"VALUES ({', '.join('?' * len(names))})", names, [(i, p) for i, p in processors if p])
     return _PLAIN[key]
 
 
