@@ -185,16 +185,17 @@ def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tupl
         insert_rows(session, table, inserted)
 
 
-def insert_rows(session: Session, table, rows: list[dict]) -> None:
-    """Insert rows that all have the same keys. SQLite: one plain executemany of tuples, each value through
-    its column type's bind processor (prepared once per table): SQLAlchemy's handling of each row's
+def insert_rows(session: Session, table, rows: list[dict], stmt=None) -> None:
+    """Insert rows that each have every column of `table` (`stmt`: an insert of them built once, an upsert;
+    else `table.insert()`). SQLite: SQLAlchemy's own statement compiled once, then one plain executemany of
+    tuples, each value through its column type's bind processor: SQLAlchemy's handling of each row's
     parameters cost twice the insert itself (36 us of CPU per facts row). Elsewhere a Core executemany (the
     ORM's bulk insert splits rows by which columns are NULL: one statement each)."""
     conn = session.connection()
     if conn.dialect.name != "sqlite" or rows[0].keys() != set(table.c.keys()):  # (a column left out: its default)
-        conn.execute(table.insert(), rows)
+        conn.execute(table.insert() if stmt is None else stmt, rows)
         return
-    sql, names, processors = _plain_insert(conn.dialect, table, tuple(rows[0]))
+    sql, names, processors = _plain(conn.dialect, table, stmt)
     params = []
     for row in rows:
         values = [row[n] for n in names]
@@ -207,13 +208,14 @@ def insert_rows(session: Session, table, rows: list[dict]) -> None:
 _PLAIN: dict[tuple, tuple] = {}
 
 
-def _plain_insert(dialect, table, names: tuple[str, ...]) -> tuple[str, tuple[str, ...], list[tuple[int, object]]]:
-    """The statement, its columns' order, and (position, bind processor) of the columns that have one."""
-    key = (dialect.name, table.name, names)
+def _plain(dialect, table, stmt) -> tuple[str, tuple[str, ...], list[tuple[int, object]]]:
+    """The statement's SQL, its parameters' order, and (position, bind processor) of those that have one."""
+    key = (dialect.name, table.name, stmt)
     if key not in _PLAIN:
+        compiled = (table.insert() if stmt is None else stmt).compile(dialect=dialect)
+        names = tuple(compiled.positiontup)
         processors = [(i, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for i, n in enumerate(names)]
-        _PLAIN[key] = (f"INSERT INTO {table.name} ({', '.join(dialect.identifier_preparer.quote(n) for n in names)}) "
-                       f"VALUES ({', '.join('?' * len(names))})", names, [(i, p) for i, p in processors if p])
+        _PLAIN[key] = (compiled.string, names, [(i, p) for i, p in processors if p])
     return _PLAIN[key]
 
 
@@ -263,8 +265,8 @@ def apply_deltas(session: Session, deltas: Deltas) -> None:
     conn = session.connection()
     for name, rows in by_table.items():
         keys, values, upsert, drop = _upsert(session.bind.dialect.name, name)
-        conn.execute(upsert, [{**dict(zip(keys, key, strict=True)), **{v: d.get(v, 0) for v in values}}
-                              for key, d in rows])
+        insert_rows(session, AGGREGATES[name], [{**dict(zip(keys, key, strict=True)),
+                                                 **{v: d.get(v, 0) for v in values}} for key, d in rows], upsert)
         count = COUNT_COLUMN[name]
         gone = [dict(zip([f"k_{k}" for k in keys], key, strict=True)) for key, d in rows if d.get(count, 0) < 0]
         if gone:
