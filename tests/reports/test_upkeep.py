@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -17,8 +17,9 @@ from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.desk.handoff import hand_off
 from onevoice.desk.notes import add_note
 from onevoice.reports import metrics
+from onevoice.reports.facts import case_facts
 from onevoice.reports.models import CaseFacts, TeamFacts
-from onevoice.reports.repository import AGGREGATES
+from onevoice.reports.repository import AGGREGATES, context, insert_rows, sources
 from onevoice.reports.upkeep import plan, rebuild, upkeep_job, write
 from onevoice.teams.models import Team
 from tests.factories import message
@@ -90,6 +91,49 @@ def test_the_pipeline_and_peoples_actions_are_folded(session_factory, pipeline, 
                                                         CaseFacts.effort_s))}
     assert facts[ids[0]].messages_in == 2 and facts[ids[0]].effort_s > 0 and facts[ids[1]].reopens == 1
     assert_kept_equals_rebuilt(session_factory)
+
+
+def test_a_team_joining_a_case_is_folded_with_what_its_members_did_before(session_factory, pipeline, org):
+    # A team brought into a case that has facts: its members' earlier notes count for it (read with the
+    # case's history, not by recomputing the case from every message).
+    pipeline(message(channel="xcom", text="my order never arrived", author="c1"))
+    upkeep_job(session_factory)
+    with unit_of_work(session_factory) as s:
+        case_id = s.scalar(select(Case.id))
+        add_note(s, org["lee"], case_id, "before PR joins")  # Lee is in Support and PR
+    upkeep_job(session_factory)
+    with unit_of_work(session_factory) as s:
+        add_team(s, org["lee"], case_id, "product")
+        add_team(s, org["lee"], case_id, "pr")
+    result = upkeep_job(session_factory)
+    postgres = session_factory.kw["bind"].dialect.name == "postgresql"
+    assert result.cases == 1 and (postgres or result.folded == 1)
+    with session_factory() as s:
+        pr = s.scalar(select(Team.id).where(Team.key == "pr"))
+        assert s.scalar(select(TeamFacts.notes).where(TeamFacts.case_id == case_id, TeamFacts.team_id == pr)) == 1
+    assert_kept_equals_rebuilt(session_factory)
+
+
+def test_the_plain_sqlite_insert_stores_what_sqlalchemys_stores(session_factory, pipeline):
+    # The facts rows go in as tuples through each column's bind processor (reports.repository.insert_rows):
+    # byte for byte what SQLAlchemy's insert stores (times in UTC text, floats, NULLs), or the read side differs.
+    pipeline(message(channel="xcom", text="my order never arrived", author="c1"),
+             message(channel="xcom", text="thanks, love it", author="c2"))
+    with unit_of_work(session_factory) as s:
+        a, b = s.scalars(select(Case.id).order_by(Case.id))
+        src = sources(s, [a], None)[0]
+        src.case.created_at = src.case.created_at.astimezone(timezone(timedelta(hours=-5)))  # any zone: stored UTC
+        src.case.first_response_at = src.case.created_at + timedelta(minutes=7, microseconds=5)
+        row, _ = case_facts(src, context(s))
+        row["adv_w"] = 1 / 3
+        insert_rows(s, CaseFacts.__table__, [row])
+        s.execute(CaseFacts.__table__.insert(), [{**row, "case_id": b}])
+    with session_factory() as s:
+        plain, core = s.connection().exec_driver_sql(
+            f"SELECT * FROM report_case_facts WHERE case_id IN ({a}, {b}) ORDER BY case_id").all()
+    assert plain[1:] == core[1:] and plain[0] == a and core[0] == b
+    if session_factory.kw["bind"].dialect.name == "sqlite":  # (PostgreSQL: SQLAlchemy's insert, both rows)
+        assert {type(v) for v in plain} <= {int, float, str, type(None)}
 
 
 def test_a_pass_is_not_written_over_another_runners(session_factory, pipeline, org):

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from onevoice.advocacy.ranking import COMPLAINT_BONUS, HALF_LIFE_DAYS, RECOMMENDATION_BONUS, Signal
-from onevoice.routing.sla import SlaPolicy
+from onevoice.routing.sla import DueCalendar, SlaPolicy
 
 OPEN = ("open", "pending_customer", "pending_internal")
 CLOSED = ("resolved", "closed_spam")
@@ -121,6 +121,8 @@ class CaseSource:
     events: list[EventRow] = field(default_factory=list)
     teams: list[TeamRow] = field(default_factory=list)
     approvals: list[ApprovalRow] = field(default_factory=list)
+    # A fold's increment only: the events already folded into the stored facts, read when a team joined.
+    history: list[EventRow] | None = None
 
 
 @dataclass
@@ -129,15 +131,19 @@ class Context:
     default_policy: str | None = None
     user_teams: dict[str, frozenset[int]] = field(default_factory=dict)  # actor (email) -> team ids
     sales_team_id: int | None = None
-    # (policy name, start, priority, target) -> due time, (policy name, start, end, priority) -> business
-    # seconds: counting business time was most of a fold's work, and a case folded again keeps its start,
-    # priority and times. Shared by the contexts of one playbook text.
+    # ("calendar", policy name) -> its DueCalendar, (policy name, start, end, priority) -> business seconds:
+    # counting business time was most of a fold's work, and a case folded again keeps its start, priority
+    # and times. Shared by the contexts of one playbook text.
     dues: dict = field(default_factory=dict)
 
     def due(self, policy: SlaPolicy | None, start: datetime, priority: str, target: str) -> datetime | None:
         if policy is None:
             return None
-        return self._cached((policy.name, start, priority, target), lambda: policy.due(start, priority, target))
+        # Every new case has a new start: the policy's calendar keeps the days, not the answers.
+        calendar = self.dues.get(("calendar", policy.name))
+        if calendar is None:
+            calendar = self.dues[("calendar", policy.name)] = DueCalendar(policy)
+        return policy.due(start, priority, target, calendar)
 
     def business_seconds(self, policy: SlaPolicy | None, start: datetime, end: datetime, priority: str) -> int:
         return self._cached((policy.name if policy else None, start, end, priority),
@@ -332,11 +338,14 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
     or None when that cannot be known from the stored row (then the upkeep recomputes the case).
 
     `old` None: the case is new (no facts yet), and `new` holds everything that happened to it.
+    `new.history` (with the case's approvals): the events already folded, given when a team joined: the
+    teams' parts are then counted from all the events, as the recomputation counts them.
     Folding reads what the new messages and events add (counts, sentiment, the advocacy sums, reopens,
     each team's actions and effort, its first action) and takes the rest from the case's row.
     """
     case = new.case
-    if new.approvals or any(e.kind not in FOLDABLE for e in new.events) or \
+    # Approvals come with the history only (each team's part); one decided since recomputes (upkeep.late_cases).
+    if (new.approvals and new.history is None) or any(e.kind not in FOLDABLE for e in new.events) or \
             any(m.direction != "inbound" for m in new.messages):
         return None
     if old is None:  # the case as it was before anything happened: no message, no event
@@ -368,7 +377,10 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
         else:
             resolved_public = 1
     events = sorted(new.events, key=lambda e: e.created_at)
-    teams = _fold_teams(old_teams, events, new.teams, ctx, service["opened_day"])
+    if new.history is not None:  # every team's part from all the events, as the recomputation counts it
+        teams = team_rows(new, ctx, opened_at, sorted([*new.history, *new.events], key=lambda e: e.created_at))
+    else:
+        teams = _fold_teams(old_teams, events, new.teams, ctx, service["opened_day"])
     if teams is None:
         return None
     lead = case.intent == "sales_lead"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
+from types import SimpleNamespace
 
 from sqlalchemy import and_, bindparam, case, delete, func, null, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -76,42 +77,61 @@ def sources(session: Session, case_ids: Iterable[int], top: int | None = None) -
     if top is not None:
         where = and_(where, Message.id.not_in(select(Event.message_id).where(
             Event.id > top, Event.kind == "message.processed", Event.message_id.is_not(None))))
-    for case_id, row in _messages(session, where):
+    for case_id, row in _messages(session, _message_columns().where(where)):
         if case_id in out:
             out[case_id].messages.append(row)
-    events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
-    for e in session.execute(events if top is None else events.where(Event.id <= top)):
-        out[e.case_id].events.append(EventRow(e.kind, e.actor, e.created_at, e.data or {}))
+    for case_id, e in _events(session, ids, top):
+        out[case_id].events.append(e)
     _teams(session, out)
-    for a in session.execute(select(Approval.case_id, Approval.approver_team_id, Approval.requested_at,
-                                    Approval.decided_at).where(Approval.case_id.in_(ids))):
-        out[a.case_id].approvals.append(ApprovalRow(a.approver_team_id, a.requested_at, a.decided_at))
+    _approvals(session, out)
     return [out[i] for i in ids if i in out]
+
+
+def _events(session: Session, ids: list[int], top: int | None) -> Iterable[tuple[int, EventRow]]:
+    events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
+    for e in _core(session, events if top is None else events.where(Event.id <= top)):
+        yield e.case_id, EventRow(e.kind, e.actor, e.created_at, e.data or {})
+
+
+def _approvals(session: Session, out: dict[int, CaseSource]) -> None:
+    for a in _core(session, select(Approval.case_id, Approval.approver_team_id, Approval.requested_at,
+                                   Approval.decided_at).where(Approval.case_id.in_(list(out)))):
+        out[a.case_id].approvals.append(ApprovalRow(a.approver_team_id, a.requested_at, a.decided_at))
+
+
+def history(session: Session, out: dict[int, CaseSource], after: int) -> None:
+    """For cases a team joined (a fold must then count what its members did before): the events already
+    folded into their facts (up to the watermark) and their approvals, added to their increments."""
+    if not out:
+        return
+    for src in out.values():
+        src.history = []
+    for case_id, e in _events(session, sorted(out), after):
+        out[case_id].history.append(e)
+    _approvals(session, out)
 
 
 def cases_by_id(session: Session, ids: list[int]) -> dict[int, CaseSource]:
     """The cases' rows (what a fold reads again every time), each with no messages or events yet."""
-    return {c.id: CaseSource(CaseRow(*c)) for c in session.execute(
-        select(Case.id, Case.status, Case.priority, Case.created_at, Case.lead_team_id, Case.channel_id,
-               Case.contact_id, Case.intent, Case.topic, Case.tags, Case.incident_id, Case.sla_policy,
-               Case.first_response_at, Case.resolved_at).where(Case.id.in_(ids)))}
+    return {c.id: CaseSource(CaseRow(*c)) for c in _core(session, _q().cases, {"ids": ids})}
 
 
 def _teams(session: Session, out: dict[int, CaseSource]) -> None:
-    for t in session.execute(select(CaseTeam.case_id, CaseTeam.team_id, CaseTeam.role, CaseTeam.added_at)
-                             .where(CaseTeam.case_id.in_(list(out)))):
+    for t in _core(session, _q().teams, {"ids": list(out)}):
         out[t.case_id].teams.append(TeamRow(t.team_id, t.role, t.added_at))
 
 
-def _messages(session: Session, where) -> Iterable[tuple[int, MessageRow]]:
+def _message_columns():
     # Only the triage fields the facts read, extracted by the database (the whole triage document, with its
     # explanations, was most of the upkeep's reading).
     t = Message.triage
-    for m in session.execute(select(Message.case_id, Message.direction, Message.kind, Message.created_at,
-                                    Message.status, t["sentiment"].as_string(), Message.language,
-                                    t["products"].as_json(), t["intent"].as_string(),
-                                    t["complaint"].as_boolean(), Message.text, Message.deleted_at, Message.id)
-                             .where(where)):
+    return select(Message.case_id, Message.direction, Message.kind, Message.created_at, Message.status,
+                  t["sentiment"].as_string(), Message.language, t["products"].as_json(), t["intent"].as_string(),
+                  t["complaint"].as_boolean(), Message.text, Message.deleted_at, Message.id)
+
+
+def _messages(session: Session, query, params: dict | None = None) -> Iterable[tuple[int, MessageRow]]:
+    for m in _core(session, query, params):
         (case_id, direction, kind, created_at, status, sentiment, language, products, intent, complaint, text,
          deleted_at, mid) = m
         yield case_id, MessageRow(
@@ -130,7 +150,7 @@ def increments(session: Session, events: dict[int, list[EventRow]], message_ids:
         src.events.extend(events[case_id])
     wanted = {mid: case_id for case_id, mids in message_ids.items() if case_id in out for mid in mids}
     if wanted:
-        for case_id, row in _messages(session, Message.id.in_(sorted(wanted))):
+        for case_id, row in _messages(session, _q().messages_by_id, {"ids": sorted(wanted)}):
             # A message now in another case than its processing event said: the fold declines (an outbound one).
             out[wanted[row.id]].messages.append(row if case_id == wanted[row.id] else
                                                 MessageRow("moved", row.kind, row.created_at))
@@ -160,10 +180,43 @@ def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tupl
         session.execute(update(table).where(where).values({c: bindparam(c) for c in columns}),
                         [{**{f"k_{k}": v for k, v in zip(keys, key, strict=True)}, **{c: row[c] for c in columns}}
                          for key, row in changed])
-    # Core executemany: the ORM's bulk insert splits rows by which columns are NULL (one statement each).
     inserted = [row for key, row in rows.items() if key not in old]
     if inserted:
-        session.execute(table.insert(), inserted)
+        insert_rows(session, table, inserted)
+
+
+def insert_rows(session: Session, table, rows: list[dict], stmt=None) -> None:
+    """Insert rows that each have every column of `table` (`stmt`: an insert of them built once, an upsert;
+    else `table.insert()`). SQLite: SQLAlchemy's own statement compiled once, then one plain executemany of
+    tuples, each value through its column type's bind processor: SQLAlchemy's handling of each row's
+    parameters cost twice the insert itself (36 us of CPU per facts row). Elsewhere a Core executemany (the
+    ORM's bulk insert splits rows by which columns are NULL: one statement each)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or rows[0].keys() != set(table.c.keys()):  # (a column left out: its default)
+        conn.execute(table.insert() if stmt is None else stmt, rows)
+        return
+    sql, names, processors = _plain(conn.dialect, table, stmt)
+    params = []
+    for row in rows:
+        values = [row[n] for n in names]
+        for i, process in processors:
+            values[i] = process(values[i])
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
+
+
+_PLAIN: dict[tuple, tuple] = {}
+
+
+def _plain(dialect, table, stmt) -> tuple[str, tuple[str, ...], list[tuple[int, object]]]:
+    """The statement's SQL, its parameters' order, and (position, bind processor) of those that have one."""
+    key = (dialect.name, table.name, stmt)
+    if key not in _PLAIN:
+        compiled = (table.insert() if stmt is None else stmt).compile(dialect=dialect)
+        names = tuple(compiled.positiontup)
+        processors = [(i, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for i, n in enumerate(names)]
+        _PLAIN[key] = (compiled.string, names, [(i, p) for i, p in processors if p])
+    return _PLAIN[key]
 
 
 def clear_facts(session: Session) -> None:
@@ -186,9 +239,8 @@ def stored_facts(session: Session, case_ids: list[int]) -> tuple[dict[int, dict]
     cases: dict[int, dict] = {}
     teams: dict[int, list[dict]] = defaultdict(list)
     for chunk in _chunks(case_ids, 500):
-        cases.update((r["case_id"], dict(r)) for r in session.execute(
-            select(CaseFacts.__table__).where(CaseFacts.case_id.in_(chunk))).mappings())
-        for r in session.execute(select(TeamFacts.__table__).where(TeamFacts.case_id.in_(chunk))).mappings():
+        cases.update((r["case_id"], dict(r)) for r in _core(session, _q().facts, {"ids": chunk}).mappings())
+        for r in _core(session, _q().team_facts, {"ids": chunk}).mappings():
             teams[r["case_id"]].append(dict(r))
     return cases, teams
 
@@ -206,40 +258,45 @@ AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "h
 def apply_deltas(session: Session, deltas: Deltas) -> None:
     """Add the deltas to the per-day tables (insert or add), then drop the rows whose count fell to 0."""
     by_table: dict[str, list[tuple[tuple, dict]]] = defaultdict(list)
+    # Sorted so that two writers on PostgreSQL take the rows' locks in the same order.
     for (name, *key), values in sorted(deltas.items(), key=lambda kv: tuple(map(str, kv[0]))):
         if any(values.values()):
             by_table[name].append((tuple(key), values))
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    conn = session.connection()
     for name, rows in by_table.items():
-        table = AGGREGATES[name]
-        keys = [c.name for c in table.primary_key.columns]
-        values = [c.name for c in table.columns if c.name not in keys]
-        params = [{**dict(zip(keys, key, strict=True)), **{v: d.get(v, 0) for v in values}} for key, d in rows]
-        stmt = insert(table)
-        conn = session.connection()
-        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={
-            v: table.c[v] + stmt.excluded[v] for v in values}), params)
+        keys, values, upsert, drop = _upsert(session.bind.dialect.name, name)
+        insert_rows(session, AGGREGATES[name], [{**dict(zip(keys, key, strict=True)),
+                                                 **{v: d.get(v, 0) for v in values}} for key, d in rows], upsert)
         count = COUNT_COLUMN[name]
         gone = [dict(zip([f"k_{k}" for k in keys], key, strict=True)) for key, d in rows if d.get(count, 0) < 0]
         if gone:
-            conn.execute(delete(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)),
-                                                table.c[count] <= 0), gone)
+            conn.execute(drop, gone)
+
+
+@lru_cache(maxsize=32)
+def _upsert(dialect: str, name: str) -> tuple[list[str], list[str], object, object]:
+    """A per-day table's key and value columns, its add-or-insert and its drop-if-empty statements, built
+    once (building them on every pass was a sixth of the writing)."""
+    table = AGGREGATES[name]
+    keys = [c.name for c in table.primary_key.columns]
+    values = [c.name for c in table.columns if c.name not in keys]
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    upsert = stmt.on_conflict_do_update(index_elements=keys, set_={v: table.c[v] + stmt.excluded[v] for v in values})
+    drop = delete(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)),
+                               table.c[COUNT_COLUMN[name]] <= 0)
+    return keys, values, upsert, drop
 
 
 def refresh_until(session: Session, contact_ids: Iterable[int | None]) -> None:
     """Recompute these customers' `adv_until` / `det_until` from their kept sums and their followers now
     (after apply_deltas; every customer of a touched case, so a change of followers is caught too)."""
     ids = sorted({i for i in contact_ids if i is not None})
-    c = ContactSignals
-    stmt = c.__table__.update().where(c.__table__.c.contact_id == bindparam("k")).values(
-        adv_until=bindparam("a"), det_until=bindparam("d"))
     for chunk in _chunks(ids, 500):
-        rows = session.execute(select(c.contact_id, c.adv_w, c.det_w, Contact.id, Contact.followers)
-                               .outerjoin(Contact, Contact.id == c.contact_id).where(c.contact_id.in_(chunk))).all()
+        rows = _core(session, _q().signals, {"ids": chunk}).all()
         params = [{"k": cid, "a": a, "d": d} for cid, adv, det, known, followers in rows
                   for a, d in [until(adv, det, followers) if known is not None else (None, None)]]
         if params:
-            session.connection().execute(stmt, params)
+            session.connection().execute(_q().set_until, params)
 
 
 def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
@@ -271,11 +328,7 @@ def max_event_id(session: Session) -> int:
 
 def new_events(session: Session, after_id: int, limit: int) -> list:
     """The events past the watermark, oldest first (id, case id, message id, kind, actor, time, data)."""
-    # The data only of the kinds the facts read it from (decoding every event's JSON was a tenth of a pass).
-    data = type_coerce(case((Event.kind.in_(EVENT_DATA_KINDS), Event.data), else_=null()), Event.data.type)
-    return session.execute(select(Event.id, Event.case_id, Event.message_id, Event.kind, Event.actor,
-                                  Event.created_at, data.label("data")).where(Event.id > after_id)
-                           .order_by(Event.id).limit(limit)).all()
+    return _core(session, _q().new_events, {"after": after_id, "limit": limit}).all()
 
 
 def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int]:
@@ -284,11 +337,46 @@ def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int
     deciding an approval records no case event (a rejected reply leaves none at all)."""
     ids: set[int] = set()
     if overlap:
-        ids |= set(session.scalars(select(Event.case_id).where(Event.created_at >= since, Event.id <= after_id,
-                                                               Event.case_id.is_not(None)).distinct()))
-    ids |= set(session.scalars(select(Approval.case_id).where(Approval.decided_at >= since,
-                                                              Approval.case_id.is_not(None)).distinct()))
+        ids |= set(session.scalars(_q().late_events, {"since": since, "after": after_id}))
+    ids |= set(session.scalars(_q().decided, {"since": since}))
     return ids
+
+
+def _core(session: Session, query, params: dict | None = None):
+    """Run a select of columns on the session's connection: the rows as Core gives them (through the ORM's
+    result handling, each row cost about twice as much; a pass reads a few rows per case)."""
+    return session.connection().execute(query, params)
+
+
+@lru_cache(maxsize=1)
+def _q() -> SimpleNamespace:
+    """The upkeep's statements over a list of ids (`:ids`, expanded when run), built once: building them
+    on every pass was a tenth of its work."""
+    ids = bindparam("ids", expanding=True)
+    c = ContactSignals
+    return SimpleNamespace(
+        cases=select(Case.id, Case.status, Case.priority, Case.created_at, Case.lead_team_id, Case.channel_id,
+                     Case.contact_id, Case.intent, Case.topic, Case.tags, Case.incident_id, Case.sla_policy,
+                     Case.first_response_at, Case.resolved_at).where(Case.id.in_(ids)),
+        teams=select(CaseTeam.case_id, CaseTeam.team_id, CaseTeam.role, CaseTeam.added_at)
+        .where(CaseTeam.case_id.in_(ids)),
+        facts=select(CaseFacts.__table__).where(CaseFacts.case_id.in_(ids)),
+        team_facts=select(TeamFacts.__table__).where(TeamFacts.case_id.in_(ids)),
+        signals=select(c.contact_id, c.adv_w, c.det_w, Contact.id, Contact.followers)
+        .outerjoin(Contact, Contact.id == c.contact_id).where(c.contact_id.in_(ids)),
+        set_until=c.__table__.update().where(c.__table__.c.contact_id == bindparam("k")).values(
+            adv_until=bindparam("a"), det_until=bindparam("d")),
+        messages_by_id=_message_columns().where(Message.id.in_(ids)),
+        # The data only of the kinds the facts read it from (decoding every event's JSON was a tenth of a pass).
+        new_events=select(Event.id, Event.case_id, Event.message_id, Event.kind, Event.actor, Event.created_at,
+                          type_coerce(case((Event.kind.in_(EVENT_DATA_KINDS), Event.data), else_=null()),
+                                      Event.data.type).label("data"))
+        .where(Event.id > bindparam("after")).order_by(Event.id).limit(bindparam("limit")),
+        late_events=select(Event.case_id).where(Event.created_at >= bindparam("since"),
+                                                Event.id <= bindparam("after"), Event.case_id.is_not(None)).distinct(),
+        decided=select(Approval.case_id).where(Approval.decided_at >= bindparam("since"),
+                                               Approval.case_id.is_not(None)).distinct(),
+    )
 
 
 def _chunks(items: list, size: int):

@@ -119,7 +119,11 @@ def plan(session: Session) -> Pass:
     # A case without facts folds from nothing only when it opened in this batch (all it has is here).
     fold = {i: e for i, e in events.items() if i not in recompute and (i in old or any(
         x.kind in OPENING for x in e))}
-    for case_id, src in repo.increments(session, fold, messages).items():
+    increments = repo.increments(session, fold, messages)
+    # A team that joined a case with facts: what its members did before is not in them (read it).
+    repo.history(session, {i: src for i, src in increments.items() if i in old and {t.team_id for t in src.teams}
+                           - {t["team_id"] for t in old_teams.get(i, [])}}, after)
+    for case_id, src in increments.items():
         folded = fold_case(old.get(case_id), old_teams.get(case_id, []), src, ctx)
         if folded is None:
             recompute.add(case_id)
