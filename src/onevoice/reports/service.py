@@ -117,25 +117,62 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
     now_figures = headline(session, scope, ranking)
     before = headline(session, scope.previous(), previous_ranking)
     names = team_names(session)
-    collaboration = metrics.collaboration(session, scope)
+    collaboration = _collaboration(session, scope, names)
     return {
         "period": {"start": scope.start, "end": scope.end, "days": scope.days,
                    "previous_start": scope.previous().start, "previous_end": scope.previous().end},
         "figures": compare(now_figures, before),
         "backlog": metrics.backlog(session, scope),
         "daily": metrics.daily(session, scope),
-        "volume": labelled(session, metrics.volumes(session, scope, ("channel", "kind", "intent", "language",
-                                                                      "product", "team")), names),
-        "collaboration": [{**r, "team": names.get(r["team_id"], {}).get("key")}
-                          for r in collaboration],
-        "return": [{**r, "team": names.get(r["team_id"], {}).get("key")}
-                   for r in metrics.manager_return(session, scope, collaboration)],
+        "volume": labelled(session, metrics.volumes(session, scope, VOLUMES), names),
+        "collaboration": collaboration,
+        "return": _return(session, scope, names, collaboration),
         "incidents": metrics.incidents(session, scope),
         "advocacy": ranking,
         "load": load_per_person(session, scope),
         "objectives": progress(session, scope, now_figures),
         "hourly_rate": scope.hourly_rate,
     }
+
+
+VOLUMES = ("channel", "kind", "intent", "language", "product", "team")
+# The tables of the report a CSV export writes (docs/metrics.md): "volume_<dim>" for each of VOLUMES.
+TABLES = ("daily", "collaboration", "return", "advocates", "detractors", "moved", "incidents", "objectives",
+          *(f"volume_{dim}" for dim in VOLUMES), "figures", "load")
+
+
+def table(session: Session, who: Principal, scope: Scope, name: str) -> list[dict]:
+    """One table of `report`, the same rows, computing only what that table needs (a CSV export of the
+    daily figures read the advocacy ranking and every other figure of both periods to write 28 rows)."""
+    if name not in TABLES:
+        raise InvalidInput(f"unknown table {name!r}: use one of {', '.join(TABLES)}")
+    _tune(session)
+    if name.startswith("volume_"):
+        dim = name.removeprefix("volume_")
+        return labelled(session, metrics.volumes(session, scope, (dim,)), team_names(session))[dim]
+    if name in ("advocates", "detractors", "moved"):
+        return advocacy_ranking(session, scope)[name]
+    if name in ("figures", "objectives"):
+        ranking, previous_ranking = rankings(session, scope, limit=0)
+        now_figures = headline(session, scope, ranking)
+        if name == "objectives":
+            return progress(session, scope, now_figures)
+        before = headline(session, scope.previous(), previous_ranking)
+        return [{"figure": k, **v} for k, v in compare(now_figures, before).items()]
+    if name in ("collaboration", "return"):
+        names = team_names(session)
+        collaboration = _collaboration(session, scope, names)
+        return collaboration if name == "collaboration" else _return(session, scope, names, collaboration)
+    return {"daily": metrics.daily, "incidents": metrics.incidents, "load": load_per_person}[name](session, scope)
+
+
+def _collaboration(session: Session, scope: Scope, names: dict[int, dict]) -> list[dict]:
+    return [{**r, "team": names.get(r["team_id"], {}).get("key")} for r in metrics.collaboration(session, scope)]
+
+
+def _return(session: Session, scope: Scope, names: dict[int, dict], collaboration: list[dict]) -> list[dict]:
+    return [{**r, "team": names.get(r["team_id"], {}).get("key")}
+            for r in metrics.manager_return(session, scope, collaboration)]
 
 
 def labelled(session: Session, volume: dict[str, list[dict]], teams: dict[int, dict]) -> dict[str, list[dict]]:
