@@ -33,7 +33,8 @@ def test_each_table_equals_that_part_of_the_report(session_factory, pipeline, or
         add_team(s, org["lee"], first, "legal")
         # Objectives: the organization's, and a team's (computed for that team when no team is filtered).
         service.set_objective(s, org["lee"], None, "service.reopen_rate", "<=", 0.1)
-        service.set_objective(s, org["lee"], "support", "advocacy.advocate_count", ">=", 1)
+        for metric in ("advocacy.advocate_count", "reputation.net_sentiment", "service.first_response_sla"):
+            service.set_objective(s, org["lee"], "support", metric, ">=", 0.5)
     upkeep_job(session_factory)
     checked = set()
     for who, team in ((org["lee"], None), (org["mia"], "support")):
@@ -53,6 +54,11 @@ def test_each_table_equals_that_part_of_the_report(session_factory, pipeline, or
                     expected = whole[name]
                 assert service.table(s, who, scope, name) == expected, name
                 checked.add(name) if expected else None
+            # A team's objective, with no team filtered, reads that team's figures (as headline gives them).
+            for o in whole["objectives"]:
+                if o["team_id"] is not None and not scope.team_ids:
+                    team = service.headline(s, replace(scope, team_ids=(o["team_id"],)))
+                    assert o["value"] == team[o["metric"]] is not None, o["metric"]
             with pytest.raises(InvalidInput):
                 service.table(s, who, scope, "nope")
     # Every table was compared with rows in it at least once (an empty table equals anything empty).

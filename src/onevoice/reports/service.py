@@ -77,11 +77,8 @@ def team_names(session: Session) -> dict[int, dict]:
 
 def headline(session: Session, scope: Scope, ranking: dict | None = None) -> dict:
     """The figures objectives and comparisons are made on, flat."""
-    out = {f"service.{k}": v for k, v in metrics.service(session, scope).items()}
-    rep = metrics.reputation(session, scope)
-    out.update({f"reputation.{k}": v for k, v in rep.items() if k != "incidents"})
-    out["reputation.incidents"] = len(rep["incidents"])
-    out.update({f"leads.{k}": v for k, v in metrics.leads(session, scope).items()})
+    out = {**_family(session, scope, "service"), **_family(session, scope, "reputation"),
+           **_family(session, scope, "leads")}
     if ranking is None:
         ranking = advocacy_ranking(session, scope, limit=0)
     for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor"):
@@ -277,17 +274,36 @@ def list_objectives(session: Session, scope: Scope) -> list[Objective]:
 
 def progress(session: Session, scope: Scope, figures: dict) -> list[dict]:
     out = []
+    per_team: dict[tuple[int, str], dict] = {}
     for o in list_objectives(session, scope):
         value = figures.get(o.metric)
         if o.team_id is not None and o.team_id not in scope.team_ids and scope.team_ids:
             continue
         if o.team_id is not None and not scope.team_ids:
-            team_scope = Scope(**{**scope.__dict__, "team_ids": (o.team_id,)})
-            value = headline(session, team_scope).get(o.metric)
+            # Only the objective's family of figures, once per team: the whole headline computed the
+            # advocacy ranking and every other figure again for each team objective.
+            family = o.metric.split(".")[0]
+            if (o.team_id, family) not in per_team:
+                team_scope = Scope(**{**scope.__dict__, "team_ids": (o.team_id,)})
+                per_team[o.team_id, family] = _family(session, team_scope, family)
+            value = per_team[o.team_id, family].get(o.metric)
         met = None if value is None else (value <= o.target if o.comparator == "<=" else value >= o.target)
         out.append({"id": o.id, "team_id": o.team_id, "metric": o.metric, "comparator": o.comparator,
                     "target": o.target, "value": value, "met": met})
     return out
+
+
+def _family(session: Session, scope: Scope, family: str) -> dict:
+    """The figures of `headline` named `family`.* (service, reputation, leads or advocacy)."""
+    if family == "advocacy":
+        ranking = advocacy_ranking(session, scope, limit=0)
+        return {f"advocacy.{k}": ranking[k]
+                for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor")}
+    if family == "reputation":
+        rep = metrics.reputation(session, scope)
+        return {f"reputation.{k}": len(v) if k == "incidents" else v for k, v in rep.items()}
+    compute = {"service": metrics.service, "leads": metrics.leads}.get(family)
+    return {f"{family}.{k}": v for k, v in compute(session, scope).items()} if compute else {}
 
 
 OBJECTIVE_METRICS = ("service.first_response_bh_median_s", "service.first_response_sla", "service.resolution_sla",
