@@ -183,13 +183,18 @@ def labelled(session: Session, volume: dict[str, list[dict]], teams: dict[int, d
 
 
 def load_per_person(session: Session, scope: Scope) -> list[dict]:
-    """Open cases per assignee in the teams reported on (queue health now)."""
-    cond = [Case.status.in_(metrics.OPEN), Case.assignee_id.is_not(None)]
+    """Open cases per assignee in the teams reported on (queue health now). Counted per person by the
+    assignee index (`ix_cases_assignee`: assignee, status): joined from the cases, SQLite read every open
+    case of the organization through the status index and looked each up (70,000 at full size, 50 ms CPU)."""
+    cond = [Case.assignee_id == User.id, Case.status.in_(metrics.OPEN)]
     if scope.team_ids:
         cond.append(Case.lead_team_id.in_(scope.team_ids))
-    rows = session.execute(select(User.name, func.count()).join(Case, Case.assignee_id == User.id)
-                           .where(*cond).group_by(User.name).order_by(func.count().desc()).limit(30))
-    return [{"person": n, "open_cases": c} for n, c in rows]
+    per = select(User.name, select(func.count()).where(*cond).correlate(User).scalar_subquery().label("n")) \
+        .subquery()
+    total = func.sum(per.c.n)
+    rows = session.execute(select(per.c.name, total).where(per.c.n > 0).group_by(per.c.name)
+                           .order_by(total.desc(), per.c.name).limit(30))
+    return [{"person": name, "open_cases": int(c)} for name, c in rows]
 
 
 # --- the cases behind a figure ----------------------------------------------------------------------------
