@@ -134,7 +134,7 @@ def measure(session: Session, rule: AlertRule, now: datetime) -> float | None:
     start, end = window(rule, now)
     scope = reports.make_scope(session, SYSTEM, start, end, team=team)
     # The service figures only: the whole headline would rank every customer (advocacy) once a minute per rule.
-    return reports.headline(session, scope, families=("service",)).get(f"service.{rule.metric}")
+    return reports.family(session, scope, "service").get(f"service.{rule.metric}")
 
 
 def check_rule(session: Session, rule_id: int, now: datetime, public_url: str) -> bool:

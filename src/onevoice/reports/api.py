@@ -54,6 +54,6 @@ def table_csv(table: str, filters: Filters = Depends(), who: Principal = Depends
               session: Session = Depends(get_read_session)):
     """One table of the report as CSV (tables: see docs/metrics.md)."""
     scope = service.make_scope(session, who, **filters.values)
-    body = exports.to_csv(exports.rows_of(service.report(session, who, scope), table))
+    body = exports.to_csv(service.table(session, who, scope, table))
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="onevoice-{table}.csv"'})

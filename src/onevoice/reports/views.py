@@ -88,7 +88,7 @@ def cases_csv(request: Request, viewer: Viewer = Depends(current_user), session:
 def table_csv(table: str, request: Request, viewer: Viewer = Depends(current_user),
               session: Session = Depends(get_read_session)):
     scope = service.make_scope(session, viewer.principal, **_filters(request))
-    return _csv(exports.to_csv(exports.rows_of(service.report(session, viewer.principal, scope), table)), table)
+    return _csv(exports.to_csv(service.table(session, viewer.principal, scope, table)), table)
 
 
 @router.get("/reports/static/reports.css")
