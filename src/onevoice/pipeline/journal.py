@@ -157,6 +157,17 @@ class IntakeJournal:
         with self._lock:
             return self._reader.execute("SELECT count(*) FROM deliveries WHERE done = 0").fetchone()[0]
 
+    def waiting(self, enough: int) -> tuple[int, float | None]:
+        """How many deliveries wait for the worker (counted up to `enough`), and when the oldest new one was
+        received (epoch seconds; None if none). One being retried (`retry_later`) is not "new": its age must
+        not make the worker stop gathering."""
+        with self._lock:
+            count = self._reader.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE done = 0 LIMIT ?)", (enough,)).fetchone()[0]
+            row = self._reader.execute("SELECT received_at FROM deliveries WHERE done = 0 AND attempts = 0 "
+                                       "ORDER BY seq LIMIT 1").fetchone() if count else None
+        return count, row[0] if row else None
+
     def mark_done(self, seqs: list[int]) -> None:
         """After the messages of these deliveries are committed in the database. The body is dropped (the
         messages hold what the platform sent); the digest stays to absorb retries."""
