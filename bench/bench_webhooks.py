@@ -30,11 +30,10 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from bench.common import Server, machine, percentile, seeded_database
+from bench.common import LiveArrivals, Server, machine, percentile, seeded_database
 
 PAGE = "104873926541280"
 APP_SECRET = "bench-app-secret-0123456789abcdef"
@@ -226,26 +225,7 @@ def webhook_latency(server: Server, db: str, token: str, base: int, seconds: flo
     """Accept-to-visible for single-comment deliveries paced at `rate`/s from one sender: from the 200 of the
     delivery to the comment's live update on the SSE stream (what a page sees), through the intake journal,
     the worker's gathering and processing. Comments are told apart by their Meta comment id."""
-    import httpx
-
-    arrivals: dict[int, float] = {}
-    ready, stop = threading.Event(), threading.Event()
-
-    def listen() -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=None,
-                          headers={"Authorization": f"Bearer {token}"}) as c, c.stream("GET", "/api/v1/stream") as r:
-            for line in r.iter_lines():
-                if line.startswith(": connected"):
-                    ready.set()
-                elif line.startswith("data: "):
-                    event = json.loads(line[6:])
-                    if "message_id" in event:
-                        arrivals.setdefault(event["message_id"], time.perf_counter())
-                if stop.is_set():
-                    return
-
-    threading.Thread(target=listen, daemon=True).start()
-    ready.wait(10)
+    live = LiveArrivals(f"http://127.0.0.1:{server.port}", {"Authorization": f"Bearer {token}"}).start()
     now = int(time.time())
     # A fresh server's worker loads its models with its first batch (seconds): warm it up first.
     before = processed(db)
@@ -268,7 +248,8 @@ def webhook_latency(server: Server, db: str, token: str, base: int, seconds: flo
         codes[str(resp.status)] = codes.get(str(resp.status), 0) + 1
         answered[json.loads(body)["entry"][0]["changes"][0]["value"]["comment_id"]] = time.perf_counter()
     time.sleep(2)
-    stop.set()
+    live.stop()
+    arrivals = live.arrivals
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as c:
         ids = dict(c.execute("SELECT external_id, id FROM messages").fetchall())
     lat = [arrivals[ids[k]] - t for k, t in answered.items() if k in ids and ids[k] in arrivals]
