@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from bench.common import Server, machine, percentile, seeded_database
+from bench.common import LiveArrivals, Server, machine, percentile, seeded_database
 from onevoice.connectors.sandbox.traffic import SandboxTraffic
 
 CHANNELS = ("sandbox-mastodon", "sandbox-x", "sandbox-mail", "sandbox-reviews")
@@ -63,25 +62,7 @@ def throughput(server: Server, headers: dict, n: int) -> dict:
 
 
 def latency(server: Server, headers: dict, seconds: float, rate: int = 200) -> dict:
-    arrivals: dict[int, float] = {}
-    ready = threading.Event()
-    stop = threading.Event()
-
-    def listen():
-        with httpx.Client(base_url=server.url, headers=headers, timeout=None) as c, \
-                c.stream("GET", "/api/v1/stream") as r:
-            for line in r.iter_lines():
-                if line.startswith(": connected"):
-                    ready.set()
-                elif line.startswith("data: "):
-                    event = json.loads(line[6:])
-                    if "message_id" in event:
-                        arrivals.setdefault(event["message_id"], time.perf_counter())
-                if stop.is_set():
-                    return
-
-    threading.Thread(target=listen, daemon=True).start()
-    ready.wait(10)
+    live = LiveArrivals(server.url, headers).start()
     accepted_at: dict[int, float] = {}
     per_tick = 10  # 10 messages every 50 ms = 200/s
     gen = batches(int(seconds * rate), per_tick, seed=99)
@@ -97,7 +78,8 @@ def latency(server: Server, headers: dict, seconds: float, rate: int = 200) -> d
             for a in r.json()["accepted"]:
                 accepted_at[a["id"]] = now
         time.sleep(2)
-    stop.set()
+    live.stop()
+    arrivals = live.arrivals
     lat = [arrivals[m] - t for m, t in accepted_at.items() if m in arrivals]
     return {"rate_per_second": rate, "seconds": seconds, "messages": len(accepted_at), "seen_live": len(lat),
             "p50_ms": round(percentile(lat, 50) * 1000, 1), "p95_ms": round(percentile(lat, 95) * 1000, 1),

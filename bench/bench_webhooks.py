@@ -10,6 +10,7 @@ processed (status 'processed' in the database, read directly).
     python -m bench.bench_webhooks                    # all parts: 1 and 10 comments, batched API, burst
     python -m bench.bench_webhooks --parts single --deliveries 3000 --senders 4
     python -m bench.bench_webhooks --parts burst      # 50,000 deliveries paced over 60 s
+    python -m bench.bench_webhooks --parts latency    # accept-to-visible at 200 deliveries/s (not in the default)
 
 `--profile FILE` samples the server with py-spy (`pip install py-spy`) while the parts run, every thread and
 child process, and writes collapsed stacks to FILE (summarise with `python -m bench.profile_summary FILE`).
@@ -32,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Server, machine, percentile, seeded_database
+from bench.common import LiveArrivals, Server, machine, percentile, seeded_database
 
 PAGE = "104873926541280"
 APP_SECRET = "bench-app-secret-0123456789abcdef"
@@ -220,6 +221,44 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
             "load": os.getloadavg()[0]}
 
 
+def webhook_latency(server: Server, db: str, token: str, base: int, seconds: float, rate: int = 200) -> dict:
+    """Accept-to-visible for single-comment deliveries paced at `rate`/s from one sender: from the 200 of the
+    delivery to the comment's live update on the SSE stream (what a page sees), through the intake journal,
+    the worker's gathering and processing. Comments are told apart by their Meta comment id."""
+    live = LiveArrivals(f"http://127.0.0.1:{server.port}", {"Authorization": f"Bearer {token}"}).start()
+    now = int(time.time())
+    # A fresh server's worker loads its models with its first batch (seconds): warm it up first.
+    before = processed(db)
+    send(server.port, [delivery(base - 100 + i, 1, now) for i in range(50)], 1)
+    wait_processed(db, before + 50, time.perf_counter())
+    count = int(seconds * rate)
+    answered: dict[str, float] = {}
+    codes: dict[str, int] = {}
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    start = time.perf_counter()
+    for i in range(count):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        body = delivery(base + i, 1, now)
+        conn.request("POST", f"/webhooks/{CHANNEL}", body, {"Content-Type": "application/json",
+                                                           "X-Hub-Signature-256": sign(body)})
+        resp = conn.getresponse()
+        resp.read()
+        codes[str(resp.status)] = codes.get(str(resp.status), 0) + 1
+        answered[json.loads(body)["entry"][0]["changes"][0]["value"]["comment_id"]] = time.perf_counter()
+    time.sleep(2)
+    live.stop()
+    arrivals = live.arrivals
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as c:
+        ids = dict(c.execute("SELECT external_id, id FROM messages").fetchall())
+    lat = [arrivals[ids[k]] - t for k, t in answered.items() if k in ids and ids[k] in arrivals]
+    return {"rate_per_second": rate, "deliveries": count, "answers": codes, "seen_live": len(lat),
+            "p50_ms": round(percentile(lat, 50) * 1000, 1), "p95_ms": round(percentile(lat, 95) * 1000, 1),
+            "p99_ms": round(percentile(lat, 99) * 1000, 1), "max_ms": round(max(lat) * 1000, 1),
+            "load": os.getloadavg()[0]}
+
+
 def _api_sender(port: int, token: str, bodies: list[bytes], out) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     codes: dict[str, int] = {}
@@ -239,6 +278,8 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--batch-messages", type=int, default=50_000)
     parser.add_argument("--burst", type=int, default=50_000, help="deliveries in the burst, paced over 60 s")
+    parser.add_argument("--latency-seconds", type=float, default=20,
+                        help="part 'latency': single-comment deliveries at 200/s for this long")
     parser.add_argument("--profile", help="run the server under cProfile, stats written here")
     parser.add_argument("--out", help="also write the JSON here")
     args = parser.parse_args()
@@ -266,6 +307,9 @@ def main() -> None:
                 base += args.deliveries * 10
             if "batch" in parts:
                 out["batched_api"] = batched_api(server, db, token, args.batch_messages, 500, 2)
+            if "latency" in parts:
+                out["latency_at_200_per_s"] = webhook_latency(server, db, token, base + 2 * 10**7,
+                                                              args.latency_seconds)
             if "burst" in parts:
                 out["burst_60s"] = webhook_part(server, db, base + 10**7, args.burst, 1, 8, rate=args.burst / 60)
             if spy is not None:

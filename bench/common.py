@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,3 +122,34 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class LiveArrivals:
+    """When each message's first live update arrived on the server's SSE stream (`/api/v1/stream`), by message
+    id, heard in a background thread from `start()` (returns once connected) until `stop()`."""
+
+    def __init__(self, url: str, headers: dict) -> None:
+        self.url, self.headers = url, headers
+        self.arrivals: dict[int, float] = {}
+        self._ready, self._stop = threading.Event(), threading.Event()
+
+    def start(self) -> LiveArrivals:
+        threading.Thread(target=self._listen, daemon=True).start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _listen(self) -> None:
+        with httpx.Client(base_url=self.url, headers=self.headers, timeout=None) as c, \
+                c.stream("GET", "/api/v1/stream") as r:
+            for line in r.iter_lines():
+                if line.startswith(": connected"):
+                    self._ready.set()
+                elif line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    if "message_id" in event:
+                        self.arrivals.setdefault(event["message_id"], time.perf_counter())
+                if self._stop.is_set():
+                    return

@@ -182,6 +182,8 @@ def _register_routes(app: FastAPI, runtime: Runtime) -> None:
     (the API first, then the pages), and the hooks that let lower layers reach higher ones are set here too."""
     governance_hooks.install(runtime.session_factory)  # the audit log records row changes of every feature
     app.state.unread_count = notify.unread_count  # the header's badge (web kernel) counts the inbox's notes
+    # Platforms' deliveries are most of the requests: matched first, handled without the routers' walk.
+    app.router.routes.insert(0, webhooks.lean_route())
     for router in (ops_api.router, intake_api.router, cases_api.router, cases_api.outcome_router,
                    contacts_api.router, live_api.router, webhooks.router):
         app.include_router(router)

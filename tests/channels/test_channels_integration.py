@@ -169,3 +169,34 @@ def test_rate_limit_waits_for_the_platform_and_expired_token_marks_health(runtim
         assert channel.health == "revoked"
         alert = s.scalar(select(Event).where(Event.kind == "channel.revoked"))
         assert alert.data["channel"] == "xacct"
+
+
+def test_the_lean_webhook_route_answers_as_the_documented_one(runtime):
+    """Deliveries take the plain route matched first (pipeline/webhooks.lean_route); with it removed, FastAPI's
+    route answers every case the same, byte for byte: a delivery, a retry, a bad signature, an unknown key,
+    not JSON, too large."""
+    _add(runtime, "hook", "webhook", {"secret": SECRET})
+    body = json.dumps({"messages": [{"external_id": "lean-1", "kind": "mention", "text": "hi",
+                                     "author": {"external_id": "a1"}, "created_at": "2026-11-20T10:00:00Z"}]}).encode()
+    giant = b'{"messages": "' + b"x" * 5_000_001 + b'"}'
+    cases = [("hook", body, _signed(body)), ("hook", body, _signed(body)),
+             ("hook", body, {**_signed(body), "X-OneVoice-Signature": "sha256=00"}), ("nope", body, _signed(body)),
+             ("hook", b"\x00 binary", _signed(b"\x00 binary")), ("hook", giant, _signed(giant))]
+    answers = []
+    for lean in (True, False):
+        app = create_app(runtime.settings, runtime=runtime, start_worker=False)
+        first = app.router.routes[0]
+        assert (first.path, first.methods) == ("/webhooks/{key}", {"POST"})
+        if not lean:
+            app.router.routes.remove(first)
+        with TestClient(app) as c:
+            answers.append([(r.status_code, r.content, r.headers.get("content-type"))
+                            for r in (c.post(f"/webhooks/{key}", content=b, headers=h) for key, b, h in cases)])
+    lean_answers, documented = answers
+    assert [a[0] for a in lean_answers] == [200, 200, 401, 401, 400, 413]
+    if runtime.journal is None:  # stored in the request: the second is the retry of the first, either way
+        lean_answers, documented = lean_answers[2:], documented[2:]
+    else:  # journaled: the same delivery each time (the first app's answer is not new to the second)
+        assert json.loads(lean_answers[0][1])["duplicate"] is False and json.loads(documented[0][1])["duplicate"]
+        lean_answers, documented = lean_answers[1:], documented[1:]
+    assert lean_answers == documented

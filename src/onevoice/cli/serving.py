@@ -35,7 +35,14 @@ from onevoice.runtime import build_processor, build_runtime
 from onevoice.scheduler.service import Scheduler
 from onevoice.settings import Settings
 from onevoice.triage.autotrain import start_if_due
-from onevoice.worker.child import IDLE_SECONDS, LINGER_SECONDS, WORKER_INGESTED, WorkerPool, WorkerProcess
+from onevoice.worker.child import (
+    HOLD_SECONDS,
+    IDLE_SECONDS,
+    LINGER_SECONDS,
+    WORKER_INGESTED,
+    WorkerPool,
+    WorkerProcess,
+)
 from onevoice.worker.runner import EmbeddedWorker
 
 log = logging.getLogger(__name__)
@@ -194,7 +201,8 @@ def worker_child(settings: Settings, conn, index: int = 0, count: int = 1) -> No
                             batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
                             ingest=runtime.ingest if index == 0 else None, linger_seconds=LINGER_SECONDS,
                             share=(index, count), on_ingested=ingested if count > 1 else None,
-                            freeze_after_warm_up=True)
+                            freeze_after_warm_up=True, hold_seconds=HOLD_SECONDS,
+                            waiting=runtime.journal.waiting if index == 0 and runtime.journal is not None else None)
     heap.tune()
     worker.start()
     while True:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.messages.models import Message
-from onevoice.pipeline.rows import chunks
+from onevoice.pipeline.rows import chunks, executemany
 from onevoice.pipeline.validate import CleanMessage, Invalid, validate
 
 
@@ -58,7 +58,7 @@ def _store_sqlite(session: Session, rows: dict[tuple[int, str], dict]) -> tuple[
     ids = _ids_of(session, list(rows))
     new = [key for key in rows if key not in ids]
     if new:
-        session.execute(insert(Message.__table__), [rows[key] for key in new])
+        executemany(session, "intake.messages", insert(Message.__table__), [rows[key] for key in new])
         ids.update(_ids_of(session, new))
     return ids, set(new)
 

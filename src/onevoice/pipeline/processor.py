@@ -33,6 +33,7 @@ from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline import stages
 from onevoice.pipeline.normalize import resolve_contacts
+from onevoice.pipeline.rows import executemany
 from onevoice.pipeline.thread import Threader, case_topic
 from onevoice.routing.types import Decision, RouteInput, Router
 from onevoice.teams.models import Team
@@ -305,7 +306,8 @@ class Processor:
         for m, contact, triage, decision, p in placed:
             case = p.case
             updates.append({"mid": m.id, "triage": triage.to_dict(), "language": (triage.language or "und")[:8],
-                            "contact_id": contact.id, "conversation_id": p.conversation.id, "case_id": case.id})
+                            "contact_id": contact.id, "conversation_id": p.conversation.id, "case_id": case.id,
+                            "at_": now})
             decisions.append({
                 "message_id": m.id, "case_id": case.id, "lead_team": decision.lead_team,
                 "collaborators": list(decision.collaborators), "priority": decision.priority,
@@ -340,23 +342,21 @@ class Processor:
                                  "teams": [decision.lead_team, *p.teams_added], "priority": case.priority,
                                  "status": case.status})
         if decisions:
+            # Straight to the driver on SQLite (rows.executemany): the batch's time is a parameter of each row,
+            # so that each statement is the same at every call.
             table = Message.__table__
-            session.execute(
-                update(table).where(table.c.id == bindparam("mid")).values(
-                    status="processed", processed_at=now, error=None, triage=bindparam("triage"),
-                    language=bindparam("language"), contact_id=bindparam("contact_id"),
-                    conversation_id=bindparam("conversation_id"), case_id=bindparam("case_id")),
-                updates,
-            )
-            session.execute(RoutingDecision.__table__.insert(), decisions)
-            session.execute(Event.__table__.insert(), events)
+            executemany(session, "processor.processed", update(table).where(table.c.id == bindparam("mid")).values(
+                status="processed", processed_at=bindparam("at_"), error=None, triage=bindparam("triage"),
+                language=bindparam("language"), contact_id=bindparam("contact_id"),
+                conversation_id=bindparam("conversation_id"), case_id=bindparam("case_id")), updates)
+            executemany(session, "processor.decisions", RoutingDecision.__table__.insert(), decisions)
+            executemany(session, "processor.events", Event.__table__.insert(), events)
             # Added to, not overwritten: another worker may be counting the same contact's messages.
             contacts = Contact.__table__
-            session.execute(
-                update(contacts).where(contacts.c.id == bindparam("cid"))
-                .values(message_count=contacts.c.message_count + bindparam("n"), last_seen_at=now),
-                [{"cid": c.id, "n": c.placed} for c in {id(c): c for _, c, *_ in placed}.values()],
-            )
+            executemany(session, "processor.contacts", update(contacts).where(contacts.c.id == bindparam("cid"))
+                        .values(message_count=contacts.c.message_count + bindparam("n"),
+                                last_seen_at=bindparam("at_")),
+                        [{"cid": c.id, "n": c.placed, "at_": now} for c in {id(c): c for _, c, *_ in placed}.values()])
 
     def _store_claimed(self, session: Session, messages: list, contacts: dict, now, outcome: Outcome) -> None:
         table = Message.__table__

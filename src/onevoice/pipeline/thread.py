@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from onevoice.cases.models import OPEN_STATUSES, PRIORITIES, Case, CaseTeam, Conversation
 from onevoice.cases.queue import queue_fields, sync_queue
 from onevoice.messages.models import Message
-from onevoice.pipeline.rows import chunks, insert_ids
+from onevoice.pipeline.rows import chunks, executemany, insert_ids
 from onevoice.routing.types import Decision
 from onevoice.triage.types import TriageResult
 
@@ -279,8 +279,8 @@ class Threader:
                  if c.id is not None and c.case is not None and c.case_id != c.case.id]
         if moved:
             t = Conversation.__table__
-            self.session.execute(update(t).where(t.c.id == bindparam("cid")).values(case_id=bindparam("case")),
-                                 list({m["cid"]: m for m in moved}.values()))
+            executemany(self.session, "thread.moved", update(t).where(t.c.id == bindparam("cid"))
+                        .values(case_id=bindparam("case")), list({m["cid"]: m for m in moved}.values()))
             for c in [*convs, *self.parent_conv.values()]:
                 if c.case is not None:
                     c.case_id = c.case.id
@@ -288,7 +288,7 @@ class Threader:
         rows = [{"case_id": c.id, "team_id": t, "role": role, **queue_fields(c)}
                 for c, t, role in self._pending_teams if (c.id, t) not in self.case_teams]
         if rows:
-            self.session.execute(CaseTeam.__table__.insert(), rows)
+            executemany(self.session, "thread.case_teams", CaseTeam.__table__.insert(), rows)
             self.case_teams.update((r["case_id"], r["team_id"]) for r in rows)
         self._pending_teams.clear()
         self._pending_keys.clear()
@@ -299,8 +299,8 @@ class Threader:
         if not cases:
             return
         t = Case.__table__
-        self.session.execute(
-            update(t).where(t.c.id == bindparam("cid")).values(
+        executemany(
+            self.session, "thread.cases", update(t).where(t.c.id == bindparam("cid")).values(
                 message_count=t.c.message_count + bindparam("added"), incident_id=bindparam("incident"),
                 **{name: bindparam("v_" + name) for name in CASE_CHANGES}),
             [{"cid": c.id, "added": c.added, "incident": c.incident_id,

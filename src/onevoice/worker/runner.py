@@ -14,6 +14,8 @@ from onevoice.ops import heap, metrics
 from onevoice.pipeline.processor import Outcome, Processor
 
 log = logging.getLogger(__name__)
+# While gathering, how often the worker looks whether a full batch is waiting (a cheap journal read).
+GATHER_POLL = 0.02
 
 
 def accepted_ids(session_factory: sessionmaker[Session], limit: int, older_than=None,
@@ -27,6 +29,15 @@ def accepted_ids(session_factory: sessionmaker[Session], limit: int, older_than=
         if count > 1:
             query = query.where(Message.id % count == index)
         return list(session.scalars(query))
+
+
+def gather_wait(waiting: int, oldest: float | None, now: float, enough: int, hold_seconds: float) -> float:
+    """How long to wait for more work before the next batch (0: take it now). Enough waiting, or nothing
+    received to wait for: now. Otherwise until the oldest waiting delivery has been held `hold_seconds` since
+    it was received, and never longer: that bound is what keeps the accept-to-visible latency."""
+    if waiting >= enough or oldest is None:
+        return 0.0
+    return max(0.0, min(hold_seconds, oldest + hold_seconds - now))
 
 
 def record(outcome: Outcome, started: float) -> None:
@@ -49,7 +60,8 @@ class EmbeddedWorker:
     def __init__(self, processor: Processor, session_factory: sessionmaker[Session], publish,
                  batch_size: int = 200, idle_seconds: float = 1.0, max_batch_size: int | None = None,
                  ingest=None, linger_seconds: float = 0.0, share: tuple[int, int] = (0, 1),
-                 on_ingested=None, freeze_after_warm_up: bool = False) -> None:
+                 on_ingested=None, freeze_after_warm_up: bool = False, waiting=None,
+                 hold_seconds: float = 0.0) -> None:
         self.processor = processor
         # A process of its own (not a thread of a server or a test): once the first batch has loaded the
         # models, what it holds is frozen out of the garbage collector's passes (ops/heap.py).
@@ -63,6 +75,12 @@ class EmbeddedWorker:
         self.share = share
         # Wait this long after a batch smaller than batch_size, to gather more (worker/child.py sets it).
         self.linger_seconds = linger_seconds
+        # With an intake journal, `waiting(enough)` says (deliveries waiting, when the oldest new one came):
+        # then, instead of the fixed linger, the worker gathers until a full batch waits or the oldest has
+        # been held `hold_seconds` (gather_wait), so that a trickle is processed in batches whose fixed costs
+        # (lookups, the surge detector, the statements) are shared by many, never holding one longer.
+        self.waiting = waiting
+        self.hold_seconds = hold_seconds
         self.session_factory = session_factory
         self.publish = publish
         self.batch_size = batch_size
@@ -119,8 +137,27 @@ class EmbeddedWorker:
                 continue
             if not outcome.processed and not outcome.failed and not outcome.ingested:
                 self._wake.wait(self.idle_seconds)
-            elif self.linger_seconds and len(outcome.processed) < self.batch_size:
-                self._stop.wait(self.linger_seconds)
+                self._gather()
+            elif len(outcome.processed) < self.batch_size:
+                if self.waiting is not None:
+                    self._gather()
+                elif self.linger_seconds:
+                    self._stop.wait(self.linger_seconds)
+
+    def _gather(self) -> None:
+        """Wait while gather_wait says so, looking again every GATHER_POLL seconds (a full batch may arrive)."""
+        if self.waiting is None:
+            return
+        while not self._stop.is_set():
+            try:
+                count, oldest = self.waiting(self.batch_size)
+            except Exception:  # the journal unreadable now: take the batch; run_once reports what is wrong
+                log.exception("reading the intake journal's backlog failed")
+                return
+            wait = gather_wait(count, oldest, time.time(), self.batch_size, self.hold_seconds)
+            if wait <= 0:
+                return
+            self._stop.wait(min(wait, GATHER_POLL))
 
     def drain(self, timeout: float = 60) -> None:
         """Process until nothing is accepted (tests, imports run without a server)."""

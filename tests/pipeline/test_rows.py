@@ -1,0 +1,77 @@
+"""rows.executemany: straight to the SQLite driver, and what it stores is exactly what SQLAlchemy would store
+(dates, JSON, booleans, constants of the statement); on PostgreSQL it is SQLAlchemy's own executemany."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import bindparam, select, text, update
+from tests.factories import message, seed_org
+
+from onevoice.db import unit_of_work
+from onevoice.events.models import Event
+from onevoice.messages.models import Message, RoutingDecision
+from onevoice.pipeline import rows
+from onevoice.pipeline.intake import accept_batch
+
+
+def _events(n: int, kind: str, at: datetime) -> list[dict]:
+    return [{"kind": kind, "message_id": None, "case_id": None, "actor": f"w{i}", "created_at": at,
+             "data": {"i": i, "text": "ünïcode \"quoted\"", "big": 2**70, "nested": [1, None, True]}}
+            for i in range(n)]
+
+
+def _stored(session, kind: str) -> list[tuple]:
+    return [tuple(r) for r in session.execute(text(
+        "SELECT actor, data, created_at, message_id FROM events WHERE kind = :k ORDER BY actor"), {"k": kind})]
+
+
+@pytest.mark.both_databases
+def test_executemany_stores_what_sqlalchemy_stores(session_factory):
+    at = datetime(2026, 12, 6, 15, 50, 1, 123456, tzinfo=UTC)
+    with unit_of_work(session_factory) as s:
+        rows.executemany(s, "test.events", Event.__table__.insert(), _events(5, "fast", at))
+        s.execute(Event.__table__.insert(), _events(5, "plain", at))
+        rows.executemany(s, "test.events", Event.__table__.insert(), [])  # nothing: no statement
+    with session_factory() as s:
+        fast, plain = _stored(s, "fast"), _stored(s, "plain")
+        assert fast == plain and len(fast) == 5  # the same text in the database, column by column
+        got = s.scalars(select(Event).where(Event.kind == "fast").order_by(Event.actor)).all()
+        assert got[2].data == {"i": 2, "text": "ünïcode \"quoted\"", "big": 2**70, "nested": [1, None, True]}
+        assert got[0].created_at.replace(tzinfo=UTC) == at
+
+
+@pytest.mark.both_databases
+def test_an_update_keeps_its_constants_and_takes_each_row_s_values(session_factory):
+    seed_org(session_factory)
+    with session_factory.begin() as s:
+        ids = accept_batch(s, [message(external_id=f"r-{i}") for i in range(4)]).new_ids
+    at = datetime(2026, 12, 6, 16, 0, tzinfo=UTC)
+    table = Message.__table__
+    stmt = update(table).where(table.c.id == bindparam("mid")).values(
+        status="processed", error=None, processed_at=bindparam("at_"), triage=bindparam("triage"))
+    with unit_of_work(session_factory) as s:
+        rows.executemany(s, "test.processed", stmt, [{"mid": mid, "at_": at, "triage": {"intent": f"x{mid}"}}
+                                                      for mid in ids[:3]])
+    with session_factory() as s:
+        got = {m.id: m for m in s.scalars(select(Message).where(Message.id.in_(ids)))}
+    assert [got[i].status for i in ids] == ["processed"] * 3 + ["accepted"]
+    assert all(got[i].triage == {"intent": f"x{i}"} and got[i].processed_at.replace(tzinfo=UTC) == at
+               for i in ids[:3])
+    assert got[ids[3]].processed_at is None
+
+
+@pytest.mark.both_databases
+def test_a_statement_whose_columns_have_python_defaults_falls_back_to_sqlalchemy(session_factory):
+    seed_org(session_factory)
+    with session_factory.begin() as s:
+        mid = accept_batch(s, [message(external_id="d-1")]).new_ids[0]
+    with unit_of_work(session_factory) as s:  # created_at, priority and the lists are left to their defaults
+        rows.executemany(s, "test.decisions", RoutingDecision.__table__.insert(),
+                         [{"message_id": mid, "lead_team": "support", "requires_approval": True}])
+    with session_factory() as s:
+        d = s.scalars(select(RoutingDecision).where(RoutingDecision.message_id == mid)).one()
+    assert (d.lead_team, d.requires_approval, d.priority, d.tags, d.close_as_spam) == ("support", True, "normal",
+                                                                                        [], False)
+    assert d.created_at is not None
