@@ -17,6 +17,7 @@ from onevoice.approvals.models import Approval
 from onevoice.auth.models import User, UserTeam
 from onevoice.cases.models import Case, CaseTeam
 from onevoice.contacts.models import Contact
+from onevoice.db import executemany
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
@@ -186,37 +187,11 @@ def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tupl
 
 
 def insert_rows(session: Session, table, rows: list[dict], stmt=None) -> None:
-    """Insert rows that each have every column of `table` (`stmt`: an insert of them built once, an upsert;
-    else `table.insert()`). SQLite: SQLAlchemy's own statement compiled once, then one plain executemany of
-    tuples, each value through its column type's bind processor: SQLAlchemy's handling of each row's
-    parameters cost twice the insert itself (36 us of CPU per facts row). Elsewhere a Core executemany (the
-    ORM's bulk insert splits rows by which columns are NULL: one statement each)."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite" or rows[0].keys() != set(table.c.keys()):  # (a column left out: its default)
-        conn.execute(table.insert() if stmt is None else stmt, rows)
-        return
-    sql, names, processors = _plain(conn.dialect, table, stmt)
-    params = []
-    for row in rows:
-        values = [row[n] for n in names]
-        for i, process in processors:
-            values[i] = process(values[i])
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
-
-
-_PLAIN: dict[tuple, tuple] = {}
-
-
-def _plain(dialect, table, stmt) -> tuple[str, tuple[str, ...], list[tuple[int, object]]]:
-    """The statement's SQL, its parameters' order, and (position, bind processor) of those that have one."""
-    key = (dialect.name, table.name, stmt)
-    if key not in _PLAIN:
-        compiled = (table.insert() if stmt is None else stmt).compile(dialect=dialect)
-        names = tuple(compiled.positiontup)
-        processors = [(i, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for i, n in enumerate(names)]
-        _PLAIN[key] = (compiled.string, names, [(i, p) for i, p in processors if p])
-    return _PLAIN[key]
+    """Insert rows of `table` (`stmt`: an upsert of them built once; else `table.insert()`), straight to the
+    driver on SQLite (db.executemany: SQLAlchemy's handling of each row's parameters cost twice the insert
+    itself, 36 us of CPU per facts row)."""
+    name = f"reports.{table.name}" + (".insert" if stmt is None else ".upsert")
+    executemany(session, name, table.insert() if stmt is None else stmt, rows)
 
 
 def clear_facts(session: Session) -> None:
