@@ -72,6 +72,7 @@ def test_a_detractor_who_turned_advocate(session_factory, pipeline, org):
         (round(advocacy, 2), round(detraction, 2), round(advocacy - detraction, 2))
     assert ranking["turned_advocate"] == 1 and ranking["turned_detractor"] == 0
     assert [r["name"] for r in ranking["advocates"]] == ["Dora", "Ben"] and ranking["detractors"] == []
+    assert [r["handle"] for r in ranking["advocates"]] == ["@dora", "@ben"]  # two of a name are told apart
     # At the end of November (1 December 00:00) Dora's complaints outweighed everything she had said.
     assert [r["name"] for r in before["detractors"]] == ["Dora"] and [r["name"] for r in before["advocates"]] == ["Ben"]
     # The advocacy page says the same of everyone.

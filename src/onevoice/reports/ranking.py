@@ -260,11 +260,14 @@ def rankings(session: Session, scope: Scope, limit: int = 10) -> tuple[dict, dic
     full = _standings(session, scope, sorted({*adv_ids, *det_ids, *(r[0] for r in moved_rows)}))
     advocates, _ = order(full[i] for i in adv_ids if i in full)
     _, detractors = order(full[i] for i in det_ids if i in full)
-    names = {cid: display_name(name, handle, default=f"contact {cid}") for cid, name, handle in session.execute(
-        select(Contact.id, Contact.name, Contact.handle).where(Contact.id.in_(sorted(full) or [-1])))}
+    people = {cid: (display_name(name, handle, default=f"contact {cid}"), handle) for cid, name, handle in
+              session.execute(select(Contact.id, Contact.name, Contact.handle)
+                              .where(Contact.id.in_(sorted(full) or [-1])))}
 
     def row(s: Standing, before: str | None = None) -> dict:
-        return {"contact_id": s.contact_id, "name": names.get(s.contact_id, "unknown"), "followers": s.followers,
+        # The handle beside the name: two customers called Lena Brown are two rows a reader must tell apart.
+        name, handle = people.get(s.contact_id, ("unknown", None))
+        return {"contact_id": s.contact_id, "name": name, "handle": handle, "followers": s.followers,
                 "positive": s.positive, "negative": s.negative, "recommendations": s.recommendations,
                 "advocacy": round(s.advocacy, 2), "detraction": round(s.detraction, 2), "net": round(s.net, 2),
                 "last_at": s.last_at, "side": s.status, "was": before}
