@@ -9,10 +9,11 @@ from sqlalchemy import select
 from onevoice.advocacy.service import overview
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
+from onevoice.cases.models import Case
 from onevoice.db import unit_of_work
 from onevoice.demo.history import INCIDENT_DAY, SLOW_WEEK, seed_history
 from onevoice.demo.seed import DEMO_DOMAIN, seed_demo
-from onevoice.reports import metrics
+from onevoice.reports import metrics, service
 from onevoice.reports.ranking import advocacy_ranking
 from onevoice.reports.service import headline
 from onevoice.reports.upkeep import upkeep_job
@@ -47,7 +48,15 @@ def test_sixty_days_of_history(session_factory, settings):
         collaboration = metrics.collaboration(s, month)
         backlog = metrics.backlog(s, month)
         total = headline(s, period(60, 0))["service.cases"]
+        waiting = s.execute(select(Case.status, Case.assignee_id, User.email).join(User, User.id == Case.assignee_id,
+                                                                                    isouter=True)
+                            .where(Case.status.in_(("open", "pending_customer")))).all()
+        load = service.load_per_person(s, period(30, 0))
     assert slow < usual * 0.6  # the slow week
+    # Cases still waiting after a reply are the lead team's responder's; some wait on the customer.
+    assert {st for st, _, _ in waiting} == {"open", "pending_customer"}
+    assert all(email and email.endswith(DEMO_DOMAIN) for st, _, email in waiting if st == "pending_customer")
+    assert load and sum(p["open_cases"] for p in load) == sum(1 for _, who, _ in waiting if who)
     # A backlog, but not one case in seven left open for weeks (most of them breaching their SLA).
     assert 0 < backlog["older_than_a_day"] < total * 0.06, (backlog, total)
     assert [i["topic"] for i in incident] and incident[0]["cases"] >= 20 and incident[0]["status"] == "closed"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from onevoice.auth.models import User
 from onevoice.cases.models import Case, CaseTeam, Incident
 from onevoice.cases.queue import sync_queue
 from onevoice.connectors.sandbox.traffic import SandboxTraffic
@@ -74,6 +75,9 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
     collaborators = {}
     for case_id, team_id in session.execute(select(CaseTeam.case_id, CaseTeam.team_id).where(CaseTeam.role != "lead")):
         collaborators.setdefault(case_id, []).append(team_id)
+    # Each team's responder (demo/people.py), who takes the cases still waiting after their first reply.
+    people = {email.split("@")[0]: (uid, name) for uid, email, name in
+              session.execute(select(User.id, User.email, User.name).where(User.email.like(f"%@{domain}")))}
     events, outbound = [], []
     for case in session.scalars(select(Case).where(Case.status != "closed_spam")):
         opened = first_in.get(case.id)
@@ -111,6 +115,14 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
                 events.append(_event(case.id, "case.status", actor, again + timedelta(hours=3),
                                      {"from": "open", "to": "resolved"}))
                 case.resolved_at = again + timedelta(hours=3)
+        elif lead in people:  # still waiting: the lead team's responder has it, often on the customer's answer
+            uid, name = people[lead]
+            case.assignee_id = uid
+            events.append(_event(case.id, "case.assigned", actor, reply_at, {"user_id": uid, "name": name}))
+            if rng.random() < 0.4:
+                case.status = "pending_customer"
+                events.append(_event(case.id, "case.status", actor, reply_at + timedelta(minutes=1),
+                                     {"from": "open", "to": "pending_customer"}))
         # The teams were on the case from when it opened (processing today would date them now).
         session.execute(CaseTeam.__table__.update().where(CaseTeam.case_id == case.id).values(added_at=opened))
         if case.intent == "sales_lead" and rng.random() < 0.5 and reply_at + timedelta(days=2) < now:
