@@ -63,3 +63,16 @@ def test_each_table_equals_that_part_of_the_report(session_factory, pipeline, or
                 service.table(s, who, scope, "nope")
     # Every table was compared with rows in it at least once (an empty table equals anything empty).
     assert checked >= set(service.TABLES) - {"detractors", "incidents", "load", "moved", "volume_product"}
+
+
+def test_product_rows_read_the_vocabularys_names(session_factory):
+    from onevoice.auth.principal import SYSTEM
+    from onevoice.reports.service import labelled
+    from onevoice.triage.vocabulary import save_entry
+
+    with unit_of_work(session_factory) as s:
+        save_entry(s, SYSTEM, "aero-phone-5", "Aero Phone 5", kind="product")
+    with session_factory() as s:
+        rows = labelled(s, {"product": [{"key": "aero-phone-5", "cases": 2}, {"key": "gone-product", "cases": 1},
+                                        {"key": None, "cases": 4}]}, {})["product"]
+    assert [r["label"] for r in rows] == ["Aero Phone 5", None, None]  # the page writes the key, "(no product)"

@@ -27,6 +27,7 @@ from onevoice.reports.models import CaseFacts, Objective, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, rankings
 from onevoice.teams import service as team_service
 from onevoice.teams.models import Team
+from onevoice.triage.vocabulary import names_by_key
 
 ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
 MAX_DAYS = 400
@@ -173,12 +174,15 @@ def _return(session: Session, scope: Scope, names: dict[int, dict], collaboratio
 
 
 def labelled(session: Session, volume: dict[str, list[dict]], teams: dict[int, dict]) -> dict[str, list[dict]]:
-    """Channels and teams are keyed by id (what a drill-down filters on); people read their names."""
+    """Channels and teams are keyed by id, products by key (what a drill-down filters on); people read names."""
     channels = channel_names_by_id(session)
     for row in volume.get("channel", []):
         row["label"] = channels.get(row["key"])
     for row in volume.get("team", []):
         row["label"] = teams.get(row["key"], {}).get("name")
+    products = names_by_key(session, [r["key"] for r in volume.get("product", []) if r["key"] is not None])
+    for row in volume.get("product", []):  # the vocabulary's name; a key it no longer has reads as itself
+        row["label"] = products.get(row["key"])
     return volume
 
 

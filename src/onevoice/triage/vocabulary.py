@@ -38,6 +38,13 @@ def list_entries(session: Session, who: Principal) -> list[VocabularyEntry]:
     return [entry(p) for p in session.scalars(select(Product).order_by(Product.kind, Product.key))]
 
 
+def names_by_key(session: Session, keys: list[str]) -> dict[str, str]:
+    """The vocabulary's names of these keys (the reports label their product rows with them)."""
+    if not keys:
+        return {}
+    return dict(session.execute(select(Product.key, Product.name).where(Product.key.in_(keys))).all())
+
+
 def save_entry(session: Session, who: Principal, key: str, name: str, kind: str = "term",
                aliases: list[str] | None = None, intent: str | None = None, team: str | None = None,
                ip: str | None = None) -> VocabularyEntry:
