@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,25 +249,6 @@ class Nginx:
                 self.proc.wait(10)
 
 
-def together(calls: list) -> None:
-    """Run the calls in threads of their own, wait for all of them, and raise the first one's error."""
-    errors: list[BaseException] = []
-
-    def run(call) -> None:
-        try:
-            call()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(call,), daemon=True) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-
-
 @dataclass
 class Stack:
     """The whole topology. `with Stack(root, webs=2, workers=2) as stack:` starts it and always stops it."""
@@ -318,28 +298,19 @@ class Stack:
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
+        self.postgres.init()
+        self.postgres.start()
+        self.postgres.create_database()
+        self.redis.start()
         env = self.env()
         onevoice = [sys.executable, "-m", "onevoice.cli.main"]
-        # The audit key needs nothing else: made while PostgreSQL and Redis come up (seconds of start-up).
-        new_key = onevoice + ["audit", "new-key", "-o", str(self.root / "audit.key")]
-        key = subprocess.Popen(new_key, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            self.postgres.init()
-            self.postgres.start()
-            self.postgres.create_database()
-            self.redis.start()
-        finally:
-            out, err = key.communicate(timeout=120)
-        if key.returncode:
-            raise subprocess.CalledProcessError(key.returncode, new_key, out, err)
+        subprocess.run(onevoice + ["audit", "new-key", "-o", str(self.root / "audit.key")], env=env, check=True,
+                       capture_output=True)
         # Once per release, before any node starts (deploy/systemd/onevoice-migrate.service).
         subprocess.run(onevoice + ["db", "upgrade"], env=env, check=True, capture_output=True)
         self.token = seed(env, self.webhook_secret)
         for node in self.web_nodes + self.worker_nodes:
             node.env = env
-        # The web nodes side by side, each waited for until it answers; then the workers (not waited for).
-        together([node.start for node in self.web_nodes])
-        for node in self.worker_nodes:
             node.start()
         self.nginx.start()
 
