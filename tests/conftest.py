@@ -60,6 +60,36 @@ def _let_finished_apps_go():
             cache.cache_clear()
 
 
+# argon2id at a test's cost: one pass over 1 MiB on one lane instead of argon2-cffi's recommended three passes over
+# 64 MiB on four (RFC 9106's low-memory profile). Each sign-in verifies a password: with the real cost that was
+# 0.2 s of CPU (0.6 s wall with the machine busy), 64 of them in the route walk alone, a fifth of its CPU time.
+CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+def use_password_hasher(hasher, dummy: str) -> tuple:
+    """Hash, verify and decide on rehashing with `hasher` in this process (the server threads and TestClients
+    the tests run), `dummy` being the hash verified for an unknown email; returns the pair it replaced."""
+    from onevoice.auth import passwords
+
+    before = (passwords._hasher, passwords._DUMMY)
+    passwords._hasher, passwords._DUMMY = hasher, dummy
+    return before
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Every sign-in, password change and wrong-email check still runs argon2id through onevoice.auth.passwords
+    (the same hash format, verification and rehash rule), at the cost above. Yields the production hasher and
+    its dummy hash: tests/auth/conftest.py puts them back for the password tests, and tests/auth/test_auth.py
+    checks the production parameters. Processes the tests start (serve, worker, the drill) hash at the real cost."""
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(**CHEAP_ARGON2)
+    production = use_password_hasher(cheap, cheap.hash("onevoice-timing-equaliser"))
+    yield production
+    use_password_hasher(*production)
+
+
 @pytest.fixture(autouse=True)
 def _no_bluesky_session_from_another_test():
     """Bluesky sessions are cached per process (connectors/bluesky/client.py); one exported under a test's fixed

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from argon2 import extract_parameters
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -23,6 +25,8 @@ pytestmark = pytest.mark.both_databases
 def test_passwords_are_argon2_and_verify():
     h = hash_password("correct-horse")
     assert h.startswith("$argon2id$")
+    # At argon2-cffi's recommended cost (the rest of the suite hashes at a test's cost: tests/conftest.py).
+    assert extract_parameters(h) == RFC_9106_LOW_MEMORY
     assert verify_password(h, "correct-horse") and not verify_password(h, "wrong-horse")
     assert not verify_password(None, "anything")
     with pytest.raises(ValueError):

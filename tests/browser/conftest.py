@@ -79,7 +79,9 @@ def server(settings):
     token = seed_org(runtime.session_factory)
     seed_people(runtime.session_factory)
     scheduler = Scheduler()
-    scheduler.add("outbox", 1.0, lambda: runtime.broker.publish(deliver_due(runtime.session_factory)))
+    # A reply or post is sent within a fifth of a second, as the tests wait for "Sent" (every second before: up
+    # to a second of waiting each time; a tick with nothing due is one small query).
+    scheduler.add("outbox", 0.2, lambda: runtime.broker.publish(deliver_due(runtime.session_factory)))
     app = create_app(settings, runtime=runtime, start_worker=True, scheduler=scheduler)
     with ServerThread(app) as thread:
         server = Server(thread.url, token)

@@ -51,7 +51,7 @@ def test_a_share_is_the_ids_whose_remainder_is_its_index(settings):
         runtime.dispose()
 
 
-def _work(db_url: str, share: tuple[int, int], name: str, start_at: float, die_in_write: bool, out) -> None:
+def _work(db_url: str, share: tuple[int, int], name: str, ready, die_in_write: bool, out) -> None:
     """One worker process: drains its share with the look-ahead on; `die_in_write`: SIGKILLs itself inside
     its first write transaction, after the cases are written and before the messages are marked."""
     runtime = scripted_runtime(Settings(database_url=db_url))
@@ -64,8 +64,7 @@ def _work(db_url: str, share: tuple[int, int], name: str, start_at: float, die_i
         processor._record = record
     worker = EmbeddedWorker(processor, runtime.session_factory, lambda _events: None, batch_size=20,
                             share=share)
-    while time.time() < start_at:  # both start together, so that their transactions interleave
-        time.sleep(0.001)
+    ready.wait(60)  # both start together, once each has imported the app, so that their transactions interleave
     processed: list[int] = []
     while True:
         outcome = worker.run_once()
@@ -78,8 +77,10 @@ def _work(db_url: str, share: tuple[int, int], name: str, start_at: float, die_i
 def _run(db_url: str, workers: list[tuple[tuple[int, int], str, bool]]) -> tuple[dict, list[int]]:
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    start_at = time.time() + 8  # spawned children import the app first
-    procs = [ctx.Process(target=_work, args=(db_url, share, name, start_at, dies, out))
+    # Spawned children import the app first (seconds, more on a busy machine): a fixed head start of 8 s was
+    # mostly idle waiting, four times per run of this file; the barrier lets them go the moment all are ready.
+    ready = ctx.Barrier(len(workers))
+    procs = [ctx.Process(target=_work, args=(db_url, share, name, ready, dies, out))
              for share, name, dies in workers]
     for p in procs:
         p.start()
