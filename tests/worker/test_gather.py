@@ -156,3 +156,41 @@ def test_stop_ends_the_gathering_at_once(settings):
         thread.join(2)
     finally:
         runtime.dispose()
+
+
+def test_the_full_hold_only_while_the_worker_is_busy():
+    from onevoice.worker.runner import BUSY_ABOVE, IDLE_BELOW, busy_hold
+
+    assert not busy_hold(0.0, False) and not busy_hold(IDLE_BELOW + 0.05, False)  # time to spare: short
+    assert busy_hold(BUSY_ABOVE, False) and busy_hold(0.9, True)  # busy: the full hold
+    assert busy_hold(IDLE_BELOW + 0.05, True)  # between the two: it keeps what it did
+    assert not busy_hold(IDLE_BELOW - 0.05, True)
+
+
+def test_an_idle_worker_holds_the_short_bound_and_a_busy_one_the_full(settings):
+    from onevoice.pipeline.processor import Outcome
+
+    runtime = scripted_runtime(settings)
+    try:
+        worker = EmbeddedWorker(runtime.processor, runtime.session_factory, lambda _e: None,
+                                waiting=lambda n: (0, None), hold_seconds=0.15, short_hold_seconds=0.05)
+        assert worker.hold() == 0.05  # nothing measured yet: time to spare
+        busy = Outcome(processed=[1])
+        t = 100.0
+        for _ in range(10):  # batches back to back: 90 ms of work in every 100 ms
+            worker._measure(t + 0.01, t + 0.1, busy)
+            t += 0.1
+        assert worker.hold() == 0.15
+        for _ in range(10):  # then a batch of 5 ms every 100 ms
+            worker._measure(t + 0.095, t + 0.1, busy)
+            t += 0.1
+        assert worker.hold() == 0.05
+        for _ in range(10):  # busy again, then nothing to do at all: idle passes count as idle
+            worker._measure(t + 0.01, t + 0.1, busy)
+            t += 0.1
+        for _ in range(10):
+            worker._measure(t + 0.05, t + 0.1, Outcome())
+            t += 0.1
+        assert worker.hold() == 0.05
+    finally:
+        runtime.dispose()

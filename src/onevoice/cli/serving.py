@@ -39,6 +39,7 @@ from onevoice.worker.child import (
     HOLD_SECONDS,
     IDLE_SECONDS,
     LINGER_SECONDS,
+    SHORT_HOLD_SECONDS,
     WORKER_INGESTED,
     WorkerPool,
     WorkerProcess,
@@ -202,6 +203,7 @@ def worker_child(settings: Settings, conn, index: int = 0, count: int = 1) -> No
                             ingest=runtime.ingest if index == 0 else None, linger_seconds=LINGER_SECONDS,
                             share=(index, count), on_ingested=ingested if count > 1 else None,
                             freeze_after_warm_up=True, hold_seconds=HOLD_SECONDS,
+                            short_hold_seconds=SHORT_HOLD_SECONDS,
                             waiting=runtime.journal.waiting if index == 0 and runtime.journal is not None else None)
     heap.tune()
     worker.start()
