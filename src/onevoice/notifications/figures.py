@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from onevoice.reports.objectives import number
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None:
@@ -18,12 +20,6 @@ def duration(seconds: float | None) -> str:
 
 def percent(share: float | None) -> str:
     return "–" if share is None else f"{share * 100:.0f} %"
-
-
-def number(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 # (figure key in reports.service.report()["figures"], label, format, higher is better)

@@ -73,6 +73,13 @@ def text(metric: str, value: float | None) -> str:
         return f"{value / 3600:.1f} h" if value < 172800 else f"{value / 86400:.1f} d"
     if kind == "pct":
         return f"{value * 100:.1f} %"
+    return number(value)
+
+
+def number(value: float | None) -> str:
+    """A count or an amount: 1,250 or 1,250.50 (the digest's figures read the same)."""
+    if value is None:
+        return "–"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 

@@ -321,9 +321,6 @@ def family(session: Session, scope: Scope, name: str) -> dict:
     return {f"{name}.{k}": v for k, v in compute(session, scope).items()} if compute else {}
 
 
-OBJECTIVE_METRICS = tuple(objectives.FIGURES)
-
-
 def set_objective(session: Session, who: Principal, team: str | None, metric: str, comparator: str,
                   target: float) -> Objective:
     """A team's manager sets their team's targets; coordinators and admins any team's and the organization's."""
