@@ -218,6 +218,12 @@ def exclusive(engine: Engine, name: str) -> Iterator[bool]:
 
 
 # --- many rows, straight to the driver (pipeline/rows.py, reports/repository.py) ------------------------
+def chunks(items: list, size: int = 400):
+    """Keep IN lists well under every driver's bound-parameter limit."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 # (name, columns given) -> (SQL, [(row key or None, bind processor, processed constant)]); see executemany.
 _PLANS: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str | None, object, object]]]] = {}
 

@@ -1,4 +1,4 @@
-"""rows.executemany: straight to the SQLite driver, and what it stores is exactly what SQLAlchemy would store
+"""db.executemany: straight to the SQLite driver, and what it stores is exactly what SQLAlchemy would store
 (dates, JSON, booleans, constants of the statement); on PostgreSQL it is SQLAlchemy's own executemany."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import bindparam, select, text, update
 from tests.factories import message, seed_org
 
-from onevoice.db import unit_of_work
+from onevoice.db import executemany, unit_of_work
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
-from onevoice.pipeline import rows
 from onevoice.pipeline.intake import accept_batch
 
 
@@ -31,9 +30,9 @@ def _stored(session, kind: str) -> list[tuple]:
 def test_executemany_stores_what_sqlalchemy_stores(session_factory):
     at = datetime(2026, 12, 6, 15, 50, 1, 123456, tzinfo=UTC)
     with unit_of_work(session_factory) as s:
-        rows.executemany(s, "test.events", Event.__table__.insert(), _events(5, "fast", at))
+        executemany(s, "test.events", Event.__table__.insert(), _events(5, "fast", at))
         s.execute(Event.__table__.insert(), _events(5, "plain", at))
-        rows.executemany(s, "test.events", Event.__table__.insert(), [])  # nothing: no statement
+        executemany(s, "test.events", Event.__table__.insert(), [])  # nothing: no statement
     with session_factory() as s:
         fast, plain = _stored(s, "fast"), _stored(s, "plain")
         assert fast == plain and len(fast) == 5  # the same text in the database, column by column
@@ -52,7 +51,7 @@ def test_an_update_keeps_its_constants_and_takes_each_row_s_values(session_facto
     stmt = update(table).where(table.c.id == bindparam("mid")).values(
         status="processed", error=None, processed_at=bindparam("at_"), triage=bindparam("triage"))
     with unit_of_work(session_factory) as s:
-        rows.executemany(s, "test.processed", stmt, [{"mid": mid, "at_": at, "triage": {"intent": f"x{mid}"}}
+        executemany(s, "test.processed", stmt, [{"mid": mid, "at_": at, "triage": {"intent": f"x{mid}"}}
                                                       for mid in ids[:3]])
     with session_factory() as s:
         got = {m.id: m for m in s.scalars(select(Message).where(Message.id.in_(ids)))}
@@ -68,7 +67,7 @@ def test_a_statement_whose_columns_have_python_defaults_falls_back_to_sqlalchemy
     with session_factory.begin() as s:
         mid = accept_batch(s, [message(external_id="d-1")]).new_ids[0]
     with unit_of_work(session_factory) as s:  # created_at, priority and the lists are left to their defaults
-        rows.executemany(s, "test.decisions", RoutingDecision.__table__.insert(),
+        executemany(s, "test.decisions", RoutingDecision.__table__.insert(),
                          [{"message_id": mid, "lead_team": "support", "requires_approval": True}])
     with session_factory() as s:
         d = s.scalars(select(RoutingDecision).where(RoutingDecision.message_id == mid)).one()

@@ -12,9 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
-from onevoice.db import utcnow
+from onevoice.db import chunks, executemany, utcnow
 from onevoice.messages.models import Message
-from onevoice.pipeline.rows import chunks, executemany
 from onevoice.pipeline.validate import CleanMessage, Invalid, validate
 
 

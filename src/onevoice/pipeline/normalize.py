@@ -8,7 +8,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from onevoice.contacts.models import Contact, ContactIdentity
-from onevoice.pipeline.rows import chunks, insert_ids
+from onevoice.db import chunks
+from onevoice.pipeline.rows import insert_ids
 
 
 @dataclass(slots=True, eq=False)

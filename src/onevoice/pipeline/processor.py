@@ -28,12 +28,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact
-from onevoice.db import make_sessionmaker, unit_of_work, utcnow
+from onevoice.db import executemany, make_sessionmaker, unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline import stages
 from onevoice.pipeline.normalize import resolve_contacts
-from onevoice.pipeline.rows import executemany
 from onevoice.pipeline.thread import Threader, case_topic
 from onevoice.routing.types import Decision, RouteInput, Router
 from onevoice.teams.models import Team
@@ -342,7 +341,7 @@ class Processor:
                                  "teams": [decision.lead_team, *p.teams_added], "priority": case.priority,
                                  "status": case.status})
         if decisions:
-            # Straight to the driver on SQLite (rows.executemany): the batch's time is a parameter of each row,
+            # Straight to the driver on SQLite (db.executemany): the batch's time is a parameter of each row,
             # so that each statement is the same at every call.
             table = Message.__table__
             executemany(session, "processor.processed", update(table).where(table.c.id == bindparam("mid")).values(

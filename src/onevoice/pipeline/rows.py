@@ -12,12 +12,6 @@ from sqlalchemy.orm import Session
 from onevoice.db import executemany
 
 
-def chunks(items: list, size: int = 400):
-    """Keep IN lists well under every driver's bound-parameter limit."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def insert_ids(session: Session, table: Table, rows: list[dict]) -> list[int]:
     """Insert rows (all with the same keys) and return their new ids in the order of `rows`."""
     if not rows:

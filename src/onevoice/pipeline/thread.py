@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from onevoice.cases.models import OPEN_STATUSES, PRIORITIES, Case, CaseTeam, Conversation
 from onevoice.cases.queue import queue_fields, sync_queue
+from onevoice.db import chunks, executemany
 from onevoice.messages.models import Message
-from onevoice.pipeline.rows import chunks, executemany, insert_ids
+from onevoice.pipeline.rows import insert_ids
 from onevoice.routing.types import Decision
 from onevoice.triage.types import TriageResult
 

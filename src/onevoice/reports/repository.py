@@ -17,7 +17,7 @@ from onevoice.approvals.models import Approval
 from onevoice.auth.models import User, UserTeam
 from onevoice.cases.models import Case, CaseTeam
 from onevoice.contacts.models import Contact
-from onevoice.db import executemany
+from onevoice.db import chunks, executemany
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
@@ -213,7 +213,7 @@ def stored_facts(session: Session, case_ids: list[int]) -> tuple[dict[int, dict]
     """The facts rows these cases have now: what a fold starts from, and their old part of the aggregates."""
     cases: dict[int, dict] = {}
     teams: dict[int, list[dict]] = defaultdict(list)
-    for chunk in _chunks(case_ids, 500):
+    for chunk in chunks(case_ids, 500):
         cases.update((r["case_id"], dict(r)) for r in _core(session, _q().facts, {"ids": chunk}).mappings())
         for r in _core(session, _q().team_facts, {"ids": chunk}).mappings():
             teams[r["case_id"]].append(dict(r))
@@ -266,7 +266,7 @@ def refresh_until(session: Session, contact_ids: Iterable[int | None]) -> None:
     """Recompute these customers' `adv_until` / `det_until` from their kept sums and their followers now
     (after apply_deltas; every customer of a touched case, so a change of followers is caught too)."""
     ids = sorted({i for i in contact_ids if i is not None})
-    for chunk in _chunks(ids, 500):
+    for chunk in chunks(ids, 500):
         rows = _core(session, _q().signals, {"ids": chunk}).all()
         params = [{"k": cid, "a": a, "d": d} for cid, adv, det, known, followers in rows
                   for a, d in [until(adv, det, followers) if known is not None else (None, None)]]
@@ -352,8 +352,3 @@ def _q() -> SimpleNamespace:
         decided=select(Approval.case_id).where(Approval.decided_at >= bindparam("since"),
                                                Approval.case_id.is_not(None)).distinct(),
     )
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
