@@ -69,6 +69,15 @@ def test_manager_sees_own_teams_only(gov_app, world):
     assert browser(gov_app, "sam@acme.test").get("/reports").status_code == 403  # responders: no reports
 
 
+def test_the_return_shows_amounts_in_the_organizations_currency(gov_app, world):
+    page = browser(gov_app, "lee@acme.test").get(f"/reports?{PERIOD}&view=manager&hourly_rate=1234.5")
+    section = page.text[page.text.index('id="return-h"'):page.text.index('id="leads-h"')]
+    assert "The return (at 1,234.50 EUR an hour)" in section and "Cost (EUR)" in section
+    costs = re.findall(r'<td class="n">([^<]*)</td><td class="n"><a href="[^"]*resolved"', section)
+    assert costs and all(re.fullmatch(r"\d{1,3}(,\d{3})*\.\d{2}", c) for c in costs), costs
+    assert "(value 0.00 EUR)" in page.text  # no lead won here
+
+
 def test_exports_are_spreadsheet_safe(gov_app, world):
     lee = browser(gov_app, "lee@acme.test")
     body = lee.get(f"/reports/cases.csv?{PERIOD}&figure=cases").text

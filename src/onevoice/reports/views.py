@@ -37,7 +37,7 @@ def _filters(request: Request) -> dict:
 
 @router.get("/reports")
 def reports_page(request: Request, viewer: Viewer = Depends(current_user),
-                 session: Session = Depends(get_read_session)):
+                 session: Session = Depends(get_read_session), runtime: Runtime = Depends(get_runtime)):
     who = viewer.principal
     filters = _filters(request)
     scope = service.make_scope(session, who, **filters)
@@ -48,7 +48,7 @@ def reports_page(request: Request, viewer: Viewer = Depends(current_user),
     daily = data["daily"]
     ctx = {"r": data, "view": view if view in ("manager", "executive") else "executive", "filters": shown, "q": q,
            "teams": service.team_names(session), "can_set": who.role in ("admin", "coordinator", "manager"),
-           "channels": channel_labels(session),
+           "channels": channel_labels(session), "currency": runtime.settings.currency,
            "metrics_choice": [(k, f.label, objectives.UNITS[f.kind]) for k, f in objectives.FIGURES.items()],
            "objectives": [objectives.described(o) for o in data["objectives"]],
            "cases_chart": charts.bars([(d["day"][5:], d["cases"],
