@@ -210,3 +210,12 @@ def test_the_digest_names_objectives_and_writes_their_targets_as_people_read_the
     assert "- Reopen rate, at most 5.0 %: – (no figure yet)" in text  # nothing resolved that week
     assert "service.first_response_bh_median_s" not in text
     assert "Value of leads won, at least 1,000: 1,250.50 (on target)" in html
+
+
+def test_the_digest_reads_durations_as_the_report_pages_do():
+    from onevoice.notifications.figures import DIGEST_FIGURES
+    from onevoice.reports.objectives import text
+    fmt = dict((key, f) for key, _label, f, _better in DIGEST_FIGURES)["service.first_response_bh_median_s"]
+    # minutes under an hour, hours under two days, days after: the pages' `dur` and the objectives' text
+    assert [fmt(s) for s in (90, 30 * 3600, 50 * 3600, None)] == ["2 min", "30.0 h", "2.1 d", "–"]
+    assert fmt(30 * 3600) == text("service.first_response_bh_median_s", 30 * 3600)

@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from onevoice.reports.objectives import number
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(seconds)
-    if seconds < 3600:
-        return f"{max(seconds // 60, 0)} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+from onevoice.reports.objectives import duration, number
 
 
 def percent(share: float | None) -> str:

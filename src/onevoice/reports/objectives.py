@@ -68,12 +68,20 @@ def text(metric: str, value: float | None) -> str:
         return "–"
     kind = FIGURES[metric].kind if metric in FIGURES else "num"
     if kind == "dur":
-        if value < 3600:
-            return f"{round(value / 60)} min"
-        return f"{value / 3600:.1f} h" if value < 172800 else f"{value / 86400:.1f} d"
+        return duration(value)
     if kind == "pct":
         return f"{value * 100:.1f} %"
     return number(value)
+
+
+def duration(seconds: float | None) -> str:
+    """A duration as the report pages show it (reports/_macros.html `dur`): minutes under an hour, hours under
+    two days (a 30-hour first response reads as 30 h, not 1.3 d), days after; the digest reads the same."""
+    if seconds is None:
+        return "–"
+    if seconds < 3600:
+        return f"{max(round(seconds / 60), 0)} min"
+    return f"{seconds / 3600:.1f} h" if seconds < 172800 else f"{seconds / 86400:.1f} d"
 
 
 def number(value: float | None) -> str:
