@@ -75,9 +75,13 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
     collaborators = {}
     for case_id, team_id in session.execute(select(CaseTeam.case_id, CaseTeam.team_id).where(CaseTeam.role != "lead")):
         collaborators.setdefault(case_id, []).append(team_id)
-    # Each team's responder (demo/people.py), who takes the cases still waiting after their first reply.
-    people = {email.split("@")[0]: (uid, name) for uid, email, name in
-              session.execute(select(User.id, User.email, User.name).where(User.email.like(f"%@{domain}")))}
+    # Each team's responders (demo/people.py: `support@`, `support-2@`...): one answers a case and takes it if it
+    # is still waiting after the reply.
+    crew: dict[str, list[tuple[str, int, str]]] = {}
+    for uid, email, name in session.execute(select(User.id, User.email, User.name)
+                                            .where(User.email.like(f"%@{domain}")).order_by(User.email)):
+        local = email.split("@")[0]
+        crew.setdefault(local.split("-")[0], []).append((local, uid, name))
     events, outbound = [], []
     for case in session.scalars(select(Case).where(Case.status != "closed_spam")):
         opened = first_in.get(case.id)
@@ -85,7 +89,8 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
             continue
         ago = (now - opened).days
         lead = teams.get(case.lead_team_id, "support")
-        actor = f"{lead}@{domain}"
+        person = crew[lead][case.id % len(crew[lead])] if lead in crew else None
+        actor = f"{person[0] if person else lead}@{domain}"
         # Support gets faster week by week (from about 7 hours to under one); others hold steady.
         hours = (0.5 + 6.5 * ago / days) if lead == "support" else rng.uniform(1, 5)
         reply_at = opened + timedelta(hours=rng.expovariate(1 / hours))
@@ -115,8 +120,8 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
                 events.append(_event(case.id, "case.status", actor, again + timedelta(hours=3),
                                      {"from": "open", "to": "resolved"}))
                 case.resolved_at = again + timedelta(hours=3)
-        elif lead in people:  # still waiting: the lead team's responder has it, often on the customer's answer
-            uid, name = people[lead]
+        elif person:  # still waiting: the responder who answered has it, often on the customer's answer
+            _, uid, name = person
             case.assignee_id = uid
             events.append(_event(case.id, "case.assigned", actor, reply_at, {"user_id": uid, "name": name}))
             if rng.random() < 0.4:

@@ -1,4 +1,5 @@
-"""Demo people and library: one responder per team, a coordinator, and a few approved answers."""
+"""Demo people and library: a responder per team (Support, the busiest, has two), a coordinator, and a few
+approved answers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from onevoice.library.models import Answer
 
 NAMES = {"support": "Sam Rivera", "pr": "Priya Shah", "marketing": "Maya Chen", "sales": "Sal Okafor",
          "product": "Pat Lindqvist", "legal": "Lena Brandt", "hr": "Hana Ito", "it": "Ivan Petrov"}
+# More responders for a team, as `{team}-{n}@`: so that the reports' load per person compares people.
+MORE = {"support": ("Jo Park",)}
 ANSWERS = [
     ("Order delayed: apology and next step", "answer", "shipping, delay",
      "Hi {{first_name}}, I'm sorry your order is late. I've checked it and sent you a direct message with the "
@@ -47,6 +50,9 @@ def seed_people(session: Session, teams: dict[str, str], password: str, domain: 
         email = f"{key}@{domain}"
         if email not in existing:
             create_user(session, email, NAMES.get(key, key.title()), password, "responder", [key])
+        for n, name in enumerate(MORE.get(key, ()), start=2):
+            if f"{key}-{n}@{domain}" not in existing:
+                create_user(session, f"{key}-{n}@{domain}", name, password, "responder", [key])
     if session.scalar(select(Answer.id).limit(1)) is None:
         for title, kind, tags, body in ANSWERS:
             library.create(session, SYSTEM, title, body, kind, tags)
