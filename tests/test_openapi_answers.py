@@ -25,6 +25,7 @@ NOT_JSON = {
     ("GET", "/api/v1/audit/export"): "a download: JSON lines or CSV, streamed",
     ("GET", "/api/v1/reports/tables/{table}.csv"): "a CSV download",
     ("DELETE", "/api/v1/retention/rules/{rule_id}"): "204: no body",
+    ("DELETE", "/api/v1/reports/objectives/{objective_id}"): "204: no body",
 }
 
 

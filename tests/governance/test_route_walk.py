@@ -157,6 +157,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str] | str] = {
                                     ("GET", "/reports/export/{table}.csv"), ("GET", "/api/v1/reports"),
                                     ("GET", "/api/v1/reports/cases"), ("GET", "/api/v1/reports/tables/{table}.csv"))},
     ("POST", "/reports/objectives"): APPROVE, ("POST", "/reports/objectives/{objective_id}/delete"): APPROVE,
+    ("GET", "/api/v1/reports/objectives"): REPORTS, ("POST", "/api/v1/reports/objectives"): APPROVE,
+    ("DELETE", "/api/v1/reports/objectives/{objective_id}"): APPROVE,
     ("GET", "/reports/static/reports.css"): PUBLIC,
     ("GET", "/api/v1/incidents"): ALL - {"partner"}, ("GET", "/incidents"): ALL - {"partner"},
     # advocacy (tests/advocacy): the ranking is read by the organization's overseers and executives; marks change
@@ -250,6 +252,8 @@ JSON = {
     "/api/v1/retention/rules": {"days": 400}, "/api/v1/cases/{case_id}/outcome": {"outcome": "lost"},
     "/api/v1/notifications/subscriptions": {"alert_email": True},
     "/api/v1/notifications/thresholds": {"metric": "resolution_sla", "team": "support", "threshold_percent": 90},
+    "/api/v1/reports/objectives": {"team": "support", "metric": "service.first_response_sla", "comparator": ">=",
+                                   "target": 0.9},
 }
 
 

@@ -17,7 +17,7 @@ PREFIX = "ov_"
 # Token management is its own family: a token that edits governance rules must not mint a wider token.
 SCOPES = ("messages:read", "messages:write", "cases:read", "contacts:read", "contacts:write", "governance:read",
           "governance:write", "audit:read", "posts:read", "posts:write", "tokens:read", "tokens:write",
-          "triage:read", "metrics:read", "reports:read", "notifications:read", "notifications:write")
+          "triage:read", "metrics:read", "reports:read", "reports:write", "notifications:read", "notifications:write")
 FAMILIES = frozenset(s.split(":", 1)[0] for s in SCOPES)
 # Tokens made on the pages or through the API live this long unless asked otherwise, and at most MAX_DAYS.
 DEFAULT_DAYS = 90

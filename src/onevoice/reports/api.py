@@ -1,21 +1,24 @@
-"""JSON routes: /api/v1/reports (token scope reports:read; a token acts as its user and sees what they may)."""
+"""JSON routes: /api/v1/reports (token scope reports:read; a token acts as its user and sees what they may), and its
+objectives (reports:write to set or remove one, with the same rules as the page: managers their teams')."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
-from onevoice.reports import exports, service
-from onevoice.reports.schemas import CaseBehind, ReportOut
-from onevoice.web.deps import api_principal, get_read_session, require_scope, require_token
-from onevoice.web.responses import AUTH_ERRORS
+from onevoice.reports import exports, objectives, service
+from onevoice.reports.models import Objective
+from onevoice.reports.schemas import CaseBehind, ObjectiveIn, ObjectiveOut, ReportOut
+from onevoice.web.deps import api_principal, get_read_session, get_session, require_scope, require_token
+from onevoice.web.params import RowId
+from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS, Problem
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"],
-                   dependencies=[Depends(require_token), Depends(require_scope("reports:read"))])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Depends(require_token)])
+READ, WRITE = Depends(require_scope("reports:read")), Depends(require_scope("reports:write"))
 
 
 class Filters:
@@ -30,7 +33,7 @@ class Filters:
                        "hourly_rate": hourly_rate}
 
 
-@router.get("", response_model=ReportOut, response_model_by_alias=True, responses=AUTH_ERRORS)
+@router.get("", response_model=ReportOut, response_model_by_alias=True, responses=AUTH_ERRORS, dependencies=[READ])
 def get_report(filters: Filters = Depends(), who: Principal = Depends(api_principal),
                session: Session = Depends(get_read_session)):
     """Every figure of the manager and executive views for the period, with the previous period's."""
@@ -38,7 +41,7 @@ def get_report(filters: Filters = Depends(), who: Principal = Depends(api_princi
     return service.report(session, who, scope)
 
 
-@router.get("/cases", response_model=list[CaseBehind], responses=AUTH_ERRORS)
+@router.get("/cases", response_model=list[CaseBehind], responses=AUTH_ERRORS, dependencies=[READ])
 def cases_behind(figure: str = Query("cases", max_length=80, description="e.g. resolved, reopened, "
                                      "first_response_missed, intent:complaint, team:3, day:2026-11-20"),
                  filters: Filters = Depends(), who: Principal = Depends(api_principal),
@@ -48,7 +51,7 @@ def cases_behind(figure: str = Query("cases", max_length=80, description="e.g. r
     return service.cases_behind(session, who, scope, figure)
 
 
-@router.get("/tables/{table}.csv", response_class=Response,
+@router.get("/tables/{table}.csv", response_class=Response, dependencies=[READ],
             responses={**AUTH_ERRORS, 200: {"content": {"text/csv": {}}, "description": "the table as CSV"}})
 def table_csv(table: str, filters: Filters = Depends(), who: Principal = Depends(api_principal),
               session: Session = Depends(get_read_session)):
@@ -57,3 +60,40 @@ def table_csv(table: str, filters: Filters = Depends(), who: Principal = Depends
     body = exports.to_csv(service.table(session, who, scope, table))
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="onevoice-{table}.csv"'})
+
+
+@router.get("/objectives", response_model=list[ObjectiveOut], responses=AUTH_ERRORS, dependencies=[READ])
+def list_objectives(who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
+    """The objectives your reports show (a manager: their teams'); their progress is in the report's objectives."""
+    scope = service.make_scope(session, who)
+    return [_objective_out(session, o) for o in service.list_objectives(session, scope)]
+
+
+REFUSED = {422: {"model": Problem, "description": "an unknown team or figure, a target that cannot be met or read"}}
+
+
+@router.post("/objectives", response_model=ObjectiveOut, status_code=status.HTTP_201_CREATED,
+             responses={**AUTH_ERRORS, **REFUSED}, dependencies=[WRITE])
+def set_objective(body: ObjectiveIn, who: Principal = Depends(api_principal), session: Session = Depends(get_session)):
+    """Set a team's (or the organization's) target on one figure, replacing the one there was. Managers set
+    their own teams'; coordinators and admins any, and the organization's."""
+    objective = service.set_objective(session, who, body.team, body.metric, body.comparator, body.target)
+    return _objective_out(session, objective)
+
+
+@router.delete("/objectives/{objective_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               responses=RECORD_ERRORS, dependencies=[WRITE])
+def remove_objective(objective_id: RowId, who: Principal = Depends(api_principal),
+                     session: Session = Depends(get_session)):
+    """Remove an objective (a manager: one of their teams')."""
+    service.remove_objective(session, who, objective_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _objective_out(session: Session, o: Objective) -> ObjectiveOut:
+    described = objectives.described({"metric": o.metric, "comparator": o.comparator, "target": o.target,
+                                      "value": None})
+    team = service.team_names(session).get(o.team_id) if o.team_id is not None else None
+    return ObjectiveOut(id=o.id, team=team["key"] if team else None, metric=o.metric,
+                        label=described["label"], comparator=o.comparator, target=o.target,
+                        target_text=described["target_text"], created_by=o.created_by)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -74,3 +75,23 @@ class CaseBehind(BaseModel):
 class UpkeepOut(BaseModel):
     cases: int
     watermark: int
+
+
+class ObjectiveIn(BaseModel):
+    """A target on one figure, in the figure's own unit as the report JSON gives it: seconds for durations, a
+    share between 0 and 1 for rates (net sentiment from -1), a count otherwise."""
+    team: str | None = Field(None, max_length=64, description="the team's key; left out: the organization's")
+    metric: str = Field(max_length=60, description="a figure of the report, e.g. service.first_response_bh_median_s")
+    comparator: Literal["<=", ">="]
+    target: float
+
+
+class ObjectiveOut(BaseModel):
+    id: int
+    team: str | None = Field(description="the team's key; null: the organization's")
+    metric: str
+    label: str
+    comparator: str
+    target: float
+    target_text: str = Field(description="the target as the pages read it, e.g. at most 1.0 h")
+    created_by: str
