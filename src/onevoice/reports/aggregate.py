@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from functools import partial
 
 DIMENSIONS = ("kind", "intent", "language", "product")
 SERVICE_TIMES = {"first_response": "first_response_s", "first_response_bh": "first_response_bh_s",
@@ -41,11 +42,12 @@ Deltas = dict[Key, dict[str, int]]
 
 
 def _add(out: Deltas, key: Key, sign: int, names: tuple[str, ...], values: tuple) -> None:
-    """Add each non-zero value (a bool counts 1) to its column of the key's row."""
+    """Add each non-zero value (True counts 1; the others are ints, and the advocacy sums floats) to its
+    column of the key's row (a defaultdict(int): a column appears once something non-zero is added)."""
     row = out[key]
     for k, v in zip(names, values, strict=True):
         if v:
-            row[k] = row.get(k, 0) + sign * (v if isinstance(v, float) else int(v))
+            row[k] += sign if v is True else sign * v
 
 
 # Each table's columns in the order `contributions` gives their values (names apart from the values: building
@@ -62,7 +64,7 @@ HIST = ("n",)
 
 def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Deltas | None = None) -> Deltas:
     """(table, *key) -> {column: delta} for these facts rows, added (sign 1) or taken away (sign -1)."""
-    out = out if out is not None else defaultdict(dict)
+    out = out if out is not None else defaultdict(partial(defaultdict, int))
     for f in cases:
         day, team, channel = f["opened_day"], f["lead_team_id"] or 0, f["channel_id"] or 0
         won = f["lead_outcome"] == "won"

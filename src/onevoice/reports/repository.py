@@ -240,8 +240,10 @@ def apply_deltas(session: Session, deltas: Deltas) -> None:
     conn = session.connection()
     for name, rows in by_table.items():
         keys, values, upsert, drop = _upsert(session.bind.dialect.name, name)
+        zeros = (0,) * len(values)  # every value column, 0 where nothing moved (read in C: map, zip)
         insert_rows(session, AGGREGATES[name], [{**dict(zip(keys, key, strict=True)),
-                                                 **{v: d.get(v, 0) for v in values}} for key, d in rows], upsert)
+                                                 **dict(zip(values, map(d.get, values, zeros)))}
+                                                for key, d in rows], upsert)
         count = COUNT_COLUMN[name]
         gone = [dict(zip([f"k_{k}" for k in keys], key, strict=True)) for key, d in rows if d.get(count, 0) < 0]
         if gone:
