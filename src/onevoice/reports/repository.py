@@ -273,8 +273,7 @@ def refresh_until(session: Session, contact_ids: Iterable[int | None]) -> None:
         rows = _core(session, _q().signals, {"ids": chunk}).all()
         params = [{"k": cid, "a": a, "d": d} for cid, adv, det, known, followers in rows
                   for a, d in [until(adv, det, followers) if known is not None else (None, None)]]
-        if params:
-            session.connection().execute(_q().set_until, params)
+        executemany(session, "reports.set_until", _q().set_until, params)
 
 
 def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
