@@ -89,14 +89,13 @@ def sources(session: Session, case_ids: Iterable[int], top: int | None = None) -
 
 
 def _events(session: Session, ids: list[int], top: int | None) -> Iterable[tuple[int, EventRow]]:
-    events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
-    for e in _core(session, events if top is None else events.where(Event.id <= top)):
+    query, params = (_q().events, {"ids": ids}) if top is None else (_q().events_upto, {"ids": ids, "top": top})
+    for e in _core(session, query, params):
         yield e.case_id, EventRow(e.kind, e.actor, e.created_at, e.data or {})
 
 
 def _approvals(session: Session, out: dict[int, CaseSource]) -> None:
-    for a in _core(session, select(Approval.case_id, Approval.approver_team_id, Approval.requested_at,
-                                   Approval.decided_at).where(Approval.case_id.in_(list(out)))):
+    for a in _core(session, _q().approvals, {"ids": list(out)}):
         out[a.case_id].approvals.append(ApprovalRow(a.approver_team_id, a.requested_at, a.decided_at))
 
 
@@ -170,21 +169,37 @@ def write_facts(session: Session, cases: list[dict], teams: list[dict], old: dic
 
 
 def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tuple, dict]) -> None:
-    keys = [c.name for c in table.primary_key.columns]
+    keys, where = _by_key(table.name)
     gone = [dict(zip([f"k_{k}" for k in keys], key, strict=True)) for key in old if key not in rows]
-    where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
     if gone:
         session.execute(delete(table).where(where), gone)
     changed = [(key, row) for key, row in rows.items() if key in old and row != old[key]]
-    columns = sorted({k for key, row in changed for k, v in row.items() if old[key].get(k) != v})
+    columns = tuple(sorted({k for key, row in changed for k, v in row.items() if old[key].get(k) != v}))
     if changed and columns:
         # Straight to the driver as the inserts (its plan is kept per set of columns: a handful in practice).
-        executemany(session, f"reports.{table.name}.update", update(table).where(where).values(
-            {c: bindparam(c) for c in columns}), [{**{f"k_{k}": v for k, v in zip(keys, key, strict=True)},
-                                                   **{c: row[c] for c in columns}} for key, row in changed])
+        executemany(session, f"reports.{table.name}.update", _update(table.name, columns),
+                    [{**{f"k_{k}": v for k, v in zip(keys, key, strict=True)}, **{c: row[c] for c in columns}}
+                     for key, row in changed])
     inserted = [row for key, row in rows.items() if key not in old]
     if inserted:
         insert_rows(session, table, inserted)
+
+
+FACTS_TABLES = {t.name: t for t in (CaseFacts.__table__, TeamFacts.__table__)}
+
+
+@lru_cache(maxsize=4)
+def _by_key(name: str) -> tuple[list[str], object]:
+    """A facts table's key columns and its row-by-key condition (`k_<column>` parameters), built once."""
+    table = FACTS_TABLES[name]
+    keys = [c.name for c in table.primary_key.columns]
+    return keys, and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+
+
+@lru_cache(maxsize=256)
+def _update(name: str, columns: tuple[str, ...]):
+    """The update of these columns of a facts row by its key, built once per set of columns."""
+    return update(FACTS_TABLES[name]).where(_by_key(name)[1]).values({c: bindparam(c) for c in columns})
 
 
 def insert_rows(session: Session, table, rows: list[dict], stmt=None) -> None:
@@ -283,10 +298,7 @@ def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
 def state(session: Session, lock: bool = False) -> tuple[int, object]:
     """(the last event id the facts include, when the upkeep last read). `lock`: held to the end of the
     transaction on PostgreSQL, so that two upkeep runners (every web node has one) take turns writing."""
-    query = select(ReportState.last_event_id, ReportState.updated_at).where(ReportState.key == STATE_KEY)
-    if lock and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.execute(query).first()
+    row = _core(session, _q().state_lock if lock and session.bind.dialect.name == "postgresql" else _q().state).first()
     return (row[0], row[1]) if row else (0, None)
 
 
@@ -330,6 +342,8 @@ def _q() -> SimpleNamespace:
     on every pass was a tenth of its work."""
     ids = bindparam("ids", expanding=True)
     c, r = ContactSignals, ReportState.__table__
+    state = select(ReportState.last_event_id, ReportState.updated_at).where(ReportState.key == STATE_KEY)
+    events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
     return SimpleNamespace(
         cases=select(Case.id, Case.status, Case.priority, Case.created_at, Case.lead_team_id, Case.channel_id,
                      Case.contact_id, Case.intent, Case.topic, Case.tags, Case.incident_id, Case.sla_policy,
@@ -343,6 +357,9 @@ def _q() -> SimpleNamespace:
         set_until=c.__table__.update().where(c.__table__.c.contact_id == bindparam("k")).values(
             adv_until=bindparam("a"), det_until=bindparam("d")),
         messages_by_id=_message_columns().where(Message.id.in_(ids)),
+        events=events, events_upto=events.where(Event.id <= bindparam("top")),
+        approvals=select(Approval.case_id, Approval.approver_team_id, Approval.requested_at, Approval.decided_at)
+        .where(Approval.case_id.in_(ids)),
         # The data only of the kinds the facts read it from (decoding every event's JSON was a tenth of a pass).
         new_events=select(Event.id, Event.case_id, Event.message_id, Event.kind, Event.actor, Event.created_at,
                           type_coerce(case((Event.kind.in_(EVENT_DATA_KINDS), Event.data), else_=null()),
@@ -350,6 +367,7 @@ def _q() -> SimpleNamespace:
         .where(Event.id > bindparam("after")).order_by(Event.id).limit(bindparam("limit")),
         late_events=select(Event.case_id).where(Event.created_at >= bindparam("since"),
                                                 Event.id <= bindparam("after"), Event.case_id.is_not(None)).distinct(),
+        state=state, state_lock=state.with_for_update(),
         watermark=r.update().where(r.c.key == STATE_KEY).values(
             last_event_id=case((r.c.last_event_id > bindparam("e"), r.c.last_event_id), else_=bindparam("e")),
             updated_at=bindparam("now")),
