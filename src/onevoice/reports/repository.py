@@ -33,7 +33,7 @@ from onevoice.reports.models import (
     TeamFacts,
 )
 from onevoice.reports.ranking import until
-from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_row, default_playbook
+from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_source, default_playbook
 from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
@@ -43,16 +43,15 @@ EVENT_DATA_KINDS = ("case.status", "case.outcome")  # the events whose data `fac
 
 def context(session: Session) -> Context:
     """The rules a case's facts are computed under: the active playbook's SLA calendars, who is in which team."""
-    row = active_row(session)
-    source = row.source if row is not None else DEFAULT_PLAYBOOK.read_text(encoding="utf-8")
-    policies, default_policy, dues = _calendars(source)
+    source = active_source(session)
+    policies, default_policy, dues = _calendars(source if source is not None else
+                                                DEFAULT_PLAYBOOK.read_text(encoding="utf-8"))
     user_teams: dict[str, set[int]] = defaultdict(set)
-    for email, team_id in session.execute(select(User.email, UserTeam.team_id).join(UserTeam,
-                                                                                     UserTeam.user_id == User.id)):
+    for email, team_id in _core(session, _q().user_teams):
         user_teams[email].add(team_id)
     return Context(policies=policies, default_policy=default_policy, dues=dues,
                    user_teams={k: frozenset(v) for k, v in user_teams.items()},
-                   sales_team_id=session.scalar(select(Team.id).where(Team.key == "sales")))
+                   sales_team_id=_core(session, _q().sales).scalar())
 
 
 @lru_cache(maxsize=8)
@@ -258,7 +257,7 @@ def apply_deltas(session: Session, deltas: Deltas) -> None:
         keys, values, upsert, drop = _upsert(session.bind.dialect.name, name)
         zeros = (0,) * len(values)  # every value column, 0 where nothing moved (read in C: map, zip)
         insert_rows(session, AGGREGATES[name], [{**dict(zip(keys, key, strict=True)),
-                                                 **dict(zip(values, map(d.get, values, zeros)))}
+                                                 **dict(zip(values, map(d.get, values, zeros), strict=True))}
                                                 for key, d in rows], upsert)
         count = COUNT_COLUMN[name]
         gone = [dict(zip([f"k_{k}" for k in keys], key, strict=True)) for key, d in rows if d.get(count, 0) < 0]
@@ -325,8 +324,8 @@ def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int
     deciding an approval records no case event (a rejected reply leaves none at all)."""
     ids: set[int] = set()
     if overlap:
-        ids |= set(session.scalars(_q().late_events, {"since": since, "after": after_id}))
-    ids |= set(session.scalars(_q().decided, {"since": since}))
+        ids |= set(_core(session, _q().late_events, {"since": since, "after": after_id}).scalars())
+    ids |= set(_core(session, _q().decided, {"since": since}).scalars())
     return ids
 
 
@@ -373,6 +372,8 @@ def _q() -> SimpleNamespace:
             updated_at=bindparam("now")),
         watermark_force=r.update().where(r.c.key == STATE_KEY).values(last_event_id=bindparam("e"),
                                                                      updated_at=bindparam("now")),
+        user_teams=select(User.email, UserTeam.team_id).join(UserTeam, UserTeam.user_id == User.id),
+        sales=select(Team.id).where(Team.key == "sales"),
         decided=select(Approval.case_id).where(Approval.decided_at >= bindparam("since"),
                                                Approval.case_id.is_not(None)).distinct(),
     )
