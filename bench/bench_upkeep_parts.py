@@ -47,9 +47,17 @@ def phases(messages: int, every: int) -> None:
         timed(repository, name)
     for name in ("fold_case", "contributions", "plan", "write", "upkeep_job"):
         timed(upkeep, name)
-    bench.upkeep_job = upkeep.upkeep_job
+    measured = upkeep.upkeep_job
+
+    def job(factory):  # the bench's first pass starts the watermark after the seeding: not counted
+        result = measured(factory)
+        if bench.upkeep_job is job:
+            spent.clear()
+            bench.upkeep_job = measured
+        return result
+    bench.upkeep_job = job
     result = bench.upkeep_cost(Path("/tmp/upkeep-parts.db"), messages, every)
-    passes = messages // every + 1  # and the one that starts the watermark after the seeding
+    passes = messages // every
     print({k: result[k] for k in ("processing_cpu_ms_per_message", "upkeep_cpu_share", "upkeep_cpu_ms_per_pass")})
     for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"{name:16s} {seconds / passes * 1000:7.2f} ms CPU per pass")
