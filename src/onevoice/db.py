@@ -258,6 +258,23 @@ def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
     session.connection().connection.driver_connection.executemany(sql, params)
 
 
+def _sqlite_utc(chain):
+    """UTCDateTime's bind processor on SQLite in one step (to UTC, then SQLite's text, as the chain of
+    processors gives it): two processors and their calls were a third of writing a row with five times.
+    Anything but a datetime goes through the chain (tests/pipeline/test_rows.py compares the two)."""
+    def process(value):
+        if value.__class__ is not datetime:
+            return chain(value)
+        if value.tzinfo is not None and value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return _SQLITE_DATETIME % (value.year, value.month, value.day, value.hour, value.minute, value.second,
+                                   value.microsecond)
+    return process
+
+
+_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"  # sqlalchemy.dialects.sqlite.DATETIME's storage format
+
+
 def _plan(stmt, dialect, keys: tuple[str, ...]) -> tuple[str, list]:
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
     if (compiled.insert_prefetch or compiled.update_prefetch or compiled.postfetch or not compiled.positional
@@ -267,6 +284,8 @@ def _plan(stmt, dialect, keys: tuple[str, ...]) -> tuple[str, list]:
     fields: list[tuple[str | None, object, object]] = []
     for name in compiled.positiontup:
         proc = processors.get(name)
+        if proc is not None and dialect.name == "sqlite" and isinstance(compiled.binds[name].type, UTCDateTime):
+            proc = _sqlite_utc(proc)
         if name in keys:
             fields.append((name, proc, None))
         else:  # a constant of the statement (status='processed', say)

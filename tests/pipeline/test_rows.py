@@ -74,3 +74,21 @@ def test_a_statement_whose_columns_have_python_defaults_falls_back_to_sqlalchemy
     assert (d.lead_team, d.requires_approval, d.priority, d.tags, d.close_as_spam) == ("support", True, "normal",
                                                                                         [], False)
     assert d.created_at is not None
+
+
+@pytest.mark.both_databases
+def test_times_in_any_zone_or_none_are_stored_as_sqlalchemy_stores_them(session_factory):
+    """The one-step UTC time processor on SQLite (db._sqlite_utc) against the chain it replaces: another
+    offset, a naive time (taken as UTC), no microseconds, before year 1000."""
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+    times = [datetime(2026, 12, 6, 15, 50, 1, 123456, tzinfo=UTC), datetime(2026, 3, 29, 2, 30, tzinfo=ZoneInfo(
+        "Europe/Paris")), datetime(2026, 1, 1, 0, 0, 59, 1, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        datetime(2026, 7, 1, 23, 59, 59, 999999), datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)]
+    rows = [{**_events(1, "", datetime.now(UTC))[0], "created_at": at, "actor": f"w{i}"} for i, at in enumerate(times)]
+    with unit_of_work(session_factory) as s:
+        executemany(s, "test.times", Event.__table__.insert(), [{**r, "kind": "t-fast"} for r in rows])
+        s.execute(Event.__table__.insert(), [{**r, "kind": "t-plain"} for r in rows])
+    with session_factory() as s:
+        fast, plain = _stored(s, "t-fast"), _stored(s, "t-plain")
+    assert fast == plain and len(fast) == len(times)

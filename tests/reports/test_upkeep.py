@@ -114,6 +114,26 @@ def test_a_team_joining_a_case_is_folded_with_what_its_members_did_before(sessio
     assert_kept_equals_rebuilt(session_factory)
 
 
+def test_a_case_s_tags_and_a_message_s_products_are_read_as_stored(session_factory, pipeline):
+    # They are read as text and decoded only when not the empty list (repository._json): the decoded values
+    # are the ORM's, on either database, empty or not.
+    from onevoice.messages.models import Message
+    mids = pipeline(message(channel="xcom", text="my order never arrived", author="t1"),
+                    message(channel="xcom", text="thanks, love it", author="t2"))
+    products = [{"key": "router-x", "name": "Router X"}, "plain"]
+    with unit_of_work(session_factory) as s:
+        m = s.get(Message, mids[0])
+        m.triage = {**(m.triage or {}), "products": products}
+        s.get(Case, m.case_id).tags = ["vip", "refund"]
+        tagged = m.case_id
+    with session_factory() as s:
+        read = {src.case.id: src for src in sources(s, s.scalars(select(Case.id)).all())}
+        orm = {c.id: c for c in s.scalars(select(Case))}
+    assert read[tagged].case.tags == ["vip", "refund"] and read[tagged].messages[0].products == products
+    assert all(src.case.tags == (orm[i].tags if orm[i].tags is not None else None) for i, src in read.items())
+    assert [m.products for i, src in read.items() if i != tagged for m in src.messages] == [[]]
+
+
 def test_the_plain_sqlite_insert_stores_what_sqlalchemys_stores(session_factory, pipeline):
     # The facts rows go in as tuples through each column's bind processor (reports.repository.insert_rows):
     # byte for byte what SQLAlchemy's insert stores (times in UTC text, floats, NULLs), or the read side differs.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from functools import partial
 
 DIMENSIONS = ("kind", "intent", "language", "product")
 SERVICE_TIMES = {"first_response": "first_response_s", "first_response_bh": "first_response_bh_s",
@@ -40,47 +41,57 @@ Key = tuple
 Deltas = dict[Key, dict[str, int]]
 
 
-def _add(out: Deltas, key: Key, sign: int, **values: int) -> None:
+def _add(out: Deltas, key: Key, sign: int, names: tuple[str, ...], values: tuple) -> None:
+    """Add each non-zero value (True counts 1; the others are ints, and the advocacy sums floats) to its
+    column of the key's row (a defaultdict(int): a column appears once something non-zero is added)."""
     row = out[key]
-    for k, v in values.items():
+    for k, v in zip(names, values, strict=True):
         if v:
-            row[k] = row.get(k, 0) + sign * (v if isinstance(v, float) else int(v))
+            row[k] += sign if v is True else sign * v
+
+
+# Each table's columns in the order `contributions` gives their values (names apart from the values: building
+# keyword arguments for every row was most of its time).
+DAILY = ("cases", "messages_in", "messages_out", "fr_met", "fr_missed", "res_met", "res_missed", "resolved",
+         "reopened", "ever_resolved", "positive", "negative", "recovered", "recovery_eligible", "leads",
+         "leads_handed", "leads_won", "leads_lost", "won_cents", "resolved_public", "moved_private")
+VOLUME = ("cases", "messages")
+CONTACT = ("cases", "adv_w", "det_w", "adv_n", "det_n", "recommendations")
+TEAM = ("parts", "led", "collaborated", "acted", "replies", "notes", "handoffs", "multi_team", "approvals",
+        "approval_wait_s", "approvals_pending", "effort_s")
+HIST = ("n",)
 
 
 def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Deltas | None = None) -> Deltas:
     """(table, *key) -> {column: delta} for these facts rows, added (sign 1) or taken away (sign -1)."""
-    out = out if out is not None else defaultdict(dict)
+    out = out if out is not None else defaultdict(partial(defaultdict, int))
     for f in cases:
         day, team, channel = f["opened_day"], f["lead_team_id"] or 0, f["channel_id"] or 0
         won = f["lead_outcome"] == "won"
-        _add(out, ("daily", day, team, channel), sign, cases=1, messages_in=f["messages_in"],
-             messages_out=f["messages_out"], fr_met=f["first_response_met"] == 1,
-             fr_missed=f["first_response_met"] == 0, res_met=f["resolution_met"] == 1,
-             res_missed=f["resolution_met"] == 0, resolved=f["resolved"], reopened=f["reopens"] > 0,
-             ever_resolved=bool(f["resolved"]) or f["reopens"] > 0, positive=f["positive"], negative=f["negative"],
-             recovered=f["recovered"] == 1, recovery_eligible=f["recovered"] is not None, leads=f["lead"],
-             leads_handed=f["lead_handed"], leads_won=won, leads_lost=f["lead_outcome"] == "lost",
-             won_cents=round(float(f["lead_value"] or 0) * 100) if won else 0,
-             resolved_public=f["resolved_public"] == 1, moved_private=f["resolved_public"] == 0)
+        fr_met, res_met, reopens, resolved = f["first_response_met"], f["resolution_met"], f["reopens"], f["resolved"]
+        recovered, public, messages = f["recovered"], f["resolved_public"], f["messages_in"]
+        _add(out, ("daily", day, team, channel), sign, DAILY, (
+            1, messages, f["messages_out"], fr_met == 1, fr_met == 0, res_met == 1, res_met == 0, resolved,
+            reopens > 0, bool(resolved) or reopens > 0, f["positive"], f["negative"], recovered == 1,
+            recovered is not None, f["lead"], f["lead_handed"], won, f["lead_outcome"] == "lost",
+            round(float(f["lead_value"] or 0) * 100) if won else 0, public == 1, public == 0))
         for dim in DIMENSIONS:
             key = f[dim]
-            _add(out, ("volume", day, team, channel, dim, "" if key is None else str(key)), sign,
-                 cases=1, messages=f["messages_in"])
+            _add(out, ("volume", day, team, channel, dim, "" if key is None else str(key)), sign, VOLUME,
+                 (1, messages))
         if f["contact_id"] is not None:
-            _add(out, ("contact", f["contact_id"]), sign, cases=1, adv_w=float(f["adv_w"] or 0.0),
-                 det_w=float(f["det_w"] or 0.0), adv_n=f["adv_n"], det_n=f["det_n"],
-                 recommendations=f["recommendations"])
+            _add(out, ("contact", f["contact_id"]), sign, CONTACT, (
+                1, float(f["adv_w"] or 0.0), float(f["det_w"] or 0.0), f["adv_n"], f["det_n"], f["recommendations"]))
         for metric, column in SERVICE_TIMES.items():
             if f[column] is not None:
-                _add(out, ("hist", day, team, channel, metric, bucket(f[column])), sign, n=1)
+                _add(out, ("hist", day, team, channel, metric, bucket(f[column])), sign, HIST, (1,))
     for t in teams:
         day, team = t["opened_day"], t["team_id"]
-        _add(out, ("team", day, team), sign, parts=1, led=t["role"] == "lead", collaborated=t["role"] != "lead",
-             acted=t["actions"] > 0, replies=t["replies"], notes=t["notes"], handoffs=t["handoffs"],
-             multi_team=t["multi_team"], approvals=t["approvals"], approval_wait_s=t["approval_wait_s"],
-             approvals_pending=t["approvals_pending"], effort_s=t["effort_s"])
+        _add(out, ("team", day, team), sign, TEAM, (
+            1, t["role"] == "lead", t["role"] != "lead", t["actions"] > 0, t["replies"], t["notes"], t["handoffs"],
+            t["multi_team"], t["approvals"], t["approval_wait_s"], t["approvals_pending"], t["effort_s"]))
         if t["first_action_s"] is not None:
-            _add(out, ("hist", day, team, 0, "first_action", bucket(t["first_action_s"])), sign, n=1)
+            _add(out, ("hist", day, team, 0, "first_action", bucket(t["first_action_s"])), sign, HIST, (1,))
     return out
 
 

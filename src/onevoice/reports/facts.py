@@ -422,13 +422,18 @@ def _fold_teams(old_teams: list[dict], events: list[EventRow], teams: list[TeamR
     """Each team's stored part plus what its members did since; None when a team joined an existing case
     (what its members did before is not stored) or a new action may come before the stored first one."""
     stored = {t["team_id"]: t for t in old_teams}
+    # Most increments are the pipeline's alone (its actor is no team's member): no team did anything.
+    people = [e for e in events if e.actor in ctx.user_teams]
     out = []
     for t in sorted(teams, key=lambda t: t.team_id):
         row = stored.get(t.team_id)
         if row is None:
             return None
         row = {**row, "role": t.role, "opened_day": opened_day}
-        mine = [e for e in events if t.team_id in ctx.user_teams.get(e.actor, ())]
+        if not people:
+            out.append(row)
+            continue
+        mine = [e for e in people if t.team_id in ctx.user_teams[e.actor]]
         for k, v in _actions(mine).items():
             row[k] += v
         first = next((e.created_at for e in mine if e.created_at >= t.added_at), None)  # events sorted

@@ -104,12 +104,12 @@ def plan(session: Session) -> Pass:
     out = Pass(after, updated_at, rows[-1].id if rows else after, now, full=len(rows) >= BATCH_EVENTS)
     events: dict[int, list[EventRow]] = defaultdict(list)
     messages: dict[int, list[int]] = defaultdict(list)
-    for r in rows:
-        if r.case_id is None:
+    for _id, case_id, message_id, kind, actor, created_at, data in rows:  # unpacked: a row's attributes cost more
+        if case_id is None:
             continue
-        events[r.case_id].append(EventRow(r.kind, r.actor, r.created_at, r.data or {}))
-        if r.kind == "message.processed" and r.message_id is not None:
-            messages[r.case_id].append(r.message_id)
+        events[case_id].append(EventRow(kind, actor, created_at, data or {}))
+        if kind == "message.processed" and message_id is not None:
+            messages[case_id].append(message_id)
     recompute = repo.late_cases(session, after, since, dialect in OVERLAP)
     ids = sorted(set(events) | recompute)
     if not ids:
