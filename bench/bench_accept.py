@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import cProfile
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -63,6 +64,7 @@ async def run(messages: int, per_request: int, profile: str | None) -> dict:
             prof.disable()
             prof.dump_stats(profile)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    shutil.rmtree(data, ignore_errors=True)
     return {"messages": messages, "per_request": per_request, "profiled": bool(profile),
             "cpu_ms_per_message": round(cpu * 1000 / messages, 4), "wall_seconds": round(wall, 2)}
 
