@@ -1,0 +1,79 @@
+"""Parts of one report read at the same time, on separate connections that see one committed state.
+
+SQLite releases the GIL inside its C code and PostgreSQL runs each connection in a server process of its
+own, so the advocacy statement (half of the coordinator's report at full size) can run beside the other
+figures. The same state on every connection is made sure of, not hoped for:
+- PostgreSQL: the first connection opens a REPEATABLE READ transaction and exports its snapshot
+  (pg_export_snapshot); the others import it (SET TRANSACTION SNAPSHOT) before their first statement.
+  (The report read in one READ COMMITTED session took a new snapshot for every statement.)
+- SQLite (WAL): a reader's snapshot is the last commit at its first read. While a third connection holds
+  the write lock (BEGIN IMMEDIATE, nothing written, rolled back at once) nothing can commit, so readers that
+  make their first read under it all see the same last commit. Writers wait for that moment (well under a
+  millisecond); a report that arrives while a writer's transaction is open waits for it to end.
+Only for a read-only session: another connection does not see a transaction's uncommitted writes (and on
+SQLite the fence would wait for the write lock that very transaction holds). Otherwise, and on other
+databases, the parts run one after the other in the session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import ExitStack
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+# Threads for the parts beyond the first (which runs in the caller's thread); a few reports at once.
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="report-part")
+_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]+$")
+
+
+def concurrently(session: Session, parts: list[Callable[[Session], Any]],
+                 prepare: Callable[[Session], None] | None = None) -> list:
+    """[part(s) for part in parts], each part on its own connection, all reading the same committed state;
+    `prepare(s)` first on each (settings for the transaction). One after the other in `session` where that
+    cannot be made sure of (see the module's docstring)."""
+    bind = session.get_bind()
+    dialect = bind.dialect.name
+    if len(parts) < 2 or dialect not in ("sqlite", "postgresql") or not bind.get_execution_options().get("readonly"):
+        if prepare:
+            prepare(session)
+        return [part(session) for part in parts]
+    with ExitStack() as stack:
+        connections = [stack.enter_context(bind.connect()) for _ in parts]
+        (_pg_share if dialect == "postgresql" else _sqlite_share)(bind, connections)
+        sessions = [stack.enter_context(Session(bind=c)) for c in connections]
+
+        def run(i: int):
+            if prepare:
+                prepare(sessions[i])
+            return parts[i](sessions[i])
+
+        later = [_POOL.submit(run, i) for i in range(1, len(parts))]
+        try:
+            first = run(0)
+        finally:  # the connections are closed only once every part has let go of its own
+            wait(later)
+        return [first, *(f.result() for f in later)]
+
+
+def _pg_share(bind, connections: list[Connection]) -> None:
+    for c in connections:
+        c.execution_options(isolation_level="REPEATABLE READ")
+    snapshot = connections[0].exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    if not _SNAPSHOT_ID.match(snapshot or ""):  # it is spliced into the statement below
+        raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+    for c in connections[1:]:
+        c.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+
+
+def _sqlite_share(bind, connections: list[Connection]) -> None:
+    with bind.connect() as fence:
+        fence = fence.execution_options(readonly=False)  # db.py's begin hook: BEGIN IMMEDIATE, the write lock
+        fence.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1")
+        for c in connections:  # each reader's first read, hence its snapshot, while nothing can commit
+            c.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1")
+        fence.rollback()
