@@ -146,11 +146,21 @@ def _quiet(scope: Scope, n, limit: int) -> list:
             q = q.order_by(*order).limit(size)
         return q.subquery().select()
 
+    def strongest(what: str, key, size: int):
+        """The `size` quiet customers with the highest key, ties by contact_id. The size-th key is read from
+        the top of the key's index; then every customer at or above it (ties included) is ordered. Ordered
+        by key and contact_id at once, both databases ordered every key in range (SQLite: 63,000 detractors
+        at full size, walked from the contacts, 57 ms); fewer than `size`: the whole range, as before."""
+        lo = hs[0] - BAND
+        cut = select(key).where(key >= lo, ~recent).order_by(key.desc()).offset(size - 1).limit(1).scalar_subquery()
+        ids = select(c.contact_id).where(key >= func.coalesce(cut, lo), ~recent)
+        return rows(what, c.contact_id.in_(ids), [key.desc(), c.contact_id], size)
+
     near = or_(*[col.between(h - BAND, h + BAND) for h in hs for col in (c.adv_until, c.det_until)])
     parts.append(rows("band", near))
     if limit > 0:
-        parts.append(rows("q_advocate", c.adv_until >= hs[0] - BAND, [c.adv_until.desc(), c.contact_id], limit + 10))
-        parts.append(rows("q_detractor", c.det_until >= hs[0] - BAND, [c.det_until.desc(), c.contact_id], limit + 10))
+        parts.append(strongest("q_advocate", c.adv_until, limit + 10))
+        parts.append(strongest("q_detractor", c.det_until, limit + 10))
     return [parts, hs]
 
 
