@@ -1,4 +1,4 @@
-"""The parts of a report read concurrently see one committed state (reports/snapshot.py)."""
+"""The parts of a report read concurrently see one committed state (reports/snapshot.py: PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from onevoice.db import make_sessionmaker, unit_of_work
 from onevoice.reports import snapshot
 from onevoice.reports.models import ReportState
 
-pytestmark = pytest.mark.both_databases
 
 
 def _count(s) -> int:
     return s.scalar(select(func.count()).select_from(ReportState))
 
 
-def test_parts_read_one_state_though_a_write_commits_between_them(engine, session_factory):
+@pytest.mark.postgres
+def test_parts_read_one_state_though_a_write_commits_between_them(db_backend, engine, session_factory):
     """The first part commits a row (another connection) before any part reads: no part sees it, and both
     parts run at the same time on connections of their own."""
     read = make_sessionmaker(engine, readonly=True)
@@ -46,6 +46,7 @@ def test_parts_read_one_state_though_a_write_commits_between_them(engine, sessio
         assert _count(s) == before + 1
 
 
+@pytest.mark.both_databases
 def test_a_writing_session_runs_its_parts_itself(session_factory):
     """A session with writes of its own (uncommitted): the parts run in it, one after the other, and see them."""
     with session_factory() as s:
@@ -54,3 +55,11 @@ def test_a_writing_session_runs_its_parts_itself(session_factory):
         n = _count(s)
         assert snapshot.concurrently(s, [_count, _count]) == [n, n]
         s.rollback()
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_runs_the_parts_in_the_session(db_backend, engine):
+    read = make_sessionmaker(engine, readonly=True)
+    with read() as s:
+        seen = snapshot.concurrently(s, [lambda x: (x, threading.current_thread()), lambda x: (x, threading.current_thread())])
+    assert seen == [(s, threading.current_thread())] * 2

@@ -1,18 +1,15 @@
-"""Parts of one report read at the same time, on separate connections that see one committed state.
+"""Parts of one report read at the same time, on separate PostgreSQL connections that share one snapshot.
 
-SQLite releases the GIL inside its C code and PostgreSQL runs each connection in a server process of its
-own, so the advocacy statement (half of the coordinator's report at full size) can run beside the other
-figures. The same state on every connection is made sure of, not hoped for:
-- PostgreSQL: the first connection opens a REPEATABLE READ transaction and exports its snapshot
-  (pg_export_snapshot); the others import it (SET TRANSACTION SNAPSHOT) before their first statement.
-  (The report read in one READ COMMITTED session took a new snapshot for every statement.)
-- SQLite (WAL): a reader's snapshot is the last commit at its first read. While a third connection holds
-  the write lock (BEGIN IMMEDIATE, nothing written, rolled back at once) nothing can commit, so readers that
-  make their first read under it all see the same last commit. Writers wait for that moment (well under a
-  millisecond); a report that arrives while a writer's transaction is open waits for it to end.
-Only for a read-only session: another connection does not see a transaction's uncommitted writes (and on
-SQLite the fence would wait for the write lock that very transaction holds). Otherwise, and on other
-databases, the parts run one after the other in the session.
+PostgreSQL runs each connection in a server process of its own, so the advocacy statement (half of the
+coordinator's report at full size) can run beside the other figures. The first connection opens a REPEATABLE
+READ transaction and exports its snapshot (pg_export_snapshot); the others import it (SET TRANSACTION
+SNAPSHOT) before their first statement, so every part reads the same committed state. (The report read in
+one READ COMMITTED session took a new snapshot for every statement.)
+Only for a read-only session: another connection does not see a transaction's uncommitted writes.
+Elsewhere the parts run one after the other in the session. SQLite is left so: two readers could be made to
+share a snapshot (both beginning while a third connection holds the write lock, so nothing commits between
+them), but at full size on the shared 2-core machine it gained nothing (the parts compete for the same busy
+cores; bench/README.md, branch `advread`), and the report would have waited for any writer's transaction.
 """
 
 from __future__ import annotations
@@ -37,14 +34,13 @@ def concurrently(session: Session, parts: list[Callable[[Session], Any]],
     `prepare(s)` first on each (settings for the transaction). One after the other in `session` where that
     cannot be made sure of (see the module's docstring)."""
     bind = session.get_bind()
-    dialect = bind.dialect.name
-    if len(parts) < 2 or dialect not in ("sqlite", "postgresql") or not bind.get_execution_options().get("readonly"):
+    if len(parts) < 2 or bind.dialect.name != "postgresql" or not bind.get_execution_options().get("readonly"):
         if prepare:
             prepare(session)
         return [part(session) for part in parts]
     with ExitStack() as stack:
         connections = [stack.enter_context(bind.connect()) for _ in parts]
-        (_pg_share if dialect == "postgresql" else _sqlite_share)(bind, connections)
+        _share_snapshot(connections)
         sessions = [stack.enter_context(Session(bind=c)) for c in connections]
 
         def run(i: int):
@@ -60,7 +56,7 @@ def concurrently(session: Session, parts: list[Callable[[Session], Any]],
         return [first, *(f.result() for f in later)]
 
 
-def _pg_share(bind, connections: list[Connection]) -> None:
+def _share_snapshot(connections: list[Connection]) -> None:
     for c in connections:
         c.execution_options(isolation_level="REPEATABLE READ")
     snapshot = connections[0].exec_driver_sql("SELECT pg_export_snapshot()").scalar()
@@ -69,11 +65,3 @@ def _pg_share(bind, connections: list[Connection]) -> None:
     for c in connections[1:]:
         c.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
 
-
-def _sqlite_share(bind, connections: list[Connection]) -> None:
-    with bind.connect() as fence:
-        fence = fence.execution_options(readonly=False)  # db.py's begin hook: BEGIN IMMEDIATE, the write lock
-        fence.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1")
-        for c in connections:  # each reader's first read, hence its snapshot, while nothing can commit
-            c.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1")
-        fence.rollback()
