@@ -12,7 +12,6 @@ from onevoice.reports import snapshot
 from onevoice.reports.models import ReportState
 
 
-
 def _count(s) -> int:
     return s.scalar(select(func.count()).select_from(ReportState))
 
@@ -61,5 +60,5 @@ def test_a_writing_session_runs_its_parts_itself(session_factory):
 def test_sqlite_runs_the_parts_in_the_session(db_backend, engine):
     read = make_sessionmaker(engine, readonly=True)
     with read() as s:
-        seen = snapshot.concurrently(s, [lambda x: (x, threading.current_thread()), lambda x: (x, threading.current_thread())])
+        seen = snapshot.concurrently(s, [lambda x: (x, threading.current_thread())] * 2)
     assert seen == [(s, threading.current_thread())] * 2
