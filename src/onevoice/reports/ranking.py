@@ -108,7 +108,7 @@ def filtered(scope: Scope) -> bool:
     return bool(scope.team_ids or scope.channel_id is not None or scope.product or scope.tag)
 
 
-def _quiet(session: Session, scope: Scope, n, limit: int) -> list:
+def _quiet(scope: Scope, n, limit: int) -> list:
     """Statements for the customers with no case after the third period's end (every customer, unfiltered):
     their standing at the end of this period and of the previous one is their kept sums decayed, so each
     count is an index range of their keys (all keys in range less those of the customers in `n`); a key
@@ -146,24 +146,11 @@ def _quiet(session: Session, scope: Scope, n, limit: int) -> list:
             q = q.order_by(*order).limit(size)
         return q.subquery().select()
 
-    def strongest(what: str, key, size: int):
-        """The `size` quiet customers with the highest key, ties by contact_id. PostgreSQL reads them from the
-        top of the key's index (an incremental sort). SQLite, with no statistics on report_contacts (nothing
-        ANALYZEs it), walked all 150,000 contacts and sorted the 63,000 detractors (57 ms at full size): there
-        the size-th key is read from the top of the index first, then every quiet customer at or above it
-        (ties included, so the same rows) is ordered; fewer than `size`: the whole range, as before."""
-        lo = hs[0] - BAND
-        if session.bind.dialect.name != "sqlite":
-            return rows(what, key >= lo, [key.desc(), c.contact_id], size)
-        cut = select(key).where(key >= lo, ~recent).order_by(key.desc()).offset(size - 1).limit(1).scalar_subquery()
-        ids = select(c.contact_id).where(key >= func.coalesce(cut, lo), ~recent)
-        return rows(what, c.contact_id.in_(ids), [key.desc(), c.contact_id], size)
-
     near = or_(*[col.between(h - BAND, h + BAND) for h in hs for col in (c.adv_until, c.det_until)])
     parts.append(rows("band", near))
     if limit > 0:
-        parts.append(strongest("q_advocate", c.adv_until, limit + 10))
-        parts.append(strongest("q_detractor", c.det_until, limit + 10))
+        parts.append(rows("q_advocate", c.adv_until >= hs[0] - BAND, [c.adv_until.desc(), c.contact_id], limit + 10))
+        parts.append(rows("q_detractor", c.det_until >= hs[0] - BAND, [c.det_until.desc(), c.contact_id], limit + 10))
     return [parts, hs]
 
 
@@ -202,7 +189,7 @@ def _read(session: Session, scope: Scope, limit: int) -> tuple[dict, list[int], 
                                                  n.c.followers.desc(), n.c.contact_id], limit * 2))
     hs: list[float] = []
     if not filtered(scope):
-        quiet, hs = _quiet(session, scope, n, limit)
+        quiet, hs = _quiet(scope, n, limit)
         parts += quiet
     out: dict = {}
     adv, det, moved = [], [], []
