@@ -118,8 +118,8 @@ def _tune(session: Session) -> None:
 
 def report(session: Session, who: Principal, scope: Scope) -> dict:
     """Everything both views show (the executive view leads with reputation, the manager view with queues).
-    The advocacy ranking (half the work at full size) is read beside the rest, on a second connection that
-    sees the same committed state (reports/snapshot.py)."""
+    On PostgreSQL the advocacy ranking (half the work at full size) is read beside the rest, on connections
+    that share one snapshot (reports/snapshot.py); elsewhere one after the other in the session."""
     (ranking, previous_ranking), rest = concurrently(
         session, [lambda s: rankings(s, scope), lambda s: _all_but_advocacy(s, scope)], prepare=_tune)
     now_figures = with_advocacy(rest["now"], ranking)
