@@ -28,16 +28,25 @@ _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="report-part")
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]+$")
 
 
-def concurrently(session: Session, parts: list[Callable[[Session], Any]],
-                 prepare: Callable[[Session], None] | None = None) -> list:
-    """[part(s) for part in parts], each part on its own connection, all reading the same committed state;
-    `prepare(s)` first on each (settings for the transaction). One after the other in `session` where that
-    cannot be made sure of (see the module's docstring)."""
+def shared(session: Session) -> bool:
+    """Whether `concurrently` reads the parts at once (else one after the other in `session`)."""
     bind = session.get_bind()
-    if len(parts) < 2 or bind.dialect.name != "postgresql" or not bind.get_execution_options().get("readonly"):
+    return bind.dialect.name == "postgresql" and bool(bind.get_execution_options().get("readonly"))
+
+
+def concurrently(session: Session, parts: list[Callable[[Session], Any]],
+                 prepare: Callable[[Session], None] | None = None,
+                 then: Callable[[Session, list], Any] | None = None) -> Any:
+    """[part(s) for part in parts], each part on its own connection, all reading the same committed state;
+    `prepare(s)` first on each (settings for the transaction); with `then`, then(s, results) in the first
+    part's session once all have ended (still that state), and its result instead. One after the other in
+    `session` where that cannot be made sure of (see the module's docstring)."""
+    bind = session.get_bind()
+    if len(parts) < 2 or not shared(session):
         if prepare:
             prepare(session)
-        return [part(session) for part in parts]
+        results = [part(session) for part in parts]
+        return then(session, results) if then else results
     with ExitStack() as stack:
         connections = [stack.enter_context(bind.connect()) for _ in parts]
         _share_snapshot(connections)
@@ -53,7 +62,8 @@ def concurrently(session: Session, parts: list[Callable[[Session], Any]],
             first = run(0)
         finally:  # the connections are closed only once every part has let go of its own
             wait(later)
-        return [first, *(f.result() for f in later)]
+        results = [first, *(f.result() for f in later)]
+        return then(sessions[0], results) if then else results
 
 
 def _share_snapshot(connections: list[Connection]) -> None:
