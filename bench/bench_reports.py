@@ -46,6 +46,8 @@ def measure(url: str, args) -> dict:
     kept = args.keep and _built(engine, args.cases)
     built = rebuilt = n = None
     if not kept:
+        # _built's look opened a pooled connection: on SQLite it would keep the file being unlinked here.
+        engine.dispose()
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
         seeded_database(url)

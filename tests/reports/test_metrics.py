@@ -16,7 +16,7 @@ from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work
 from onevoice.desk.notes import add_note
 from onevoice.reports import metrics
-from onevoice.reports.ranking import advocacy_ranking, rankings
+from onevoice.reports.ranking import advocacy_ranking, rankings, read
 from onevoice.reports.upkeep import upkeep_job
 from onevoice.teams.models import Team
 from tests.factories import BASE_TIME, message
@@ -79,6 +79,16 @@ def test_a_detractor_who_turned_advocate(session_factory, pipeline, org):
     assert [(r["name"], r["net"]) for r in page["advocates"]] == [(r["name"], r["net"]) for r in ranking["advocates"]]
     assert (page["counts"]["advocates"], page["counts"]["detractors"]) == \
         (ranking["advocate_count"], ranking["detractor_count"]) == (2, 0)
+    _same_in_shards(session_factory, december)
+
+
+def _same_in_shards(session_factory, period: metrics.Scope) -> None:
+    """The advocacy statement read in shards of the customers (as a report reads it on PostgreSQL, its parts
+    at once) gives the same ranking, movers and counts as read whole."""
+    with session_factory() as s:
+        whole = rankings(s, period)
+        for m in (2, 3):
+            assert rankings(s, period, reads=[read(s, period, shard=(k, m)) for k in range(m)]) == whole, m
 
 
 def test_customers_quiet_for_three_periods_are_counted_by_their_keys(session_factory, pipeline, org):
@@ -106,6 +116,7 @@ def test_customers_quiet_for_three_periods_are_counted_by_their_keys(session_fac
     assert (previous["advocate_count"], previous["detractor_count"]) == \
         (page_before["counts"]["advocates"], page_before["counts"]["detractors"]) == (2, 1)
     assert ranking["moved"] == [] and ranking["turned_advocate"] == ranking["turned_detractor"] == 0
+    _same_in_shards(session_factory, quiet)
 
 
 def test_service_collaboration_and_reputation(session_factory, pipeline, org):

@@ -64,10 +64,11 @@ def until(adv_w: float, det_w: float, followers: int | None) -> tuple[float | No
     return (math.log2(x), None) if x > 0 else (None, math.log2(-x))
 
 
-def _nets(scope: Scope):
+def _nets(scope: Scope, shard: tuple[int, int]):
     """Per customer: their net standing at the end of the period (net0), of the previous period (net1) and of
     the one before that (net2), as one materialized CTE. A standing at a moment is the customer's kept sums
-    (ContactSignals) less their cases opened after it, times the decay and the reach."""
+    (ContactSignals) less their cases opened after it, times the decay and the reach. `shard` (k, m): only
+    the customers whose id is k modulo m (m > 1: the parts read at once on PostgreSQL, `rankings`)."""
     c, f = ContactSignals, CaseFacts
     prev = scope.previous()
     ends = [scope.end.isoformat(), prev.end.isoformat(), prev.previous().end.isoformat()]
@@ -84,6 +85,8 @@ def _nets(scope: Scope):
         .where(f.opened_day > ends[2])  # by day (the NULL group joins nothing)
     if filtered(scope):
         later = later.where(f.contact_id.in_(select(people.c.contact_id)))
+    if shard[1] > 1:
+        later = later.where(f.contact_id % shard[1] == shard[0])
     later = later.group_by(who).subquery()
     reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
     nets = []
@@ -108,11 +111,12 @@ def filtered(scope: Scope) -> bool:
     return bool(scope.team_ids or scope.channel_id is not None or scope.product or scope.tag)
 
 
-def _quiet(scope: Scope, n, limit: int) -> list:
+def _quiet(scope: Scope, n, limit: int, first: bool = True) -> list:
     """Statements for the customers with no case after the third period's end (every customer, unfiltered):
     their standing at the end of this period and of the previous one is their kept sums decayed, so each
     count is an index range of their keys (all keys in range less those of the customers in `n`); a key
-    within BAND of a moment, and the few strongest shown, are read exactly."""
+    within BAND of a moment, and the few strongest shown, are read exactly. Not `first` (a later shard of
+    `n`): only the subtraction of its own customers."""
     c, f = ContactSignals, CaseFacts
     prev = scope.previous()
     hs = [_half_lives(moment(scope, day)) for day in (scope.end, prev.end)]
@@ -121,7 +125,7 @@ def _quiet(scope: Scope, n, limit: int) -> list:
     recent = select(f.case_id).where(f.contact_id == c.contact_id, f.opened_day > end2).exists()
 
     def in_range(column, lo):
-        return select(func.count()).select_from(c).where(column >= lo).scalar_subquery()
+        return select(func.count()).select_from(c).where(column >= lo).scalar_subquery() if first else literal(0)
 
     def in_n(column, lo):
         return select(func.count()).select_from(n).where(column >= lo).scalar_subquery()
@@ -132,6 +136,8 @@ def _quiet(scope: Scope, n, limit: int) -> list:
                  in_range(c.det_until, h + BAND) - in_n(n.c.du, h + BAND)]
     parts = [select(literal("quiet").label("what"), literal(0).label("contact_id"),
                     *[v.label(f"v{i}") for i, v in enumerate(sure)], *[literal(0).label(f"y{i}") for i in range(4)])]
+    if not first:
+        return [parts, hs]
     reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
 
     def net(k):
@@ -154,9 +160,10 @@ def _quiet(scope: Scope, n, limit: int) -> list:
     return [parts, hs]
 
 
-def _read(session: Session, scope: Scope, limit: int) -> tuple[dict, list[int], list[int], list[tuple]]:
-    """(counts, advocate candidates, detractor candidates, changed-side rows) in one statement."""
-    n = _nets(scope)
+def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int] = (0, 1)) -> tuple:
+    """(counts, advocates, detractors, changed-side rows) of the customers of `shard` (k, m: ids k modulo m;
+    the quiet customers' counts and lists with k = 0) in one statement; `merged` puts shards together."""
+    n = _nets(scope, shard)
     t = THRESHOLD
 
     def side(net, name: str):
@@ -189,7 +196,7 @@ def _read(session: Session, scope: Scope, limit: int) -> tuple[dict, list[int], 
                                                  n.c.followers.desc(), n.c.contact_id], limit * 2))
     hs: list[float] = []
     if not filtered(scope):
-        quiet, hs = _quiet(scope, n, limit)
+        quiet, hs = _quiet(scope, n, limit, first=shard[0] == 0)
         parts += quiet
     out: dict = {}
     adv, det, moved = [], [], []
@@ -197,9 +204,7 @@ def _read(session: Session, scope: Scope, limit: int) -> tuple[dict, list[int], 
     for row in session.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]):
         what = row[0]
         if what == "count":
-            out = dict(zip(("advocate_count", "detractor_count", "turned_advocate", "turned_detractor",
-                            "before_advocate_count", "before_detractor_count", "before_turned_advocate",
-                            "before_turned_detractor"), (int(v) for v in row[2:]), strict=True))
+            out = dict(zip(COUNTS, (int(v) for v in row[2:]), strict=True))
         elif what == "quiet":
             sides = [a + int(b) for a, b in zip(sides, row[2:6], strict=True)]
         elif what == "band":
@@ -216,11 +221,25 @@ def _read(session: Session, scope: Scope, limit: int) -> tuple[dict, list[int], 
             if float(row[2]) <= -THRESHOLD:
                 det.append((row[1], float(row[2])))
         else:
-            moved.append((row[1], float(row[2]), float(row[3])))
+            moved.append((row[1], float(row[2]), float(row[3]), int(row[4])))
     for key, extra in zip(("advocate_count", "detractor_count", "before_advocate_count", "before_detractor_count"),
                           sides, strict=True):
         out[key] += extra
-    return out, _cut(adv, limit, -1), _cut(det, limit, 1), moved
+    return out, adv, det, moved
+
+
+COUNTS = ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor", "before_advocate_count",
+          "before_detractor_count", "before_turned_advocate", "before_turned_detractor")
+
+
+def merged(reads: list[tuple], limit: int) -> tuple[dict, list[int], list[int], list[tuple]]:
+    """The shards' reads as one: counts summed, the candidates for the top `limit` of each side, and the
+    changed-side rows in the statement's order (advocates first, then by followers, then id), 2 x limit."""
+    counts = {k: sum(r[0][k] for r in reads) for k in COUNTS}
+    adv = [row for r in reads for row in r[1]]
+    det = [row for r in reads for row in r[2]]
+    moved = sorted((row for r in reads for row in r[3]), key=lambda m: (0 if m[1] >= THRESHOLD else 1, -m[3], m[0]))
+    return counts, _cut(adv, limit, -1), _cut(det, limit, 1), moved[:limit * 2]
 
 
 def _cut(rows: list[tuple[int, float]], limit: int, direction: int) -> list[int]:
@@ -254,9 +273,10 @@ def _standing(cid: int, adv_w, det_w, pos, neg, rec, last, followers: int, facto
                     int(neg or 0), int(rec or 0), int(followers or 0), last)
 
 
-def rankings(session: Session, scope: Scope, limit: int = 10) -> tuple[dict, dict]:
-    """(this period's ranking, the previous period's counts) — see `advocacy_ranking`."""
-    counts, adv_ids, det_ids, moved_rows = _read(session, scope, limit)
+def rankings(session: Session, scope: Scope, limit: int = 10, reads: list[tuple] | None = None) -> tuple[dict, dict]:
+    """(this period's ranking, the previous period's counts) — see `advocacy_ranking`. `reads`: the shards'
+    `read`s, made already in this snapshot (else one read here)."""
+    counts, adv_ids, det_ids, moved_rows = merged(reads or [read(session, scope, limit)], limit)
     full = _standings(session, scope, sorted({*adv_ids, *det_ids, *(r[0] for r in moved_rows)}))
     advocates, _ = order(full[i] for i in adv_ids if i in full)
     _, detractors = order(full[i] for i in det_ids if i in full)
@@ -272,7 +292,7 @@ def rankings(session: Session, scope: Scope, limit: int = 10) -> tuple[dict, dic
                 "advocacy": round(s.advocacy, 2), "detraction": round(s.detraction, 2), "net": round(s.net, 2),
                 "last_at": s.last_at, "side": s.status, "was": before}
 
-    moved = [row(full[cid], status_of(net1)) for cid, _net0, net1 in moved_rows if cid in full]
+    moved = [row(full[cid], status_of(net1)) for cid, _net0, net1, _followers in moved_rows if cid in full]
     current = {"advocates": [row(s) for s in advocates[:limit]], "detractors": [row(s) for s in detractors[:limit]],
                "advocate_count": counts["advocate_count"], "detractor_count": counts["detractor_count"],
                "moved": moved, "turned_advocate": counts["turned_advocate"],
