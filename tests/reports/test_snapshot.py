@@ -62,3 +62,20 @@ def test_sqlite_runs_the_parts_in_the_session(db_backend, engine):
     with read() as s:
         seen = snapshot.concurrently(s, [lambda x: (x, threading.current_thread())] * 2)
     assert seen == [(s, threading.current_thread())] * 2
+
+
+@pytest.mark.postgres
+def test_a_report_that_finds_the_fan_out_taken_reads_in_its_session(db_backend, engine, monkeypatch):
+    """Reports reading their parts at once are bounded (each takes a connection per part from the pool): one more
+    does not wait for them, it reads its parts itself, in its own thread and session."""
+    read = make_sessionmaker(engine, readonly=True)
+    monkeypatch.setattr(snapshot, "_fanning", threading.BoundedSemaphore(1))
+    with read() as outer:
+        def inner_report(s):  # a second report while the first holds the only fan-out
+            with read() as inner:
+                return snapshot.concurrently(inner, [lambda x: (x is inner, threading.current_thread())] * 2)
+        first, _ = snapshot.concurrently(outer, [inner_report, _count])
+    assert first == [(True, threading.current_thread())] * 2
+    with read() as s:  # released: the next report fans out again
+        names = snapshot.concurrently(s, [lambda x: threading.current_thread().name] * 2)
+    assert len(set(names)) == 2

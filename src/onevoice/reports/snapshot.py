@@ -15,6 +15,7 @@ cores; bench/README.md, branch `advread`), and the report would have waited for 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack
@@ -25,6 +26,11 @@ from sqlalchemy.orm import Session
 
 # Threads for the parts beyond the first (which runs in the caller's thread); a few reports at once.
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="report-part")
+# Reports reading their parts at once, at most: each holds a connection per part besides its session's, so many
+# at a time could take the whole pool, every one of them waiting for more while holding its own. A report that
+# finds the fan-out taken does not wait: it reads its parts one after the other in its session (same answer).
+FAN_OUT = 2
+_fanning = threading.BoundedSemaphore(FAN_OUT)
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]+$")
 
 
@@ -41,12 +47,18 @@ def concurrently(session: Session, parts: list[Callable[[Session], Any]],
     `prepare(s)` first on each (settings for the transaction); with `then`, then(s, results) in the first
     part's session once all have ended (still that state), and its result instead. One after the other in
     `session` where that cannot be made sure of (see the module's docstring)."""
-    bind = session.get_bind()
-    if len(parts) < 2 or not shared(session):
+    if len(parts) < 2 or not shared(session) or not _fanning.acquire(blocking=False):
         if prepare:
             prepare(session)
         results = [part(session) for part in parts]
         return then(session, results) if then else results
+    try:
+        return _at_once(session.get_bind(), parts, prepare, then)
+    finally:
+        _fanning.release()
+
+
+def _at_once(bind, parts, prepare, then) -> Any:
     with ExitStack() as stack:
         connections = [stack.enter_context(bind.connect()) for _ in parts]
         _share_snapshot(connections)
