@@ -225,7 +225,7 @@ def chunks(items: list, size: int = 400):
 
 
 # (name, columns given) -> (SQL, [(row key or None, bind processor, processed constant)]); see executemany.
-_PLANS: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str | None, object, object]], list]] = {}
+_PLANS: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str | None, object, object]], list, list[bool]]] = {}
 
 
 def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
@@ -249,24 +249,39 @@ def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
     plan = _PLANS.get((name, keys))
     if plan is None:
         plan = _PLANS[(name, keys)] = _plan(stmt, bind.dialect, keys)
-    sql, fields, defaults = plan
+    sql, fields, defaults = plan[:3]
     if not fields:  # a statement this does not handle: SQLAlchemy's way
         session.execute(stmt, rows)
         return
     if defaults:  # Python-side defaults computed per row, as SQLAlchemy's executemany calls them
         rows = [{**row, **{name: fn() for name, fn in defaults}} for row in rows]
+    # A batch's rows mostly carry the very same datetime object (the batch's time): processed once per call.
+    fields = [(key, _same_object_once(proc), const) if key is not None and proc is not None and timed else
+              (key, proc, const) for (key, proc, const), timed in zip(fields, plan[3], strict=True)]
     params = [tuple([const if key is None else (row[key] if proc is None else proc(row[key]))
                      for key, proc, const in fields]) for row in rows]
     # session.connection() first: it begins the session's transaction (BEGIN IMMEDIATE on SQLite, db.py).
     session.connection().connection.driver_connection.executemany(sql, params)
 
 
-def _plan(stmt, dialect, keys: tuple[str, ...]) -> tuple[str, list, list]:
+def _same_object_once(proc):
+    """`proc`, computed once per object (by identity, the object kept alive meanwhile): exact for any value."""
+    done: dict[int, tuple[object, object]] = {}
+
+    def process(value):
+        hit = done.get(id(value))
+        if hit is None:
+            hit = done[id(value)] = (value, proc(value))
+        return hit[1]
+    return process
+
+
+def _plan(stmt, dialect, keys: tuple[str, ...]) -> tuple[str, list, list, list[bool]]:
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
     # Postfetch columns (a SQL expression such as message_count + ?, a server default) are computed by the
     # database and nothing is read back here, so they need nothing from us.
     if not compiled.positional or compiled.literal_execute_params or compiled.post_compile_params:
-        return compiled.string, [], []
+        return compiled.string, [], [], []
     prefetch = {c.key: c.default for c in compiled.insert_prefetch}
     prefetch.update({c.key: c.onupdate for c in compiled.update_prefetch})
     processors = compiled._bind_processors
@@ -279,15 +294,16 @@ def _plan(stmt, dialect, keys: tuple[str, ...]) -> tuple[str, list, list]:
         elif name in prefetch:  # a column left to its Python-side default
             default = prefetch[name]
             if default is None or not (default.is_scalar or default.is_callable):
-                return compiled.string, [], []
+                return compiled.string, [], [], []
             if default.is_scalar:
                 fields.append((None, None, proc(default.arg) if proc is not None else default.arg))
             elif default.arg is default._fn:  # the function reads the execution context: SQLAlchemy's way
-                return compiled.string, [], []
+                return compiled.string, [], [], []
             else:
                 defaults.append((name, default._fn))
                 fields.append((name, proc, None))
         else:  # a constant of the statement (status='processed', say)
             value = compiled.binds[name].effective_value
             fields.append((None, None, proc(value) if proc is not None else value))
-    return compiled.string, fields, defaults
+    timed = [isinstance(compiled.binds[name].type, DateTime | UTCDateTime) for name in compiled.positiontup]
+    return compiled.string, fields, defaults, timed

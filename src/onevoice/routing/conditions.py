@@ -189,6 +189,26 @@ def _flags(_playbook, _rule, want) -> Condition:
     return holds
 
 
+def _unassigned(_playbook, _rule, want) -> Condition:
+    wanted = bool(want)
+
+    def holds(item, t, d):
+        none = d.lead_team is None
+        return ("no earlier rule chose a lead" if none else "") if none == wanted else None
+    return holds
+
+
+def _outside_business_hours(playbook, _rule, want) -> Condition:
+    wanted = bool(want)
+
+    def holds(item, t, d):
+        # The calendar as the playbook holds it now (as Playbook._condition reads it).
+        policy = playbook.sla_policies.get(playbook.business_hours or "")
+        outside = policy is not None and not policy.is_open(item.created_at)
+        return ("outside business hours" if outside else "") if outside == wanted else None
+    return holds
+
+
 def _any(playbook, rule, want) -> Condition:
     if not isinstance(want, list) or not all(isinstance(sub, dict) for sub in want):
         raise TypeError("any: not a list of condition mappings")
@@ -218,4 +238,5 @@ _BUILDERS: dict[str, Callable] = {
     "channel": _member("channel", False, "channel "), "kind": _member("kind", False, "kind "),
     "followers_at_least": _followers_at_least, "vip": _vip, "repeat_at_least": _repeat_at_least,
     "keywords": _keywords, "topics": _topics, "flags": _flags, "any": _any, "not": _not,
+    "unassigned": _unassigned, "outside_business_hours": _outside_business_hours,
 }
