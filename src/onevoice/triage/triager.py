@@ -47,8 +47,10 @@ _FILLER = frozenset((
 
 
 # What is read from a text alone is kept for this many distinct texts (then forgotten all at once): a crisis
-# brings the same words from many people (copied complaints, a shared post's text). ~1-2 kB each.
-READINGS_KEPT = 10_000
+# brings the same words from many people (copied complaints, a shared post's text), close together. ~1-2 kB
+# each. Kept small: with every text distinct, 10,000 cost ~0.01-0.04 ms more per message than none (measured),
+# 2,000 the same as none (bench/README.md, round 6).
+READINGS_KEPT = 2_000
 
 
 def _by_pull(item: tuple[str, float]) -> float:
