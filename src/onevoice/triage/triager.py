@@ -49,8 +49,8 @@ _FILLER = frozenset((
 # What is read from a text alone is kept for this many distinct texts (then forgotten all at once): a crisis
 # brings the same words from many people (copied complaints, a shared post's text), close together. ~1-2 kB
 # each. It is a trade: on the batched bench's traffic (templates) it saves ~0.06 ms of the worker's ~0.42 ms
-# per message; with every text distinct nothing is reused and keeping costs ~0.01-0.04 ms more per message
-# (measured through the noise; bench/README.md, webhook intake, round 6). Kept small for that reason.
+# per message; with every text distinct nothing is reused (no cost could be told from the noise, ~0.02 ms;
+# bench/README.md, webhook intake, round 6). Kept small all the same.
 READINGS_KEPT = 2_000
 
 
