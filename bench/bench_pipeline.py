@@ -50,6 +50,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1, help="the traffic's seed (bench_webhooks' batched part: 7)")
     parser.add_argument("--plain-gc", action="store_true", help="the collector's defaults, not the worker's")
+    parser.add_argument("--distinct", action="store_true",
+                        help="every text made unique (' (ref N)' appended): no two messages share a text, so "
+                             "nothing kept per text is ever reused (the traffic is templates times products)")
     args = parser.parse_args()
     read, runs = count_transformer()
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,7 +60,10 @@ def main() -> None:
         seeded_database(url)
         runtime = build_runtime(Settings(database_url=url))
         started = time.perf_counter()
-        for batch in batches(args.messages, 1000, seed=args.seed):
+        for n, batch in enumerate(batches(args.messages, 1000, seed=args.seed)):
+            if args.distinct:
+                for i, m in enumerate(batch):
+                    m["text"] = f"{m['text']} (ref {n * 1000 + i})"
             with runtime.session_factory.begin() as s:
                 accept_batch(s, batch)
         accept_seconds = time.perf_counter() - started
@@ -77,7 +83,7 @@ def main() -> None:
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         n = len(total.processed)
         print(json.dumps({
-            "machine": machine(), "messages": args.messages, "batch": args.batch,
+            "machine": machine(), "messages": args.messages, "batch": args.batch, "distinct": args.distinct,
             "accept_per_second": round(args.messages / accept_seconds),
             "process_per_second": round(n / seconds), "failed": len(total.failed),
             "cpu_ms_per_message": round(cpu / n * 1000, 3),

@@ -225,7 +225,7 @@ def chunks(items: list, size: int = 400):
 
 
 # (name, columns given) -> (SQL, [(row key or None, bind processor, processed constant)]); see executemany.
-_PLANS: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str | None, object, object]]]] = {}
+_PLANS: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str | None, object, object]], list, list[bool]]] = {}
 
 
 def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
@@ -236,8 +236,9 @@ def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
 
     The plan is cached by `name`, so a statement given under one name must be the same at every call: what
     changes from call to call (the batch's time, say) goes in the rows as a bind parameter, never as a literal.
-    Columns with Python-side defaults must be given in the rows (a statement that would compute one falls back
-    to `session.execute`). All rows have the same keys."""
+    A column left out that has a Python-side default gets it as SQLAlchemy gives it: a constant, or the
+    default's function called once per row; a default that reads the execution context (or a sequence, or a
+    SQL expression) makes the statement fall back to `session.execute`. All rows have the same keys."""
     if not rows:
         return
     bind = session.get_bind()
@@ -248,10 +249,15 @@ def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
     plan = _PLANS.get((name, keys))
     if plan is None:
         plan = _PLANS[(name, keys)] = _plan(stmt, bind.dialect, keys)
-    sql, fields = plan
-    if not fields:  # defaults computed per row, or a statement this does not handle: SQLAlchemy's way
+    sql, fields, defaults = plan[:3]
+    if not fields:  # a statement this does not handle: SQLAlchemy's way
         session.execute(stmt, rows)
         return
+    if defaults:  # Python-side defaults computed per row, as SQLAlchemy's executemany calls them
+        rows = [{**row, **{name: fn() for name, fn in defaults}} for row in rows]
+    # A batch's rows mostly carry the very same datetime object (the batch's time): processed once per call.
+    fields = [(key, _same_object_once(proc), const) if key is not None and proc is not None and timed else
+              (key, proc, const) for (key, proc, const), timed in zip(fields, plan[3], strict=True)]
     params = [tuple([const if key is None else (row[key] if proc is None else proc(row[key]))
                      for key, proc, const in fields]) for row in rows]
     # session.connection() first: it begins the session's transaction (BEGIN IMMEDIATE on SQLite, db.py).
@@ -275,20 +281,48 @@ def _sqlite_utc(chain):
 _SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"  # sqlalchemy.dialects.sqlite.DATETIME's storage format
 
 
-def _plan(stmt, dialect, keys: tuple[str, ...]) -> tuple[str, list]:
+def _same_object_once(proc):
+    """`proc`, computed once per object (by identity, the object kept alive meanwhile): exact for any value."""
+    done: dict[int, tuple[object, object]] = {}
+
+    def process(value):
+        hit = done.get(id(value))
+        if hit is None:
+            hit = done[id(value)] = (value, proc(value))
+        return hit[1]
+    return process
+
+
+def _plan(stmt, dialect, keys: tuple[str, ...]) -> tuple[str, list, list, list[bool]]:
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
-    if (compiled.insert_prefetch or compiled.update_prefetch or compiled.postfetch or not compiled.positional
-            or compiled.literal_execute_params or compiled.post_compile_params):
-        return compiled.string, []
+    # Postfetch columns (a SQL expression such as message_count + ?, a server default) are computed by the
+    # database and nothing is read back here, so they need nothing from us.
+    if not compiled.positional or compiled.literal_execute_params or compiled.post_compile_params:
+        return compiled.string, [], [], []
+    prefetch = {c.key: c.default for c in compiled.insert_prefetch}
+    prefetch.update({c.key: c.onupdate for c in compiled.update_prefetch})
     processors = compiled._bind_processors
     fields: list[tuple[str | None, object, object]] = []
+    defaults: list[tuple[str, object]] = []
     for name in compiled.positiontup:
         proc = processors.get(name)
         if proc is not None and dialect.name == "sqlite" and isinstance(compiled.binds[name].type, UTCDateTime):
             proc = _sqlite_utc(proc)
         if name in keys:
             fields.append((name, proc, None))
+        elif name in prefetch:  # a column left to its Python-side default
+            default = prefetch[name]
+            if default is None or not (default.is_scalar or default.is_callable):
+                return compiled.string, [], [], []
+            if default.is_scalar:
+                fields.append((None, None, proc(default.arg) if proc is not None else default.arg))
+            elif default.arg is default._fn:  # the function reads the execution context: SQLAlchemy's way
+                return compiled.string, [], [], []
+            else:
+                defaults.append((name, default._fn))
+                fields.append((name, proc, None))
         else:  # a constant of the statement (status='processed', say)
             value = compiled.binds[name].effective_value
             fields.append((None, None, proc(value) if proc is not None else value))
-    return compiled.string, fields
+    timed = [isinstance(compiled.binds[name].type, DateTime | UTCDateTime) for name in compiled.positiontup]
+    return compiled.string, fields, defaults, timed

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import bindparam, select, text, update
 from tests.factories import message, seed_org
 
+from onevoice import db
+from onevoice.contacts.models import Contact
 from onevoice.db import executemany, unit_of_work
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
@@ -62,18 +64,28 @@ def test_an_update_keeps_its_constants_and_takes_each_row_s_values(session_facto
 
 
 @pytest.mark.both_databases
-def test_a_statement_whose_columns_have_python_defaults_falls_back_to_sqlalchemy(session_factory):
+def test_columns_left_to_python_defaults_get_them_as_sqlalchemy_gives_them(session_factory):
     seed_org(session_factory)
     with session_factory.begin() as s:
-        mid = accept_batch(s, [message(external_id="d-1")]).new_ids[0]
+        ids = accept_batch(s, [message(external_id=f"d-{i}") for i in range(4)]).new_ids
+    rows = [{"message_id": mid, "lead_team": "support", "requires_approval": True} for mid in ids]
     with unit_of_work(session_factory) as s:  # created_at, priority and the lists are left to their defaults
-        executemany(s, "test.decisions", RoutingDecision.__table__.insert(),
-                         [{"message_id": mid, "lead_team": "support", "requires_approval": True}])
+        executemany(s, "test.decisions", RoutingDecision.__table__.insert(), rows[:2])
+        s.execute(RoutingDecision.__table__.insert(), rows[2:])
+    if session_factory.kw["bind"].dialect.name == "sqlite":  # straight to the driver, not SQLAlchemy's way
+        assert db._PLANS[("test.decisions", tuple(rows[0]))][1]
     with session_factory() as s:
-        d = s.scalars(select(RoutingDecision).where(RoutingDecision.message_id == mid)).one()
-    assert (d.lead_team, d.requires_approval, d.priority, d.tags, d.close_as_spam) == ("support", True, "normal",
-                                                                                        [], False)
-    assert d.created_at is not None
+        got = s.scalars(select(RoutingDecision).where(RoutingDecision.message_id.in_(ids))
+                        .order_by(RoutingDecision.message_id)).all()
+        stored = [tuple(r) for r in s.execute(text(
+            "SELECT lead_team, requires_approval, priority, tags, close_as_spam, collaborators, rules, reason "
+            "FROM routing_decisions ORDER BY message_id"))]
+    assert [(d.lead_team, d.requires_approval, d.priority, d.tags, d.close_as_spam) for d in got] == [
+        ("support", True, "normal", [], False)] * 4
+    assert stored[0] == stored[1] == stored[2] == stored[3]  # the same text in the database as SQLAlchemy's
+    assert all(d.created_at is not None for d in got)
+    # The default's function runs for each row (utcnow), as in SQLAlchemy's executemany.
+    assert got[0].created_at <= got[1].created_at
 
 
 @pytest.mark.both_databases
@@ -92,3 +104,24 @@ def test_times_in_any_zone_or_none_are_stored_as_sqlalchemy_stores_them(session_
     with session_factory() as s:
         fast, plain = _stored(s, "t-fast"), _stored(s, "t-plain")
     assert fast == plain and len(fast) == len(times)
+
+
+@pytest.mark.both_databases
+def test_an_update_adding_to_a_column_and_one_datetime_object_for_every_row(session_factory):
+    with session_factory.begin() as s:  # message_count and the times left to their defaults
+        executemany(s, "test.new_contacts", Contact.__table__.insert(), [{"name": f"p{i}"} for i in range(3)])
+    at = datetime(2026, 12, 6, 17, 0, 0, 5, tzinfo=UTC)
+    naive = datetime(2026, 12, 6, 17, 0, 0, 5)  # equal in UTC, another object: processed on its own
+    contacts = Contact.__table__
+    stmt = (update(contacts).where(contacts.c.id == bindparam("cid"))
+            .values(message_count=contacts.c.message_count + bindparam("n"), last_seen_at=bindparam("at_")))
+    with session_factory() as s:
+        cids = s.scalars(select(Contact.id).order_by(Contact.id)).all()
+    with unit_of_work(session_factory) as s:
+        executemany(s, "test.contacts", stmt, [{"cid": cid, "n": 2, "at_": at if i else naive}
+                                               for i, cid in enumerate(cids)])
+        executemany(s, "test.contacts", stmt, [{"cid": cid, "n": 1, "at_": at} for cid in cids[:1]])
+    with session_factory() as s:
+        got = s.execute(select(Contact.id, Contact.message_count, Contact.last_seen_at).order_by(Contact.id)).all()
+    assert [(c, n) for c, n, _ in got] == [(cids[0], 3), *[(c, 2) for c in cids[1:]]]
+    assert {when.replace(tzinfo=UTC) for _, _, when in got} == {at}

@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Case, CaseTeam
+from onevoice.db import executemany
 
 
 def queue_fields(case: Case) -> dict:
@@ -22,6 +23,7 @@ def sync_queue(session: Session, cases: list[Case]) -> None:
         .values(status=bindparam("s"), priority=bindparam("p"), last_message_at=bindparam("l"),
                 sla_due_at=bindparam("d"))
     )
-    session.execute(stmt, [
+    # Straight to the driver on SQLite (db.executemany): the worker calls this for every batch.
+    executemany(session, "cases.sync_queue", stmt, [
         {"cid": c.id, "s": c.status, "p": c.priority, "l": c.last_message_at, "d": c.sla_due_at} for c in cases
     ])

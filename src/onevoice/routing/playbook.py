@@ -10,20 +10,18 @@ Semantics, chosen so a coordinator can predict the result by reading the file to
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import time
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from onevoice.routing.sla import DAYS, SlaPolicy
+from onevoice.routing.conditions import URGENCIES, compile_when, keyword_pattern
+from onevoice.routing.sla import DAYS, DueCalendar, SlaPolicy
 from onevoice.routing.types import Decision, RouteInput
 from onevoice.triage.types import INTENTS, SENTIMENTS
 
 PRIORITIES = ("low", "normal", "high", "urgent")
-URGENCIES = ("low", "normal", "high", "critical")
 PRIORITY_FOR_URGENCY = {"low": "low", "normal": "normal", "high": "high", "critical": "urgent"}
 CONDITIONS = {"intent", "intent_not", "confidence_at_least", "sentiment", "urgency", "urgency_at_least",
               "language", "language_not", "channel", "kind", "followers_at_least", "vip", "repeat_at_least",
@@ -64,6 +62,9 @@ class Playbook:
     default_sla: str | None = None
     business_hours: str | None = None  # the policy whose calendar "outside_business_hours" reads
     meta: dict = field(default_factory=dict)
+    # Worked out on first use: each rule's conditions (routing/conditions.py), each policy's due-time calendar.
+    _matchers: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _calendars: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_yaml(cls, text: str, version: str | None = None) -> Playbook:
@@ -121,8 +122,9 @@ class Playbook:
     def route(self, item: RouteInput) -> Decision:
         d = Decision(lead_team=None, playbook_version=self.version)
         priority: str | None = None
+        triage = item.triage
         for rule in self.rules:
-            reasons = self._match(rule, rule.when, item, d)
+            reasons = self._matcher(rule)(item, triage, d)
             if reasons is None:
                 continue
             t = rule.then
@@ -150,8 +152,22 @@ class Playbook:
         d.sla_policy = None if d.close_as_spam else d.sla_policy or self.default_sla
         policy = self.sla_policies.get(d.sla_policy or "")
         if policy is not None:
-            d.sla_due_at = policy.due(item.created_at, d.priority)
+            d.sla_due_at = policy.due(item.created_at, d.priority, calendar=self._calendar(policy))
         return d
+
+    def _matcher(self, rule: Rule):
+        """The rule's compiled `when` (conditions.compile_when), compiled again if the rule's `when` was replaced."""
+        known = self._matchers.get(id(rule))
+        if known is None or known[0] is not rule or known[1] is not rule.when:
+            known = self._matchers[id(rule)] = (rule, rule.when, compile_when(self, rule, rule.when))
+        return known[2]
+
+    def _calendar(self, policy: SlaPolicy) -> DueCalendar:
+        """One DueCalendar per policy: the same due times as the policy's walk, without walking the days."""
+        known = self._calendars.get(policy.name)
+        if known is None or known.policy is not policy:
+            known = self._calendars[policy.name] = DueCalendar(policy)
+        return known
 
     def _match(self, rule: Rule, when: dict, item: RouteInput, d: Decision) -> list[str] | None:
         """The reasons each condition holds, or None as soon as one does not."""
@@ -216,7 +232,7 @@ class Playbook:
             n = item.prior_messages
             return f"customer wrote {n} times before" if n >= int(want) else None
         if key == "keywords":
-            m = _keywords(tuple(_list(want))).search(item.text or "")
+            m = keyword_pattern(tuple(_list(want))).search(item.text or "")
             return f"mentions '{m.group(0)}'" if m else None
         if key == "topics":
             found = [x for x in t.topics if x in _list(want)]
@@ -248,11 +264,6 @@ class Playbook:
         if key == "not":
             return "" if self._match(rule, want, item, d) is None else None
         raise PlaybookError(f"rule {rule.name}: unknown condition {key!r}")
-
-
-@lru_cache(maxsize=512)
-def _keywords(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.I)
 
 
 def _check(when: dict, name: str) -> None:

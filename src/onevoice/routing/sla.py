@@ -8,6 +8,7 @@ A target of "8h" under a Monday-to-Friday 09:00-17:00 calendar, for a message th
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -111,6 +112,7 @@ class DueCalendar:
         self.tz = ZoneInfo(policy.timezone)
         # day after a start's day -> (running totals of open time, each open day's opening, next day to read)
         self._after: dict[date, tuple[list[timedelta], list[datetime], list[date]]] = {}
+        self._lock = threading.Lock()
 
     def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
         p, tz = self.policy, self.tz
@@ -125,9 +127,10 @@ class DueCalendar:
                 if begin + remaining <= close_at:
                     return (begin + remaining).astimezone(start.tzinfo)
                 remaining -= close_at - begin
-        totals, opens = self._spans(day, remaining)
-        i = bisect_left(totals, remaining)  # the first open day by whose end the remaining time is counted
-        return (opens[i] + (remaining - (totals[i - 1] if i else timedelta(0)))).astimezone(start.tzinfo)
+        with self._lock:  # a playbook's calendar may serve the worker and a page's preview at once
+            totals, opens = self._spans(day, remaining)
+            i = bisect_left(totals, remaining)  # the first open day by whose end the remaining time is counted
+            return (opens[i] + (remaining - (totals[i - 1] if i else timedelta(0)))).astimezone(start.tzinfo)
 
     def _spans(self, day: date, needed: timedelta) -> tuple[list[timedelta], list[datetime]]:
         if len(self._after) > 2_000:  # the days of recent cases are the ones asked again
