@@ -64,7 +64,8 @@ def test_an_incident_alert_links_to_the_incident_and_its_cases(settings, session
     row = {"label": "the incident", "href": f"/incidents#incident-{incident_id}"}
     cases = f"/reports/cases?start={today}&end={today}&figure=incident%3A{incident_id}"
     assert alert_links("lee@acme.test") == [[row, {"label": "its cases", "href": cases}]]
-    assert alert_links("sam@acme.test") == [[row, {"label": "cases in incidents", "href": "/inbox?queue=incidents"}]]
+    mine = f"/inbox?queue=incidents&incident={incident_id}"
+    assert alert_links("sam@acme.test") == [[row, {"label": "its cases", "href": mine}]]
 
     lee, sam = browser_for("lee"), browser_for("sam")
     notices = lee.get("/notifications").text
@@ -74,12 +75,11 @@ def test_an_incident_alert_links_to_the_incident_and_its_cases(settings, session
     assert f'id="incident-{incident_id}"' in lee.get("/incidents").text
     listed = lee.get(cases)
     assert listed.status_code == 200 and case_ids(listed.text) == {inside}  # opened before the period shown
-    assert inside in case_ids(sam.get("/inbox?queue=incidents").text)
-    assert outside not in case_ids(sam.get("/inbox?queue=incidents").text)
+    assert case_ids(sam.get(mine).text) == {inside}
 
     text, body = mail_of(session_factory, "sam@acme.test")
     assert f"The incident: https://onevoice.acme.test/incidents#incident-{incident_id}\n" in text
-    assert "Cases in incidents: https://onevoice.acme.test/inbox?queue=incidents\n" in text
+    assert f"Its cases: https://onevoice.acme.test{mine}\n" in text
     assert f'<a href="https://onevoice.acme.test/incidents#incident-{incident_id}">The incident</a>' in body
     lee_text, _ = mail_of(session_factory, "lee@acme.test")
     assert f"Its cases: https://onevoice.acme.test{cases}\n" in lee_text

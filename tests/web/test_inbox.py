@@ -102,6 +102,40 @@ def test_incidents_queue_holds_the_cases_of_open_incidents_only(runtime, post):
         assert queue_counts(s, lee, utcnow())["incidents"] == 1
 
 
+def test_one_incidents_cases_open_and_closed_from_an_alert_or_the_incidents_page(runtime, post, browser_for):
+    """An incident alert and the incidents page link to the inbox filtered to that incident: its cases only,
+    named in the title, kept by the live updates; a closed one's under any status; a bad number, 422."""
+    a, b, c = post(message(text="The blender is broken, terrible", author="kim"),
+                   message(text="My blender broke again, awful", author="joe"),
+                   message(text="Kettle leaks, dangerous", author="ann"))
+    with runtime.session_factory.begin() as s:
+        blender = Incident(topic="blender", summary="surge")
+        kettle = Incident(topic="kettle <b>leak</b>", summary="surge")
+        s.add_all([blender, kettle])
+        s.flush()
+        s.get(Case, a).incident_id = s.get(Case, b).incident_id = blender.id
+        s.get(Case, c).incident_id = kettle.id
+        ids = blender.id, kettle.id
+    lee = browser_for("lee@acme.test")
+    page = lee.get(f"/inbox?queue=incidents&incident={ids[0]}")
+    assert page.status_code == 200 and sorted(ids_in(page.text)) == [a, b] and "incident “blender”" in page.text
+    assert f'name="incident" value="{ids[0]}"' in page.text  # changing another filter keeps this one
+    other = lee.get(f"/inbox?queue=incidents&incident={ids[1]}").text
+    assert ids_in(other) == [c] and "kettle &lt;b&gt;leak&lt;/b&gt;" in other
+    assert lee.get(f"/inbox/row/{c}?queue=incidents&incident={ids[0]}").status_code == 204  # live: not this one
+    assert lee.get(f"/inbox/row/{a}?queue=incidents&incident={ids[0]}").status_code == 200
+    incidents = lee.get("/incidents").text
+    assert f'href="/inbox?queue=incidents&amp;incident={ids[0]}"' in incidents
+    with runtime.session_factory.begin() as s:  # once closed, its cases leave the incidents queue, not the link
+        s.get(Incident, ids[0]).status = "closed"
+        s.get(Case, a).status = "resolved"
+    closed_link = f"/inbox?queue=open&amp;status=all&amp;incident={ids[0]}"
+    assert closed_link in lee.get("/incidents").text
+    assert sorted(ids_in(lee.get(closed_link.replace("&amp;", "&")).text)) == [a, b]
+    for bad in ("abc", "-1", "0", "1e3", "９", str(2**63)):
+        assert lee.get(f"/inbox?queue=open&incident={bad}").status_code == 422, bad
+
+
 def test_pagination_never_repeats_or_skips(runtime, post):
     created = post(*[message(text=f"broken thing number {i}, terrible", author=f"u{i}") for i in range(7)])
     sam = who(runtime, "sam@acme.test")

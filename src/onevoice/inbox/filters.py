@@ -22,6 +22,7 @@ class Filters:
     product: str | None = None
     tag: str | None = None
     q: str | None = None
+    incident: str | None = None  # one incident's cases (an incident alert links here), by its id
     status: str = "open"
     sort: str = "recent"
 
@@ -37,6 +38,8 @@ class Filters:
             raise InvalidInput(f"unknown sort {out.sort!r}: use one of {', '.join(SORTS)}")
         if out.priority and out.priority not in PRIORITIES:
             raise InvalidInput(f"unknown priority {out.priority!r}")
+        if out.incident and not (out.incident.isascii() and out.incident.isdigit() and 0 < int(out.incident) < 2**63):
+            raise InvalidInput(f"an incident is given by its number, not {out.incident[:40]!r}")
         return out
 
     @property
@@ -54,7 +57,7 @@ class Filters:
     @property
     def active(self) -> bool:
         return any(getattr(self, f) for f in ("channel", "intent", "sentiment", "priority", "language",
-                                              "product", "tag", "q")) or self.status != "open"
+                                              "product", "tag", "q", "incident")) or self.status != "open"
 
 
 def check_queue(queue: str) -> str:

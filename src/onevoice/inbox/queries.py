@@ -148,6 +148,9 @@ def _candidates(session: Session, who: Principal, queue: str, f: Filters,
         sets.append(set(session.scalars(select(Case.id).join(Incident, Incident.id == Case.incident_id)
                                         .where(Incident.status == "open", Case.status.in_(f.statuses))
                                         .order_by(Case.incident_id.desc()).limit(CANDIDATE_CAP))))
+    if f.incident:
+        sets.append(set(session.scalars(select(Case.id).where(Case.incident_id == int(f.incident),
+                                                             Case.status.in_(f.statuses)).limit(CANDIDATE_CAP))))
     if f.q:
         sets.append(set(matching_case_ids(session, f.q)))
     if not sets:

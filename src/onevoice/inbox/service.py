@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onevoice.auth.principal import Principal
+from onevoice.cases.models import Incident
 from onevoice.channels.models import Channel
 from onevoice.db import utcnow
 from onevoice.errors import InvalidInput
@@ -41,6 +42,11 @@ def start_queue(session: Session, who: Principal, remembered: str | None) -> str
         if not remembered.startswith("team:") or remembered[5:] in {k for k, _ in rail_teams(session, who)}:
             return remembered
     return default_queue(who)
+
+
+def incident_topic(session: Session, incident_id: int) -> str | None:
+    """What the inbox's incident filter names in its title (None: no such incident, the list is then empty)."""
+    return session.scalar(select(Incident.topic).where(Incident.id == incident_id))
 
 
 def queue_title(session: Session, queue: str) -> str:

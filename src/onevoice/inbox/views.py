@@ -41,6 +41,7 @@ def inbox(request: Request, viewer: Viewer = Depends(current_user), session: Ses
         "queue": queue, "f": f, "page": page, "rail": service.rail(session, viewer.principal),
         "choices": service.filter_choices(session),
         "notifications": notify.recent_for(session, viewer.principal, 8),
+        "incident_topic": service.incident_topic(session, int(f.incident)) if f.incident else None,
     })
     if chosen and viewer.user_id is not None:
         response.set_cookie(QUEUE_COOKIE, f"{viewer.user_id}:{queue}", max_age=QUEUE_COOKIE_DAYS * 86400,

@@ -76,8 +76,8 @@ def raise_alert(session: Session, *, key: str, kind: str, title: str, text: str,
 
 def incident_links(incident: Incident, role: str, now: datetime) -> list[dict]:
     """The incident's row on /incidents, and its cases: for those who read reports, the reports' list of the
-    cases behind the incident (all of them, whatever the period); for the others, the inbox's queue of cases in
-    open incidents (the cases they may open)."""
+    cases behind the incident (all of them, whatever the period); for the others, the inbox's incidents queue
+    filtered to this incident (the cases of it they may open)."""
     row = {"label": "the incident", "href": f"/incidents#incident-{incident.id}"}
     if role in REPORT_READERS:
         # The list holds every case of the incident whatever the period; the period shown starts when it opened,
@@ -86,7 +86,7 @@ def incident_links(incident: Incident, role: str, now: datetime) -> list[dict]:
         start = min(max(incident.opened_at.date(), end - timedelta(days=reports.MAX_DAYS - 1)), end)
         return [row, {"label": "its cases",
                       "href": cases_path({"start": start, "end": end}, f"incident:{incident.id}")}]
-    return [row, {"label": "cases in incidents", "href": "/inbox?queue=incidents"}]
+    return [row, {"label": "its cases", "href": f"/inbox?queue=incidents&incident={incident.id}"}]
 
 
 def incident_alerts(session: Session, now: datetime, public_url: str) -> int:
