@@ -67,7 +67,7 @@ def _store_sqlite(session: Session, rows: dict[tuple[int, str], dict]) -> tuple[
         added = {(channel_id, external_id): mid for mid, channel_id, external_id in driver.execute(
             f"SELECT id, channel_id, external_id FROM {table} WHERE id > ?", (top or 0,))}
         if len(added) != len(new) or any(key not in added for key in new):  # ids not past the top: ask by key
-            added = _ids_of(session, new)
+            added = _existing_sqlite(driver, table, new)
         ids.update(added)
     return ids, set(new)
 
@@ -131,15 +131,7 @@ def accept_batch(session: Session, items: list, max_text: int = 40_000, max_batc
         for mid, channel_id, external_id in inserted:
             ids[(channel_id, external_id)] = mid
             fresh.add((channel_id, external_id))
-        missing = [k for k in rows if k not in ids]
-        for chunk_start in range(0, len(missing), 500):
-            chunk = missing[chunk_start:chunk_start + 500]
-            found = session.execute(
-                select(Message.id, Message.channel_id, Message.external_id)
-                .where(tuple_(Message.channel_id, Message.external_id).in_(chunk))
-            ).all()
-            for mid, channel_id, external_id in found:
-                ids[(channel_id, external_id)] = mid
+        ids.update(_ids_of(session, [k for k in rows if k not in ids]))  # those already there
     seen: set[tuple[int, str]] = set()
     for index, key in order:
         duplicate = key not in fresh or key in seen

@@ -65,8 +65,8 @@ def table_csv(table: str, filters: Filters = Depends(), who: Principal = Depends
 @router.get("/objectives", response_model=list[ObjectiveOut], responses=AUTH_ERRORS, dependencies=[READ])
 def list_objectives(who: Principal = Depends(api_principal), session: Session = Depends(get_read_session)):
     """The objectives your reports show (a manager: their teams'); their progress is in the report's objectives."""
-    scope = service.make_scope(session, who)
-    return [_objective_out(session, o) for o in service.list_objectives(session, scope)]
+    scope, teams = service.make_scope(session, who), service.team_names(session)
+    return [_objective_out(teams, o) for o in service.list_objectives(session, scope)]
 
 
 REFUSED = {422: {"model": Problem, "description": "an unknown team or figure, a target that cannot be met or read"}}
@@ -78,7 +78,7 @@ def set_objective(body: ObjectiveIn, who: Principal = Depends(api_principal), se
     """Set a team's (or the organization's) target on one figure, replacing the one there was. Managers set
     their own teams'; coordinators and admins any, and the organization's."""
     objective = service.set_objective(session, who, body.team, body.metric, body.comparator, body.target)
-    return _objective_out(session, objective)
+    return _objective_out(service.team_names(session), objective)
 
 
 @router.delete("/objectives/{objective_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
@@ -90,10 +90,11 @@ def remove_objective(objective_id: RowId, who: Principal = Depends(api_principal
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _objective_out(session: Session, o: Objective) -> ObjectiveOut:
+def _objective_out(teams: dict[int, dict], o: Objective) -> ObjectiveOut:
+    """An objective as the API gives it (`teams`: service.team_names, read once for a list)."""
     described = objectives.described({"metric": o.metric, "comparator": o.comparator, "target": o.target,
                                       "value": None})
-    team = service.team_names(session).get(o.team_id) if o.team_id is not None else None
+    team = teams.get(o.team_id) if o.team_id is not None else None
     return ObjectiveOut(id=o.id, team=team["key"] if team else None, metric=o.metric,
                         label=described["label"], comparator=o.comparator, target=o.target,
                         target_text=described["target_text"], created_by=o.created_by)
