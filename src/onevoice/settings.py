@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     incident_quiet_minutes: float = Field(60.0, gt=0)
     # A case pending on the customer with nothing done for this many days is resolved (cases/pending.py); 0: never.
     pending_customer_days: float = Field(7.0, ge=0)
+    # How often this node's scheduler brings the reports' facts up to date (reports/upkeep.py). Longer gaps make
+    # bigger, cheaper-per-message passes (figures lag by up to this much); 0: this node does not keep them, for
+    # a deployment that runs the upkeep on one node only, or as `onevoice reports upkeep` from a timer.
+    reports_upkeep_seconds: float = Field(10.0, ge=0)
 
     # Single sign-on with OpenID Connect: set the issuer, client id and secret to show "Sign in with SSO".
     # The redirect URL defaults to <this server>/login/sso/callback as the browser reached it.

@@ -21,6 +21,7 @@ from onevoice.reports.facts import case_facts
 from onevoice.reports.models import CaseFacts, TeamFacts
 from onevoice.reports.repository import AGGREGATES, context, insert_rows, sources
 from onevoice.reports.upkeep import plan, rebuild, upkeep_job, write
+from onevoice.settings import Settings
 from onevoice.teams.models import Team
 from tests.factories import message
 
@@ -233,3 +234,25 @@ def test_incremental_equals_rebuilt(session_factory, pipeline, org, steps):
         assert kept == cases
     with session_factory() as s:
         assert len(incremental[0]) == len(list(s.scalars(select(Case.id))))
+
+
+@pytest.mark.parametrize(("every", "expected"), [(None, 10.0), (30.0, 30.0), (0.0, None)])
+def test_a_node_keeps_the_facts_as_often_as_it_is_set_to_or_not_at_all(settings, every, expected):
+    from onevoice.cli.serving import _scheduler
+    from onevoice.runtime import build_runtime
+
+    runtime = build_runtime(settings if every is None else settings.model_copy(
+        update={"reports_upkeep_seconds": every}))
+    try:
+        jobs = {j.name: j.every for j in _scheduler(runtime, poll=False).jobs}
+    finally:
+        runtime.dispose()
+    assert jobs.get("reports-upkeep") == expected
+    assert "alerts" in jobs  # the other jobs are there either way
+
+
+def test_a_negative_upkeep_interval_is_refused(settings):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="reports_upkeep_seconds"):
+        Settings.model_validate({**settings.model_dump(), "reports_upkeep_seconds": -1})

@@ -84,8 +84,10 @@ def _scheduler(runtime, poll: bool):
     # The triage model learns from the pages' corrections: retrained when enough have come in, or daily.
     scheduler.add("triage-retrain", 600.0, lambda: start_if_due(runtime.session_factory, runtime.settings))
     # The reports' facts follow the events (reports/upkeep.py): registered here, at composition, so that the
-    # pipeline knows nothing of reports. Idempotent, so every web node may run it.
-    scheduler.add("reports-upkeep", 10.0, lambda: upkeep_job(runtime.session_factory))
+    # pipeline knows nothing of reports. Idempotent, so every web node may run it; a node set to 0 does not.
+    if runtime.settings.reports_upkeep_seconds:
+        scheduler.add("reports-upkeep", runtime.settings.reports_upkeep_seconds,
+                      lambda: upkeep_job(runtime.session_factory))
     # Notifications (notifications/): alerts (incidents, SLA thresholds), the weekly digest, and the mail they
     # queue. Idempotence keys and conditional claims make each safe on every web node.
     settings = runtime.settings
