@@ -12,6 +12,7 @@ from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case
 from onevoice.db import unit_of_work
 from onevoice.demo.history import INCIDENT_DAY, SLOW_WEEK, seed_history
+from onevoice.demo.people import MORE, NAMES
 from onevoice.demo.seed import DEMO_DOMAIN, seed_demo
 from onevoice.reports import metrics, service
 from onevoice.reports.ranking import advocacy_ranking
@@ -79,3 +80,15 @@ def test_sixty_days_of_history(session_factory, settings):
         [(r["contact_id"], r["net"]) for r in ranking["advocates"]]
     assert [(r["contact_id"], r["net"]) for r in page["detractors"]] == \
         [(r["contact_id"], r["net"]) for r in ranking["detractors"]]
+    # The history's replies read as the pages' do: by the person who sent them (the case page rendered
+    # none of them while their author had no name).
+    from onevoice.desk.page import case_page
+    from onevoice.messages.models import Message
+
+    with session_factory() as s:
+        replied = s.scalars(select(Message.case_id).where(Message.direction == "outbound").limit(3)).all()
+        shown = [case_page(s, lead, case_id) for case_id in replied]
+    assert len(shown) == 3
+    people = {*NAMES.values(), *(n for names in MORE.values() for n in names)}
+    senders = {m["sent_by"] for c in shown for m in c["messages"] if m["direction"] == "outbound"}
+    assert senders and senders <= people, senders

@@ -162,3 +162,28 @@ def test_a_contact_merge_records_who_merged(gov_app, runtime, world):
         record = s.scalar(select(AuditRecord).where(AuditRecord.action == "contact.link"))
         assert record.actor == "ada@acme.test" and record.target == f"contact:{world['contact_id']}"
         assert record.data["merged"] == other_id
+
+
+def test_replies_name_their_sender_and_a_partner_reads_no_address(gov_app, runtime, world):
+    """A reply records its sender's address as its author's name (outbox.draft_reply): people read the name,
+    a partner never the address; a reply with no name at all (one the platform sent back) reads "Us"."""
+    with unit_of_work(runtime.session_factory) as s:
+        parent = s.scalar(select(Message).where(Message.case_id == world["partner_case"],
+                                                Message.direction == "inbound").limit(1))
+        for n, author in enumerate(({"external_id": "organization", "handle": "sbx", "name": "lena@acme.test"},
+                                    {"external_id": "organization"})):
+            s.add(Message(channel_id=parent.channel_id, external_id=f"out-named-{n}", direction="outbound",
+                          kind=parent.kind, text=f"reply {n}", author=author, created_at=utcnow(), status="sent",
+                          case_id=world["partner_case"], sent_by="lena@acme.test"))
+    people = clients(gov_app, runtime)
+    page = people["coordinator"][0].get(f"/cases/{world['partner_case']}")
+    assert page.status_code == 200
+    assert "<b>Lena Brandt</b> <span class=\"muted\">replied</span>" in page.text
+    assert "<b>Us</b> <span class=\"muted\">replied</span>" in page.text
+    browser, api = people["partner"]
+    for r in (browser.get(f"/cases/{world['partner_case']}"), api.get(f"/api/v1/cases/{world['partner_case']}")):
+        assert r.status_code == 200 and "reply 0" in r.text
+        assert "lena@acme.test" not in r.text and "Lena Brandt" in r.text
+    names = [m["author"]["name"] for m in api.get(f"/api/v1/cases/{world['partner_case']}").json()["messages"]
+             if m["direction"] == "outbound" and m["text"].startswith("reply")]
+    assert names == ["Lena Brandt", None]

@@ -59,11 +59,17 @@ def shown_as(session: Session, labels: set[str | None]) -> dict:
 
 
 def names_only(session: Session, case: CaseDetail, approvals: Iterable[dict] = ()) -> None:
-    """Replace people's addresses with their names, in place: in a case's history (`get_case`) and in the
-    approval requests the case page shows beside its messages (`decided_by`)."""
+    """Replace people's addresses with their names, in place: in a case's history (`get_case`), on its
+    replies (their author) and in the approval requests the case page shows beside its messages (`decided_by`)."""
     approvals = list(approvals)
-    shown = shown_as(session, {e.actor for e in case.events} | {a["decided_by"] for a in approvals})
+    # A reply carries its sender's address as its author's name (outbox.service.draft_reply).
+    replies = [m.author for m in case.messages if m.direction == "outbound"]
+    shown = shown_as(session, {e.actor for e in case.events} | {a["decided_by"] for a in approvals}
+                     | {r.get("name") for r in replies})
     for event in case.events:
         event.actor = shown[event.actor]
+    for author in replies:
+        author["name"] = shown[author.get("name")]
+        author["display_name"] = author["name"] or author["display_name"]
     for approval in approvals:
         approval["decided_by"] = shown[approval["decided_by"]]

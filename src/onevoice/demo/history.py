@@ -102,7 +102,8 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
                 events.append(_event(case.id, "note", f"{teams[team_id]}@{domain}", note_at, {"text": "On it."}))
         outbound.append({"channel_id": case.channel_id, "external_id": f"demo-reply-{case.id}", "direction": "outbound",
                          "kind": "direct" if rng.random() < 0.2 else "comment", "text": "Thanks for telling us: "
-                         "we are on it and will update you here.", "author": {"external_id": "organization"},
+                         "we are on it and will update you here.", "author": {"external_id": "organization",
+                                                                                 "name": actor},
                          "created_at": reply_at, "received_at": reply_at, "status": "sent", "case_id": case.id,
                          "contact_id": case.contact_id, "sent_by": actor})
         events.append(_event(case.id, "reply.queued", actor, reply_at, {}))

@@ -48,6 +48,9 @@ def case_page(session: Session, who: Principal, case_id: int) -> dict:
     if case.assignee_id and all(u["id"] != case.assignee_id for u in data["users"]):
         data["users"].append({"id": case.assignee_id, "name": data["assignee"]})  # shown as it is, by name
     for m in data["messages"]:
+        if m["direction"] == "outbound":  # who replied, by name (a reply records its sender's address)
+            label = m["author"].get("name")
+            m["sent_by"] = data["names"].get(label, label) or "Us"
         j = jobs.get(m["id"])
         m["approval"] = asked.get(m["id"])
         m["delivery"] = None if j is None else {"status": j.status, "attempts": j.attempts, "error": j.last_error}
