@@ -69,6 +69,10 @@ def test_reconcile_keeps_intents_and_signal_consistent():
     assert reconcile(dist, 0.7, "question", 0.5)[:3] == ("complaint", 0.7, True)
     assert reconcile({"complaint": 0.6, "question": 0.3, "other": 0.1}, 0.2, "complaint", 0.6)[:3] == (
         "question", 0.3, False)
+    # ... among the manner intents: an outage report read as complaint (36 %), its signal 37 %, is not a job
+    # inquiry because that came second (32 %): it went to HR.
+    assert reconcile({"complaint": 0.36, "job_inquiry": 0.32, "question": 0.25, "other": 0.07}, 0.37, "complaint",
+                     0.36)[:3] == ("question", 0.25, False)
     assert reconcile(dist, 0.1, "legal_risk", 0.8)[:3] == ("legal_risk", 0.8, True)  # a risk always counts
     assert reconcile(dist, 0.9, "spam", 0.8)[:3] == ("spam", 0.8, False)
     assert reconcile(dist, 0.6, "sales_lead", 0.9)[0] == "sales_lead"  # a sure lead stays a lead
