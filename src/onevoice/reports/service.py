@@ -22,6 +22,7 @@ from onevoice.channels.service import channel_names_by_id
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 from onevoice.reports import metrics, objectives
+from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, filtered, rankings
@@ -319,20 +320,17 @@ def progress(session: Session, scope: Scope, figures: dict) -> list[dict]:
 
 def objective_figures(session: Session, scope: Scope) -> list[tuple[Objective, dict | None]]:
     """Each objective with the figures it is measured on: its team's, or None for the report's own."""
-    out: list[tuple[Objective, dict | None]] = []
-    per_team: dict[tuple[int, str], dict] = {}
-    for o in list_objectives(session, scope):
-        if o.team_id is not None and not scope.team_ids:
-            # Only the objective's family of figures, once per team: the whole headline computed the
-            # advocacy ranking and every other figure again for each team objective.
-            group = o.metric.split(".")[0]
-            if (o.team_id, group) not in per_team:
-                team_scope = Scope(**{**scope.__dict__, "team_ids": (o.team_id,)})
-                per_team[o.team_id, group] = family(session, team_scope, group)
-            out.append((o, per_team[o.team_id, group]))
-        else:
-            out.append((o, None))
-    return out
+    listed = list_objectives(session, scope)
+    own = [o for o in listed if o.team_id is not None and not scope.team_ids]
+    # Only the objectives' own figures, once per team and family: the whole headline computed the advocacy
+    # ranking and every other figure again for each team objective, and a whole family every median and
+    # customer count where an objective reads one figure.
+    wanted: dict[tuple[int, str], set[str]] = {}
+    for o in own:
+        wanted.setdefault((o.team_id, o.metric.split(".")[0]), set()).add(o.metric)
+    per_team = {(team_id, group): family(session, Scope(**{**scope.__dict__, "team_ids": (team_id,)}), group, figures)
+                for (team_id, group), figures in wanted.items()}
+    return [(o, per_team[o.team_id, o.metric.split(".")[0]] if o in own else None) for o in listed]
 
 
 def judged(objectives: list[tuple[Objective, dict | None]], figures: dict) -> list[dict]:
@@ -345,18 +343,25 @@ def judged(objectives: list[tuple[Objective, dict | None]], figures: dict) -> li
     return out
 
 
-def family(session: Session, scope: Scope, name: str) -> dict:
+PEOPLE = {"reputation.customers", "reputation.returning_customers", "reputation.incidents"}
+
+
+def family(session: Session, scope: Scope, name: str, figures: set[str] | None = None) -> dict:
     """The figures of `headline` named `name`.* (service, reputation, leads or advocacy): an objective or an
-    alert rule on one figure computes its family only (the advocacy ranking is the costliest)."""
+    alert rule on one figure computes its family only (the advocacy ranking is the costliest). With `figures`
+    (full names), at least those: the service times and the customer counts only where asked for."""
     if name == "advocacy":
         ranking = advocacy_ranking(session, scope, limit=0)
         return {f"advocacy.{k}": ranking[k]
                 for k in ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor")}
     if name == "reputation":
-        rep = metrics.reputation(session, scope)
+        rep = metrics.reputation(session, scope, people=figures is None or bool(figures & PEOPLE))
         return {f"reputation.{k}": len(v) if k == "incidents" else v for k, v in rep.items()}
-    compute = {"service": metrics.service, "leads": metrics.leads}.get(name)
-    return {f"{name}.{k}": v for k, v in compute(session, scope).items()} if compute else {}
+    if name == "service":
+        times = tuple(t for t in SERVICE_TIMES if figures is None
+                      or {f"service.{t}_median_s", f"service.{t}_p90_s"} & figures)
+        return {f"service.{k}": v for k, v in metrics.service(session, scope, times).items()}
+    return {f"leads.{k}": v for k, v in metrics.leads(session, scope).items()} if name == "leads" else {}
 
 
 def set_objective(session: Session, who: Principal, team: str | None, metric: str, comparator: str,
