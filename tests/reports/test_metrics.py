@@ -175,6 +175,61 @@ def test_load_per_person_counts_open_assigned_cases(session_factory, pipeline, o
         assert load_per_person(s, replace(every, team_ids=(teams["pr"],))) == []
 
 
+def test_backlog_reads_the_open_cases_in_opening_order(session_factory, pipeline, org):
+    """Count, oldest, older than a day and the median age (odd and even counts, a team filter) as worked out
+    from the open cases themselves; on SQLite the median walks the partial index of open cases, no sort."""
+    import statistics
+
+    from sqlalchemy import event
+
+    from onevoice.reports.models import CaseFacts
+
+    pipeline(*(message(channel="xcom", author=f"c{i}", text="my order never arrived" if i % 3 else "is it open?",
+                       minutes=i * 300 + 1) for i in range(7)))
+    with session_factory() as s:
+        ids = list(s.scalars(select(Case.id).order_by(Case.id)))
+    with unit_of_work(session_factory) as s:
+        set_status(s, org["lee"], ids[2], "resolved")
+        set_status(s, org["lee"], ids[4], "pending_customer")
+    upkeep_job(session_factory)
+    now = BASE_TIME + timedelta(hours=36)  # some cases opened more than a day before, some less
+
+    def expected(s, period):
+        teams = period.team_ids
+        opened = [f.opened_at for f in s.scalars(select(CaseFacts)) if f.status in metrics.OPEN
+                  and (not teams or f.lead_team_id in teams)]
+        ages = [(period.now - at).total_seconds() for at in opened]
+        return {"open": len(ages), "median_age_s": float(statistics.median(ages)), "oldest_age_s": max(ages),
+                "older_than_a_day": sum(a > 86400 for a in ages)}
+
+    statements: list[tuple[str, object]] = []
+    with session_factory() as s:
+        engine = s.get_bind()
+        support = s.scalar(select(Team.id).where(Team.key == "support"))
+        def grab(conn, cursor, statement, parameters, context, many):
+            statements.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", grab)
+        try:
+            for period in (scope(date(2026, 11, 1), date(2026, 11, 30)),
+                           scope(date(2026, 11, 1), date(2026, 11, 30), team_ids=(support,))):
+                period = replace(period, now=now)
+                assert metrics.backlog(s, period) == expected(s, period)
+        finally:
+            event.remove(engine, "before_cursor_execute", grab)
+    with unit_of_work(session_factory) as s:  # six open cases above, an even count; five now
+        set_status(s, org["lee"], ids[0], "resolved")
+    upkeep_job(session_factory)
+    with session_factory() as s:
+        period = replace(scope(date(2026, 11, 1), date(2026, 11, 30)), now=now)
+        assert metrics.backlog(s, period) == expected(s, period) and metrics.backlog(s, period)["open"] == 5
+        if engine.dialect.name == "sqlite":
+            median = next((st, p) for st, p in statements if "ORDER BY" in st)
+            plan = [row[3] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + median[0], median[1])]
+            assert any("ix_report_case_facts_open" in step for step in plan) and not any("TEMP B-TREE" in step
+                                                                                          for step in plan), plan
+
+
 def test_quantile_is_nearest_rank():
     assert metrics.quantile([5, 1, 4, 2, 3, 6, 7, 8, 9, 10], 0.9) == 9.0
     assert metrics.quantile([7], 0.9) == 7.0 and metrics.quantile([], 0.5) is None
