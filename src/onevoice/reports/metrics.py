@@ -372,11 +372,8 @@ def service(session: Session, scope: Scope, times: tuple[str, ...] = tuple(SERVI
         return out
     h = DailyHistogram
     counts: dict[str, list[tuple[int, int]]] = {}
-    # Grouped by a number standing for the figure, not by its name: SQLite sorts the period's rows to group
-    # them (28,000 for every team's 28 days at full size), and comparing the names was half of that.
-    figure = case({name: i for i, name in enumerate(times)}, value=h.metric)
-    for metric, b, n in session.execute(select(func.min(h.metric), h.bucket, func.sum(h.n)).where(
-            *day_conditions(scope, h), h.metric.in_(list(times))).group_by(figure, h.bucket)):
+    for metric, b, n in session.execute(select(h.metric, h.bucket, func.sum(h.n)).where(
+            *day_conditions(scope, h), h.metric.in_(list(times))).group_by(h.metric, h.bucket)):
         counts.setdefault(metric, []).append((b, _int(n)))
     found = exact_quantiles(session, {name: (getattr(f, SERVICE_TIMES[name]), fcond) for name in times}, counts)
     for name in times:
