@@ -322,18 +322,31 @@ def exact_quantiles(session: Session, wanted: dict[str, tuple], counts: dict[str
         hist = sorted(counts.get(name, []))
         n = sum(c for _, c in hist)
         for which, ranks in _ranks(n).items():
+            # Each rank's bucket and place in it; the median's two middle values, mostly in one bucket, are
+            # read by one walk.
+            reads: dict[int, list[int]] = {}
             for r in ranks:
                 before = 0
                 for b, c in hist:
                     if before + c >= r:
-                        lo, hi = bucket_range(b)
-                        limits = [column >= lo] + ([column < hi] if hi is not None else [])
-                        i = len(slots)
-                        slots.append((name, which))
-                        parts.append(select(literal(i).label("i"), column.label("v")).where(*conds, *limits)
-                                     .order_by(column).offset(r - before - 1).limit(1).subquery())
+                        reads.setdefault(b, []).append(r - before)
                         break
                     before += c
+            for b, places in reads.items():
+                c = dict(hist)[b]
+                lo, hi = bucket_range(b)
+                limits = [column >= lo] + ([column < hi] if hi is not None else [])
+                # The walk goes through every day's values of the bucket up to the place (the index leads
+                # with the value): from the end the place is nearer to, half of it on average.
+                first, last = min(places), max(places)
+                if first - 1 <= c - last:
+                    order, skip = column, first - 1
+                else:
+                    order, skip = column.desc(), c - last
+                i = len(slots)
+                slots.append((name, which))
+                parts.append(select(literal(i).label("i"), column.label("v")).where(*conds, *limits)
+                             .order_by(order).offset(skip).limit(last - first + 1).subquery())
     values: dict[tuple[str, str], list[float]] = {}
     if parts:
         query = union_all(*[select(p.c.i, p.c.v) for p in parts]) if len(parts) > 1 else select(parts[0].c.i,
