@@ -230,6 +230,40 @@ def test_backlog_reads_the_open_cases_in_opening_order(session_factory, pipeline
                                                                                           for step in plan), plan
 
 
+def test_exact_quantiles_read_from_either_end_of_a_bucket(session_factory):
+    """The median and p90 read from the histogram's bucket and an index range equal those of the values
+    themselves, whichever end of the bucket a value is nearer to, with ties, odd and even counts, and the
+    median's two middle values in one bucket or in two."""
+    import random
+    import statistics
+
+    from sqlalchemy import Column, Integer, MetaData, Table, insert
+
+    from onevoice.reports.aggregate import bucket
+
+    table = Table("t_exact_quantiles", MetaData(), Column("id", Integer, primary_key=True), Column("v", Integer),
+                  Column("g", Integer))
+    rng = random.Random(7)
+    values = [rng.choice((5, 9, 60, 61, 62, 3600, 3700, 3800, 90000)) + rng.randrange(0, 400) for _ in range(401)]
+    with session_factory() as s:
+        engine = s.get_bind()
+    table.create(engine)
+    try:
+        with unit_of_work(session_factory) as s:
+            s.execute(insert(table), [{"v": v, "g": i % 7} for i, v in enumerate(values)])
+        with session_factory() as s:
+            for groups in ((0,), (0, 1), (2, 3, 4), tuple(range(7)), (1, 2, 3, 4, 5, 6)):
+                mine = [v for i, v in enumerate(values) if i % 7 in groups]
+                counts: dict[int, int] = {}
+                for v in mine:
+                    counts[bucket(v)] = counts.get(bucket(v), 0) + 1
+                found = metrics.exact_quantiles(s, {"x": (table.c.v, [table.c.g.in_(groups)])},
+                                                {"x": list(counts.items())})
+                assert found["x"] == (float(statistics.median(mine)), metrics.quantile(mine, 0.9)), groups
+    finally:
+        table.drop(engine)
+
+
 def test_quantile_is_nearest_rank():
     assert metrics.quantile([5, 1, 4, 2, 3, 6, 7, 8, 9, 10], 0.9) == 9.0
     assert metrics.quantile([7], 0.9) == 7.0 and metrics.quantile([], 0.5) is None
