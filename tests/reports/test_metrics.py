@@ -182,8 +182,11 @@ def test_backlog_reads_the_open_cases_in_opening_order(session_factory, pipeline
 
     from sqlalchemy import event
 
-    from onevoice.reports.models import CaseFacts
+    from onevoice.reports.models import OPEN_CASES, CaseFacts
 
+    # The partial index's condition names the same statuses as the facts (a query states them to use it).
+    stated = ", ".join(f"'{status}'" for status in metrics.OPEN)
+    assert OPEN_CASES.removeprefix("status IN (").removesuffix(")") == stated
     pipeline(*(message(channel="xcom", author=f"c{i}", text="my order never arrived" if i % 3 else "is it open?",
                        minutes=i * 300 + 1) for i in range(7)))
     with session_factory() as s:
