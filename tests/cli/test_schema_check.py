@@ -22,6 +22,15 @@ def test_a_command_on_a_new_sqlite_file_sets_the_schema_up(tmp_path):
     assert runner.invoke(app, ["team", "add", "support", "--database-url", url]).exit_code == 0
 
 
+def test_the_reports_commands_on_a_new_sqlite_file_set_the_schema_up(tmp_path):
+    """They made their own engine and failed on the missing report_state table with a traceback."""
+    for command in ("rebuild", "upkeep"):
+        url = f"sqlite:///{tmp_path / f'{command}.db'}"
+        result = runner.invoke(app, ["reports", command, "--database-url", url])
+        assert result.exit_code == 0, result.output
+        assert ("rebuilt the facts of 0 cases" if command == "rebuild" else "refreshed 0 cases") in result.output
+
+
 @pytest.mark.postgres
 def test_a_command_on_an_unmigrated_postgres_says_to_upgrade(db_backend, pg_database):
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -30,10 +39,11 @@ def test_a_command_on_an_unmigrated_postgres_says_to_upgrade(db_backend, pg_data
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        result = runner.invoke(app, ["team", "list", "--database-url", url])
-        assert result.exit_code == 1
-        assert "has no OneVoice schema yet" in result.output and "onevoice db upgrade" in result.output
-        assert "Traceback" not in result.output
+        for command in (["team", "list"], ["reports", "rebuild"], ["reports", "upkeep"]):
+            result = runner.invoke(app, [*command, "--database-url", url])
+            assert result.exit_code == 1, (command, result.output)
+            assert "has no OneVoice schema yet" in result.output and "onevoice db upgrade" in result.output
+            assert "Traceback" not in result.output
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

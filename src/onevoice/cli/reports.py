@@ -6,17 +6,9 @@ import time
 
 import typer
 
-from onevoice.cli.common import DbOpt, settings_for
+from onevoice.cli.common import DbOpt, factories, settings_for
 
 app = typer.Typer(help="The reports' aggregates (docs/metrics.md).", no_args_is_help=True)
-
-
-def _factory(database_url: str | None):
-    # heavy (SQLAlchemy, the services): loaded only by the command that runs
-    from onevoice.db import make_engine, make_sessionmaker
-
-    settings = settings_for(database_url)
-    return make_sessionmaker(make_engine(settings.database_url))
 
 
 @app.command("rebuild")
@@ -26,7 +18,9 @@ def rebuild(database_url: DbOpt = None) -> None:
     from onevoice.reports.upkeep import rebuild as run
 
     started = time.perf_counter()
-    n = run(_factory(database_url))
+    # `factories` checks the schema first (a new SQLite file is set up; an unmigrated database is a clear error)
+    with factories(settings_for(database_url)) as (write, _):
+        n = run(write)
     typer.echo(f"rebuilt the facts of {n} cases in {time.perf_counter() - started:.1f} s")
 
 
@@ -36,5 +30,6 @@ def upkeep(database_url: DbOpt = None) -> None:
     # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.reports.upkeep import upkeep_job
 
-    result = upkeep_job(_factory(database_url))
+    with factories(settings_for(database_url)) as (write, _):
+        result = upkeep_job(write)
     typer.echo(f"refreshed {result.cases} cases; events read up to id {result.watermark}")
