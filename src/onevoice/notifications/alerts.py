@@ -133,8 +133,10 @@ def measure(session: Session, rule: AlertRule, now: datetime) -> float | None:
     team = session.scalar(select(Team.key).where(Team.id == rule.team_id)) if rule.team_id else None
     start, end = window(rule, now)
     scope = reports.make_scope(session, SYSTEM, start, end, team=team)
-    # The service figures only: the whole headline would rank every customer (advocacy) once a minute per rule.
-    return reports.family(session, scope, "service").get(f"service.{rule.metric}")
+    # The rule's own figure only: the whole headline would rank every customer (advocacy) once a minute per
+    # rule, and the whole service family would read every median and p90 for an attainment.
+    name = f"service.{rule.metric}"
+    return reports.family(session, scope, "service", {name}).get(name)
 
 
 def check_rule(session: Session, rule_id: int, now: datetime, public_url: str) -> bool:

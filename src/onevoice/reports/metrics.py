@@ -320,7 +320,8 @@ def exact_quantiles(session: Session, wanted: dict[str, tuple], counts: dict[str
     parts, slots = [], []
     for name, (column, conds) in wanted.items():
         hist = sorted(counts.get(name, []))
-        n = sum(c for _, c in hist)
+        sizes = dict(hist)
+        n = sum(sizes.values())
         for which, ranks in _ranks(n).items():
             # Each rank's bucket and place in it; the median's two middle values, mostly in one bucket, are
             # read by one walk.
@@ -333,7 +334,7 @@ def exact_quantiles(session: Session, wanted: dict[str, tuple], counts: dict[str
                         break
                     before += c
             for b, places in reads.items():
-                c = dict(hist)[b]
+                c = sizes[b]
                 lo, hi = bucket_range(b)
                 limits = [column >= lo] + ([column < hi] if hi is not None else [])
                 # The walk goes through every day's values of the bucket up to the place (the index leads
