@@ -178,3 +178,17 @@ def test_ids_too_large_for_the_database_are_refused_not_a_server_error(browser_f
             r = lee.get(path)
             assert r.status_code in (204, 404, 422), (path, r.status_code)
             assert r.status_code != 422 or "too large" in r.text
+
+
+def test_the_all_cases_queue_is_titled_by_its_status_filter(browser_for, post, runtime):
+    [case_id] = post(message(text="broken, terrible", author="ann"))
+    with runtime.session_factory.begin() as s:
+        s.get(Case, case_id).status = "resolved"
+    lee = browser_for("lee@acme.test")
+    title = lambda html: re.search(r"<h1>([^<]*)", html).group(1).strip()  # noqa: E731
+    assert title(lee.get("/inbox?queue=open").text) == "All open"
+    every = lee.get("/inbox?queue=open&status=all").text
+    assert title(every) == "All cases" and ids_in(every) == [case_id]  # "All open" over a resolved case misled
+    assert title(lee.get("/inbox?queue=open&status=resolved").text) == "All resolved"
+    assert title(lee.get("/inbox?queue=open&status=pending_customer").text) == "All pending customer"
+    assert title(lee.get("/inbox?queue=mine&status=all").text) == "My cases"

@@ -49,17 +49,27 @@ def incident_topic(session: Session, incident_id: int) -> str | None:
     return session.scalar(select(Incident.topic).where(Incident.id == incident_id))
 
 
-def queue_title(session: Session, queue: str) -> str:
+# The "open" queue is every case the viewer may see; its title names the status filter it is shown with, so that
+# "Any status" or "Resolved" does not read as "All open".
+# (The words are the status menu's.)
+OPEN_QUEUE_TITLES = {"open": "All open", "all": "All cases", "pending_customer": "All pending customer",
+                     "pending_internal": "All pending internal", "resolved": "All resolved",
+                     "closed_spam": "All closed as spam"}
+
+
+def queue_title(session: Session, queue: str, status: str = "open") -> str:
     if queue.startswith("team:"):
         name = session.scalar(select(Team.name).where(Team.key == queue[5:]))
         return name or queue[5:]
+    if queue == "open":
+        return OPEN_QUEUE_TITLES.get(status, TITLES["open"])
     return TITLES.get(queue, queue)
 
 
 def queue_page(session: Session, who: Principal, queue: str, f: Filters, cursor: str | None = None,
                limit: int = 50) -> dict:
     ids, next_cursor = queue_case_ids(session, who, queue, f, cursor, limit, utcnow())
-    return {"items": case_rows(session, ids), "next_cursor": next_cursor, "title": queue_title(session, queue)}
+    return {"items": case_rows(session, ids), "next_cursor": next_cursor, "title": queue_title(session, queue, f.status)}
 
 
 def queue_row(session: Session, who: Principal, queue: str, f: Filters, case_id: int) -> QueueRow | None:
