@@ -42,9 +42,11 @@ deploy-tools:
 prove: install deploy-tools
 	$(BIN)/python -m deploy.prove
 
-## Run the whole test suite (SQLite, PostgreSQL and Redis when reachable, browser tests)
+## Run the whole test suite (SQLite, PostgreSQL and Redis when reachable, browser tests), in TEST_PROCESSES
+## processes (pytest-xdist; each test file stays in one process, each process has its own PostgreSQL database).
+TEST_PROCESSES ?= 2
 test: install browsers deploy-tools
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 
 bench: install
 	$(BIN)/python -m bench.run_all

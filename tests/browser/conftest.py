@@ -109,7 +109,8 @@ def sign_in(chromium, server):
                                        device_scale_factor=1)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(8000)
+        # A bound on waiting, not a speed check: with the suite in two processes, a page can wait for the CPU.
+        page.set_default_timeout(15000)
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.js_errors = errors
