@@ -69,7 +69,8 @@ def queue_title(session: Session, queue: str, status: str = "open") -> str:
 def queue_page(session: Session, who: Principal, queue: str, f: Filters, cursor: str | None = None,
                limit: int = 50) -> dict:
     ids, next_cursor = queue_case_ids(session, who, queue, f, cursor, limit, utcnow())
-    return {"items": case_rows(session, ids), "next_cursor": next_cursor, "title": queue_title(session, queue, f.status)}
+    return {"items": case_rows(session, ids), "next_cursor": next_cursor,
+            "title": queue_title(session, queue, f.status)}
 
 
 def queue_row(session: Session, who: Principal, queue: str, f: Filters, case_id: int) -> QueueRow | None:

@@ -2,14 +2,15 @@
 
 The playbook reads every rule for every message (~30 conditions a message with the default playbook), and
 looking each condition up by name, re-listing its values and re-parsing its numbers cost more than the
-comparisons themselves. Here that is done when a rule is first used. Each function answers exactly what
-`Playbook._condition` answers (the same reason text, None when the condition does not hold); a condition
-written here only for the common cases (a value that does not read as a number, say) is left to
-`Playbook._condition`, so that it fails, or holds, just as it always did (tests/routing/test_conditions.py).
+comparisons themselves. Here that is done when a rule is first used, and once when the playbook is loaded
+(`Playbook._rule`): a value no condition can use (`keywords: [[x]]`, `weekdays: [1]`, `followers_at_least:
+"many"`) is refused there, with the rule's name, instead of failing the routing of every message later.
+This module is the only place a condition is evaluated.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -43,21 +44,57 @@ def compile_when(playbook, rule, when: dict) -> Match:
     return match
 
 
-def _condition(playbook, rule, key: str, want) -> Condition:
-    try:
-        built = _BUILDERS.get(key)
-        if built is not None:
-            return built(playbook, rule, want)
-    except (TypeError, ValueError):
-        pass  # a value the common case does not read: the playbook's own evaluation says what happens
+class ConditionError(ValueError):
+    """A condition's value cannot be used (routing.playbook turns it into a PlaybookError naming the rule)."""
 
-    def generic(item, t, d):
-        return playbook._condition(rule, key, want, item, t, d)
-    return generic
+
+def _condition(playbook, rule, key: str, want) -> Condition:
+    built = _BUILDERS.get(key)
+    if built is None:
+        raise ConditionError(f"unknown condition {key!r}")
+    try:
+        return built(playbook, rule, want)
+    except ConditionError as exc:
+        raise ConditionError(f"{key}: {exc}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConditionError(f"{key}: cannot use {_shown(want)}") from None
+
+
+def _shown(want) -> str:
+    text = repr(want)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _values(want) -> tuple:
-    return tuple(want) if isinstance(want, list) else (want,)
+    """A name or a list of names, as text: `keywords: [404, error]` reads 404 as the word "404"."""
+    values = tuple(want) if isinstance(want, list) else (want,)
+    if any(v is None or isinstance(v, (list, dict, bool)) for v in values):
+        hint = " (quote words YAML reads as true or false: 'yes', 'no', 'on', 'off')" \
+            if any(isinstance(v, bool) for v in values) else ""
+        raise ConditionError(f"needs a name or a list of names, not {_shown(want)}{hint}")
+    return tuple(v if isinstance(v, str) else str(v) for v in values)
+
+
+def _at_least(want) -> int:
+    """A whole-number threshold (followers, earlier messages): 1.5 means 2 or more."""
+    if isinstance(want, bool):
+        raise ConditionError(f"needs a number, not {_shown(want)}")
+    try:
+        value = float(want)
+    except (TypeError, ValueError):
+        raise ConditionError(f"needs a number, not {_shown(want)}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConditionError(f"needs a number, not {_shown(want)}")
+    return math.ceil(value)
+
+
+def _number(want) -> float:
+    if isinstance(want, bool):
+        raise ConditionError(f"needs a number, not {_shown(want)}")
+    try:
+        return float(want)
+    except (TypeError, ValueError):
+        raise ConditionError(f"needs a number, not {_shown(want)}") from None
 
 
 def _always(_playbook, _rule, want) -> Condition:
@@ -97,7 +134,7 @@ def _language_not(_playbook, _rule, want) -> Condition:
 
 
 def _confidence_at_least(_playbook, _rule, want) -> Condition:
-    least = float(want)
+    least = _number(want)
     return lambda item, t, d: "" if t.intent_confidence >= least else None
 
 
@@ -114,7 +151,7 @@ def _complaint(_playbook, _rule, want) -> Condition:
 
 
 def _complaint_at_least(_playbook, _rule, want) -> Condition:
-    least = float(want)
+    least = _number(want)
 
     def holds(item, t, d):
         p = getattr(t, "complaint_probability", 0.0)
@@ -134,7 +171,7 @@ def _urgency_at_least(_playbook, _rule, want) -> Condition:
 
 
 def _followers_at_least(_playbook, _rule, want) -> Condition:
-    least = int(want)
+    least = _at_least(want)
     shown = f"{least:,}"
 
     def holds(item, t, d):
@@ -150,7 +187,7 @@ def _vip(_playbook, _rule, want) -> Condition:
 
 
 def _repeat_at_least(_playbook, _rule, want) -> Condition:
-    least = int(want)
+    least = _at_least(want)
 
     def holds(item, t, d):
         n = item.prior_messages
@@ -189,6 +226,55 @@ def _flags(_playbook, _rule, want) -> Condition:
     return holds
 
 
+def _channel_kind(_playbook, _rule, want) -> Condition:
+    wants = _values(want)
+    return lambda item, t, d: f"a {item.channel_kind} channel" if item.channel_kind in wants else None
+
+
+def _mark(_playbook, _rule, want) -> Condition:
+    # Marks people put on the customer (the Advocates page): an advocate's complaint can be raised.
+    wants = _values(want)
+
+    def holds(item, t, d):
+        found = [m for m in wants if m in item.author_marks]
+        return f"customer marked {', '.join(found)}" if found else None
+    return holds
+
+
+def _products(_playbook, _rule, want) -> Condition:
+    wants = None if want is True else _values(want)  # `products: true`: any product named
+
+    def holds(item, t, d):
+        found = t.products if wants is None else [p for p in t.products if p in wants]
+        return f"product {', '.join(found)}" if found else None
+    return holds
+
+
+def _terms(_playbook, _rule, want) -> Condition:
+    # Entries of the organization's vocabulary (competitors, its own terms) the message names.
+    wants = None if want is True else _values(want)
+
+    def holds(item, t, d):
+        keys = [x["key"] for x in getattr(t, "terms", None) or []]
+        found = keys if wants is None else [k for k in keys if k in wants]
+        return f"names {', '.join(found)}" if found else None
+    return holds
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekdays(_playbook, _rule, want) -> Condition:
+    days = {w.lower()[:3] for w in _values(want)}
+    if not days <= set(DAYS):
+        raise ConditionError(f"names days of the week (mon ... sun), not {_shown(want)}")
+
+    def holds(item, t, d):
+        day = DAYS[item.created_at.weekday()]
+        return f"on {day}" if day in days else None
+    return holds
+
+
 def _unassigned(_playbook, _rule, want) -> Condition:
     wanted = bool(want)
 
@@ -211,7 +297,7 @@ def _outside_business_hours(playbook, _rule, want) -> Condition:
 
 def _any(playbook, rule, want) -> Condition:
     if not isinstance(want, list) or not all(isinstance(sub, dict) for sub in want):
-        raise TypeError("any: not a list of condition mappings")
+        raise ConditionError("needs a list of condition mappings")
     subs = [compile_when(playbook, rule, sub) for sub in want]
 
     def holds(item, t, d):
@@ -225,7 +311,7 @@ def _any(playbook, rule, want) -> Condition:
 
 def _not(playbook, rule, want) -> Condition:
     if not isinstance(want, dict):
-        raise TypeError("not: not a condition mapping")
+        raise ConditionError("needs a mapping of conditions")
     sub = compile_when(playbook, rule, want)
     return lambda item, t, d: "" if sub(item, t, d) is None else None
 
@@ -238,5 +324,6 @@ _BUILDERS: dict[str, Callable] = {
     "channel": _member("channel", False, "channel "), "kind": _member("kind", False, "kind "),
     "followers_at_least": _followers_at_least, "vip": _vip, "repeat_at_least": _repeat_at_least,
     "keywords": _keywords, "topics": _topics, "flags": _flags, "any": _any, "not": _not,
-    "unassigned": _unassigned, "outside_business_hours": _outside_business_hours,
+    "unassigned": _unassigned, "outside_business_hours": _outside_business_hours, "channel_kind": _channel_kind,
+    "mark": _mark, "products": _products, "terms": _terms, "weekdays": _weekdays,
 }

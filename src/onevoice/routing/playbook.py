@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from onevoice.routing.conditions import URGENCIES, compile_when, keyword_pattern
+from onevoice.routing.conditions import URGENCIES, ConditionError, compile_when
 from onevoice.routing.sla import DAYS, DueCalendar, SlaPolicy
 from onevoice.routing.types import Decision, RouteInput
 from onevoice.triage.types import INTENTS, SENTIMENTS
@@ -115,7 +115,9 @@ class Playbook:
             raise PlaybookError(f"rule {name}: priority must be one of {PRIORITIES}")
         if then.get("sla") and then["sla"] not in policies:
             raise PlaybookError(f"rule {name}: sla {then['sla']!r} is not one of the sla_policies")
-        return Rule(name=name, when=when, then=then, stop=bool(r.get("stop")), why=r.get("why"))
+        rule = Rule(name=name, when=when, then=then, stop=bool(r.get("stop")), why=r.get("why"))
+        _compiled(None, rule)  # every value usable, or refused now rather than on every message routed
+        return rule
 
     # -- evaluation -------------------------------------------------------------------------------------
 
@@ -159,7 +161,7 @@ class Playbook:
         """The rule's compiled `when` (conditions.compile_when), compiled again if the rule's `when` was replaced."""
         known = self._matchers.get(id(rule))
         if known is None or known[0] is not rule or known[1] is not rule.when:
-            known = self._matchers[id(rule)] = (rule, rule.when, compile_when(self, rule, rule.when))
+            known = self._matchers[id(rule)] = (rule, rule.when, _compiled(self, rule))
         return known[2]
 
     def _calendar(self, policy: SlaPolicy) -> DueCalendar:
@@ -169,101 +171,12 @@ class Playbook:
             known = self._calendars[policy.name] = DueCalendar(policy)
         return known
 
-    def _match(self, rule: Rule, when: dict, item: RouteInput, d: Decision) -> list[str] | None:
-        """The reasons each condition holds, or None as soon as one does not."""
-        t = item.triage
-        reasons: list[str] = []
-        for key, want in when.items():
-            why = self._condition(rule, key, want, item, t, d)
-            if why is None:
-                return None
-            if why:
-                reasons.append(why)
-        return reasons
 
-    def _condition(self, rule: Rule, key: str, want, item: RouteInput, t, d: Decision) -> str | None:
-        if key == "always":
-            return "" if want else None
-        if key == "unassigned":
-            return ("no earlier rule chose a lead" if d.lead_team is None else "") \
-                if (d.lead_team is None) == bool(want) else None
-        if key == "intent":
-            return f"intent is {t.intent} ({t.intent_confidence:.0%})" if t.intent in _list(want) else None
-        if key == "intent_not":
-            return "" if t.intent not in _list(want) else None
-        if key == "confidence_at_least":
-            return "" if t.intent_confidence >= float(want) else None
-        if key == "complaint":
-            # The triage's complaint flag: a breach of expectations however phrased (a question, sarcasm...).
-            p = getattr(t, "complaint_probability", 0.0)
-            flag = bool(getattr(t, "complaint", False))
-            if flag != bool(want):
-                return None
-            return f"a complaint ({p:.0%})" if flag else f"not a complaint ({p:.0%})"
-        if key == "complaint_at_least":
-            p = getattr(t, "complaint_probability", 0.0)
-            return f"complaint probability {p:.0%} (>= {float(want):.0%})" if p >= float(want) else None
-        if key == "sentiment":
-            return f"sentiment {t.sentiment} ({t.sentiment_score:+.2f})" if t.sentiment in _list(want) else None
-        if key == "urgency":
-            return f"urgency {t.urgency}" if t.urgency in _list(want) else None
-        if key == "urgency_at_least":
-            return f"urgency {t.urgency}" if URGENCIES.index(t.urgency) >= URGENCIES.index(want) else None
-        if key == "language":
-            return f"language {t.language}" if t.language in _list(want) else None
-        if key == "language_not":
-            return f"language {t.language}" if t.language not in _list(want) else None
-        if key == "channel":
-            return f"channel {item.channel}" if item.channel in _list(want) else None
-        if key == "kind":
-            return f"kind {item.kind}" if item.kind in _list(want) else None
-        if key == "channel_kind":
-            return f"a {item.channel_kind} channel" if item.channel_kind in _list(want) else None
-        if key == "followers_at_least":
-            n = item.author_followers
-            return f"author has {n:,} followers (>= {int(want):,})" if n >= int(want) else None
-        if key == "vip":
-            return ("author is on the VIP list" if item.author_vip else "") if item.author_vip == bool(want) else None
-        if key == "mark":
-            # Marks people put on the customer (the Advocates page): an advocate's complaint can be raised.
-            found = [m for m in _list(want) if m in item.author_marks]
-            return f"customer marked {', '.join(found)}" if found else None
-        if key == "repeat_at_least":
-            n = item.prior_messages
-            return f"customer wrote {n} times before" if n >= int(want) else None
-        if key == "keywords":
-            m = keyword_pattern(tuple(_list(want))).search(item.text or "")
-            return f"mentions '{m.group(0)}'" if m else None
-        if key == "topics":
-            found = [x for x in t.topics if x in _list(want)]
-            return f"topic {', '.join(found)}" if found else None
-        if key == "products":
-            found = t.products if want is True else [p for p in t.products if p in _list(want)]
-            return f"product {', '.join(found)}" if found else None
-        if key == "terms":
-            # Entries of the organization's vocabulary (competitors, its own terms) the message names.
-            keys = [x["key"] for x in getattr(t, "terms", None) or []]
-            found = keys if want is True else [k for k in keys if k in _list(want)]
-            return f"names {', '.join(found)}" if found else None
-        if key == "flags":
-            missing = [f for f in _list(want) if not t.flags.get(f)]
-            return None if missing else "flagged " + ", ".join(_list(want))
-        if key == "outside_business_hours":
-            policy = self.sla_policies.get(self.business_hours or "")
-            outside = policy is not None and not policy.is_open(item.created_at)
-            return ("outside business hours" if outside else "") if outside == bool(want) else None
-        if key == "weekdays":
-            day = item.created_at.strftime("%a").lower()
-            return f"on {day}" if day in [w.lower()[:3] for w in _list(want)] else None
-        if key == "any":
-            for sub in want:
-                got = self._match(rule, sub, item, d)
-                if got is not None:
-                    return "; ".join(got)
-            return None
-        if key == "not":
-            return "" if self._match(rule, want, item, d) is None else None
-        raise PlaybookError(f"rule {rule.name}: unknown condition {key!r}")
+def _compiled(playbook: Playbook | None, rule: Rule):
+    try:
+        return compile_when(playbook, rule, rule.when)
+    except ConditionError as exc:
+        raise PlaybookError(f"rule {rule.name}: {exc}") from None
 
 
 def _check(when: dict, name: str) -> None:
@@ -283,12 +196,6 @@ def _check(when: dict, name: str) -> None:
             raise PlaybookError(f"rule {name}: mark {wrong[0]!r} is not one of {', '.join(MARKS)}")
     if "complaint" in when and not isinstance(when["complaint"], bool):
         raise PlaybookError(f"rule {name}: complaint is true or false, not {when['complaint']!r}")
-    for key in ("confidence_at_least", "followers_at_least", "repeat_at_least", "complaint_at_least"):
-        if key in when:
-            try:
-                float(when[key])
-            except (TypeError, ValueError):
-                raise PlaybookError(f"rule {name}: {key} needs a number, not {when[key]!r}") from None
     if "any" in when and not isinstance(when["any"], list):
         raise PlaybookError(f"rule {name}: `any` must be a list of condition mappings")
     for sub in when.get("any", []):
