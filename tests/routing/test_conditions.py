@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,3 +134,27 @@ def test_a_rule_given_in_code_with_an_unknown_condition_fails_when_routed():
                       triage=BASE)
     with pytest.raises(PlaybookError, match="rule r: unknown condition 'bogus'"):
         playbook.route(item)
+
+
+@pytest.mark.parametrize(("rule", "why"), [
+    ("{name: a, then: {lead: [support]}}", "lead names one team, not \\['support'\\]"),
+    ("{name: a, then: {collaborators: [[pr]]}}", "collaborators is a name or a list of names"),
+    ("{name: a, then: {sla: [fast]}}", "sla names one SLA policy"),
+    ("{name: a, then: {tags: [{a: 1}]}}", "tags is a name or a list of names"),
+    ("{name: a, then: {require_approval: 'no'}}", "require_approval is true or false, not 'no'"),
+    ("{name: [a], then: {}}", "a rule's name is a word or phrase"),
+    ("{name: a, stop: 'yes'}", "stop is true or false"),
+])
+def test_actions_a_router_cannot_use_are_problems_with_their_line(rule, why):
+    """`lead: [support]` made the playbook's check itself fail (unhashable list: the editor answered 500), and
+    `tags: [[x]]` reached the cases' tags."""
+    problems = check(f"name: p\nrules:\n- {rule}\n", {"support", "pr"})
+    assert len(problems) == 1 and problems[0].line == 3, problems
+    assert re.search(why, problems[0].message), problems[0].message
+
+
+def test_numbers_among_tags_and_teams_are_names():
+    book = Playbook.from_yaml("rules: [{name: a, when: {always: true}, then: {tags: [2026, promo], lead: 7}}]")
+    d = book.route(RouteInput(text="x", kind="mention", channel="x", created_at=datetime(2025, 6, 6, tzinfo=UTC),
+                              triage=BASE))
+    assert d.tags == ["2026", "promo"] and d.lead_team == "7"

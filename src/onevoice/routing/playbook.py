@@ -101,6 +101,9 @@ class Playbook:
         if not isinstance(r, dict):
             raise PlaybookError(f"rule {i + 1} must be a mapping with name, when and then")
         name = r.get("name") or f"rule-{i + 1}"
+        if isinstance(name, (list, dict)):
+            raise PlaybookError(f"rule {i + 1}: a rule's name is a word or phrase, not {name!r}")
+        name = str(name)
         extra = set(r) - RULE_KEYS
         if extra:
             raise PlaybookError(f"rule {name}: unknown key(s) {sorted(extra)}; a rule has {sorted(RULE_KEYS)}")
@@ -111,10 +114,15 @@ class Playbook:
         unknown = set(then) - ACTIONS
         if unknown:
             raise PlaybookError(f"rule {name}: unknown action(s) {sorted(unknown)}; known: {sorted(ACTIONS)}")
+        then = _then(then, name)
         if then.get("priority") and then["priority"] not in PRIORITIES:
             raise PlaybookError(f"rule {name}: priority must be one of {PRIORITIES}")
         if then.get("sla") and then["sla"] not in policies:
             raise PlaybookError(f"rule {name}: sla {then['sla']!r} is not one of the sla_policies")
+        for key in ("stop", "why"):
+            if r.get(key) is not None and not isinstance(r[key], (bool, str)[key == "why"]):
+                raise PlaybookError(f"rule {name}: {key} is {('true or false', 'a sentence')[key == 'why']}, "
+                                    f"not {r[key]!r}")
         rule = Rule(name=name, when=when, then=then, stop=bool(r.get("stop")), why=r.get("why"))
         _compiled(None, rule)  # every value usable, or refused now rather than on every message routed
         return rule
@@ -170,6 +178,28 @@ class Playbook:
         if known is None or known.policy is not policy:
             known = self._calendars[policy.name] = DueCalendar(policy)
         return known
+
+
+def _then(then: dict, name: str) -> dict:
+    """The actions with values the router and the pages can use: one team (or policy, priority) where one is
+    meant, names where names are meant (numbers read as names, as in conditions), true or false for switches.
+    A list where one team is meant (`lead: [support]`) once failed the playbook's check with a 500."""
+    out = dict(then)
+    for key, one in (("lead", "one team"), ("priority", "one priority"), ("sla", "one SLA policy")):
+        if out.get(key) is not None:
+            if isinstance(out[key], (list, dict, bool)):
+                raise PlaybookError(f"rule {name}: {key} names {one}, not {out[key]!r}")
+            out[key] = str(out[key])
+    for key in ("collaborators", "tags"):
+        if out.get(key) is not None:
+            values = _list(out[key])
+            if any(v is None or isinstance(v, (list, dict, bool)) for v in values):
+                raise PlaybookError(f"rule {name}: {key} is a name or a list of names, not {out[key]!r}")
+            out[key] = [str(v) for v in values]
+    for key in ("require_approval", "close_as_spam"):
+        if out.get(key) is not None and not isinstance(out[key], bool):
+            raise PlaybookError(f"rule {name}: {key} is true or false, not {out[key]!r}")
+    return out
 
 
 def _compiled(playbook: Playbook | None, rule: Rule):
