@@ -153,3 +153,24 @@ def test_yaml_nested_too_deeply_is_a_problem_not_a_500(as_, source):
     r = lee.post("/api/v1/playbooks", json={"source": source})
     assert r.status_code == 422 and "nested too deeply" in r.text
     assert lee.get("/api/v1/playbooks").json()["versions"] == []
+
+
+def test_a_playbook_that_would_break_routing_is_refused_not_saved(as_, runtime, drain):
+    """`keywords: [404, error]` was saved and activated, then every message that reached the rule failed routing
+    (kept, marked failed, never in the inbox); `lead: [support]` made the check itself answer 500. Now the first
+    routes (numbers are words), and a value nothing can use is a problem with its line."""
+    lee, ops = as_("lee"), as_("ops")
+    codes = DEFAULT.replace("rules:\n", "rules:\n  - name: error-codes\n    when: {keywords: [404, 500]}\n"
+                                        "    then: {lead: support, tags: [http-error]}\n", 1)
+    assert lee.post("/api/v1/playbooks/validate", json={"source": codes}).json() == {"valid": True, "problems": []}
+    saved = lee.post("/api/v1/playbooks", json={"source": codes, "activate": True})
+    assert saved.status_code == 201, saved.text
+    lead, rules = _lead(runtime, _post(ops, drain, "checkout gives me error 404 since this morning"))
+    assert lead == "support" and rules[0] == "error-codes"
+    for bad in ("when: {keywords: [[404]]}", "when: {weekdays: [1]}", "then: {lead: [support]}"):
+        source = DEFAULT.replace("rules:\n", f"rules:\n  - name: odd\n    {bad}\n", 1)
+        r = lee.post("/api/v1/playbooks/validate", json={"source": source})
+        assert r.status_code == 200 and not r.json()["valid"], (bad, r.text)
+        [problem] = r.json()["problems"]
+        assert source.splitlines()[problem["line"] - 1].strip() == "- name: odd" and "rule odd" in problem["message"]
+        assert lee.post("/api/v1/playbooks", json={"source": source}).status_code == 422
