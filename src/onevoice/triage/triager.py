@@ -153,7 +153,8 @@ class FastTriager:
                     logits[row, self._intent_col[intent]] += TERM_BOOST
         complaint_col, praise_col = self._intent_col["complaint"], self._intent_col["praise"]
         for row, (doc_hits, _, _topics) in enumerate(readings):
-            irony = read[row].sarcasm
+            # A legal, safety or spam rule decides: a risk is never hidden behind a complaint, spam never is one.
+            irony = None if any(rule.intent in RISK_INTENTS for rule, _ in doc_hits) else read[row].sarcasm
             sarcastic = irony is not None and irony.sarcastic
             counted = False
             for rule, _ in doc_hits:
@@ -280,6 +281,8 @@ class FastTriager:
         if words:
             why += ": words '" + "', '".join(words) + "'"
         explanation.append(why)
+        if any(rule.intent in RISK_INTENTS for rule, _ in hits):
+            irony = None
         sarcastic = irony is not None and irony.sarcastic
         counted = False
         for rule, matched in hits:
