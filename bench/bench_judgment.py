@@ -1,6 +1,9 @@
 """Judgment quality on the project's own dev sets (tests/triage/devsets/) and TweetEval sentiment.
 
-    .venv/bin/python bench/bench_judgment.py [--model-dir DIR] [--no-escalation] [--json]
+    .venv/bin/python -m bench.bench_judgment [--model-dir DIR] [--no-escalation] [--misses] [--only SET.csv]...
+
+--only scores the named dev sets alone (no TweetEval), so tuning can look at a dev set's misses without
+printing a frozen set's.
 
 Per set: complaint (binary) macro-F1 with per-class scores, 3-class sentiment macro-F1, intent accuracy,
 and routing by the default playbook: lead-team accuracy and lead + collaborators (exact) accuracy.
@@ -100,12 +103,17 @@ def main() -> None:
     parser.add_argument("--no-escalation", action="store_true")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--misses", action="store_true", help="print the routing misses")
+    parser.add_argument("--only", action="append", default=None,
+                        help="score only this dev set (repeatable; TweetEval is skipped): to tune without "
+                             "looking at the frozen sets")
     args = parser.parse_args()
     fast = FastTriager(model_dir=args.model_dir)
     triager = fast if args.no_escalation else EscalatingTriager(fast, args.model_dir)
-    report = {name: evaluate(triager, name) for name in ("people_frozen.csv", "people_frozen2.csv", "people_dev.csv",
-                                                    "routing_plain.csv")}
-    report["tweeteval-sentiment-val-half"] = tweeteval_sentiment(triager, args.data)
+    names = args.only or ["people_frozen.csv", "people_frozen2.csv", "people_dev.csv", "routing_plain.csv",
+                          "sarcasm_dev.csv", "sarcasm_frozen.csv"]
+    report = {name: evaluate(triager, name) for name in names}
+    if not args.only:
+        report["tweeteval-sentiment-val-half"] = tweeteval_sentiment(triager, args.data)
     for r in report.values():
         if "routing" in r and not args.misses:
             r["routing"]["misses"] = len(r["routing"]["misses"])

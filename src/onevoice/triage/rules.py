@@ -244,6 +244,13 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"thank you", r"thanks", r"shout ?out", r"kudos", r"props to", r"love (?:this|my|your|the)",
         r"best (?:service|purchase|customer service)", r"highly recommend", r"well done", r"great job",
         r"gracias", r"merci", r"danke", r"grazie", r"obrigad[oa]")),
+    # Thanks as people type it (tests/triage/devsets/sarcasm_dev.csv): abbreviated, slang, "legends". The heads
+    # were trained on few of these words ("thx @SkyLane crew..." read as other, "u guys rock" as negative), so
+    # they weigh like praise in another language, and lean the sentiment positive (triager.PRAISE_SLANG_POSITIVE).
+    Rule("praise-slang", "praise", 2.0, _rx(
+        r"thx", r"thnx", r"thanx", r"ty", r"tysm", r"tyvm", r"thank u", r"cheers", r"appreciate (?:it|u|ya)",
+        r"(?:u|you|ya) (?:guys |all )?rock", r"(?:ur|you'?re|you are|u r|you guys are|u guys are) the best",
+        r"legends?", r"heroes", r"big ups")),
     # Praise in the other languages we read. The intent model, trained mostly on English, is unsure there
     # (a Spanish "el mejor servicio" reads as a question), so these words weigh more than the English ones.
     Rule("praise-words-intl", "praise", 2.0, _rx(

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from onevoice.triage import complaint as complaint_signal
-from onevoice.triage import rules
+from onevoice.triage import rules, sarcasm
 from onevoice.triage.catalog import Catalog
 from onevoice.triage.dense import DenseSignals
 from onevoice.triage.features import Tokenizer
@@ -36,9 +36,12 @@ THRESHOLDS = {"offensive": 0.7, "hate": 0.75, "crisis": 0.75}
 # said so for this organization), except where a legal, safety or spam rule fired: a risk is never hidden.
 TERM_BOOST = 8.0
 RISK_INTENTS = frozenset({"legal_risk", "safety_risk", "spam"})
-# Topics that report something broken or down: praise words beside them read as sarcasm.
-SARCASM_TOPICS = frozenset({"defect", "outage"})
-SARCASM_BOOST = 2.0
+# What praise read as sarcasm (triage/sarcasm.py) adds toward a complaint instead, and an ironic marker alone.
+SARCASM_BOOST = 3.0
+IRONY_BOOST = 1.5
+SARCASM_NEGATIVE = 2.0
+# What slang thanks ("thx", "u guys rock", "legends") add toward positive sentiment, when not sarcastic.
+PRAISE_SLANG_POSITIVE = 1.0
 # Words that carry no intent of their own; never shown as "the words that drove the result".
 _FILLER = frozenset((
     "a", "an", "the", "i", "you", "we", "my", "your", "our", "to", "of", "and", "or", "is", "it", "in", "on",
@@ -70,6 +73,7 @@ class TextReading:
     named: list  # the catalog's entries the text names
     language: tuple[str, float]
     pii: list[str]
+    sarcasm: sarcasm.Reading | None
 
 
 class FastTriager:
@@ -88,6 +92,7 @@ class FastTriager:
         self._intent_col = {c: intent.start + i for i, c in enumerate(intent.classes)}
         sentiment = self.heads.heads["sentiment"]
         self._negative_col = sentiment.start + sentiment.classes.index("negative")
+        self._positive_col = sentiment.start + sentiment.classes.index("positive")
         self._sentiments = sentiment.classes
         self._pos, self._neg = sentiment.classes.index("positive"), sentiment.classes.index("negative")
         self._emotions = tuple(self.heads.heads["emotion"].classes)
@@ -107,9 +112,11 @@ class FastTriager:
                 self._readings.clear()
             low = text.lower()
             vader = self._dense.vader(text)
+            read = rules.read(text, low)
+            praised = any(rule.intent == "praise" for rule, _ in read[0])
             known = self._readings[text] = TextReading(
-                low, vader, self._dense.row(text, vader), rules.read(text, low), self.catalog.match(text),
-                self._language.detect(text), find_pii(text, low))
+                low, vader, self._dense.row(text, vader), read, self.catalog.match(text),
+                self._language.detect(text), find_pii(text, low), sarcasm.read(text, praised, vader["pos"], read[2]))
         return known
 
     def triage(self, item: TriageInput) -> TriageResult:
@@ -144,19 +151,36 @@ class FastTriager:
                 intent = self.catalog.by_key[key].intent
                 if intent in self._intent_col:
                     logits[row, self._intent_col[intent]] += TERM_BOOST
-        for row, (doc_hits, _, topics) in enumerate(readings):
+        complaint_col, praise_col = self._intent_col["complaint"], self._intent_col["praise"]
+        for row, (doc_hits, _, _topics) in enumerate(readings):
+            # A legal, safety or spam rule decides: a risk is never hidden behind a complaint, spam never is one.
+            irony = None if any(rule.intent in RISK_INTENTS for rule, _ in doc_hits) else read[row].sarcasm
+            sarcastic = irony is not None and irony.sarcastic
+            counted = False
             for rule, _ in doc_hits:
-                if rule.intent == "praise" and SARCASM_TOPICS.intersection(topics):
-                    # Thanks next to a reported fault ("another update that bricked my phone, thanks so much")
-                    # is sarcasm: the thanks counts toward a complaint instead.
-                    logits[row, self._intent_col["complaint"]] += SARCASM_BOOST
+                if rule.intent == "praise" and sarcastic:
+                    # Thanks next to a letdown ("another update that bricked my phone, thanks so much") is
+                    # sarcasm: the thanks counts toward a complaint instead.
+                    logits[row, complaint_col] += SARCASM_BOOST
                     boosts[row] += SARCASM_BOOST
+                    counted = True
                     continue
                 logits[row, self._intent_col[rule.intent]] += rule.boost
+                if rule.name == "praise-slang":
+                    logits[row, self._positive_col] += PRAISE_SLANG_POSITIVE
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
                     boosts[row] += rule.boost
+            if irony is not None and not counted:
+                # Praise without a praise rule ("amazing", "so thoughtful") beside a letdown, or an eye-roll.
+                boost = SARCASM_BOOST if sarcastic else IRONY_BOOST
+                logits[row, complaint_col] += boost
+                boosts[row] += boost
+            if sarcastic:
+                # The praise words mean the opposite: what the model read as praise and positive is not.
+                logits[row, praise_col] -= SARCASM_BOOST
+                logits[row, self._negative_col] += SARCASM_NEGATIVE
         p = self.heads.all_probabilities(logits)
         x = complaint_signal.signals(
             None if self._complaint_col is None else logits[:, self._complaint_col].astype(np.float64),
@@ -200,7 +224,8 @@ class FastTriager:
         plain["complaint_p"] = complaint_p.tolist()
         order_l = order.tolist()
         return [self._result(items[i], texts[i], f["lowered"][i], f["readings"][i], i, plain, order_l[i], words[i],
-                             langs[i], f["vader"][i], complaint_words[i], f["matched"][i], f["read"][i].pii)
+                             langs[i], f["vader"][i], complaint_words[i], f["matched"][i], f["read"][i].pii,
+                             f["read"][i].sarcasm)
                 for i in range(len(items))]
 
     def _top_words(self, token_lists, ids, n_tok, scale, cols) -> list[list[str]]:
@@ -234,7 +259,7 @@ class FastTriager:
         return out
 
     def _result(self, item: TriageInput, text: str, low: str, reading, i: int, p: dict, order, words, lang,
-                vader, complaint_words, named, pii: list[str]) -> TriageResult:
+                vader, complaint_words, named, pii: list[str], irony: sarcasm.Reading | None) -> TriageResult:
         hits, threat, topics = reading
         explanation: list[str] = []
         flags: dict = {}
@@ -256,13 +281,19 @@ class FastTriager:
         if words:
             why += ": words '" + "', '".join(words) + "'"
         explanation.append(why)
-        sarcastic = bool(SARCASM_TOPICS.intersection(topics))
+        if any(rule.intent in RISK_INTENTS for rule, _ in hits):
+            irony = None
+        sarcastic = irony is not None and irony.sarcastic
+        counted = False
         for rule, matched in hits:
             if rule.intent == "praise" and sarcastic:
-                explanation.append(f"sarcasm: '{matched}' beside a reported {', '.join(SARCASM_TOPICS & set(topics))} "
-                                   f"(+{SARCASM_BOOST:g} toward complaint)")
+                explanation.append(f"sarcasm: '{matched}' beside {irony.marker} (+{SARCASM_BOOST:g} toward complaint)")
+                counted = True
                 continue
             explanation.append(f"rule {rule.name} matched '{matched}' (+{rule.boost:g} toward {rule.intent})")
+        if irony is not None and not counted:
+            explanation.append(f"sarcasm: positive words beside {irony.marker} (+{SARCASM_BOOST:g} toward complaint)"
+                               if sarcastic else f"ironic marker {irony.marker} (+{IRONY_BOOST:g} toward complaint)")
         if runner_up:
             explanation.append(f"runner-up {runner_up} ({conf2:.0%}) is close")
 
