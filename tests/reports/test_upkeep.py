@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -13,14 +13,18 @@ from sqlalchemy import select
 
 from onevoice.cases.actions import add_team, set_status
 from onevoice.cases.models import Case
+from onevoice.contacts.models import Contact
+from onevoice.contacts.service import link_contacts
 from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.desk.handoff import hand_off
 from onevoice.desk.notes import add_note
+from onevoice.messages.models import Message
 from onevoice.reports import metrics
 from onevoice.reports.facts import case_facts
 from onevoice.reports.models import CaseFacts, TeamFacts
+from onevoice.reports.ranking import advocacy_ranking
 from onevoice.reports.repository import AGGREGATES, context, insert_rows, sources
-from onevoice.reports.upkeep import plan, rebuild, upkeep_job, write
+from onevoice.reports.upkeep import OVERLAP, plan, rebuild, upkeep_job, write
 from onevoice.settings import Settings
 from onevoice.teams.models import Team
 from tests.factories import message
@@ -168,6 +172,63 @@ def test_a_pass_is_not_written_over_another_runners(session_factory, pipeline, o
     with unit_of_work(session_factory) as s:
         assert not write(s, stale)
     assert_kept_equals_rebuilt(session_factory)
+
+
+JANUARY = metrics.Scope(start=date(2027, 1, 15), end=date(2027, 1, 21),
+                        now=datetime(2027, 1, 22, 12, 0, tzinfo=UTC))
+
+
+def advocacy_counts(session_factory, scope) -> tuple:
+    with session_factory() as s:
+        r = advocacy_ranking(s, scope)
+    return (r["advocate_count"], r["detractor_count"], [a["contact_id"] for a in r["advocates"]],
+            [d["contact_id"] for d in r["detractors"]])
+
+
+def no_overlap(monkeypatch) -> None:
+    """PostgreSQL's upkeep recomputes the cases with events of the last 5 s (upkeep.OVERLAP), which in a test
+    are all of them: without it, as for any case of a customer whose last event is older."""
+    monkeypatch.setitem(OVERLAP, "postgresql", timedelta(0))
+
+
+def test_a_customer_s_reach_that_changes_without_a_case_of_theirs_moves_their_standing(session_factory,
+                                                                                     pipeline, monkeypatch):
+    # Ana's one kind word (reach 1) has decayed under an advocate's +1 by January (her case is older than the
+    # report's three periods: she is counted by her kept keys). Her reply in Ben's thread joins Ben's case, so
+    # none of her cases has an event, but it brings her million followers (reach 2.5): she is an advocate as
+    # `onevoice reports rebuild` says, and her keys follow.
+    no_overlap(monkeypatch)
+    pipeline(message(channel="xcom", author="ana", text="thanks, love it", followers=0),
+             message(channel="xcom", author="ben", text="is it open?", followers=0, external_id="ben-1"))
+    upkeep_job(session_factory)
+    assert advocacy_counts(session_factory, JANUARY)[0] == 0
+    pipeline(message(channel="xcom", author="ana", text="is it open?", followers=1_000_000, in_reply_to="ben-1"))
+    upkeep_job(session_factory)
+    with session_factory() as s:
+        ana = s.scalar(select(Contact.id).where(Contact.handle == "@ana"))
+        assert s.scalar(select(Case.contact_id).join(Message, Message.case_id == Case.id)
+                        .where(Message.external_id == "ben-1")) != ana  # her reply is on Ben's case
+    kept = advocacy_counts(session_factory, JANUARY)
+    rebuild(session_factory)
+    assert kept == advocacy_counts(session_factory, JANUARY) == (1, 0, [ana], [])
+    assert_kept_equals_rebuilt(session_factory)
+
+
+def test_linking_two_contacts_moves_the_cases_and_the_reach_of_one_into_the_other(session_factory, pipeline,
+                                                                                 monkeypatch):
+    # Linking moves a contact's cases and followers into another with no case event (`contact.linked` only):
+    # the upkeep recomputes the kept contact's cases, so the kept sums and keys are the rebuild's.
+    no_overlap(monkeypatch)
+    pipeline(message(channel="xcom", author="ana", text="thanks, love it", followers=0),
+             message(channel="mast", author="ana-m", text="thanks, love it", followers=1_000_000))
+    upkeep_job(session_factory)
+    with unit_of_work(session_factory) as s:
+        ana, other = (s.scalar(select(Contact.id).where(Contact.handle == h)) for h in ("@ana", "@ana-m"))
+        link_contacts(s, ana, other)
+    upkeep_job(session_factory)
+    kept = advocacy_counts(session_factory, JANUARY)
+    assert_kept_equals_rebuilt(session_factory)
+    assert kept == advocacy_counts(session_factory, JANUARY) == (1, 0, [ana], [])
 
 
 def by_case_figures(session_factory, scope) -> tuple[dict, dict]:

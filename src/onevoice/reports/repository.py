@@ -39,7 +39,7 @@ from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
 STATE_KEY = "facts"
-EVENT_DATA_KINDS = ("case.status", "case.outcome")  # the events whose data `facts` reads
+EVENT_DATA_KINDS = ("case.status", "case.outcome", "contact.linked")  # the events whose data the upkeep reads
 
 
 def context(session: Session) -> Context:
@@ -348,6 +348,29 @@ def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int
     return ids
 
 
+def authors(session: Session, message_ids: list[int]) -> set[int]:
+    """The contacts who wrote these messages."""
+    out: set[int] = set()
+    for chunk in chunks(sorted(message_ids), 500):
+        out.update(_core(session, _q().authors, {"ids": chunk}).scalars())
+    out.discard(None)
+    return out
+
+
+def late_authors(session: Session, after_id: int, since) -> set[int]:
+    """The authors of the messages whose processing events are of the last moments at or under the
+    watermark (PostgreSQL: the late cases' authors, see `late_cases`)."""
+    out = set(_core(session, _q().late_authors, {"since": since, "after": after_id}).scalars())
+    out.discard(None)
+    return out
+
+
+def cases_of(session: Session, contact_ids: Iterable[int]) -> set[int]:
+    """Every case of these contacts."""
+    ids = sorted(contact_ids)
+    return set(_core(session, _q().cases_of, {"ids": ids}).scalars()) if ids else set()
+
+
 def _core(session: Session, query, params: dict | None = None):
     """Run a select of columns on the session's connection: the rows as Core gives them (through the ORM's
     result handling, each row cost about twice as much; a pass reads a few rows per case)."""
@@ -383,6 +406,11 @@ def _q() -> SimpleNamespace:
                           type_coerce(case((Event.kind.in_(EVENT_DATA_KINDS), Event.data), else_=null()),
                                       Event.data.type).label("data"))
         .where(Event.id > bindparam("after")).order_by(Event.id).limit(bindparam("limit")),
+        authors=select(Message.contact_id).where(Message.id.in_(ids)).distinct(),
+        late_authors=select(Message.contact_id).join(Event, Event.message_id == Message.id)
+        .where(Event.created_at >= bindparam("since"), Event.id <= bindparam("after"),
+               Event.kind == "message.processed").distinct(),
+        cases_of=select(Case.id).where(Case.contact_id.in_(ids)),
         late_events=select(Event.case_id).where(Event.created_at >= bindparam("since"),
                                                 Event.id <= bindparam("after"), Event.case_id.is_not(None)).distinct(),
         state=state, state_lock=state.with_for_update(),
