@@ -96,7 +96,7 @@ def _store(session: Session, cases: list[dict], teams: list[dict], old: dict[tup
     touched case, and `contacts`, get their advocacy keys back in step with their sums and their followers now."""
     repo.write_facts(session, cases, teams, old, old_teams)
     repo.apply_deltas(session, deltas)
-    repo.refresh_until(session, [*(f["contact_id"] for f in (*old.values(), *cases)), *contacts])
+    repo.refresh_keys(session, [*(f["contact_id"] for f in (*old.values(), *cases)), *contacts])
 
 
 def plan(session: Session) -> Pass:
