@@ -20,10 +20,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-READS = ("state", "new_events", "late_cases", "context", "stored_facts", "increments", "history", "sources")
-WRITES = ("write_facts", "apply_deltas", "refresh_until", "set_watermark")
+READS = ("state", "new_events", "late_cases", "authors", "cases_of", "context", "stored_facts", "increments",
+         "history", "sources")
+WRITES = ("write_facts", "apply_deltas", "refresh_keys", "set_watermark")
 TABLES = ("report_case_facts", "report_team_facts", "report_daily", "report_daily_volume", "report_daily_hist",
-          "report_daily_team", "report_contacts")
+          "report_daily_team", "report_contacts", "report_contact_days")
 
 
 def phases(messages: int, every: int) -> None:

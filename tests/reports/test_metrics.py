@@ -93,7 +93,7 @@ def _same_in_shards(session_factory, period: metrics.Scope) -> None:
 
 def test_customers_quiet_for_three_periods_are_counted_by_their_keys(session_factory, pipeline, org):
     """A report whose customers have no case in its last three periods counts them from their kept sums'
-    keys (report_contacts.adv_until / det_until, an index range), not by reading each: the same counts and
+    keys (report_contact_days.adv_until / det_until, an index range), not by reading each: the same counts and
     the same top advocates and detractors as the advocacy page, now and at the end of the previous period."""
     pipeline(message(channel="xcom", author="dora", text="terrible, refund", minutes=NOV_20 + 10),
              message(channel="xcom", author="ben", text="thanks, love it", minutes=NOV_20 + 30),

@@ -216,8 +216,6 @@ class ContactSignals(Base):
     advocates reads one row per customer instead of every case of their history."""
 
     __tablename__ = "report_contacts"
-    __table_args__ = (Index("ix_report_contacts_adv_until", "adv_until"),
-                      Index("ix_report_contacts_det_until", "det_until"))
 
     contact_id: Mapped[int] = mapped_column(primary_key=True)
     cases: Mapped[int] = mapped_column(default=0)
@@ -226,9 +224,26 @@ class ContactSignals(Base):
     adv_n: Mapped[int] = mapped_column(default=0)
     det_n: Mapped[int] = mapped_column(default=0)
     recommendations: Mapped[int] = mapped_column(default=0)
-    # Until when (in half-lives since SIGNAL_EPOCH) these sums make the customer an advocate, or a detractor
-    # (reports/ranking.py `until`): a standing decays predictably, so counting a moment's advocates among
-    # the customers with no recent case is an index range. NULL: not on that side at any moment.
+
+
+class ContactDay(Base):
+    """Per customer and day a case of theirs opened: the sums of their cases opened on or before that day
+    (CaseFacts.adv_w, det_w), which are their standing's sums until the next such day (`to_day`; '9999-12-31'
+    for the last), and until when (in half-lives since SIGNAL_EPOCH) those sums make them an advocate, or a
+    detractor (reports/ranking.py `until`, with their followers now; NULL: not on that side at any moment):
+    a standing decays predictably, so a moment's advocates are the rows valid at its day with a key past the
+    moment, an index range (`ranking.by_days`), whatever cases the customers had since. Recomputed from the
+    facts for every customer of a touched case (`repository.refresh_keys`)."""
+
+    __tablename__ = "report_contact_days"
+    __table_args__ = (Index("ix_report_contact_days_adv", "to_day", "adv_until", "from_day"),
+                      Index("ix_report_contact_days_det", "to_day", "det_until", "from_day"))
+
+    contact_id: Mapped[int] = mapped_column(primary_key=True)
+    from_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    to_day: Mapped[str] = mapped_column(String(10))
+    adv_w: Mapped[float] = mapped_column(Double, default=0.0)
+    det_w: Mapped[float] = mapped_column(Double, default=0.0)
     adv_until: Mapped[float | None] = mapped_column(Double, default=None)
     det_until: Mapped[float | None] = mapped_column(Double, default=None)
 

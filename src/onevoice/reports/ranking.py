@@ -5,31 +5,30 @@ A customer's standing is the one /advocacy shows: their inbound messages weighed
 recommendations and complaints counted extra, multiplied by their reach; advocate at a net of +1 or more,
 detractor at -1 or less. The facts keep each case's part of that sum (reports/facts.py `signals`, as
 2^(time since SIGNAL_EPOCH / half-life)), so a standing at any moment is one SUM per customer times one
-factor, with no message read; per customer those sums are kept too (ContactSignals). Only the customers
-with a case after the end of the period before the previous one are read one by one (`_nets`); for the
-others the kept sums are the standing at every moment read, and their keys (`until`: until when those sums
-keep them on a side) make each count an index range (`_quiet`). The report's standing is taken at the end
-of its period (now, for a period that ends today): the kept sums less the cases opened after that day.
-"Changed side" compares it with the standing at the end of the previous period. The customers counted:
-every customer (as /advocacy), or with a team, channel, product or tag filter, those with a matching case
-in the period.
+factor, with no message read. The report's standing is taken at the end of its period (now, for a period that
+ends today): the sums of the cases opened by that day. "Changed side" compares it with the standing at the end
+of the previous period. Unfiltered, every customer is counted from their rows by day (ContactDay: their sums as
+of each day a case of theirs opened, and the keys `until` of those sums: `by_days`, index ranges); with a team,
+channel, product or tag filter, the customers with a matching case in the period are read one by one
+(`_nets`: their kept sums in ContactSignals less their cases opened after each end).
 Docs: docs/metrics.md, "Advocates and detractors".
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from onevoice.advocacy.ranking import THRESHOLD, Standing, order, reach_factor, status_of
 from onevoice.contacts.models import Contact
 from onevoice.contacts.names import display_name
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH
 from onevoice.reports.metrics import Scope, conditions
-from onevoice.reports.models import CaseFacts, ContactSignals
+from onevoice.reports.models import CaseFacts, ContactDay, ContactSignals
 
 
 def moment(scope: Scope, end) -> datetime:
@@ -64,11 +63,37 @@ def until(adv_w: float, det_w: float, followers: int | None) -> tuple[float | No
     return (math.log2(x), None) if x > 0 else (None, math.log2(-x))
 
 
+LAST_DAY = "9999-12-31"  # the to_day of a customer's last row in report_contact_days
+
+
+def days(cases: Iterable[tuple[str, float | None, float | None]], followers: int | None) -> list[dict]:
+    """A customer's rows of report_contact_days from their cases' (opened_day, adv_w, det_w) in (opened_day,
+    case id) order: per day a case of theirs opened, the sums of their cases opened on or before it (added in
+    that order: the upkeep and the rebuild get the same floats), valid until the next such day, and the keys
+    of those sums (`until`; none for a contact that no longer exists, `followers` None)."""
+    out: list[dict] = []
+    adv = det = 0.0
+    for day, a, d in cases:
+        adv += float(a or 0.0)
+        det += float(d or 0.0)
+        if out and out[-1]["from_day"] == day:
+            out[-1].update(adv_w=adv, det_w=det)
+        else:
+            if out:
+                out[-1]["to_day"] = day
+            out.append({"from_day": day, "to_day": LAST_DAY, "adv_w": adv, "det_w": det})
+    for row in out:
+        row["adv_until"], row["det_until"] = until(row["adv_w"], row["det_w"], followers) \
+            if followers is not None else (None, None)
+    return out
+
+
 def _nets(scope: Scope, shard: tuple[int, int]):
-    """Per customer: their net standing at the end of the period (net0), of the previous period (net1) and of
-    the one before that (net2), as one materialized CTE. A standing at a moment is the customer's kept sums
-    (ContactSignals) less their cases opened after it, times the decay and the reach. `shard` (k, m): only
-    the customers whose id is k modulo m (m > 1: the parts read at once on PostgreSQL, `rankings`)."""
+    """Per customer counted by a filtered report (those with a matching case in the period): their net
+    standing at the end of the period (net0), of the previous period (net1) and of the one before that (net2),
+    as one materialized CTE. A standing at a moment is the customer's kept sums (ContactSignals) less their
+    cases opened after it, times the decay and the reach. `shard` (k, m): only the customers whose id is k
+    modulo m."""
     c, f = ContactSignals, CaseFacts
     prev = scope.previous()
     ends = [scope.end.isoformat(), prev.end.isoformat(), prev.previous().end.isoformat()]
@@ -82,9 +107,7 @@ def _nets(scope: Scope, shard: tuple[int, int]):
     who = cast(f.contact_id + literal_column("0"), Integer).label("contact_id")
     later = select(who, *[func.sum(case((f.opened_day > e, col), else_=0.0)).label(f"{name}{i}")
                                    for i, e in enumerate(ends) for name, col in (("a", f.adv_w), ("d", f.det_w))]) \
-        .where(f.opened_day > ends[2])  # by day (the NULL group joins nothing)
-    if filtered(scope):
-        later = later.where(f.contact_id.in_(select(people.c.contact_id)))
+        .where(f.opened_day > ends[2], f.contact_id.in_(select(people.c.contact_id)))  # by day
     if shard[1] > 1:
         later = later.where(f.contact_id % shard[1] == shard[0])
     later = later.group_by(who).subquery()
@@ -96,14 +119,10 @@ def _nets(scope: Scope, shard: tuple[int, int]):
         # Each side rounded to 4 places, as advocacy's Standing (in floating point: NUMERIC was 4x slower).
         nets.append((func.round(adv * reach * (k * 10000)) / 10000.0 - func.round(det * reach * (k * 10000)) / 10000.0)
                     .label(f"net{i}"))
-    # Only the customers with a case after the third period's end: the others' standing is their kept sums
-    # at every moment read here, counted by their keys (`_quiet`). With a filter, every customer counted has
-    # a case in the period, so all are here.
-    q = select(c.contact_id, func.coalesce(Contact.followers, 0).label("followers"), *nets,
-               c.adv_until.label("au"), c.det_until.label("du")) \
-        .join(Contact, Contact.id == c.contact_id).join(later, later.c.contact_id == c.contact_id)
-    if filtered(scope):
-        q = q.join(people, people.c.contact_id == c.contact_id)
+    # Every customer counted has a case in the period, after the third period's end: all are in `later`.
+    q = select(c.contact_id, func.coalesce(Contact.followers, 0).label("followers"), *nets) \
+        .join(Contact, Contact.id == c.contact_id).join(later, later.c.contact_id == c.contact_id) \
+        .join(people, people.c.contact_id == c.contact_id)
     return q.cte("nets").prefix_with("MATERIALIZED")
 
 
@@ -111,58 +130,12 @@ def filtered(scope: Scope) -> bool:
     return bool(scope.team_ids or scope.channel_id is not None or scope.product or scope.tag)
 
 
-def _quiet(scope: Scope, n, limit: int, first: bool = True) -> list:
-    """Statements for the customers with no case after the third period's end (every customer, unfiltered):
-    their standing at the end of this period and of the previous one is their kept sums decayed, so each
-    count is an index range of their keys (all keys in range less those of the customers in `n`); a key
-    within BAND of a moment, and the few strongest shown, are read exactly. Not `first` (a later shard of
-    `n`): only the subtraction of its own customers."""
-    c, f = ContactSignals, CaseFacts
-    prev = scope.previous()
-    hs = [_half_lives(moment(scope, day)) for day in (scope.end, prev.end)]
-    ks = [_factor(moment(scope, day)) for day in (scope.end, prev.end)]
-    end2 = prev.previous().end.isoformat()
-    recent = select(f.case_id).where(f.contact_id == c.contact_id, f.opened_day > end2).exists()
-
-    def in_range(column, lo):
-        return select(func.count()).select_from(c).where(column >= lo).scalar_subquery() if first else literal(0)
-
-    def in_n(column, lo):
-        return select(func.count()).select_from(n).where(column >= lo).scalar_subquery()
-
-    sure = []
-    for h in hs:
-        sure += [in_range(c.adv_until, h + BAND) - in_n(n.c.au, h + BAND),
-                 in_range(c.det_until, h + BAND) - in_n(n.c.du, h + BAND)]
-    parts = [select(literal("quiet").label("what"), literal(0).label("contact_id"),
-                    *[v.label(f"v{i}") for i, v in enumerate(sure)], *[literal(0).label(f"y{i}") for i in range(4)])]
-    if not first:
-        return [parts, hs]
-    reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
-
-    def net(k):
-        return func.round(c.adv_w * reach * (k * 10000)) / 10000.0 - func.round(c.det_w * reach * (k * 10000)) / 10000.0
-
-    def rows(what: str, where, order=None, size: int | None = None):
-        q = select(literal(what).label("what"), c.contact_id, net(ks[0]).label("net0"), net(ks[1]).label("net1"),
-                   func.coalesce(Contact.followers, 0).label("followers"), c.adv_until, c.det_until,
-                   *[literal(0).label(f"x{i}") for i in range(3)]) \
-            .join(Contact, Contact.id == c.contact_id).where(where, ~recent)
-        if order is not None:
-            q = q.order_by(*order).limit(size)
-        return q.subquery().select()
-
-    near = or_(*[col.between(h - BAND, h + BAND) for h in hs for col in (c.adv_until, c.det_until)])
-    parts.append(rows("band", near))
-    if limit > 0:
-        parts.append(rows("q_advocate", c.adv_until >= hs[0] - BAND, [c.adv_until.desc(), c.contact_id], limit + 10))
-        parts.append(rows("q_detractor", c.det_until >= hs[0] - BAND, [c.det_until.desc(), c.contact_id], limit + 10))
-    return [parts, hs]
-
-
 def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int] = (0, 1)) -> tuple:
-    """(counts, advocates, detractors, changed-side rows) of the customers of `shard` (k, m: ids k modulo m;
-    the quiet customers' counts and lists with k = 0) in one statement; `merged` puts shards together."""
+    """(counts, advocates, detractors, changed-side rows) of the customers of `shard` (k, m: ids k modulo m)
+    in one statement; `merged` puts shards together. Unfiltered, every customer is read from their kept
+    rows by day (`by_days`: all of it in the first shard)."""
+    if not filtered(scope):
+        return by_days(session, scope, limit) if shard[0] == 0 else ({k: 0 for k in COUNTS}, [], [], [])
     n = _nets(scope, shard)
     t = THRESHOLD
 
@@ -194,38 +167,128 @@ def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int]
                       and_(side(n.c.net0, "detractor"), side(n.c.net1, "advocate")))
         parts.append(listing("moved", changed, [case((side(n.c.net0, "advocate"), 0), else_=1),
                                                  n.c.followers.desc(), n.c.contact_id], limit * 2))
-    hs: list[float] = []
-    if not filtered(scope):
-        quiet, hs = _quiet(scope, n, limit, first=shard[0] == 0)
-        parts += quiet
     out: dict = {}
     adv, det, moved = [], [], []
-    sides = [0, 0, 0, 0]  # the quiet customers: advocates and detractors now, then at the previous end
     for row in session.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]):
         what = row[0]
         if what == "count":
             out = dict(zip(COUNTS, (int(v) for v in row[2:]), strict=True))
-        elif what == "quiet":
-            sides = [a + int(b) for a, b in zip(sides, row[2:6], strict=True)]
-        elif what == "band":
-            for i, h in enumerate(hs):
-                net, au, du = float(row[2 + i]), row[5], row[6]
-                if au is not None and h - BAND <= au < h + BAND:
-                    sides[2 * i] += net >= THRESHOLD
-                if du is not None and h - BAND <= du < h + BAND:
-                    sides[2 * i + 1] += net <= -THRESHOLD
-        elif what in ("advocate", "q_advocate"):
-            if float(row[2]) >= THRESHOLD:
-                adv.append((row[1], float(row[2])))
-        elif what in ("detractor", "q_detractor"):
-            if float(row[2]) <= -THRESHOLD:
-                det.append((row[1], float(row[2])))
+        elif what == "advocate":
+            adv.append((row[1], float(row[2])))
+        elif what == "detractor":
+            det.append((row[1], float(row[2])))
         else:
             moved.append((row[1], float(row[2]), float(row[3]), int(row[4])))
-    for key, extra in zip(("advocate_count", "detractor_count", "before_advocate_count", "before_detractor_count"),
-                          sides, strict=True):
-        out[key] += extra
     return out, adv, det, moved
+
+
+def _after(session: Session, end) -> list[str]:
+    """Every to_day a row valid at the end of day `end` can have: the days after it up to the last one any
+    row ends on, and LAST_DAY (an IN list: each is one range of the day indexes, where `to_day > end` would
+    walk every customer's last row)."""
+    r = ContactDay
+    last = session.connection().execute(select(r.to_day).where(r.to_day < LAST_DAY)
+                                        .order_by(r.to_day.desc()).limit(1)).scalar()
+    out, day = [LAST_DAY], end + timedelta(days=1)
+    while last is not None and day.isoformat() <= last:
+        out.append(day.isoformat())
+        day += timedelta(days=1)
+    return out
+
+
+def by_days(session: Session, scope: Scope, limit: int) -> tuple:
+    """`read` for every customer (unfiltered), from their rows by day (ContactDay): the row valid at a
+    period's end holds their sums then, so each count is an index range of the keys (`until`) of the rows
+    valid then; a key within BAND of the moment is read exactly. Who changed side between two ends has a row
+    begun between them (decay alone never crosses from one side to the other): read in pairs from the advocate
+    side (the advocates at the later end whose row began after the earlier one; the advocates at the earlier
+    end whose row ended by the later one), exactly."""
+    r, r2 = ContactDay, aliased(ContactDay)
+    prev = scope.previous()
+    ends = [scope.end, prev.end, prev.previous().end]
+    e = [d.isoformat() for d in ends]
+    hs = [_half_lives(moment(scope, d)) for d in ends]
+    ks = [_factor(moment(scope, d)) for d in ends]
+    after = [_after(session, d) for d in ends]
+    reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
+
+    def net(row, k):  # each side rounded to 4 places, as advocacy's Standing (and `_nets`)
+        return (func.round(row.adv_w * reach * (k * 10000)) / 10000.0
+                - func.round(row.det_w * reach * (k * 10000)) / 10000.0)
+
+    def valid(row, i: int, days: list[str] | None = None):
+        return and_(row.to_day.in_(days or after[i]), row.from_day <= e[i])
+
+    def at(row, i: int):  # the row of the same customer valid at end i, found by the primary key (a range of to_day:
+        # as `valid`'s IN list, SQLite would start from that side, every customer's row valid then)
+        return and_(row.from_day <= e[i], row.to_day > e[i])
+
+    def sure(col, i):
+        return select(func.count()).select_from(r).where(valid(r, i), col >= hs[i] + BAND).scalar_subquery()
+
+    def rows(what: str, columns: list, where, pair: bool = False, order=None, size: int | None = None):
+        q = select(literal(what).label("what"), r.contact_id, *columns,
+                   func.coalesce(Contact.followers, 0).label("followers")).join(Contact, Contact.id == r.contact_id)
+        if pair:
+            q = q.join(r2, r2.contact_id == r.contact_id)
+        q = q.where(where)
+        return (q.order_by(*order).limit(size) if order is not None else q).subquery().select()
+
+    parts = [select(literal("count").label("what"), literal(0).label("contact_id"),
+                    *[sure(col, i) for i in (0, 1) for col in (r.adv_until, r.det_until)])]
+    for i in (0, 1):
+        for col in (r.adv_until, r.det_until):
+            parts.append(rows(f"band{i}", [net(r, ks[i]), col, literal(0.0)],
+                              and_(valid(r, i), col.between(hs[i] - BAND, hs[i] + BAND))))
+    for i, j in ((0, 1), (1, 2)):  # (the later end, the earlier end): columns net at i, net at j
+        # Advocate at i, detractor at j: an advocate's row at i begun after j, and their row at j.
+        parts.append(rows(f"moved{i}", [net(r, ks[i]), net(r2, ks[j]), literal(0.0)], and_(
+            valid(r, i), r.adv_until >= hs[i] - BAND, r.from_day > e[j], at(r2, j), r2.det_until >= hs[j] - BAND),
+            pair=True))
+        # Advocate at j, detractor at i: an advocate's row at j that ended by i, and their row at i.
+        ended = [d for d in after[j] if d <= e[i]]
+        if ended:
+            parts.append(rows(f"moved{i}", [net(r2, ks[i]), net(r, ks[j]), literal(0.0)], and_(
+                valid(r, j, ended), r.adv_until >= hs[j] - BAND, at(r2, i), r2.det_until >= hs[i] - BAND),
+                pair=True))
+    if limit > 0:
+        # A few past the limit, so that ties at the limit are all seen (advocacy orders ties by recency); the
+        # last rows apart from the earlier ones, so that each is read in its keys' order from the index.
+        for what, col in (("advocate", r.adv_until), ("detractor", r.det_until)):
+            for days in ([LAST_DAY], after[0][1:]):
+                if days:
+                    parts.append(rows(what, [net(r, ks[0]), literal(0.0), literal(0.0)],
+                                      and_(valid(r, 0, days), col >= hs[0] - BAND),
+                                      order=[col.desc(), r.contact_id], size=limit + 10))
+    sides = [0, 0, 0, 0]  # advocates and detractors at this period's end, then at the previous one's
+    turned = [0, 0, 0, 0]  # turned advocate, turned detractor: in this period, then in the previous one
+    adv, det, moved = [], [], []
+    for row in session.connection().execute(union_all(*parts)):
+        what = row[0]
+        if what == "count":
+            sides = [int(v) for v in row[2:6]]
+        elif what.startswith("band"):
+            i, n, key = int(what[4]), float(row[2]), float(row[3])
+            if hs[i] - BAND <= key < hs[i] + BAND:
+                sides[2 * i] += n >= THRESHOLD
+                sides[2 * i + 1] += n <= -THRESHOLD
+        elif what.startswith("moved"):
+            i, later, earlier = int(what[5]), float(row[2]), float(row[3])
+            if later >= THRESHOLD and earlier <= -THRESHOLD:
+                turned[2 * i] += 1
+            elif later <= -THRESHOLD and earlier >= THRESHOLD:
+                turned[2 * i + 1] += 1
+            else:
+                continue
+            if i == 0:
+                moved.append((row[1], later, earlier, int(row[5])))
+        elif what == "advocate":
+            if float(row[2]) >= THRESHOLD:
+                adv.append((row[1], float(row[2])))
+        elif float(row[2]) <= -THRESHOLD:
+            det.append((row[1], float(row[2])))
+    counts = dict(zip(COUNTS, (*sides[:2], *turned[:2], *sides[2:], *turned[2:]), strict=True))
+    return counts, adv, det, moved
 
 
 COUNTS = ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor", "before_advocate_count",

@@ -25,6 +25,7 @@ from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
 from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow
 from onevoice.reports.models import (
     CaseFacts,
+    ContactDay,
     ContactSignals,
     DailyFacts,
     DailyHistogram,
@@ -33,13 +34,13 @@ from onevoice.reports.models import (
     ReportState,
     TeamFacts,
 )
-from onevoice.reports.ranking import until
+from onevoice.reports.ranking import days
 from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_source, default_playbook
 from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
 STATE_KEY = "facts"
-EVENT_DATA_KINDS = ("case.status", "case.outcome")  # the events whose data `facts` reads
+EVENT_DATA_KINDS = ("case.status", "case.outcome", "contact.linked")  # the events whose data the upkeep reads
 
 
 def context(session: Session) -> Context:
@@ -226,6 +227,7 @@ def insert_rows(session: Session, table, rows: list[dict], stmt=None) -> None:
 def clear_facts(session: Session) -> None:
     session.execute(delete(TeamFacts))
     session.execute(delete(CaseFacts))
+    session.execute(delete(ContactDay))
     for table in AGGREGATES.values():
         session.execute(delete(table))
 
@@ -235,7 +237,7 @@ def analyze(session: Session) -> None:
     count as a nested loop over every customer, 8 s instead of 30 ms."""
     if session.bind.dialect.name == "postgresql":
         session.execute(text("ANALYZE " + ", ".join(t.name for t in (CaseFacts.__table__, TeamFacts.__table__,
-                                                                     *AGGREGATES.values()))))
+                                                                     ContactDay.__table__, *AGGREGATES.values()))))
 
 
 def stored_facts(session: Session, case_ids: list[int]) -> tuple[dict[int, dict], dict[int, list[dict]]]:
@@ -298,15 +300,33 @@ def _upsert(dialect: str, name: str) -> tuple[list[str], list[str], object, obje
     return keys, values, upsert, drop
 
 
-def refresh_until(session: Session, contact_ids: Iterable[int | None]) -> None:
-    """Recompute these customers' `adv_until` / `det_until` from their kept sums and their followers now
-    (after apply_deltas; every customer of a touched case, so a change of followers is caught too)."""
+def refresh_keys(session: Session, contact_ids: Iterable[int | None]) -> None:
+    """Recompute these customers' rows by day (report_contact_days) from their case facts and their followers
+    now (after write_facts; every customer of a touched case and every author of a message folded, so a change
+    of followers is caught too). Only the rows that changed are written."""
     ids = sorted({i for i in contact_ids if i is not None})
     for chunk in chunks(ids, 500):
-        rows = _core(session, _q().signals, {"ids": chunk}).all()
-        params = [{"k": cid, "a": a, "d": d} for cid, adv, det, known, followers in rows
-                  for a, d in [until(adv, det, followers) if known is not None else (None, None)]]
-        executemany(session, "reports.set_until", _q().set_until, params)
+        cases: dict[int, list] = defaultdict(list)
+        followers: dict[int, int | None] = {}
+        for cid, day, adv, det, known, reach in _core(session, _q().contact_cases, {"ids": chunk}):
+            cases[cid].append((day, adv, det))
+            followers[cid] = reach if known is not None else None
+        new = {(cid, r["from_day"]): {"contact_id": cid, **r} for cid, rows_ in cases.items()
+               for r in days(rows_, followers.get(cid))}
+        old = {(r[0], r[1]): r for r in _core(session, _q().contact_days, {"ids": chunk})}
+        gone = [{"k_c": cid, "k_d": day} for cid, day in old if (cid, day) not in new]
+        if gone:
+            session.connection().execute(_q().contact_day_drop, gone)
+        changed = [{"k_c": cid, "k_d": day, **{c: row[c] for c in DAY_VALUES}} for (cid, day), row in new.items()
+                   if (cid, day) in old and tuple(old[(cid, day)][2:]) != tuple(row[c] for c in DAY_VALUES)]
+        if changed:
+            executemany(session, "reports.contact_days.update", _q().contact_day_update, changed)
+        inserted = [row for key, row in new.items() if key not in old]
+        if inserted:
+            insert_rows(session, ContactDay.__table__, inserted)
+
+
+DAY_VALUES = ("to_day", "adv_w", "det_w", "adv_until", "det_until")  # report_contact_days' columns past its key
 
 
 def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
@@ -348,6 +368,29 @@ def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int
     return ids
 
 
+def authors(session: Session, message_ids: list[int]) -> set[int]:
+    """The contacts who wrote these messages."""
+    out: set[int] = set()
+    for chunk in chunks(sorted(message_ids), 500):
+        out.update(_core(session, _q().authors, {"ids": chunk}).scalars())
+    out.discard(None)
+    return out
+
+
+def late_authors(session: Session, after_id: int, since) -> set[int]:
+    """The authors of the messages whose processing events are of the last moments at or under the
+    watermark (PostgreSQL: the late cases' authors, see `late_cases`)."""
+    out = set(_core(session, _q().late_authors, {"since": since, "after": after_id}).scalars())
+    out.discard(None)
+    return out
+
+
+def cases_of(session: Session, contact_ids: Iterable[int]) -> set[int]:
+    """Every case of these contacts."""
+    ids = sorted(contact_ids)
+    return set(_core(session, _q().cases_of, {"ids": ids}).scalars()) if ids else set()
+
+
 def _core(session: Session, query, params: dict | None = None):
     """Run a select of columns on the session's connection: the rows as Core gives them (through the ORM's
     result handling, each row cost about twice as much; a pass reads a few rows per case)."""
@@ -359,7 +402,7 @@ def _q() -> SimpleNamespace:
     """The upkeep's statements over a list of ids (`:ids`, expanded when run), built once: building them
     on every pass was a tenth of its work."""
     ids = bindparam("ids", expanding=True)
-    c, r = ContactSignals, ReportState.__table__
+    r, d = ReportState.__table__, ContactDay.__table__
     state = select(ReportState.last_event_id, ReportState.updated_at).where(ReportState.key == STATE_KEY)
     events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
     return SimpleNamespace(
@@ -370,10 +413,13 @@ def _q() -> SimpleNamespace:
         .where(CaseTeam.case_id.in_(ids)),
         facts=select(CaseFacts.__table__).where(CaseFacts.case_id.in_(ids)),
         team_facts=select(TeamFacts.__table__).where(TeamFacts.case_id.in_(ids)),
-        signals=select(c.contact_id, c.adv_w, c.det_w, Contact.id, Contact.followers)
-        .outerjoin(Contact, Contact.id == c.contact_id).where(c.contact_id.in_(ids)),
-        set_until=c.__table__.update().where(c.__table__.c.contact_id == bindparam("k")).values(
-            adv_until=bindparam("a"), det_until=bindparam("d")),
+        contact_cases=select(CaseFacts.contact_id, CaseFacts.opened_day, CaseFacts.adv_w, CaseFacts.det_w, Contact.id,
+                             Contact.followers).outerjoin(Contact, Contact.id == CaseFacts.contact_id)
+        .where(CaseFacts.contact_id.in_(ids)).order_by(CaseFacts.contact_id, CaseFacts.opened_day, CaseFacts.case_id),
+        contact_days=select(d.c.contact_id, d.c.from_day, *[d.c[v] for v in DAY_VALUES]).where(d.c.contact_id.in_(ids)),
+        contact_day_drop=d.delete().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d")),
+        contact_day_update=d.update().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d"))
+        .values({v: bindparam(v) for v in DAY_VALUES}),
         messages_by_id=_message_columns().where(Message.id.in_(ids)),
         events=events, events_upto=events.where(Event.id <= bindparam("top")),
         approvals=select(Approval.case_id, Approval.approver_team_id, Approval.requested_at, Approval.decided_at)
@@ -383,6 +429,11 @@ def _q() -> SimpleNamespace:
                           type_coerce(case((Event.kind.in_(EVENT_DATA_KINDS), Event.data), else_=null()),
                                       Event.data.type).label("data"))
         .where(Event.id > bindparam("after")).order_by(Event.id).limit(bindparam("limit")),
+        authors=select(Message.contact_id).where(Message.id.in_(ids)).distinct(),
+        late_authors=select(Message.contact_id).join(Event, Event.message_id == Message.id)
+        .where(Event.created_at >= bindparam("since"), Event.id <= bindparam("after"),
+               Event.kind == "message.processed").distinct(),
+        cases_of=select(Case.id).where(Case.contact_id.in_(ids)),
         late_events=select(Event.case_id).where(Event.created_at >= bindparam("since"),
                                                 Event.id <= bindparam("after"), Event.case_id.is_not(None)).distinct(),
         state=state, state_lock=state.with_for_update(),

@@ -25,9 +25,9 @@ from onevoice.reports import metrics, objectives
 from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
-from onevoice.reports.ranking import advocacy_ranking, filtered, rankings
+from onevoice.reports.ranking import advocacy_ranking, rankings
 from onevoice.reports.ranking import read as ranking_read
-from onevoice.reports.snapshot import concurrently, shared
+from onevoice.reports.snapshot import concurrently
 from onevoice.teams import service as team_service
 from onevoice.teams.models import Team
 from onevoice.triage.vocabulary import names_by_key
@@ -110,8 +110,9 @@ def compare(current: dict, previous: dict) -> dict:
 
 
 def _tune(session: Session) -> None:
-    """PostgreSQL, for this transaction only: the advocacy statement groups and hashes the last periods'
-    customers (52,000 at full size), which spilled to disk at the default 4 MB of working memory; and JIT
+    """PostgreSQL, for this transaction only: a filtered advocacy statement groups and hashes the customers
+    of the period's matching cases (the unfiltered one did so for 52,000 at full size before it read the rows by
+    day), which spilled to disk at the default 4 MB of working memory; and JIT
     compilation cost 45 ms a statement for statements that run in tens of milliseconds."""
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SET LOCAL work_mem = '32MB'"))
@@ -120,13 +121,9 @@ def _tune(session: Session) -> None:
 
 def report(session: Session, who: Principal, scope: Scope) -> dict:
     """Everything both views show (the executive view leads with reputation, the manager view with queues).
-    On PostgreSQL the advocacy ranking (half the work at full size) is read beside the rest, on connections
-    that share one snapshot (reports/snapshot.py); elsewhere one after the other in the session."""
-    # The advocacy statement in two halves by customer where the parts run at once: unfiltered (every
-    # customer of the last periods, 52,500 at full size) it alone took as long as all the rest. Filtered, each
-    # half would find the filter's customers again (Support's manager: 150-170 -> 180-230 ms server CPU).
-    shards = 2 if shared(session) and not filtered(scope) else 1
-    reads = [lambda s, k=k: ranking_read(s, scope, shard=(k, shards)) for k in range(shards)]
+    On PostgreSQL the advocacy ranking is read beside the rest, on connections that share one snapshot
+    (reports/snapshot.py); elsewhere one after the other in the session."""
+    reads = [lambda s: ranking_read(s, scope)]
     (ranking, previous_ranking), rest = concurrently(
         session, [*reads, lambda s: _all_but_advocacy(s, scope)], prepare=_tune,
         then=lambda s, done: (rankings(s, scope, reads=done[:-1]), done[-1]))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -62,6 +63,10 @@ class Pass:
     deltas: Deltas = field(default_factory=dict)
     folded: int = 0
     full: bool = False  # the batch was cut at BATCH_EVENTS: more to read
+    # Customers whose advocacy keys must follow their followers besides those of the touched cases: the
+    # authors of the messages processed (a reply in another customer's thread brings its author's followers
+    # and joins that customer's case) and a contact other contacts were linked into.
+    contacts: set[int] = field(default_factory=set)
 
 
 def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context | None = None,
@@ -86,12 +91,12 @@ def refresh_cases(session: Session, case_ids: set[int] | list[int], ctx: Context
 
 
 def _store(session: Session, cases: list[dict], teams: list[dict], old: dict[tuple, dict],
-           old_teams: dict[tuple, dict], deltas: Deltas) -> None:
+           old_teams: dict[tuple, dict], deltas: Deltas, contacts: Iterable[int] = ()) -> None:
     """Write new facts over the old ones and move the aggregates by the difference; then every customer of a
-    touched case gets their advocacy keys back in step with their sums (and their followers now)."""
+    touched case, and `contacts`, get their advocacy keys back in step with their sums and their followers now."""
     repo.write_facts(session, cases, teams, old, old_teams)
     repo.apply_deltas(session, deltas)
-    repo.refresh_until(session, [f["contact_id"] for f in (*old.values(), *cases)])
+    repo.refresh_keys(session, [*(f["contact_id"] for f in (*old.values(), *cases)), *contacts])
 
 
 def plan(session: Session) -> Pass:
@@ -104,13 +109,21 @@ def plan(session: Session) -> Pass:
     out = Pass(after, updated_at, rows[-1].id if rows else after, now, full=len(rows) >= BATCH_EVENTS)
     events: dict[int, list[EventRow]] = defaultdict(list)
     messages: dict[int, list[int]] = defaultdict(list)
+    linked: set[int] = set()
     for _id, case_id, message_id, kind, actor, created_at, data in rows:  # unpacked: a row's attributes cost more
         if case_id is None:
+            if kind == "contact.linked" and isinstance((data or {}).get("kept"), int):
+                linked.add(data["kept"])
             continue
         events[case_id].append(EventRow(kind, actor, created_at, data or {}))
         if kind == "message.processed" and message_id is not None:
             messages[case_id].append(message_id)
-    recompute = repo.late_cases(session, after, since, dialect in OVERLAP)
+    # A customer's followers change with their messages (pipeline.normalize), which may be on another
+    # customer's case; linking moves a contact's cases (no case event) and its followers into another.
+    out.contacts = repo.authors(session, [m for ids in messages.values() for m in ids]) | linked
+    recompute = repo.late_cases(session, after, since, dialect in OVERLAP) | repo.cases_of(session, linked)
+    if dialect in OVERLAP:
+        out.contacts |= repo.late_authors(session, after, since)
     ids = sorted(set(events) | recompute)
     if not ids:
         return out
@@ -149,7 +162,7 @@ def write(session: Session, step: Pass) -> bool:
     if repo.state(session, lock=True) != (step.after, step.updated_at):
         return False
     if step.case_ids:
-        _store(session, step.cases, step.teams, step.old, step.old_teams, step.deltas)
+        _store(session, step.cases, step.teams, step.old, step.old_teams, step.deltas, step.contacts)
     repo.set_watermark(session, step.top, step.now)
     return True
 
