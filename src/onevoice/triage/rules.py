@@ -210,7 +210,8 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"graduate (?:programme|program|scheme)", r"apprenticeships?", r"vacanc(?:y|ies)", r"open (?:roles|positions)",
         r"work (?:placement|visa)s?", r"recruit(?:ing|ers?)", r"interview(?:ed)? for",
         r"apply (?:to be|as) (?:a|an)",
-        r"how (?:do|can) i apply(?! (?:the|this|that|my|a|an|it|these|those|points|credit|discount|coupon|voucher|promo)\b)"
+        r"how (?:do|can) i apply"
+        r"(?! (?:the|this|that|my|a|an|it|these|those|points|credit|discount|coupon|voucher|promo)\b)"
         r"(?! for (?:a |the |my )?(?:refund|discount|credit|loan|card|mortgage|account|voucher|rebate)\b)",
         r"(?:position|vacancy|role) .{0,40}?(?:still )?(?:open|available)\?",
         r"busco trabajo", r"empleo", r"candidature", r"offre d'emploi", r"stellenangebot", r"bewerbung")),
