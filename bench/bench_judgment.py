@@ -110,7 +110,7 @@ def main() -> None:
     fast = FastTriager(model_dir=args.model_dir)
     triager = fast if args.no_escalation else EscalatingTriager(fast, args.model_dir)
     names = args.only or ["people_frozen.csv", "people_frozen2.csv", "people_dev.csv", "routing_plain.csv",
-                          "sarcasm_dev.csv", "sarcasm_frozen.csv"]
+                          "sarcasm_dev.csv", "sarcasm_frozen.csv", "misread_dev.csv", "misread_frozen.csv"]
     report = {name: evaluate(triager, name) for name in names}
     if not args.only:
         report["tweeteval-sentiment-val-half"] = tweeteval_sentiment(triager, args.data)

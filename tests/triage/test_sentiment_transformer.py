@@ -130,8 +130,9 @@ def test_the_packaged_transformer_is_used_by_default_and_can_be_left_out(tmp_pat
     # A directory without the model's files: escalation goes on with the static encoder alone.
     without = EscalatingTriager(fast, sentiment_model=tmp_path)
     assert not without.uses_transformer
-    # The fast path reads this as negative (-0.19): unsure about sentiment, which the transformer reads.
-    item = TriageInput(text="The new app update is so smooth, whoever designed it deserves a raise")
+    # The fast path reads this as negative (-0.16): unsure about sentiment, which the transformer reads. ("deserves
+    # a raise", the example before round 5, is a slang compliment the rules read now: the fast path is sure of it.)
+    item = TriageInput(text="The new app update is so smooth, whoever designed it deserves a vacation")
     result = without.triage(item)
     assert "escalation" in result.scores and "transformer" not in result.scores["escalation"]
     with_it = EscalatingTriager(fast).triage(item)

@@ -283,6 +283,14 @@ class EscalatingTriager:
                         sentiment_only: bool = False) -> TriageResult:
         w = self.policy.fast_weight
         enc_intent = dict(zip(self._heads.heads["intent"][0], probs["intent"].tolist(), strict=True))
+        ruled_out = fast.scores.get("ruled_out") or ()
+        if ruled_out:
+            # The fast path found the text against this intent (triage/contradiction.py: praise on a text that
+            # condemns, a complaint leaning on a plain question); the encoder, which reads no rules, may not
+            # bring it back. Its other intents share what it gave that one.
+            kept = {k: (0.0 if k in ruled_out else v) for k, v in enc_intent.items()}
+            total = sum(kept.values())
+            enc_intent = {k: v / total for k, v in kept.items()} if total > 0 else enc_intent
         enc_sent = dict(zip(self._heads.heads["sentiment"][0], probs["sentiment"].tolist(), strict=True))
         # Sentiment only: the fast intents stand (the winner with its confidence, its runner-up).
         intents = (fast_intent_distribution(fast) if sentiment_only

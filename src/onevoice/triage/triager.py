@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from onevoice.triage import complaint as complaint_signal
-from onevoice.triage import rules, sarcasm
+from onevoice.triage import contradiction, rules, sarcasm
 from onevoice.triage.catalog import Catalog
 from onevoice.triage.dense import DenseSignals
 from onevoice.triage.features import Tokenizer
@@ -42,6 +42,18 @@ IRONY_BOOST = 1.5
 SARCASM_NEGATIVE = 2.0
 # What slang thanks ("thx", "u guys rock", "legends") add toward positive sentiment, when not sarcastic.
 PRAISE_SLANG_POSITIVE = 1.0
+# What slang compliments ("killing it", "goated", "the admin is on fire") add toward positive sentiment.
+PRAISE_COMPLIMENT_POSITIVE = 2.0
+# Praise the text contradicts (triage/contradiction.py): taken from praise, added toward a complaint and negative.
+CONTRADICTED_PRAISE = 3.0
+CONTRADICTED_COMPLAINT = 1.5
+CONTRADICTED_NEGATIVE = 1.0
+# A plain question (triage/contradiction.py): added toward question, taken from the complaint evidence.
+PLAIN_QUESTION = 1.0
+PLAIN_QUESTION_NOT_COMPLAINT = 1.5
+# What a plain question's reading may move a message from: how it is put, or a complaint (never a risk or a
+# department's intent the model read).
+_QUESTION_OVER = complaint_signal.MANNER_INTENTS | {"complaint"}
 # Words that carry no intent of their own; never shown as "the words that drove the result".
 _FILLER = frozenset((
     "a", "an", "the", "i", "you", "we", "my", "your", "our", "to", "of", "and", "or", "is", "it", "in", "on",
@@ -74,6 +86,7 @@ class TextReading:
     language: tuple[str, float]
     pii: list[str]
     sarcasm: sarcasm.Reading | None
+    question: str | None  # the words of a plain question with no sign of a problem (contradiction.plain_question)
 
 
 class FastTriager:
@@ -114,9 +127,15 @@ class FastTriager:
             vader = self._dense.vader(text)
             read = rules.read(text, low)
             praised = any(rule.intent == "praise" for rule, _ in read[0])
+            question = contradiction.plain_question(text)
+            # Plain: no rule read anything into it (a complaint, a job, a sale...), and no problem is named.
+            if question is not None and (read[0] or contradiction.QUESTION_PROBLEM_TOPICS.intersection(read[2])
+                                         or sarcasm.letdown(text, read[2]) is not None):
+                question = None
             known = self._readings[text] = TextReading(
                 low, vader, self._dense.row(text, vader), read, self.catalog.match(text),
-                self._language.detect(text), find_pii(text, low), sarcasm.read(text, praised, vader["pos"], read[2]))
+                self._language.detect(text), find_pii(text, low), sarcasm.read(text, praised, vader["pos"], read[2]),
+                question)
         return known
 
     def triage(self, item: TriageInput) -> TriageResult:
@@ -168,6 +187,8 @@ class FastTriager:
                 logits[row, self._intent_col[rule.intent]] += rule.boost
                 if rule.name == "praise-slang":
                     logits[row, self._positive_col] += PRAISE_SLANG_POSITIVE
+                elif rule.name == "praise-compliment":
+                    logits[row, self._positive_col] += PRAISE_COMPLIMENT_POSITIVE
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
@@ -182,13 +203,59 @@ class FastTriager:
                 logits[row, praise_col] -= SARCASM_BOOST
                 logits[row, self._negative_col] += SARCASM_NEGATIVE
         p = self.heads.all_probabilities(logits)
+        contradicted = self._contradictions(read, readings, logits, boosts, p)
         x = complaint_signal.signals(
             None if self._complaint_col is None else logits[:, self._complaint_col].astype(np.float64),
             p["intent"][:, self._complaint_intent_cols].sum(axis=1), p["sentiment"][:, self._neg],
             p["sentiment"][:, self._pos], boosts)
         return {"texts": texts, "tokens": token_lists, "vader": vader, "scale": scale, "ids": ids, "n_tok": n_tok,
                 "lowered": lowered, "readings": readings, "p": p, "complaint_x": x, "matched": matched,
-                "read": read}
+                "read": read, "contradicted": contradicted}
+
+    def _contradictions(self, read: list[TextReading], readings: list, logits: np.ndarray, boosts: np.ndarray,
+                        p: dict) -> dict[int, tuple[str, str]]:
+        """Readings the text contradicts (triage/contradiction.py): praise only the model read, on a text that
+        condemns or is surely negative about a problem; a complaint leaning on a plain question. Changes the
+        logits and `p` of those rows in place; returns, per changed row, the intent ruled out and a sentence."""
+        out: dict[int, tuple[str, str]] = {}
+        praise_i = self._intents.index("praise")
+        complaint_col, praise_col = self._intent_col["complaint"], self._intent_col["praise"]
+        question_col = self._intent_col["question"]
+        negative = p["sentiment"][:, self._neg]
+        best = p["intent"].argmax(axis=1)
+        for row, reading in enumerate(read):
+            hits, _, topics = readings[row]
+            if any(rule.intent in RISK_INTENTS for rule, _ in hits):
+                continue
+            praised = any(rule.intent == "praise" for rule, _ in hits)
+            sarcastic = reading.sarcasm is not None and reading.sarcasm.sarcastic
+            read_as_praise = best[row] == praise_i
+            # Only over how a message is put: the model's own reading of a risk or a department's intent stands.
+            if (not praised and not sarcastic and self._intents[best[row]] in complaint_signal.MANNER_INTENTS
+                    and (read_as_praise or contradiction.condemns(topics))):
+                why = contradiction.praise_against(topics, float(negative[row]))
+                if why:
+                    if read_as_praise:
+                        logits[row, praise_col] -= CONTRADICTED_PRAISE
+                    logits[row, complaint_col] += CONTRADICTED_COMPLAINT
+                    logits[row, self._negative_col] += CONTRADICTED_NEGATIVE
+                    boosts[row] += CONTRADICTED_COMPLAINT
+                    taken = f"-{CONTRADICTED_PRAISE:g} from praise, " if read_as_praise else ""
+                    out[row] = ("praise", f"not praise: {why} ({taken}+{CONTRADICTED_COMPLAINT:g} toward complaint)")
+            elif (reading.question is not None and reading.sarcasm is None and negative[row] < 0.5
+                  and self._intents[best[row]] in _QUESTION_OVER):
+                logits[row, question_col] += PLAIN_QUESTION
+                logits[row, complaint_col] -= PLAIN_QUESTION_NOT_COMPLAINT
+                boosts[row] -= PLAIN_QUESTION_NOT_COMPLAINT
+                out[row] = ("complaint", f"a plain question ('{reading.question}'), no problem named "
+                                         f"(+{PLAIN_QUESTION:g} toward question, -{PLAIN_QUESTION_NOT_COMPLAINT:g} "
+                                         "from complaint)")
+        if out:
+            rows = np.fromiter(out, dtype=np.intp)
+            again = self.heads.all_probabilities(logits[rows])
+            for name, values in again.items():
+                p[name][rows] = values
+        return out
 
     def complaint_signals(self, items: list[TriageInput]) -> np.ndarray:
         """The calibration's input for each message (complaint.FEATURES); what training calibrates on."""
@@ -225,7 +292,7 @@ class FastTriager:
         order_l = order.tolist()
         return [self._result(items[i], texts[i], f["lowered"][i], f["readings"][i], i, plain, order_l[i], words[i],
                              langs[i], f["vader"][i], complaint_words[i], f["matched"][i], f["read"][i].pii,
-                             f["read"][i].sarcasm)
+                             f["read"][i].sarcasm, f["contradicted"].get(i))
                 for i in range(len(items))]
 
     def _top_words(self, token_lists, ids, n_tok, scale, cols) -> list[list[str]]:
@@ -259,7 +326,8 @@ class FastTriager:
         return out
 
     def _result(self, item: TriageInput, text: str, low: str, reading, i: int, p: dict, order, words, lang,
-                vader, complaint_words, named, pii: list[str], irony: sarcasm.Reading | None) -> TriageResult:
+                vader, complaint_words, named, pii: list[str], irony: sarcasm.Reading | None,
+                contradicted: tuple[str, str] | None = None) -> TriageResult:
         hits, threat, topics = reading
         explanation: list[str] = []
         flags: dict = {}
@@ -294,6 +362,8 @@ class FastTriager:
         if irony is not None and not counted:
             explanation.append(f"sarcasm: positive words beside {irony.marker} (+{SARCASM_BOOST:g} toward complaint)"
                                if sarcastic else f"ironic marker {irony.marker} (+{IRONY_BOOST:g} toward complaint)")
+        if contradicted:
+            explanation.append(contradicted[1])
         if runner_up:
             explanation.append(f"runner-up {runner_up} ({conf2:.0%}) is close")
 
@@ -330,6 +400,9 @@ class FastTriager:
                 explanation.append(f"{name} language/signal ({scores[name]:.0%})")
         emotion = p["emotion"][i]
         scores["emotion"] = dict(zip(self._emotions, map(round, emotion, repeat(3, len(emotion))), strict=True))
+        if contradicted:
+            # What the text ruled out; a second opinion (escalation) does not bring it back.
+            scores["ruled_out"] = [contradicted[0]]
         if threat:
             flags["threat"] = True
             explanation.append(f"threat: '{threat}'")

@@ -1,0 +1,186 @@
+"""Round 5: misreadings of real customers' words (docs/triage.md "Round 5"): an offensive ad read as praise, a job
+inquiry in people's words, a plain question read as a complaint, a slang compliment, sarcasm with no letdown word
+and "League of Legends" as slang thanks. Through the packaged triager and the default playbook; held-out posts
+from tests/triage/devsets/misread_frozen.csv (written before the change, never tuned on); the readings' pieces."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from onevoice.routing.factory import default_playbook
+from onevoice.routing.types import RouteInput
+from onevoice.triage import contradiction, rules
+from onevoice.triage.escalation import EscalatingTriager
+from onevoice.triage.metrics import score
+from onevoice.triage.triager import FastTriager
+from onevoice.triage.types import TriageInput
+
+DEVSETS = Path(__file__).parent / "devsets"
+TUESDAY = datetime(2026, 11, 17, 11, 0, tzinfo=UTC)
+OFFENSIVE_AD = "@acme the new ad with the kid and the dog is honestly offensive, pull it"
+JOB_QUESTION = "@acme do you guys have any openings for warehouse jobs in leeds"
+WARRANTY_QUESTION = "where do i find the warranty info for the aero phone 5"
+SLANG_COMPLIMENT = "lol @acme's twitter admin is on fire today 😂"
+SARCASM_NO_LETDOWN_WORD = ("oh fantastic, my package went to another state. really impressive tracking @acme",
+                           "Love how the app logs me out every 5 minutes. Truly innovative @acme")
+GAME_NAME = "League of Legends tournament this weekend at the @acme store!"
+
+
+@pytest.fixture(scope="module")
+def pipeline_triager():
+    return EscalatingTriager(FastTriager())
+
+
+@pytest.fixture
+def packaged(settings):
+    from onevoice.triage.factory import build_triager
+
+    return build_triager(settings)
+
+
+def _route(triage, text: str):
+    return default_playbook().route(RouteInput(text=text, kind="mention", channel="c", created_at=TUESDAY,
+                                               triage=triage, channel_kind="x"))
+
+
+def test_an_offensive_ad_read_as_praise_reaches_pr_with_marketing(packaged):
+    """Read as praise 63 % ('honestly', 'new') with sentiment negative 72 %: the offensive-ad rule excludes praise,
+    so it went to Marketing."""
+    t = packaged.triage(TriageInput(text=OFFENSIVE_AD))
+    assert t.intent != "praise" and t.complaint and t.sentiment == "negative", t.explanation
+    assert any(line.startswith("not praise: condemning words") for line in t.explanation), t.explanation
+    d = _route(t, OFFENSIVE_AD)
+    assert d.lead_team == "pr" and d.collaborators == ["marketing"] and "offensive-ad" in d.tags
+
+
+def test_a_job_question_in_peoples_words_reaches_hr(packaged):
+    """Read as other and routed to Support."""
+    t = packaged.triage(TriageInput(text=JOB_QUESTION))
+    assert t.intent == "job_inquiry" and not t.complaint, t.explanation
+    assert _route(t, JOB_QUESTION).lead_team == "hr"
+
+
+def test_a_plain_warranty_question_is_a_question_for_support(packaged):
+    """Read as complaint 53 % (complaint signal 58 %, from 'aero', 'phone'): a question, not a complaint."""
+    t = packaged.triage(TriageInput(text=WARRANTY_QUESTION))
+    assert t.intent == "question" and not t.complaint, t.explanation
+    d = _route(t, WARRANTY_QUESTION)
+    assert d.lead_team == "support" and "complaint" not in d.tags
+
+
+def test_a_slang_compliment_is_praise_and_no_safety_report(packaged):
+    """Read as other (and the safety rule matched 'on fire')."""
+    t = packaged.triage(TriageInput(text=SLANG_COMPLIMENT))
+    assert t.intent == "praise" and not t.complaint and t.sentiment == "positive", t.explanation
+    assert "safety" not in t.topics
+    assert _route(t, SLANG_COMPLIMENT).lead_team == "marketing"
+
+
+@pytest.mark.parametrize("text", SARCASM_NO_LETDOWN_WORD)
+def test_sarcasm_without_a_letdown_word_is_a_complaint(packaged, text):
+    """Left from round 4: read as praise."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "complaint" and t.complaint and t.sentiment == "negative", t.explanation
+    assert _route(t, text).lead_team == "support"
+
+
+def test_league_of_legends_is_not_slang_thanks(packaged):
+    """Rule praise-slang matched 'legends': read as praise, routed to Marketing."""
+    t = packaged.triage(TriageInput(text=GAME_NAME))
+    assert t.intent != "praise", t.explanation
+    assert not any("praise-slang" in line for line in t.explanation)
+    assert _route(t, GAME_NAME).lead_team == "support"
+
+
+@pytest.mark.parametrize("text,intent,lead,collaborators", [
+    # Held out (misread_frozen.csv, picked after the last change was measured); each was misread before it.
+    ("@Brewly your latest advert making fun of people with accents is honestly offensive", "complaint", "pr",
+     ["marketing"]),
+    ("ngl the new @MarketHub tv ad is kinda sexist", "complaint", "pr", ["marketing"]),
+    ("how do i get a job at @Brewly, i have 2 years barista experience", "job_inquiry", "hr", []),
+    ("where do i find my booking reference on the @Kestrel app", "question", "support", []),
+    ("whoever does the @MarketHub tweets is a genius 😂", "praise", "marketing", []),
+    ("big W for @Brewly bringing back the maple latte", "praise", "marketing", []),
+    ("free Legends of Runeterra cards at the @MarketHub gaming event saturday", "other", "support", []),
+    # Held out, read right before and after: a fire reported stays a safety report; sincere praise stays praise.
+    ("@Kestrel my seat's charging port is sparking and the panel is on fire", "safety_risk", "support",
+     ["pr", "product"]),
+    ("love how simple the @NovaTel app makes topping up", "praise", "marketing", []),
+])
+def test_held_out_misreadings(pipeline_triager, text, intent, lead, collaborators):
+    t = pipeline_triager.triage(TriageInput(text=text))
+    assert t.intent == intent, t.explanation
+    d = _route(t, text)
+    assert d.lead_team == lead and sorted(d.collaborators) == collaborators, (d.lead_team, d.collaborators)
+
+
+@pytest.mark.parametrize("text,safety", [
+    ("lol the admin is on fire today", False),                     # a person on fire: a compliment
+    ("you guys are on fire this week 🔥", False),
+    ("my charger is on fire", True),                                # a thing on fire: a safety report
+    ("the staff room is on fire, everyone out", True),
+    ("the admin is on fire lol but my charger caught fire", True),  # a fire reported after the compliment
+])
+def test_a_person_on_fire_is_a_compliment_and_a_thing_on_fire_a_safety_report(text, safety):
+    hits, _, topics = rules.read(text)
+    assert any(r.intent == "safety_risk" for r, _ in hits) == safety
+    assert ("safety" in topics) == safety
+    scan = rules.Scan(text)
+    assert (hits, topics) == (rules.intent_hits(text, None, scan), rules.topics(text, None, scan))
+
+
+@pytest.mark.parametrize("text,job", [
+    ("any openings at the leeds store?", True),
+    ("i'd love to work for you, where do i send my cv", True),
+    ("looking for work, anything in the bristol depot?", True),
+    ("is the depot taking on staff", True),
+    ("how do i apply?", True),
+    ("how do i apply the discount code", False),   # not a job: a code applied
+    ("how do i apply for a refund", False),
+    ("how do i resume my paused subscription", False),
+    ("my print jobs are stuck in the queue", False),
+    ("looking for work boots in a size 10", False),
+    ("two new store openings in leeds this week!", False),
+])
+def test_job_inquiries_in_peoples_words(text, job):
+    hits, _, _ = rules.read(text)
+    assert any(r.intent == "job_inquiry" for r, _ in hits) == job, hits
+
+
+@pytest.mark.parametrize("text,question", [
+    ("where do i find the warranty info for the aero phone 5", True),
+    ("@acme hi, does the aero tab support a stylus?", True),
+    ("do you deliver to the isle of wight", True),
+    ("where is my order?? placed it 2 weeks ago", False),         # not asking for information
+    ("my phone died, how do i get it fixed", False),               # does not open with the question
+])
+def test_what_opens_as_a_plain_question(text, question):
+    assert (contradiction.plain_question(text) is not None) == question
+
+
+def test_praise_against_the_text():
+    assert contradiction.praise_against(["advertising", "offensive_content"], 0.1)  # condemns, however read
+    assert contradiction.praise_against(["delivery"], 0.8)                          # surely negative, a problem
+    assert contradiction.praise_against(["delivery"], 0.4) is None
+    assert contradiction.praise_against([], 0.9) is None                              # no problem named
+
+
+def test_the_frozen_misreadings_set_holds_its_floors(pipeline_triager):
+    """misread_frozen.csv (42 posts, frozen): measured complaint 0.816, sentiment 0.874, lead + collaborators 32 of
+    42 after the change (0.700 / 0.764 / 26 of 42 before; docs/triage.md, round 5)."""
+    with (DEVSETS / "misread_frozen.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    results = pipeline_triager.triage_batch([TriageInput(text=r["text"]) for r in rows])
+    complaint = score([r["complaint"] == "1" for r in rows], [x.complaint for x in results])
+    sentiment = score([r["sentiment"] for r in rows], [x.sentiment for x in results])
+    right = 0
+    for r, t in zip(rows, results, strict=True):
+        d, want = _route(t, r["text"]), set(filter(None, r["collaborators"].split("|")))
+        right += (d.lead_team or "") == r["lead"] and set(d.collaborators) == want
+    assert complaint["macro_f1"] >= 0.79, complaint
+    assert sentiment["macro_f1"] >= 0.85, sentiment
+    assert right >= 31, f"{right} of {len(rows)}"
