@@ -11,6 +11,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from onevoice.auth.principal import Principal
 from onevoice.cases.actions import add_team, set_status
 from onevoice.cases.models import Case
 from onevoice.contacts.models import Contact
@@ -19,6 +20,7 @@ from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.desk.handoff import hand_off
 from onevoice.desk.notes import add_note
 from onevoice.messages.models import Message
+from onevoice.privacy import erasure
 from onevoice.reports import metrics
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH, case_facts
 from onevoice.reports.models import CaseFacts, ContactDay, TeamFacts
@@ -226,6 +228,24 @@ def test_linking_two_contacts_moves_the_cases_and_the_reach_of_one_into_the_othe
     kept = advocacy_counts(session_factory, JANUARY)
     assert_kept_equals_rebuilt(session_factory)
     assert kept == advocacy_counts(session_factory, JANUARY) == (1, 0, [ana], [])
+
+
+def test_an_erased_customer_s_standing_follows_their_reach_gone(session_factory, pipeline, monkeypatch):
+    # An erasure sets the person's followers to 0 with no case event; the `contact.erased` event it records
+    # lets the upkeep put their keys in step, as a rebuild would (before, their old reach kept them an advocate).
+    no_overlap(monkeypatch)
+    pipeline(message(channel="xcom", author="ana", text="thanks, love it", followers=1_000_000))
+    upkeep_job(session_factory)
+    with session_factory() as s:
+        ana = s.scalar(select(Contact.id).where(Contact.handle == "@ana"))
+    assert advocacy_counts(session_factory, JANUARY) == (1, 0, [ana], [])
+    officer = Principal(user_id=None, email="token:privacy", name="privacy", role="admin")
+    with unit_of_work(session_factory) as s:
+        erasure.erase(s, officer, ana, reference="DSR-7")
+    upkeep_job(session_factory)
+    kept = advocacy_counts(session_factory, JANUARY)
+    assert_kept_equals_rebuilt(session_factory)
+    assert kept == advocacy_counts(session_factory, JANUARY) == (0, 0, [], [])
 
 
 def reference_ranking(session_factory, scope) -> tuple:

@@ -139,6 +139,9 @@ def erase(session: Session, who: Principal, contact_id: int, reference: str = ""
     session.add(request)
     session.flush()
     counts = _erase_owned(session, person, request.id, replies or replies_to(session, person.external_ids))
+    # Their followers are now 0 with no case event: this one lets the reports' upkeep put their advocacy standing
+    # in step (reports/upkeep.py), as a rebuild would. Ids only, like the rest of what is kept.
+    session.add(Event(kind="contact.erased", actor=who.label, data={"contact": contact_id}))
     swept = sweep.sweep(session, person.needles, found)
     counts["elsewhere"] = sum(swept.values())
     counts["elsewhere_by_column"] = swept

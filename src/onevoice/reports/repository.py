@@ -40,7 +40,8 @@ from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
 
 STATE_KEY = "facts"
-EVENT_DATA_KINDS = ("case.status", "case.outcome", "contact.linked")  # the events whose data the upkeep reads
+# The events whose data the upkeep reads.
+EVENT_DATA_KINDS = ("case.status", "case.outcome", "contact.linked", "contact.erased")
 
 
 def context(session: Session) -> Context:

@@ -110,17 +110,20 @@ def plan(session: Session) -> Pass:
     events: dict[int, list[EventRow]] = defaultdict(list)
     messages: dict[int, list[int]] = defaultdict(list)
     linked: set[int] = set()
+    erased: set[int] = set()
     for _id, case_id, message_id, kind, actor, created_at, data in rows:  # unpacked: a row's attributes cost more
         if case_id is None:
             if kind == "contact.linked" and isinstance((data or {}).get("kept"), int):
                 linked.add(data["kept"])
+            elif kind == "contact.erased" and isinstance((data or {}).get("contact"), int):
+                erased.add(data["contact"])  # followers 0: their keys change, their cases' facts do not
             continue
         events[case_id].append(EventRow(kind, actor, created_at, data or {}))
         if kind == "message.processed" and message_id is not None:
             messages[case_id].append(message_id)
     # A customer's followers change with their messages (pipeline.normalize), which may be on another
     # customer's case; linking moves a contact's cases (no case event) and its followers into another.
-    out.contacts = repo.authors(session, [m for ids in messages.values() for m in ids]) | linked
+    out.contacts = repo.authors(session, [m for ids in messages.values() for m in ids]) | linked | erased
     recompute = repo.late_cases(session, after, since, dialect in OVERLAP) | repo.cases_of(session, linked)
     if dialect in OVERLAP:
         out.contacts |= repo.late_authors(session, after, since)
@@ -163,6 +166,8 @@ def write(session: Session, step: Pass) -> bool:
         return False
     if step.case_ids:
         _store(session, step.cases, step.teams, step.old, step.old_teams, step.deltas, step.contacts)
+    elif step.contacts:  # only a contact's reach changed (an erasure): their keys, no facts
+        repo.refresh_keys(session, list(step.contacts))
     repo.set_watermark(session, step.top, step.now)
     return True
 
