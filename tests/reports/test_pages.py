@@ -120,6 +120,13 @@ def test_hostile_filters_get_clear_answers(gov_app, world):
     odd = lee.get(f"/reports?{PERIOD}&tag=%27%3B%20DROP%20TABLE%20cases%3B--&product=%F0%9F%92%A5%E2%80%AE")
     assert odd.status_code == 200 and "DROP TABLE" in odd.text and "<script>" not in odd.text
     assert lee.get(f"/reports?{PERIOD}&hourly_rate=-5").status_code == 422
+    # Found by fuzzing the API: a period in year 131 overflowed the standing's decay (a 500); 9999-12-31 has no
+    # day after it.
+    for period in ("end=0131-11-07", "start=1999-12-31&end=2000-01-05", "start=9999-12-25&end=9999-12-31"):
+        for path in ("/reports", "/reports/cases", "/reports/export/daily.csv"):
+            r = lee.get(f"{path}?{period}")
+            assert r.status_code == 422 and "a period lies between 2000-01-01" in r.text, (path, period, r.text)
+    assert lee.get("/reports?start=2000-01-01&end=2000-01-28").status_code == 200
 
 
 def test_objectives_name_their_team_by_key(session_factory, org):

@@ -34,6 +34,7 @@ from onevoice.triage.vocabulary import names_by_key
 
 ALL_TEAMS = frozenset({"admin", "coordinator", "executive"})
 MAX_DAYS = 400
+EARLIEST = date(2000, 1, 1)
 
 
 def require_reader(who: Principal) -> None:
@@ -51,6 +52,10 @@ def make_scope(session: Session, who: Principal, start: date | None = None, end:
     start = start or end - timedelta(days=27)
     if start > end:
         raise InvalidInput("the period starts after it ends")
+    # Beyond these the standing's decay (2^-half-lives since 2025) overflows a float, or a day after the end is
+    # no date at all (end=0131-11-07 answered 500); no organization has social media messages there.
+    if start < EARLIEST or end > now.date() + timedelta(days=366):
+        raise InvalidInput(f"a period lies between {EARLIEST.isoformat()} and a year from today")
     if (end - start).days >= MAX_DAYS:
         raise InvalidInput(f"a period is at most {MAX_DAYS} days")
     teams = dict(session.execute(select(Team.key, Team.id)).all())
