@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from onevoice.advocacy.service import overview
 from onevoice.auth.models import User
@@ -92,3 +92,6 @@ def test_sixty_days_of_history(session_factory, settings):
     people = {*NAMES.values(), *(n for names in MORE.values() for n in names)}
     senders = {m["sent_by"] for c in shown for m in c["messages"] if m["direction"] == "outbound"}
     assert senders and senders <= people, senders
+    with session_factory() as s:  # replies are ours, as the outbox writes them: no customer's contact id on them
+        assert s.scalar(select(func.count(Message.id)).where(Message.direction == "outbound",
+                                                             Message.contact_id.is_not(None))) == 0

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from onevoice.audit import log as audit
 from onevoice.audit.models import AuditRecord
+from onevoice.auth.models import User
 from onevoice.cases.models import Case
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.db import unit_of_work
@@ -115,3 +116,33 @@ def test_preview_counts_without_changing_anything(runtime, org, zelda):
         counts = erasure.preview(s, org["ada"], zelda["contact_id"])
     assert counts["messages"] == 3 and counts["elsewhere"]["messages.text"] >= 1
     assert find_everywhere(runtime.engine, [world.NAME])  # still there
+
+
+def test_erasure_takes_her_data_not_the_staff_who_answered_her(runtime, org, zelda):
+    """A reply on her case carries who sent it (author: the organization, named by the sender's address). The demo
+    wrote its replies with her contact id, and those were taken for hers: erasing her renamed the sender's account
+    to "[erased]" (with a second sender, a 500 on the unique email) and swept the word "organization" everywhere.
+    Only what she wrote names her."""
+    with runtime.session_factory() as s:
+        case_id = s.scalar(select(Case.id).where(Case.contact_id == zelda["contact_id"]).order_by(Case.id))
+        first = s.scalar(select(Message).where(Message.case_id == case_id).order_by(Message.id))
+        emails = dict(s.execute(select(User.id, User.email)).all())
+    with unit_of_work(runtime.session_factory) as s:
+        for n, sender in enumerate(("lee@acme.test", "sam@acme.test")):
+            s.add(Message(channel_id=first.channel_id, external_id=f"our-reply-{n}", direction="outbound",
+                          kind=first.kind, text="Thanks for telling us", status="sent", case_id=case_id,
+                          contact_id=zelda["contact_id"], sent_by=sender, created_at=first.created_at,
+                          author={"external_id": "organization", "name": sender}))
+        s.add(Message(channel_id=first.channel_id, external_id="note-org", direction="inbound", kind="mention",
+                      text="our organization thanks you", author={"external_id": "x9-someone"},
+                      created_at=first.created_at, status="processed"))
+    assert {"lee@acme.test", "sam@acme.test"} <= set(emails.values())
+    result = erasure.erase_contact(runtime.session_factory, runtime.read_factory, org["ada"], zelda["contact_id"],
+                                   reference="DSR-2026-042")
+    assert result["messages"] == 3  # what she wrote, not our replies
+    with runtime.session_factory() as s:
+        assert dict(s.execute(select(User.id, User.email)).all()) == emails
+        assert s.scalar(select(Message.text).where(Message.external_id == "note-org")) == \
+            "our organization thanks you"
+        assert sorted(s.scalars(select(Message.sent_by).where(Message.external_id.like("our-reply-%")))) == [
+            "lee@acme.test", "sam@acme.test"]

@@ -105,7 +105,7 @@ def _work(session: Session, rng: random.Random, now: datetime, domain: str, days
                          "we are on it and will update you here.", "author": {"external_id": "organization",
                                                                                  "name": actor},
                          "created_at": reply_at, "received_at": reply_at, "status": "sent", "case_id": case.id,
-                         "contact_id": case.contact_id, "sent_by": actor})
+                         "sent_by": actor})  # no contact id: a reply is ours, as outbox.draft_reply writes it
         events.append(_event(case.id, "reply.queued", actor, reply_at, {}))
         events.append(_event(case.id, "reply.sent", "outbox", reply_at, {}))
         case.first_response_at = reply_at

@@ -64,8 +64,10 @@ def gather(session: Session, contact_id: int) -> Person:
     if contact is None:
         raise NotFound(f"no contact with id {contact_id}")
     identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact_id)))
+    # What they wrote: a reply of ours on their case may carry their contact id too (the demo's did), and its
+    # author is the organization named by the sender's address, which must not become a needle.
     rows = session.execute(select(Message.id, Message.external_id, Message.author)
-                           .where(Message.contact_id == contact_id)).all()
+                           .where(Message.contact_id == contact_id, Message.direction == "inbound")).all()
     case_ids = list(session.scalars(select(Case.id).where(Case.contact_id == contact_id)))
     case_message_ids = list(session.scalars(select(Message.id).where(Message.case_id.in_(case_ids))))
     strings: list[str | None] = [contact.name, contact.handle]
