@@ -300,7 +300,8 @@ def test_the_unfiltered_ranking_read_by_day_is_every_customer_s_standing(session
                                                                          resolve):
     # Customers writing over 80 days (a message joins their open case on the same topic: an older case gains
     # signals), some cases resolved between (the next message opens a new case), reach changing: the counts,
-    # the sides and who changed side, read from the rows by day, are those of every customer's sums.
+    # the sides and who changed side, read from the rows by day, are those of every customer's sums; so are the
+    # period's customers and returning customers.
     for n, (who, days_ago, text, followers) in enumerate(steps):
         pipeline(message(channel="xcom", author=f"person{who}", text=text, followers=followers,
                          minutes=-days_ago * 1440 - n))
@@ -316,6 +317,11 @@ def test_the_unfiltered_ranking_read_by_day_is_every_customer_s_standing(session
         scope = metrics.Scope(start=end - timedelta(days=length - 1), end=end,
                               now=datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
         assert kept_ranking(session_factory, scope) == reference_ranking(session_factory, scope), end
+        # The period's returning customers, counted from the same rows by day, are those of the case facts.
+        with session_factory() as s:
+            kept, cases = metrics.reputation(s, scope), metrics._reputation_by_case(s, scope)
+        assert [kept[k] for k in ("customers", "returning_customers")] == \
+            [cases[k] for k in ("customers", "returning_customers")], end
     assert_kept_equals_rebuilt(session_factory)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from onevoice.cases.models import Incident
 from onevoice.reports.aggregate import SERVICE_TIMES, bucket_range
 from onevoice.reports.facts import OPEN
-from onevoice.reports.models import CaseFacts, DailyFacts, DailyHistogram, DailyTeam, DailyVolume, TeamFacts
+from onevoice.reports.models import CaseFacts, ContactDay, DailyFacts, DailyHistogram, DailyTeam, DailyVolume, TeamFacts
 
 
 @dataclass(frozen=True)
@@ -500,9 +500,20 @@ def reputation(session: Session, scope: Scope, people: bool = True) -> dict:
 
 
 def _customers(session: Session, scope: Scope) -> tuple[int, int]:
-    """The period's customers, and those of them who had a case before it (any team, any channel)."""
+    """The period's customers, and those of them who had a case before it (any team, any channel).
+    Unfiltered, the returning ones are counted from the customers' rows by day (`report_contact_days`: a row
+    per customer and day a case of theirs opened, `to_day` the next such day): a customer of the period had a
+    case before it exactly when their row valid the day before it ends within it, one row each, an index range
+    of `to_day` (a look-up per customer of the period cost ~45 ms of 75 on PostgreSQL at full size)."""
     f = CaseFacts
-    lo, _ = scope.day_bounds()
+    lo, hi = scope.day_bounds()
+    if not (scope.team_ids or scope.channel_id is not None or scope.product or scope.tag):
+        d = ContactDay
+        customers, returning = session.execute(select(
+            select(func.count(f.contact_id.distinct())).where(*conditions(scope), f.contact_id.is_not(None))
+            .scalar_subquery(),
+            select(func.count()).where(d.to_day >= lo, d.to_day <= hi, d.from_day < lo).scalar_subquery())).one()
+        return _int(customers), _int(returning)
     contacts = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None)).distinct().subquery()
     earlier = select(f.case_id).where(f.contact_id == contacts.c.contact_id, f.opened_day < lo).exists()
     customers, returning = session.execute(select(func.count(), func.sum(case((earlier, 1), else_=0)))
