@@ -151,6 +151,16 @@ def test_fast_distributions_are_distributions():
     assert unsure(r) == []  # the encoder is English: non-English goes to review, not to it
 
 
+def test_an_unsure_fast_winner_stays_above_its_runner_up():
+    """Half of the rest for the runner-up turned an unsure answer over: a job inquiry at 27 % gave praise 36.5 %."""
+    r = TriageResult(sentiment="neutral", sentiment_score=0.0, intent="job_inquiry", intent_confidence=0.27,
+                     intent_runner_up="praise", urgency="low", language="en")
+    d = fast_intent_distribution(r)
+    assert sum(d.values()) == pytest.approx(1.0)
+    assert d["job_inquiry"] == 0.27 and d["praise"] == pytest.approx(0.27)  # at most the winner, not above it
+    assert all(v < 0.27 for k, v in d.items() if k not in ("job_inquiry", "praise"))
+
+
 def test_a_missing_artifact_falls_back_to_the_fast_path(fast, tmp_path, caplog):
     model = tmp_path / "model"
     shutil.copytree(PACKAGED_MODEL_DIR, model, ignore=shutil.ignore_patterns("escalation.*"))
