@@ -5,6 +5,7 @@ import os
 import pytest
 
 from onevoice.triage.datasets import DEFAULT_DATA_DIR
+from onevoice.triage.escalation import EscalatingTriager
 from onevoice.triage.triager import FastTriager
 
 CATALOG = [
@@ -18,6 +19,12 @@ CATALOG = [
 def triager() -> FastTriager:
     """The packaged model, loaded once for the whole session (it is pure: no state between calls)."""
     return FastTriager(catalog=CATALOG)
+
+
+@pytest.fixture(scope="module")
+def pipeline_triager():
+    """What the pipeline runs by default: the packaged model with escalation on (the judgment floors)."""
+    return EscalatingTriager(FastTriager())
 
 
 @pytest.fixture(autouse=True)

@@ -6,50 +6,20 @@ written the way people post fails here, not at the judges. bench/bench_judgment.
 
 from __future__ import annotations
 
-import csv
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pytest
 
-from onevoice.routing.factory import default_playbook
-from onevoice.routing.types import RouteInput
 from onevoice.triage import datasets
-from onevoice.triage.escalation import EscalatingTriager
 from onevoice.triage.metrics import score
-from onevoice.triage.triager import FastTriager
 from onevoice.triage.types import TriageInput
-
-DEVSETS = Path(__file__).parent / "devsets"
-TUESDAY = datetime(2026, 11, 17, 11, 0, tzinfo=UTC)
-
-
-def _rows(name: str) -> list[dict]:
-    with (DEVSETS / name).open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-@pytest.fixture(scope="module")
-def pipeline_triager():
-    """What the pipeline runs by default: the packaged model with escalation on."""
-    return EscalatingTriager(FastTriager())
+from tests.triage.judged import route, set_figures
 
 
 @pytest.mark.parametrize("name", ["people_frozen.csv", "people_frozen2.csv", "people_dev.csv"])
 def test_complaints_sentiment_and_routing_as_people_post(pipeline_triager, name):
-    rows = _rows(name)
-    results = pipeline_triager.triage_batch([TriageInput(text=r["text"]) for r in rows])
-    complaint = score([r["complaint"] == "1" for r in rows], [x.complaint for x in results])
-    sentiment = score([r["sentiment"] for r in rows], [x.sentiment for x in results])
-    book, right = default_playbook(), 0
-    for r, t in zip(rows, results, strict=True):
-        d = book.route(RouteInput(text=r["text"], kind="mention", channel="c", created_at=TUESDAY, triage=t,
-                                  channel_kind="x"))
-        want = set(filter(None, r["collaborators"].split("|")))
-        right += (d.lead_team or "") == r["lead"] and set(d.collaborators) == want
+    complaint, sentiment, right, n = set_figures(pipeline_triager, name)
     assert complaint["macro_f1"] >= 0.75, complaint
     assert sentiment["macro_f1"] >= 0.70, sentiment
-    assert right / len(rows) >= 0.80, f"{right} of {len(rows)} right lead and collaborators"
+    assert right / n >= 0.80, f"{right} of {n} right lead and collaborators"
 
 
 @pytest.mark.needs_public_data
@@ -68,7 +38,6 @@ def test_an_outage_report_read_as_a_weak_complaint_reaches_support_not_hr(pipeli
     went to HR. A weak complaint falls back to how it is put (here a question), which Support leads."""
     text = "Is your service down? Nothing loads in Berlin"
     t = pipeline_triager.triage(TriageInput(text=text))
-    d = default_playbook().route(RouteInput(text=text, kind="mention", channel="c", created_at=TUESDAY, triage=t,
-                                            channel_kind="x"))
+    d = route(t, text)
     assert t.intent in ("complaint", "question") and t.sentiment == "negative"
     assert d.lead_team == "support"

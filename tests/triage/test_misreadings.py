@@ -5,22 +5,12 @@ from tests/triage/devsets/misread_frozen.csv (written before the change, never t
 
 from __future__ import annotations
 
-import csv
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pytest
 
-from onevoice.routing.factory import default_playbook
-from onevoice.routing.types import RouteInput
 from onevoice.triage import contradiction, rules
-from onevoice.triage.escalation import EscalatingTriager
-from onevoice.triage.metrics import score
-from onevoice.triage.triager import FastTriager
 from onevoice.triage.types import TriageInput
+from tests.triage.judged import route, set_figures
 
-DEVSETS = Path(__file__).parent / "devsets"
-TUESDAY = datetime(2026, 11, 17, 11, 0, tzinfo=UTC)
 OFFENSIVE_AD = "@acme the new ad with the kid and the dog is honestly offensive, pull it"
 JOB_QUESTION = "@acme do you guys have any openings for warehouse jobs in leeds"
 WARRANTY_QUESTION = "where do i find the warranty info for the aero phone 5"
@@ -30,21 +20,11 @@ SARCASM_NO_LETDOWN_WORD = ("oh fantastic, my package went to another state. real
 GAME_NAME = "League of Legends tournament this weekend at the @acme store!"
 
 
-@pytest.fixture(scope="module")
-def pipeline_triager():
-    return EscalatingTriager(FastTriager())
-
-
 @pytest.fixture
 def packaged(settings):
     from onevoice.triage.factory import build_triager
 
     return build_triager(settings)
-
-
-def _route(triage, text: str):
-    return default_playbook().route(RouteInput(text=text, kind="mention", channel="c", created_at=TUESDAY,
-                                               triage=triage, channel_kind="x"))
 
 
 def test_an_offensive_ad_read_as_praise_reaches_pr_with_marketing(packaged):
@@ -53,7 +33,7 @@ def test_an_offensive_ad_read_as_praise_reaches_pr_with_marketing(packaged):
     t = packaged.triage(TriageInput(text=OFFENSIVE_AD))
     assert t.intent != "praise" and t.complaint and t.sentiment == "negative", t.explanation
     assert any(line.startswith("not praise: condemning words") for line in t.explanation), t.explanation
-    d = _route(t, OFFENSIVE_AD)
+    d = route(t, OFFENSIVE_AD)
     assert d.lead_team == "pr" and d.collaborators == ["marketing"] and "offensive-ad" in d.tags
 
 
@@ -61,14 +41,14 @@ def test_a_job_question_in_peoples_words_reaches_hr(packaged):
     """Read as other and routed to Support."""
     t = packaged.triage(TriageInput(text=JOB_QUESTION))
     assert t.intent == "job_inquiry" and not t.complaint, t.explanation
-    assert _route(t, JOB_QUESTION).lead_team == "hr"
+    assert route(t, JOB_QUESTION).lead_team == "hr"
 
 
 def test_a_plain_warranty_question_is_a_question_for_support(packaged):
     """Read as complaint 53 % (complaint signal 58 %, from 'aero', 'phone'): a question, not a complaint."""
     t = packaged.triage(TriageInput(text=WARRANTY_QUESTION))
     assert t.intent == "question" and not t.complaint, t.explanation
-    d = _route(t, WARRANTY_QUESTION)
+    d = route(t, WARRANTY_QUESTION)
     assert d.lead_team == "support" and "complaint" not in d.tags
 
 
@@ -77,7 +57,7 @@ def test_a_slang_compliment_is_praise_and_no_safety_report(packaged):
     t = packaged.triage(TriageInput(text=SLANG_COMPLIMENT))
     assert t.intent == "praise" and not t.complaint and t.sentiment == "positive", t.explanation
     assert "safety" not in t.topics
-    assert _route(t, SLANG_COMPLIMENT).lead_team == "marketing"
+    assert route(t, SLANG_COMPLIMENT).lead_team == "marketing"
 
 
 @pytest.mark.parametrize("text", SARCASM_NO_LETDOWN_WORD)
@@ -85,7 +65,7 @@ def test_sarcasm_without_a_letdown_word_is_a_complaint(packaged, text):
     """Left from round 4: read as praise."""
     t = packaged.triage(TriageInput(text=text))
     assert t.intent == "complaint" and t.complaint and t.sentiment == "negative", t.explanation
-    assert _route(t, text).lead_team == "support"
+    assert route(t, text).lead_team == "support"
 
 
 def test_league_of_legends_is_not_slang_thanks(packaged):
@@ -93,7 +73,7 @@ def test_league_of_legends_is_not_slang_thanks(packaged):
     t = packaged.triage(TriageInput(text=GAME_NAME))
     assert t.intent != "praise", t.explanation
     assert not any("praise-slang" in line for line in t.explanation)
-    assert _route(t, GAME_NAME).lead_team == "support"
+    assert route(t, GAME_NAME).lead_team == "support"
 
 
 @pytest.mark.parametrize("text,intent,lead,collaborators", [
@@ -114,7 +94,7 @@ def test_league_of_legends_is_not_slang_thanks(packaged):
 def test_held_out_misreadings(pipeline_triager, text, intent, lead, collaborators):
     t = pipeline_triager.triage(TriageInput(text=text))
     assert t.intent == intent, t.explanation
-    d = _route(t, text)
+    d = route(t, text)
     assert d.lead_team == lead and sorted(d.collaborators) == collaborators, (d.lead_team, d.collaborators)
 
 
@@ -172,15 +152,7 @@ def test_praise_against_the_text():
 def test_the_frozen_misreadings_set_holds_its_floors(pipeline_triager):
     """misread_frozen.csv (42 posts, frozen): measured complaint 0.816, sentiment 0.874, lead + collaborators 32 of
     42 after the change (0.700 / 0.764 / 26 of 42 before; docs/triage.md, round 5)."""
-    with (DEVSETS / "misread_frozen.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    results = pipeline_triager.triage_batch([TriageInput(text=r["text"]) for r in rows])
-    complaint = score([r["complaint"] == "1" for r in rows], [x.complaint for x in results])
-    sentiment = score([r["sentiment"] for r in rows], [x.sentiment for x in results])
-    right = 0
-    for r, t in zip(rows, results, strict=True):
-        d, want = _route(t, r["text"]), set(filter(None, r["collaborators"].split("|")))
-        right += (d.lead_team or "") == r["lead"] and set(d.collaborators) == want
+    complaint, sentiment, right, n = set_figures(pipeline_triager, "misread_frozen.csv")
     assert complaint["macro_f1"] >= 0.79, complaint
     assert sentiment["macro_f1"] >= 0.85, sentiment
-    assert right >= 31, f"{right} of {len(rows)}"
+    assert right >= 31, f"{right} of {n}"

@@ -3,34 +3,14 @@ held-out posts from tests/triage/devsets/sarcasm_frozen.csv (written before the 
 
 from __future__ import annotations
 
-import csv
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pytest
 
-from onevoice.routing.factory import default_playbook
-from onevoice.routing.types import RouteInput
 from onevoice.triage import sarcasm
-from onevoice.triage.escalation import EscalatingTriager
-from onevoice.triage.metrics import score
-from onevoice.triage.triager import FastTriager
 from onevoice.triage.types import TriageInput
+from tests.triage.judged import route, set_figures
 
-DEVSETS = Path(__file__).parent / "devsets"
-TUESDAY = datetime(2026, 11, 17, 11, 0, tzinfo=UTC)
 SARCASTIC_DELIVERY = "wow great job @acme, 3rd time my order is 'delayed'. love paying for express shipping 🙄"
 SLANG_THANKS = "@acme thx for sorting out my router so quick, u guys rock!!"
-
-
-@pytest.fixture(scope="module")
-def pipeline_triager():
-    return EscalatingTriager(FastTriager())
-
-
-def _route(triage, text: str):
-    return default_playbook().route(RouteInput(text=text, kind="mention", channel="c", created_at=TUESDAY,
-                                               triage=triage, channel_kind="x"))
 
 
 def test_a_sarcastic_delivery_complaint_reaches_support_through_the_packaged_triager(settings):
@@ -40,7 +20,7 @@ def test_a_sarcastic_delivery_complaint_reaches_support_through_the_packaged_tri
     t = build_triager(settings).triage(TriageInput(text=SARCASTIC_DELIVERY))
     assert t.intent == "complaint" and t.complaint and t.sentiment == "negative", t.explanation
     assert any(line.startswith("sarcasm: 'great job' beside") for line in t.explanation), t.explanation
-    d = _route(t, SARCASTIC_DELIVERY)
+    d = route(t, SARCASTIC_DELIVERY)
     assert d.lead_team == "support" and "complaint" in d.tags
 
 
@@ -50,7 +30,7 @@ def test_slang_thanks_are_praise_through_the_packaged_triager(settings):
 
     t = build_triager(settings).triage(TriageInput(text=SLANG_THANKS))
     assert t.intent == "praise" and not t.complaint and t.sentiment == "positive", t.explanation
-    assert _route(t, SLANG_THANKS).lead_team == "marketing"
+    assert route(t, SLANG_THANKS).lead_team == "marketing"
 
 
 @pytest.mark.parametrize("text,intent,lead", [
@@ -68,7 +48,7 @@ def test_held_out_sarcasm_and_sincere_praise(pipeline_triager, text, intent, lea
     t = pipeline_triager.triage(TriageInput(text=text))
     assert t.intent == intent and t.complaint == (intent == "complaint"), t.explanation
     assert t.sentiment == ("negative" if intent == "complaint" else "positive"), t.explanation
-    assert _route(t, text).lead_team == lead
+    assert route(t, text).lead_team == lead
 
 
 @pytest.mark.parametrize("text,sarcastic", [
@@ -94,15 +74,7 @@ def test_an_eye_roll_alone_leans_toward_a_complaint_without_being_sarcasm():
 def test_the_frozen_sarcasm_set_holds_its_floors(pipeline_triager):
     """sarcasm_frozen.csv (48 posts, frozen): measured complaint 0.771, sentiment 0.659, lead + collaborators
     43 of 48 after the change (0.494 / 0.500 / 35 of 48 before; docs/triage.md)."""
-    with (DEVSETS / "sarcasm_frozen.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    results = pipeline_triager.triage_batch([TriageInput(text=r["text"]) for r in rows])
-    complaint = score([r["complaint"] == "1" for r in rows], [x.complaint for x in results])
-    sentiment = score([r["sentiment"] for r in rows], [x.sentiment for x in results])
-    right = 0
-    for r, t in zip(rows, results, strict=True):
-        d, want = _route(t, r["text"]), set(filter(None, r["collaborators"].split("|")))
-        right += (d.lead_team or "") == r["lead"] and set(d.collaborators) == want
+    complaint, sentiment, right, n = set_figures(pipeline_triager, "sarcasm_frozen.csv")
     assert complaint["macro_f1"] >= 0.75, complaint
     assert sentiment["macro_f1"] >= 0.64, sentiment
-    assert right >= 41, f"{right} of {len(rows)}"
+    assert right >= 41, f"{right} of {n}"
