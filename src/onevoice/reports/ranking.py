@@ -126,15 +126,11 @@ def _nets(scope: Scope, shard: tuple[int, int]):
     return q.cte("nets").prefix_with("MATERIALIZED")
 
 
-def filtered(scope: Scope) -> bool:
-    return bool(scope.team_ids or scope.channel_id is not None or scope.product or scope.tag)
-
-
 def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int] = (0, 1)) -> tuple:
     """(counts, advocates, detractors, changed-side rows) of the customers of `shard` (k, m: ids k modulo m)
     in one statement; `merged` puts shards together. Unfiltered, every customer is read from their kept
     rows by day (`by_days`: all of it in the first shard)."""
-    if not filtered(scope):
+    if not scope.filtered:
         return by_days(session, scope, limit) if shard[0] == 0 else ({k: 0 for k in COUNTS}, [], [], [])
     n = _nets(scope, shard)
     t = THRESHOLD

@@ -65,7 +65,7 @@ class Pass:
     full: bool = False  # the batch was cut at BATCH_EVENTS: more to read
     # Customers whose advocacy keys must follow their followers besides those of the touched cases: the
     # authors of the messages processed (a reply in another customer's thread brings its author's followers
-    # and joins that customer's case) and a contact other contacts were linked into.
+    # and joins that customer's case), a contact other contacts were linked into, and an erased contact.
     contacts: set[int] = field(default_factory=set)
 
 
