@@ -36,6 +36,7 @@ THRESHOLDS = {"offensive": 0.7, "hate": 0.75, "crisis": 0.75}
 # said so for this organization), except where a legal, safety or spam rule fired: a risk is never hidden.
 TERM_BOOST = 8.0
 RISK_INTENTS = frozenset({"legal_risk", "safety_risk", "spam"})
+
 # What praise read as sarcasm (triage/sarcasm.py) adds toward a complaint instead, and an ironic marker alone.
 SARCASM_BOOST = 3.0
 IRONY_BOOST = 1.5
@@ -71,6 +72,12 @@ READINGS_KEPT = 2_000
 
 def _by_pull(item: tuple[str, float]) -> float:
     return -item[1]
+
+
+
+def _risk(hits) -> bool:
+    """A legal, safety or spam rule fired among these rule hits: its reading decides, nothing overrides it."""
+    return any(rule.intent in RISK_INTENTS for rule, _ in hits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +171,7 @@ class FastTriager:
         # The organization's vocabulary: a named entry that carries an intent leans the message toward it.
         matched = [r.named for r in read]
         for row, found in enumerate(matched):
-            if any(rule.intent in RISK_INTENTS for rule, _ in readings[row][0]):
+            if _risk(readings[row][0]):
                 continue
             for key, _ in found:
                 intent = self.catalog.by_key[key].intent
@@ -173,7 +180,7 @@ class FastTriager:
         complaint_col, praise_col = self._intent_col["complaint"], self._intent_col["praise"]
         for row, (doc_hits, _, _topics) in enumerate(readings):
             # A legal, safety or spam rule decides: a risk is never hidden behind a complaint, spam never is one.
-            irony = None if any(rule.intent in RISK_INTENTS for rule, _ in doc_hits) else read[row].sarcasm
+            irony = None if _risk(doc_hits) else read[row].sarcasm
             sarcastic = irony is not None and irony.sarcastic
             counted = False
             for rule, _ in doc_hits:
@@ -225,7 +232,7 @@ class FastTriager:
         best = p["intent"].argmax(axis=1)
         for row, reading in enumerate(read):
             hits, _, topics = readings[row]
-            if any(rule.intent in RISK_INTENTS for rule, _ in hits):
+            if _risk(hits):
                 continue
             praised = any(rule.intent == "praise" for rule, _ in hits)
             sarcastic = reading.sarcasm is not None and reading.sarcasm.sarcastic
@@ -349,7 +356,7 @@ class FastTriager:
         if words:
             why += ": words '" + "', '".join(words) + "'"
         explanation.append(why)
-        if any(rule.intent in RISK_INTENTS for rule, _ in hits):
+        if _risk(hits):
             irony = None
         sarcastic = irony is not None and irony.sarcastic
         counted = False
@@ -417,7 +424,7 @@ class FastTriager:
         for k, m in named:
             e = entries[k]
             if e.kind != "product" or e.intent or e.team:
-                risk = any(r.intent in RISK_INTENTS for r, _ in hits)
+                risk = _risk(hits)
                 leans = [(f"+{TERM_BOOST:g} toward {e.intent}" if not risk else f"not toward {e.intent}: a risk rule "
                           "fired") if e.intent in self._intent_col else "",
                          f"routes to {e.team}" if e.team else ""]
