@@ -119,10 +119,10 @@ class Playbook:
             raise PlaybookError(f"rule {name}: priority must be one of {PRIORITIES}")
         if then.get("sla") and then["sla"] not in policies:
             raise PlaybookError(f"rule {name}: sla {then['sla']!r} is not one of the sla_policies")
-        for key in ("stop", "why"):
-            if r.get(key) is not None and not isinstance(r[key], (bool, str)[key == "why"]):
-                raise PlaybookError(f"rule {name}: {key} is {('true or false', 'a sentence')[key == 'why']}, "
-                                    f"not {r[key]!r}")
+        if r.get("stop") is not None and not isinstance(r["stop"], bool):
+            raise PlaybookError(f"rule {name}: stop is true or false, not {r['stop']!r}")
+        if r.get("why") is not None and not isinstance(r["why"], str):
+            raise PlaybookError(f"rule {name}: why is a sentence, not {r['why']!r}")
         rule = Rule(name=name, when=when, then=then, stop=bool(r.get("stop")), why=r.get("why"))
         _compiled(None, rule)  # every value usable, or refused now rather than on every message routed
         return rule
