@@ -65,8 +65,9 @@ def _shown(want) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _values(want) -> tuple:
-    """A name or a list of names, as text: `keywords: [404, error]` reads 404 as the word "404"."""
+def names(want) -> tuple:
+    """A name or a list of names, as text: `keywords: [404, error]` reads 404 as the word "404" (conditions, and
+    the playbook's collaborators and tags)."""
     values = tuple(want) if isinstance(want, list) else (want,)
     if any(v is None or isinstance(v, (list, dict, bool)) for v in values):
         hint = " (quote words YAML reads as true or false: 'yes', 'no', 'on', 'off')" \
@@ -105,7 +106,7 @@ def _always(_playbook, _rule, want) -> Condition:
 def _member(attribute: str, on_triage: bool, label: str) -> Callable:
     """`<attribute> in want` (intent, sentiment, urgency, language, channel, kind, channel_kind)."""
     def build(_playbook, _rule, want) -> Condition:
-        wants = _values(want)
+        wants = names(want)
         if on_triage:
             def holds(item, t, d):
                 value = getattr(t, attribute)
@@ -119,17 +120,17 @@ def _member(attribute: str, on_triage: bool, label: str) -> Callable:
 
 
 def _intent(_playbook, _rule, want) -> Condition:
-    wants = _values(want)
+    wants = names(want)
     return lambda item, t, d: f"intent is {t.intent} ({t.intent_confidence:.0%})" if t.intent in wants else None
 
 
 def _intent_not(_playbook, _rule, want) -> Condition:
-    wants = _values(want)
+    wants = names(want)
     return lambda item, t, d: "" if t.intent not in wants else None
 
 
 def _language_not(_playbook, _rule, want) -> Condition:
-    wants = _values(want)
+    wants = names(want)
     return lambda item, t, d: f"language {t.language}" if t.language not in wants else None
 
 
@@ -160,7 +161,7 @@ def _complaint_at_least(_playbook, _rule, want) -> Condition:
 
 
 def _sentiment(_playbook, _rule, want) -> Condition:
-    wants = _values(want)
+    wants = names(want)
     return lambda item, t, d: (f"sentiment {t.sentiment} ({t.sentiment_score:+.2f})" if t.sentiment in wants
                                else None)
 
@@ -196,7 +197,7 @@ def _repeat_at_least(_playbook, _rule, want) -> Condition:
 
 
 def _keywords(_playbook, _rule, want) -> Condition:
-    search = keyword_pattern(_values(want)).search
+    search = keyword_pattern(names(want)).search
 
     def holds(item, t, d):
         m = search(item.text or "")
@@ -205,7 +206,7 @@ def _keywords(_playbook, _rule, want) -> Condition:
 
 
 def _topics(_playbook, _rule, want) -> Condition:
-    wants = _values(want)
+    wants = names(want)
 
     def holds(item, t, d):
         found = [x for x in t.topics if x in wants]
@@ -214,7 +215,7 @@ def _topics(_playbook, _rule, want) -> Condition:
 
 
 def _flags(_playbook, _rule, want) -> Condition:
-    wants = _values(want)
+    wants = names(want)
     reason = "flagged " + ", ".join(wants)
 
     def holds(item, t, d):
@@ -227,13 +228,13 @@ def _flags(_playbook, _rule, want) -> Condition:
 
 
 def _channel_kind(_playbook, _rule, want) -> Condition:
-    wants = _values(want)
+    wants = names(want)
     return lambda item, t, d: f"a {item.channel_kind} channel" if item.channel_kind in wants else None
 
 
 def _mark(_playbook, _rule, want) -> Condition:
     # Marks people put on the customer (the Advocates page): an advocate's complaint can be raised.
-    wants = _values(want)
+    wants = names(want)
 
     def holds(item, t, d):
         found = [m for m in wants if m in item.author_marks]
@@ -242,7 +243,7 @@ def _mark(_playbook, _rule, want) -> Condition:
 
 
 def _products(_playbook, _rule, want) -> Condition:
-    wants = None if want is True else _values(want)  # `products: true`: any product named
+    wants = None if want is True else names(want)  # `products: true`: any product named
 
     def holds(item, t, d):
         found = t.products if wants is None else [p for p in t.products if p in wants]
@@ -252,7 +253,7 @@ def _products(_playbook, _rule, want) -> Condition:
 
 def _terms(_playbook, _rule, want) -> Condition:
     # Entries of the organization's vocabulary (competitors, its own terms) the message names.
-    wants = None if want is True else _values(want)
+    wants = None if want is True else names(want)
 
     def holds(item, t, d):
         keys = [x["key"] for x in getattr(t, "terms", None) or []]
@@ -265,7 +266,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _weekdays(_playbook, _rule, want) -> Condition:
-    days = {w.lower()[:3] for w in _values(want)}
+    days = {w.lower()[:3] for w in names(want)}
     if not days <= set(DAYS):
         raise ConditionError(f"names days of the week (mon ... sun), not {_shown(want)}")
 

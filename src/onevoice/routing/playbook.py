@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from onevoice.routing.conditions import URGENCIES, ConditionError, compile_when
+from onevoice.routing.conditions import URGENCIES, ConditionError, compile_when, names
 from onevoice.routing.sla import DAYS, DueCalendar, SlaPolicy
 from onevoice.routing.types import Decision, RouteInput
 from onevoice.triage.types import INTENTS, SENTIMENTS
@@ -192,10 +192,10 @@ def _then(then: dict, name: str) -> dict:
             out[key] = str(out[key])
     for key in ("collaborators", "tags"):
         if out.get(key) is not None:
-            values = _list(out[key])
-            if any(v is None or isinstance(v, (list, dict, bool)) for v in values):
-                raise PlaybookError(f"rule {name}: {key} is a name or a list of names, not {out[key]!r}")
-            out[key] = [str(v) for v in values]
+            try:
+                out[key] = list(names(out[key]))
+            except ConditionError:
+                raise PlaybookError(f"rule {name}: {key} is a name or a list of names, not {out[key]!r}") from None
     for key in ("require_approval", "close_as_spam"):
         if out.get(key) is not None and not isinstance(out[key], bool):
             raise PlaybookError(f"rule {name}: {key} is true or false, not {out[key]!r}")
