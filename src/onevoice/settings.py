@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # bigger, cheaper-per-message passes (figures lag by up to this much); 0: this node does not keep them, for
     # a deployment that runs the upkeep on one node only, or as `onevoice reports upkeep` from a timer.
     reports_upkeep_seconds: float = Field(10.0, ge=0)
+    # While the pipeline is behind (a surge: pipeline/backlog.py), the upkeep waits, up to this long since its
+    # last pass, so that processing gets the cores and the write lock; 0: it never waits.
+    reports_upkeep_wait_seconds: float = Field(60.0, ge=0)
 
     # Single sign-on with OpenID Connect: set the issuer, client id and secret to show "Sign in with SSO".
     # The redirect URL defaults to <this server>/login/sso/callback as the browser reached it.

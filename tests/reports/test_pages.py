@@ -224,3 +224,24 @@ def test_the_resolution_sla_figure_drills_down_to_the_cases_that_missed_it(gov_a
     drill = lee.get(f"/reports/cases?{PERIOD}&figure=resolution_missed")
     assert drill.status_code == 200 and set(map(int, re.findall(r'href="/cases/(\d+)"', drill.text))) == set(world)
     assert "0.0%" in re.search(r"Resolution SLA met.*?</div>", page, re.S).group(0)
+
+
+def test_the_figures_say_how_current_they_are(gov_app, world, session_factory):
+    # The reports follow the events a pass at a time, and wait during a surge (reports/upkeep.upkeep_job):
+    # the page and the API say up to when they count, and the page says so plainly when that is long ago.
+    from datetime import datetime, timedelta
+
+    from onevoice.reports.models import ReportState
+
+    eve = browser(gov_app, "eve@acme.test")
+    page = eve.get(f"/reports?{PERIOD}")
+    assert "figures as of" in page.text and "data-behind" not in page.text
+    with unit_of_work(session_factory) as s:
+        lee = s.scalar(select(User.id).where(User.email == "lee@acme.test"))
+        token = create_token(s, "r", user_id=lee, scopes=["reports:read"])[1]
+        s.execute(ReportState.__table__.update().values(updated_at=datetime.now().astimezone() - timedelta(minutes=7)))
+    page = eve.get(f"/reports?{PERIOD}")
+    assert "data-behind" in page.text and "up to 7m ago" in page.text
+    as_of = TestClient(gov_app).get(f"/api/v1/reports?{PERIOD}", headers={"Authorization": f"Bearer {token}"}).json()
+    behind = datetime.now().astimezone() - datetime.fromisoformat(as_of["as_of"].replace("Z", "+00:00"))
+    assert timedelta(minutes=6) < behind < timedelta(minutes=8)

@@ -411,3 +411,64 @@ def test_a_negative_upkeep_interval_is_refused(settings):
 
     with pytest.raises(ValidationError, match="reports_upkeep_seconds"):
         Settings.model_validate({**settings.model_dump(), "reports_upkeep_seconds": -1})
+
+
+def _watermark(session_factory) -> tuple:
+    from onevoice.reports.repository import state
+
+    with session_factory() as s:
+        return state(s)
+
+
+def test_while_the_pipeline_is_behind_the_upkeep_waits_but_never_longer_than_its_bound(session_factory, pipeline,
+                                                                                        monkeypatch):
+    from onevoice.reports.models import ReportState
+
+    no_overlap(monkeypatch)  # each run's cases are the new ones only, on both databases
+    pipeline(message(channel="xcom", text="my order never arrived", author="w1"))
+    busy, minute = (lambda: True), timedelta(seconds=60)
+    # The first pass ever does not wait (the facts would otherwise start a minute late).
+    first = upkeep_job(session_factory, busy=busy, wait_at_most=minute)
+    assert not first.waited and first.cases == 1
+    pipeline(message(channel="xcom", text="thanks, love it", author="w2"))
+    kept = _watermark(session_factory)
+    # Behind, and the last pass is recent: nothing is read or written, the facts wait.
+    assert upkeep_job(session_factory, busy=busy, wait_at_most=minute).waited
+    assert _watermark(session_factory) == kept
+    # Caught up: the next run folds in what the surge brought.
+    done = upkeep_job(session_factory, busy=lambda: False, wait_at_most=minute)
+    assert not done.waited and done.cases == 1 and _watermark(session_factory)[0] > kept[0]
+    # Still behind a minute after the last pass: the run no longer waits.
+    pipeline(message(channel="xcom", text="is it open?", author="w3"))
+    with unit_of_work(session_factory) as s:
+        s.execute(ReportState.__table__.update().values(updated_at=utcnow() - timedelta(seconds=61)))
+    before = _watermark(session_factory)[0]
+    late = upkeep_job(session_factory, busy=busy, wait_at_most=minute)
+    assert not late.waited and late.cases and _watermark(session_factory)[0] > before
+    # Without a bound (0) or without a signal the upkeep never waits.
+    pipeline(message(channel="xcom", text="what is the pricing?", author="w4"))
+    assert not upkeep_job(session_factory, busy=busy).waited
+    assert_kept_equals_rebuilt(session_factory)
+
+
+def test_the_node_s_upkeep_waits_while_messages_pile_up(settings, org, monkeypatch):
+    # The job registered at composition asks the pipeline's backlog (accepted, not yet processed); `org`
+    # seeds the demo organization, whose channels the messages come in on.
+    from onevoice.cli.serving import _scheduler
+    from onevoice.pipeline import backlog
+    from onevoice.pipeline.intake import accept_batch
+    from onevoice.runtime import build_runtime
+
+    monkeypatch.setattr(backlog, "BEHIND_AT", 3)
+    runtime = build_runtime(settings)
+    try:
+        job = next(j for j in _scheduler(runtime, poll=False).jobs if j.name == "reports-upkeep")
+        assert not job.run().waited  # the first pass
+        with unit_of_work(runtime.session_factory) as s:
+            accept_batch(s, [message(channel="xcom", text=f"surge {i}", author=f"s{i}") for i in range(2)])
+        assert not job.run().waited  # two waiting: not behind
+        with unit_of_work(runtime.session_factory) as s:
+            accept_batch(s, [message(channel="xcom", text="surge 3", author="s3")])
+        assert job.run().waited
+    finally:
+        runtime.dispose()

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from datetime import timedelta
 
 import typer
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ from onevoice.notifications import jobs as notify_jobs
 from onevoice.ops import heap
 from onevoice.ops.logging import configure_logging
 from onevoice.outbox.sender import deliver_due
+from onevoice.pipeline.backlog import behind
 from onevoice.pipeline.poller import Poller, redis_claim
 from onevoice.posts.jobs import publish_due
 from onevoice.privacy.retention import job as retention_job
@@ -85,9 +87,11 @@ def _scheduler(runtime, poll: bool):
     scheduler.add("triage-retrain", 600.0, lambda: start_if_due(runtime.session_factory, runtime.settings))
     # The reports' facts follow the events (reports/upkeep.py): registered here, at composition, so that the
     # pipeline knows nothing of reports. Idempotent, so every web node may run it; a node set to 0 does not.
+    # While the pipeline is behind, a run waits (up to reports_upkeep_wait_seconds since the last pass).
     if runtime.settings.reports_upkeep_seconds:
-        scheduler.add("reports-upkeep", runtime.settings.reports_upkeep_seconds,
-                      lambda: upkeep_job(runtime.session_factory))
+        wait = timedelta(seconds=runtime.settings.reports_upkeep_wait_seconds)
+        scheduler.add("reports-upkeep", runtime.settings.reports_upkeep_seconds, lambda: upkeep_job(
+            runtime.session_factory, busy=lambda: behind(runtime.read_factory, runtime.journal), wait_at_most=wait))
     # Notifications (notifications/): alerts (incidents, SLA thresholds), the weekly digest, and the mail they
     # queue. Idempotence keys and conditional claims make each safe on every web node.
     settings = runtime.settings

@@ -53,6 +53,8 @@ class ReportOut(BaseModel):
     load: list[Row]
     objectives: list[Row]
     hourly_rate: float
+    as_of: datetime | None = Field(description="the figures include what happened up to this moment (the last "
+                                               "upkeep pass; during a surge they wait while messages are processed)")
 
 
 class CaseBehind(BaseModel):

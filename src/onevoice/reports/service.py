@@ -22,6 +22,7 @@ from onevoice.channels.service import channel_names_by_id
 from onevoice.db import utcnow
 from onevoice.errors import Forbidden, InvalidInput, NotFound
 from onevoice.reports import metrics, objectives
+from onevoice.reports import repository as repo
 from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, Objective, TeamFacts
@@ -145,6 +146,8 @@ def report(session: Session, who: Principal, scope: Scope) -> dict:
         "load": rest["load"],
         "objectives": judged(rest["objectives"], now_figures),
         "hourly_rate": scope.hourly_rate,
+        # What the figures include: everything up to the upkeep's last pass (a surge delays it: upkeep_job).
+        "as_of": repo.state(session)[1],
     }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -46,6 +46,7 @@ class UpkeepResult:
     watermark: int
     folded: int = 0  # of the cases, those folded (the others recomputed from their sources)
     locked_s: float = 0.0  # the longest write transaction of the run (SQLite: write lock held)
+    waited: bool = False  # the pipeline was behind: this run left the facts for a later one (`upkeep_job`)
 
 
 @dataclass
@@ -194,8 +195,17 @@ def _reader(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     return _READERS[session_factory]
 
 
-def upkeep_job(session_factory: sessionmaker[Session]) -> UpkeepResult:
-    """The scheduler's job: steps until caught up (each step its own pair of transactions)."""
+def upkeep_job(session_factory: sessionmaker[Session], busy: Callable[[], bool] | None = None,
+               wait_at_most: timedelta = timedelta(0)) -> UpkeepResult:
+    """The scheduler's job: steps until caught up (each step its own pair of transactions).
+
+    `busy` (registered at composition: the pipeline is behind, pipeline/backlog.py): while it says so, the run
+    leaves the facts for a later one, so that during a surge the cores and SQLite's write lock go to the
+    messages first, and the upkeep then folds the whole surge in fewer, larger passes. Never for longer than
+    `wait_at_most` since the last pass: however long a surge lasts, the figures are at most that far behind
+    (then a run catches up in full, as any run does)."""
+    if busy is not None and wait_at_most > timedelta(0) and _may_wait(session_factory, wait_at_most) and busy():
+        return UpkeepResult(0, 0, waited=True)
     result, lost = UpkeepResult(0, 0), 0
     while lost < 3:  # a runner that keeps losing the race to another (which does the work) stops
         step, written, locked = upkeep(session_factory)
@@ -209,6 +219,13 @@ def upkeep_job(session_factory: sessionmaker[Session]) -> UpkeepResult:
         if not step.full:
             break
     return result
+
+
+def _may_wait(session_factory: sessionmaker[Session], wait_at_most: timedelta) -> bool:
+    """Whether the last pass is recent enough for this run to be skipped (a pass writes when it read)."""
+    with _reader(session_factory)() as session:
+        _, updated_at = repo.state(session)
+    return updated_at is not None and utcnow() - updated_at < wait_at_most
 
 
 def rebuild(session_factory: sessionmaker[Session]) -> int:

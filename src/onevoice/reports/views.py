@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from onevoice.channels.service import channel_labels
-from onevoice.db import unit_of_work
+from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import InvalidInput
 from onevoice.process import Runtime
 from onevoice.reports import charts, exports, objectives, service
@@ -35,6 +35,10 @@ def _filters(request: Request) -> dict:
     return out
 
 
+# Figures older than this say so on the page (the upkeep runs every 10 s; during a surge it waits up to a minute).
+BEHIND = timedelta(minutes=2)
+
+
 @router.get("/reports")
 def reports_page(request: Request, viewer: Viewer = Depends(current_user),
                  session: Session = Depends(get_read_session), runtime: Runtime = Depends(get_runtime)):
@@ -47,6 +51,7 @@ def reports_page(request: Request, viewer: Viewer = Depends(current_user),
     q = query(shown)
     daily = data["daily"]
     ctx = {"r": data, "view": view if view in ("manager", "executive") else "executive", "filters": shown, "q": q,
+           "behind": data["as_of"] is not None and utcnow() - data["as_of"] > BEHIND,
            "teams": service.team_names(session), "can_set": who.role in ("admin", "coordinator", "manager"),
            "channels": channel_labels(session), "currency": runtime.settings.currency,
            "metrics_choice": [(k, f.label, objectives.UNITS[f.kind]) for k, f in objectives.FIGURES.items()],
