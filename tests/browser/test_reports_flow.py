@@ -45,6 +45,9 @@ def test_manager_and_executive_reports(server, sign_in, settings):
         page.goto(f"{server.url}/reports")
         expect(page.locator("main")).to_have_attribute("data-view", view)
         expect(page.locator("h1")).to_contain_text("Reports")
+        # the figures say up to when they count (the upkeep's last pass, just made) and are not behind
+        expect(page.locator("[data-as-of]")).to_be_visible()
+        expect(page.locator("[data-behind]")).to_have_count(0)
         shot(page, f"reports-{view}")
         # the resolution SLA figure drills down to the cases it counts as missed (what a resolution alert links to)
         page.locator(".tile a", has_text="Resolution SLA met").click()
