@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -322,6 +323,14 @@ def test_the_unfiltered_ranking_read_by_day_is_every_customer_s_standing(session
             kept, cases = metrics.reputation(s, scope), metrics._reputation_by_case(s, scope)
         assert [kept[k] for k in ("customers", "returning_customers")] == \
             [cases[k] for k in ("customers", "returning_customers")], end
+        # A team's report: its customers, and those with a case before the period in any team (on PostgreSQL
+        # from the rows by day too, metrics._customers).
+        with session_factory() as s:
+            for team_id in s.scalars(select(CaseFacts.lead_team_id).distinct()):
+                team = replace(scope, team_ids=(team_id,))
+                kept, cases = metrics.reputation(s, team), metrics._reputation_by_case(s, team)
+                assert [kept[k] for k in ("customers", "returning_customers")] == \
+                    [cases[k] for k in ("customers", "returning_customers")], (end, team_id)
     assert_kept_equals_rebuilt(session_factory)
 
 

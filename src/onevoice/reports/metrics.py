@@ -520,6 +520,16 @@ def _customers(session: Session, scope: Scope) -> tuple[int, int]:
             select(func.count()).where(d.to_day >= lo, d.to_day <= hi, d.from_day < lo).scalar_subquery())).one()
         return _int(customers), _int(returning)
     contacts = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None)).distinct().subquery()
+    if session.get_bind().dialect.name == "postgresql":
+        # Filtered on PostgreSQL: the same rows by day, joined (a hash join of the team's customers with the
+        # range of rows that say "a case before, the next one within the period": at most one per customer)
+        # where the look-up per customer below cost ~27 ms of Support's 28 days at full size (-> ~15). SQLite
+        # has no hash join: it would look each row up by customer, slower than the facts' own index.
+        d = ContactDay
+        before = and_(d.contact_id == contacts.c.contact_id, d.to_day >= lo, d.to_day <= hi, d.from_day < lo)
+        customers, returning = session.execute(select(func.count(), func.count(d.contact_id))
+                                               .select_from(contacts).outerjoin(d, before)).one()
+        return _int(customers), _int(returning)
     earlier = select(f.case_id).where(f.contact_id == contacts.c.contact_id, f.opened_day < lo).exists()
     customers, returning = session.execute(select(func.count(), func.sum(case((earlier, 1), else_=0)))
                                            .select_from(contacts)).one()
