@@ -243,5 +243,20 @@ def test_the_figures_say_how_current_they_are(gov_app, world, session_factory):
     page = eve.get(f"/reports?{PERIOD}")
     assert "data-behind" in page.text and "up to 7m ago" in page.text
     as_of = TestClient(gov_app).get(f"/api/v1/reports?{PERIOD}", headers={"Authorization": f"Bearer {token}"}).json()
-    behind = datetime.now().astimezone() - datetime.fromisoformat(as_of["as_of"].replace("Z", "+00:00"))
+    assert as_of["as_of"].endswith("+00:00")  # written as the API writes every time (jsontypes.Timestamp)
+    behind = datetime.now().astimezone() - datetime.fromisoformat(as_of["as_of"])
     assert timedelta(minutes=6) < behind < timedelta(minutes=8)
+
+
+def test_the_document_lists_the_report_tables_and_an_unknown_one_is_named_wrong(gov_app, world, session_factory):
+    from onevoice.reports.service import TABLES
+
+    param = next(p for p in gov_app.openapi()["paths"]["/api/v1/reports/tables/{table}.csv"]["get"]["parameters"]
+                 if p["name"] == "table")
+    assert param["schema"]["enum"] == list(TABLES)
+    with unit_of_work(session_factory) as s:
+        lee = s.scalar(select(User.id).where(User.email == "lee@acme.test"))
+        token = create_token(s, "r", user_id=lee, scopes=["reports:read"])[1]
+    api = TestClient(gov_app)
+    wrong = api.get(f"/api/v1/reports/tables/nope.csv?{PERIOD}", headers={"Authorization": f"Bearer {token}"})
+    assert wrong.status_code == 422 and "daily" in wrong.text

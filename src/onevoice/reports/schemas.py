@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from onevoice.jsontypes import Timestamp
+
 
 class Period(BaseModel):
     start: date
@@ -53,7 +55,7 @@ class ReportOut(BaseModel):
     load: list[Row]
     objectives: list[Row]
     hourly_rate: float
-    as_of: datetime | None = Field(description="the figures include what happened up to this moment (the last "
+    as_of: Timestamp | None = Field(description="the figures include what happened up to this moment (the last "
                                                "upkeep pass; during a surge they wait while messages are processed)")
 
 
