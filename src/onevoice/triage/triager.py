@@ -74,7 +74,6 @@ def _by_pull(item: tuple[str, float]) -> float:
     return -item[1]
 
 
-
 def _risk(hits) -> bool:
     """A legal, safety or spam rule fired among these rule hits: its reading decides, nothing overrides it."""
     return any(rule.intent in RISK_INTENTS for rule, _ in hits)
