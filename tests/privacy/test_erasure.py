@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from onevoice.audit import log as audit
 from onevoice.audit.models import AuditRecord
@@ -18,6 +18,7 @@ from onevoice.db import unit_of_work
 from onevoice.errors import Forbidden, InvalidInput
 from onevoice.inbox.search import matching_case_ids
 from onevoice.messages.models import Message
+from onevoice.pipeline.intake import accept_batch
 from onevoice.privacy import access, erasure
 from onevoice.privacy.models import PrivacyRequest
 from tests.privacy import world
@@ -146,3 +147,42 @@ def test_erasure_takes_her_data_not_the_staff_who_answered_her(runtime, org, zel
             "our organization thanks you"
         assert sorted(s.scalars(select(Message.sent_by).where(Message.external_id.like("our-reply-%")))) == [
             "lee@acme.test", "sam@acme.test"]
+
+
+def test_what_she_wrote_that_was_not_processed_yet_is_erased_too(runtime, org, zelda, drain):
+    """A message of hers still waiting for the worker, or one whose processing failed, belongs to no contact
+    yet (the pipeline links it when it processes it). Erasure found her messages by contact only, so these
+    kept her words, and the waiting one, processed after the erasure, made a new contact of her from what was
+    left. Now they are found by her platform ids (on any of our channels of that platform, as the pipeline
+    matches authors), emptied and taken out of processing."""
+    words = ("Quorvantis", "Brimblecombe")  # words only these two messages hold
+    with unit_of_work(runtime.session_factory) as s:
+        accept_batch(s, [
+            world._msg("mast", "zqmsg-2001", world.MAST_ID, f"{words[0]} refund please", 90),
+            world._msg("xcom", "zqmsg-2002", world.X_ID, f"{words[1]} is my street, send it there", 91),
+            {"channel": "mast", "external_id": "carl-1", "kind": "mention", "created_at": world.START.isoformat(),
+             "author": {"external_id": "carl-1", "handle": "@carl", "name": "Carl Ness"}, "text": "Carl waits"},
+        ])
+    with unit_of_work(runtime.session_factory) as s:  # her second one failed in the worker
+        s.execute(update(Message).where(Message.external_id == "zqmsg-2002").values(status="failed", error="boom"))
+    with runtime.session_factory() as s:
+        assert erasure.preview(s, org["ada"], zelda["contact_id"])["messages"] == 5
+        exported = json.dumps(access.export(s, org["ada"], zelda["contact_id"]))
+    assert all(w in exported for w in words)  # access: what is held about her includes them
+
+    result = erasure.erase_contact(runtime.session_factory, runtime.read_factory, org["ada"], zelda["contact_id"],
+                                   reference="DSR-2026-043")
+    assert result["messages"] == 5 and result["pending"] == 2
+    assert find_everywhere(runtime.engine, [*world.NEEDLES, *words, "zqmsg-2001", "zqmsg-2002"]) == []
+    with runtime.session_factory() as s:
+        contacts = s.scalar(select(func.count(Contact.id)))
+        rows = {m.text: m for m in s.scalars(select(Message).where(Message.contact_id == zelda["contact_id"]))}
+    assert "" in rows and all(m.status != "accepted" for m in rows.values())
+    drain()  # the worker goes on: Carl's message is processed, hers are not brought back
+    with runtime.session_factory() as s:
+        assert s.scalar(select(Message.status).where(Message.external_id == "carl-1")) == "processed"
+        assert s.scalar(select(func.count(Contact.id))) == contacts + 1  # Carl, not a new her
+        statuses = sorted(s.scalars(select(Message.status).where(Message.redacted_at.is_not(None),
+                                                                  Message.direction == "inbound")))
+    assert statuses == ["erased", "erased", "processed", "processed", "processed"]
+    assert find_everywhere(runtime.engine, [*world.NEEDLES, *words]) == []

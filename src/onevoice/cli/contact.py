@@ -56,7 +56,8 @@ def erase(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
     if not yes:
         with session_scope(settings_for(database_url)) as session:
             p = erasure.preview(session, operator(), contact_id)
-            typer.echo(f"contact {contact_id}: {p['messages']} message(s) written, {p['cases']} case(s) "
+            waiting = f" ({p['pending']} not processed yet)" if p["pending"] else ""
+            typer.echo(f"contact {contact_id}: {p['messages']} message(s) written{waiting}, {p['cases']} case(s) "
                        f"({p['case_messages']} message(s) in them)")
             for where, n in sorted(p["elsewhere"].items()):
                 typer.echo(f"  also mentioned in {where}: {n} row(s)")

@@ -9,7 +9,8 @@ from onevoice.db import Base, utcnow
 
 KINDS = ("post", "comment", "mention", "direct", "review")
 # accepted -> processed | failed (retryable); outbound: queued -> sent | failed
-STATUSES = ("accepted", "processed", "failed", "queued", "sent")
+# "erased": an inbound message erased with its author before the pipeline processed it (privacy.erasure).
+STATUSES = ("accepted", "processed", "failed", "erased", "queued", "sent")
 
 
 class Message(Base):

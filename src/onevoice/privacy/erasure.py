@@ -22,6 +22,7 @@ from onevoice.audit import log as audit
 from onevoice.auth.permissions import require
 from onevoice.auth.principal import Principal
 from onevoice.cases.models import Case, CaseTeam, Conversation
+from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import InvalidInput, NotFound
@@ -57,6 +58,7 @@ class Person:
     case_ids: list[int]             # their cases
     case_message_ids: list[int]     # everything in their cases (our replies too)
     external_ids: list[str] = field(default_factory=list)
+    pending_ids: list[int] = field(default_factory=list)  # of message_ids, those not processed yet (below)
 
 
 def gather(session: Session, contact_id: int) -> Person:
@@ -68,6 +70,8 @@ def gather(session: Session, contact_id: int) -> Person:
     # author is the organization named by the sender's address, which must not become a needle.
     rows = session.execute(select(Message.id, Message.external_id, Message.author)
                            .where(Message.contact_id == contact_id, Message.direction == "inbound")).all()
+    pending = _pending(session, identities)
+    rows += [r for r in pending if r[0] not in {row[0] for row in rows}]
     case_ids = list(session.scalars(select(Case.id).where(Case.contact_id == contact_id)))
     case_message_ids = list(session.scalars(select(Message.id).where(Message.case_id.in_(case_ids))))
     strings: list[str | None] = [contact.name, contact.handle]
@@ -77,7 +81,23 @@ def gather(session: Session, contact_id: int) -> Person:
         if isinstance(author, dict):
             strings += [str(author.get(k) or "") for k in ("external_id", "handle", "name", "url")]
     return Person(contact, sweep.distinctive(strings), [r[0] for r in rows], case_ids, case_message_ids,
-                  [r[1] for r in rows])
+                  [r[1] for r in rows], [r[0] for r in pending])
+
+
+def _pending(session: Session, identities: list[ContactIdentity]) -> list:
+    """What they wrote that the pipeline has not made theirs yet: a message waiting for the worker, or one
+    whose processing failed, carries no contact (the worker links it). Found as the worker would link it: by
+    the platform's author id, on the identity's channel or another of ours of the same kind (pipeline.normalize)."""
+    kinds = dict(session.execute(select(Channel.id, Channel.kind)).all())
+    theirs = {(kinds.get(i.channel_id), i.external_id) for i in identities}
+    if not theirs:
+        return []
+    author_id = Message.author["external_id"].as_string()
+    rows = session.execute(select(Message.id, Message.external_id, Message.author, Message.channel_id).where(
+        Message.status.in_(("accepted", "failed")), Message.direction == "inbound", Message.contact_id.is_(None),
+        author_id.in_(sorted({ext for _, ext in theirs})))).all()
+    return [(mid, ext, author) for mid, ext, author, channel_id in rows
+            if (kinds.get(channel_id), author["external_id"]) in theirs]
 
 
 def _labels_only(data: dict | None) -> dict:
@@ -89,7 +109,7 @@ def preview(session: Session, who: Principal, contact_id: int) -> dict:
     require_officer(who)
     person = gather(session, contact_id)
     return {"contact_id": contact_id, "erased": person.contact.erased_at is not None,
-            "messages": len(person.message_ids), "cases": len(person.case_ids),
+            "messages": len(person.message_ids), "pending": len(person.pending_ids), "cases": len(person.case_ids),
             "case_messages": len(person.case_message_ids),
             "elsewhere": sweep.find(session, person.needles),
             "audit_mentions": sweep.count_in_audit_log(session, person.needles)}
@@ -163,6 +183,12 @@ def _erase_owned(session: Session, person: Person, request_id: int, replies: dic
     # Platform ids of what they wrote become meaningless tokens, the same token wherever the id was used
     # (a reply's in_reply_to, a conversation's root), so threads stay threads. Rows are visited by key.
     tokens = {old: f"erased-{request_id}-{n}" for n, old in enumerate(person.external_ids, 1)}
+    if person.pending_ids:
+        # Not processed yet: theirs from now on, and out of the worker's and the retry's reach ("erased"):
+        # processed after this, what is left of them would make a new contact of the person.
+        session.execute(update(Message).where(Message.id.in_(person.pending_ids),
+                                              Message.status.in_(("accepted", "failed")))
+                        .values(contact_id=c.id, status="erased"))
     if tokens:
         session.execute(update(Message).where(Message.contact_id == c.id, Message.external_id.in_(list(tokens)))
                         .values(external_id=case(tokens, value=Message.external_id)))
@@ -204,8 +230,8 @@ def _erase_owned(session: Session, person: Person, request_id: int, replies: dic
     session.execute(update(Contact).where(Contact.id == c.id).values(
         name=None, handle=None, followers=0, vip=False, erased_at=utcnow()))
     session.expire(c)
-    return {"messages": len(mine), "cases": len(cases), "case_messages": len(in_cases), "events": events,
-            "identities": identities or 0}
+    return {"messages": len(mine), "pending": len(person.pending_ids), "cases": len(cases),
+            "case_messages": len(in_cases), "events": events, "identities": identities or 0}
 
 
 def _purge_search_index(session: Session) -> None:
