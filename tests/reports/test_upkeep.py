@@ -31,6 +31,7 @@ from onevoice.reports.upkeep import OVERLAP, plan, rebuild, upkeep_job, write
 from onevoice.settings import Settings
 from onevoice.teams.models import Team
 from tests.factories import message
+from tests.scripted_triage import ScriptedTriager
 
 pytestmark = pytest.mark.both_databases
 
@@ -212,6 +213,34 @@ def test_a_customer_s_reach_that_changes_without_a_case_of_theirs_moves_their_st
     rebuild(session_factory)
     assert kept == advocacy_counts(session_factory, JANUARY) == (1, 0, [ana], [])
     assert_kept_equals_rebuilt(session_factory)
+
+
+def test_a_failed_message_s_reach_moves_its_author_s_standing(session_factory, pipeline, monkeypatch):
+    # A message whose triage fails is kept (failed, retryable) but its batch stored what it brought to its author:
+    # Ana's million followers. No case has an event, so her kept keys stayed those of her reach before (not an
+    # advocate by January) while a rebuild made her one. The failed message now keeps her contact and the
+    # upkeep follows its author, as for a processed one.
+    no_overlap(monkeypatch)
+    pipeline(message(channel="xcom", author="ana", text="thanks, love it", followers=0))
+    upkeep_job(session_factory)
+    assert advocacy_counts(session_factory, JANUARY)[0] == 0
+    scripted = ScriptedTriager.one
+
+    def one(self, item):
+        if "boom" in item.text:
+            raise RuntimeError("the model broke")
+        return scripted(self, item)
+
+    monkeypatch.setattr(ScriptedTriager, "one", one)
+    [mid] = pipeline(message(channel="xcom", author="ana", text="boom is it open?", followers=1_000_000))
+    with session_factory() as s:
+        ana = s.scalar(select(Contact.id).where(Contact.handle == "@ana"))
+        failed = s.get(Message, mid)
+        assert (failed.status, failed.contact_id, failed.case_id) == ("failed", ana, None)
+    upkeep_job(session_factory)
+    kept = advocacy_counts(session_factory, JANUARY)
+    assert_kept_equals_rebuilt(session_factory)
+    assert kept == advocacy_counts(session_factory, JANUARY) == (1, 0, [ana], [])
 
 
 def test_linking_two_contacts_moves_the_cases_and_the_reach_of_one_into_the_other(session_factory, pipeline,

@@ -223,7 +223,7 @@ class Processor:
         self._surge(session, threader, placed, now, outcome)
         t = outcome.lap("surge", t)
         self._record(session, placed, now, outcome)
-        self._fail_rows(session, failures, outcome)
+        self._fail_rows(session, failures, contacts, outcome)
         outcome.lap("record", t)
         return outcome
 
@@ -364,12 +364,15 @@ class Processor:
             [{"mid": m.id, "cid": contacts[(m.channel_id, m.author["external_id"])].id} for m in messages])
         outcome.processed.extend(m.id for m in messages)
 
-    def _fail_rows(self, session: Session, failures: list, outcome: Outcome) -> None:
-        """Messages whose triage or routing raised: kept, marked failed with the error, retryable."""
+    def _fail_rows(self, session: Session, failures: list, contacts: dict, outcome: Outcome) -> None:
+        """Messages whose triage or routing raised: kept, marked failed with the error, retryable. Each keeps
+        its author's contact: the batch stored what the message brought to it (followers, name), and what
+        follows the contact (the reports' standing by reach, an erasure) finds the message by it."""
         for m, exc in failures:
             log.error("message %s failed: %s", m.id, _describe(exc))
             session.execute(update(Message).where(Message.id == m.id).values(
-                status="failed", attempts=Message.attempts + 1, error=_describe(exc)))
+                status="failed", attempts=Message.attempts + 1, error=_describe(exc),
+                contact_id=contacts[(m.channel_id, m.author["external_id"])].id))
             session.add(Event(kind="message.failed", message_id=m.id, actor=self.worker,
                               data={"error": _describe(exc)}))
             outcome.failed.append(m.id)

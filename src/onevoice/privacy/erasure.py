@@ -42,6 +42,7 @@ TRIAGE_KEPT = ("sentiment", "sentiment_score", "intent", "intent_confidence", "u
 EVENT_KEPT = ("from", "to", "team", "teams", "status", "priority", "field", "kind", "role", "intent", "sentiment",
               "message_id", "case_id", "incident_id", "user_id", "count")
 MAX_REFERENCE = 100
+PENDING = ("accepted", "failed")  # a message's statuses before the pipeline has processed it
 
 
 def require_officer(who: Principal) -> None:
@@ -68,35 +69,37 @@ def gather(session: Session, contact_id: int) -> Person:
     identities = list(session.scalars(select(ContactIdentity).where(ContactIdentity.contact_id == contact_id)))
     # What they wrote: a reply of ours on their case may carry their contact id too (the demo's did), and its
     # author is the organization named by the sender's address, which must not become a needle.
-    rows = session.execute(select(Message.id, Message.external_id, Message.author)
+    rows = session.execute(select(Message.id, Message.external_id, Message.author, Message.status)
                            .where(Message.contact_id == contact_id, Message.direction == "inbound")).all()
-    pending = _pending(session, identities)
-    rows += [r for r in pending if r[0] not in {row[0] for row in rows}]
+    known = {r[0] for r in rows}
+    rows += [r for r in _unlinked(session, identities) if r[0] not in known]
     case_ids = list(session.scalars(select(Case.id).where(Case.contact_id == contact_id)))
     case_message_ids = list(session.scalars(select(Message.id).where(Message.case_id.in_(case_ids))))
     strings: list[str | None] = [contact.name, contact.handle]
     for i in identities:
         strings += [i.external_id, i.handle, i.name]
-    for _, _, author in rows:
+    for _, _, author, _ in rows:
         if isinstance(author, dict):
             strings += [str(author.get(k) or "") for k in ("external_id", "handle", "name", "url")]
     return Person(contact, sweep.distinctive(strings), [r[0] for r in rows], case_ids, case_message_ids,
-                  [r[1] for r in rows], [r[0] for r in pending])
+                  [r[1] for r in rows], [r[0] for r in rows if r[3] in PENDING])
 
 
-def _pending(session: Session, identities: list[ContactIdentity]) -> list:
-    """What they wrote that the pipeline has not made theirs yet: a message waiting for the worker, or one
-    whose processing failed, carries no contact (the worker links it). Found as the worker would link it: by
-    the platform's author id, on the identity's channel or another of ours of the same kind (pipeline.normalize)."""
+def _unlinked(session: Session, identities: list[ContactIdentity]) -> list:
+    """What they wrote that the pipeline has not made theirs yet: a message waiting for the worker carries no
+    contact (the worker links it), nor does one whose batch failed as a whole. Found as the worker would link
+    it: by the platform's author id, on the identity's channel or another of ours of the same kind
+    (pipeline.normalize)."""
     kinds = dict(session.execute(select(Channel.id, Channel.kind)).all())
     theirs = {(kinds.get(i.channel_id), i.external_id) for i in identities}
     if not theirs:
         return []
     author_id = Message.author["external_id"].as_string()
-    rows = session.execute(select(Message.id, Message.external_id, Message.author, Message.channel_id).where(
-        Message.status.in_(("accepted", "failed")), Message.direction == "inbound", Message.contact_id.is_(None),
+    rows = session.execute(select(Message.id, Message.external_id, Message.author, Message.status,
+                                  Message.channel_id).where(
+        Message.status.in_(PENDING), Message.direction == "inbound", Message.contact_id.is_(None),
         author_id.in_(sorted({ext for _, ext in theirs})))).all()
-    return [(mid, ext, author) for mid, ext, author, channel_id in rows
+    return [(mid, ext, author, status) for mid, ext, author, status, channel_id in rows
             if (kinds.get(channel_id), author["external_id"]) in theirs]
 
 
@@ -186,8 +189,7 @@ def _erase_owned(session: Session, person: Person, request_id: int, replies: dic
     if person.pending_ids:
         # Not processed yet: theirs from now on, and out of the worker's and the retry's reach ("erased"):
         # processed after this, what is left of them would make a new contact of the person.
-        session.execute(update(Message).where(Message.id.in_(person.pending_ids),
-                                              Message.status.in_(("accepted", "failed")))
+        session.execute(update(Message).where(Message.id.in_(person.pending_ids), Message.status.in_(PENDING))
                         .values(contact_id=c.id, status="erased"))
     if tokens:
         session.execute(update(Message).where(Message.contact_id == c.id, Message.external_id.in_(list(tokens)))

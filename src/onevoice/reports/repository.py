@@ -433,7 +433,7 @@ def _q() -> SimpleNamespace:
         authors=select(Message.contact_id).where(Message.id.in_(ids)).distinct(),
         late_authors=select(Message.contact_id).join(Event, Event.message_id == Message.id)
         .where(Event.created_at >= bindparam("since"), Event.id <= bindparam("after"),
-               Event.kind == "message.processed").distinct(),
+               Event.kind.in_(("message.processed", "message.failed"))).distinct(),
         cases_of=select(Case.id).where(Case.contact_id.in_(ids)),
         late_events=select(Event.case_id).where(Event.created_at >= bindparam("since"),
                                                 Event.id <= bindparam("after"), Event.case_id.is_not(None)).distinct(),

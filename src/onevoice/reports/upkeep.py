@@ -66,7 +66,8 @@ class Pass:
     full: bool = False  # the batch was cut at BATCH_EVENTS: more to read
     # Customers whose advocacy keys must follow their followers besides those of the touched cases: the
     # authors of the messages processed (a reply in another customer's thread brings its author's followers
-    # and joins that customer's case), a contact other contacts were linked into, and an erased contact.
+    # and joins that customer's case) or failed (its batch stored them too), a contact other contacts were
+    # linked into, and an erased contact.
     contacts: set[int] = field(default_factory=set)
 
 
@@ -112,19 +113,22 @@ def plan(session: Session) -> Pass:
     messages: dict[int, list[int]] = defaultdict(list)
     linked: set[int] = set()
     erased: set[int] = set()
+    failed: list[int] = []
     for _id, case_id, message_id, kind, actor, created_at, data in rows:  # unpacked: a row's attributes cost more
         if case_id is None:
             if kind == "contact.linked" and isinstance((data or {}).get("kept"), int):
                 linked.add(data["kept"])
             elif kind == "contact.erased" and isinstance((data or {}).get("contact"), int):
                 erased.add(data["contact"])  # followers 0: their keys change, their cases' facts do not
+            elif kind == "message.failed" and message_id is not None:
+                failed.append(message_id)  # its batch stored its author's followers all the same
             continue
         events[case_id].append(EventRow(kind, actor, created_at, data or {}))
         if kind == "message.processed" and message_id is not None:
             messages[case_id].append(message_id)
     # A customer's followers change with their messages (pipeline.normalize), which may be on another
     # customer's case; linking moves a contact's cases (no case event) and its followers into another.
-    out.contacts = repo.authors(session, [m for ids in messages.values() for m in ids]) | linked | erased
+    out.contacts = repo.authors(session, [*(m for ids in messages.values() for m in ids), *failed]) | linked | erased
     recompute = repo.late_cases(session, after, since, dialect in OVERLAP) | repo.cases_of(session, linked)
     if dialect in OVERLAP:
         out.contacts |= repo.late_authors(session, after, since)
