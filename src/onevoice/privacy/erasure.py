@@ -159,6 +159,13 @@ def erase(session: Session, who: Principal, contact_id: int, reference: str = ""
     `found` and `replies` (from a read-only look first, `erase_contact`) keep the transaction short."""
     require_officer(who)
     person = gather(session, contact_id)
+    if person.pending_ids and session.get_bind().dialect.name != "sqlite":
+        # A worker may hold one of them now (PostgreSQL: it processes rows it has locked, and skips locked
+        # ones). Hold them all, waiting for that worker, then look again: what it stored (a case it opened)
+        # is theirs and erased too, and no worker takes the rest before they are marked erased. (On SQLite
+        # this write transaction excludes the worker's.)
+        session.execute(select(Message.id).where(Message.id.in_(person.pending_ids)).with_for_update())
+        person = gather(session, contact_id)
     reference = check_reference(reference, person.needles)
     request = PrivacyRequest(kind="erase", contact_id=contact_id, reference=reference, requested_by=who.label)
     session.add(request)
