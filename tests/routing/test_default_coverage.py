@@ -75,3 +75,20 @@ rules:
     _, d = route(book, triager, "hello there", channel_kind="x")
     assert d.lead_team == "marketing" and d.rules[0]["why"] == "no earlier rule chose a lead"
     assert route(book, triager, "hello", channel_kind="email")[1].rules[0]["why"] == "a email channel"
+
+
+@pytest.mark.parametrize("text,lead", [
+    # A code the customer already has, to apply or that fails: support helps at checkout.
+    ("how do i apply the discount code", "support"),
+    ("how do i apply the discount code at checkout @Zipkart", "support"),
+    ("where do I enter my promo code?", "support"),
+    ("can i use two coupon codes on one order?", "support"),
+    ("how do I redeem the voucher I got for my birthday", "support"),
+    # Asking for a discount, a price or a quote is still a sales conversation.
+    ("any discount codes going around?", "sales"),
+    ("do you do a student discount?", "sales"),
+    ("what is the price of the pro plan?", "sales"),
+])
+def test_a_code_to_apply_is_support_and_a_discount_asked_for_is_sales(triager, text, lead):
+    t, d = route(default_playbook(), triager, text)
+    assert d.lead_team == lead, (t.intent, t.topics, d.reason)
