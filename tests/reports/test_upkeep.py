@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -23,6 +24,7 @@ from onevoice.desk.notes import add_note
 from onevoice.messages.models import Message
 from onevoice.privacy import erasure
 from onevoice.reports import metrics
+from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH, case_facts
 from onevoice.reports.models import CaseFacts, ContactDay, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, moment, rankings
@@ -359,6 +361,16 @@ def by_case_figures(session_factory, scope) -> tuple[dict, dict]:
     return kept, cases
 
 
+def organization_histogram(hist: list[tuple]) -> list[tuple]:
+    """report_daily_hist's service-time rows (day, team, channel, metric, bucket, n) summed over teams and
+    channels: what report_day_hist holds."""
+    sums: dict[tuple, int] = defaultdict(int)
+    for day, _team, _channel, metric, b, n in hist:
+        if metric in SERVICE_TIMES:
+            sums[(day, metric, b)] += n
+    return sorted((*key, n) for key, n in sums.items())
+
+
 def apply(session_factory, pipeline, org, step) -> None:
     kind, n, value = step
     if kind == "message":
@@ -397,6 +409,8 @@ def test_incremental_equals_rebuilt(session_factory, pipeline, org, steps):
     upkeep_job(session_factory)
     incremental = assert_kept_equals_rebuilt(session_factory)
     assert incremental[2]["daily"] or not incremental[0]
+    # The organization's histogram by day is the rows by day x team x channel summed (kept and rebuilt alike).
+    assert sorted(incremental[2]["day_hist"]) == organization_histogram(incremental[2]["hist"])
     # The figures from the per-day tables are the figures over the cases (medians and p90 exact).
     with session_factory() as s:
         support = s.scalar(select(Team.id).where(Team.key == "support"))
