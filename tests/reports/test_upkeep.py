@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -23,6 +24,7 @@ from onevoice.desk.notes import add_note
 from onevoice.messages.models import Message
 from onevoice.privacy import erasure
 from onevoice.reports import metrics
+from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH, case_facts
 from onevoice.reports.models import CaseFacts, ContactDay, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, moment, rankings
@@ -279,12 +281,14 @@ def test_an_erased_customer_s_standing_follows_their_reach_gone(session_factory,
 
 
 def reference_ranking(session_factory, scope) -> tuple:
-    """The unfiltered counts and who is on each side, by brute force: every customer's sums of their cases
-    opened by each end (the statement's rounding), not their kept rows by day."""
+    """The counts and who is on each side, by brute force: every customer's sums of their cases opened by each
+    end (the statement's rounding), not their kept rows by day; with a team filter, of the customers with a
+    case of the team's in the period only."""
     f = CaseFacts
     prev = scope.previous()
     nets = []
     with session_factory() as s:
+        counted = set(s.scalars(select(f.contact_id).where(*metrics.conditions(scope), f.contact_id.is_not(None))))
         reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
         for day in (scope.end, prev.end, prev.previous().end):
             k = 0.5 ** ((moment(scope, day) - SIGNAL_EPOCH).total_seconds() / HALF_LIFE_S)
@@ -292,7 +296,7 @@ def reference_ranking(session_factory, scope) -> tuple:
                        - func.round(func.sum(f.det_w) * reach * (k * 10000)) / 10000.0) \
                 .join(Contact, Contact.id == f.contact_id).where(f.opened_day <= day.isoformat()) \
                 .group_by(f.contact_id, Contact.followers)
-            nets.append({cid: float(n) for cid, n in s.execute(q)})
+            nets.append({cid: float(n) for cid, n in s.execute(q) if not scope.filtered or cid in counted})
 
     def side(i, cid):
         n = nets[i].get(cid, 0.0)
@@ -353,9 +357,15 @@ def test_the_unfiltered_ranking_read_by_day_is_every_customer_s_standing(session
         assert [kept[k] for k in ("customers", "returning_customers")] == \
             [cases[k] for k in ("customers", "returning_customers")], end
         # A team's report: its customers, and those with a case before the period in any team (on PostgreSQL
-        # from the rows by day too, metrics._customers).
+        # from the rows by day too, metrics._customers); its advocates and detractors, read from those
+        # customers' rows by day (ranking._nets), are those of their sums.
         with session_factory() as s:
-            for team_id in s.scalars(select(CaseFacts.lead_team_id).distinct()):
+            teams = list(s.scalars(select(CaseFacts.lead_team_id).distinct()))
+        for team_id in teams:
+            team = replace(scope, team_ids=(team_id,))
+            assert kept_ranking(session_factory, team) == reference_ranking(session_factory, team), (end, team_id)
+        with session_factory() as s:
+            for team_id in teams:
                 team = replace(scope, team_ids=(team_id,))
                 kept, cases = metrics.reputation(s, team), metrics._reputation_by_case(s, team)
                 assert [kept[k] for k in ("customers", "returning_customers")] == \
@@ -378,6 +388,16 @@ def by_case_figures(session_factory, scope) -> tuple[dict, dict]:
     for rows in cases["volume"].values():  # ties in any order
         rows.sort(key=lambda r: (-r["cases"], str(r["key"])))
     return kept, cases
+
+
+def organization_histogram(hist: list[tuple]) -> list[tuple]:
+    """report_daily_hist's service-time rows (day, team, channel, metric, bucket, n) summed over teams and
+    channels: what report_day_hist holds."""
+    sums: dict[tuple, int] = defaultdict(int)
+    for day, _team, _channel, metric, b, n in hist:
+        if metric in SERVICE_TIMES:
+            sums[(day, metric, b)] += n
+    return sorted((*key, n) for key, n in sums.items())
 
 
 def apply(session_factory, pipeline, org, step) -> None:
@@ -418,6 +438,8 @@ def test_incremental_equals_rebuilt(session_factory, pipeline, org, steps):
     upkeep_job(session_factory)
     incremental = assert_kept_equals_rebuilt(session_factory)
     assert incremental[2]["daily"] or not incremental[0]
+    # The organization's histogram by day is the rows by day x team x channel summed (kept and rebuilt alike).
+    assert sorted(incremental[2]["day_hist"]) == organization_histogram(incremental[2]["hist"])
     # The figures from the per-day tables are the figures over the cases (medians and p90 exact).
     with session_factory() as s:
         support = s.scalar(select(Team.id).where(Team.key == "support"))

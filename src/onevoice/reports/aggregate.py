@@ -1,8 +1,8 @@
 """What one case adds to the per-day aggregates: pure functions over its facts rows, no database.
 
-Every per-day table (reports/models.py: DailyFacts, DailyVolume, DailyHistogram, DailyTeam) is the sum of
-`contributions` over every case's facts. The upkeep subtracts a case's old contribution and adds its new
-one (reports/upkeep.py); the rebuild adds every case's. Both go through this one function, and every column
+Every per-day table (reports/models.py: DailyFacts, DailyVolume, DailyHistogram, DayHistogram, DailyTeam) is
+the sum of `contributions` over every case's facts. The upkeep subtracts a case's old contribution and adds
+its new one (reports/upkeep.py); the rebuild adds every case's. Both go through this one function, and every column
 is an integer, so the kept and the rebuilt tables are equal, not just close.
 """
 
@@ -84,7 +84,9 @@ def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Delt
                 1, float(f["adv_w"] or 0.0), float(f["det_w"] or 0.0), f["adv_n"], f["det_n"], f["recommendations"]))
         for metric, column in SERVICE_TIMES.items():
             if f[column] is not None:
-                _add(out, ("hist", day, team, channel, metric, bucket(f[column])), sign, HIST, (1,))
+                b = bucket(f[column])
+                _add(out, ("hist", day, team, channel, metric, b), sign, HIST, (1,))
+                _add(out, ("day_hist", day, metric, b), sign, HIST, (1,))
     for t in teams:
         day, team = t["opened_day"], t["team_id"]
         _add(out, ("team", day, team), sign, TEAM, (
@@ -96,4 +98,5 @@ def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Delt
 
 
 # The column that says a row still counts for something (0: the row is deleted).
-COUNT_COLUMN = {"daily": "cases", "volume": "cases", "hist": "n", "team": "parts", "contact": "cases"}
+COUNT_COLUMN = {"daily": "cases", "volume": "cases", "hist": "n", "day_hist": "n", "team": "parts",
+                "contact": "cases"}

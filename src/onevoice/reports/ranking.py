@@ -10,7 +10,7 @@ ends today): the sums of the cases opened by that day. "Changed side" compares i
 of the previous period. Unfiltered, every customer is counted from their rows by day (ContactDay: their sums as
 of each day a case of theirs opened, and the keys `until` of those sums: `by_days`, index ranges); with a team,
 channel, product or tag filter, the customers with a matching case in the period are read one by one
-(`_nets`: their kept sums in ContactSignals less their cases opened after each end).
+(`_nets`: the same rows by day of those customers, each read by its key).
 Docs: docs/metrics.md, "Advocates and detractors".
 """
 
@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from onevoice.advocacy.ranking import THRESHOLD, Standing, order, reach_factor, status_of
@@ -28,7 +28,7 @@ from onevoice.contacts.models import Contact
 from onevoice.contacts.names import display_name
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH
 from onevoice.reports.metrics import Scope, conditions
-from onevoice.reports.models import CaseFacts, ContactDay, ContactSignals
+from onevoice.reports.models import CaseFacts, ContactDay
 
 
 def moment(scope: Scope, end) -> datetime:
@@ -88,41 +88,52 @@ def days(cases: Iterable[tuple[str, float | None, float | None]], followers: int
     return out
 
 
-def _nets(scope: Scope, shard: tuple[int, int]):
+def _nets(scope: Scope, shard: tuple[int, int], dialect: str):
     """Per customer counted by a filtered report (those with a matching case in the period): their net
     standing at the end of the period (net0), of the previous period (net1) and of the one before that (net2),
-    as one materialized CTE. A standing at a moment is the customer's kept sums (ContactSignals) less their
-    cases opened after it, times the decay and the reach. `shard` (k, m): only the customers whose id is k
-    modulo m."""
-    c, f = ContactSignals, CaseFacts
+    as one materialized CTE. A standing at a moment is the sums of the customer's row by day valid then
+    (ContactDay: the sums of their cases opened on or before that day; none: nothing yet), times the decay and
+    the reach, as `by_days` reads them for every customer. Each customer's rows and followers are read by
+    their key: reading their kept sums less their cases of the last two periods read every case of those
+    periods (52,500 at full size) and every customer's followers. `shard` (k, m): only the customers whose id
+    is k modulo m."""
+    d, f = ContactDay, CaseFacts
     prev = scope.previous()
     ends = [scope.end.isoformat(), prev.end.isoformat(), prev.previous().end.isoformat()]
     ks = [_factor(moment(scope, day)) for day in (scope.end, prev.end, prev.previous().end)]
     # With a filter: the customers with a matching case in the period (a join with the distinct customers,
     # not IN: PostgreSQL without fresh statistics planned IN here as a loop, 9 s at 20,000 cases).
-    people = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None)).distinct().subquery()
-    # Grouped by contact_id + 0: SQLite (no statistics on the facts) otherwise walks the whole table by the
-    # customer index to group without sorting, 300,000 rows at full size where the day index reads only the
-    # last periods' cases.
-    who = cast(f.contact_id + literal_column("0"), Integer).label("contact_id")
-    later = select(who, *[func.sum(case((f.opened_day > e, col), else_=0.0)).label(f"{name}{i}")
-                                   for i, e in enumerate(ends) for name, col in (("a", f.adv_w), ("d", f.det_w))]) \
-        .where(f.opened_day > ends[2], f.contact_id.in_(select(people.c.contact_id)))  # by day
+    people = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None))
     if shard[1] > 1:
-        later = later.where(f.contact_id % shard[1] == shard[0])
-    later = later.group_by(who).subquery()
-    reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
+        people = people.where(f.contact_id % shard[1] == shard[0])
+    people = people.distinct().subquery()
+    who = people.c.contact_id
+    # Their rows valid at one of the ends (each end has at most one): begun by the last end, ended after the first.
+    valid = and_(d.contact_id == who, d.from_day <= ends[0], d.to_day > ends[2])
+    sides = [func.max(case((and_(d.from_day <= e, d.to_day > e), col))).label(f"{name}{i}")
+             for i, e in enumerate(ends) for name, col in (("a", d.adv_w), ("d", d.det_w))]
+    if dialect == "postgresql":
+        # Looked up per customer (LATERAL): joined, PostgreSQL hashed every row by day and every contact
+        # (150,000 each at full size) for Support's 7,501 customers, 110 ms of server CPU where these are ~7,500
+        # look-ups of two short index ranges. SQLite looks them up so by itself (and has no LATERAL).
+        sums = select(*sides).where(valid).lateral("sums")
+        # (LIMIT 1: one row by the key anyway, but a plain one would be made a join again, and hashed.)
+        reached = select(Contact.followers).where(Contact.id == who).limit(1).lateral("reached")
+        key, followers = who, reached.c.followers
+        joined = people.join(sums, true()).join(reached, true())
+    else:
+        sums = select(who, *sides).join(d, valid).group_by(who).subquery()
+        key, followers = sums.c.contact_id, Contact.followers
+        joined = sums.join(Contact, Contact.id == sums.c.contact_id)
+    reach = 1 + func.log10(1 + func.coalesce(followers, 0)) / 4
     nets = []
     for i, k in enumerate(ks):
-        adv = c.adv_w - func.coalesce(later.c[f"a{i}"], 0.0)
-        det = c.det_w - func.coalesce(later.c[f"d{i}"], 0.0)
+        adv = func.coalesce(sums.c[f"a{i}"], 0.0)
+        det = func.coalesce(sums.c[f"d{i}"], 0.0)
         # Each side rounded to 4 places, as advocacy's Standing (in floating point: NUMERIC was 4x slower).
         nets.append((func.round(adv * reach * (k * 10000)) / 10000.0 - func.round(det * reach * (k * 10000)) / 10000.0)
                     .label(f"net{i}"))
-    # Every customer counted has a case in the period, after the third period's end: all are in `later`.
-    q = select(c.contact_id, func.coalesce(Contact.followers, 0).label("followers"), *nets) \
-        .join(Contact, Contact.id == c.contact_id).join(later, later.c.contact_id == c.contact_id) \
-        .join(people, people.c.contact_id == c.contact_id)
+    q = select(key, func.coalesce(followers, 0).label("followers"), *nets).select_from(joined)
     return q.cte("nets").prefix_with("MATERIALIZED")
 
 
@@ -132,7 +143,7 @@ def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int]
     rows by day (`by_days`: all of it in the first shard)."""
     if not scope.filtered:
         return by_days(session, scope, limit) if shard[0] == 0 else ({k: 0 for k in COUNTS}, [], [], [])
-    n = _nets(scope, shard)
+    n = _nets(scope, shard, session.get_bind().dialect.name)
     t = THRESHOLD
 
     def side(net, name: str):

@@ -31,6 +31,7 @@ from onevoice.reports.models import (
     DailyHistogram,
     DailyTeam,
     DailyVolume,
+    DayHistogram,
     ReportState,
     TeamFacts,
 )
@@ -264,7 +265,7 @@ def keyed(cases: dict[int, dict], teams: dict[int, list[dict]]) -> tuple[dict[tu
 
 
 AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,
-              "team": DailyTeam.__table__, "contact": ContactSignals.__table__}
+              "day_hist": DayHistogram.__table__, "team": DailyTeam.__table__, "contact": ContactSignals.__table__}
 
 
 def apply_deltas(session: Session, deltas: Deltas) -> None:
