@@ -20,8 +20,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-READS = ("state", "new_events", "late_cases", "authors", "cases_of", "context", "stored_facts", "increments",
-         "history", "sources")
+READS = ("state", "event_top", "new_events", "processed_messages", "late_cases", "cases_of", "context",
+         "stored_facts", "increments", "history", "sources")
 WRITES = ("write_facts", "apply_deltas", "refresh_keys", "set_watermark")
 TABLES = ("report_case_facts", "report_team_facts", "report_daily", "report_daily_volume", "report_daily_hist",
           "report_daily_team", "report_contacts", "report_contact_days")

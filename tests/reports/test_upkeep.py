@@ -21,6 +21,7 @@ from onevoice.contacts.service import link_contacts
 from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.desk.handoff import hand_off
 from onevoice.desk.notes import add_note
+from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.privacy import erasure
 from onevoice.reports import metrics
@@ -29,6 +30,7 @@ from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH, case_facts
 from onevoice.reports.models import CaseFacts, ContactDay, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, moment, rankings
 from onevoice.reports.repository import AGGREGATES, context, insert_rows, sources
+from onevoice.reports.repository import state as repo_state
 from onevoice.reports.upkeep import OVERLAP, plan, rebuild, upkeep_job, write
 from onevoice.settings import Settings
 from onevoice.teams.models import Team
@@ -449,6 +451,58 @@ def test_incremental_equals_rebuilt(session_factory, pipeline, org, steps):
         assert kept == cases
     with session_factory() as s:
         assert len(incremental[0]) == len(list(s.scalars(select(Case.id))))
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 5])
+def test_a_run_cut_into_steps_anywhere_keeps_the_rebuilds_facts(session_factory, pipeline, org, monkeypatch, batch):
+    # A step ends at its BATCH_EVENTS-th event, counting the pipeline's message events that are read with
+    # their messages (repository.processed_messages), not as rows: a step may end between a message's
+    # processing and its case's opening, or inside a message's events; every message is folded once.
+    from onevoice.reports import upkeep
+
+    upkeep_job(session_factory)
+    monkeypatch.setattr(upkeep, "BATCH_EVENTS", batch)
+    no_overlap(monkeypatch)
+    pipeline(message(channel="xcom", text="my order never arrived", author="s1"),
+             message(channel="xcom", text="thanks, love it", author="s2"),
+             message(channel="xcom", text="terrible, refund", author="s1"))
+    with unit_of_work(session_factory) as s:
+        add_note(s, org["sam"], s.scalar(select(Case.id).order_by(Case.id)), "on it")
+    pipeline(message(channel="xcom", text="what is the pricing?", author="s2"),
+             message(channel="xcom", text="is it open?", author="s3"))
+    with session_factory() as s:
+        events = s.scalar(select(func.count()).select_from(Event).where(Event.id > repo_state(s)[0]))
+    steps = []
+    measured = upkeep.upkeep
+
+    def counted(factory):
+        steps.append(1)
+        return measured(factory)
+    monkeypatch.setattr(upkeep, "upkeep", counted)
+    upkeep_job(session_factory)
+    assert len(steps) >= -(-events // batch)
+    with session_factory() as s:
+        assert repo_state(s)[0] == s.scalar(select(func.max(Event.id)))
+    assert_kept_equals_rebuilt(session_factory)
+
+
+def test_a_team_joining_a_case_reads_only_what_members_did_before(session_factory, pipeline, org):
+    # The events before the team joined are read for its members' actions alone (facts.team_rows counts
+    # nothing else), not the pipeline's events of every earlier message of the case.
+    from onevoice.reports.facts import CaseSource
+    from onevoice.reports.repository import cases_by_id, history
+
+    pipeline(message(channel="xcom", text="my order never arrived", author="h1"),
+             message(channel="xcom", text="terrible, refund", author="h1"))
+    with unit_of_work(session_factory) as s:
+        case_id = s.scalar(select(Case.id))
+        add_note(s, org["lee"], case_id, "before PR joins")
+    with session_factory() as s:
+        top = s.scalar(select(func.max(Event.id)))
+        out: dict[int, CaseSource] = cases_by_id(s, [case_id])
+        history(s, out, top, context(s).user_teams)
+        assert [(e.kind, e.actor) for e in out[case_id].history] == [("note", org["lee"].email)]
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.case_id == case_id)) > 1
 
 
 @pytest.mark.parametrize(("every", "expected"), [(None, 10.0), (30.0, 30.0), (0.0, None)])

@@ -43,6 +43,10 @@ from onevoice.teams.models import Team
 STATE_KEY = "facts"
 # The events whose data the upkeep reads.
 EVENT_DATA_KINDS = ("case.status", "case.outcome", "contact.linked", "contact.erased")
+# The pipeline's record that a message was processed into a case, new or existing (pipeline/processor.py):
+# half the events and more. Nothing in a case's facts comes from them but the message they name, which
+# `processed_messages` reads with the events in one join; the upkeep reads the other events as rows.
+MESSAGE_KINDS = ("message.processed", "case.message_added")
 
 
 def context(session: Session) -> Context:
@@ -102,15 +106,19 @@ def _approvals(session: Session, out: dict[int, CaseSource]) -> None:
         out[case_id].approvals.append(ApprovalRow(team_id, requested_at, decided_at))
 
 
-def history(session: Session, out: dict[int, CaseSource], after: int) -> None:
+def history(session: Session, out: dict[int, CaseSource], after: int, actors: Iterable[str]) -> None:
     """For cases a team joined (a fold must then count what its members did before): the events already
-    folded into their facts (up to the watermark) and their approvals, added to their increments."""
+    folded into their facts (up to the watermark) and their approvals, added to their increments. Only the
+    events of `actors` (the teams' members: a team's part counts nothing else, facts.team_rows), without
+    their data (it reads none): a case a team joins has the pipeline's events of every message before."""
     if not out:
         return
     for src in out.values():
         src.history = []
-    for case_id, e in _events(session, sorted(out), after):
-        out[case_id].history.append(e)
+    if actors := sorted(actors):
+        for case_id, kind, actor, created_at in _core(session, _q().history, {"ids": sorted(out), "top": after,
+                                                                             "actors": actors}):
+            out[case_id].history.append(EventRow(kind, actor, created_at))
     _approvals(session, out)
 
 
@@ -121,11 +129,21 @@ def cases_by_id(session: Session, ids: list[int]) -> dict[int, CaseSource]:
 
 def _json(value):
     """A JSON value the select reads as text (`_as_text`): decoded here unless it is the usual empty list
-    (decoding '[]' for every case's tags and message's products was a fifth of reading the increments).
-    PostgreSQL's driver gives it decoded already."""
+    (decoding '[]' for every case's tags and message's products was a fifth of reading the increments), and
+    each text once (a catch-up pass reads tens of thousands of messages naming a few products: decoding
+    each was a tenth of it). Lists come as a new list each time (the decoded value is shared: not to be
+    changed in place). PostgreSQL's driver gives it decoded already."""
     if value.__class__ is not str:
         return value
-    return [] if value == "[]" else json.loads(value)
+    if value == "[]":
+        return []
+    decoded = _decoded(value)
+    return list(decoded) if decoded.__class__ is list else decoded
+
+
+@lru_cache(maxsize=4096)
+def _decoded(text: str):
+    return json.loads(text)
 
 
 def _as_text(column):
@@ -135,6 +153,16 @@ def _as_text(column):
 def _teams(session: Session, out: dict[int, CaseSource]) -> None:
     for case_id, team_id, role, added_at in _core(session, _q().teams, {"ids": list(out)}):
         out[case_id].teams.append(TeamRow(team_id, role, added_at))
+
+
+def _processed():
+    """Each `message.processed` event with a case, with its message's case, author and the columns of
+    `_message_columns` (the message's id last: None when its row is gone)."""
+    columns = list(_message_columns().selected_columns)
+    return select(Event.case_id, Message.case_id, Message.contact_id, *columns[1:]) \
+        .select_from(Event).outerjoin(Message, Message.id == Event.message_id) \
+        .where(Event.id > bindparam("after"), Event.id <= bindparam("top"), Event.kind == "message.processed",
+               Event.case_id.is_not(None))
 
 
 def _message_columns():
@@ -148,28 +176,43 @@ def _message_columns():
 
 def _messages(session: Session, query, params: dict | None = None) -> Iterable[tuple[int, MessageRow]]:
     for m in _core(session, query, params):
-        (case_id, direction, kind, created_at, status, sentiment, language, products, intent, complaint, text,
-         deleted_at, mid) = m
-        yield case_id, MessageRow(
-            direction, kind, created_at, status, sentiment, language,
-            list(products) if isinstance(products := _json(products), list) else [], intent=intent,
-            complaint=bool(complaint), recommendation=direction == "inbound" and recommends(text),
-            deleted=deleted_at is not None, id=mid)
+        yield m[0], _message(*m[1:])
 
 
-def increments(session: Session, events: dict[int, list[EventRow]], message_ids: dict[int, list[int]]
+def _message(direction, kind, created_at, status, sentiment, language, products, intent, complaint, text,
+             deleted_at, mid) -> MessageRow:
+    # Whether it recommends us is read only of a positive message (advocacy's Signal.positive: a positive
+    # sentiment, or praise not negative): the phrases are looked for only where it can be (most are not).
+    return MessageRow(direction, kind, created_at, status, sentiment, language,
+                      products if (products := _json(products)).__class__ is list else [], intent=intent,
+                      complaint=bool(complaint), recommendation=direction == "inbound" and (
+                          sentiment == "positive" or intent == "praise") and recommends(text),
+                      deleted=deleted_at is not None, id=mid)
+
+
+def processed_messages(session: Session, after_id: int, top: int
+                       ) -> Iterable[tuple[int, int | None, MessageRow | None]]:
+    """The messages the pipeline processed in the events (after_id, top]: per `message.processed` event with a
+    case, (the event's case id, the message's author, the message as the facts read it), read with their events
+    in one join (the message None if its row is gone). A message now in another case than its processing
+    event said comes as direction 'moved': the fold declines (it is an outbound one, or was moved)."""
+    for m in _core(session, _q().processed, {"after": after_id, "top": top}):
+        case_id, message_case, contact_id = m[:3]
+        if m[-1] is None:
+            yield case_id, None, None
+            continue
+        row = _message(*m[3:])
+        yield case_id, contact_id, row if message_case == case_id else MessageRow("moved", row.kind, row.created_at)
+
+
+def increments(session: Session, events: dict[int, list[EventRow]], messages: dict[int, list[MessageRow]]
                ) -> dict[int, CaseSource]:
     """What happened to these cases since their facts were stored: each case's row and teams as they are
-    now, the given events and the messages they processed (by id: the case's other messages are not read)."""
+    now, with the given events and the messages they processed (the case's other messages are not read)."""
     out = cases_by_id(session, sorted(events))
     for case_id, src in out.items():
         src.events.extend(events[case_id])
-    wanted = {mid: case_id for case_id, mids in message_ids.items() if case_id in out for mid in mids}
-    if wanted:
-        for case_id, row in _messages(session, _q().messages_by_id, {"ids": sorted(wanted)}):
-            # A message now in another case than its processing event said: the fold declines (an outbound one).
-            out[wanted[row.id]].messages.append(row if case_id == wanted[row.id] else
-                                                MessageRow("moved", row.kind, row.created_at))
+        src.messages.extend(messages.get(case_id, ()))
     if out:
         _teams(session, out)
     return out
@@ -190,7 +233,12 @@ def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tupl
     if gone:
         session.execute(delete(table).where(where), gone)
     changed = [(key, row) for key, row in rows.items() if key in old and row != old[key]]
-    columns = tuple(sorted({k for key, row in changed for k, v in row.items() if old[key].get(k) != v}))
+    # The columns that changed in any row, from the rows' items (in C: comparing each column in Python was a
+    # tenth of a catch-up pass). Every value of a facts row is hashable, and both rows have every column.
+    differ: set[str] = set()
+    for key, row in changed:
+        differ.update(k for k, _ in row.items() - old[key].items())
+    columns = tuple(sorted(differ))
     if changed and columns:
         # Straight to the driver as the inserts (its plan is kept per set of columns: a handful in practice).
         executemany(session, f"reports.{table.name}.update", _update(table.name, columns),
@@ -354,9 +402,20 @@ def max_event_id(session: Session) -> int:
     return session.scalar(select(func.max(Event.id))) or 0
 
 
-def new_events(session: Session, after_id: int, limit: int) -> list:
-    """The events past the watermark, oldest first (id, case id, message id, kind, actor, time, data)."""
-    return _core(session, _q().new_events, {"after": after_id, "limit": limit}).all()
+def event_top(session: Session, after_id: int, limit: int) -> tuple[int, bool]:
+    """The last event id a pass reads: the `limit`-th past `after_id`, or the last there is; and whether
+    that cut the events short (more are left for another step)."""
+    top = _core(session, _q().nth_event, {"after": after_id, "offset": limit - 1}).scalar()
+    if top is not None:
+        return top, True
+    return _core(session, _q().last_event, {"after": after_id}).scalar() or after_id, False
+
+
+def new_events(session: Session, after_id: int, top: int) -> list:
+    """The events in (after_id, top], oldest first (id, case id, message id, kind, actor, time, data), but for
+    those that only say a message was processed into a case (`processed_messages` reads those, with their
+    messages): they are most of the events and change nothing else in a case's facts."""
+    return _core(session, _q().new_events, {"after": after_id, "top": top}).all()
 
 
 def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int]:
@@ -371,10 +430,10 @@ def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int
 
 
 def authors(session: Session, message_ids: list[int]) -> set[int]:
-    """The contacts who wrote these messages."""
+    """The contacts who wrote these messages (those of the messages that failed: few)."""
     out: set[int] = set()
     for chunk in chunks(sorted(message_ids), 500):
-        out.update(_core(session, _q().authors, {"ids": chunk}).scalars())
+        out.update(_core(session, select(Message.contact_id).where(Message.id.in_(chunk)).distinct()).scalars())
     out.discard(None)
     return out
 
@@ -422,16 +481,22 @@ def _q() -> SimpleNamespace:
         contact_day_drop=d.delete().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d")),
         contact_day_update=d.update().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d"))
         .values({v: bindparam(v) for v in DAY_VALUES}),
-        messages_by_id=_message_columns().where(Message.id.in_(ids)),
+        processed=_processed(),
         events=events, events_upto=events.where(Event.id <= bindparam("top")),
+        history=select(Event.case_id, Event.kind, Event.actor, Event.created_at)
+        .where(Event.case_id.in_(ids), Event.id <= bindparam("top"),
+               Event.actor.in_(bindparam("actors", expanding=True))),
         approvals=select(Approval.case_id, Approval.approver_team_id, Approval.requested_at, Approval.decided_at)
         .where(Approval.case_id.in_(ids)),
         # The data only of the kinds the facts read it from (decoding every event's JSON was a tenth of a pass).
         new_events=select(Event.id, Event.case_id, Event.message_id, Event.kind, Event.actor, Event.created_at,
                           type_coerce(case((Event.kind.in_(EVENT_DATA_KINDS), Event.data), else_=null()),
                                       Event.data.type).label("data"))
-        .where(Event.id > bindparam("after")).order_by(Event.id).limit(bindparam("limit")),
-        authors=select(Message.contact_id).where(Message.id.in_(ids)).distinct(),
+        .where(Event.id > bindparam("after"), Event.id <= bindparam("top"), Event.kind.not_in(MESSAGE_KINDS))
+        .order_by(Event.id),
+        nth_event=select(Event.id).where(Event.id > bindparam("after")).order_by(Event.id).limit(1)
+        .offset(bindparam("offset")),
+        last_event=select(func.max(Event.id)).where(Event.id > bindparam("after")),
         late_authors=select(Message.contact_id).join(Event, Event.message_id == Message.id)
         .where(Event.created_at >= bindparam("since"), Event.id <= bindparam("after"),
                Event.kind.in_(("message.processed", "message.failed"))).distinct(),

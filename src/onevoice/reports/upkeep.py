@@ -30,9 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.reports import repository as repo
 from onevoice.reports.aggregate import Deltas, contributions
-from onevoice.reports.facts import Context, EventRow, case_facts, fold_case
+from onevoice.reports.facts import Context, EventRow, MessageRow, case_facts, fold_case
 
-BATCH_EVENTS = 20_000
+# A step's events: a minute of saturated traffic (~1,400 messages a second, two events each), so that the run
+# after a surge (`upkeep_job` waits up to a minute) folds each case once: in steps of 20,000 a case was folded
+# again in every step it had a message in (2.5 times per case, bench/bench_upkeep_catchup.py). Memory: the
+# step's messages as read and its cases' facts; a pass over 70,000 messages peaked at 316 MB (the process),
+# against 310 MB in steps of 20,000 when every event was read as a row.
+BATCH_EVENTS = 200_000
 REBUILD_CHUNK = 2_000
 # Only PostgreSQL can commit a lower event id after a higher one (SQLite has one writer at a time); a few
 # seconds cover a batch's transaction. Each re-read case is recomputed again, so the window is kept short.
@@ -107,28 +112,36 @@ def plan(session: Session) -> Pass:
     after, updated_at = repo.state(session)
     dialect = session.bind.dialect.name
     since = min(updated_at or now, now) - OVERLAP.get(dialect, timedelta(0))
-    rows = repo.new_events(session, after, BATCH_EVENTS)
-    out = Pass(after, updated_at, rows[-1].id if rows else after, now, full=len(rows) >= BATCH_EVENTS)
+    top, full = repo.event_top(session, after, BATCH_EVENTS)
+    out = Pass(after, updated_at, top, now, full=full)
     events: dict[int, list[EventRow]] = defaultdict(list)
-    messages: dict[int, list[int]] = defaultdict(list)
+    messages: dict[int, list[MessageRow]] = defaultdict(list)
     linked: set[int] = set()
     erased: set[int] = set()
-    failed: list[int] = []
-    for _id, case_id, message_id, kind, actor, created_at, data in rows:  # unpacked: a row's attributes cost more
-        if case_id is None:
+    # A customer's followers change with their messages (pipeline.normalize), which may be on another
+    # customer's case: the authors of the messages processed get their keys refreshed.
+    authors: set[int | None] = set()
+    failed: list[int] = []  # messages whose processing failed: their batch stored their author's followers
+    # The pipeline's record of each message processed: the message, read with it (repository.MESSAGE_KINDS).
+    for case_id, author, message in repo.processed_messages(session, after, top):
+        events.setdefault(case_id, [])  # the case is touched, even if its message is gone
+        if message is not None:
+            messages[case_id].append(message)
+            authors.add(author)
+    for _id, case_id, message_id, kind, actor, created_at, data in repo.new_events(session, after, top):
+        if case_id is None:  # rows unpacked: their attributes cost more
             if kind == "contact.linked" and isinstance((data or {}).get("kept"), int):
                 linked.add(data["kept"])
             elif kind == "contact.erased" and isinstance((data or {}).get("contact"), int):
                 erased.add(data["contact"])  # followers 0: their keys change, their cases' facts do not
             elif kind == "message.failed" and message_id is not None:
-                failed.append(message_id)  # its batch stored its author's followers all the same
+                failed.append(message_id)
             continue
         events[case_id].append(EventRow(kind, actor, created_at, data or {}))
-        if kind == "message.processed" and message_id is not None:
-            messages[case_id].append(message_id)
-    # A customer's followers change with their messages (pipeline.normalize), which may be on another
-    # customer's case; linking moves a contact's cases (no case event) and its followers into another.
-    out.contacts = repo.authors(session, [*(m for ids in messages.values() for m in ids), *failed]) | linked | erased
+    authors |= repo.authors(session, failed)
+    authors.discard(None)
+    # Linking moves a contact's cases (no case event) and its followers into another.
+    out.contacts = authors | linked | erased
     recompute = repo.late_cases(session, after, since, dialect in OVERLAP) | repo.cases_of(session, linked)
     if dialect in OVERLAP:
         out.contacts |= repo.late_authors(session, after, since)
@@ -143,7 +156,7 @@ def plan(session: Session) -> Pass:
     increments = repo.increments(session, fold, messages)
     # A team that joined a case with facts: what its members did before is not in them (read it).
     repo.history(session, {i: src for i, src in increments.items() if i in old and {t.team_id for t in src.teams}
-                           - {t["team_id"] for t in old_teams.get(i, [])}}, after)
+                           - {t["team_id"] for t in old_teams.get(i, [])}}, after, ctx.user_teams)
     for case_id, src in increments.items():
         folded = fold_case(old.get(case_id), old_teams.get(case_id, []), src, ctx)
         if folded is None:
