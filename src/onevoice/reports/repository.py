@@ -433,7 +433,7 @@ def authors(session: Session, message_ids: list[int]) -> set[int]:
     """The contacts who wrote these messages (those of the messages that failed: few)."""
     out: set[int] = set()
     for chunk in chunks(sorted(message_ids), 500):
-        out.update(_core(session, select(Message.contact_id).where(Message.id.in_(chunk)).distinct()).scalars())
+        out.update(_core(session, _q().authors, {"ids": chunk}).scalars())
     out.discard(None)
     return out
 
@@ -497,6 +497,7 @@ def _q() -> SimpleNamespace:
         nth_event=select(Event.id).where(Event.id > bindparam("after")).order_by(Event.id).limit(1)
         .offset(bindparam("offset")),
         last_event=select(func.max(Event.id)).where(Event.id > bindparam("after")),
+        authors=select(Message.contact_id).where(Message.id.in_(ids)).distinct(),
         late_authors=select(Message.contact_id).join(Event, Event.message_id == Message.id)
         .where(Event.created_at >= bindparam("since"), Event.id <= bindparam("after"),
                Event.kind.in_(("message.processed", "message.failed"))).distinct(),
