@@ -31,27 +31,19 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.bench_upkeep_parts import READS, WRITES
-from bench.common import SANDBOX_CHANNELS, seeded_database
+from bench.bench_upkeep_parts import READS, WRITES, timed
+from bench.common import SANDBOX_CHANNELS, seeded_pipeline
 from onevoice.connectors.sandbox.traffic import SandboxTraffic
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.ops import heap
 from onevoice.pipeline.intake import accept_batch
 from onevoice.reports import repository, upkeep
 from onevoice.reports.repository import context
-from onevoice.runtime import build_processor
-from onevoice.settings import Settings
 
 
 def prepare(db: Path, history: int, messages: int, size: int = 500) -> dict:
-    db.unlink(missing_ok=True)
-    url = f"sqlite:///{db}"
-    seeded_database(url)
-    engine = make_engine(url)
-    factory = make_sessionmaker(engine)
-    processor = build_processor(Settings(environment="development", database_url=url), factory, worker="bench")
+    engine, factory, processor = seeded_pipeline(db)
     traffic = SandboxTraffic(7)
-    upkeep.upkeep_job(factory)  # the watermark starts after the seeding
     heap.tune()
     out = {}
     for label, count in (("history", history), ("messages", messages)):
@@ -84,24 +76,8 @@ def _counts(c: sqlite3.Connection) -> dict:
 
 def _phases() -> dict[str, float]:
     spent: dict[str, float] = defaultdict(float)
-
-    def timed(module, name: str) -> None:
-        inner = getattr(module, name, None)
-        if inner is None:  # a part one version of the code does not have
-            return
-
-        def run(*args, **kwargs):
-            started = time.process_time()
-            try:
-                return inner(*args, **kwargs)
-            finally:
-                spent[name] += time.process_time() - started
-        setattr(module, name, run)
-
-    for name in (*READS, *WRITES):
-        timed(repository, name)
-    for name in ("fold_case", "contributions", "plan", "write", "case_facts"):
-        timed(upkeep, name)
+    timed(spent, repository, (*READS, *WRITES))
+    timed(spent, upkeep, ("fold_case", "contributions", "plan", "write", "case_facts"))
     return spent
 
 

@@ -11,25 +11,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import seeded_database
-from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+from bench.common import seeded_pipeline
+from onevoice.db import unit_of_work
 from onevoice.pipeline.intake import accept_batch
 from onevoice.reports.repository import context
 from onevoice.reports.upkeep import upkeep_job
-from onevoice.runtime import build_processor
-from onevoice.settings import Settings
 
 N = int(sys.argv[1])
 CASES = 50
 db = Path(sys.argv[2] if len(sys.argv) > 2 else Path(__file__).parent / ".data" / "upkeep-long.db")
 db.parent.mkdir(parents=True, exist_ok=True)
-db.unlink(missing_ok=True)
-url = f"sqlite:///{db}"
-seeded_database(url)
-engine = make_engine(url)
-factory = make_sessionmaker(engine)
-processor = build_processor(Settings(environment="development", database_url=url), factory, worker="bench")
-upkeep_job(factory)
+engine, factory, processor = seeded_pipeline(db)
 with factory() as s:
     context(s)  # the playbook's calendars, parsed once per process
 t0 = datetime.now(UTC) - timedelta(hours=2)

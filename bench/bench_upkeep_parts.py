@@ -27,27 +27,30 @@ TABLES = ("report_case_facts", "report_team_facts", "report_daily", "report_dail
           "report_daily_team", "report_contacts", "report_contact_days")
 
 
+def timed(spent: dict[str, float], module, names) -> None:
+    """Wrap these functions of `module` so that each call adds its CPU time to `spent[name]`. A name the module
+    does not have (one version of the code against another) is left out."""
+    for name in names:
+        inner = getattr(module, name, None)
+        if inner is None:
+            continue
+
+        def run(*args, _inner=inner, _name=name, **kwargs):
+            started = time.process_time()
+            try:
+                return _inner(*args, **kwargs)
+            finally:
+                spent[_name] += time.process_time() - started
+        setattr(module, name, run)
+
+
 def phases(messages: int, every: int) -> None:
     import bench.bench_reports as bench
     from onevoice.reports import repository, upkeep
 
     spent: dict[str, float] = defaultdict(float)
-
-    def timed(module, name: str) -> None:
-        inner = getattr(module, name)
-
-        def run(*args, **kwargs):
-            started = time.process_time()
-            try:
-                return inner(*args, **kwargs)
-            finally:
-                spent[name] += time.process_time() - started
-        setattr(module, name, run)
-
-    for name in (*READS, *WRITES):
-        timed(repository, name)
-    for name in ("fold_case", "contributions", "plan", "write", "upkeep_job"):
-        timed(upkeep, name)
+    timed(spent, repository, (*READS, *WRITES))
+    timed(spent, upkeep, ("fold_case", "contributions", "plan", "write", "upkeep_job"))
     measured = upkeep.upkeep_job
 
     def job(factory):  # the bench's first pass starts the watermark after the seeding: not counted
@@ -65,24 +68,16 @@ def phases(messages: int, every: int) -> None:
 
 
 def fixed(runs: int) -> None:
-    from bench.common import seeded_database
+    from bench.common import seeded_pipeline
     from onevoice.connectors.sandbox.traffic import SandboxTraffic
-    from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+    from onevoice.db import unit_of_work
     from onevoice.ops import heap
     from onevoice.pipeline.intake import accept_batch
     from onevoice.reports.repository import context
     from onevoice.reports.upkeep import upkeep_job
-    from onevoice.runtime import build_processor
-    from onevoice.settings import Settings
 
-    path = Path("/tmp/upkeep-fixed.db")
-    path.unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
-    seeded_database(url)
-    factory = make_sessionmaker(make_engine(url))
-    processor = build_processor(Settings(environment="development", database_url=url), factory, worker="bench")
+    _engine, factory, processor = seeded_pipeline(Path("/tmp/upkeep-fixed.db"))
     traffic, channels = SandboxTraffic(5), ("sandbox-x", "sandbox-mastodon", "sandbox-mail", "sandbox-reviews")
-    upkeep_job(factory)
     with factory() as s:
         context(s)
     heap.tune()

@@ -48,6 +48,22 @@ def seeded_database(url: str) -> str:
     return token
 
 
+def seeded_pipeline(db: Path):
+    """A new SQLite database at `db` with the demo organization: its engine, a session factory and the real
+    processor (worker "bench"). The reports' upkeep has run once, so its watermark starts after the seeding."""
+    from onevoice.reports.upkeep import upkeep_job
+    from onevoice.runtime import build_processor
+
+    db.unlink(missing_ok=True)
+    url = f"sqlite:///{db}"
+    seeded_database(url)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    processor = build_processor(Settings(environment="development", database_url=url), factory, worker="bench")
+    upkeep_job(factory)
+    return engine, factory, processor
+
+
 SANDBOX_CHANNELS = ("sandbox-mastodon", "sandbox-x", "sandbox-mail", "sandbox-reviews")
 
 
