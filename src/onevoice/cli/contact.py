@@ -34,10 +34,14 @@ def export(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
            output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default: stdout)")] = None):
     """Everything held about a contact as one JSON document (recorded as an access request, audited)."""
     # heavy (SQLAlchemy, the services): loaded only by the command that runs
+    from onevoice.db import unit_of_work
     from onevoice.privacy.access import export as export_contact
 
-    with session_scope(settings_for(database_url)) as session:
-        doc = export_contact(session, operator(), contact_id, reference)
+    settings = settings_for(database_url)
+    with factories(settings) as (write, _read):
+        waiting = _received(settings, write)
+        with unit_of_work(write) as session:
+            doc = export_contact(session, operator(), contact_id, reference, waiting=waiting)
     text = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
     if output is None:
         typer.echo(text)
@@ -65,8 +69,41 @@ def erase(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
                 typer.echo(f"  {p['audit_mentions']} audit record(s) mention them (the audit log is never changed)")
             typer.echo("nothing changed: run again with --yes to erase")
             return
-    with factories(settings_for(database_url)) as (write, read):
-        result = erasure.erase_contact(write, read, operator(), contact_id, reference)
+    settings = settings_for(database_url)
+    with factories(settings) as (write, read):
+        journal, step = _intake(settings, write)
+        try:
+            result = erasure.erase_contact(write, read, operator(), contact_id, reference, journal=journal, ingest=step)
+        finally:
+            if journal is not None:
+                journal.close()
     typer.echo(f"erased contact {contact_id} (request {result['request_id']}): {result['messages']} message(s), "
                f"{result['cases']} case(s), {result['events']} history event(s), {result['identities']} identity(ies), "
                f"{result['elsewhere']} mention(s) elsewhere")
+
+
+def _intake(settings, write):
+    """The server's intake journal, if its file is there, and the step that stores its deliveries as messages
+    (what the server's worker does): an erasure or export from here must see what was received a moment ago."""
+    # heavy (SQLAlchemy, the connectors): loaded only by the command that runs
+    from onevoice.pipeline.ingest import ingest
+    from onevoice.pipeline.journal import IntakeJournal, journal_path
+
+    path = journal_path(settings.database_url)
+    if path is None or not Path(path).is_file():
+        return None, None
+    journal = IntakeJournal(path)
+    secret = settings.secret_key.get_secret_value()
+    return journal, lambda limit: ingest(journal, write, secret, settings.max_text_chars, limit)
+
+
+def _received(settings, write) -> list:
+    # heavy (SQLAlchemy, the services): loaded only by the command that runs
+    from onevoice.privacy.erasure import store_received
+
+    journal, step = _intake(settings, write)
+    try:
+        return store_received(journal, step)
+    finally:
+        if journal is not None:
+            journal.close()

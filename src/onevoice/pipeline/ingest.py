@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from onevoice.pipeline.validate import clean_text
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+STORE_LIMIT = 1000  # deliveries per pass of ingest_received (one transaction each)
 
 
 def ingest(journal: IntakeJournal, session_factory: sessionmaker[Session], secret_key: str, max_text: int,
@@ -107,3 +109,21 @@ def _failure(session: Session, channel: Channel, d: Delivery, error: str) -> Non
         InboundFailure.channel_id == channel.id, InboundFailure.error == error[:2000], InboundFailure.body == body))
     if exists is None:
         store_failure(session, channel, d.headers, d.body, error)
+
+
+def ingest_received(journal: IntakeJournal, step: Callable[[int], list[int]]) -> list[Delivery]:
+    """Store as messages every delivery journaled until now, without waiting for the worker: an erasure or an
+    export must see what the person wrote a moment ago (left in the journal, it would be stored after the
+    erasure, whole). `step(limit)` is one `ingest` pass (Runtime.ingest). The messages stored are left
+    accepted; the worker processes them as any other. Returns the deliveries received until now that are still
+    waiting: those whose platform could not be read (retried later, `MAX_ATTEMPTS`). Passes stop when one
+    stores nothing, so such a delivery gets one attempt more here, not all of them."""
+    through = journal.last_seq()
+    left = journal.backlog(through)
+    while left:
+        step(STORE_LIMIT)
+        now = journal.backlog(through)
+        if now >= left:
+            break
+        left = now
+    return journal.pending(left, through) if left else []

@@ -33,6 +33,7 @@ import orjson
 log = logging.getLogger(__name__)
 KEEP_SECONDS = 48 * 3600
 MAX_GROUP = 2000
+LAST_SEQ = 2**63 - 1  # SQLite's largest integer: `through` for no bound
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
     seq INTEGER PRIMARY KEY,
@@ -75,6 +76,9 @@ def _connect(path: str) -> sqlite3.Connection:
     # FULL: the WAL is fsynced at every commit, so a 200 outlives a power cut as well as a crash.
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=30000")
+    # A delivery's body is dropped once stored as messages (and erased there if need be): overwritten with
+    # zeros in the file, not left in a free page (the default of Debian's SQLite, not of every build).
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 
@@ -150,16 +154,27 @@ class IntakeJournal:
 
     # --- worker side ----------------------------------------------------------------------------------
 
-    def pending(self, limit: int) -> list[Delivery]:
+    def pending(self, limit: int, through: int | None = None) -> list[Delivery]:
+        """The oldest deliveries not yet stored as messages; `through`: only those up to that seq."""
         with self._lock:
             rows = self._reader.execute(
                 "SELECT seq, channel_id, received_at, headers, body, attempts FROM deliveries "
-                "WHERE done = 0 ORDER BY seq LIMIT ?", (limit,)).fetchall()
+                "WHERE done = 0 AND seq <= ? ORDER BY seq LIMIT ?",
+                (LAST_SEQ if through is None else through, limit)).fetchall()
         return [Delivery(r[0], r[1], r[2], orjson.loads(r[3]), bytes(r[4]), r[5]) for r in rows]
 
-    def backlog(self) -> int:
+    def backlog(self, through: int | None = None) -> int:
+        """How many deliveries wait (`through`: up to that seq)."""
         with self._lock:
-            return self._reader.execute("SELECT count(*) FROM deliveries WHERE done = 0").fetchone()[0]
+            if through is None:
+                return self._reader.execute("SELECT count(*) FROM deliveries WHERE done = 0").fetchone()[0]
+            return self._reader.execute("SELECT count(*) FROM deliveries WHERE done = 0 AND seq <= ?",
+                                        (through,)).fetchone()[0]
+
+    def last_seq(self) -> int:
+        """The newest delivery's seq (0 when there is none): what has been received until now."""
+        with self._lock:
+            return self._reader.execute("SELECT coalesce(max(seq), 0) FROM deliveries").fetchone()[0]
 
     def waiting(self, enough: int) -> tuple[int, float | None]:
         """How many deliveries wait for the worker (counted up to `enough`), and when the oldest new one was

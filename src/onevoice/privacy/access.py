@@ -23,7 +23,7 @@ from onevoice.db import utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.privacy import sweep
-from onevoice.privacy.erasure import check_reference, gather, require_officer
+from onevoice.privacy.erasure import check_reference, gather, refuse_if_waiting, require_officer
 from onevoice.privacy.models import PrivacyRequest
 from onevoice.triage.models import TriageCorrection
 
@@ -42,11 +42,15 @@ def _row(obj, skip: tuple[str, ...] = ()) -> dict:
     return {c.key: _plain(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in skip}
 
 
-def export(session: Session, who: Principal, contact_id: int, reference: str = "", ip: str | None = None) -> dict:
-    """The document (JSON-ready). Recorded as a privacy request and in the audit log."""
+def export(session: Session, who: Principal, contact_id: int, reference: str = "", ip: str | None = None,
+           waiting: list = ()) -> dict:
+    """The document (JSON-ready). Recorded as a privacy request and in the audit log. `waiting`: webhook
+    deliveries not yet stored as messages (erasure.store_received): one naming them makes it refuse, since
+    the document would miss what it holds."""
     require_officer(who)
     person = gather(session, contact_id)
     reference = check_reference(reference, person.needles)
+    refuse_if_waiting(waiting, person.needles)
     channels = dict(session.execute(select(Channel.id, Channel.key)).all())
     contact = person.contact
     messages = list(session.scalars(select(Message).where(Message.id.in_(

@@ -22,7 +22,7 @@ from onevoice.privacy.schemas import (
 from onevoice.process import Runtime
 from onevoice.web.deps import api_principal, get_read_session, get_runtime, get_session, require_scope
 from onevoice.web.params import RowId
-from onevoice.web.responses import AUTH_ERRORS, RECORD_ERRORS
+from onevoice.web.responses import AUTH_ERRORS, CONFLICT, RECORD_ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 Reference = Annotated[str, Body(embed=True, max_length=100,
@@ -30,20 +30,22 @@ Reference = Annotated[str, Body(embed=True, max_length=100,
 
 
 @router.post("/privacy/contacts/{contact_id}/export", response_model=ContactExport,
-             responses=RECORD_ERRORS, dependencies=[Depends(require_scope("contacts:read"))])
-def export(contact_id: RowId, request: Request, reference: Reference = "",
-           who: Principal = Depends(api_principal), session: Session = Depends(get_session)):
+             responses={**RECORD_ERRORS, **CONFLICT}, dependencies=[Depends(require_scope("contacts:read"))])
+def export(contact_id: RowId, request: Request, reference: Reference = "", who: Principal = Depends(api_principal),
+           runtime: Runtime = Depends(get_runtime), session: Session = Depends(get_session)):
     """Everything held about a contact (admins). Recorded as an access request and in the audit log."""
-    return access.export(session, who, contact_id, reference, client_ip(request))
+    # Before the session's first statement (its transaction begins there): deliveries just received are stored.
+    waiting = erasure.store_received(runtime.journal, runtime.ingest)
+    return access.export(session, who, contact_id, reference, client_ip(request), waiting=waiting)
 
 
 @router.post("/privacy/contacts/{contact_id}/erase", response_model=Erased,
-             responses=RECORD_ERRORS, dependencies=[Depends(require_scope("contacts:write"))])
+             responses={**RECORD_ERRORS, **CONFLICT}, dependencies=[Depends(require_scope("contacts:write"))])
 def erase(contact_id: RowId, request: Request, reference: Reference = "",
           who: Principal = Depends(api_principal), runtime: Runtime = Depends(get_runtime)):
     """Erase a contact's personal data everywhere (admins); answers the request's counts."""
     return erasure.erase_contact(runtime.session_factory, runtime.read_factory, who, contact_id, reference,
-                                 client_ip(request))
+                                 client_ip(request), journal=runtime.journal, ingest=runtime.ingest)
 
 
 class RuleIn(BaseModel):

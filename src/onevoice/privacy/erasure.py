@@ -12,6 +12,7 @@ the person: the log is append-only and hash-chained, so it must not hold what an
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, delete, func, or_, select, update
@@ -25,11 +26,12 @@ from onevoice.cases.models import Case, CaseTeam, Conversation
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.db import unit_of_work, utcnow
-from onevoice.errors import InvalidInput, NotFound
+from onevoice.errors import Conflict, InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.inbox.models import Notification
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.outbox.models import OutboxJob
+from onevoice.pipeline.ingest import ingest_received
 from onevoice.privacy import sweep
 from onevoice.privacy.models import PrivacyRequest
 from onevoice.triage.models import TriageCorrection
@@ -130,18 +132,43 @@ def check_reference(reference: str, needles: list[str]) -> str:
 
 
 def erase_contact(write_factory, read_factory, who: Principal, contact_id: int, reference: str = "",
-                  ip: str | None = None) -> dict:
+                  ip: str | None = None, journal=None, ingest=None) -> dict:
     """Erase in two steps: find where the person appears in a read-only session (every table is scanned, which
     takes a while in a large database), then erase in one short write transaction that visits those rows by
-    key. On SQLite the write lock, which intake needs, is held only for the second step."""
+    key. On SQLite the write lock, which intake needs, is held only for the second step.
+
+    With an intake journal (`journal`, and `ingest`: Runtime.ingest), what it holds is stored as messages
+    first, so that what they wrote a moment ago is found and erased with the rest (`store_received`)."""
     require_officer(who)
+    waiting = store_received(journal, ingest)
     with read_factory() as session:
         person = gather(session, contact_id)
         check_reference(reference, person.needles)
+        refuse_if_waiting(waiting, person.needles)
         found = sweep.candidates(session, person.needles)
         replies = replies_to(session, person.external_ids)
     with unit_of_work(write_factory) as session:
         return erase(session, who, contact_id, reference, ip, found=found, replies=replies)
+
+
+def store_received(journal, ingest) -> list:
+    """Webhook deliveries received until now, stored as messages (pipeline.ingest.ingest_received); returns
+    those still waiting in the journal (their platform could not be read yet). No journal: nothing waits."""
+    if journal is None or ingest is None:
+        return []
+    return ingest_received(journal, ingest)
+
+
+def refuse_if_waiting(waiting: list, needles: list[str]) -> None:
+    """A delivery still waiting in the journal that names the person would be stored, whole, after the erasure
+    (or be missing from their export): refuse, and say when to try again. One that does not name them is
+    another customer's and no reason to wait."""
+    forms = {f for n in needles for f in (n.lower().encode(), json.dumps(n)[1:-1].lower().encode())}
+    named = [d.seq for d in waiting if any(f in d.body.lower() for f in forms)]
+    if named:
+        raise Conflict(f"{len(named)} webhook delivery(ies) received for this person are not stored yet: their "
+                       f"platform could not be read, and is tried again within minutes (journal seq "
+                       f"{', '.join(map(str, named[:5]))}). Try again once they are stored; nothing was changed.")
 
 
 def replies_to(session: Session, external_ids: list[str]) -> dict[str, list[int]]:

@@ -55,15 +55,16 @@ def erase(contact_id: RowId, request: Request, reference: str = Form(""), confir
     if confirm != "yes":
         raise InvalidInput("tick the box that confirms the erasure: it cannot be undone")
     result = erasure.erase_contact(runtime.session_factory, runtime.read_factory, viewer.principal, contact_id,
-                                   reference, client_ip(request))
+                                   reference, client_ip(request), journal=runtime.journal, ingest=runtime.ingest)
     return RedirectResponse(f"/governance/privacy?done={result['request_id']}", status_code=303)
 
 
 @pages.post("/privacy/contacts/{contact_id}/export")
 def export(contact_id: RowId, request: Request, reference: str = Form(""),
            runtime: Runtime = Depends(get_runtime), viewer: Viewer = Depends(csrf_protect)):
+    waiting = erasure.store_received(runtime.journal, runtime.ingest)
     with unit_of_work(runtime.session_factory) as session:
-        doc = access.export(session, viewer.principal, contact_id, reference, client_ip(request))
+        doc = access.export(session, viewer.principal, contact_id, reference, client_ip(request), waiting=waiting)
     body = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
     return Response(body, media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="contact-{contact_id}.json"', "Cache-Control": "no-store"})
