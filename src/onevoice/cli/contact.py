@@ -24,7 +24,7 @@ def find(query: str, database_url: DbOpt = None):
 
     with session_scope(settings_for(database_url)) as session:
         for c in find_contacts(session, operator(), query):
-            ids = ", ".join(i["external_id"] for i in c["identities"])
+            ids = ", ".join(dict.fromkeys(i["external_id"] for i in c["identities"]))  # one id on several channels
             state = f"erased {c['erased_at']:%Y-%m-%d}" if c["erased_at"] else f"{c['message_count']} message(s)"
             typer.echo(f"{c['id']}\t{c['name'] or ''}\t{c['handle'] or ''}\t{ids}\t{state}")
 

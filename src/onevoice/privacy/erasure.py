@@ -296,8 +296,11 @@ def find_contacts(session: Session, who: Principal, query: str, limit: int = 20)
     if q.isdigit() and len(q) < 19:
         ids.add(int(q))
     rows = list(session.scalars(select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id).limit(limit)))
+    channels = dict(session.execute(select(Channel.id, Channel.key)).all())
     return [{"id": r.id, "name": r.name, "handle": r.handle, "message_count": r.message_count,
-             "identities": [{"external_id": i.external_id, "handle": i.handle} for i in r.identities],
+             # One identity per channel: the same platform id on two channels of one platform is shown with both.
+             "identities": [{"external_id": i.external_id, "handle": i.handle, "channel": channels.get(i.channel_id)}
+                            for i in sorted(r.identities, key=lambda i: (i.external_id, i.channel_id))],
              "erased_at": r.erased_at} for r in rows]
 
 
