@@ -92,3 +92,16 @@ rules:
 def test_a_code_to_apply_is_support_and_a_discount_asked_for_is_sales(triager, text, lead):
     t, d = route(default_playbook(), triager, text)
     assert d.lead_team == lead, (t.intent, t.topics, d.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "I will find where your support guy lives if my refund isnt here by friday",
+    "ill beat the crap out of ur delivery driver if he leaves it in the rain again",
+    "if my refund isn't here by friday i'm coming down there with a bat",
+])
+def test_a_threat_to_one_of_ours_is_urgent_whatever_else_it_says(triager, text):
+    """Real customers' threats read as complaints by the models (a refund, a late parcel): the threat rule must
+    make them urgent and bring PR in, as the playbook's safety rule says."""
+    t, d = route(default_playbook(), triager, text)
+    assert t.flags.get("threat") and t.urgency == "critical", t.explanation
+    assert d.priority == "urgent" and d.lead_team == "support" and "pr" in d.collaborators, d.reason

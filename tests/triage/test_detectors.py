@@ -38,6 +38,27 @@ def test_luhn():
     ("I will kill you if I see you at the store", True),
     ("I know where you live", True),
     ("this sauce is killer, love it", False),
+    # Threats to one of ours as customers write them (all missed before): several words after "your", no
+    # apostrophe, a weapon, a "better hope".
+    ("I will find where your support guy lives if my refund isnt here by friday", True),
+    ("i know where your delivery driver lives btw", True),
+    ("figure out where ur manager lives and pay him a visit", True),
+    ("ill beat the crap out of ur delivery driver", True),
+    ("im gonna punch your manager when i see him", True),
+    ("if my refund isn't here by friday i'm coming down there with a bat", True),
+    ("you better hope i don't see your staff in the parking lot", True),
+    ("i hope you die", True),
+    # Angry, not threatening (two of them flagged before: "find your", "you'll regret").
+    ("I'll find your competitor's product better anyway", False),
+    ("you'll regret losing me as a customer", False),
+    ("I will find another provider", False),
+    ("I know where your store is, can I pick up there?", False),
+    ("can't find where your app hides the settings", False),
+    ("find out where your parcel is with tracking", False),
+    ("the new update will kill the battery", False),
+    ("i'd kill for a decent support line", False),
+    ("i hope your team gets some rest, you guys were great", False),
+    ("I still find you pleasing", False),
 ])
 def test_threat(text, expected):
     assert bool(rules.threat(text)) is expected

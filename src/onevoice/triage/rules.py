@@ -294,10 +294,25 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"consider adding", r"please bring back", r"idea:")),
 )
 
+# A person threatened: one of ours ("your support guy", "ur manager") or the reader. Up to three words after
+# "your", so "your delivery driver lives" is read, not only "your ceo lives".
+_SOMEONE = r"(?:you|u|ya|him|her|them|(?:your|ur) (?:\w+ ){0,2}?\w+)"
+_I_WILL = r"i(?:'ll|ll| will| am going to|'m going to|'m gonna|m gonna| gonna)"
 THREAT = _rx(
-    r"i(?:'ll| will| am going to|'m gonna| gonna) (?:kill|hurt|shoot|stab|find) (?:you|him|her|them|your)",
-    r"burn (?:your|the) (?:store|shop|office|building) down", r"bomb (?:your|the)", r"you(?:'ll| will) regret",
-    r"watch your back", r"i know where (?:you|your \w+) (?:live|work)s?", r"death threat", r"shoot up",
+    # "find your" is left out: "I'll find your competitor cheaper" is no threat; "I'll find you" is one.
+    _I_WILL + r" (?:kill|hurt|shoot|stab|strangle|choke|punch) (?:you|u|him|her|them|your|ur|every)",
+    _I_WILL + r" find (?:you|u|him|her|them)",
+    _I_WILL + r" beat (?:the \w+ out of (?:you|u|him|her|them|your|ur)|(?:you|u|him|her|them)(?: up)?|(?:your|ur) ass)",
+    # Where one of ours lives: "I will find where your support guy lives", "i know where your ceo lives".
+    r"(?:find|found|know|knows|figure out|found out) (?:out )?where " + _SOMEONE + r" (?:lives?|works?|sleeps?)",
+    r"(?:coming|come|show up|turn up) (?:down )?(?:there|over|(?:to|at) your \w+) with (?:a|my) "
+    r"(?:gun|knife|bat|baseball bat|crowbar|machete)",
+    r"better hope (?:i|we) (?:don'?t|never) (?:see|find|meet|catch) " + _SOMEONE,
+    r"i hope (?:you|u|y'all|you all) (?:die|get hit by|burn in hell)",
+    r"burn (?:your|the) (?:store|shop|office|building) down", r"bomb (?:your|the)",
+    # Not "you'll regret losing me as a customer": a customer leaving is no threat.
+    r"you(?:'ll| will) regret (?:this|it|that|the day)",
+    r"watch your back", r"death threat", r"shoot up",
 )
 
 TOPICS: dict[str, re.Pattern[str]] = {
