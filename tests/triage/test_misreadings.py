@@ -156,3 +156,24 @@ def test_the_frozen_misreadings_set_holds_its_floors(pipeline_triager):
     assert complaint["macro_f1"] >= 0.79, complaint
     assert sentiment["macro_f1"] >= 0.85, sentiment
     assert right >= 31, f"{right} of {n}"
+
+
+@pytest.mark.parametrize("text", ["these buds are fire fr", "the new aero phone is lowkey fire"])
+def test_a_thing_that_is_fire_is_praise(packaged, text):
+    """Slang for excellent; read as a complaint before (the models take "fire" literally)."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "praise" and not t.complaint and "crisis" not in t.flags, t.explanation
+
+
+def test_a_slang_fire_beside_a_letdown_is_a_complaint_and_no_crisis(packaged):
+    """The crisis model read 'fire' as a wildfire (77 %): high urgency and PR on a broken hinge."""
+    t = packaged.triage(TriageInput(text="ok so the buds r fire but the case hinge broke after a week 😩"))
+    assert t.intent == "complaint" and "crisis" not in t.flags and t.urgency == "normal", t.explanation
+    assert any("not taken" in line for line in t.explanation)
+
+
+@pytest.mark.parametrize("text", ["the hub is on fire!! smoke everywhere",
+                                  "the buds are fire but the charger caught fire last night"])
+def test_a_thing_on_fire_beside_slang_is_still_a_safety_report(packaged, text):
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "safety_risk" and t.urgency == "critical", t.explanation

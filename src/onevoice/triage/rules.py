@@ -177,6 +177,10 @@ def _rx(*alternatives: str) -> Pattern:
     return Pattern(alternatives)
 
 
+# The words before a slang "fire" (high praise), each a fixed-width look-behind.
+_FIRE_BEFORE = (r"\bis", r"\bare", r"\br", r"\bwas", r"\bwere", r"\bso", r"\bstraight", r"\blowkey", r"\bhighkey",
+                r"\bactually", r"\bpure", r"\bthat's", r"\bthats", r"\bits", r"\bit's", r"\blooks", r"\bsounds",
+                r"\btastes")
 INTENT_RULES: tuple[Rule, ...] = (
     Rule("legal-words", "legal_risk", 3.0, _rx(
         r"lawyers?", r"attorneys?", r"solicitors?", r"su(?:e|ing)(?: you)?", r"lawsuit", r"legal action",
@@ -281,7 +285,12 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"killing it", r"smashing it", r"nail(?:ed|ing) it", r"goated", r"(?:big|huge|massive) w",
         r"w (?:customer service|service|admin|team|brand)", r"deserves? (?:a|an) (?:raise|pay rise|promotion|medal)",
         r"(?:is|are|r|ur|you'?re) (?:a |an absolute |such a )?genius(?:es)?",
-        r"(?:admin|admins|team|crew|intern|interns|baristas?|staff|socials|(?:you|u|ya) guys) (?:is|are|r) on fire")),
+        r"(?:admin|admins|team|crew|intern|interns|baristas?|staff|socials|(?:you|u|ya) guys) (?:is|are|r) on fire",
+        # A thing that "is fire" is excellent ("these buds r fire", "the new phone is lowkey fire"); one that is
+        # "on fire" or "caught fire" is not matched here. Anchored on "fire" and looking back at the word before
+        # it, so the rule's prefilter needs "fire" in the text (a prefix of "is "/"r " would be in every text).
+        "fire(?:" + "|".join(f"(?<={w} fire)" for w in _FIRE_BEFORE) + r")(?! (?:hazard|alarm|risk|exit|department"
+        r"|brigade|damage|safety|extinguisher|fighters?|station|drill))")),
     # Praise in the other languages we read. The intent model, trained mostly on English, is unsure there
     # (a Spanish "el mejor servicio" reads as a question), so these words weigh more than the English ones.
     Rule("praise-words-intl", "praise", 2.0, _rx(

@@ -402,6 +402,10 @@ class FastTriager:
                   "crisis": round(p["crisis"][i], 3)}
         for name, threshold in THRESHOLDS.items():
             if scores[name] >= threshold:
+                if name == "crisis" and _slang_fire(hits):
+                    # The crisis model learned "fire" from wildfires; "these buds r fire" is praise.
+                    explanation.append(f"crisis signal ({scores[name]:.0%}) not taken: 'fire' is slang praise here")
+                    continue
                 flags[name] = True
                 explanation.append(f"{name} language/signal ({scores[name]:.0%})")
         emotion = p["emotion"][i]
@@ -439,3 +443,9 @@ class FastTriager:
             model_version=self.model_version, scores=scores, complaint=complaint,
             complaint_probability=round(complaint_p, 4), complaint_reasons=complaint_reasons, terms=terms,
         )
+
+
+def _slang_fire(hits) -> bool:
+    """The slang compliment matched on "fire" itself ("the buds r fire"), and no safety words stand."""
+    return any(r.name == "praise-compliment" and w.lower() == "fire" for r, w in hits) and \
+        not any(r.name == "safety-words" for r, _ in hits)
