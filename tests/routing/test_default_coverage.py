@@ -105,3 +105,20 @@ def test_a_threat_to_one_of_ours_is_urgent_whatever_else_it_says(triager, text):
     t, d = route(default_playbook(), triager, text)
     assert t.flags.get("threat") and t.urgency == "critical", t.explanation
     assert d.priority == "urgent" and d.lead_team == "support" and "pr" in d.collaborators, d.reason
+
+
+@pytest.mark.parametrize("text", ["Reuters here: is it true acme is laying off 20% of staff?",
+                                  "hi, I'm with Bloomberg, do you have a comment on the recall?"])
+def test_a_newsroom_introducing_itself_reaches_pr(triager, text):
+    """No 'journalist' or 'press' in it: read as a plain question for Support before."""
+    t, d = route(default_playbook(), triager, text)
+    assert t.intent == "press_inquiry" and d.lead_team == "pr", (t.explanation, d.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "someone keeps texting me a 'acme refund' link asking for my card number. is that you??",
+    "there's a fake acme support account on insta DMing people",
+])
+def test_someone_posing_as_us_brings_it_in(triager, text):
+    t, d = route(default_playbook(), triager, text)
+    assert "account_security" in t.topics and "it" in d.collaborators + [d.lead_team], (t.topics, d.reason)

@@ -239,12 +239,21 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"journalists?", r"reporters?", r"press (?:office|enquir(?:y|ies)|inquir(?:y|ies)|kit|contact|release)",
         r"media (?:request|relations|team|enquiry|inquiry)", r"newsdesk", r"(?:comment|statement) for (?:a|our|the)",
         r"on the record", r"spokesperson", r"editor at", r"writing (?:a|an) (?:story|article|piece)",
-        r"periodista", r"journaliste", r"giornalista", r"pressestelle")),
+        r"periodista", r"journaliste", r"giornalista", r"pressestelle",
+        # A newsroom introducing itself ("Reuters here:", "I'm with Bloomberg").
+        r"(?:reuters|bloomberg|associated press|bbc news|cnn|the guardian|financial times|wall street journal|wsj"
+        r"|techcrunch|the verge|business insider|axios|politico|sky news) (?:here|reporter|journalist|newsroom)",
+        r"(?:i'?m|i am|we'?re|we are) (?:with|from|at) (?:reuters|bloomberg|the associated press|bbc news|cnn|"
+        r"the guardian|the financial times|the wall street journal|techcrunch|the verge|business insider|axios|"
+        r"politico|sky news)")),
     Rule("partnership-words", "partnership", 2.5, _rx(
         r"partnerships?", r"partner (?:program(?:me)?|with you)", r"sponsor(?:ship|ing)?", r"collab(?:orate|oration)?",
         r"affiliate", r"reseller program(?:me)?", r"co-?brand(?:ed|ing)?", r"co-?marketing",
         r"(?:youtuber|influencer|content creator|blogger|podcaster)s? (?:here|with)",
-        r"ambassador program(?:me)?", r"white[- ]label", r"distributor", r"work together")),
+        r"ambassador program(?:me)?", r"white[- ]label", r"distributor", r"work together",
+        # Selling our products in their shop (read as legal before: "reselling your products in my store").
+        r"resellers?", r"resell(?:ing)? your", r"stockists?",
+        r"(?:sell|selling|stock|stocking|carry|carrying) your (?:products|range|brand|devices|phones|line)")),
     Rule("sales-words", "sales_lead", 2.0, _rx(
         r"(?:a|formal) quot(?:e|ation)", r"pricing for", r"volume discount", r"bulk (?:order|purchase|buy)",
         r"enterprise (?:plan|quote|pricing)", r"\d+ (?:seats|licen[cs]es|users|units)", r"book a demo",
@@ -331,6 +340,12 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "delivery": _rx(r"deliver(?:y|ed)", r"shipping", r"shipment", r"parcel", r"package", r"courier", r"tracking",
                     r"never arrived", r"order (?:hasn'?t|has not|never) arrived"),
     "account_security": _rx(r"hack(?:ed|er)", r"password", r"log ?in", r"2fa", r"two-factor", r"phishing",
+                            # Someone posing as us: a text or link that asks for card details, a fake page.
+                            r"(?:texts?|emails?|messages?|calls?|links?|sms) (?:\w+ )?(?:asking|asked|asks) (?:me )?"
+                            r"for (?:my )?(?:card|password|pin|bank|login|details|account)",
+                            r"fake (?:\w+ )?(?:account|page|site|website|email|text|profile|support)",
+                            r"impersonat\w+", r"smishing",
+                            r"(?:scam|fraud|fraudulent|phishing|dodgy) (?:texts?|emails?|calls?|links?|sites?|sms)",
                             r"account (?:\w+ )?(?:locked|blocked|suspended|compromised|taken over)",
                             r"unauthori[sz]ed", r"data breach", r"konto \w* ?gesperrt", r"cuenta bloqueada",
                             r"compte bloqué"),
