@@ -122,3 +122,21 @@ def test_a_newsroom_introducing_itself_reaches_pr(triager, text):
 def test_someone_posing_as_us_brings_it_in(triager, text):
     t, d = route(default_playbook(), triager, text)
     assert "account_security" in t.topics and "it" in d.collaborators + [d.lead_team], (t.topics, d.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "i think my data was leaked, got spam mails to the address i only used for acme",
+    "were you hacked? my card details were stolen right after I ordered",
+    "my email address got leaked somewhere, can you check if it was you?",
+])
+def test_a_suspected_data_breach_brings_legal_and_it_in_at_once(triager, text):
+    """A complaint or a question for Support alone before; a breach may have to be reported within 72 hours."""
+    t, d = route(default_playbook(), triager, text)
+    assert "data_breach" in t.topics, t.topics
+    assert {"legal", "it"} <= set(d.collaborators) and d.priority in ("high", "urgent"), d.reason
+    assert "data-breach" in d.tags
+
+
+def test_leaking_news_to_friends_is_no_breach(triager):
+    t, d = route(default_playbook(), triager, "I leaked the news to my friends lol the new phone is great")
+    assert "data_breach" not in t.topics and "legal" not in d.collaborators

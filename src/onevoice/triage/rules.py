@@ -380,6 +380,18 @@ TOPICS: dict[str, re.Pattern[str]] = {
         r"supprim\w+ (?:mon compte et )?(?:toutes )?mes données", r"supprim\w+ mon compte", r"lösch\w*",
         r"borr\w+ (?:mi|mis) (?:cuenta|datos)",
         r"apag\w+ os meus dados", r"cancell\w+ (?:tutti )?i miei dati"),
+    # Personal data of ours out where it should not be: a breach may have to be reported within days (GDPR:
+    # 72 hours), so legal and IT must see it, whatever else the message is.
+    "data_breach": _rx(
+        r"data (?:breach|leak)s?", r"(?:breach|leak) of (?:my|our|your customers'?|customer) (?:data|details)",
+        r"(?:my|our|customer|customers'?|personal|your customers'?) (?:data|details|info|information|email address"
+        r"|emails?|card details|passwords?) (?:was|were|has been|have been|got|is being|are being|been) (?:\w+ )?"
+        r"(?:leaked|breached|exposed|sold|published|stolen)",
+        r"(?:leaked|sold|exposed|published) (?:my|our|customer|customers'?|personal) (?:data|details|info"
+        r"|information|emails?|email address|addresses|card details)",
+        r"(?:were|was|have|has) (?:you|acme|your (?:site|servers?|database|systems?)) (?:been )?(?:hacked|breached)",
+        r"(?:spam|phishing|scam) (?:mails?|emails?|texts?) (?:to|on) (?:the|an|my) (?:address|email|number) "
+        r"(?:i|that i) only (?:used|gave|use|give)"),
     # A person's behaviour (rude, shouted at, laughed at...): with a staff word, employee conduct.
     "conduct": _rx(
         r"rude(?:ly|ness)?", r"shout(?:ed|ing) at", r"yell(?:ed|ing) at", r"sw(?:ore|orn) at", r"aggressive",
