@@ -177,3 +177,18 @@ def test_a_slang_fire_beside_a_letdown_is_a_complaint_and_no_crisis(packaged):
 def test_a_thing_on_fire_beside_slang_is_still_a_safety_report(packaged, text):
     t = packaged.triage(TriageInput(text=text))
     assert t.intent == "safety_risk" and t.urgency == "critical", t.explanation
+
+
+@pytest.mark.parametrize("text,complaint", [
+    # Complaints put as questions: read as plain questions before.
+    ("is it too much to ask for a charger that lasts more than a month?", True),
+    ("so do i need to call 5 times before someone picks up or what", True),
+    ("how many times do i have to explain my order number", True),
+    # Questions about how the product works stay questions.
+    ("how many times do i need to charge the buds per week?", False),
+    ("what's the point of the pro plan vs basic?", False),
+    ("when will the aero buds be back in stock?", False),
+])
+def test_a_complaint_put_as_a_question(packaged, text, complaint):
+    t = packaged.triage(TriageInput(text=text))
+    assert (t.intent == "complaint" and t.complaint) == complaint, t.explanation

@@ -269,6 +269,13 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"\d+(?:st|nd|rd|th) time (?:i'?m |i am |i have been |i've been )?"
         r"(?:asking|writing|calling|contacting|chasing)",
         r"still no (?:answer|reply|response|news|update)",
+        # A complaint put as a question ("is it too much to ask for a charger that lasts a month?").
+        r"is it too much to ask", r"(?:what'?s|whats|what is) the point (?:of|in)",
+        r"before (?:someone|anyone|somebody|any one) (?:picks up|answers|replies|responds|gets back)",
+        r"how many (?:more )?times (?:do|must|will|should) i (?:have to|need to|gotta) (?:tell|explain|ask|call|write"
+        r"|say|repeat|chase|email|message|contact|send)",
+        r"how much longer (?:do|must|will|should) i (?:have to )?wait",
+        r"this is how you treat",
         r"reembolso", r"no funciona", r"remboursement", r"ne fonctionne pas", r"jamais reçue?", r"erstattung",
         r"funktioniert nicht", r"rimborso", r"non funziona", r"reembolso", r"não funciona",
         # "It broke / stopped working" in the other languages we read: a fault reported without an angry word.
