@@ -250,7 +250,10 @@ INTENT_RULES: tuple[Rule, ...] = (
         # A newsroom introducing itself ("Reuters here:", "I'm with Bloomberg").
         r"(?:reuters|bloomberg|associated press|bbc news|cnn|the guardian|financial times|wall street journal|wsj"
         r"|techcrunch|the verge|business insider|axios|politico|sky news) (?:here|reporter|journalist|newsroom)",
-        *(f"{w} {o}" for w in ("with", "from") for o in _NEWSROOMS))),
+        # Not "from the Guardian:" or "down with CNN": someone citing or cursing a newsroom is not writing for it.
+        *(f"{w} {o}" for w in ("i'm with", "im with", "i am with", "i'm from", "im from", "i am from", "we're from",
+                               "we are from", "i work for", "i write for", "i report for", "writing for",
+                               "reporting for") for o in _NEWSROOMS))),
     Rule("partnership-words", "partnership", 2.5, _rx(
         r"partnerships?", r"partner (?:program(?:me)?|with you)", r"sponsor(?:ship|ing)?", r"collab(?:orate|oration)?",
         r"affiliate", r"reseller program(?:me)?", r"co-?brand(?:ed|ing)?", r"co-?marketing",
@@ -311,7 +314,8 @@ INTENT_RULES: tuple[Rule, ...] = (
         # "on fire" or "caught fire" is not matched here. Anchored on "fire" and looking back at the word before
         # it, so the rule's prefilter needs "fire" in the text (a prefix of "is "/"r " would be in every text).
         "fire(?:" + "|".join(f"(?<={w} fire)" for w in _FIRE_BEFORE) + r")(?! (?:hazard|alarm|risk|exit|department"
-        r"|brigade|damage|safety|extinguisher|fighters?|station|drill))")),
+        r"|brigade|damage|safety|extinguisher|fighters?|station|drill|danger|weather|season|warning|ban|burning"
+        r"|crews?|services?|trucks?|engines?))")),
     # Praise in the other languages we read. The intent model, trained mostly on English, is unsure there
     # (a Spanish "el mejor servicio" reads as a question), so these words weigh more than the English ones.
     Rule("praise-words-intl", "praise", 2.0, _rx(
