@@ -192,3 +192,14 @@ def test_a_thing_on_fire_beside_slang_is_still_a_safety_report(packaged, text):
 def test_a_complaint_put_as_a_question(packaged, text, complaint):
     t = packaged.triage(TriageInput(text=text))
     assert (t.intent == "complaint" and t.complaint) == complaint, t.explanation
+
+
+@pytest.mark.parametrize("text", ["Bonjour, ma commande n'est jamais arrivée, c'est inadmissible",
+                                  "Meine Bestellung ist nie angekommen, unverschämt",
+                                  "Il mio ordine non è mai arrivato, inaccettabile",
+                                  "Mijn bestelling is nooit aangekomen"])
+def test_never_arrived_and_unacceptable_in_other_languages_is_a_negative_complaint(packaged, text):
+    """The French one was a positive complaint and the Dutch one 'other' before (the models learned mostly
+    English); the German and Italian ones were right and must stay so."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "complaint" and t.sentiment == "negative", t.explanation

@@ -286,6 +286,10 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"this is how you treat",
         r"reembolso", r"no funciona", r"remboursement", r"ne fonctionne pas", r"jamais reçue?", r"erstattung",
         r"funktioniert nicht", r"rimborso", r"non funziona", r"reembolso", r"não funciona",
+        # "Unacceptable" and "never arrived" in the other languages we read.
+        r"inadmissible", r"inacceptable", r"inaceptable", r"inaccettabile", r"inaceitável", r"unverschämt",
+        r"unzumutbar", r"onacceptabel", r"jamais arrivée?", r"nunca (?:llegó|ha llegado|chegou)",
+        r"nie angekommen", r"mai arrivat[oa]", r"nooit (?:aangekomen|ontvangen)",
         # "It broke / stopped working" in the other languages we read: a fault reported without an angry word.
         r"(?:arrivat[oa]|è) rott[oa]", r"(?:llegó|vino|está) rot[oa]",
         r"(?:chegou|veio|está) (?:partid[oa]|quebrad[oa])",
