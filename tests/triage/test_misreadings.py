@@ -163,6 +163,8 @@ def test_a_thing_that_is_fire_is_praise(packaged, text):
     """Slang for excellent; read as a complaint before (the models take "fire" literally)."""
     t = packaged.triage(TriageInput(text=text))
     assert t.intent == "praise" and not t.complaint and "crisis" not in t.flags, t.explanation
+    # Negative and "angry" before (the models read the word), so a compliment was raised to high urgency.
+    assert t.sentiment == "positive" and t.urgency == "low", t.explanation
 
 
 def test_a_slang_fire_beside_a_letdown_is_a_complaint_and_no_crisis(packaged):

@@ -45,6 +45,7 @@ SARCASM_NEGATIVE = 2.0
 PRAISE_SLANG_POSITIVE = 1.0
 # What slang compliments ("killing it", "goated", "the admin is on fire") add toward positive sentiment.
 PRAISE_COMPLIMENT_POSITIVE = 2.0
+SLANG_FIRE_POSITIVE = 3.0
 # Praise the text contradicts (triage/contradiction.py): taken from praise, added toward a complaint and negative.
 CONTRADICTED_PRAISE = 3.0
 CONTRADICTED_COMPLAINT = 1.5
@@ -182,7 +183,7 @@ class FastTriager:
             irony = None if _risk(doc_hits) else read[row].sarcasm
             sarcastic = irony is not None and irony.sarcastic
             counted = False
-            for rule, _ in doc_hits:
+            for rule, word in doc_hits:
                 if rule.intent == "praise" and sarcastic:
                     # Thanks next to a letdown ("another update that bricked my phone, thanks so much") is
                     # sarcasm: the thanks counts toward a complaint instead.
@@ -194,7 +195,9 @@ class FastTriager:
                 if rule.name == "praise-slang":
                     logits[row, self._positive_col] += PRAISE_SLANG_POSITIVE
                 elif rule.name == "praise-compliment":
-                    logits[row, self._positive_col] += PRAISE_COMPLIMENT_POSITIVE
+                    # A slang "fire" more: every model (and VADER) reads the word itself as disaster.
+                    logits[row, self._positive_col] += PRAISE_COMPLIMENT_POSITIVE + (
+                        SLANG_FIRE_POSITIVE if word.lower() == "fire" else 0.0)
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
