@@ -26,7 +26,6 @@ from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, Ev
 from onevoice.reports.models import (
     CaseFacts,
     ContactDay,
-    ContactSignals,
     DailyFacts,
     DailyHistogram,
     DailyTeam,
@@ -312,7 +311,7 @@ def keyed(cases: dict[int, dict], teams: dict[int, list[dict]]) -> tuple[dict[tu
 
 
 AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,
-              "day_hist": DayHistogram.__table__, "team": DailyTeam.__table__, "contact": ContactSignals.__table__}
+              "day_hist": DayHistogram.__table__, "team": DailyTeam.__table__}
 
 
 def apply_deltas(session: Session, deltas: Deltas) -> None:
