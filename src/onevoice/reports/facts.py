@@ -141,11 +141,17 @@ class Context:
     def due(self, policy: SlaPolicy | None, start: datetime, priority: str, target: str) -> datetime | None:
         if policy is None:
             return None
-        # Every new case has a new start: the policy's calendar keeps the days, not the answers.
+        # The policy's calendar keeps the days (every new case has a new start); the answers are kept too, as
+        # business seconds are: a case folded again (a message more, in the next pass) keeps its start and
+        # priority, and asked two due times again each time.
+        return self._cached(("due", policy.name, start, priority, target),
+                            lambda: policy.due(start, priority, target, self._calendar(policy)))
+
+    def _calendar(self, policy: SlaPolicy) -> DueCalendar:
         calendar = self.dues.get(("calendar", policy.name))
         if calendar is None:
             calendar = self.dues[("calendar", policy.name)] = DueCalendar(policy)
-        return policy.due(start, priority, target, calendar)
+        return calendar
 
     def business_seconds(self, policy: SlaPolicy | None, start: datetime, end: datetime, priority: str) -> int:
         return self._cached((policy.name if policy else None, start, end, priority),
