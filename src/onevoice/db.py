@@ -341,8 +341,9 @@ def select_rows(session: Session, stmt, params: dict | None = None) -> tuple[lis
     statement's identity). On SQLite the statement is compiled once and its rows come from the DB-API cursor,
     each value through its column type's own result processor, UTC times parsed in one step (`_utc_time`, what
     UTCDateTime's two processors give); a list parameter (`:ids`, expanding) becomes one `?` per item.
-    Through SQLAlchemy's result each row cost about as much again as reading it (its processors, its `Row`),
-    and expanding a list of 10,000 ids into bind names a few percent of a catch-up upkeep pass. Elsewhere
+    SQLAlchemy's result handling (its chain of processors, a `Row` per row) and its expansion of a list of 10,000
+    ids into bind names were a measurable part of a catch-up upkeep pass (reading its cases and stored facts took
+    a third less CPU this way, bench/README.md). Elsewhere
     (PostgreSQL) it is `connection.execute`. Rows are tuples, or lists where a value was converted: read them
     by position."""
     conn = session.connection()

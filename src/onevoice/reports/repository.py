@@ -458,7 +458,7 @@ def _core(session: Session, query, params: dict | None = None):
 
 def _rows(session: Session, query, params: dict | None = None) -> list:
     """The rows of one of `_q()`'s selects that returns many (db.select_rows: on SQLite from the driver's
-    cursor, each value through its column's processor; SQLAlchemy's result handling was as much again)."""
+    cursor, each value through its column's processor, rather than SQLAlchemy's result handling)."""
     return select_rows(session, query, params)[1]
 
 
