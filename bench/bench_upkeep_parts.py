@@ -24,7 +24,7 @@ READS = ("state", "event_top", "new_events", "processed_messages", "late_cases",
          "stored_facts", "increments", "history", "sources")
 WRITES = ("write_facts", "apply_deltas", "refresh_keys", "set_watermark")
 TABLES = ("report_case_facts", "report_team_facts", "report_daily", "report_daily_volume", "report_daily_hist",
-          "report_daily_team", "report_contacts", "report_contact_days")
+          "report_daily_team", "report_day_hist", "report_contact_days")
 
 
 def timed(spent: dict[str, float], module, names) -> None:

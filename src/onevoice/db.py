@@ -228,7 +228,7 @@ def chunks(items: list, size: int = 400):
 _PLANS: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str | None, object, object]], list, list[bool]]] = {}
 
 
-def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
+def executemany(session: Session, name: str, stmt, rows: list[dict], shared_times: bool = True) -> None:
     """Execute `stmt` once per row. On SQLite the statement is compiled once per `name` and its rows go straight
     to the DB-API cursor as tuples, each value through its column type's own bind processor (the same text,
     dates and JSON SQLAlchemy would send): SQLAlchemy's per-row parameter handling for an executemany cost
@@ -238,7 +238,9 @@ def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
     changes from call to call (the batch's time, say) goes in the rows as a bind parameter, never as a literal.
     A column left out that has a Python-side default gets it as SQLAlchemy gives it: a constant, or the
     default's function called once per row; a default that reads the execution context (or a sequence, or a
-    SQL expression) makes the statement fall back to `session.execute`. All rows have the same keys."""
+    SQL expression) makes the statement fall back to `session.execute`. All rows have the same keys.
+    `shared_times`: the rows share their datetime objects (a batch's time), converted once each; False where
+    each row has its own (the reports' facts rows: remembering every one cost as much as converting it)."""
     if not rows:
         return
     bind = session.get_bind()
@@ -256,8 +258,8 @@ def executemany(session: Session, name: str, stmt, rows: list[dict]) -> None:
     if defaults:  # Python-side defaults computed per row, as SQLAlchemy's executemany calls them
         rows = [{**row, **{name: fn() for name, fn in defaults}} for row in rows]
     # A batch's rows mostly carry the very same datetime object (the batch's time): processed once per call.
-    fields = [(key, _same_object_once(proc), const) if key is not None and proc is not None and timed else
-              (key, proc, const) for (key, proc, const), timed in zip(fields, plan[3], strict=True)]
+    fields = [(key, _same_object_once(proc), const) if shared_times and timed and key is not None and proc is not None
+              else (key, proc, const) for (key, proc, const), timed in zip(fields, plan[3], strict=True)]
     params = [tuple([const if key is None else (row[key] if proc is None else proc(row[key]))
                      for key, proc, const in fields]) for row in rows]
     # session.connection() first: it begins the session's transaction (BEGIN IMMEDIATE on SQLite, db.py).
@@ -326,3 +328,82 @@ def _plan(stmt, dialect, keys: tuple[str, ...]) -> tuple[str, list, list, list[b
             fields.append((None, None, proc(value) if proc is not None else value))
     timed = [isinstance(compiled.binds[name].type, DateTime | UTCDateTime) for name in compiled.positiontup]
     return compiled.string, fields, defaults, timed
+
+
+# --- many rows read, straight from the driver (reports/repository.py) ------------------------------------
+# id(statement) -> (the statement, kept alive; SQL; [(bind name, bind processor, expanding, the statement's own
+# value)]; [(column index, result processor)]; column names); see select_rows.
+_READS: dict[int, tuple] = {}
+
+
+def select_rows(session: Session, stmt, params: dict | None = None) -> tuple[list[str], list]:
+    """(the column names, every row) of a select built once (the caller keeps it: the plan is cached by the
+    statement's identity). On SQLite the statement is compiled once and its rows come from the DB-API cursor,
+    each value through its column type's own result processor, UTC times parsed in one step (`_utc_time`, what
+    UTCDateTime's two processors give); a list parameter (`:ids`, expanding) becomes one `?` per item.
+    SQLAlchemy's result handling (its chain of processors, a `Row` per row) and its expansion of a list of 10,000
+    ids into bind names were a measurable part of a catch-up upkeep pass (reading its cases and stored facts took
+    a third less CPU this way, bench/README.md). Elsewhere
+    (PostgreSQL) it is `connection.execute`. Rows are tuples, or lists where a value was converted: read them
+    by position."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        result = conn.execute(stmt, params)
+        return list(result.keys()), result.all()
+    plan = _READS.get(id(stmt))
+    if plan is None or plan[0] is not stmt:
+        plan = _READS[id(stmt)] = _read_plan(stmt, conn.dialect)
+    _, sql, binds, converts, names = plan
+    params = params or {}
+    values: list = []
+    for name, proc, expanding, own in binds:
+        value = params.get(name, own)
+        if expanding:
+            items = list(value)
+            # SQLAlchemy's own rendering of an empty list: a select that matches nothing.
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * len(items)) if items else
+                              "SELECT 1 FROM (SELECT 1) WHERE 1!=1")
+            values.extend(items if proc is None else map(proc, items))
+        else:
+            values.append(value if proc is None or value is None else proc(value))
+    rows = conn.connection.driver_connection.execute(sql, values).fetchall()
+    if converts:
+        for i, row in enumerate(rows):
+            row = rows[i] = list(row)
+            for index, proc in converts:
+                if row[index] is not None:
+                    row[index] = proc(row[index])
+    return names, rows
+
+
+def _read_plan(stmt, dialect) -> tuple:
+    compiled = stmt.compile(dialect=dialect)
+    if not compiled.positional:
+        raise ValueError("select_rows needs a positional paramstyle")
+    binds = []
+    for name in compiled.positiontup:
+        bind = compiled.binds[name]
+        proc = compiled._bind_processors.get(name)
+        if proc is not None and isinstance(bind.type, UTCDateTime):
+            proc = _sqlite_utc(proc)
+        binds.append((name, proc, bool(bind.expanding), bind.effective_value if bind.value is not None else None))
+    converts = []
+    for index, column in enumerate(compiled._result_columns):
+        kind = column[3]
+        if isinstance(kind, UTCDateTime):
+            converts.append((index, _utc_time))
+        elif (proc := kind._cached_result_processor(dialect, None)) is not None:
+            converts.append((index, proc))
+    return stmt, compiled.string, binds, converts, [column[0] for column in compiled._result_columns]
+
+
+def _utc_time(value):
+    """UTCDateTime's result on SQLite in one step: SQLite's DATETIME processor (`fromisoformat`), then UTC
+    where the text has no offset. The text SQLAlchemy stores (`_SQLITE_DATETIME`) is read as UTC in one parse:
+    `replace(tzinfo=)` after it cost five times the parse."""
+    if value.__class__ is not str:
+        return value
+    if len(value) == 26 and value[19] == "." and value[20:].isdigit():
+        return datetime.fromisoformat(value + "+00:00")
+    at = datetime.fromisoformat(value)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -12,6 +12,7 @@ from onevoice.advocacy.ranking import (
     Signal,
     counts,
     movement,
+    polarity,
     rank,
     recommends,
     standing,
@@ -114,3 +115,13 @@ def test_the_trend_counts_each_week_as_it_was():
     weeks = trend(histories, NOW, points=4)
     assert [at for at, _c in weeks] == [days(21), days(14), days(7), days(0)]
     assert [(c["advocate"], c["detractor"]) for _at, c in weeks] == [(1, 1), (1, 1), (1, 1), (2, 1)]
+
+
+def test_polarity_is_the_signals_rule():
+    # The reports add messages by `polarity` without building a Signal: the same sides for every combination.
+    for sentiment in ("positive", "neutral", "negative", "mixed"):
+        for intent in (None, "praise", "complaint", "question"):
+            s = Signal(at=datetime(2026, 1, 1, tzinfo=UTC), sentiment=sentiment, intent=intent)
+            positive = sentiment == "positive" or (intent == "praise" and sentiment != "negative")  # docs/advocacy.md
+            assert s.positive == positive and s.negative == (sentiment == "negative")
+            assert polarity(sentiment, intent) == (1 if positive else -1 if sentiment == "negative" else 0)

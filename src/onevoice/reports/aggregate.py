@@ -42,7 +42,7 @@ Deltas = dict[Key, dict[str, int]]
 
 
 def _add(out: Deltas, key: Key, sign: int, names: tuple[str, ...], values: tuple) -> None:
-    """Add each non-zero value (True counts 1; the others are ints, and the advocacy sums floats) to its
+    """Add each non-zero value (True counts 1; the others are ints) to its
     column of the key's row (a defaultdict(int): a column appears once something non-zero is added)."""
     row = out[key]
     for k, v in zip(names, values, strict=True):
@@ -56,7 +56,6 @@ DAILY = ("cases", "messages_in", "messages_out", "fr_met", "fr_missed", "res_met
          "reopened", "ever_resolved", "positive", "negative", "recovered", "recovery_eligible", "leads",
          "leads_handed", "leads_won", "leads_lost", "won_cents", "resolved_public", "moved_private")
 VOLUME = ("cases", "messages")
-CONTACT = ("cases", "adv_w", "det_w", "adv_n", "det_n", "recommendations")
 TEAM = ("parts", "led", "collaborated", "acted", "replies", "notes", "handoffs", "multi_team", "approvals",
         "approval_wait_s", "approvals_pending", "effort_s")
 HIST = ("n",)
@@ -79,9 +78,6 @@ def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Delt
             key = f[dim]
             _add(out, ("volume", day, team, channel, dim, "" if key is None else str(key)), sign, VOLUME,
                  (1, messages))
-        if f["contact_id"] is not None:
-            _add(out, ("contact", f["contact_id"]), sign, CONTACT, (
-                1, float(f["adv_w"] or 0.0), float(f["det_w"] or 0.0), f["adv_n"], f["det_n"], f["recommendations"]))
         for metric, column in SERVICE_TIMES.items():
             if f[column] is not None:
                 b = bucket(f[column])
@@ -98,5 +94,4 @@ def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Delt
 
 
 # The column that says a row still counts for something (0: the row is deleted).
-COUNT_COLUMN = {"daily": "cases", "volume": "cases", "hist": "n", "day_hist": "n", "team": "parts",
-                "contact": "cases"}
+COUNT_COLUMN = {"daily": "cases", "volume": "cases", "hist": "n", "day_hist": "n", "team": "parts"}

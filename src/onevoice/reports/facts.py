@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from onevoice.advocacy.ranking import COMPLAINT_BONUS, HALF_LIFE_DAYS, RECOMMENDATION_BONUS, Signal
+from onevoice.advocacy.ranking import COMPLAINT_BONUS, HALF_LIFE_DAYS, RECOMMENDATION_BONUS, polarity
 from onevoice.routing.sla import DueCalendar, SlaPolicy
 
 OPEN = ("open", "pending_customer", "pending_internal")
@@ -44,16 +45,17 @@ def signals(inbound: list[MessageRow], start: dict | None = None) -> dict:
     for m in inbound:
         if m.status != "processed" or m.deleted:
             continue
-        s = Signal(at=m.created_at, sentiment=str(m.sentiment or "neutral"), intent=m.intent,
-                   recommendation=m.recommendation, complaint=m.complaint)
-        last = m.created_at if last is None or m.created_at > last else last
-        if s.positive:
+        at, sentiment = m.created_at, m.sentiment or "neutral"
+        last = at if last is None or at > last else last
+        # The advocacy rule's Signal (`polarity` is its rule) without building one per message.
+        side = polarity(sentiment if sentiment.__class__ is str else str(sentiment), m.intent)
+        if side == 1:
             pos += 1
-            rec += int(s.recommendation)
-            adv += signal_weight(s.at) * (1 + (RECOMMENDATION_BONUS if s.recommendation else 0))
-        elif s.negative:
+            rec += int(m.recommendation)
+            adv += signal_weight(at) * (1 + (RECOMMENDATION_BONUS if m.recommendation else 0))
+        elif side == -1:
             neg += 1
-            det += signal_weight(s.at) * (1 + (COMPLAINT_BONUS if s.complaint else 0))
+            det += signal_weight(at) * (1 + (COMPLAINT_BONUS if m.complaint else 0))
     return {"adv_w": adv, "det_w": det, "adv_n": pos, "det_n": neg, "recommendations": rec, "signal_at": last}
 
 
@@ -75,7 +77,7 @@ class CaseRow:
     resolved_at: datetime | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class MessageRow:
     direction: str
     kind: str
@@ -139,11 +141,17 @@ class Context:
     def due(self, policy: SlaPolicy | None, start: datetime, priority: str, target: str) -> datetime | None:
         if policy is None:
             return None
-        # Every new case has a new start: the policy's calendar keeps the days, not the answers.
+        # The policy's calendar keeps the days (every new case has a new start); the answers are kept too, as
+        # business seconds are: a case folded again (a message more, in the next pass) keeps its start and
+        # priority, and asked two due times again each time.
+        return self._cached(("due", policy.name, start, priority, target),
+                            lambda: policy.due(start, priority, target, self._calendar(policy)))
+
+    def _calendar(self, policy: SlaPolicy) -> DueCalendar:
         calendar = self.dues.get(("calendar", policy.name))
         if calendar is None:
             calendar = self.dues[("calendar", policy.name)] = DueCalendar(policy)
-        return policy.due(start, priority, target, calendar)
+        return calendar
 
     def business_seconds(self, policy: SlaPolicy | None, start: datetime, end: datetime, priority: str) -> int:
         return self._cached((policy.name if policy else None, start, end, priority),
@@ -278,8 +286,7 @@ def case_facts(src: CaseSource, ctx: Context) -> tuple[dict, list[dict]]:
     return facts, teams
 
 
-def _in_order(m: MessageRow) -> tuple:
-    return m.created_at, m.id
+_in_order = attrgetter("created_at", "id")  # (time, id): what orders a case's inbound messages
 
 
 def _reopens(e: EventRow) -> bool:

@@ -224,21 +224,6 @@ class DailyTeam(Base):
     effort_s: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class ContactSignals(Base):
-    """Per customer: the sums of their cases' advocacy ingredients (CaseFacts.adv_w ...), so that counting
-    advocates reads one row per customer instead of every case of their history."""
-
-    __tablename__ = "report_contacts"
-
-    contact_id: Mapped[int] = mapped_column(primary_key=True)
-    cases: Mapped[int] = mapped_column(default=0)
-    adv_w: Mapped[float] = mapped_column(Double, default=0.0)
-    det_w: Mapped[float] = mapped_column(Double, default=0.0)
-    adv_n: Mapped[int] = mapped_column(default=0)
-    det_n: Mapped[int] = mapped_column(default=0)
-    recommendations: Mapped[int] = mapped_column(default=0)
-
-
 class ContactDay(Base):
     """Per customer and day a case of theirs opened: the sums of their cases opened on or before that day
     (CaseFacts.adv_w, det_w), which are their standing's sums until the next such day (`to_day`; '9999-12-31'

@@ -18,7 +18,7 @@ from onevoice.approvals.models import Approval
 from onevoice.auth.models import User, UserTeam
 from onevoice.cases.models import Case, CaseTeam
 from onevoice.contacts.models import Contact
-from onevoice.db import chunks, executemany
+from onevoice.db import chunks, executemany, select_rows
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
@@ -26,7 +26,6 @@ from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, Ev
 from onevoice.reports.models import (
     CaseFacts,
     ContactDay,
-    ContactSignals,
     DailyFacts,
     DailyHistogram,
     DailyTeam,
@@ -97,12 +96,12 @@ def sources(session: Session, case_ids: Iterable[int], top: int | None = None) -
 
 def _events(session: Session, ids: list[int], top: int | None) -> Iterable[tuple[int, EventRow]]:
     query, params = (_q().events, {"ids": ids}) if top is None else (_q().events_upto, {"ids": ids, "top": top})
-    for case_id, kind, actor, created_at, data in _core(session, query, params):  # unpacked: attributes cost more
+    for case_id, kind, actor, created_at, data in _rows(session, query, params):  # unpacked: attributes cost more
         yield case_id, EventRow(kind, actor, created_at, data or {})
 
 
 def _approvals(session: Session, out: dict[int, CaseSource]) -> None:
-    for case_id, team_id, requested_at, decided_at in _core(session, _q().approvals, {"ids": list(out)}):
+    for case_id, team_id, requested_at, decided_at in _rows(session, _q().approvals, {"ids": list(out)}):
         out[case_id].approvals.append(ApprovalRow(team_id, requested_at, decided_at))
 
 
@@ -116,7 +115,7 @@ def history(session: Session, out: dict[int, CaseSource], after: int, actors: It
     for src in out.values():
         src.history = []
     if actors := sorted(actors):
-        for case_id, kind, actor, created_at in _core(session, _q().history, {"ids": sorted(out), "top": after,
+        for case_id, kind, actor, created_at in _rows(session, _q().history, {"ids": sorted(out), "top": after,
                                                                              "actors": actors}):
             out[case_id].history.append(EventRow(kind, actor, created_at))
     _approvals(session, out)
@@ -124,7 +123,7 @@ def history(session: Session, out: dict[int, CaseSource], after: int, actors: It
 
 def cases_by_id(session: Session, ids: list[int]) -> dict[int, CaseSource]:
     """The cases' rows (what a fold reads again every time), each with no messages or events yet."""
-    return {c[0]: CaseSource(CaseRow(*c[:9], _json(c[9]), *c[10:])) for c in _core(session, _q().cases, {"ids": ids})}
+    return {c[0]: CaseSource(CaseRow(*c[:9], _json(c[9]), *c[10:])) for c in _rows(session, _q().cases, {"ids": ids})}
 
 
 def _json(value):
@@ -151,7 +150,7 @@ def _as_text(column):
 
 
 def _teams(session: Session, out: dict[int, CaseSource]) -> None:
-    for case_id, team_id, role, added_at in _core(session, _q().teams, {"ids": list(out)}):
+    for case_id, team_id, role, added_at in _rows(session, _q().teams, {"ids": list(out)}):
         out[case_id].teams.append(TeamRow(team_id, role, added_at))
 
 
@@ -175,7 +174,7 @@ def _message_columns():
 
 
 def _messages(session: Session, query, params: dict | None = None) -> Iterable[tuple[int, MessageRow]]:
-    for m in _core(session, query, params):
+    for m in _core(session, query, params):  # built per call (`sources`): not a cached plan
         yield m[0], _message(*m[1:])
 
 
@@ -183,11 +182,12 @@ def _message(direction, kind, created_at, status, sentiment, language, products,
              deleted_at, mid) -> MessageRow:
     # Whether it recommends us is read only of a positive message (advocacy's Signal.positive: a positive
     # sentiment, or praise not negative): the phrases are looked for only where it can be (most are not).
+    # Arguments by position (a catch-up pass builds 70,000): cheaper than by keyword.
     return MessageRow(direction, kind, created_at, status, sentiment, language,
-                      products if (products := _json(products)).__class__ is list else [], intent=intent,
-                      complaint=bool(complaint), recommendation=direction == "inbound" and (
+                      products if (products := _json(products)).__class__ is list else [],
+                      intent, bool(complaint), direction == "inbound" and (
                           sentiment == "positive" or intent == "praise") and recommends(text),
-                      deleted=deleted_at is not None, id=mid)
+                      deleted_at is not None, mid)
 
 
 def processed_messages(session: Session, after_id: int, top: int
@@ -196,7 +196,7 @@ def processed_messages(session: Session, after_id: int, top: int
     case, (the event's case id, the message's author, the message as the facts read it), read with their events
     in one join (the message None if its row is gone). A message now in another case than its processing
     event said comes as direction 'moved': the fold declines (it is an outbound one, or was moved)."""
-    for m in _core(session, _q().processed, {"after": after_id, "top": top}):
+    for m in _rows(session, _q().processed, {"after": after_id, "top": top}):
         case_id, message_case, contact_id = m[:3]
         if m[-1] is None:
             yield case_id, None, None
@@ -243,7 +243,7 @@ def _write_rows(session: Session, table, rows: dict[tuple, dict], old: dict[tupl
         # Straight to the driver as the inserts (its plan is kept per set of columns: a handful in practice).
         executemany(session, f"reports.{table.name}.update", _update(table.name, columns),
                     [{**{f"k_{k}": v for k, v in zip(keys, key, strict=True)}, **{c: row[c] for c in columns}}
-                     for key, row in changed])
+                     for key, row in changed], shared_times=False)
     inserted = [row for key, row in rows.items() if key not in old]
     if inserted:
         insert_rows(session, table, inserted)
@@ -271,7 +271,7 @@ def insert_rows(session: Session, table, rows: list[dict], stmt=None) -> None:
     driver on SQLite (db.executemany: SQLAlchemy's handling of each row's parameters cost twice the insert
     itself, 36 us of CPU per facts row)."""
     name = f"reports.{table.name}" + (".insert" if stmt is None else ".upsert")
-    executemany(session, name, table.insert() if stmt is None else stmt, rows)
+    executemany(session, name, table.insert() if stmt is None else stmt, rows, shared_times=False)
 
 
 def clear_facts(session: Session) -> None:
@@ -296,12 +296,10 @@ def stored_facts(session: Session, case_ids: list[int]) -> tuple[dict[int, dict]
     teams: dict[int, list[dict]] = defaultdict(list)
     for chunk in chunks(case_ids, 500):
         # Each row zipped with its columns' names (a mapping per row, then a dict of it, cost twice as much).
-        result = _core(session, _q().facts, {"ids": chunk})
-        names = list(result.keys())
-        cases.update((r[0], dict(zip(names, r, strict=True))) for r in result)
-        result = _core(session, _q().team_facts, {"ids": chunk})
-        names = list(result.keys())
-        for r in result:
+        names, rows = select_rows(session, _q().facts, {"ids": chunk})
+        cases.update((r[0], dict(zip(names, r, strict=True))) for r in rows)
+        names, rows = select_rows(session, _q().team_facts, {"ids": chunk})
+        for r in rows:
             teams[r[0]].append(dict(zip(names, r, strict=True)))
     return cases, teams
 
@@ -313,7 +311,7 @@ def keyed(cases: dict[int, dict], teams: dict[int, list[dict]]) -> tuple[dict[tu
 
 
 AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,
-              "day_hist": DayHistogram.__table__, "team": DailyTeam.__table__, "contact": ContactSignals.__table__}
+              "day_hist": DayHistogram.__table__, "team": DailyTeam.__table__}
 
 
 def apply_deltas(session: Session, deltas: Deltas) -> None:
@@ -358,12 +356,12 @@ def refresh_keys(session: Session, contact_ids: Iterable[int | None]) -> None:
     for chunk in chunks(ids, 500):
         cases: dict[int, list] = defaultdict(list)
         followers: dict[int, int | None] = {}
-        for cid, day, adv, det, known, reach in _core(session, _q().contact_cases, {"ids": chunk}):
+        for cid, day, adv, det, known, reach in _rows(session, _q().contact_cases, {"ids": chunk}):
             cases[cid].append((day, adv, det))
             followers[cid] = reach if known is not None else None
         new = {(cid, r["from_day"]): {"contact_id": cid, **r} for cid, rows_ in cases.items()
                for r in days(rows_, followers.get(cid))}
-        old = {(r[0], r[1]): r for r in _core(session, _q().contact_days, {"ids": chunk})}
+        old = {(r[0], r[1]): r for r in _rows(session, _q().contact_days, {"ids": chunk})}
         gone = [{"k_c": cid, "k_d": day} for cid, day in old if (cid, day) not in new]
         if gone:
             session.connection().execute(_q().contact_day_drop, gone)
@@ -415,7 +413,7 @@ def new_events(session: Session, after_id: int, top: int) -> list:
     """The events in (after_id, top], oldest first (id, case id, message id, kind, actor, time, data), but for
     those that only say a message was processed into a case (`processed_messages` reads those, with their
     messages): they are most of the events and change nothing else in a case's facts."""
-    return _core(session, _q().new_events, {"after": after_id, "top": top}).all()
+    return _rows(session, _q().new_events, {"after": after_id, "top": top})
 
 
 def late_cases(session: Session, after_id: int, since, overlap: bool) -> set[int]:
@@ -456,6 +454,12 @@ def _core(session: Session, query, params: dict | None = None):
     """Run a select of columns on the session's connection: the rows as Core gives them (through the ORM's
     result handling, each row cost about twice as much; a pass reads a few rows per case)."""
     return session.connection().execute(query, params)
+
+
+def _rows(session: Session, query, params: dict | None = None) -> list:
+    """The rows of one of `_q()`'s selects that returns many (db.select_rows: on SQLite from the driver's
+    cursor, each value through its column's processor, rather than SQLAlchemy's result handling)."""
+    return select_rows(session, query, params)[1]
 
 
 @lru_cache(maxsize=1)
