@@ -181,7 +181,8 @@ def worker_processes(settings: Settings) -> int:
 def worker_child(settings: Settings, conn, index: int = 0, count: int = 1) -> None:
     """The main function of `onevoice serve`'s worker process (worker/child.py): the embedded worker, its live
     updates sent to the server over `conn`, woken by it, gone the moment the server is. One of `count`: it
-    takes the accepted ids whose id modulo count is `index`, and only the first stores journaled deliveries."""
+    takes the accepted ids whose `runner.share_key` modulo count is `index` (by author), and only the first
+    stores journaled deliveries."""
 
     configure_logging(settings.log_level, settings.log_json)
     runtime = build_runtime(settings)

@@ -8,8 +8,9 @@ server). The database (and the intake journal) is the queue, as before, so nothi
 the child also looks for work a few times a second by itself.
 
 On a SQLite database the server may start two (`ONEVOICE_WORKER_PROCESSES=2`, `WorkerPool`): each takes the
-accepted messages of its share of ids (id modulo the count), and works out triage and routing before it
-takes the write lock (the processor's look-ahead), so that one's triage runs while the other writes. Only the
+accepted messages of its share (by author: `runner.share_key` modulo the count), and works out triage and
+routing before it takes the write lock (the processor's look-ahead), so that one's triage runs while the other
+writes. Only the
 first stores the intake journal's deliveries as messages, and tells the server, which wakes the others. No
 message is processed twice whatever the shares: a message is taken only while still `accepted`, inside the
 write transaction, and SQLite has one writer at a time.
