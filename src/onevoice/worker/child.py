@@ -55,7 +55,7 @@ class WorkerProcess:
     def __init__(self, settings: Settings, publish, target, index: int = 0, count: int = 1,
                  on_ingest=None) -> None:
         """`target(settings, conn, index, count)` is the child's main function (the composition root's
-        `cli.serving.worker_child`): importable by name, since the child is spawned, not forked. `on_ingest`
+        `cli.worker_child.worker_child`): importable by name, since the child is spawned, not forked. `on_ingest`
         is called when the child says it stored journaled deliveries (`WORKER_INGESTED`)."""
         self.settings = settings
         self.target = target
