@@ -15,7 +15,14 @@ from onevoice.ops import heap
 from onevoice.ops.logging import configure_logging
 from onevoice.runtime import build_processor, build_runtime
 from onevoice.settings import Settings
-from onevoice.worker.child import HOLD_SECONDS, IDLE_SECONDS, LINGER_SECONDS, SHORT_HOLD_SECONDS, WORKER_INGESTED
+from onevoice.worker.child import (
+    HOLD_SECONDS,
+    IDLE_SECONDS,
+    LINGER_SECONDS,
+    MAX_BATCH_SIZE,
+    SHORT_HOLD_SECONDS,
+    WORKER_INGESTED,
+)
 from onevoice.worker.runner import EmbeddedWorker
 
 
@@ -48,6 +55,7 @@ def worker_child(settings: Settings, conn, index: int = 0, count: int = 1) -> No
         processor.enable_look_ahead()
     worker = EmbeddedWorker(processor, runtime.session_factory, publish,
                             batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
+                            max_batch_size=max(MAX_BATCH_SIZE, 5 * settings.worker_batch_size),
                             ingest=runtime.ingest if index == 0 else None, linger_seconds=LINGER_SECONDS,
                             share=(index, count), on_ingested=ingested if count > 1 else None,
                             freeze_after_warm_up=True, hold_seconds=HOLD_SECONDS,

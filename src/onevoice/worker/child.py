@@ -44,6 +44,11 @@ HOLD_SECONDS = 0.15
 # ... but only while the worker is busy (runner.busy_hold); with time to spare it holds this long, as the fixed
 # linger did: a message shows ~80 ms sooner at 200/s on a quiet machine, where the CPU saved was not needed.
 SHORT_HOLD_SECONDS = LINGER_SECONDS
+# While a backlog lasts the worker doubles its batch up to this (runner.EmbeddedWorker), from the base batch
+# (ONEVOICE_WORKER_BATCH_SIZE, 200). Each batch pays a commit and re-reads, cold, the index pages it writes to
+# (another process's commit empties a SQLite connection's page cache), under the write lock; at 2,000 rather
+# than 1,000 the batched API's 50,000 messages were processed sooner (bench/README.md, issue 14, round 7).
+MAX_BATCH_SIZE = 2000
 # What the first child sends (instead of live updates) when it stored journaled deliveries as messages, some
 # of which are the other children's to process.
 WORKER_INGESTED = "ingested"
