@@ -9,6 +9,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -100,11 +101,41 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# How long a write transaction waits for SQLite's write lock (the connections' busy timeout), and how often it
+# tries again meanwhile (_sqlite_begin).
+BUSY_SECONDS = 30.0
+WRITE_LOCK_POLL = 0.001
+
+
 def _sqlite_begin(conn) -> None:
     if conn.get_execution_options().get("readonly"):
         conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    # SQLite's own busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries without knowing when the lock is
+    # released, so a waiter could sleep on through the whole gap between two of the holder's transactions: with
+    # the worker writing batch after batch, the batched API's inserts waited 0.27 s each on average and up to
+    # 3.5 s for a lock that was free between batches (bench/README.md, issue 14, round 7). Tried every
+    # WRITE_LOCK_POLL seconds instead, a waiter takes the lock within a millisecond of its release; a try that
+    # fails costs a few microseconds.
+    driver = conn.connection.driver_connection
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = None
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    break
+                now = time.monotonic()
+                deadline = deadline or now + BUSY_SECONDS
+                if now >= deadline:
+                    break
+            time.sleep(WRITE_LOCK_POLL)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # once more, through SQLAlchemy: its error if it fails again
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -114,7 +145,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
     cur.execute("PRAGMA cache_size=-64000")
     try:  # SQLite's math functions are a build option: the reports count advocates with log10 (reach)
         cur.execute("SELECT log10(1)")

@@ -23,7 +23,7 @@ from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline.intake import accept_batch
 from onevoice.settings import DEV_SECRET, Settings
-from onevoice.worker.runner import EmbeddedWorker, accepted_ids
+from onevoice.worker.runner import EmbeddedWorker, accepted_ids, share_key
 
 
 def _accept(factory, n: int, prefix: str) -> list[int]:
@@ -37,16 +37,28 @@ def _accept(factory, n: int, prefix: str) -> list[int]:
 
 
 @pytest.mark.both_databases
-def test_a_share_is_the_ids_whose_remainder_is_its_index(settings):
+def test_a_share_is_the_oldest_accepted_messages_of_its_authors(settings, db_backend):
     runtime = scripted_runtime(settings)
     try:
         seed_org(runtime.session_factory)
-        ids = _accept(runtime.session_factory, 9, "share")
+        ids = _accept(runtime.session_factory, 21, "share")
         assert accepted_ids(runtime.session_factory, 100) == ids
-        evens = accepted_ids(runtime.session_factory, 100, share=(0, 2))
-        odds = accepted_ids(runtime.session_factory, 100, share=(1, 2))
-        assert evens == [i for i in ids if i % 2 == 0] and odds == [i for i in ids if i % 2 == 1]
-        assert accepted_ids(runtime.session_factory, 2, share=(1, 2)) == odds[:2]  # the oldest of its share
+        shares = [accepted_ids(runtime.session_factory, 100, share=(i, 2)) for i in range(2)]
+        assert sorted(shares[0] + shares[1]) == ids and not set(shares[0]) & set(shares[1])
+        assert all(share == sorted(share) and share for share in shares)
+        assert accepted_ids(runtime.session_factory, 2, share=(1, 2)) == shares[1][:2]  # the oldest of its share
+        if db_backend == "sqlite":
+            # By author (the pool is SQLite's): each author's messages are one worker's, so that the other's
+            # writes never move the counts its look-ahead read (runner.share_key).
+            with runtime.session_factory() as s:
+                author = dict(s.execute(select(Message.id, Message.author)).all())
+            owners = {}
+            for index, share in enumerate(shares):
+                for mid in share:
+                    assert owners.setdefault(author[mid]["external_id"], index) == index
+            assert len(owners) == 7
+        else:  # PostgreSQL runs one embedded worker: by id, as before
+            assert shares[0] == [i for i in ids if i % 2 == 0]
     finally:
         runtime.dispose()
 
@@ -101,6 +113,12 @@ def _once_each(factory, ids: list[int]) -> None:
     assert decisions == dict.fromkeys(ids, 1) and events == dict.fromkeys(ids, 1)
 
 
+def _share(factory, ids: list[int], index: int, count: int = 2) -> list[int]:
+    """The ids of these messages that are in this share (runner.share_key: by author on SQLite)."""
+    with factory() as s:
+        return sorted(s.scalars(select(Message.id).where(Message.id.in_(ids), share_key(s) % count == index)))
+
+
 def _seeded(db_url: str):
     assert db_url.startswith("sqlite")
     factory = make_sessionmaker(make_engine(db_url))
@@ -114,8 +132,8 @@ def test_two_worker_processes_process_every_message_once_whatever_their_shares(d
     ids = _accept(factory, 240, "split")
     results, codes = _run(db_url, [((0, 2), "w0", False), ((1, 2), "w1", False)])
     assert codes == [0, 0]
-    assert sorted(results["w0"]) == [i for i in ids if i % 2 == 0]
-    assert sorted(results["w1"]) == [i for i in ids if i % 2 == 1]
+    assert sorted(results["w0"]) == _share(factory, ids, 0) and sorted(results["w1"]) == _share(factory, ids, 1)
+    assert results["w0"] and results["w1"]
     _once_each(factory, ids)
     # The same share (both take everything, batch after batch of the same ids): still once each, and what
     # one processed the other did not.
@@ -130,14 +148,15 @@ def test_two_worker_processes_process_every_message_once_whatever_their_shares(d
 def test_a_worker_killed_in_its_write_transaction_leaves_the_batch_to_be_processed_once(db_url):
     factory = _seeded(db_url)
     ids = _accept(factory, 120, "crash")
+    first, second = _share(factory, ids, 0), _share(factory, ids, 1)
     results, codes = _run(db_url, [((0, 2), "w0", True), ((1, 2), "w1", False)])
     assert codes == [-signal.SIGKILL, 0]
-    assert sorted(results["w1"]) == [i for i in ids if i % 2 == 1]
+    assert sorted(results["w1"]) == second
     with factory() as s:  # the killed batch left nothing: its cases and decisions rolled back with it
         assert s.scalar(select(func.count()).select_from(Message).where(
-            Message.id.in_(ids), Message.status == "accepted")) == len(ids) // 2
+            Message.id.in_(ids), Message.status == "accepted")) == len(first)
     results, codes = _run(db_url, [((0, 2), "w0-again", False)])  # started again, as the server does
-    assert codes == [0] and sorted(results["w0-again"]) == [i for i in ids if i % 2 == 0]
+    assert codes == [0] and sorted(results["w0-again"]) == first
     _once_each(factory, ids)
 
 
@@ -173,4 +192,4 @@ def test_serve_with_two_worker_processes_processes_webhooks_and_the_api_once(db_
     assert len(ids) == 120
     _once_each(factory, ids)
     # Both processes worked, each on its share.
-    assert actors == {"embedded-0": sum(1 for i in ids if i % 2 == 0), "embedded-1": sum(1 for i in ids if i % 2)}
+    assert actors == {"embedded-0": len(_share(factory, ids, 0)), "embedded-1": len(_share(factory, ids, 1))}

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import signal
-import threading
 from datetime import timedelta
 
 import typer
@@ -16,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from onevoice.audit.anchor import anchor_from_settings, checkpoint_job, session_info
 from onevoice.cases.models import Case
 from onevoice.cases.pending import resolve_silent_job
+from onevoice.cli.worker_child import worker_child
 from onevoice.db import make_engine, make_sessionmaker, unit_of_work
 from onevoice.demo.history import seed_history
 from onevoice.demo.seed import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
@@ -38,11 +37,6 @@ from onevoice.scheduler.service import Scheduler
 from onevoice.settings import Settings
 from onevoice.triage.autotrain import start_if_due
 from onevoice.worker.child import (
-    HOLD_SECONDS,
-    IDLE_SECONDS,
-    LINGER_SECONDS,
-    SHORT_HOLD_SECONDS,
-    WORKER_INGESTED,
     WorkerPool,
     WorkerProcess,
 )
@@ -176,53 +170,6 @@ def worker_processes(settings: Settings) -> int:
     """How many worker processes `onevoice serve` starts: more than one only on SQLite (a PostgreSQL deployment
     scales with `onevoice worker` processes and Redis instead)."""
     return max(1, settings.worker_processes) if settings.database_url.startswith("sqlite") else 1
-
-
-def worker_child(settings: Settings, conn, index: int = 0, count: int = 1) -> None:
-    """The main function of `onevoice serve`'s worker process (worker/child.py): the embedded worker, its live
-    updates sent to the server over `conn`, woken by it, gone the moment the server is. One of `count`: it
-    takes the accepted ids whose id modulo count is `index`, and only the first stores journaled deliveries."""
-
-    configure_logging(settings.log_level, settings.log_json)
-    runtime = build_runtime(settings)
-    # What the worker changes that governance audits (an incident the detector reopens) is recorded here too.
-    install(runtime.session_factory)
-    send_lock = threading.Lock()
-
-    def publish(events: list[dict]) -> None:
-        if events:
-            with send_lock:
-                conn.send(events)
-
-    def ingested() -> None:
-        with send_lock:
-            conn.send(WORKER_INGESTED)
-
-    # Named apart when there are several, so that the events say which process did what.
-    processor = build_processor(settings, runtime.session_factory, worker=f"embedded-{index}" if count > 1
-                                else "embedded")
-    if count > 1:
-        # Another process writes while this one works: triage and route before taking the write lock.
-        processor.enable_look_ahead()
-    worker = EmbeddedWorker(processor, runtime.session_factory, publish,
-                            batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
-                            ingest=runtime.ingest if index == 0 else None, linger_seconds=LINGER_SECONDS,
-                            share=(index, count), on_ingested=ingested if count > 1 else None,
-                            freeze_after_warm_up=True, hold_seconds=HOLD_SECONDS,
-                            short_hold_seconds=SHORT_HOLD_SECONDS,
-                            waiting=runtime.journal.waiting if index == 0 and runtime.journal is not None else None)
-    heap.tune()
-    worker.start()
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            os._exit(0)  # the server is gone: stop now; an open transaction rolls back
-        if message == "stop":
-            worker.stop()
-            runtime.dispose()
-            return
-        worker.enqueue([1])
 
 
 def run_worker(settings: Settings, name: str | None) -> None:

@@ -8,8 +8,9 @@ server). The database (and the intake journal) is the queue, as before, so nothi
 the child also looks for work a few times a second by itself.
 
 On a SQLite database the server may start two (`ONEVOICE_WORKER_PROCESSES=2`, `WorkerPool`): each takes the
-accepted messages of its share of ids (id modulo the count), and works out triage and routing before it
-takes the write lock (the processor's look-ahead), so that one's triage runs while the other writes. Only the
+accepted messages of its share (by author: `runner.share_key` modulo the count), and works out triage and
+routing before it takes the write lock (the processor's look-ahead), so that one's triage runs while the other
+writes. Only the
 first stores the intake journal's deliveries as messages, and tells the server, which wakes the others. No
 message is processed twice whatever the shares: a message is taken only while still `accepted`, inside the
 write transaction, and SQLite has one writer at a time.
@@ -43,6 +44,11 @@ HOLD_SECONDS = 0.15
 # ... but only while the worker is busy (runner.busy_hold); with time to spare it holds this long, as the fixed
 # linger did: a message shows ~80 ms sooner at 200/s on a quiet machine, where the CPU saved was not needed.
 SHORT_HOLD_SECONDS = LINGER_SECONDS
+# While a backlog lasts the worker doubles its batch up to this (runner.EmbeddedWorker), from the base batch
+# (ONEVOICE_WORKER_BATCH_SIZE, 200). Each batch pays a commit and re-reads, cold, the index pages it writes to
+# (another process's commit empties a SQLite connection's page cache), under the write lock; at 2,000 rather
+# than 1,000 the batched API's 50,000 messages were processed sooner (bench/README.md, issue 14, round 7).
+MAX_BATCH_SIZE = 2000
 # What the first child sends (instead of live updates) when it stored journaled deliveries as messages, some
 # of which are the other children's to process.
 WORKER_INGESTED = "ingested"
@@ -54,7 +60,7 @@ class WorkerProcess:
     def __init__(self, settings: Settings, publish, target, index: int = 0, count: int = 1,
                  on_ingest=None) -> None:
         """`target(settings, conn, index, count)` is the child's main function (the composition root's
-        `cli.serving.worker_child`): importable by name, since the child is spawned, not forked. `on_ingest`
+        `cli.worker_child.worker_child`): importable by name, since the child is spawned, not forked. `on_ingest`
         is called when the child says it stored journaled deliveries (`WORKER_INGESTED`)."""
         self.settings = settings
         self.target = target

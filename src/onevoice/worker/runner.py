@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.messages.models import Message
@@ -25,15 +25,28 @@ BUSY_ABOVE, IDLE_BELOW = 0.4, 0.25
 
 def accepted_ids(session_factory: sessionmaker[Session], limit: int, older_than=None,
                  share: tuple[int, int] = (0, 1)) -> list[int]:
-    """The oldest accepted ids; `share` (index, count): only those whose id modulo count is index."""
+    """The oldest accepted ids; `share` (index, count): only those whose `share_key` modulo count is index."""
     with session_factory() as session:
         query = select(Message.id).where(Message.status == "accepted").order_by(Message.id).limit(limit)
         if older_than is not None:
             query = query.where(Message.received_at < older_than)
         index, count = share
         if count > 1:
-            query = query.where(Message.id % count == index)
+            query = query.where(share_key(session) % count == index)
         return list(session.scalars(query))
+
+
+def share_key(session: Session):
+    """What splits the accepted messages between several workers (SQLite): their author's platform id
+    (the sum of its last character's code and its length), so that one author's messages go to one worker.
+    Each worker works out triage and routing before it takes the write lock (the look-ahead), from the
+    author's count of earlier messages among other things; split by id, every batch the other worker wrote
+    had moved the counts of most authors of this one's next batch (1,600 authors in the batched bench's 50,000
+    messages), and their answers were worked out again under the lock."""
+    if session.get_bind().dialect.name != "sqlite":
+        return Message.id
+    author = func.json_extract(Message.author, "$.external_id")
+    return func.unicode(func.substr(author, -1)) + func.length(author)
 
 
 def gather_wait(waiting: int, oldest: float | None, now: float, enough: int, hold_seconds: float) -> float:
@@ -81,7 +94,7 @@ class EmbeddedWorker:
         # `on_ingested` is told when that stored some (other workers' shares among them).
         self.ingest = ingest
         self.on_ingested = on_ingested
-        # (index, count): this worker takes only the accepted ids whose id modulo count is index, so that
+        # (index, count): this worker takes only the accepted ids whose share_key modulo count is index, so that
         # several workers on one SQLite database do not work out the same batch (worker/child.py).
         self.share = share
         # Wait this long after a batch smaller than batch_size, to gather more (worker/child.py sets it).
