@@ -72,3 +72,32 @@ def test_a_writer_still_gives_up_after_the_busy_timeout(tmp_path, monkeypatch):
     with engine.begin() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
     engine.dispose()
+
+
+def test_many_waiting_writers_sleep_while_one_tries(tmp_path):
+    """Thirty threads each trying every millisecond used a core and a half while the lock was held (the holder,
+    on a small machine, among those starved); one thread of the process tries, the others sleep their turn."""
+    engine = make_engine(f"sqlite:///{tmp_path}/lock.db", pool_size=40)
+    held, released, done = threading.Event(), [], []
+    holder = threading.Thread(target=_hold_lock, args=(engine, 1.5, held, released))
+    holder.start()
+    assert held.wait(10)
+
+    def write() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+        done.append(time.perf_counter())
+
+    writers = [threading.Thread(target=write) for _ in range(30)]
+    for w in writers:
+        w.start()
+    time.sleep(0.2)
+    cpu = time.process_time()
+    time.sleep(1.0)  # the holder still holds the lock
+    spent = time.process_time() - cpu
+    holder.join()
+    for w in writers:
+        w.join(30)
+    engine.dispose()
+    assert len(done) == 30 and min(done) >= released[0]
+    assert spent < 0.3, f"{spent:.2f} s of CPU in 1 s of waiting"

@@ -107,6 +107,12 @@ BUSY_SECONDS = 30.0
 WRITE_LOCK_POLL = 0.001
 
 
+# One thread of a process at a time tries again every WRITE_LOCK_POLL seconds; the others wait their turn on
+# this lock, asleep. Fifty threads each trying every millisecond kept 1.5 cores busy while one transaction held
+# SQLite's lock (bench/README.md, issue 14, round 7: the holder itself among those starved).
+_POLLER = threading.Lock()
+
+
 def _sqlite_begin(conn) -> None:
     if conn.get_execution_options().get("readonly"):
         conn.exec_driver_sql("BEGIN")
@@ -120,22 +126,30 @@ def _sqlite_begin(conn) -> None:
     driver = conn.connection.driver_connection
     driver.execute("PRAGMA busy_timeout=0")
     try:
-        deadline = None
-        while True:
-            try:
-                driver.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
-                    break
-                now = time.monotonic()
-                deadline = deadline or now + BUSY_SECONDS
-                if now >= deadline:
-                    break
-            time.sleep(WRITE_LOCK_POLL)
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # once more, through SQLAlchemy: its error if it fails again
+        state = _try_begin(driver)
+        if state == "busy":
+            deadline = time.monotonic() + BUSY_SECONDS
+            if _POLLER.acquire(timeout=BUSY_SECONDS):
+                try:
+                    while state == "busy" and time.monotonic() < deadline:
+                        time.sleep(WRITE_LOCK_POLL)
+                        state = _try_begin(driver)
+                finally:
+                    _POLLER.release()
+        if state != "begun":  # once more, through SQLAlchemy: its error (locked, or whatever else it was)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
     finally:
         driver.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+
+
+def _try_begin(driver) -> str:
+    """BEGIN IMMEDIATE once: "begun" (this connection holds the write lock), "busy" (another one does), or
+    "failed" (another error, raised again by the caller through SQLAlchemy)."""
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+        return "begun"
+    except sqlite3.OperationalError as exc:
+        return "busy" if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY else "failed"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
