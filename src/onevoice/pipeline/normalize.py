@@ -23,6 +23,11 @@ class ContactRow:
     placed: int = 0
 
 
+def author_key(m) -> tuple[int, str]:
+    """A message's key in resolve_contacts' answer: (its channel, its author's platform id)."""
+    return m.channel_id, m.author["external_id"]
+
+
 def resolve_contacts(session: Session, messages: list, channel_kinds: dict[int, str] | None = None,
                      write: bool = True) -> dict[tuple[int, str], ContactRow]:
     """Map (channel_id, author external id) -> contact, creating what is new.
@@ -36,7 +41,7 @@ def resolve_contacts(session: Session, messages: list, channel_kinds: dict[int, 
     """
     latest: dict[tuple[int, str], dict] = {}
     for m in messages:
-        latest[(m.channel_id, m.author["external_id"])] = m.author
+        latest[author_key(m)] = m.author
     if not latest:
         return {}
     kinds = channel_kinds or {}

@@ -32,7 +32,7 @@ from onevoice.db import executemany, make_sessionmaker, unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline import stages
-from onevoice.pipeline.normalize import resolve_contacts
+from onevoice.pipeline.normalize import author_key, resolve_contacts
 from onevoice.pipeline.thread import Threader, case_topic
 from onevoice.routing.types import Decision, RouteInput, Router
 from onevoice.teams.models import Team
@@ -237,7 +237,7 @@ class Processor:
             if isinstance(triage, Exception):
                 failures.append((m, triage))
                 continue
-            contact = contacts[(m.channel_id, m.author["external_id"])]
+            contact = contacts[author_key(m)]
             try:
                 given = stages.route_input(m, triage, self._channels[m.channel_id], contact, prior.get(contact.id, 0))
                 hit = ahead.route.get(m.id) if ahead is not None else None
@@ -361,7 +361,7 @@ class Processor:
         table = Message.__table__
         session.execute(update(table).where(table.c.id == bindparam("mid")).values(
             status="processed", processed_at=now, error=None, contact_id=bindparam("cid")),
-            [{"mid": m.id, "cid": contacts[(m.channel_id, m.author["external_id"])].id} for m in messages])
+            [{"mid": m.id, "cid": contacts[author_key(m)].id} for m in messages])
         outcome.processed.extend(m.id for m in messages)
 
     def _fail_rows(self, session: Session, failures: list, contacts: dict, outcome: Outcome) -> None:
@@ -372,7 +372,7 @@ class Processor:
             log.error("message %s failed: %s", m.id, _describe(exc))
             session.execute(update(Message).where(Message.id == m.id).values(
                 status="failed", attempts=Message.attempts + 1, error=_describe(exc),
-                contact_id=contacts[(m.channel_id, m.author["external_id"])].id))
+                contact_id=contacts[author_key(m)].id))
             session.add(Event(kind="message.failed", message_id=m.id, actor=self.worker,
                               data={"error": _describe(exc)}))
             outcome.failed.append(m.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from onevoice.pipeline.normalize import author_key
 from onevoice.routing.factory import build_router as make_router
 from onevoice.routing.types import RouteInput, Router
 from onevoice.triage.types import TriageInput, Triager, TriageResult
@@ -29,7 +30,7 @@ def triage_inputs(messages: list, contacts: dict, channel_keys: dict[int, str],
                   prior: dict[int, int]) -> list[TriageInput]:
     out = []
     for m in messages:
-        contact = contacts[(m.channel_id, m.author["external_id"])]
+        contact = contacts[author_key(m)]
         out.append(TriageInput(
             text=m.text, kind=m.kind, channel=channel_keys[m.channel_id],
             author_followers=m.author.get("followers", 0) or 0, prior_messages=prior.get(contact.id, 0),
