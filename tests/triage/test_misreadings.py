@@ -205,3 +205,18 @@ def test_never_arrived_and_unacceptable_in_other_languages_is_a_negative_complai
     English); the German and Italian ones were right and must stay so."""
     t = packaged.triage(TriageInput(text=text))
     assert t.intent == "complaint" and t.sentiment == "negative", t.explanation
+
+
+@pytest.mark.parametrize("text,praise", [
+    # Satisfied by understatement: read as negative complaints before ("complain", "complaints").
+    ("can't complain, delivery was quick", True),
+    ("no complaints, works as advertised", True),
+    ("honestly can't complain. fast delivery", True),
+    # Not understatement.
+    ("I can't complain to anyone because nobody answers", False),
+    ("i have no complaints about the phone but the charger broke after a week", False),
+    ("you say no complaints but my order is still missing", False),
+])
+def test_satisfied_by_understatement(packaged, text, praise):
+    t = packaged.triage(TriageInput(text=text))
+    assert (t.intent == "praise" and t.sentiment == "positive" and not t.complaint) == praise, t.explanation

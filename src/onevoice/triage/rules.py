@@ -314,6 +314,11 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"w (?:customer service|service|admin|team|brand)", r"deserves? (?:a|an) (?:raise|pay rise|promotion|medal)",
         r"(?:is|are|r|ur|you'?re) (?:a |an absolute |such a )?genius(?:es)?",
         r"(?:admin|admins|team|crew|intern|interns|baristas?|staff|socials|(?:you|u|ya) guys) (?:is|are|r) on fire",
+        # Satisfied by understatement, which the models read as a complaint ("complain", "complaints"); not "I
+        # can't complain to anyone", "you can't complain about...", "I have no complaints about X but...".
+        r"(?:can't|cant|cannot) complain(?! (?:to|about|if|when|because|that|unless))",
+        r"no complaints(?<![\w,] no complaints)",
+        r"zero complaints", r"nothing to complain about",
         # A thing that "is fire" is excellent ("these buds r fire", "the new phone is lowkey fire"); one that is
         # "on fire" or "caught fire" is not matched here. Anchored on "fire" and looking back at the word before
         # it, so the rule's prefilter needs "fire" in the text (a prefix of "is "/"r " would be in every text).
