@@ -101,3 +101,31 @@ def test_many_waiting_writers_sleep_while_one_tries(tmp_path):
     engine.dispose()
     assert len(done) == 30 and min(done) >= released[0]
     assert spent < 0.3, f"{spent:.2f} s of CPU in 1 s of waiting"
+
+
+def test_a_writer_waiting_on_one_database_does_not_hold_up_another_s(tmp_path):
+    """The one thread that tries is per database file: a process with two open (tests, a restore) must not make
+    a writer of the second wait until the first's lock is released."""
+    a, b = make_engine(f"sqlite:///{tmp_path}/a.db"), make_engine(f"sqlite:///{tmp_path}/b.db")
+    held_a, released_a, held_b, released_b = threading.Event(), [], threading.Event(), []
+    holders = [threading.Thread(target=_hold_lock, args=(a, 2.0, held_a, released_a)),
+               threading.Thread(target=_hold_lock, args=(b, 0.3, held_b, released_b))]
+    holders[0].start()
+    assert held_a.wait(10)
+    def write_a() -> None:
+        with a.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+
+    waiting_on_a = threading.Thread(target=write_a)
+    waiting_on_a.start()  # now the one trying for a.db
+    time.sleep(0.1)
+    holders[1].start()
+    assert held_b.wait(10)
+    with b.begin() as conn:
+        got = time.perf_counter()
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+    for t in (*holders, waiting_on_a):
+        t.join(30)
+    a.dispose()
+    b.dispose()
+    assert got - released_b[0] < 0.5 and got < released_a[0], (got - released_b[0])

@@ -107,10 +107,20 @@ BUSY_SECONDS = 30.0
 WRITE_LOCK_POLL = 0.001
 
 
-# One thread of a process at a time tries again every WRITE_LOCK_POLL seconds; the others wait their turn on
-# this lock, asleep. Fifty threads each trying every millisecond kept 1.5 cores busy while one transaction held
-# SQLite's lock (bench/README.md, issue 14, round 7: the holder itself among those starved).
-_POLLER = threading.Lock()
+# One thread of a process at a time tries again every WRITE_LOCK_POLL seconds, per database file; the others wait
+# their turn on that file's lock, asleep. Fifty threads each trying every millisecond kept 1.5 cores busy while one
+# transaction held SQLite's lock (bench/README.md, issue 14, round 7: the holder itself among those starved). Per
+# file, so that a process with two databases open (tests, a restore) never makes one's writers wait on the other's.
+_POLLERS: dict[str | None, threading.Lock] = {}
+_POLLERS_GUARD = threading.Lock()
+
+
+def _poller(database: str | None) -> threading.Lock:
+    lock = _POLLERS.get(database)
+    if lock is None:
+        with _POLLERS_GUARD:
+            lock = _POLLERS.setdefault(database, threading.Lock())
+    return lock
 
 
 def _sqlite_begin(conn) -> None:
@@ -129,13 +139,14 @@ def _sqlite_begin(conn) -> None:
         state = _try_begin(driver)
         if state == "busy":
             deadline = time.monotonic() + BUSY_SECONDS
-            if _POLLER.acquire(timeout=BUSY_SECONDS):
+            poller = _poller(conn.engine.url.database)
+            if poller.acquire(timeout=BUSY_SECONDS):
                 try:
                     while state == "busy" and time.monotonic() < deadline:
                         time.sleep(WRITE_LOCK_POLL)
                         state = _try_begin(driver)
                 finally:
-                    _POLLER.release()
+                    poller.release()
         if state != "begun":  # once more, through SQLAlchemy: its error (locked, or whatever else it was)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     finally:
