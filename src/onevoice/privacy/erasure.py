@@ -12,7 +12,6 @@ the person: the log is append-only and hash-chained, so it must not hold what an
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, delete, func, or_, select, update
@@ -163,8 +162,7 @@ def refuse_if_waiting(waiting: list, needles: list[str]) -> None:
     """A delivery still waiting in the journal that names the person would be stored, whole, after the erasure
     (or be missing from their export): refuse, and say when to try again. One that does not name them is
     another customer's and no reason to wait."""
-    forms = {f for n in needles for f in (n.lower().encode(), json.dumps(n)[1:-1].lower().encode())}
-    named = [d.seq for d in waiting if any(f in d.body.lower() for f in forms)]
+    named = [d.seq for d in waiting if sweep.mentions(d.body, needles)]
     if named:
         raise Conflict(f"{len(named)} webhook delivery(ies) received for this person are not stored yet: their "
                        f"platform could not be read, and is tried again within minutes (journal seq "

@@ -66,6 +66,12 @@ def _forms(needle: str) -> list[str]:
     return list(dict.fromkeys([needle, needle.lower(), escaped, escaped.lower()]))
 
 
+def mentions(data: bytes, needles: list[str]) -> bool:
+    """Whether raw bytes (a webhook body as received) hold one of the needles in one of its forms, any case."""
+    low = data.lower()
+    return any(form.lower().encode() in low for n in needles for form in _forms(n))
+
+
 def _condition(col, needles: list[str]):
     text = cast(col, Text) if isinstance(col.type, JSON) else col
     # lower() on both sides: SQLite's LIKE and PostgreSQL's differ in case rules; this agrees on ASCII.
