@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -36,10 +37,12 @@ def export(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
     # heavy (SQLAlchemy, the services): loaded only by the command that runs
     from onevoice.db import unit_of_work
     from onevoice.privacy.access import export as export_contact
+    from onevoice.privacy.erasure import store_received
 
     settings = settings_for(database_url)
     with factories(settings) as (write, _read):
-        waiting = _received(settings, write)
+        with _intake(settings, write) as (journal, step):
+            waiting = store_received(journal, step)
         with unit_of_work(write) as session:
             doc = export_contact(session, operator(), contact_id, reference, waiting=waiting)
     text = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
@@ -70,40 +73,29 @@ def erase(contact_id: int, reference: RefOpt = "", database_url: DbOpt = None,
             typer.echo("nothing changed: run again with --yes to erase")
             return
     settings = settings_for(database_url)
-    with factories(settings) as (write, read):
-        journal, step = _intake(settings, write)
-        try:
-            result = erasure.erase_contact(write, read, operator(), contact_id, reference, journal=journal, ingest=step)
-        finally:
-            if journal is not None:
-                journal.close()
+    with factories(settings) as (write, read), _intake(settings, write) as (journal, step):
+        result = erasure.erase_contact(write, read, operator(), contact_id, reference, journal=journal, ingest=step)
     typer.echo(f"erased contact {contact_id} (request {result['request_id']}): {result['messages']} message(s), "
                f"{result['cases']} case(s), {result['events']} history event(s), {result['identities']} identity(ies), "
                f"{result['elsewhere']} mention(s) elsewhere")
 
 
+@contextmanager
 def _intake(settings, write):
     """The server's intake journal, if its file is there, and the step that stores its deliveries as messages
-    (what the server's worker does): an erasure or export from here must see what was received a moment ago."""
+    (what the server's worker does), closed after: an erasure or export from here must see what was received a
+    moment ago. (None, None) without a journal."""
     # heavy (SQLAlchemy, the connectors): loaded only by the command that runs
     from onevoice.pipeline.ingest import ingest
     from onevoice.pipeline.journal import IntakeJournal, journal_path
 
     path = journal_path(settings.database_url)
     if path is None or not Path(path).is_file():
-        return None, None
+        yield None, None
+        return
     journal = IntakeJournal(path)
     secret = settings.secret_key.get_secret_value()
-    return journal, lambda limit: ingest(journal, write, secret, settings.max_text_chars, limit)
-
-
-def _received(settings, write) -> list:
-    # heavy (SQLAlchemy, the services): loaded only by the command that runs
-    from onevoice.privacy.erasure import store_received
-
-    journal, step = _intake(settings, write)
     try:
-        return store_received(journal, step)
+        yield journal, lambda limit: ingest(journal, write, secret, settings.max_text_chars, limit)
     finally:
-        if journal is not None:
-            journal.close()
+        journal.close()
