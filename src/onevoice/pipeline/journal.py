@@ -166,10 +166,8 @@ class IntakeJournal:
     def backlog(self, through: int | None = None) -> int:
         """How many deliveries wait (`through`: up to that seq)."""
         with self._lock:
-            if through is None:
-                return self._reader.execute("SELECT count(*) FROM deliveries WHERE done = 0").fetchone()[0]
             return self._reader.execute("SELECT count(*) FROM deliveries WHERE done = 0 AND seq <= ?",
-                                        (through,)).fetchone()[0]
+                                        (LAST_SEQ if through is None else through,)).fetchone()[0]
 
     def last_seq(self) -> int:
         """The newest delivery's seq (0 when there is none): what has been received until now."""
