@@ -45,6 +45,7 @@ SARCASM_NEGATIVE = 2.0
 PRAISE_SLANG_POSITIVE = 1.0
 # What slang compliments ("killing it", "goated", "the admin is on fire") add toward positive sentiment.
 PRAISE_COMPLIMENT_POSITIVE = 2.0
+# And more for a thing that "is fire": the models and VADER read the word as a disaster (tests/triage/test_misreadings).
 SLANG_FIRE_POSITIVE = 3.0
 # Praise the text contradicts (triage/contradiction.py): taken from praise, added toward a complaint and negative.
 CONTRADICTED_PRAISE = 3.0
@@ -197,7 +198,7 @@ class FastTriager:
                 elif rule.name == "praise-compliment":
                     # A slang "fire" more: every model (and VADER) reads the word itself as disaster.
                     logits[row, self._positive_col] += PRAISE_COMPLIMENT_POSITIVE + (
-                        SLANG_FIRE_POSITIVE if word.lower() == "fire" else 0.0)
+                        SLANG_FIRE_POSITIVE if _is_slang_fire(rule, word) else 0.0)
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
@@ -448,7 +449,11 @@ class FastTriager:
         )
 
 
+def _is_slang_fire(rule, word: str) -> bool:
+    """The slang compliment's hit on "fire" itself ("the buds r fire"), not "the team is on fire"."""
+    return rule.name == "praise-compliment" and word.lower() == "fire"
+
+
 def _slang_fire(hits) -> bool:
-    """The slang compliment matched on "fire" itself ("the buds r fire"), and no safety words stand."""
-    return any(r.name == "praise-compliment" and w.lower() == "fire" for r, w in hits) and \
-        not any(r.name == "safety-words" for r, _ in hits)
+    """A slang "fire" among the hits, and no safety words stand."""
+    return any(_is_slang_fire(r, w) for r, w in hits) and not any(r.name == "safety-words" for r, _ in hits)
