@@ -220,3 +220,42 @@ def test_never_arrived_and_unacceptable_in_other_languages_is_a_negative_complai
 def test_satisfied_by_understatement(packaged, text, praise):
     t = packaged.triage(TriageInput(text=text))
     assert (t.intent == "praise" and t.sentiment == "positive" and not t.complaint) == praise, t.explanation
+
+
+@pytest.mark.parametrize("text", ["that drop was fire", "that ad was fire", "ngl this update slaps",
+                                  "this app still slaps"])
+def test_slang_praise_stays_praise_through_the_second_opinion(packaged, text):
+    """Stop 29: the fast path read the slang, but the second opinion's encoder took "fire" as a disaster ("that drop
+    was fire" came out a critical safety risk) and "slaps" as a blow; it now reads the words put plainly."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "praise" and t.sentiment == "positive" and t.urgency == "low", t.explanation
+
+
+def test_the_second_opinion_reads_the_slang_put_plainly():
+    from onevoice.triage.escalation import plainly
+
+    assert plainly("That drop was FIRE, fire!", {"fire": "great"}) == "That drop was great, great!"
+    assert plainly("a firework", {"fire": "great"}) == "a firework"  # whole words only
+    assert plainly("it slaps", None) == "it slaps"
+
+
+@pytest.mark.parametrize("text,praise", [
+    ("ngl this update slaps", True), ("the new flavour slaps", True),
+    ("he slaps them when he is angry", False), ("this slaps me in the face", False),
+])
+def test_slaps_is_praise_only_for_a_thing(text, praise):
+    hits, _threat, _topics = rules.read(text)
+    assert any(r.name == "praise-compliment" for r, _ in hits) == praise, hits
+
+
+@pytest.mark.parametrize("text", ["there is a fire at your store on main st", "the fire alarm went off in your shop",
+                                  "we were evacuated from your hotel last night"])
+def test_a_fire_or_an_evacuation_at_a_place_is_a_safety_report(packaged, text):
+    """Read as a plain complaint (normal urgency) before: no safety word was in "a fire at your store"."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "safety_risk" and t.urgency == "critical", t.explanation
+
+
+def test_distributors_are_a_partnership_word():
+    hits, _threat, _topics = rules.read("are you looking for distributors in Brazil?")
+    assert [r.intent for r, _ in hits] == ["partnership"], hits

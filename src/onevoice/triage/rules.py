@@ -184,6 +184,10 @@ _NEWSROOMS = ("reuters", "bloomberg", "the associated press", "bbc news", "cnn",
 _DATA_OWNERS = ("my", "our", "customer", "customers'", "customers", "personal", "your customers'")
 _DATA_KINDS = ("data", "details", "info", "information", "email address", "email", "emails", "card details",
                "password", "passwords")
+# The words before a slang "slaps" (it is excellent: "this update slaps"), not a person who slaps someone.
+_SLAPS_BEFORE = (r"\bthis", r"\bit", r"\bthat", r"\bthat's", r"\bthats", r"\bupdate", r"\bsong", r"\btrack",
+                 r"\bmusic", r"\bapp", r"\bbeat", r"\bone", r"\bstill", r"\breally", r"\blowkey", r"\bhighkey",
+                 r"\bactually", r"\bngl", r"\bdrop", r"\bcollab", r"\bflavor", r"\bflavour", r"\bmenu", r"\bad")
 # The words before a slang "fire" (high praise), each a fixed-width look-behind.
 _FIRE_BEFORE = (r"\bis", r"\bare", r"\br", r"\bwas", r"\bwere", r"\bso", r"\bstraight", r"\blowkey", r"\bhighkey",
                 r"\bactually", r"\bpure", r"\bthat's", r"\bthats", r"\bits", r"\bit's", r"\blooks", r"\bsounds",
@@ -204,6 +208,11 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"choking hazard", r"carbon monoxide", r"gas (?:smell|leak)", r"could have (?:been )?killed",
         r"fire hazard", r"recall (?:these|this|it)", r"(?:end(?:ing)?|take) my (?:own )?life", r"suicid\w*",
         r"kill myself", r"self[- ]harm", r"can'?t (?:go|keep going) on",
+        # A fire or smoke reported at a place ("there's a fire at your store on Main St"), an evacuation.
+        *(f"{w} fire {p} {o}" for w in ("a", "the", "huge", "big", "massive") for p in ("at", "in", "inside", "near")
+          for o in ("your", "the", "our", "my")),
+        r"fire alarm went off", r"fire alarms went off", r"fire alarm going off", r"smoke everywhere",
+        r"smoke inside", r"smoke filling", r"(?:was|were|got|been|being) evacuated",
         r"explot[óo]", r"incendio", r"quemadur\w+", r"herid[oa]s?", r"brûlé\w*", r"incendie", r"explosé",
         r"blessé\w*", r"brand verursacht", r"explodiert", r"verletzt", r"esplos\w+", r"ferit[oi]")),
     Rule("spam-words", "spam", 3.0, _rx(
@@ -258,7 +267,7 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"partnerships?", r"partner (?:program(?:me)?|with you)", r"sponsor(?:ship|ing)?", r"collab(?:orate|oration)?",
         r"affiliate", r"reseller program(?:me)?", r"co-?brand(?:ed|ing)?", r"co-?marketing",
         r"(?:youtuber|influencer|content creator|blogger|podcaster)s? (?:here|with)",
-        r"ambassador program(?:me)?", r"white[- ]label", r"distributor", r"work together",
+        r"ambassador program(?:me)?", r"white[- ]label", r"distributors?", r"distribution partners?", r"work together",
         # Selling our products in their shop (read as legal before: "reselling your products in my store").
         r"resellers?", r"resell(?:ing)? your", r"stockists?",
         r"(?:sell|selling|stock|stocking|carry|carrying) your (?:products|range|brand|devices|phones|line)")),
@@ -313,6 +322,9 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"killing it", r"smashing it", r"nail(?:ed|ing) it", r"goated", r"(?:big|huge|massive) w",
         r"w (?:customer service|service|admin|team|brand)", r"deserves? (?:a|an) (?:raise|pay rise|promotion|medal)",
         r"(?:is|are|r|ur|you'?re) (?:a |an absolute |such a )?genius(?:es)?",
+        # "this update slaps": anchored on the word, looking back, as "fire" below; not "slaps them".
+        "slaps(?:" + "|".join(f"(?<={w} slaps)" for w in _SLAPS_BEFORE) + r")(?! (?:me|him|her|them|you|u|us|my"
+        r"|his|their|people|kids|someone|somebody|a |the ))",
         r"(?:admin|admins|team|crew|intern|interns|baristas?|staff|socials|(?:you|u|ya) guys) (?:is|are|r) on fire",
         # Satisfied by understatement, which the models read as a complaint ("complain", "complaints"); not "I
         # can't complain to anyone", "you can't complain about...", "I have no complaints about X but...".

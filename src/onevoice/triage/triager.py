@@ -45,8 +45,10 @@ SARCASM_NEGATIVE = 2.0
 PRAISE_SLANG_POSITIVE = 1.0
 # What slang compliments ("killing it", "goated", "the admin is on fire") add toward positive sentiment.
 PRAISE_COMPLIMENT_POSITIVE = 2.0
-# And more for a thing that "is fire": the models and VADER read the word as a disaster (tests/triage/test_misreadings).
-SLANG_FIRE_POSITIVE = 3.0
+# And more for a thing that "is fire" or "slaps": the models and VADER read the words in their literal sense (a
+# disaster, a blow; tests/triage/test_misreadings). The second opinion reads them put plainly (escalation.plainly).
+SLANG_WORD_POSITIVE = 3.0
+SLANG_PLAIN = {"fire": "great", "slaps": "is great"}
 # Praise the text contradicts (triage/contradiction.py): taken from praise, added toward a complaint and negative.
 CONTRADICTED_PRAISE = 3.0
 CONTRADICTED_COMPLAINT = 1.5
@@ -196,9 +198,9 @@ class FastTriager:
                 if rule.name == "praise-slang":
                     logits[row, self._positive_col] += PRAISE_SLANG_POSITIVE
                 elif rule.name == "praise-compliment":
-                    # A slang "fire" more: every model (and VADER) reads the word itself as disaster.
+                    # A slang "fire" or "slaps" more: every model (and VADER) reads the word in its literal sense.
                     logits[row, self._positive_col] += PRAISE_COMPLIMENT_POSITIVE + (
-                        SLANG_FIRE_POSITIVE if _is_slang_fire(rule, word) else 0.0)
+                        SLANG_WORD_POSITIVE if _is_slang_word(rule, word) else 0.0)
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
@@ -402,18 +404,24 @@ class FastTriager:
         if kinds:
             flags["pii"] = kinds
             explanation.append("personal data in the text: " + ", ".join(kinds))
+        slang = _slang_words(hits)
         scores = {"offensive": round(p["offensive"][i], 3), "hate": round(p["hate"][i], 3),
                   "crisis": round(p["crisis"][i], 3)}
         for name, threshold in THRESHOLDS.items():
             if scores[name] >= threshold:
-                if name == "crisis" and _slang_fire(hits):
+                if name == "crisis" and slang:
                     # The crisis model learned "fire" from wildfires; "these buds r fire" is praise.
-                    explanation.append(f"crisis signal ({scores[name]:.0%}) not taken: 'fire' is slang praise here")
+                    explanation.append(f"crisis signal ({scores[name]:.0%}) not taken: "
+                                       f"'{next(iter(slang))}' is slang praise here")
                     continue
                 flags[name] = True
                 explanation.append(f"{name} language/signal ({scores[name]:.0%})")
         emotion = p["emotion"][i]
         scores["emotion"] = dict(zip(self._emotions, map(round, emotion, repeat(3, len(emotion))), strict=True))
+        if slang:
+            # The second opinion (escalation) reads no rules, and its encoder and transformer read "fire" as a
+            # disaster ("that drop was fire" became a critical safety risk): it reads the words put plainly.
+            scores["slang"] = slang
         if contradicted:
             # What the text ruled out; a second opinion (escalation) does not bring it back.
             scores["ruled_out"] = [contradicted[0]]
@@ -449,11 +457,13 @@ class FastTriager:
         )
 
 
-def _is_slang_fire(rule, word: str) -> bool:
-    """The slang compliment's hit on "fire" itself ("the buds r fire"), not "the team is on fire"."""
-    return rule.name == "praise-compliment" and word.lower() == "fire"
+def _is_slang_word(rule, word: str) -> bool:
+    """The slang compliment's hit on the word itself ("the buds r fire", "it slaps"), not "the team is on fire"."""
+    return rule.name == "praise-compliment" and word.lower() in SLANG_PLAIN
 
 
-def _slang_fire(hits) -> bool:
-    """A slang "fire" among the hits, and no safety words stand."""
-    return any(_is_slang_fire(r, w) for r, w in hits) and not any(r.name == "safety-words" for r, _ in hits)
+def _slang_words(hits) -> dict[str, str]:
+    """The slang words among the hits with their plain meaning; none where safety words stand."""
+    if any(r.name == "safety-words" for r, _ in hits):
+        return {}
+    return {w.lower(): SLANG_PLAIN[w.lower()] for r, w in hits if _is_slang_word(r, w)}
