@@ -57,6 +57,18 @@ class Message(Base):
     redacted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class ErasedMessage(Base):
+    """A message erased with its author (privacy.erasure), by a digest of its platform id, never the id itself:
+    a platform re-sending it (a retried webhook with other bytes, a poll after a reconnection) must not store
+    it again (pipeline.intake). The message's own row holds a meaningless token instead of the id."""
+
+    __tablename__ = "erased_messages"
+
+    # The digest first: intake looks a batch's digests up (the primary key's index), whatever the channels.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(primary_key=True)
+
+
 class RoutingDecision(Base):
     """What the playbook decided for one message, and why (the rules that fired)."""
 

@@ -72,7 +72,7 @@ def _store(session: Session, channel: Channel, group: list[tuple[Delivery, list]
         result = accept_from_connector(session, channel, items, max_text)
         new_ids += result.new_ids
         owners = [d for d, its in call for _ in its]
-        for r in result.rejected:
+        for r in result.failures:
             _failure(session, channel, owners[min(r["index"], len(owners) - 1)], f"item {r['index']}: {r['error']}")
     return new_ids
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
 from onevoice.db import chunks, executemany, utcnow
+from onevoice.messages.erased import ERASED, erased
 from onevoice.messages.models import Message
 from onevoice.pipeline.validate import CleanMessage, Invalid, validate
 
@@ -30,8 +31,14 @@ class AcceptResult:
     def new_ids(self) -> list[int]:
         return [a["id"] for a in self.accepted if not a["duplicate"]]
 
+    @property
+    def failures(self) -> list[dict]:
+        """The refusals to keep for review: not those of erased messages, whose payload must be kept nowhere."""
+        return [r for r in self.rejected if not r.get("erased")]
+
     def to_dict(self) -> dict:
-        return {"accepted": self.accepted, "rejected": self.rejected}
+        return {"accepted": self.accepted, "rejected": [{"index": r["index"], "error": r["error"]}
+                                                        for r in self.rejected]}
 
 
 def _insert(session: Session):
@@ -119,6 +126,11 @@ def accept_batch(session: Session, items: list, max_text: int = 40_000, max_batc
             "url": c.url, "raw": c.raw, "created_at": c.created_at, "received_at": now,
             "status": "accepted", "attempts": 0, "attachments": c.attachments,
         })
+    # A message erased with its author, delivered again by its platform, is not stored again (refused, so the
+    # connector's path keeps no copy of it either: pipeline.ingest).
+    gone = erased(session, list(rows))
+    for key in gone:
+        del rows[key]
     ids: dict[tuple[int, str], int] = {}
     fresh: set[tuple[int, str]] = set()
     if rows and session.get_bind().dialect.name == "sqlite":
@@ -134,6 +146,9 @@ def accept_batch(session: Session, items: list, max_text: int = 40_000, max_batc
         ids.update(_ids_of(session, [k for k in rows if k not in ids]))  # those already there
     seen: set[tuple[int, str]] = set()
     for index, key in order:
+        if key in gone:
+            result.rejected.append({"index": index, "error": ERASED, "erased": True})
+            continue
         duplicate = key not in fresh or key in seen
         seen.add(key)
         result.accepted.append({"index": index, "id": ids[key], "external_id": key[1], "duplicate": duplicate})

@@ -143,8 +143,8 @@ def _store(runtime: Runtime, channel, connector, req: WebhookRequest):
             # 200 so the platform does not retry a payload that will never parse; it is kept for review.
             return FastJSON({"accepted": [], "rejected": [], "failed_delivery": failure.id, "error": str(exc)})
         result = accept_from_connector(session, channel, items, runtime.settings.max_text_chars)
-        if result.rejected:
-            for r in result.rejected:
+        if result.failures:
+            for r in result.failures:
                 store_failure(session, channel, dict(req.headers), req.body, f"item {r['index']}: {r['error']}")
     runtime.queue.enqueue(result.new_ids)
     runtime.wake_worker()

@@ -28,6 +28,7 @@ from onevoice.db import unit_of_work, utcnow
 from onevoice.errors import Conflict, InvalidInput, NotFound
 from onevoice.events.models import Event
 from onevoice.inbox.models import Notification
+from onevoice.messages import erased as erased_messages
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.outbox.models import OutboxJob
 from onevoice.pipeline.ingest import ingest_received
@@ -218,6 +219,9 @@ def _erase_owned(session: Session, person: Person, request_id: int, replies: dic
     # Platform ids of what they wrote become meaningless tokens, the same token wherever the id was used
     # (a reply's in_reply_to, a conversation's root), so threads stay threads. Rows are visited by key.
     tokens = {old: f"erased-{request_id}-{n}" for n, old in enumerate(person.external_ids, 1)}
+    # Known from now on by a digest only, so that the platform delivering one again does not store it again.
+    erased_messages.record(session, [tuple(r) for r in session.execute(
+        select(Message.channel_id, Message.external_id).where(Message.id.in_(mine))).all()])
     if person.pending_ids:
         # Not processed yet: theirs from now on, and out of the worker's and the retry's reach ("erased"):
         # processed after this, what is left of them would make a new contact of the person.
