@@ -259,3 +259,12 @@ def test_a_fire_or_an_evacuation_at_a_place_is_a_safety_report(packaged, text):
 def test_distributors_are_a_partnership_word():
     hits, _threat, _topics = rules.read("are you looking for distributors in Brazil?")
     assert [r.intent for r, _ in hits] == ["partnership"], hits
+
+
+@pytest.mark.parametrize("text", ["I'm with WSJ, quick question", "Associated Press reporter here",
+                                  "i work for the associated press", "hi, reaching out for comment on the recall"])
+def test_newsrooms_one_list_and_a_request_for_comment_are_press_words(text):
+    """The newsrooms were written twice (the "X here" names and the "I'm with X" names differed: "I'm with WSJ"
+    was not read); one list now. A request for comment was not a press word."""
+    hits, _threat, _topics = rules.read(text)
+    assert [r.name for r, _ in hits] == ["press-words"], hits

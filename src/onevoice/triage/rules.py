@@ -178,8 +178,9 @@ def _rx(*alternatives: str) -> Pattern:
 
 
 # Newsrooms that introduce themselves ("Reuters here", "I'm with Bloomberg").
-_NEWSROOMS = ("reuters", "bloomberg", "the associated press", "bbc news", "cnn", "the guardian", "the financial times",
-              "the wall street journal", "techcrunch", "the verge", "business insider", "axios", "politico", "sky news")
+_NEWSROOMS = ("reuters", "bloomberg", "associated press", "the associated press", "bbc news", "cnn", "the guardian",
+              "financial times", "the financial times", "wall street journal", "the wall street journal", "wsj",
+              "techcrunch", "the verge", "business insider", "axios", "politico", "sky news")
 # Whose data, and what of it, a breach report names ("my card details were stolen").
 _DATA_OWNERS = ("my", "our", "customer", "customers'", "customers", "personal", "your customers'")
 _DATA_KINDS = ("data", "details", "info", "information", "email address", "email", "emails", "card details",
@@ -254,11 +255,11 @@ INTENT_RULES: tuple[Rule, ...] = (
     Rule("press-words", "press_inquiry", 2.5, _rx(
         r"journalists?", r"reporters?", r"press (?:office|enquir(?:y|ies)|inquir(?:y|ies)|kit|contact|release)",
         r"media (?:request|relations|team|enquiry|inquiry)", r"newsdesk", r"(?:comment|statement) for (?:a|our|the)",
+        r"(?:asking|ask|request|requesting|reaching out) for (?:a )?(?:comment|statement)",
         r"on the record", r"spokesperson", r"editor at", r"writing (?:a|an) (?:story|article|piece)",
         r"periodista", r"journaliste", r"giornalista", r"pressestelle",
         # A newsroom introducing itself ("Reuters here:", "I'm with Bloomberg").
-        r"(?:reuters|bloomberg|associated press|bbc news|cnn|the guardian|financial times|wall street journal|wsj"
-        r"|techcrunch|the verge|business insider|axios|politico|sky news) (?:here|reporter|journalist|newsroom)",
+        *(f"{o} {w}" for o in _NEWSROOMS for w in ("here", "reporter", "journalist", "newsroom")),
         # Not "from the Guardian:" or "down with CNN": someone citing or cursing a newsroom is not writing for it.
         *(f"{w} {o}" for w in ("i'm with", "im with", "i am with", "i'm from", "im from", "i am from", "we're from",
                                "we are from", "i work for", "i write for", "i report for", "writing for",
