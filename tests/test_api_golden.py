@@ -32,7 +32,9 @@ GOLDEN = Path(__file__).parent / "golden" / "api.json"
 RECORD = os.environ.get("ONEVOICE_RECORD_GOLDEN") == "1"
 
 MASKS = [
-    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?"), "<time>"),
+    # A time written with `Z` stays told apart: the API writes `+00:00` everywhere (jsontypes.Timestamp).
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "<time Z>"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?"), "<time>"),
     (re.compile(r"ov_[A-Za-z0-9_\-]{8,}"), "<token>"),
     (re.compile(r"\b[0-9a-f]{64}\b"), "<hash>"),
     (re.compile(r"\b\d+(\.\d+)? ?(ms|s)\b"), "<duration>"),

@@ -108,6 +108,8 @@ def test_api_needs_reports_read(gov_app, world, session_factory):
     assert api.get(f"/api/v1/reports?{PERIOD}", headers={"Authorization": f"Bearer {bad}"}).status_code == 403
     cases = api.get(f"/api/v1/reports/cases?{PERIOD}&figure=resolved", headers={"Authorization": f"Bearer {good}"})
     assert [c["case_id"] for c in cases.json()] == [world[0]]
+    # Times written as every other answer of the API writes them (`+00:00`; pydantic's default wrote `Z` here).
+    assert all(c["opened_at"].endswith("+00:00") for c in cases.json()), cases.json()
 
 
 def test_hostile_filters_get_clear_answers(gov_app, world):

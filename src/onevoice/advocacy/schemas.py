@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from onevoice.jsontypes import Timestamp
+from onevoice.jsontypes import JsonTimestamp, Timestamp
 
 
 class Standing(BaseModel):
@@ -68,13 +67,13 @@ class FeedItem(BaseModel):
     media_alt: str
     variants: dict[str, str]
     campaign: str
-    expires_at: datetime | None
+    expires_at: JsonTimestamp | None
     created_by: str
     author_name: str
-    created_at: datetime
+    created_at: JsonTimestamp
     status: str
     approval_reason: str
-    due_at: datetime | None
+    due_at: JsonTimestamp | None
     decided_by: str | None
     decision_note: str | None
     warnings: list[dict[str, Any]]

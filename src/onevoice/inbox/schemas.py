@@ -3,11 +3,10 @@ its latest message, assignee, incident, approval and SLA, read for the whole pag
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
 from onevoice.cases.schemas import CaseListItem
+from onevoice.jsontypes import JsonTimestamp
 
 
 class LatestMessage(BaseModel):
@@ -16,7 +15,7 @@ class LatestMessage(BaseModel):
     direction: str
     status: str
     author: str
-    at: datetime
+    at: JsonTimestamp
     language: str | None
     urgency: str | None
 
@@ -28,5 +27,5 @@ class QueueRow(CaseListItem):
     incident_id: int | None
     waiting_approval: bool
     # The rows' times as datetimes, for the page's filters (`sla`, `ago`), beside the columns' ISO text.
-    sla_due: datetime | None
-    last_at: datetime
+    sla_due: JsonTimestamp | None
+    last_at: JsonTimestamp

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from onevoice.jsontypes import Timestamp
+from onevoice.jsontypes import JsonTimestamp, Timestamp
 
 
 class Period(BaseModel):
@@ -61,7 +61,7 @@ class ReportOut(BaseModel):
 
 class CaseBehind(BaseModel):
     case_id: int
-    opened_at: datetime
+    opened_at: JsonTimestamp
     status: str
     priority: str
     team: str | None
