@@ -232,7 +232,7 @@ def test_slang_praise_stays_praise_through_the_second_opinion(packaged, text):
 
 
 def test_the_second_opinion_reads_the_slang_put_plainly():
-    from onevoice.triage.escalation import plainly
+    from onevoice.triage.rules import plainly
 
     assert plainly("That drop was FIRE, fire!", {"fire": "great"}) == "That drop was great, great!"
     assert plainly("a firework", {"fire": "great"}) == "a firework"  # whole words only

@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import re
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from onevoice.triage import complaint as complaint_signal
+from onevoice.triage import rules
 from onevoice.triage.dense import DenseSignals
 from onevoice.triage.encoder import StaticEncoder
 from onevoice.triage.heads import PACKAGED_MODEL_DIR
@@ -154,14 +154,6 @@ def unsure(result: TriageResult, policy: Policy = DEFAULT_POLICY, transformer: b
     return why
 
 
-def plainly(text: str, slang: dict[str, str] | None) -> str:
-    """The text with the slang the fast path recognised ("fire": "great") put in its plain meaning: the encoder
-    and the transformer learned those words in their literal sense."""
-    for word, meaning in (slang or {}).items():
-        text = re.sub(rf"\b{re.escape(word)}\b", meaning, text, flags=re.IGNORECASE)
-    return text
-
-
 def combine(fast: dict[str, float], encoder: dict[str, float], fast_weight: float) -> dict[str, float]:
     return {c: fast_weight * fast.get(c, 0.0) + (1 - fast_weight) * encoder.get(c, 0.0) for c in fast}
 
@@ -278,7 +270,7 @@ class EscalatingTriager:
         todo = [i for i, why in enumerate(reasons) if why]
         if not todo or not self._load():
             return results
-        texts = [plainly((items[i].text or "")[:5000], results[i].scores.get("slang")) for i in todo]
+        texts = [rules.plainly((items[i].text or "")[:5000], results[i].scores.get("slang")) for i in todo]
         probs = self._heads.probabilities(features(self._encoder, self._dense, texts))
         read = [row for row, i in enumerate(todo) if i in for_transformer] if self._transformer is not None else []
         tf = dict(zip(read, self._transformer.probabilities([texts[row] for row in read]), strict=True)) if read else {}

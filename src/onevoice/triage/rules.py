@@ -587,3 +587,28 @@ def read(text: str, lowered: str | None = None) -> tuple[list[tuple[Rule, str]],
     hits = [(r, found[i].group(0)) for r, i in _RULE_IDS if i in found]
     threat_m = found.get(_THREAT_ID)
     return hits, threat_m.group(0) if threat_m else None, [name for name, i in _TOPIC_IDS if i in found]
+
+
+# Slang the praise rule recognises whose literal sense the models learned (a disaster, a blow), and its plain
+# meaning: the second opinion's encoder and transformer read the text with it put plainly (escalation).
+SLANG_PLAIN = {"fire": "great", "slaps": "is great"}
+_SLANG_WORD = {w: re.compile(rf"\b{w}\b", re.IGNORECASE) for w in SLANG_PLAIN}
+
+
+def is_slang_word(rule: Rule, word: str) -> bool:
+    """The slang compliment's hit on the word itself ("the buds r fire", "it slaps"), not "the team is on fire"."""
+    return rule.name == "praise-compliment" and word.lower() in SLANG_PLAIN
+
+
+def slang_words(hits: list[tuple[Rule, str]]) -> dict[str, str]:
+    """The slang words among the hits with their plain meaning; none where safety words stand."""
+    if not hits or any(r.name == "safety-words" for r, _ in hits):
+        return {}
+    return {w.lower(): SLANG_PLAIN[w.lower()] for r, w in hits if is_slang_word(r, w)}
+
+
+def plainly(text: str, slang: dict[str, str] | None) -> str:
+    """The text with the slang words found put in their plain meaning (whole words, any case)."""
+    for word, meaning in (slang or {}).items():
+        text = _SLANG_WORD[word].sub(meaning, text)
+    return text

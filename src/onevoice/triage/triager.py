@@ -46,9 +46,8 @@ PRAISE_SLANG_POSITIVE = 1.0
 # What slang compliments ("killing it", "goated", "the admin is on fire") add toward positive sentiment.
 PRAISE_COMPLIMENT_POSITIVE = 2.0
 # And more for a thing that "is fire" or "slaps": the models and VADER read the words in their literal sense (a
-# disaster, a blow; tests/triage/test_misreadings). The second opinion reads them put plainly (escalation.plainly).
+# disaster, a blow; tests/triage/test_misreadings). The second opinion reads them put plainly (rules.plainly).
 SLANG_WORD_POSITIVE = 3.0
-SLANG_PLAIN = {"fire": "great", "slaps": "is great"}
 # Praise the text contradicts (triage/contradiction.py): taken from praise, added toward a complaint and negative.
 CONTRADICTED_PRAISE = 3.0
 CONTRADICTED_COMPLAINT = 1.5
@@ -162,6 +161,8 @@ class FastTriager:
     def _forward(self, items: list[TriageInput]) -> dict:
         """Everything one batch's answers are made of: tokens, VADER, logits (rules added), probabilities."""
         texts = [(i.text or "")[:5000] for i in items]
+        # The slang put plainly is for the second opinion only: this model learned "was great" in a short text
+        # as a complaint (sarcasm), so "that ad was great" read worse than "that ad was fire" (tried, stop 29).
         token_lists = [self._tokenize(t) for t in texts]
         read = [self._read(t) for t in texts]
         vader = [r.vader for r in read]
@@ -200,7 +201,7 @@ class FastTriager:
                 elif rule.name == "praise-compliment":
                     # A slang "fire" or "slaps" more: every model (and VADER) reads the word in its literal sense.
                     logits[row, self._positive_col] += PRAISE_COMPLIMENT_POSITIVE + (
-                        SLANG_WORD_POSITIVE if _is_slang_word(rule, word) else 0.0)
+                        SLANG_WORD_POSITIVE if rules.is_slang_word(rule, word) else 0.0)
                 # Public sentiment data has few complaints in it; a complaint rule is evidence of negativity.
                 if rule.intent in NEGATIVE_INTENTS:
                     logits[row, self._negative_col] += 1.0
@@ -404,7 +405,7 @@ class FastTriager:
         if kinds:
             flags["pii"] = kinds
             explanation.append("personal data in the text: " + ", ".join(kinds))
-        slang = _slang_words(hits)
+        slang = rules.slang_words(hits)
         scores = {"offensive": round(p["offensive"][i], 3), "hate": round(p["hate"][i], 3),
                   "crisis": round(p["crisis"][i], 3)}
         for name, threshold in THRESHOLDS.items():
@@ -455,15 +456,3 @@ class FastTriager:
             model_version=self.model_version, scores=scores, complaint=complaint,
             complaint_probability=round(complaint_p, 4), complaint_reasons=complaint_reasons, terms=terms,
         )
-
-
-def _is_slang_word(rule, word: str) -> bool:
-    """The slang compliment's hit on the word itself ("the buds r fire", "it slaps"), not "the team is on fire"."""
-    return rule.name == "praise-compliment" and word.lower() in SLANG_PLAIN
-
-
-def _slang_words(hits) -> dict[str, str]:
-    """The slang words among the hits with their plain meaning; none where safety words stand."""
-    if any(r.name == "safety-words" for r, _ in hits):
-        return {}
-    return {w.lower(): SLANG_PLAIN[w.lower()] for r, w in hits if _is_slang_word(r, w)}
