@@ -171,7 +171,8 @@ def test_a_slang_fire_beside_a_letdown_is_a_complaint_and_no_crisis(packaged):
     """The crisis model read 'fire' as a wildfire (77 %): high urgency and PR on a broken hinge."""
     t = packaged.triage(TriageInput(text="ok so the buds r fire but the case hinge broke after a week 😩"))
     assert t.intent == "complaint" and "crisis" not in t.flags and t.urgency == "normal", t.explanation
-    assert any("not taken" in line for line in t.explanation)
+    # The crisis head reads the text with the slang put plainly (stop 29; before, its 77 % was set aside).
+    assert t.scores["crisis"] < 0.5, t.scores
 
 
 @pytest.mark.parametrize("text", ["the hub is on fire!! smoke everywhere",
@@ -229,6 +230,14 @@ def test_slang_praise_stays_praise_through_the_second_opinion(packaged, text):
     was fire" came out a critical safety risk) and "slaps" as a blow; it now reads the words put plainly."""
     t = packaged.triage(TriageInput(text=text))
     assert t.intent == "praise" and t.sentiment == "positive" and t.urgency == "low", t.explanation
+    # The offensive head read the word too ("that drop was fire" 73 %, flagged and routed to PR as #abusive).
+    assert "offensive" not in t.flags and "crisis" not in t.flags, t.scores
+
+
+@pytest.mark.parametrize("text", ["this shit is fire", "this drop is fire as fuck"])
+def test_slang_praise_with_a_swear_word_is_still_offensive_language(packaged, text):
+    t = packaged.triage(TriageInput(text=text))
+    assert t.flags.get("offensive") and t.sentiment == "positive", t.explanation
 
 
 def test_the_second_opinion_reads_the_slang_put_plainly():

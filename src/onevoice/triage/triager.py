@@ -216,6 +216,7 @@ class FastTriager:
                 logits[row, praise_col] -= SARCASM_BOOST
                 logits[row, self._negative_col] += SARCASM_NEGATIVE
         p = self.heads.all_probabilities(logits)
+        self._signals_read_plainly(texts, read, p)
         contradicted = self._contradictions(read, readings, logits, boosts, p)
         x = complaint_signal.signals(
             None if self._complaint_col is None else logits[:, self._complaint_col].astype(np.float64),
@@ -224,6 +225,23 @@ class FastTriager:
         return {"texts": texts, "tokens": token_lists, "vader": vader, "scale": scale, "ids": ids, "n_tok": n_tok,
                 "lowered": lowered, "readings": readings, "p": p, "complaint_x": x, "matched": matched,
                 "read": read, "contradicted": contradicted}
+
+    def _signals_read_plainly(self, texts: list[str], read: list[TextReading], p: dict) -> None:
+        """The offensive, hate and crisis signals of a text with slang praise, read with the slang put plainly:
+        these heads learned "fire" literally ("that drop was fire" was 73 % offensive, and so went to PR; "that
+        drop was great" 19 %). Only those heads: the intent and sentiment heads read "was great" in a short text
+        as sarcasm, worse than the slang (rules.SLANG_PLAIN). Changes `p` of those rows in place."""
+        slang = {row: words for row, r in enumerate(read) if (words := rules.slang_words(r.rules[0]))}
+        if not slang:
+            return
+        plain = [rules.plainly(texts[row], words) for row, words in slang.items()]
+        # VADER reads the word literally too, and the heads lean on it: its signals from the plain text as well.
+        rows_dense = np.array([self._dense.row(t, self._dense.vader(t)) for t in plain], dtype=np.float32)
+        logits, *_ = self._scorer.logits([self._tokenize(t) for t in plain], rows_dense.reshape(len(plain), 8))
+        rows = np.fromiter(slang, dtype=np.intp)
+        again = self.heads.all_probabilities(logits)
+        for name in ("offensive", "hate", "crisis"):
+            p[name][rows] = again[name]
 
     def _contradictions(self, read: list[TextReading], readings: list, logits: np.ndarray, boosts: np.ndarray,
                         p: dict) -> dict[int, tuple[str, str]]:
@@ -410,11 +428,6 @@ class FastTriager:
                   "crisis": round(p["crisis"][i], 3)}
         for name, threshold in THRESHOLDS.items():
             if scores[name] >= threshold:
-                if name == "crisis" and slang:
-                    # The crisis model learned "fire" from wildfires; "these buds r fire" is praise.
-                    explanation.append(f"crisis signal ({scores[name]:.0%}) not taken: "
-                                       f"'{next(iter(slang))}' is slang praise here")
-                    continue
                 flags[name] = True
                 explanation.append(f"{name} language/signal ({scores[name]:.0%})")
         emotion = p["emotion"][i]
