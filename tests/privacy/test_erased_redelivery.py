@@ -80,6 +80,11 @@ def test_nobody_erased_costs_one_look_and_refuses_nothing(runtime, org):
         erased_messages.record(s, [(1, "a"), (1, "b")])  # twice: kept once
         assert erased_messages.erased(s, [(1, "a"), (2, "a"), (1, "c")]) == {(1, "a")}
         assert s.scalar(select(func.count()).select_from(ErasedMessage)) == 2
+        many = [(3, f"k{i}") for i in range(1500)]  # more than one IN list holds
+        erased_messages.record(s, many)
+        erased_messages.record(s, many)
+        assert s.scalar(select(func.count()).select_from(ErasedMessage)) == 1502
+        assert erased_messages.erased(s, many[:5] + [(4, "k1")]) == set(many[:5])
         s.rollback()
 
 

@@ -24,8 +24,10 @@ def digest(external_id: str) -> str:
 def record(session: Session, keys: list[tuple[int, str]]) -> None:
     """Remember erased messages by (channel id, platform id); a key already remembered is left as it is."""
     rows = {(channel_id, digest(external_id)) for channel_id, external_id in keys}
-    known = set(session.execute(select(ErasedMessage.channel_id, ErasedMessage.digest).where(
-        ErasedMessage.digest.in_([d for _, d in rows]))).all()) if rows else set()
+    known: set[tuple[int, str]] = set()
+    for chunk in chunks(sorted({d for _, d in rows})):  # a person may have written thousands
+        known.update(map(tuple, session.execute(select(ErasedMessage.channel_id, ErasedMessage.digest)
+                                                .where(ErasedMessage.digest.in_(chunk))).all()))
     new = [{"channel_id": c, "digest": d} for c, d in sorted(rows - known)]
     if new:
         session.execute(insert(ErasedMessage), new)
