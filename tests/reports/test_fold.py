@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from onevoice.reports.facts import CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow, case_facts, fold_case
+from onevoice.reports.facts import CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow, case_facts
+from onevoice.reports.fold import fold_case
 from onevoice.routing.sla import SlaPolicy
 
 BUSINESS = SlaPolicy.from_dict("business", {
