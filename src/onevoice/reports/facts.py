@@ -43,12 +43,11 @@ def signals(inbound: list[MessageRow], start: dict | None = None) -> dict:
     pos, neg, rec = start.get("adv_n") or 0, start.get("det_n") or 0, start.get("recommendations") or 0
     last = start.get("signal_at")
     for m in inbound:
-        if m.status != "processed" or m.deleted:
+        side = signal_side(m)
+        if side is None:
             continue
-        at, sentiment = m.created_at, m.sentiment or "neutral"
+        at = m.created_at
         last = at if last is None or at > last else last
-        # The advocacy rule's Signal (`polarity` is its rule) without building one per message.
-        side = polarity(sentiment if sentiment.__class__ is str else str(sentiment), m.intent)
         if side == 1:
             pos += 1
             rec += int(m.recommendation)
@@ -57,6 +56,15 @@ def signals(inbound: list[MessageRow], start: dict | None = None) -> dict:
             neg += 1
             det += signal_weight(at) * (1 + (COMPLAINT_BONUS if m.complaint else 0))
     return {"adv_w": adv, "det_w": det, "adv_n": pos, "det_n": neg, "recommendations": rec, "signal_at": last}
+
+
+def signal_side(m: MessageRow) -> int | None:
+    """A message's side in the advocacy sums: 1, -1, 0 (counted, neither side), None (not counted: unprocessed
+    or deleted). The advocacy rule's Signal (`polarity` is its rule) without building one per message."""
+    if m.status != "processed" or m.deleted:
+        return None
+    sentiment = m.sentiment or "neutral"
+    return polarity(sentiment if sentiment.__class__ is str else str(sentiment), m.intent)
 
 
 @dataclass

@@ -4,7 +4,7 @@ when the stored row does not say enough (then the upkeep recomputes the case).""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from onevoice.reports.facts import (
     EFFORT_MINUTES,
@@ -13,6 +13,7 @@ from onevoice.reports.facts import (
     CaseSource,
     Context,
     EventRow,
+    MessageRow,
     TeamRow,
     _actions,
     _case_row,
@@ -21,6 +22,7 @@ from onevoice.reports.facts import (
     _recovered,
     _reopens,
     _service,
+    signal_side,
     signals,
     team_rows,
 )
@@ -44,7 +46,9 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
     `new.history` (with the case's approvals): the events already folded, given when a team joined: the
     teams' parts are then counted from all the events, as the recomputation counts them.
     Folding reads what the new messages and events add (counts, sentiment, the advocacy sums, reopens,
-    each team's actions and effort, its first action) and takes the rest from the case's row.
+    each team's actions and effort, its first action) and takes the rest from the case's row. A message older
+    than the stored last one (a sender's batch stored after another's) is placed against the stored first and
+    last ones (`_head`, `_recovered_now`, `_sums_fold`): recomputing its case cost ~10 folds.
     """
     case = new.case
     # Approvals come with the history only (each team's part); one decided since recomputes (upkeep.late_cases).
@@ -55,22 +59,21 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
         old, old_teams = _before(case, new.teams)
     inbound = sorted(new.messages, key=_in_order)
     last = old["last_message_at"]
-    if inbound and last is not None and inbound[0].created_at <= last:
-        return None  # an earlier message arrived late: its place in the order matters (first, last, sums)
-    had_inbound = old["messages_in"] > 0
-    opened_at = old["opened_at"] if had_inbound else min([case.created_at, *(m.created_at for m in inbound[:1])])
     if old["messages_out"] and case.first_response_at is None:
         return None  # answered by a message sent outside the reply flow: its time is not stored
     responded = case.first_response_at
-    service = _service(case, ctx, opened_at, responded)
-    head = _first(inbound[0] if inbound else None, case) if not had_inbound else \
-        {k: old[k] for k in ("kind", "language", "product", "opened_negative")}
-    if inbound:
-        recovered = _recovered(head["opened_negative"], responded, inbound[-1])
-    elif head["opened_negative"] and responded is not None and old["first_response_s"] != service["first_response_s"]:
-        return None  # answered since, with no message after: the last message's sentiment is not stored
+    if old["messages_in"]:
+        placed = _head(old, case, inbound)
+        if placed is None:
+            return None  # a late message at the stored first one's time (or that one's time is not stored)
+        opened_at, head = placed
     else:
-        recovered = old["recovered"] if head["opened_negative"] and responded is not None else None
+        opened_at = min([case.created_at, *(m.created_at for m in inbound[:1])])
+        head = _first(inbound[0] if inbound else None, case)
+    service = _service(case, ctx, opened_at, responded)
+    recovered = _recovered_now(old, head, responded, inbound)
+    if recovered is UNKNOWN or not _sums_fold(old, inbound):
+        return None
     resolved_public = None
     if service["resolved"] and head["kind"] in PUBLIC_KINDS:
         if old["resolved_public"] is not None:
@@ -100,10 +103,68 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
         "neutral": old["neutral"] + sentiments.count("neutral"), "recovered": recovered,
         "resolved_public": resolved_public,
         "effort_s": old["effort_s"] + sum(EFFORT_MINUTES.get(e.kind, 0) for e in events) * 60,
-        "last_message_at": inbound[-1].created_at if inbound else last,
+        "last_message_at": max(last, inbound[-1].created_at) if inbound and last is not None else
+        inbound[-1].created_at if inbound else last,
         **signals(inbound, old),
     }
     return facts, teams
+
+
+HEAD = ("kind", "language", "product", "opened_negative")  # the columns of the case's first inbound message
+UNKNOWN = object()  # whether the case recovered depends on what the stored row does not say
+
+
+def _head(old: dict, case: CaseRow, inbound: list[MessageRow]) -> tuple[datetime, dict] | None:
+    """When a case that had inbound messages opened, and its first message's columns, with the new messages
+    (in (time, id) order) placed against the stored first one: a message that arrived late may come before it.
+    None when their order is not known: the stored first message's time is `opened_at` only when that is before
+    the case's own creation (else `opened_at` is the case's time), and a tie in time would need its id."""
+    kept = old["opened_at"], {k: old[k] for k in HEAD}
+    if not inbound or inbound[0].created_at > old["last_message_at"]:
+        return kept  # in order: after the stored last message
+    early, opened_at = inbound[0], old["opened_at"]
+    if early.created_at < opened_at:  # before the first message and the case's creation: the new first one
+        return early.created_at, _first(early, case)
+    if opened_at < case.created_at and early.created_at > opened_at:
+        return kept
+    return None
+
+
+def _recovered_now(old: dict, head: dict, responded: datetime | None, inbound: list[MessageRow]):
+    """Whether the case recovered (`facts._recovered`) with the new messages; UNKNOWN when that turns on the
+    stored last message's sentiment, which is not stored: it is known only from whether the case recovered
+    before, when it opened negative then and was answered at the same time (the stored time to the first
+    response, from when it opened then)."""
+    if not head["opened_negative"] or responded is None:
+        return None
+    last = old["last_message_at"]
+    if inbound and (last is None or inbound[-1].created_at > last):
+        return _recovered(1, responded, inbound[-1])  # a new message is the last one
+    if last is None or last <= responded:
+        return 0  # the last message (stored, or one at its time) is not after the answer
+    if inbound and inbound[-1].created_at == last:
+        return UNKNOWN  # a late message at the stored last one's time: which is last would need the ids
+    if old["opened_negative"] and old["recovered"] is not None and \
+            old["first_response_s"] == max(0, int((responded - old["opened_at"]).total_seconds())):
+        return old["recovered"]
+    return UNKNOWN
+
+
+def _sums_fold(old: dict, inbound: list[MessageRow]) -> bool:
+    """Whether adding the new messages' advocacy weights to the stored sums (`facts.signals`) gives the
+    recomputation's floating sums to the last bit. The recomputation adds a case's weights in (time, id)
+    order, and floating addition is not associative: a late signal may be added after stored ones of its side
+    that come after it. Exact when its side had none stored, or one stored and one late (a + b == b + a); a
+    stored weight's time is not kept, only the last counted message's (`signal_at`), so any new message not
+    after that is taken as possibly before some."""
+    since = old["signal_at"]
+    if since is None or not inbound or inbound[0].created_at > since:
+        return True
+    for side, stored in ((1, old["adv_n"]), (-1, old["det_n"])):
+        early = sum(1 for m in inbound if m.created_at <= since and signal_side(m) == side)
+        if early and stored and not (stored == early == 1):
+            return False
+    return True
 
 
 def _before(case: CaseRow, teams: list[TeamRow]) -> tuple[dict, list[dict]]:

@@ -4,7 +4,8 @@ The scheduler runs `upkeep_job` every few seconds (registered at composition, cl
 knows nothing of reports). A pass reads the events past its watermark and folds what they brought (new
 messages, the pipeline's and people's actions) into the stored facts of their cases (`fold.fold_case`);
 a case the fold cannot decide from its stored row (a reply, an edit, an outcome, an approval decided, a
-message that arrived out of order...) is recomputed from all its sources (`facts.case_facts`). The per-day
+late advocacy signal whose floating sum depends on its place...) is recomputed from all its sources
+(`facts.case_facts`). The per-day
 aggregates move by the difference between each case's old and new facts.
 
 All the reading and computing happens in a read transaction (on SQLite: no write lock, intake goes on);
