@@ -548,6 +548,25 @@ def test_a_node_keeps_the_facts_as_often_as_it_is_set_to_or_not_at_all(settings,
     assert "alerts" in jobs  # the other jobs are there either way
 
 
+def test_the_server_counts_its_upkeep_s_cpu_and_cases(session_factory, pipeline):
+    # The upkeep's share of the server's CPU is read from these counters (/metrics, bench_webhooks), not
+    # estimated from a pass run elsewhere: each run adds its thread's CPU and its cases, folded or recomputed.
+    from prometheus_client import REGISTRY
+
+    from onevoice.cli.serving import _upkeep_counted
+
+    def counters() -> tuple[float, float]:
+        cases = sum(REGISTRY.get_sample_value("onevoice_reports_upkeep_cases_total", {"how": how}) or 0.0
+                    for how in ("folded", "recomputed"))
+        return REGISTRY.get_sample_value("onevoice_reports_upkeep_cpu_seconds_total") or 0.0, cases
+
+    cpu, cases = counters()
+    pipeline(message(channel="xcom", text="my order never arrived", author="c1"),
+             message(channel="xcom", text="thanks, love it", author="c2"))
+    _upkeep_counted(session_factory)
+    assert counters()[0] > cpu and counters()[1] == cases + 2
+
+
 def test_a_negative_upkeep_interval_is_refused(settings):
     from pydantic import ValidationError
 
