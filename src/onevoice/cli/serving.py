@@ -32,7 +32,7 @@ from onevoice.pipeline.backlog import behind
 from onevoice.pipeline.poller import Poller, redis_claim
 from onevoice.posts.jobs import publish_due
 from onevoice.privacy.retention import job as retention_job
-from onevoice.reports.upkeep import upkeep_job
+from onevoice.reports.upkeep import UpkeepResult, upkeep_job
 from onevoice.runtime import build_processor, build_runtime
 from onevoice.scheduler.service import Scheduler
 from onevoice.settings import Settings
@@ -46,7 +46,7 @@ from onevoice.worker.runner import EmbeddedWorker
 log = logging.getLogger(__name__)
 
 
-def _upkeep_counted(session_factory, **kw) -> None:
+def _upkeep_counted(session_factory, **kw) -> UpkeepResult:
     """One scheduled upkeep run, its thread's CPU and its cases counted (`/metrics`): the upkeep's share of the
     server's CPU, measured (bench/bench_webhooks.py) rather than estimated from a pass run elsewhere."""
     started = time.thread_time()
@@ -56,6 +56,7 @@ def _upkeep_counted(session_factory, **kw) -> None:
         metrics.UPKEEP_CPU.inc(time.thread_time() - started)
     metrics.UPKEEP_CASES.labels("folded").inc(result.folded)
     metrics.UPKEEP_CASES.labels("recomputed").inc(result.cases - result.folded)
+    return result
 
 
 def _scheduler(runtime, poll: bool):
