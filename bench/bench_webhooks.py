@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
+
 from bench.common import LiveArrivals, Server, machine, percentile, seeded_database
 
 PAGE = "104873926541280"
@@ -138,6 +140,21 @@ def cpu_seconds(pid: int, children: bool = True) -> float:
     return total
 
 
+def upkeep_counters(server: Server, token: str) -> dict | None:
+    """The server's counters of the reports' upkeep (`/metrics`, cli/serving._upkeep_counted): its scheduler
+    thread's CPU seconds and the cases folded and recomputed. None from a server that has none (older code)."""
+    try:
+        text = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10).text
+    except httpx.HTTPError:
+        return None
+    names = {"onevoice_reports_upkeep_cpu_seconds_total": "cpu_s",
+             'onevoice_reports_upkeep_cases_total{how="folded"}': "folded",
+             'onevoice_reports_upkeep_cases_total{how="recomputed"}': "recomputed"}
+    out = {names[k]: float(v) for k, v in (line.rsplit(" ", 1) for line in text.splitlines()
+                                           if line and not line.startswith("#")) if k in names}
+    return out if "cpu_s" in out else None
+
+
 def processed(db: str) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as c:
         return c.execute("SELECT count(*) FROM messages WHERE status = 'processed'").fetchone()[0]
@@ -211,6 +228,7 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
 
     bodies = [json.dumps({"messages": b}).encode() for b in batches(messages, per_request, seed=7)]
     before = processed(db)
+    upkeep_before = upkeep_counters(server, token)
     cpu, web_cpu = cpu_seconds(server.proc.pid), cpu_seconds(server.proc.pid, children=False)
     started = time.perf_counter()
     ctx = mp.get_context("fork")
@@ -232,6 +250,14 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
     # Up to the figures being current: the upkeep's passes after the last message is processed too (the pass that
     # catches up after a surge is most of its work; with the upkeep off, the same as at processed).
     cpu_current = cpu_seconds(server.proc.pid)
+    upkeep_after = upkeep_counters(server, token)
+    # The upkeep's share of the server's CPU (web and worker processes) up to the figures current, as one
+    # measured figure: its thread's CPU over the processes' (/proc), over the same span.
+    upkeep = {k: round(upkeep_after[k] - upkeep_before.get(k, 0.0), 3) for k in upkeep_after} \
+        if upkeep_before and upkeep_after else None
+    if upkeep:
+        upkeep["cpu_ms_per_message"] = round(upkeep["cpu_s"] * 1000 / messages, 4)
+        upkeep["share_of_server_cpu_pct"] = round(100 * upkeep["cpu_s"] / (cpu_current - cpu), 2)
     return {"messages": messages, "per_request": per_request, "answers": codes, "accept_seconds": round(accepted, 2),
             "all_processed_seconds": total,
             # the figures lag the processing by the upkeep's interval and the pass that is running
@@ -240,7 +266,7 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
             "server_cpu_ms_per_message": round((cpu_processed[0] - cpu) * 1000 / messages, 3),
             "web_process_cpu_ms_per_message": round((cpu_processed[1] - web_cpu) * 1000 / messages, 3),
             "server_cpu_ms_per_message_until_current": round((cpu_current - cpu) * 1000 / messages, 3),
-            "load": os.getloadavg()[0]}
+            "upkeep_until_current": upkeep, "load": os.getloadavg()[0]}
 
 
 def webhook_latency(server: Server, db: str, token: str, base: int, seconds: float, rate: int = 200) -> dict:

@@ -10,7 +10,17 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from onevoice.reports.facts import CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow, case_facts, fold_case
+from onevoice.reports.facts import (
+    CaseRow,
+    CaseSource,
+    Context,
+    EventRow,
+    MessageRow,
+    TeamRow,
+    case_facts,
+    signal_side,
+)
+from onevoice.reports.fold import fold_case
 from onevoice.routing.sla import SlaPolicy
 
 BUSINESS = SlaPolicy.from_dict("business", {
@@ -128,3 +138,67 @@ def test_the_pipelines_traffic_folds(before, after, old_in, gaps, new_events, ol
     folded = fold_case(old, old_team_rows, new, CTX)
     assert folded is not None
     assert folded == case_facts(CaseSource(after, old_in + new_in, old_events + new.events, joined), CTX)
+
+
+def _counted_sides(messages: list[MessageRow]) -> set[int]:
+    return {signal_side(m) for m in messages} - {None, 0}
+
+
+# Close in time (ties happen) and mostly counted by the advocacy rule (the order of its floating sums matters).
+close = st.builds(lambda at, s, sentiment, kind, rec, complaint: MessageRow(
+    "inbound", kind, T0 + timedelta(minutes=at, seconds=s), "processed", sentiment, "en", intent=None,
+    complaint=complaint, recommendation=rec), st.integers(0, 30), st.sampled_from((0, 30)),
+    st.sampled_from(("positive", "negative", "neutral")), st.sampled_from(("mention", "direct")), st.booleans(),
+    st.booleans())
+some = st.one_of(close, close, inbound)
+
+
+@hsettings(max_examples=800, deadline=None)
+@given(case=case_row, old_in=st.lists(some, min_size=1, max_size=8), new_in=st.lists(some, min_size=1, max_size=3),
+       teams=st.lists(team, min_size=1, max_size=2), created=st.sampled_from((1, 60 * 24 * 6)))
+def test_a_late_message_is_folded_in_its_place(case, old_in, new_in, teams, created):
+    # Messages that arrive in any order against the stored ones (most of these are late: older than the case's
+    # stored last message, or its first): the fold places them (first message, opening time, last message,
+    # recovery, the advocacy sums' order) as the recomputation does, and declines only where the stored row
+    # cannot say: a tie in time with the stored first or last message, a case opened at its own creation (the
+    # first message's time not stored), a late advocacy signal on a side with stored signals, the recovery of
+    # a case opened negative and answered.
+    teams = teams_of(teams)
+    case.created_at = T0 + timedelta(minutes=created)  # before the messages, or after them (the pipeline's)
+    old_in, new_in = numbered(old_in), numbered(new_in, 100)
+    old, old_team_rows = case_facts(CaseSource(case, old_in, [], teams), CTX)
+    folded = fold_case(old, old_team_rows, CaseSource(case, new_in, [], teams), CTX)
+    full, _ = whole = case_facts(CaseSource(case, old_in + new_in, [], teams), CTX)
+    if folded is not None:
+        assert folded == whole
+        return
+    old_times = {m.created_at for m in old_in}
+    stored_counted = [m for m in old_in if signal_side(m) is not None]
+    last_counted = max((m.created_at for m in stored_counted), default=None)
+    late_signal = last_counted is not None and bool(
+        _counted_sides([m for m in new_in if m.created_at <= last_counted]) & _counted_sides(stored_counted))
+    assert any(m.created_at in old_times for m in new_in) or case.created_at <= min(old_times) or late_signal or \
+        (full["opened_negative"] and case.first_response_at is not None), "declined a late message it could fold"
+
+
+def test_the_usual_late_messages_are_folded():
+    # The shapes the server meets (a sender's batch stored after another's): a neutral message between the
+    # first and the last, a message before the first (the case now opened earlier, with its sentiment and
+    # product), a signal on a side the case had none of; each folded, equal to the recomputation.
+    case = CaseRow(1, "open", "normal", T0 + timedelta(hours=2), lead_team_id=1, channel_id=3, contact_id=9,
+                   sla_policy="business")
+    teams = [TeamRow(1, "lead", T0)]
+
+    def at(minute: int, sentiment: str, mid: int, **kw) -> MessageRow:
+        return MessageRow("inbound", "mention", T0 + timedelta(minutes=minute), "processed", sentiment, "en",
+                          id=mid, **kw)
+
+    stored = [at(10, "negative", 1), at(20, "neutral", 2), at(30, "negative", 3)]
+    old, old_team_rows = case_facts(CaseSource(case, stored, [], teams), CTX)
+    for late in ([at(25, "neutral", 7)], [at(5, "positive", 8, products=["app"])], [at(15, "positive", 9)],
+                 [at(15, "neutral", 10), at(40, "negative", 11)]):
+        folded = fold_case(old, old_team_rows, CaseSource(case, late, [], teams), CTX)
+        assert folded is not None, late
+        assert folded == case_facts(CaseSource(case, stored + late, [], teams), CTX)
+    moved, _ = fold_case(old, old_team_rows, CaseSource(case, [at(5, "positive", 8)], [], teams), CTX)
+    assert (moved["opened_at"], moved["opened_negative"]) == (T0 + timedelta(minutes=5), 0)

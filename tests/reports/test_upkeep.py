@@ -37,12 +37,16 @@ from tests.factories import message
 from tests.scripted_triage import ScriptedTriager
 
 pytestmark = pytest.mark.both_databases
+WINDOW = OVERLAP["postgresql"]
 
 TEXTS = ("my order never arrived", "thanks, love it", "what is the pricing?", "is it open?", "terrible, refund")
 STATUSES = ("open", "pending_customer", "resolved", "open", "resolved")
 TEAMS = ("product", "pr", "legal", "sales")
 op = st.one_of(
     st.tuples(st.just("message"), st.integers(0, 3), st.sampled_from(TEXTS)),
+    # A message older than the newest stored (customer n % 4, (n // 4) x 6 s before it: at its time, among the
+    # case's messages or before them all): a sender's batch stored after another's.
+    st.tuples(st.just("late"), st.integers(0, 47), st.sampled_from(TEXTS)),
     st.tuples(st.just("status"), st.integers(0, 20), st.sampled_from(STATUSES)),
     st.tuples(st.just("team"), st.integers(0, 20), st.sampled_from(TEAMS)),
     st.tuples(st.just("handoff"), st.integers(0, 20), st.sampled_from(TEAMS)),
@@ -403,6 +407,12 @@ def apply(session_factory, pipeline, org, step) -> None:
     if kind == "message":
         pipeline(message(channel="xcom", text=value, author=f"customer{n}"))
         return
+    if kind == "late":
+        with session_factory() as s:
+            newest = s.scalar(select(func.max(Message.created_at)))
+        extra = {"created_at": (newest - timedelta(seconds=6 * (n // 4))).isoformat()} if newest else {}
+        pipeline(message(channel="xcom", text=value, author=f"customer{n % 4}", **extra))
+        return
     if kind == "upkeep":
         upkeep_job(session_factory)
         return
@@ -429,8 +439,11 @@ def apply(session_factory, pipeline, org, step) -> None:
 
 @hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
-@given(steps=st.lists(op, min_size=1, max_size=25))
-def test_incremental_equals_rebuilt(session_factory, pipeline, org, steps):
+@given(steps=st.lists(op, min_size=1, max_size=25), overlap=st.booleans())
+def test_incremental_equals_rebuilt(session_factory, pipeline, org, monkeypatch, steps, overlap):
+    # Without PostgreSQL's window (upkeep.OVERLAP, which recomputes every case of these few seconds), its
+    # upkeep folds as SQLite's does: late messages included.
+    monkeypatch.setitem(OVERLAP, "postgresql", WINDOW if overlap else timedelta(0))
     for step in steps:
         apply(session_factory, pipeline, org, step)
     upkeep_job(session_factory)
@@ -447,6 +460,25 @@ def test_incremental_equals_rebuilt(session_factory, pipeline, org, steps):
         assert kept == cases
     with session_factory() as s:
         assert len(incremental[0]) == len(list(s.scalars(select(Case.id))))
+
+
+# Two customers writing, in and out of order, with passes between: most late messages find their case folded.
+in_order = st.one_of(st.tuples(st.just("message"), st.integers(0, 1), st.sampled_from(TEXTS)),
+                     st.tuples(st.just("late"), st.sampled_from((0, 1, 4, 5, 12, 13, 40, 41)), st.sampled_from(TEXTS)),
+                     st.tuples(st.just("upkeep"), st.just(0), st.just("")))
+
+
+@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                    HealthCheck.too_slow])
+@given(steps=st.lists(in_order, min_size=3, max_size=25))
+def test_late_messages_are_folded_as_rebuilt(session_factory, pipeline, org, monkeypatch, steps):
+    # A message older than its case's stored last one (or first one) is folded in its place, not recomputed:
+    # the kept facts and aggregates are the rebuild's (on PostgreSQL without its window, which would recompute).
+    monkeypatch.setitem(OVERLAP, "postgresql", timedelta(0))
+    for step in steps:
+        apply(session_factory, pipeline, org, step)
+    upkeep_job(session_factory)
+    assert_kept_equals_rebuilt(session_factory)
 
 
 @pytest.mark.parametrize("batch", [1, 2, 3, 5])
@@ -514,6 +546,25 @@ def test_a_node_keeps_the_facts_as_often_as_it_is_set_to_or_not_at_all(settings,
         runtime.dispose()
     assert jobs.get("reports-upkeep") == expected
     assert "alerts" in jobs  # the other jobs are there either way
+
+
+def test_the_server_counts_its_upkeep_s_cpu_and_cases(session_factory, pipeline):
+    # The upkeep's share of the server's CPU is read from these counters (/metrics, bench_webhooks), not
+    # estimated from a pass run elsewhere: each run adds its thread's CPU and its cases, folded or recomputed.
+    from prometheus_client import REGISTRY
+
+    from onevoice.cli.serving import _upkeep_counted
+
+    def counters() -> tuple[float, float]:
+        cases = sum(REGISTRY.get_sample_value("onevoice_reports_upkeep_cases_total", {"how": how}) or 0.0
+                    for how in ("folded", "recomputed"))
+        return REGISTRY.get_sample_value("onevoice_reports_upkeep_cpu_seconds_total") or 0.0, cases
+
+    cpu, cases = counters()
+    pipeline(message(channel="xcom", text="my order never arrived", author="c1"),
+             message(channel="xcom", text="thanks, love it", author="c2"))
+    _upkeep_counted(session_factory)
+    assert counters()[0] > cpu and counters()[1] == cases + 2
 
 
 def test_a_negative_upkeep_interval_is_refused(settings):

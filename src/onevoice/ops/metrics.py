@@ -14,3 +14,8 @@ LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 BATCH_SECONDS = Histogram("onevoice_worker_batch_seconds", "Time to process one worker batch")
+# The reports' upkeep runs in the web process's scheduler thread beside the requests: its own CPU (the thread's,
+# every run, skipped ones too) is what it costs the server, read as one figure rather than estimated.
+UPKEEP_CPU = Counter("onevoice_reports_upkeep_cpu_seconds", "CPU time of the scheduler thread in the reports' upkeep")
+UPKEEP_CASES = Counter("onevoice_reports_upkeep_cases", "Cases the reports' upkeep updated, folded or recomputed",
+                       ["how"])

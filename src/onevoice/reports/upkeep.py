@@ -2,9 +2,10 @@
 
 The scheduler runs `upkeep_job` every few seconds (registered at composition, cli/serving.py: the pipeline
 knows nothing of reports). A pass reads the events past its watermark and folds what they brought (new
-messages, the pipeline's and people's actions) into the stored facts of their cases (`facts.fold_case`);
+messages, the pipeline's and people's actions) into the stored facts of their cases (`fold.fold_case`);
 a case the fold cannot decide from its stored row (a reply, an edit, an outcome, an approval decided, a
-message that arrived out of order...) is recomputed from all its sources (`facts.case_facts`). The per-day
+late advocacy signal whose floating sum depends on its place...) is recomputed from all its sources
+(`facts.case_facts`). The per-day
 aggregates move by the difference between each case's old and new facts.
 
 All the reading and computing happens in a read transaction (on SQLite: no write lock, intake goes on);
@@ -30,7 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.reports import repository as repo
 from onevoice.reports.aggregate import Deltas, contributions
-from onevoice.reports.facts import Context, EventRow, MessageRow, case_facts, fold_case
+from onevoice.reports.facts import Context, EventRow, MessageRow, case_facts
+from onevoice.reports.fold import fold_case
 
 # A step's events: a minute of saturated traffic (~1,400 messages a second, two events each), so that the run
 # after a surge (`upkeep_job` waits up to a minute) folds each case once: in steps of 20,000 a case was folded
