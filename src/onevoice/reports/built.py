@@ -1,0 +1,38 @@
+"""The reports' statements, built once per shape and reused with bound values.
+
+Building a SQLAlchemy statement (each operator, function and bound value an object) and computing its cache
+key cost more of this process's CPU than running it for most of a report's ~40 statements: a third of its
+CPU on PostgreSQL, where the database does the rest (bench/README.md, branch `rp3`). A report's
+statements differ from one report to the next only in their values (the days, the moments, the teams):
+so each is built once for its shape (which filters are there, which parts a union has), with bind
+parameters where the values go, and run with the values of the report at hand. The SQL sent is the one the
+statement built every time gave (the same text but for the parameters' names, an IN list still expanded
+item by item), so the plans and the answers are the same.
+
+A key names a shape, never a value: the cache holds a few dozen statements whatever is asked. A statement
+is shared by the threads of a report's parts (snapshot.concurrently): it is not changed once built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import bindparam
+
+T = TypeVar("T")
+_BUILT: dict[tuple, object] = {}
+
+
+def once(key: tuple, build: Callable[[], T]) -> T:
+    """The statement `build()` gives, built the first time `key` is asked for. Two threads asking at once
+    may both build it (the same statement: one is kept); neither waits for the other."""
+    stmt = _BUILT.get(key)
+    if stmt is None:
+        stmt = _BUILT.setdefault(key, build())
+    return stmt  # type: ignore[return-value]
+
+
+def values(name: str):
+    """An IN list's parameter (`col.in_(values("days"))`): expanded item by item when run, as a list is."""
+    return bindparam(name, expanding=True)
