@@ -20,6 +20,8 @@ from typing import TypeVar
 
 from sqlalchemy import bindparam
 
+from onevoice.reports.models import CaseFacts
+
 T = TypeVar("T")
 _BUILT: dict[tuple, object] = {}
 
@@ -36,3 +38,35 @@ def once(key: tuple, build: Callable[[], T]) -> T:
 def values(name: str):
     """An IN list's parameter (`col.in_(values("days"))`): expanded item by item when run, as a list is."""
     return bindparam(name, expanding=True)
+
+
+def shape(scope, channel: bool = True) -> tuple[bool, bool]:
+    """The part of a scope a statement's shape depends on: a team filter (any number of teams), a channel."""
+    return bool(scope.team_ids), channel and scope.channel_id is not None
+
+
+def bound(scope) -> dict:
+    """A scope's values as the statements below bind them."""
+    lo, hi = scope.day_bounds()
+    return {"lo": lo, "hi": hi, "teams": list(scope.team_ids), "channel": scope.channel_id, "now": scope.now}
+
+
+def day_conditions(table, teams: bool, channel: bool) -> list:
+    """metrics.day_conditions with its values bound (:lo, :hi, :teams, :channel; `shape`)."""
+    out = [table.day >= bindparam("lo"), table.day <= bindparam("hi")]
+    if teams:
+        out.append(table.team_id.in_(values("teams")))
+    if channel:
+        out.append(table.channel_id == bindparam("channel"))
+    return out
+
+
+def fact_conditions(table, teams: bool, channel: bool) -> list:
+    """metrics.conditions with its values bound, for a scope the per-day tables answer (no product or tag):
+    the facts opened in the period, of the teams (CaseFacts: as lead) and the channel (CaseFacts only)."""
+    out = [table.opened_day >= bindparam("lo"), table.opened_day <= bindparam("hi")]
+    if teams:
+        out.append((table.lead_team_id if table is CaseFacts else table.team_id).in_(values("teams")))
+    if channel:
+        out.append(table.channel_id == bindparam("channel"))
+    return out

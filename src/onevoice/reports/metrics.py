@@ -21,6 +21,7 @@ from sqlalchemy import and_, bindparam, case, func, literal, literal_column, or_
 from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Incident
+from onevoice.reports import built
 from onevoice.reports.aggregate import SERVICE_TIMES, bucket_range
 from onevoice.reports.facts import OPEN
 from onevoice.reports.models import (
@@ -377,17 +378,9 @@ def service(session: Session, scope: Scope, times: tuple[str, ...] = tuple(SERVI
     the median and p90 of the `times` only (SERVICE_TIMES' names: an objective on one needs no other)."""
     if not by_day(scope):
         return _service_by_case(session, scope)
-    d, f, now = DailyFacts, CaseFacts, scope.now
-    cond, fcond = day_conditions(scope), conditions(scope)
-    row = session.execute(select(
-        func.sum(d.cases), func.sum(d.messages_in), func.sum(d.messages_out), func.sum(d.fr_met),
-        func.sum(d.fr_missed), func.sum(d.res_met), func.sum(d.res_missed), func.sum(d.resolved),
-        func.sum(d.reopened), func.sum(d.ever_resolved),
-        # The one part that depends on the clock: still waiting past the time it was due.
-        select(func.count()).where(f.first_response_met.is_(None), f.first_response_due < now, *fcond)
-        .scalar_subquery(),
-        select(func.count()).where(f.resolution_met.is_(None), f.resolution_due < now, *fcond).scalar_subquery(),
-    ).where(*cond)).one()
+    f, fcond, values = CaseFacts, conditions(scope), built.bound(scope)
+    row = session.connection().execute(built.once(("service", *built.shape(scope)), lambda: _service_sums(
+        *built.shape(scope))), values).one()
     cases, m_in, m_out, fr_met, fr_miss, res_met, res_miss, resolved, reopened, ever, fr_late, res_late = \
         (_int(v) for v in row)
     fr_miss += fr_late
@@ -398,17 +391,37 @@ def service(session: Session, scope: Scope, times: tuple[str, ...] = tuple(SERVI
            "reopen_rate": _share(reopened, ever), "reopened": reopened}
     if not times:
         return out
-    # Unfiltered: the organization's histogram by day (~2,800 rows for 28 days at full size, where the rows by
-    # day x team x channel are ~28,000: 12-21 ms a period).
-    h = DailyHistogram if scope.filtered else DayHistogram
     counts: dict[str, list[tuple[int, int]]] = {}
-    for metric, b, n in session.execute(select(h.metric, h.bucket, func.sum(h.n)).where(
-            *day_conditions(scope, h), h.metric.in_(list(times))).group_by(h.metric, h.bucket)):
+    hist = built.once(("service_hist", scope.filtered, *built.shape(scope)), lambda: _service_hist(
+        scope.filtered, *built.shape(scope)))
+    for metric, b, n in session.connection().execute(hist, {**values, "times": list(times)}):
         counts.setdefault(metric, []).append((b, _int(n)))
     found = exact_quantiles(session, {name: (getattr(f, SERVICE_TIMES[name]), fcond) for name in times}, counts)
     for name in times:
         out[f"{name}_median_s"], out[f"{name}_p90_s"] = found[name]
     return out
+
+
+def _service_sums(teams: bool, channel: bool):
+    d, f = DailyFacts, CaseFacts
+    fcond, now = built.fact_conditions(f, teams, channel), bindparam("now")
+    return select(
+        func.sum(d.cases), func.sum(d.messages_in), func.sum(d.messages_out), func.sum(d.fr_met),
+        func.sum(d.fr_missed), func.sum(d.res_met), func.sum(d.res_missed), func.sum(d.resolved),
+        func.sum(d.reopened), func.sum(d.ever_resolved),
+        # The one part that depends on the clock: still waiting past the time it was due.
+        select(func.count()).where(f.first_response_met.is_(None), f.first_response_due < now, *fcond)
+        .scalar_subquery(),
+        select(func.count()).where(f.resolution_met.is_(None), f.resolution_due < now, *fcond).scalar_subquery(),
+    ).where(*built.day_conditions(d, teams, channel))
+
+
+def _service_hist(filtered: bool, teams: bool, channel: bool):
+    # Unfiltered: the organization's histogram by day (~2,800 rows for 28 days at full size, where the rows by
+    # day x team x channel are ~28,000: 12-21 ms a period).
+    h = DailyHistogram if filtered else DayHistogram
+    return select(h.metric, h.bucket, func.sum(h.n)).where(
+        *built.day_conditions(h, teams, channel), h.metric.in_(built.values("times"))).group_by(h.metric, h.bucket)
 
 
 BY_DAY_KEYS = {"channel": DailyFacts.channel_id, "team": DailyFacts.team_id}
@@ -423,18 +436,22 @@ def volumes(session: Session, scope: Scope, dims: tuple[str, ...] = tuple(BREAKD
     if not by_day(scope):
         return {by: _volume_by_case(session, scope, by) for by in dims}
     out: dict[str, list[dict]] = {by: [] for by in dims}
+    conn, values, sh = session.connection(), built.bound(scope), built.shape(scope)
     for by in dims:
         if by in BY_DAY_KEYS:
             key = BY_DAY_KEYS[by]
-            out[by] = [{"key": k or None, "cases": _int(n), "messages": _int(m)} for k, n, m in session.execute(
-                select(key, func.sum(DailyFacts.cases), func.sum(DailyFacts.messages_in))
-                .where(*day_conditions(scope)).group_by(key))]
+            stmt = built.once(("volume", by, *sh), lambda key=key: select(
+                key, func.sum(DailyFacts.cases), func.sum(DailyFacts.messages_in))
+                .where(*built.day_conditions(DailyFacts, *sh)).group_by(key))
+            out[by] = [{"key": k or None, "cases": _int(n), "messages": _int(m)}
+                       for k, n, m in conn.execute(stmt, values)]
     others = [by for by in dims if by not in BY_DAY_KEYS]
     if others:
         v = DailyVolume
-        for dim, k, n, m in session.execute(select(v.dim, v.key, func.sum(v.cases), func.sum(v.messages))
-                                            .where(*day_conditions(scope, v), v.dim.in_(others))
-                                            .group_by(v.dim, v.key)):
+        stmt = built.once(("volumes", *sh), lambda: select(v.dim, v.key, func.sum(v.cases), func.sum(v.messages))
+                          .where(*built.day_conditions(v, *sh), v.dim.in_(built.values("dims")))
+                          .group_by(v.dim, v.key))
+        for dim, k, n, m in conn.execute(stmt, {**values, "dims": others}):
             out[dim].append({"key": k if k != "" else None, "cases": _int(n), "messages": _int(m)})
     for rows in out.values():
         rows.sort(key=lambda r: (-r["cases"], str(r["key"])))
@@ -445,10 +462,11 @@ def daily(session: Session, scope: Scope) -> list[dict]:
     """Per day: cases opened, inbound messages, positive and negative ones, net sentiment."""
     if not by_day(scope):
         return _daily_by_case(session, scope)
-    d = DailyFacts
-    rows = {r[0]: [_int(v) for v in r[1:]] for r in session.execute(
-        select(d.day, func.sum(d.cases), func.sum(d.messages_in), func.sum(d.positive), func.sum(d.negative),
-               func.sum(d.fr_met), func.sum(d.fr_missed)).where(*day_conditions(scope)).group_by(d.day))}
+    d, sh = DailyFacts, built.shape(scope)
+    stmt = built.once(("daily", *sh), lambda: select(
+        d.day, func.sum(d.cases), func.sum(d.messages_in), func.sum(d.positive), func.sum(d.negative),
+        func.sum(d.fr_met), func.sum(d.fr_missed)).where(*built.day_conditions(d, *sh)).group_by(d.day))
+    rows = {r[0]: [_int(v) for v in r[1:]] for r in session.connection().execute(stmt, built.bound(scope))}
     out = []
     for i in range(scope.days):
         day = (scope.start + timedelta(days=i)).isoformat()
@@ -492,17 +510,12 @@ def reputation(session: Session, scope: Scope, people: bool = True) -> dict:
     (with `people` only: the customers are a distinct count over the period's cases, the costly part)."""
     if not by_day(scope):
         return _reputation_by_case(session, scope)
-    d = DailyFacts
     usual = replace(scope, start=scope.start - timedelta(days=28), end=scope.start - timedelta(days=1))
-    uhi = usual.end.isoformat()
-    pos, neg, msgs, rec, eligible, usual_neg = (_int(v) for v in session.execute(select(
-        func.sum(case((d.day >= scope.start.isoformat(), d.positive), else_=0)),
-        func.sum(case((d.day >= scope.start.isoformat(), d.negative), else_=0)),
-        func.sum(case((d.day >= scope.start.isoformat(), d.messages_in), else_=0)),
-        func.sum(case((d.day >= scope.start.isoformat(), d.recovered), else_=0)),
-        func.sum(case((d.day >= scope.start.isoformat(), d.recovery_eligible), else_=0)),
-        func.sum(case((d.day <= uhi, d.negative), else_=0)),
-    ).where(*day_conditions(replace(scope, start=usual.start)))).one())
+    # The period and the 28 days before it in one range (:lo is the usual level's start).
+    values = {**built.bound(replace(scope, start=usual.start)), "start": scope.start.isoformat(),
+              "uhi": usual.end.isoformat()}
+    stmt = built.once(("reputation", *built.shape(scope)), lambda: _reputation_sums(*built.shape(scope)))
+    pos, neg, msgs, rec, eligible, usual_neg = (_int(v) for v in session.connection().execute(stmt, values).one())
     per_day = neg / scope.days
     usual_per_day = usual_neg / 28
     out = {"recovery_rate": _share(rec, eligible), "recovered": rec, "opened_negative_replied": eligible,
@@ -515,6 +528,18 @@ def reputation(session: Session, scope: Scope, people: bool = True) -> dict:
     return {**out, "customers": customers, "returning_customers": returning, "incidents": incidents(session, scope)}
 
 
+def _reputation_sums(teams: bool, channel: bool):
+    d, start = DailyFacts, bindparam("start")
+    return select(
+        func.sum(case((d.day >= start, d.positive), else_=0)),
+        func.sum(case((d.day >= start, d.negative), else_=0)),
+        func.sum(case((d.day >= start, d.messages_in), else_=0)),
+        func.sum(case((d.day >= start, d.recovered), else_=0)),
+        func.sum(case((d.day >= start, d.recovery_eligible), else_=0)),
+        func.sum(case((d.day <= bindparam("uhi"), d.negative), else_=0)),
+    ).where(*built.day_conditions(d, teams, channel))
+
+
 def _customers(session: Session, scope: Scope) -> tuple[int, int]:
     """The period's customers, and those of them who had a case before it (any team, any channel).
     Unfiltered, both are counted from the customers' rows by day (`report_contact_days`: a row per customer
@@ -522,38 +547,44 @@ def _customers(session: Session, scope: Scope) -> tuple[int, int]:
     case in the period exactly when their row valid at its end began in it (a distinct count of the period's
     cases sorted every customer, 18 ms of SQLite's CPU at full size), and one before it exactly when their row
     valid the day before it ends within it (a look-up per customer cost ~45 ms of 75 on PostgreSQL)."""
-    f = CaseFacts
-    lo, hi = scope.day_bounds()
-    if not scope.filtered:
+    dialect = session.get_bind().dialect.name
+    key = ("customers", scope.filtered, dialect, *built.shape(scope))
+    customers, returning = session.connection().execute(
+        built.once(key, lambda: _customers_statement(scope.filtered, dialect, *built.shape(scope))),
+        built.bound(scope)).one()
+    return _int(customers), _int(returning)
+
+
+def _customers_statement(filtered: bool, dialect: str, teams: bool, channel: bool):
+    """`_customers`' statement, its values bound (built.once)."""
+    f, lo, hi = CaseFacts, bindparam("lo"), bindparam("hi")
+    if not filtered:
         d = ContactDay
-        customers, returning = session.execute(select(
+        return select(
             select(func.count()).where(d.from_day >= lo, d.from_day <= hi, d.to_day > hi).scalar_subquery(),
-            select(func.count()).where(d.to_day >= lo, d.to_day <= hi, d.from_day < lo).scalar_subquery())).one()
-        return _int(customers), _int(returning)
-    contacts = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None)).distinct().subquery()
-    if session.get_bind().dialect.name == "postgresql":
+            select(func.count()).where(d.to_day >= lo, d.to_day <= hi, d.from_day < lo).scalar_subquery())
+    contacts = select(f.contact_id).where(*built.fact_conditions(f, teams, channel),
+                                          f.contact_id.is_not(None)).distinct().subquery()
+    if dialect == "postgresql":
         # Filtered on PostgreSQL: the same rows by day, joined (a hash join of the team's customers with the
         # range of rows that say "a case before, the next one within the period": at most one per customer)
         # where the look-up per customer below cost ~27 ms of Support's 28 days at full size (-> ~15). SQLite
         # has no hash join: it would look each row up by customer, slower than the facts' own index.
         d = ContactDay
         before = and_(d.contact_id == contacts.c.contact_id, d.to_day >= lo, d.to_day <= hi, d.from_day < lo)
-        customers, returning = session.execute(select(func.count(), func.count(d.contact_id))
-                                               .select_from(contacts).outerjoin(d, before)).one()
-        return _int(customers), _int(returning)
+        return select(func.count(), func.count(d.contact_id)).select_from(contacts).outerjoin(d, before)
     earlier = select(f.case_id).where(f.contact_id == contacts.c.contact_id, f.opened_day < lo).exists()
-    customers, returning = session.execute(select(func.count(), func.sum(case((earlier, 1), else_=0)))
-                                           .select_from(contacts)).one()
-    return _int(customers), _int(returning)
+    return select(func.count(), func.sum(case((earlier, 1), else_=0))).select_from(contacts)
 
 
 def leads(session: Session, scope: Scope) -> dict:
     if not by_day(scope):
         return _leads_by_case(session, scope)
-    d = DailyFacts
-    found, handed, won, lost, cents = (_int(v) for v in session.execute(select(
+    d, sh = DailyFacts, built.shape(scope)
+    stmt = built.once(("leads", *sh), lambda: select(
         func.sum(d.leads), func.sum(d.leads_handed), func.sum(d.leads_won), func.sum(d.leads_lost),
-        func.sum(d.won_cents)).where(*day_conditions(scope))).one())
+        func.sum(d.won_cents)).where(*built.day_conditions(d, *sh)))
+    found, handed, won, lost, cents = (_int(v) for v in session.connection().execute(stmt, built.bound(scope)).one())
     return {"found": found, "handed_to_sales": handed, "won": won, "lost": lost, "open": found - won - lost,
             "won_value": round(cents / 100, 2)}
 
