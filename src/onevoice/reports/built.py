@@ -9,7 +9,7 @@ parameters where the values go, and run with the values of the report at hand. T
 statement built every time gave (the same text but for the parameters' names, an IN list still expanded
 item by item), so the plans and the answers are the same.
 
-A key names a shape, never a value: the cache holds a few dozen statements whatever is asked. A statement
+A key names a shape, never a value: the cache holds a few dozen statements whatever is asked (at most KEPT). A statement
 is shared by the threads of a report's parts (snapshot.concurrently): it is not changed once built.
 """
 
@@ -24,6 +24,9 @@ from onevoice.reports.models import CaseFacts
 
 T = TypeVar("T")
 _BUILT: dict[tuple, object] = {}
+# Past this many statements, new shapes are built every time and not kept. A key holds no value, but a few
+# (the quantiles' parts, a team's id among the figures) follow the data: this bounds what they can add.
+KEPT = 512
 
 
 def once(key: tuple, build: Callable[[], T]) -> T:
@@ -31,7 +34,9 @@ def once(key: tuple, build: Callable[[], T]) -> T:
     may both build it (the same statement: one is kept); neither waits for the other."""
     stmt = _BUILT.get(key)
     if stmt is None:
-        stmt = _BUILT.setdefault(key, build())
+        stmt = build()
+        if len(_BUILT) < KEPT:
+            stmt = _BUILT.setdefault(key, stmt)
     return stmt  # type: ignore[return-value]
 
 

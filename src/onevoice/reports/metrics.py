@@ -17,7 +17,7 @@ import statistics
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Incident
@@ -328,12 +328,16 @@ def _ranks(n: int) -> dict[str, list[int]]:
     return {"median": median, "p90": [max(0, math.ceil(0.9 * n) - 1) + 1]}
 
 
-def exact_quantiles(session: Session, wanted: dict[str, tuple], counts: dict[str, list[tuple[int, int]]]) -> dict:
+def exact_quantiles(session: Session, wanted: dict[str, tuple], counts: dict[str, list[tuple[int, int]]],
+                    key: tuple, values: dict) -> dict:
     """name -> (median, p90) for each figure: `counts[name]` is its histogram (bucket, n) over the scope,
-    `wanted[name]` (value column, conditions) where its values are. One query reads every value needed,
-    each from the one bucket it falls in (an index range), so the figures are the exact ones."""
-    parts, slots = [], []
-    for name, (column, conds) in wanted.items():
+    `wanted[name]` (value column, a function giving the conditions its values are under, with their values
+    bound from `values`). One query reads every value needed, each from the one bucket it falls in (an index
+    range), so the figures are the exact ones. The query is built once (built.once) for `key` (what the
+    conditions' shape depends on) and its parts' shapes: the figure, which end of its bucket it is walked
+    from, whether the bucket is the last one; each part's bounds, skip and count are bound (:q<part>_...)."""
+    plan, slots, params = [], [], dict(values)
+    for name, (_column, _conds) in wanted.items():
         hist = sorted(counts.get(name, []))
         sizes = dict(hist)
         n = sum(sizes.values())
@@ -351,26 +355,37 @@ def exact_quantiles(session: Session, wanted: dict[str, tuple], counts: dict[str
             for b, places in reads.items():
                 c = sizes[b]
                 lo, hi = bucket_range(b)
-                limits = [column >= lo] + ([column < hi] if hi is not None else [])
                 # The walk goes through every day's values of the bucket up to the place (the index leads
                 # with the value): from the end the place is nearer to, half of it on average.
                 first, last = min(places), max(places)
-                if first - 1 <= c - last:
-                    order, skip = column, first - 1
-                else:
-                    order, skip = column.desc(), c - last
+                ascending = first - 1 <= c - last
                 i = len(slots)
                 slots.append((name, which))
-                parts.append(select(literal(i).label("i"), column.label("v")).where(*conds, *limits)
-                             .order_by(order).offset(skip).limit(last - first + 1).subquery())
-    values: dict[tuple[str, str], list[float]] = {}
-    if parts:
-        query = union_all(*[select(p.c.i, p.c.v) for p in parts]) if len(parts) > 1 else select(parts[0].c.i,
-                                                                                                   parts[0].c.v)
-        for i, v in session.execute(query):
-            values.setdefault(slots[i], []).append(v)
-    return {name: (_median(values.get((name, "median"), [])),
-                   float(values[(name, "p90")][0]) if (name, "p90") in values else None) for name in wanted}
+                plan.append((name, ascending, hi is None))
+                params.update({f"q{i}_lo": lo, f"q{i}_hi": hi, f"q{i}_skip": first - 1 if ascending else c - last,
+                               f"q{i}_n": last - first + 1})
+    found: dict[tuple[str, str], list[float]] = {}
+    if plan:
+        query = built.once(("quantiles", *key, tuple(plan)), lambda: _quantiles(wanted, plan))
+        for i, v in session.connection().execute(query, params):
+            found.setdefault(slots[i], []).append(v)
+    return {name: (_median(found.get((name, "median"), [])),
+                   float(found[(name, "p90")][0]) if (name, "p90") in found else None) for name in wanted}
+
+
+def _quantiles(wanted: dict[str, tuple], plan: list[tuple[str, bool, bool]]):
+    """exact_quantiles' statement: one part per (figure, ascending, last bucket) of `plan`."""
+    parts, conds = [], {}
+    for i, (name, ascending, open_ended) in enumerate(plan):
+        column = wanted[name][0]
+        if name not in conds:
+            conds[name] = wanted[name][1]()
+        limits = [column >= bindparam(f"q{i}_lo")] + ([] if open_ended else [column < bindparam(f"q{i}_hi")])
+        parts.append(select(literal(i).label("i"), column.label("v")).where(*conds[name], *limits)
+                     .order_by(column if ascending else column.desc())
+                     .offset(bindparam(f"q{i}_skip", type_=Integer)).limit(bindparam(f"q{i}_n", type_=Integer))
+                     .subquery())
+    return union_all(*[select(p.c.i, p.c.v) for p in parts]) if len(parts) > 1 else select(parts[0].c.i, parts[0].c.v)
 
 
 def service(session: Session, scope: Scope, times: tuple[str, ...] = tuple(SERVICE_TIMES)) -> dict:
@@ -378,7 +393,7 @@ def service(session: Session, scope: Scope, times: tuple[str, ...] = tuple(SERVI
     the median and p90 of the `times` only (SERVICE_TIMES' names: an objective on one needs no other)."""
     if not by_day(scope):
         return _service_by_case(session, scope)
-    f, fcond, values = CaseFacts, conditions(scope), built.bound(scope)
+    f, values = CaseFacts, built.bound(scope)
     row = session.connection().execute(built.once(("service", *built.shape(scope)), lambda: _service_sums(
         *built.shape(scope))), values).one()
     cases, m_in, m_out, fr_met, fr_miss, res_met, res_miss, resolved, reopened, ever, fr_late, res_late = \
@@ -396,7 +411,9 @@ def service(session: Session, scope: Scope, times: tuple[str, ...] = tuple(SERVI
         scope.filtered, *built.shape(scope)))
     for metric, b, n in session.connection().execute(hist, {**values, "times": list(times)}):
         counts.setdefault(metric, []).append((b, _int(n)))
-    found = exact_quantiles(session, {name: (getattr(f, SERVICE_TIMES[name]), fcond) for name in times}, counts)
+    sh = built.shape(scope)
+    found = exact_quantiles(session, {name: (getattr(f, SERVICE_TIMES[name]), lambda: built.fact_conditions(f, *sh))
+                                      for name in times}, counts, ("service", *sh), values)
     for name in times:
         out[f"{name}_median_s"], out[f"{name}_p90_s"] = found[name]
     return out
@@ -479,20 +496,26 @@ def daily(session: Session, scope: Scope) -> list[dict]:
 def collaboration(session: Session, scope: Scope) -> list[dict]:
     """Per team: its part in the cases opened in the period (a team's part is not filtered by channel,
     product or tag: those describe the case, the team's work is the team's)."""
-    t = DailyTeam
-    rows = session.execute(select(
+    t, h, teams = DailyTeam, DailyHistogram, bool(scope.team_ids)
+    conn, values = session.connection(), built.bound(scope)
+    rows = conn.execute(built.once(("collaboration", teams), lambda: select(
         t.team_id, func.sum(t.led), func.sum(t.collaborated), func.sum(t.replies), func.sum(t.notes),
         func.sum(t.handoffs), func.sum(t.multi_team), func.sum(t.approvals), func.sum(t.approval_wait_s),
         func.sum(t.approvals_pending), func.sum(t.effort_s), func.sum(t.acted),
-    ).where(*day_conditions(scope, t, channel=False)).group_by(t.team_id).order_by(t.team_id)).all()
-    h = DailyHistogram
+    ).where(*built.day_conditions(t, teams, False)).group_by(t.team_id).order_by(t.team_id)), values).all()
     counts: dict[str, list[tuple[int, int]]] = {}
-    for team_id, b, n in session.execute(select(h.team_id, h.bucket, func.sum(h.n)).where(
-            *day_conditions(scope, h, channel=False), h.metric == "first_action").group_by(h.team_id, h.bucket)):
+    for team_id, b, n in conn.execute(built.once(("first_action_hist", teams), lambda: select(
+            h.team_id, h.bucket, func.sum(h.n)).where(*built.day_conditions(h, teams, False),
+                                                       h.metric == "first_action").group_by(h.team_id, h.bucket)),
+            values):
         counts.setdefault(str(team_id), []).append((b, _int(n)))
-    tcond = conditions(scope, TeamFacts)
-    firsts = exact_quantiles(session, {str(r[0]): (TeamFacts.first_action_s, [*tcond, TeamFacts.team_id == r[0]])
-                                       for r in rows}, counts)
+
+    def team_conditions(team_id: int):
+        return lambda: [*built.fact_conditions(TeamFacts, teams, False), TeamFacts.team_id == team_id]
+
+    # (A team's id is a figure's name, so in the statement's key: an organization has a few teams.)
+    firsts = exact_quantiles(session, {str(r[0]): (TeamFacts.first_action_s, team_conditions(r[0])) for r in rows},
+                             counts, ("first_action", teams), values)
     out = []
     for team_id, led, collab, replies, notes, handoffs, multi, appr, wait, pending, effort, acted in rows:
         decided = _int(appr) - _int(pending)
@@ -594,10 +617,11 @@ def manager_return(session: Session, scope: Scope, teams: list[dict] | None = No
     `teams` is `collaboration(session, scope)` when the caller has it already."""
     if not by_day(scope):
         return _manager_return_by_case(session, scope, teams)
-    d = DailyFacts
-    led = {r[0]: [_int(v) for v in r[1:]] for r in session.execute(select(
+    d, sh = DailyFacts, built.shape(scope)
+    stmt = built.once(("return", *sh), lambda: select(
         d.team_id, func.sum(d.resolved), func.sum(d.resolved_public), func.sum(d.moved_private),
-        func.sum(d.won_cents)).where(*day_conditions(scope)).group_by(d.team_id))}
+        func.sum(d.won_cents)).where(*built.day_conditions(d, *sh)).group_by(d.team_id))
+    led = {r[0]: [_int(v) for v in r[1:]] for r in session.connection().execute(stmt, built.bound(scope))}
     out = []
     for team in teams if teams is not None else collaboration(session, scope):
         resolved, public, private, cents = led.get(team["team_id"], (0, 0, 0, 0))
