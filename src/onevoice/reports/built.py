@@ -50,10 +50,16 @@ def shape(scope, channel: bool = True) -> tuple[bool, bool]:
     return bool(scope.team_ids), channel and scope.channel_id is not None
 
 
+def fact_shape(scope) -> tuple[bool, bool, bool, bool]:
+    """`shape` and whether a product or a campaign tag narrows the cases (the facts' own filters)."""
+    return (*shape(scope), bool(scope.product), bool(scope.tag))
+
+
 def bound(scope) -> dict:
     """A scope's values as the statements below bind them."""
     lo, hi = scope.day_bounds()
-    return {"lo": lo, "hi": hi, "teams": list(scope.team_ids), "channel": scope.channel_id, "now": scope.now}
+    return {"lo": lo, "hi": hi, "teams": list(scope.team_ids), "channel": scope.channel_id, "now": scope.now,
+            "product": scope.product, "tag": "," + scope.tag + "," if scope.tag else None}
 
 
 def day_conditions(table, teams: bool, channel: bool) -> list:
@@ -66,12 +72,16 @@ def day_conditions(table, teams: bool, channel: bool) -> list:
     return out
 
 
-def fact_conditions(table, teams: bool, channel: bool) -> list:
-    """metrics.conditions with its values bound, for a scope the per-day tables answer (no product or tag):
-    the facts opened in the period, of the teams (CaseFacts: as lead) and the channel (CaseFacts only)."""
+def fact_conditions(table, teams: bool, channel: bool, product: bool = False, tag: bool = False) -> list:
+    """metrics.conditions with its values bound (`shape`, `fact_shape`): the facts opened in the period, of
+    the teams (CaseFacts: as lead); the channel, product and tag are the case's (CaseFacts only)."""
     out = [table.opened_day >= bindparam("lo"), table.opened_day <= bindparam("hi")]
     if teams:
         out.append((table.lead_team_id if table is CaseFacts else table.team_id).in_(values("teams")))
     if channel:
         out.append(table.channel_id == bindparam("channel"))
+    if product:
+        out.append(table.product == bindparam("product"))
+    if tag:
+        out.append(table.tags.contains(bindparam("tag")))
     return out

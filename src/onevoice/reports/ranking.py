@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session, aliased
 from onevoice.advocacy.ranking import THRESHOLD, Standing, order, reach_factor, status_of
 from onevoice.contacts.models import Contact
 from onevoice.contacts.names import display_name
+from onevoice.reports import built
 from onevoice.reports.built import once, values
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH
-from onevoice.reports.metrics import Scope, conditions
+from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, ContactDay
 
 
@@ -89,7 +90,7 @@ def days(cases: Iterable[tuple[str, float | None, float | None]], followers: int
     return out
 
 
-def _nets(scope: Scope, shard: tuple[int, int], dialect: str):
+def _nets(shape: tuple, shard: tuple[int, int], dialect: str):
     """Per customer counted by a filtered report (those with a matching case in the period): their net
     standing at the end of the period (net0), of the previous period (net1) and of the one before that (net2),
     as one materialized CTE. A standing at a moment is the sums of the customer's row by day valid then
@@ -97,14 +98,14 @@ def _nets(scope: Scope, shard: tuple[int, int], dialect: str):
     the reach, as `by_days` reads them for every customer. Each customer's rows and followers are read by
     their key: reading their kept sums less their cases of the last two periods read every case of those
     periods (52,500 at full size) and every customer's followers. `shard` (k, m): only the customers whose id
-    is k modulo m."""
+    is k modulo m. Built once per `shape` (built.fact_shape), shard and dialect: the ends are bound as :e0-2,
+    each end's decay times 10,000 as :k0-2, the filters as built.bound gives them."""
     d, f = ContactDay, CaseFacts
-    prev = scope.previous()
-    ends = [scope.end.isoformat(), prev.end.isoformat(), prev.previous().end.isoformat()]
-    ks = [_factor(moment(scope, day)) for day in (scope.end, prev.end, prev.previous().end)]
+    ends = [bindparam(f"e{i}", type_=String) for i in range(3)]
+    ks = [bindparam(f"k{i}", type_=Float) for i in range(3)]
     # With a filter: the customers with a matching case in the period (a join with the distinct customers,
     # not IN: PostgreSQL without fresh statistics planned IN here as a loop, 9 s at 20,000 cases).
-    people = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None))
+    people = select(f.contact_id).where(*built.fact_conditions(f, *shape), f.contact_id.is_not(None))
     if shard[1] > 1:
         people = people.where(f.contact_id % shard[1] == shard[0])
     people = people.distinct().subquery()
@@ -132,7 +133,7 @@ def _nets(scope: Scope, shard: tuple[int, int], dialect: str):
         adv = func.coalesce(sums.c[f"a{i}"], 0.0)
         det = func.coalesce(sums.c[f"d{i}"], 0.0)
         # Each side rounded to 4 places, as advocacy's Standing (in floating point: NUMERIC was 4x slower).
-        nets.append((func.round(adv * reach * (k * 10000)) / 10000.0 - func.round(det * reach * (k * 10000)) / 10000.0)
+        nets.append((func.round(adv * reach * k) / 10000.0 - func.round(det * reach * k) / 10000.0)
                     .label(f"net{i}"))
     q = select(key, func.coalesce(followers, 0).label("followers"), *nets).select_from(joined)
     return q.cte("nets").prefix_with("MATERIALIZED")
@@ -144,7 +145,30 @@ def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int]
     rows by day (`by_days`: all of it in the first shard)."""
     if not scope.filtered:
         return by_days(session, scope, limit) if shard[0] == 0 else ({k: 0 for k in COUNTS}, [], [], [])
-    n = _nets(scope, shard, session.get_bind().dialect.name)
+    dialect, shape = session.get_bind().dialect.name, built.fact_shape(scope)
+    prev = scope.previous()
+    ends = (scope.end, prev.end, prev.previous().end)
+    params = {**built.bound(scope), **{f"e{i}": end.isoformat() for i, end in enumerate(ends)},
+              **{f"k{i}": _factor(moment(scope, end)) * 10000 for i, end in enumerate(ends)}}
+    stmt = built.once(("read", dialect, shard, limit, *shape), lambda: _read(shape, shard, dialect, limit))
+    out: dict = {}
+    adv, det, moved = [], [], []
+    for row in session.connection().execute(stmt, params):
+        what = row[0]
+        if what == "count":
+            out = dict(zip(COUNTS, (int(v) for v in row[2:]), strict=True))
+        elif what == "advocate":
+            adv.append((row[1], float(row[2])))
+        elif what == "detractor":
+            det.append((row[1], float(row[2])))
+        else:
+            moved.append((row[1], float(row[2]), float(row[3]), int(row[4])))
+    return out, adv, det, moved
+
+
+def _read(shape: tuple, shard: tuple[int, int], dialect: str, limit: int):
+    """`read`'s statement for a filtered report (built.once): the counts and, with a `limit`, the lists."""
+    n = _nets(shape, shard, dialect)
     t = THRESHOLD
 
     def side(net, name: str):
@@ -175,19 +199,7 @@ def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int]
                       and_(side(n.c.net0, "detractor"), side(n.c.net1, "advocate")))
         parts.append(listing("moved", changed, [case((side(n.c.net0, "advocate"), 0), else_=1),
                                                  n.c.followers.desc(), n.c.contact_id], limit * 2))
-    out: dict = {}
-    adv, det, moved = [], [], []
-    for row in session.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]):
-        what = row[0]
-        if what == "count":
-            out = dict(zip(COUNTS, (int(v) for v in row[2:]), strict=True))
-        elif what == "advocate":
-            adv.append((row[1], float(row[2])))
-        elif what == "detractor":
-            det.append((row[1], float(row[2])))
-        else:
-            moved.append((row[1], float(row[2]), float(row[3]), int(row[4])))
-    return out, adv, det, moved
+    return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
 def _last_to_day(session: Session) -> str | None:
