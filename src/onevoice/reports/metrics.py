@@ -145,21 +145,26 @@ def open_now(session: Session):
 def backlog(session: Session, scope: Scope) -> dict:
     """Cases open now (whatever the period), and how old they are (counted in the database: the median's one
     or two middle cases are read by walking the open cases in opening order, not by sorting them all)."""
-    f = CaseFacts
-    cond = [open_now(session)] + conditions(scope)[2:]
+    f, conn = CaseFacts, session.connection()
+    key = ("backlog", conn.dialect.name, *built.fact_shape(scope))
+
+    def cond() -> list:  # the teams, channel, product and tag ([2:]: whatever the period)
+        return [open_now(session)] + built.fact_conditions(f, *built.fact_shape(scope))[2:]
+
     # Those opened in the last day are a short range at the index's newest end: the older ones are the rest
     # (a sum of a comparison over every open case cost SQLite as much as the count itself).
-    day_ago = scope.now - timedelta(days=1)
-    n, oldest, recent = session.execute(select(
-        select(func.count()).where(*cond).scalar_subquery(),
-        select(func.min(f.opened_at)).where(*cond).scalar_subquery(),
-        select(func.count()).where(*cond, f.opened_at >= day_ago).scalar_subquery())).one()
+    values = {**built.bound(scope), "day_ago": scope.now - timedelta(days=1)}
+    n, oldest, recent = conn.execute(built.once(key, lambda: select(
+        select(func.count()).where(*cond()).scalar_subquery(),
+        select(func.min(f.opened_at)).where(*cond()).scalar_subquery(),
+        select(func.count()).where(*cond(), f.opened_at >= bindparam("day_ago")).scalar_subquery())), values).one()
     older = n - recent
     if not n:
         return {"open": 0, "median_age_s": None, "oldest_age_s": None, "older_than_a_day": 0}
     # Ages ascending are opening times descending: the middle one (odd) or the mean of the middle two.
-    middle = session.scalars(select(f.opened_at).where(*cond).order_by(f.opened_at.desc())
-                             .offset((n - 1) // 2).limit(1 if n % 2 else 2)).all()
+    middle = conn.execute(built.once((*key, "middle"), lambda: select(f.opened_at).where(*cond()).order_by(
+        f.opened_at.desc()).offset(bindparam("skip", type_=Integer)).limit(bindparam("n", type_=Integer))),
+        {**values, "skip": (n - 1) // 2, "n": 1 if n % 2 else 2}).scalars().all()
     ages = [(scope.now - at).total_seconds() for at in middle]
     return {"open": n, "median_age_s": float(statistics.median(ages)),
             "oldest_age_s": (scope.now - oldest).total_seconds(), "older_than_a_day": int(older)}
@@ -250,11 +255,15 @@ def _reputation_by_case(session: Session, scope: Scope) -> dict:
 def incidents(session: Session, scope: Scope) -> list[dict]:
     start = datetime.combine(scope.start, time(0), tzinfo=scope.now.tzinfo)
     end = datetime.combine(scope.end + timedelta(days=1), time(0), tzinfo=scope.now.tzinfo)
-    rows = list(session.scalars(select(Incident).where(Incident.opened_at < end, or_(
-        Incident.closed_at.is_(None), Incident.closed_at >= start)).order_by(Incident.opened_at.desc()).limit(50)))
-    reach = {i: (n, m) for i, n, m in session.execute(
-        select(CaseFacts.incident_id, func.count(), func.coalesce(func.sum(CaseFacts.messages_in), 0))
-        .where(CaseFacts.incident_id.in_([inc.id for inc in rows] or [-1])).group_by(CaseFacts.incident_id))}
+    conn = session.connection()
+    # The incidents' columns as rows (the statement the ORM sent for Incident objects; none is changed here).
+    rows = conn.execute(built.once(("incidents",), lambda: select(Incident.__table__).where(
+        Incident.opened_at < bindparam("end"), or_(Incident.closed_at.is_(None), Incident.closed_at >= bindparam(
+            "start"))).order_by(Incident.opened_at.desc()).limit(50)), {"start": start, "end": end}).all()
+    reach = {i: (n, m) for i, n, m in conn.execute(built.once(("incident_reach",), lambda: select(
+        CaseFacts.incident_id, func.count(), func.coalesce(func.sum(CaseFacts.messages_in), 0))
+        .where(CaseFacts.incident_id.in_(built.values("ids"))).group_by(CaseFacts.incident_id)),
+        {"ids": [inc.id for inc in rows] or [-1]})}
     out = []
     for inc in rows:
         cases, messages = reach.get(inc.id, (0, 0))
