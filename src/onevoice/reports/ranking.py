@@ -367,12 +367,12 @@ def _standings(session: Session, scope: Scope, ids: list[int]) -> dict[int, Stan
         return {}
     f = CaseFacts
     at = moment(scope, scope.end)
-    rows = session.execute(select(f.contact_id, func.sum(f.adv_w), func.sum(f.det_w), func.sum(f.adv_n),
-                                  func.sum(f.det_n), func.sum(f.recommendations), func.max(f.signal_at),
-                                  func.max(Contact.followers))
-                           .join(Contact, Contact.id == f.contact_id)
-                           .where(f.contact_id.in_(ids), f.opened_day <= scope.end.isoformat())
-                           .group_by(f.contact_id))
+    rows = session.connection().execute(once(("standings",), lambda: select(
+        f.contact_id, func.sum(f.adv_w), func.sum(f.det_w), func.sum(f.adv_n), func.sum(f.det_n),
+        func.sum(f.recommendations), func.max(f.signal_at), func.max(Contact.followers))
+        .join(Contact, Contact.id == f.contact_id)
+        .where(f.contact_id.in_(values("ids")), f.opened_day <= bindparam("end")).group_by(f.contact_id)),
+        {"ids": ids, "end": scope.end.isoformat()})
     k = _factor(at)
     return {r[0]: _standing(r[0], *r[1:7], r[7], k) for r in rows}
 
@@ -390,9 +390,10 @@ def rankings(session: Session, scope: Scope, limit: int = 10, reads: list[tuple]
     full = _standings(session, scope, sorted({*adv_ids, *det_ids, *(r[0] for r in moved_rows)}))
     advocates, _ = order(full[i] for i in adv_ids if i in full)
     _, detractors = order(full[i] for i in det_ids if i in full)
+    named = once(("names",), lambda: select(Contact.id, Contact.name, Contact.handle)
+                 .where(Contact.id.in_(values("ids"))))
     people = {cid: (display_name(name, handle, default=f"contact {cid}"), handle) for cid, name, handle in
-              session.execute(select(Contact.id, Contact.name, Contact.handle)
-                              .where(Contact.id.in_(sorted(full) or [-1])))}
+              session.connection().execute(named, {"ids": sorted(full) or [-1]})}
 
     def row(s: Standing, before: str | None = None) -> dict:
         # The handle beside the name: two customers called Lena Brown are two rows a reader must tell apart.
