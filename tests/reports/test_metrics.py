@@ -15,7 +15,7 @@ from onevoice.cases.models import Case
 from onevoice.contacts.models import Contact
 from onevoice.db import unit_of_work
 from onevoice.desk.notes import add_note
-from onevoice.reports import metrics
+from onevoice.reports import built, metrics, quantiles
 from onevoice.reports.ranking import advocacy_ranking, rankings, read
 from onevoice.reports.upkeep import upkeep_job
 from onevoice.teams.models import Team
@@ -260,8 +260,10 @@ def test_exact_quantiles_read_from_either_end_of_a_bucket(session_factory):
                 counts: dict[int, int] = {}
                 for v in mine:
                     counts[bucket(v)] = counts.get(bucket(v), 0) + 1
-                found = metrics.exact_quantiles(s, {"x": (table.c.v, [table.c.g.in_(groups)])},
-                                                {"x": list(counts.items())})
+                where = [table.c.g.in_(built.values("groups"))]
+                found = quantiles.exact_quantiles(s, {"x": (table.c.v, lambda where=where: where)},
+                                                  {"x": list(counts.items())}, ("t_exact_quantiles",),
+                                                  {"groups": list(groups)})
                 assert found["x"] == (float(statistics.median(mine)), metrics.quantile(mine, 0.9)), groups
     finally:
         table.drop(engine)

@@ -17,11 +17,12 @@ import statistics
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Incident
-from onevoice.reports.aggregate import SERVICE_TIMES, bucket_range
+from onevoice.reports import built
+from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.facts import OPEN
 from onevoice.reports.models import (
     CaseFacts,
@@ -33,6 +34,8 @@ from onevoice.reports.models import (
     DayHistogram,
     TeamFacts,
 )
+from onevoice.reports.quantiles import exact_quantiles
+from onevoice.reports.quantiles import median as _median
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,6 @@ def quantile(values: list[float], q: float) -> float | None:
     return float(ordered[max(0, math.ceil(q * len(ordered)) - 1)])
 
 
-def _median(values: list[float]) -> float | None:
-    return float(statistics.median(values)) if values else None
-
-
 def _share(part: int | None, whole: int | None) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -144,21 +143,26 @@ def open_now(session: Session):
 def backlog(session: Session, scope: Scope) -> dict:
     """Cases open now (whatever the period), and how old they are (counted in the database: the median's one
     or two middle cases are read by walking the open cases in opening order, not by sorting them all)."""
-    f = CaseFacts
-    cond = [open_now(session)] + conditions(scope)[2:]
+    f, conn = CaseFacts, session.connection()
+    key = ("backlog", conn.dialect.name, *built.fact_shape(scope))
+
+    def cond() -> list:  # the teams, channel, product and tag ([2:]: whatever the period)
+        return [open_now(session)] + built.fact_conditions(f, *built.fact_shape(scope))[2:]
+
     # Those opened in the last day are a short range at the index's newest end: the older ones are the rest
     # (a sum of a comparison over every open case cost SQLite as much as the count itself).
-    day_ago = scope.now - timedelta(days=1)
-    n, oldest, recent = session.execute(select(
-        select(func.count()).where(*cond).scalar_subquery(),
-        select(func.min(f.opened_at)).where(*cond).scalar_subquery(),
-        select(func.count()).where(*cond, f.opened_at >= day_ago).scalar_subquery())).one()
+    values = {**built.bound(scope), "day_ago": scope.now - timedelta(days=1)}
+    n, oldest, recent = conn.execute(built.once(key, lambda: select(
+        select(func.count()).where(*cond()).scalar_subquery(),
+        select(func.min(f.opened_at)).where(*cond()).scalar_subquery(),
+        select(func.count()).where(*cond(), f.opened_at >= bindparam("day_ago")).scalar_subquery())), values).one()
     older = n - recent
     if not n:
         return {"open": 0, "median_age_s": None, "oldest_age_s": None, "older_than_a_day": 0}
     # Ages ascending are opening times descending: the middle one (odd) or the mean of the middle two.
-    middle = session.scalars(select(f.opened_at).where(*cond).order_by(f.opened_at.desc())
-                             .offset((n - 1) // 2).limit(1 if n % 2 else 2)).all()
+    middle = conn.execute(built.once((*key, "middle"), lambda: select(f.opened_at).where(*cond()).order_by(
+        f.opened_at.desc()).offset(bindparam("skip", type_=Integer)).limit(bindparam("n", type_=Integer))),
+        {**values, "skip": (n - 1) // 2, "n": 1 if n % 2 else 2}).scalars().all()
     ages = [(scope.now - at).total_seconds() for at in middle]
     return {"open": n, "median_age_s": float(statistics.median(ages)),
             "oldest_age_s": (scope.now - oldest).total_seconds(), "older_than_a_day": int(older)}
@@ -249,11 +253,15 @@ def _reputation_by_case(session: Session, scope: Scope) -> dict:
 def incidents(session: Session, scope: Scope) -> list[dict]:
     start = datetime.combine(scope.start, time(0), tzinfo=scope.now.tzinfo)
     end = datetime.combine(scope.end + timedelta(days=1), time(0), tzinfo=scope.now.tzinfo)
-    rows = list(session.scalars(select(Incident).where(Incident.opened_at < end, or_(
-        Incident.closed_at.is_(None), Incident.closed_at >= start)).order_by(Incident.opened_at.desc()).limit(50)))
-    reach = {i: (n, m) for i, n, m in session.execute(
-        select(CaseFacts.incident_id, func.count(), func.coalesce(func.sum(CaseFacts.messages_in), 0))
-        .where(CaseFacts.incident_id.in_([inc.id for inc in rows] or [-1])).group_by(CaseFacts.incident_id))}
+    conn = session.connection()
+    # The incidents' columns as rows (the statement the ORM sent for Incident objects; none is changed here).
+    rows = conn.execute(built.once(("incidents",), lambda: select(Incident.__table__).where(
+        Incident.opened_at < bindparam("end"), or_(Incident.closed_at.is_(None), Incident.closed_at >= bindparam(
+            "start"))).order_by(Incident.opened_at.desc()).limit(50)), {"start": start, "end": end}).all()
+    reach = {i: (n, m) for i, n, m in conn.execute(built.once(("incident_reach",), lambda: select(
+        CaseFacts.incident_id, func.count(), func.coalesce(func.sum(CaseFacts.messages_in), 0))
+        .where(CaseFacts.incident_id.in_(built.values("ids"))).group_by(CaseFacts.incident_id)),
+        {"ids": [inc.id for inc in rows] or [-1]})}
     out = []
     for inc in rows:
         cases, messages = reach.get(inc.id, (0, 0))
@@ -318,76 +326,14 @@ def _int(v) -> int:
     return int(v or 0)  # PostgreSQL sums integers as numeric (Decimal)
 
 
-def _ranks(n: int) -> dict[str, list[int]]:
-    """The 1-based ranks each figure reads among n sorted values: the median (one or the two middle ones,
-    as statistics.median) and the nearest-rank p90 (as `quantile`)."""
-    if not n:
-        return {"median": [], "p90": []}
-    median = [(n + 1) // 2] if n % 2 else [n // 2, n // 2 + 1]
-    return {"median": median, "p90": [max(0, math.ceil(0.9 * n) - 1) + 1]}
-
-
-def exact_quantiles(session: Session, wanted: dict[str, tuple], counts: dict[str, list[tuple[int, int]]]) -> dict:
-    """name -> (median, p90) for each figure: `counts[name]` is its histogram (bucket, n) over the scope,
-    `wanted[name]` (value column, conditions) where its values are. One query reads every value needed,
-    each from the one bucket it falls in (an index range), so the figures are the exact ones."""
-    parts, slots = [], []
-    for name, (column, conds) in wanted.items():
-        hist = sorted(counts.get(name, []))
-        sizes = dict(hist)
-        n = sum(sizes.values())
-        for which, ranks in _ranks(n).items():
-            # Each rank's bucket and place in it; the median's two middle values, mostly in one bucket, are
-            # read by one walk.
-            reads: dict[int, list[int]] = {}
-            for r in ranks:
-                before = 0
-                for b, c in hist:
-                    if before + c >= r:
-                        reads.setdefault(b, []).append(r - before)
-                        break
-                    before += c
-            for b, places in reads.items():
-                c = sizes[b]
-                lo, hi = bucket_range(b)
-                limits = [column >= lo] + ([column < hi] if hi is not None else [])
-                # The walk goes through every day's values of the bucket up to the place (the index leads
-                # with the value): from the end the place is nearer to, half of it on average.
-                first, last = min(places), max(places)
-                if first - 1 <= c - last:
-                    order, skip = column, first - 1
-                else:
-                    order, skip = column.desc(), c - last
-                i = len(slots)
-                slots.append((name, which))
-                parts.append(select(literal(i).label("i"), column.label("v")).where(*conds, *limits)
-                             .order_by(order).offset(skip).limit(last - first + 1).subquery())
-    values: dict[tuple[str, str], list[float]] = {}
-    if parts:
-        query = union_all(*[select(p.c.i, p.c.v) for p in parts]) if len(parts) > 1 else select(parts[0].c.i,
-                                                                                                   parts[0].c.v)
-        for i, v in session.execute(query):
-            values.setdefault(slots[i], []).append(v)
-    return {name: (_median(values.get((name, "median"), [])),
-                   float(values[(name, "p90")][0]) if (name, "p90") in values else None) for name in wanted}
-
-
 def service(session: Session, scope: Scope, times: tuple[str, ...] = tuple(SERVICE_TIMES)) -> dict:
     """Response and resolution times, SLA attainment, reopen rate and volume for cases opened in the period;
     the median and p90 of the `times` only (SERVICE_TIMES' names: an objective on one needs no other)."""
     if not by_day(scope):
         return _service_by_case(session, scope)
-    d, f, now = DailyFacts, CaseFacts, scope.now
-    cond, fcond = day_conditions(scope), conditions(scope)
-    row = session.execute(select(
-        func.sum(d.cases), func.sum(d.messages_in), func.sum(d.messages_out), func.sum(d.fr_met),
-        func.sum(d.fr_missed), func.sum(d.res_met), func.sum(d.res_missed), func.sum(d.resolved),
-        func.sum(d.reopened), func.sum(d.ever_resolved),
-        # The one part that depends on the clock: still waiting past the time it was due.
-        select(func.count()).where(f.first_response_met.is_(None), f.first_response_due < now, *fcond)
-        .scalar_subquery(),
-        select(func.count()).where(f.resolution_met.is_(None), f.resolution_due < now, *fcond).scalar_subquery(),
-    ).where(*cond)).one()
+    f, values = CaseFacts, built.bound(scope)
+    row = session.connection().execute(built.once(("service", *built.shape(scope)), lambda: _service_sums(
+        *built.shape(scope))), values).one()
     cases, m_in, m_out, fr_met, fr_miss, res_met, res_miss, resolved, reopened, ever, fr_late, res_late = \
         (_int(v) for v in row)
     fr_miss += fr_late
@@ -398,17 +344,39 @@ def service(session: Session, scope: Scope, times: tuple[str, ...] = tuple(SERVI
            "reopen_rate": _share(reopened, ever), "reopened": reopened}
     if not times:
         return out
-    # Unfiltered: the organization's histogram by day (~2,800 rows for 28 days at full size, where the rows by
-    # day x team x channel are ~28,000: 12-21 ms a period).
-    h = DailyHistogram if scope.filtered else DayHistogram
     counts: dict[str, list[tuple[int, int]]] = {}
-    for metric, b, n in session.execute(select(h.metric, h.bucket, func.sum(h.n)).where(
-            *day_conditions(scope, h), h.metric.in_(list(times))).group_by(h.metric, h.bucket)):
+    hist = built.once(("service_hist", scope.filtered, *built.shape(scope)), lambda: _service_hist(
+        scope.filtered, *built.shape(scope)))
+    for metric, b, n in session.connection().execute(hist, {**values, "times": list(times)}):
         counts.setdefault(metric, []).append((b, _int(n)))
-    found = exact_quantiles(session, {name: (getattr(f, SERVICE_TIMES[name]), fcond) for name in times}, counts)
+    sh = built.shape(scope)
+    found = exact_quantiles(session, {name: (getattr(f, SERVICE_TIMES[name]), lambda: built.fact_conditions(f, *sh))
+                                      for name in times}, counts, ("service", *sh), values)
     for name in times:
         out[f"{name}_median_s"], out[f"{name}_p90_s"] = found[name]
     return out
+
+
+def _service_sums(teams: bool, channel: bool):
+    d, f = DailyFacts, CaseFacts
+    fcond, now = built.fact_conditions(f, teams, channel), bindparam("now")
+    return select(
+        func.sum(d.cases), func.sum(d.messages_in), func.sum(d.messages_out), func.sum(d.fr_met),
+        func.sum(d.fr_missed), func.sum(d.res_met), func.sum(d.res_missed), func.sum(d.resolved),
+        func.sum(d.reopened), func.sum(d.ever_resolved),
+        # The one part that depends on the clock: still waiting past the time it was due.
+        select(func.count()).where(f.first_response_met.is_(None), f.first_response_due < now, *fcond)
+        .scalar_subquery(),
+        select(func.count()).where(f.resolution_met.is_(None), f.resolution_due < now, *fcond).scalar_subquery(),
+    ).where(*built.day_conditions(d, teams, channel))
+
+
+def _service_hist(filtered: bool, teams: bool, channel: bool):
+    # Unfiltered: the organization's histogram by day (~2,800 rows for 28 days at full size, where the rows by
+    # day x team x channel are ~28,000: 12-21 ms a period).
+    h = DailyHistogram if filtered else DayHistogram
+    return select(h.metric, h.bucket, func.sum(h.n)).where(
+        *built.day_conditions(h, teams, channel), h.metric.in_(built.values("times"))).group_by(h.metric, h.bucket)
 
 
 BY_DAY_KEYS = {"channel": DailyFacts.channel_id, "team": DailyFacts.team_id}
@@ -423,18 +391,22 @@ def volumes(session: Session, scope: Scope, dims: tuple[str, ...] = tuple(BREAKD
     if not by_day(scope):
         return {by: _volume_by_case(session, scope, by) for by in dims}
     out: dict[str, list[dict]] = {by: [] for by in dims}
+    conn, values, sh = session.connection(), built.bound(scope), built.shape(scope)
     for by in dims:
         if by in BY_DAY_KEYS:
             key = BY_DAY_KEYS[by]
-            out[by] = [{"key": k or None, "cases": _int(n), "messages": _int(m)} for k, n, m in session.execute(
-                select(key, func.sum(DailyFacts.cases), func.sum(DailyFacts.messages_in))
-                .where(*day_conditions(scope)).group_by(key))]
+            stmt = built.once(("volume", by, *sh), lambda key=key: select(
+                key, func.sum(DailyFacts.cases), func.sum(DailyFacts.messages_in))
+                .where(*built.day_conditions(DailyFacts, *sh)).group_by(key))
+            out[by] = [{"key": k or None, "cases": _int(n), "messages": _int(m)}
+                       for k, n, m in conn.execute(stmt, values)]
     others = [by for by in dims if by not in BY_DAY_KEYS]
     if others:
         v = DailyVolume
-        for dim, k, n, m in session.execute(select(v.dim, v.key, func.sum(v.cases), func.sum(v.messages))
-                                            .where(*day_conditions(scope, v), v.dim.in_(others))
-                                            .group_by(v.dim, v.key)):
+        stmt = built.once(("volumes", *sh), lambda: select(v.dim, v.key, func.sum(v.cases), func.sum(v.messages))
+                          .where(*built.day_conditions(v, *sh), v.dim.in_(built.values("dims")))
+                          .group_by(v.dim, v.key))
+        for dim, k, n, m in conn.execute(stmt, {**values, "dims": others}):
             out[dim].append({"key": k if k != "" else None, "cases": _int(n), "messages": _int(m)})
     for rows in out.values():
         rows.sort(key=lambda r: (-r["cases"], str(r["key"])))
@@ -445,10 +417,11 @@ def daily(session: Session, scope: Scope) -> list[dict]:
     """Per day: cases opened, inbound messages, positive and negative ones, net sentiment."""
     if not by_day(scope):
         return _daily_by_case(session, scope)
-    d = DailyFacts
-    rows = {r[0]: [_int(v) for v in r[1:]] for r in session.execute(
-        select(d.day, func.sum(d.cases), func.sum(d.messages_in), func.sum(d.positive), func.sum(d.negative),
-               func.sum(d.fr_met), func.sum(d.fr_missed)).where(*day_conditions(scope)).group_by(d.day))}
+    d, sh = DailyFacts, built.shape(scope)
+    stmt = built.once(("daily", *sh), lambda: select(
+        d.day, func.sum(d.cases), func.sum(d.messages_in), func.sum(d.positive), func.sum(d.negative),
+        func.sum(d.fr_met), func.sum(d.fr_missed)).where(*built.day_conditions(d, *sh)).group_by(d.day))
+    rows = {r[0]: [_int(v) for v in r[1:]] for r in session.connection().execute(stmt, built.bound(scope))}
     out = []
     for i in range(scope.days):
         day = (scope.start + timedelta(days=i)).isoformat()
@@ -461,20 +434,26 @@ def daily(session: Session, scope: Scope) -> list[dict]:
 def collaboration(session: Session, scope: Scope) -> list[dict]:
     """Per team: its part in the cases opened in the period (a team's part is not filtered by channel,
     product or tag: those describe the case, the team's work is the team's)."""
-    t = DailyTeam
-    rows = session.execute(select(
+    t, h, teams = DailyTeam, DailyHistogram, bool(scope.team_ids)
+    conn, values = session.connection(), built.bound(scope)
+    rows = conn.execute(built.once(("collaboration", teams), lambda: select(
         t.team_id, func.sum(t.led), func.sum(t.collaborated), func.sum(t.replies), func.sum(t.notes),
         func.sum(t.handoffs), func.sum(t.multi_team), func.sum(t.approvals), func.sum(t.approval_wait_s),
         func.sum(t.approvals_pending), func.sum(t.effort_s), func.sum(t.acted),
-    ).where(*day_conditions(scope, t, channel=False)).group_by(t.team_id).order_by(t.team_id)).all()
-    h = DailyHistogram
+    ).where(*built.day_conditions(t, teams, False)).group_by(t.team_id).order_by(t.team_id)), values).all()
     counts: dict[str, list[tuple[int, int]]] = {}
-    for team_id, b, n in session.execute(select(h.team_id, h.bucket, func.sum(h.n)).where(
-            *day_conditions(scope, h, channel=False), h.metric == "first_action").group_by(h.team_id, h.bucket)):
+    for team_id, b, n in conn.execute(built.once(("first_action_hist", teams), lambda: select(
+            h.team_id, h.bucket, func.sum(h.n)).where(*built.day_conditions(h, teams, False),
+                                                       h.metric == "first_action").group_by(h.team_id, h.bucket)),
+            values):
         counts.setdefault(str(team_id), []).append((b, _int(n)))
-    tcond = conditions(scope, TeamFacts)
-    firsts = exact_quantiles(session, {str(r[0]): (TeamFacts.first_action_s, [*tcond, TeamFacts.team_id == r[0]])
-                                       for r in rows}, counts)
+
+    def team_conditions(team_id: int):
+        return lambda: [*built.fact_conditions(TeamFacts, teams, False), TeamFacts.team_id == team_id]
+
+    # (A team's id is a figure's name, so in the statement's key: an organization has a few teams.)
+    firsts = exact_quantiles(session, {str(r[0]): (TeamFacts.first_action_s, team_conditions(r[0])) for r in rows},
+                             counts, ("first_action", teams), values)
     out = []
     for team_id, led, collab, replies, notes, handoffs, multi, appr, wait, pending, effort, acted in rows:
         decided = _int(appr) - _int(pending)
@@ -492,17 +471,12 @@ def reputation(session: Session, scope: Scope, people: bool = True) -> dict:
     (with `people` only: the customers are a distinct count over the period's cases, the costly part)."""
     if not by_day(scope):
         return _reputation_by_case(session, scope)
-    d = DailyFacts
     usual = replace(scope, start=scope.start - timedelta(days=28), end=scope.start - timedelta(days=1))
-    uhi = usual.end.isoformat()
-    pos, neg, msgs, rec, eligible, usual_neg = (_int(v) for v in session.execute(select(
-        func.sum(case((d.day >= scope.start.isoformat(), d.positive), else_=0)),
-        func.sum(case((d.day >= scope.start.isoformat(), d.negative), else_=0)),
-        func.sum(case((d.day >= scope.start.isoformat(), d.messages_in), else_=0)),
-        func.sum(case((d.day >= scope.start.isoformat(), d.recovered), else_=0)),
-        func.sum(case((d.day >= scope.start.isoformat(), d.recovery_eligible), else_=0)),
-        func.sum(case((d.day <= uhi, d.negative), else_=0)),
-    ).where(*day_conditions(replace(scope, start=usual.start)))).one())
+    # The period and the 28 days before it in one range (:lo is the usual level's start).
+    values = {**built.bound(replace(scope, start=usual.start)), "start": scope.start.isoformat(),
+              "uhi": usual.end.isoformat()}
+    stmt = built.once(("reputation", *built.shape(scope)), lambda: _reputation_sums(*built.shape(scope)))
+    pos, neg, msgs, rec, eligible, usual_neg = (_int(v) for v in session.connection().execute(stmt, values).one())
     per_day = neg / scope.days
     usual_per_day = usual_neg / 28
     out = {"recovery_rate": _share(rec, eligible), "recovered": rec, "opened_negative_replied": eligible,
@@ -515,6 +489,18 @@ def reputation(session: Session, scope: Scope, people: bool = True) -> dict:
     return {**out, "customers": customers, "returning_customers": returning, "incidents": incidents(session, scope)}
 
 
+def _reputation_sums(teams: bool, channel: bool):
+    d, start = DailyFacts, bindparam("start")
+    return select(
+        func.sum(case((d.day >= start, d.positive), else_=0)),
+        func.sum(case((d.day >= start, d.negative), else_=0)),
+        func.sum(case((d.day >= start, d.messages_in), else_=0)),
+        func.sum(case((d.day >= start, d.recovered), else_=0)),
+        func.sum(case((d.day >= start, d.recovery_eligible), else_=0)),
+        func.sum(case((d.day <= bindparam("uhi"), d.negative), else_=0)),
+    ).where(*built.day_conditions(d, teams, channel))
+
+
 def _customers(session: Session, scope: Scope) -> tuple[int, int]:
     """The period's customers, and those of them who had a case before it (any team, any channel).
     Unfiltered, both are counted from the customers' rows by day (`report_contact_days`: a row per customer
@@ -522,38 +508,44 @@ def _customers(session: Session, scope: Scope) -> tuple[int, int]:
     case in the period exactly when their row valid at its end began in it (a distinct count of the period's
     cases sorted every customer, 18 ms of SQLite's CPU at full size), and one before it exactly when their row
     valid the day before it ends within it (a look-up per customer cost ~45 ms of 75 on PostgreSQL)."""
-    f = CaseFacts
-    lo, hi = scope.day_bounds()
-    if not scope.filtered:
+    dialect = session.get_bind().dialect.name
+    key = ("customers", scope.filtered, dialect, *built.shape(scope))
+    customers, returning = session.connection().execute(
+        built.once(key, lambda: _customers_statement(scope.filtered, dialect, *built.shape(scope))),
+        built.bound(scope)).one()
+    return _int(customers), _int(returning)
+
+
+def _customers_statement(filtered: bool, dialect: str, teams: bool, channel: bool):
+    """`_customers`' statement, its values bound (built.once)."""
+    f, lo, hi = CaseFacts, bindparam("lo"), bindparam("hi")
+    if not filtered:
         d = ContactDay
-        customers, returning = session.execute(select(
+        return select(
             select(func.count()).where(d.from_day >= lo, d.from_day <= hi, d.to_day > hi).scalar_subquery(),
-            select(func.count()).where(d.to_day >= lo, d.to_day <= hi, d.from_day < lo).scalar_subquery())).one()
-        return _int(customers), _int(returning)
-    contacts = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None)).distinct().subquery()
-    if session.get_bind().dialect.name == "postgresql":
+            select(func.count()).where(d.to_day >= lo, d.to_day <= hi, d.from_day < lo).scalar_subquery())
+    contacts = select(f.contact_id).where(*built.fact_conditions(f, teams, channel),
+                                          f.contact_id.is_not(None)).distinct().subquery()
+    if dialect == "postgresql":
         # Filtered on PostgreSQL: the same rows by day, joined (a hash join of the team's customers with the
         # range of rows that say "a case before, the next one within the period": at most one per customer)
         # where the look-up per customer below cost ~27 ms of Support's 28 days at full size (-> ~15). SQLite
         # has no hash join: it would look each row up by customer, slower than the facts' own index.
         d = ContactDay
         before = and_(d.contact_id == contacts.c.contact_id, d.to_day >= lo, d.to_day <= hi, d.from_day < lo)
-        customers, returning = session.execute(select(func.count(), func.count(d.contact_id))
-                                               .select_from(contacts).outerjoin(d, before)).one()
-        return _int(customers), _int(returning)
+        return select(func.count(), func.count(d.contact_id)).select_from(contacts).outerjoin(d, before)
     earlier = select(f.case_id).where(f.contact_id == contacts.c.contact_id, f.opened_day < lo).exists()
-    customers, returning = session.execute(select(func.count(), func.sum(case((earlier, 1), else_=0)))
-                                           .select_from(contacts)).one()
-    return _int(customers), _int(returning)
+    return select(func.count(), func.sum(case((earlier, 1), else_=0))).select_from(contacts)
 
 
 def leads(session: Session, scope: Scope) -> dict:
     if not by_day(scope):
         return _leads_by_case(session, scope)
-    d = DailyFacts
-    found, handed, won, lost, cents = (_int(v) for v in session.execute(select(
+    d, sh = DailyFacts, built.shape(scope)
+    stmt = built.once(("leads", *sh), lambda: select(
         func.sum(d.leads), func.sum(d.leads_handed), func.sum(d.leads_won), func.sum(d.leads_lost),
-        func.sum(d.won_cents)).where(*day_conditions(scope))).one())
+        func.sum(d.won_cents)).where(*built.day_conditions(d, *sh)))
+    found, handed, won, lost, cents = (_int(v) for v in session.connection().execute(stmt, built.bound(scope)).one())
     return {"found": found, "handed_to_sales": handed, "won": won, "lost": lost, "open": found - won - lost,
             "won_value": round(cents / 100, 2)}
 
@@ -563,10 +555,11 @@ def manager_return(session: Session, scope: Scope, teams: list[dict] | None = No
     `teams` is `collaboration(session, scope)` when the caller has it already."""
     if not by_day(scope):
         return _manager_return_by_case(session, scope, teams)
-    d = DailyFacts
-    led = {r[0]: [_int(v) for v in r[1:]] for r in session.execute(select(
+    d, sh = DailyFacts, built.shape(scope)
+    stmt = built.once(("return", *sh), lambda: select(
         d.team_id, func.sum(d.resolved), func.sum(d.resolved_public), func.sum(d.moved_private),
-        func.sum(d.won_cents)).where(*day_conditions(scope)).group_by(d.team_id))}
+        func.sum(d.won_cents)).where(*built.day_conditions(d, *sh)).group_by(d.team_id))
+    led = {r[0]: [_int(v) for v in r[1:]] for r in session.connection().execute(stmt, built.bound(scope))}
     out = []
     for team in teams if teams is not None else collaboration(session, scope):
         resolved, public, private, cents = led.get(team["team_id"], (0, 0, 0, 0))

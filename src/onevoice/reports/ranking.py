@@ -20,14 +20,16 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import Float, String, and_, bindparam, case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from onevoice.advocacy.ranking import THRESHOLD, Standing, order, reach_factor, status_of
 from onevoice.contacts.models import Contact
 from onevoice.contacts.names import display_name
+from onevoice.reports import built
+from onevoice.reports.built import once, values
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH
-from onevoice.reports.metrics import Scope, conditions
+from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, ContactDay
 
 
@@ -88,7 +90,7 @@ def days(cases: Iterable[tuple[str, float | None, float | None]], followers: int
     return out
 
 
-def _nets(scope: Scope, shard: tuple[int, int], dialect: str):
+def _nets(shape: tuple, shard: tuple[int, int], dialect: str):
     """Per customer counted by a filtered report (those with a matching case in the period): their net
     standing at the end of the period (net0), of the previous period (net1) and of the one before that (net2),
     as one materialized CTE. A standing at a moment is the sums of the customer's row by day valid then
@@ -96,14 +98,14 @@ def _nets(scope: Scope, shard: tuple[int, int], dialect: str):
     the reach, as `by_days` reads them for every customer. Each customer's rows and followers are read by
     their key: reading their kept sums less their cases of the last two periods read every case of those
     periods (52,500 at full size) and every customer's followers. `shard` (k, m): only the customers whose id
-    is k modulo m."""
+    is k modulo m. Built once per `shape` (built.fact_shape), shard and dialect: the ends are bound as :e0-2,
+    each end's decay times 10,000 as :k0-2, the filters as built.bound gives them."""
     d, f = ContactDay, CaseFacts
-    prev = scope.previous()
-    ends = [scope.end.isoformat(), prev.end.isoformat(), prev.previous().end.isoformat()]
-    ks = [_factor(moment(scope, day)) for day in (scope.end, prev.end, prev.previous().end)]
+    ends = [bindparam(f"e{i}", type_=String) for i in range(3)]
+    ks = [bindparam(f"k{i}", type_=Float) for i in range(3)]
     # With a filter: the customers with a matching case in the period (a join with the distinct customers,
     # not IN: PostgreSQL without fresh statistics planned IN here as a loop, 9 s at 20,000 cases).
-    people = select(f.contact_id).where(*conditions(scope), f.contact_id.is_not(None))
+    people = select(f.contact_id).where(*built.fact_conditions(f, *shape), f.contact_id.is_not(None))
     if shard[1] > 1:
         people = people.where(f.contact_id % shard[1] == shard[0])
     people = people.distinct().subquery()
@@ -131,7 +133,7 @@ def _nets(scope: Scope, shard: tuple[int, int], dialect: str):
         adv = func.coalesce(sums.c[f"a{i}"], 0.0)
         det = func.coalesce(sums.c[f"d{i}"], 0.0)
         # Each side rounded to 4 places, as advocacy's Standing (in floating point: NUMERIC was 4x slower).
-        nets.append((func.round(adv * reach * (k * 10000)) / 10000.0 - func.round(det * reach * (k * 10000)) / 10000.0)
+        nets.append((func.round(adv * reach * k) / 10000.0 - func.round(det * reach * k) / 10000.0)
                     .label(f"net{i}"))
     q = select(key, func.coalesce(followers, 0).label("followers"), *nets).select_from(joined)
     return q.cte("nets").prefix_with("MATERIALIZED")
@@ -143,7 +145,30 @@ def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int]
     rows by day (`by_days`: all of it in the first shard)."""
     if not scope.filtered:
         return by_days(session, scope, limit) if shard[0] == 0 else ({k: 0 for k in COUNTS}, [], [], [])
-    n = _nets(scope, shard, session.get_bind().dialect.name)
+    dialect, shape = session.get_bind().dialect.name, built.fact_shape(scope)
+    prev = scope.previous()
+    ends = (scope.end, prev.end, prev.previous().end)
+    params = {**built.bound(scope), **{f"e{i}": end.isoformat() for i, end in enumerate(ends)},
+              **{f"k{i}": _factor(moment(scope, end)) * 10000 for i, end in enumerate(ends)}}
+    stmt = built.once(("read", dialect, shard, limit, *shape), lambda: _read(shape, shard, dialect, limit))
+    out: dict = {}
+    adv, det, moved = [], [], []
+    for row in session.connection().execute(stmt, params):
+        what = row[0]
+        if what == "count":
+            out = dict(zip(COUNTS, (int(v) for v in row[2:]), strict=True))
+        elif what == "advocate":
+            adv.append((row[1], float(row[2])))
+        elif what == "detractor":
+            det.append((row[1], float(row[2])))
+        else:
+            moved.append((row[1], float(row[2]), float(row[3]), int(row[4])))
+    return out, adv, det, moved
+
+
+def _read(shape: tuple, shard: tuple[int, int], dialect: str, limit: int):
+    """`read`'s statement for a filtered report (built.once): the counts and, with a `limit`, the lists."""
+    n = _nets(shape, shard, dialect)
     t = THRESHOLD
 
     def side(net, name: str):
@@ -174,28 +199,22 @@ def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int]
                       and_(side(n.c.net0, "detractor"), side(n.c.net1, "advocate")))
         parts.append(listing("moved", changed, [case((side(n.c.net0, "advocate"), 0), else_=1),
                                                  n.c.followers.desc(), n.c.contact_id], limit * 2))
-    out: dict = {}
-    adv, det, moved = [], [], []
-    for row in session.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]):
-        what = row[0]
-        if what == "count":
-            out = dict(zip(COUNTS, (int(v) for v in row[2:]), strict=True))
-        elif what == "advocate":
-            adv.append((row[1], float(row[2])))
-        elif what == "detractor":
-            det.append((row[1], float(row[2])))
-        else:
-            moved.append((row[1], float(row[2]), float(row[3]), int(row[4])))
-    return out, adv, det, moved
+    return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
-def _after(session: Session, end) -> list[str]:
-    """Every to_day a row valid at the end of day `end` can have: the days after it up to the last one any
-    row ends on, and LAST_DAY (an IN list: each is one range of the day indexes, where `to_day > end` would
-    walk every customer's last row)."""
+def _last_to_day(session: Session) -> str | None:
+    """The last day any row of report_contact_days ends on (before LAST_DAY): the same for the three ends
+    of a report (read once; it was read once per end)."""
     r = ContactDay
-    last = session.connection().execute(select(r.to_day).where(r.to_day < LAST_DAY)
-                                        .order_by(r.to_day.desc()).limit(1)).scalar()
+    stmt = once(("last_to_day",), lambda: select(r.to_day).where(r.to_day < LAST_DAY).order_by(r.to_day.desc())
+                .limit(1))
+    return session.connection().execute(stmt).scalar()
+
+
+def _after(last: str | None, end) -> list[str]:
+    """Every to_day a row valid at the end of day `end` can have: the days after it up to the last one any
+    row ends on (`last`), and LAST_DAY (an IN list: each is one range of the day indexes, where `to_day > end`
+    would walk every customer's last row)."""
     out, day = [LAST_DAY], end + timedelta(days=1)
     while last is not None and day.isoformat() <= last:
         out.append(day.isoformat())
@@ -209,68 +228,26 @@ def by_days(session: Session, scope: Scope, limit: int) -> tuple:
     valid then; a key within BAND of the moment is read exactly. Who changed side between two ends has a row
     begun between them (decay alone never crosses from one side to the other): read in pairs from the advocate
     side (the advocates at the later end whose row began after the earlier one; the advocates at the earlier
-    end whose row ended by the later one), exactly."""
-    r, r2 = ContactDay, aliased(ContactDay)
+    end whose row ended by the later one), exactly. The statement is built once per shape (`_by_days`)."""
     prev = scope.previous()
     ends = [scope.end, prev.end, prev.previous().end]
     e = [d.isoformat() for d in ends]
     hs = [_half_lives(moment(scope, d)) for d in ends]
     ks = [_factor(moment(scope, d)) for d in ends]
-    after = [_after(session, d) for d in ends]
-    reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
-
-    def net(row, k):  # each side rounded to 4 places, as advocacy's Standing (and `_nets`)
-        return (func.round(row.adv_w * reach * (k * 10000)) / 10000.0
-                - func.round(row.det_w * reach * (k * 10000)) / 10000.0)
-
-    def valid(row, i: int, days: list[str] | None = None):
-        return and_(row.to_day.in_(days or after[i]), row.from_day <= e[i])
-
-    def at(row, i: int):  # the row of the same customer valid at end i, found by the primary key (a range of to_day:
-        # as `valid`'s IN list, SQLite would start from that side, every customer's row valid then)
-        return and_(row.from_day <= e[i], row.to_day > e[i])
-
-    def sure(col, i):
-        return select(func.count()).select_from(r).where(valid(r, i), col >= hs[i] + BAND).scalar_subquery()
-
-    def rows(what: str, columns: list, where, pair: bool = False, order=None, size: int | None = None):
-        q = select(literal(what).label("what"), r.contact_id, *columns,
-                   func.coalesce(Contact.followers, 0).label("followers")).join(Contact, Contact.id == r.contact_id)
-        if pair:
-            q = q.join(r2, r2.contact_id == r.contact_id)
-        q = q.where(where)
-        return (q.order_by(*order).limit(size) if order is not None else q).subquery().select()
-
-    parts = [select(literal("count").label("what"), literal(0).label("contact_id"),
-                    *[sure(col, i) for i in (0, 1) for col in (r.adv_until, r.det_until)])]
-    for i in (0, 1):
-        for col in (r.adv_until, r.det_until):
-            parts.append(rows(f"band{i}", [net(r, ks[i]), col, literal(0.0)],
-                              and_(valid(r, i), col.between(hs[i] - BAND, hs[i] + BAND))))
-    for i, j in ((0, 1), (1, 2)):  # (the later end, the earlier end): columns net at i, net at j
-        # Advocate at i, detractor at j: an advocate's row at i begun after j, and their row at j.
-        parts.append(rows(f"moved{i}", [net(r, ks[i]), net(r2, ks[j]), literal(0.0)], and_(
-            valid(r, i), r.adv_until >= hs[i] - BAND, r.from_day > e[j], at(r2, j), r2.det_until >= hs[j] - BAND),
-            pair=True))
-        # Advocate at j, detractor at i: an advocate's row at j that ended by i, and their row at i.
-        ended = [d for d in after[j] if d <= e[i]]
-        if ended:
-            parts.append(rows(f"moved{i}", [net(r2, ks[i]), net(r, ks[j]), literal(0.0)], and_(
-                valid(r, j, ended), r.adv_until >= hs[j] - BAND, at(r2, i), r2.det_until >= hs[i] - BAND),
-                pair=True))
-    if limit > 0:
-        # A few past the limit, so that ties at the limit are all seen (advocacy orders ties by recency); the
-        # last rows apart from the earlier ones, so that each is read in its keys' order from the index.
-        for what, col in (("advocate", r.adv_until), ("detractor", r.det_until)):
-            for days in ([LAST_DAY], after[0][1:]):
-                if days:
-                    parts.append(rows(what, [net(r, ks[0]), literal(0.0), literal(0.0)],
-                                      and_(valid(r, 0, days), col >= hs[0] - BAND),
-                                      order=[col.desc(), r.contact_id], size=limit + 10))
+    last = _last_to_day(session)
+    after = [_after(last, d) for d in ends]
+    params: dict = {}
+    for i in (0, 1, 2):
+        params.update({f"e{i}": e[i], f"after{i}": after[i], f"k{i}": ks[i] * 10000,
+                       f"lo{i}": hs[i] - BAND, f"hi{i}": hs[i] + BAND})
+    ended = {i: [d for d in after[j] if d <= e[i]] for i, j in ((0, 1), (1, 2))}
+    params.update({"ended0": ended[0], "ended1": ended[1], "tail0": after[0][1:], "last_day": [LAST_DAY]})
+    shape = (bool(ended[0]), bool(ended[1]), bool(after[0][1:]), limit)
+    stmt = once(("by_days", *shape), lambda: _by_days(*shape))
     sides = [0, 0, 0, 0]  # advocates and detractors at this period's end, then at the previous one's
     turned = [0, 0, 0, 0]  # turned advocate, turned detractor: in this period, then in the previous one
     adv, det, moved = [], [], []
-    for row in session.connection().execute(union_all(*parts)):
+    for row in session.connection().execute(stmt, params):
         what = row[0]
         if what == "count":
             sides = [int(v) for v in row[2:6]]
@@ -296,6 +273,69 @@ def by_days(session: Session, scope: Scope, limit: int) -> tuple:
             det.append((row[1], float(row[2])))
     counts = dict(zip(COUNTS, (*sides[:2], *turned[:2], *sides[2:], *turned[2:]), strict=True))
     return counts, adv, det, moved
+
+
+def _by_days(ended0: bool, ended1: bool, tail0: bool, limit: int):
+    """`by_days`' statement with its values bound (built once per shape, `built.once`): the ends :e0-:e2, the
+    days a row valid at each can end on (:after0-2; those of the earlier end up to the later one, :ended0-1;
+    :tail0 the days after the end but LAST_DAY), each end's decay times 10,000 (:k0-2) and the moment's
+    half-lives less and plus BAND (:lo0-2, :hi0-2)."""
+    r, r2 = ContactDay, aliased(ContactDay)
+    e = [bindparam(f"e{i}", type_=String) for i in range(3)]
+    ks = [bindparam(f"k{i}", type_=Float) for i in range(3)]
+    lo = [bindparam(f"lo{i}", type_=Float) for i in range(3)]
+    hi = [bindparam(f"hi{i}", type_=Float) for i in range(3)]
+    after = [values(f"after{i}") for i in range(3)]
+    reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
+
+    def net(row, k):  # each side rounded to 4 places, as advocacy's Standing (and `_nets`)
+        return (func.round(row.adv_w * reach * k) / 10000.0
+                - func.round(row.det_w * reach * k) / 10000.0)
+
+    def valid(row, i: int, days=None):
+        return and_(row.to_day.in_(days if days is not None else after[i]), row.from_day <= e[i])
+
+    def at(row, i: int):  # the row of the same customer valid at end i, found by the primary key (a range of to_day:
+        # as `valid`'s IN list, SQLite would start from that side, every customer's row valid then)
+        return and_(row.from_day <= e[i], row.to_day > e[i])
+
+    def sure(col, i):
+        return select(func.count()).select_from(r).where(valid(r, i), col >= hi[i]).scalar_subquery()
+
+    def rows(what: str, columns: list, where, pair: bool = False, order=None, size: int | None = None):
+        q = select(literal(what).label("what"), r.contact_id, *columns,
+                   func.coalesce(Contact.followers, 0).label("followers")).join(Contact, Contact.id == r.contact_id)
+        if pair:
+            q = q.join(r2, r2.contact_id == r.contact_id)
+        q = q.where(where)
+        return (q.order_by(*order).limit(size) if order is not None else q).subquery().select()
+
+    parts = [select(literal("count").label("what"), literal(0).label("contact_id"),
+                    *[sure(col, i) for i in (0, 1) for col in (r.adv_until, r.det_until)])]
+    for i in (0, 1):
+        for col in (r.adv_until, r.det_until):
+            parts.append(rows(f"band{i}", [net(r, ks[i]), col, literal(0.0)],
+                              and_(valid(r, i), col.between(lo[i], hi[i]))))
+    for (i, j), ended in zip(((0, 1), (1, 2)), (ended0, ended1), strict=True):
+        # (the later end, the earlier end): columns net at i, net at j
+        # Advocate at i, detractor at j: an advocate's row at i begun after j, and their row at j.
+        parts.append(rows(f"moved{i}", [net(r, ks[i]), net(r2, ks[j]), literal(0.0)], and_(
+            valid(r, i), r.adv_until >= lo[i], r.from_day > e[j], at(r2, j), r2.det_until >= lo[j]), pair=True))
+        # Advocate at j, detractor at i: an advocate's row at j that ended by i, and their row at i.
+        if ended:
+            parts.append(rows(f"moved{i}", [net(r2, ks[i]), net(r, ks[j]), literal(0.0)], and_(
+                valid(r, j, values(f"ended{i}")), r.adv_until >= lo[j], at(r2, i), r2.det_until >= lo[i]),
+                pair=True))
+    if limit > 0:
+        # A few past the limit, so that ties at the limit are all seen (advocacy orders ties by recency); the
+        # last rows apart from the earlier ones, so that each is read in its keys' order from the index.
+        for what, col in (("advocate", r.adv_until), ("detractor", r.det_until)):
+            for days in ("last_day", "tail0" if tail0 else None):
+                if days:
+                    parts.append(rows(what, [net(r, ks[0]), literal(0.0), literal(0.0)],
+                                      and_(valid(r, 0, values(days)), col >= lo[0]),
+                                      order=[col.desc(), r.contact_id], size=limit + 10))
+    return union_all(*parts)
 
 
 COUNTS = ("advocate_count", "detractor_count", "turned_advocate", "turned_detractor", "before_advocate_count",
@@ -327,12 +367,12 @@ def _standings(session: Session, scope: Scope, ids: list[int]) -> dict[int, Stan
         return {}
     f = CaseFacts
     at = moment(scope, scope.end)
-    rows = session.execute(select(f.contact_id, func.sum(f.adv_w), func.sum(f.det_w), func.sum(f.adv_n),
-                                  func.sum(f.det_n), func.sum(f.recommendations), func.max(f.signal_at),
-                                  func.max(Contact.followers))
-                           .join(Contact, Contact.id == f.contact_id)
-                           .where(f.contact_id.in_(ids), f.opened_day <= scope.end.isoformat())
-                           .group_by(f.contact_id))
+    rows = session.connection().execute(once(("standings",), lambda: select(
+        f.contact_id, func.sum(f.adv_w), func.sum(f.det_w), func.sum(f.adv_n), func.sum(f.det_n),
+        func.sum(f.recommendations), func.max(f.signal_at), func.max(Contact.followers))
+        .join(Contact, Contact.id == f.contact_id)
+        .where(f.contact_id.in_(values("ids")), f.opened_day <= bindparam("end")).group_by(f.contact_id)),
+        {"ids": ids, "end": scope.end.isoformat()})
     k = _factor(at)
     return {r[0]: _standing(r[0], *r[1:7], r[7], k) for r in rows}
 
@@ -350,9 +390,10 @@ def rankings(session: Session, scope: Scope, limit: int = 10, reads: list[tuple]
     full = _standings(session, scope, sorted({*adv_ids, *det_ids, *(r[0] for r in moved_rows)}))
     advocates, _ = order(full[i] for i in adv_ids if i in full)
     _, detractors = order(full[i] for i in det_ids if i in full)
+    named = once(("names",), lambda: select(Contact.id, Contact.name, Contact.handle)
+                 .where(Contact.id.in_(values("ids"))))
     people = {cid: (display_name(name, handle, default=f"contact {cid}"), handle) for cid, name, handle in
-              session.execute(select(Contact.id, Contact.name, Contact.handle)
-                              .where(Contact.id.in_(sorted(full) or [-1])))}
+              session.connection().execute(named, {"ids": sorted(full) or [-1]})}
 
     def row(s: Standing, before: str | None = None) -> dict:
         # The handle beside the name: two customers called Lena Brown are two rows a reader must tell apart.
