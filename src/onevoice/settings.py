@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     worker_process: bool = True
     # On SQLite, up to that many worker processes (worker/child.py): the first works alone until a backlog
     # outlasts its largest batches, then each takes its share of the messages (worker/spread.py), so that both
-    # cores process the batched API's backlog. Each process holds its own models (~300 MB); 1 saves that memory.
+    # cores process the batched API's backlog. Each process holds its own models (~220 MB); 1 saves that memory.
     # PostgreSQL deployments run `onevoice worker`s instead.
     worker_processes: int = 2
     # On SQLite without Redis, verified webhook deliveries are answered once they are in the intake journal
