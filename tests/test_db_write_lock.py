@@ -4,7 +4,6 @@ SQLAlchemy's OperationalError after the busy timeout."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 
@@ -168,47 +167,5 @@ def test_the_servers_waiting_writers_are_counted_and_a_worker_process_lets_them_
         started = time.perf_counter()
         with engine.begin():
             assert time.perf_counter() - started < write_turns.DEFER_SECONDS
-    finally:
-        engine.dispose()
-
-
-def _server_writer(path: str, counter, out: list) -> None:
-    """The server's writer as the worker process sees it: counted while it waits (set by hand here, since one
-    test process cannot be both), trying every 0.2 ms on a plain connection."""
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    counter.value = 1
-    while True:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            break
-        except sqlite3.OperationalError:
-            time.sleep(0.0002)
-    out.append(time.perf_counter())
-    counter.value = 0
-    time.sleep(0.05)
-    conn.execute("COMMIT")
-    conn.close()
-
-
-def test_a_worker_process_already_waiting_lets_the_servers_writer_go_first(tmp_path, monkeypatch):
-    """The release is a race among the waiters: a worker process already polling for the lock leaves it to the
-    server's waiting writer (write_turns.yields), not only before its first try. Five releases, five times."""
-    counter = _Shared()
-    monkeypatch.setattr(write_turns, "_deferred_to", counter)
-    engine = make_engine(f"sqlite:///{tmp_path}/race.db")
-    try:
-        for _ in range(5):
-            counter.value = 0
-            held, released, server = threading.Event(), [], []
-            holder = threading.Thread(target=_hold_lock, args=(engine, 0.3, held, released))
-            holder.start()
-            assert held.wait(10)
-            writer = threading.Timer(0.1, _server_writer, args=(f"{tmp_path}/race.db", counter, server))
-            writer.start()
-            with engine.begin():  # the worker, polling since before the server's writer came
-                got = time.perf_counter()
-            holder.join()
-            writer.join()
-            assert server and server[0] < got
     finally:
         engine.dispose()

@@ -141,8 +141,7 @@ def _sqlite_begin(conn) -> None:
         write_turns.defer()  # a worker process lets the server's waiting requests go first (write_turns.py)
         state = _try_begin(driver)
         if state == "busy":
-            since = time.monotonic()
-            deadline = since + BUSY_SECONDS
+            deadline = time.monotonic() + BUSY_SECONDS
             poller = _poller(conn.engine.url.database)
             write_turns.waiting(1)
             try:
@@ -150,8 +149,6 @@ def _sqlite_begin(conn) -> None:
                     try:
                         while state == "busy" and time.monotonic() < deadline:
                             time.sleep(WRITE_LOCK_POLL)
-                            if write_turns.yields(since):  # the release is a race: a worker leaves it to them
-                                continue
                             state = _try_begin(driver)
                     finally:
                         poller.release()

@@ -16,9 +16,6 @@ import time
 
 DEFER_SECONDS = 0.05
 POLL = 0.001
-# A worker process already waiting for the lock does not try for it while the server's writers wait, for this
-# long into its own wait: longer than a request's insert (~0.06 s) behind the holder's rest.
-YIELD_SECONDS = 0.5
 
 _counted = None  # the server: the shared counter its waiting writers add themselves to
 _count_guard = threading.Lock()  # its threads update the counter; a RawValue's += is not atomic
@@ -53,11 +50,3 @@ def defer() -> None:
     deadline = time.monotonic() + DEFER_SECONDS
     while counter.value > 0 and time.monotonic() < deadline:
         time.sleep(POLL)
-
-
-def yields(waiting_since: float) -> bool:
-    """In a worker process waiting for the lock since `waiting_since` (monotonic): skip this try, the server's
-    writers wait (for at most YIELD_SECONDS of its wait)."""
-    counter = _deferred_to
-    return (counter is not None and counter.value > 0
-            and time.monotonic() - waiting_since < YIELD_SECONDS)
