@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from onevoice import db, write_turns
+from onevoice import db
 from onevoice.db import make_engine
 
 
@@ -129,43 +129,3 @@ def test_a_writer_waiting_on_one_database_does_not_hold_up_another_s(tmp_path):
     a.dispose()
     b.dispose()
     assert got - released_b[0] < 0.5 and got < released_a[0], (got - released_b[0])
-
-
-class _Shared:
-    value = 0
-
-
-def test_the_servers_waiting_writers_are_counted_and_a_worker_process_lets_them_go_first(tmp_path, monkeypatch):
-    """write_turns: in the server, a writer waiting for the lock is counted in the memory shared with the worker
-    processes while it waits; a worker process about to take the lock waits while that count is above 0, for at
-    most DEFER_SECONDS."""
-    counter = _Shared()
-    monkeypatch.setattr(write_turns, "_counted", counter)
-    engine = make_engine(f"sqlite:///{tmp_path}/turns.db")
-    seen = []
-    try:
-        held, released = threading.Event(), []
-        holder = threading.Thread(target=_hold_lock, args=(engine, 0.5, held, released))
-        holder.start()
-        assert held.wait(10)
-        watcher = threading.Thread(target=lambda: (time.sleep(0.25), seen.append(counter.value)))
-        watcher.start()
-        with engine.begin():
-            pass
-        holder.join()
-        watcher.join()
-        assert seen == [1] and counter.value == 0
-        # A worker process: with a writer of the server waiting, it waits DEFER_SECONDS at most; with none, not.
-        monkeypatch.setattr(write_turns, "_counted", None)
-        monkeypatch.setattr(write_turns, "_deferred_to", counter)
-        counter.value = 1
-        started = time.perf_counter()
-        with engine.begin():
-            waited = time.perf_counter() - started
-        assert write_turns.DEFER_SECONDS <= waited < 1
-        counter.value = 0
-        started = time.perf_counter()
-        with engine.begin():
-            assert time.perf_counter() - started < write_turns.DEFER_SECONDS
-    finally:
-        engine.dispose()

@@ -21,8 +21,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from onevoice import write_turns
-
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -138,22 +136,17 @@ def _sqlite_begin(conn) -> None:
     driver = conn.connection.driver_connection
     driver.execute("PRAGMA busy_timeout=0")
     try:
-        write_turns.defer()  # a worker process lets the server's waiting requests go first (write_turns.py)
         state = _try_begin(driver)
         if state == "busy":
             deadline = time.monotonic() + BUSY_SECONDS
             poller = _poller(conn.engine.url.database)
-            write_turns.waiting(1)
-            try:
-                if poller.acquire(timeout=BUSY_SECONDS):
-                    try:
-                        while state == "busy" and time.monotonic() < deadline:
-                            time.sleep(WRITE_LOCK_POLL)
-                            state = _try_begin(driver)
-                    finally:
-                        poller.release()
-            finally:
-                write_turns.waiting(-1)
+            if poller.acquire(timeout=BUSY_SECONDS):
+                try:
+                    while state == "busy" and time.monotonic() < deadline:
+                        time.sleep(WRITE_LOCK_POLL)
+                        state = _try_begin(driver)
+                finally:
+                    poller.release()
         if state != "begun":  # once more, through SQLAlchemy: its error (locked, or whatever else it was)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     finally:

@@ -141,7 +141,7 @@ def test_two_processes_sharing_a_width_process_a_backlog_together_and_each_messa
     assert actors == {"w0": len(results[0]), "w1": len(results[1])}
 
 
-def _ready_after(settings, conn, index, count, width, turns) -> None:
+def _ready_after(settings, conn, index, count, width) -> None:
     """A child that takes 1.5 s to warm up, then waits to be stopped."""
     time.sleep(1.5)
     conn.send(child.WORKER_READY)
@@ -149,7 +149,7 @@ def _ready_after(settings, conn, index, count, width, turns) -> None:
         pass
 
 
-def _never_ready(settings, conn, index, count, width, turns) -> None:
+def _never_ready(settings, conn, index, count, width) -> None:
     while conn.recv() != "stop":
         pass
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import threading
 
-from onevoice import write_turns
 from onevoice.governance.hooks import install
 from onevoice.ops import heap
 from onevoice.ops.logging import configure_logging
@@ -29,15 +28,13 @@ from onevoice.worker.runner import EmbeddedWorker
 from onevoice.worker.spread import Spread
 
 
-def worker_child(settings: Settings, conn, index: int = 0, count: int = 1, width=None, turns=None) -> None:
+def worker_child(settings: Settings, conn, index: int = 0, count: int = 1, width=None) -> None:
     """The main function of `onevoice serve`'s worker process (worker/child.py): the embedded worker, its live
     updates sent to the server over `conn`, woken by it, gone the moment the server is. One of `count` sharing
     `width` (worker/spread.py): while the pool is wide it takes the accepted ids whose `runner.share_key`
-    modulo the width is `index` (by author); only the first stores journaled deliveries. It lets the server's
-    writers waiting for SQLite's write lock (`turns`) go first (write_turns.py)."""
+    modulo the width is `index` (by author); only the first stores journaled deliveries."""
 
     configure_logging(settings.log_level, settings.log_json)
-    write_turns.defer_to(turns)
     runtime = build_runtime(settings)
     # What the worker changes that governance audits (an incident the detector reopens) is recorded here too.
     install(runtime.session_factory)

@@ -32,7 +32,6 @@ import multiprocessing as mp
 import threading
 import time
 
-from onevoice import write_turns
 from onevoice.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,21 +65,19 @@ class WorkerProcess:
     """Started and stopped by the server's lifespan; `enqueue` is what `Runtime.wake_worker` calls."""
 
     def __init__(self, settings: Settings, publish, target, index: int = 0, count: int = 1,
-                 on_ingest=None, width=None, turns=None) -> None:
+                 on_ingest=None, width=None) -> None:
         """`target(settings, conn, index, count, width)` is the child's main function (the composition root's
         `cli.worker_child.worker_child`): importable by name, since the child is spawned, not forked. `on_ingest`
         is called when the child says the others have work (`WORKER_INGESTED`). `width`: the pool's shared
-        width (worker/spread.py), None for a lone worker. `turns`: the shared count of the server's writers
-        waiting for SQLite's write lock, which the child lets go first (write_turns.py)."""
+        width (worker/spread.py), None for a lone worker."""
         self.settings = settings
         self.target = target
         self.publish = publish
         self.index, self.count = index, count
         self.on_ingest = on_ingest
-        self._ctx = mp.get_context("spawn")
         self.width = width
-        self.turns = turns if turns is not None else self._ctx.RawValue("i", 0)
         self.ready = threading.Event()
+        self._ctx = mp.get_context("spawn")
         self._send_lock = threading.Lock()
         self._last_wake = 0.0
         self._stopping = False
@@ -89,7 +86,6 @@ class WorkerProcess:
 
     def start(self) -> None:
         """Start the child and wait until it is warm (`WORKER_READY`, at most READY_SECONDS)."""
-        write_turns.count_waiting(self.turns)
         self.spawn()
         self.wait_ready()
 
@@ -102,8 +98,7 @@ class WorkerProcess:
         parent, child = self._ctx.Pipe()
         self.ready.clear()
         self.proc = self._ctx.Process(target=self.target,
-                                      args=(self.settings, child, self.index, self.count, self.width,
-                                            self.turns),
+                                      args=(self.settings, child, self.index, self.count, self.width),
                                       name=f"onevoice-worker-{self.index}", daemon=True)
         self.proc.start()
         child.close()
@@ -166,9 +161,8 @@ class WorkerPool:
     def __init__(self, settings: Settings, publish, target, count: int) -> None:
         # Shared memory, not a message: each worker reads it before each batch. Set by the first worker only.
         self.width = mp.get_context("spawn").RawValue("i", 1)
-        self.turns = mp.get_context("spawn").RawValue("i", 0)
         self.workers = [WorkerProcess(settings, publish, target, index, count, on_ingest=self._wake_others,
-                                      width=self.width, turns=self.turns)
+                                      width=self.width)
                         for index in range(count)]
 
     def _wake_others(self) -> None:
@@ -176,7 +170,6 @@ class WorkerPool:
             worker.wake()
 
     def start(self) -> None:
-        write_turns.count_waiting(self.turns)
         # All spawned first, so that they warm up side by side (one per core).
         for worker in self.workers:
             worker.spawn()
