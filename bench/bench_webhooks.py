@@ -160,6 +160,14 @@ def processed(db: str) -> int:
         return c.execute("SELECT count(*) FROM messages WHERE status = 'processed'").fetchone()[0]
 
 
+def processed_by(db: str) -> dict[str, int]:
+    """Messages processed so far, by worker (the `message.processed` events' actor): whether the pool's second
+    worker process took part (worker/spread.py)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as c:
+        return dict(c.execute("SELECT actor, count(*) FROM events WHERE kind = 'message.processed' "
+                              "GROUP BY actor").fetchall())
+
+
 def wait_processed(db: str, expected: int, started: float, limit: float = 600) -> float | None:
     while time.perf_counter() - started < limit:
         if processed(db) >= expected:
@@ -211,6 +219,7 @@ def webhook_part(server: Server, db: str, base: int, deliveries: int, per: int, 
     result["web_process_cpu_ms_per_delivery"] = round(
         (cpu_seconds(server.proc.pid, children=False) - web_cpu) * 1000 / deliveries, 2)
     result["load"] = os.getloadavg()[0]
+    result["processed_by_so_far"] = processed_by(db)
     return result
 
 
@@ -266,7 +275,7 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
             "server_cpu_ms_per_message": round((cpu_processed[0] - cpu) * 1000 / messages, 3),
             "web_process_cpu_ms_per_message": round((cpu_processed[1] - web_cpu) * 1000 / messages, 3),
             "server_cpu_ms_per_message_until_current": round((cpu_current - cpu) * 1000 / messages, 3),
-            "upkeep_until_current": upkeep, "load": os.getloadavg()[0]}
+            "upkeep_until_current": upkeep, "load": os.getloadavg()[0], "processed_by_so_far": processed_by(db)}
 
 
 def webhook_latency(server: Server, db: str, token: str, base: int, seconds: float, rate: int = 200) -> dict:

@@ -41,10 +41,11 @@ class Settings(BaseSettings):
     # `onevoice serve` runs that worker in a child process of its own (two cores at work; worker/child.py);
     # false keeps it a thread of the server.
     worker_process: bool = True
-    # On SQLite, that many worker processes (each its share of the messages; worker/child.py): two lets both
-    # cores process a backlog (the batched API), at some more CPU per message (each works out triage and
-    # routing before it takes the write lock). PostgreSQL deployments run `onevoice worker`s instead.
-    worker_processes: int = 1
+    # On SQLite, up to that many worker processes (worker/child.py): the first works alone until a backlog
+    # outlasts its largest batches, then each takes its share of the messages (worker/spread.py), so that both
+    # cores process the batched API's backlog. Each process holds its own models (~220 MB); 1 saves that memory.
+    # PostgreSQL deployments run `onevoice worker`s instead.
+    worker_processes: int = 2
     # On SQLite without Redis, verified webhook deliveries are answered once they are in the intake journal
     # (pipeline/journal.py: group-committed, fsynced) and stored as messages by the worker; false stores each
     # delivery in its own database transaction inside the request, as scale-out (PostgreSQL) deployments do.

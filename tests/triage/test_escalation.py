@@ -206,3 +206,17 @@ def test_the_pipeline_escalates_by_default_and_can_be_switched_off(settings):
     item = TriageInput(text=UNSURE)
     assert "escalation" not in off.triage(item).scores
     assert "escalation" in build_triager(settings).triage(item).scores
+
+
+def test_warm_loads_now_what_the_first_unsure_message_would_load(fast, monkeypatch):
+    """A worker process warms up before its server answers (worker/child.py): after warm(), the first unsure
+    message finds the heads and the encoder loaded, and nothing loads again."""
+    loads = []
+    real = EscalationHeads.load
+    monkeypatch.setattr(EscalationHeads, "load", classmethod(lambda cls, d: loads.append(d) or real.__func__(cls, d)))
+    triager = EscalatingTriager(fast, sentiment_model=False)
+    assert loads == []  # constructing loads nothing (a worker's cold start stays cheap)
+    triager.warm()
+    assert len(loads) == 1
+    triager.triage_batch([TriageInput(text=UNSURE, kind="mention", channel="x")])
+    assert len(loads) == 1

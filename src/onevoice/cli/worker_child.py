@@ -22,15 +22,17 @@ from onevoice.worker.child import (
     MAX_BATCH_SIZE,
     SHORT_HOLD_SECONDS,
     WORKER_INGESTED,
+    WORKER_READY,
 )
 from onevoice.worker.runner import EmbeddedWorker
+from onevoice.worker.spread import Spread
 
 
-def worker_child(settings: Settings, conn, index: int = 0, count: int = 1) -> None:
+def worker_child(settings: Settings, conn, index: int = 0, count: int = 1, width=None) -> None:
     """The main function of `onevoice serve`'s worker process (worker/child.py): the embedded worker, its live
-    updates sent to the server over `conn`, woken by it, gone the moment the server is. One of `count`: it
-    takes the accepted ids whose `runner.share_key` modulo count is `index` (by author), and only the first
-    stores journaled deliveries."""
+    updates sent to the server over `conn`, woken by it, gone the moment the server is. One of `count` sharing
+    `width` (worker/spread.py): while the pool is wide it takes the accepted ids whose `runner.share_key`
+    modulo the width is `index` (by author); only the first stores journaled deliveries."""
 
     configure_logging(settings.log_level, settings.log_json)
     runtime = build_runtime(settings)
@@ -50,18 +52,21 @@ def worker_child(settings: Settings, conn, index: int = 0, count: int = 1) -> No
     # Named apart when there are several, so that the events say which process did what.
     processor = build_processor(settings, runtime.session_factory, worker=f"embedded-{index}" if count > 1
                                 else "embedded")
-    if count > 1:
-        # Another process writes while this one works: triage and route before taking the write lock.
-        processor.enable_look_ahead()
+    # Loaded now rather than with the first unsure message, before the server answers anyone (worker/child.py).
+    processor.warm()
     worker = EmbeddedWorker(processor, runtime.session_factory, publish,
                             batch_size=settings.worker_batch_size, idle_seconds=IDLE_SECONDS,
                             max_batch_size=max(MAX_BATCH_SIZE, 5 * settings.worker_batch_size),
                             ingest=runtime.ingest if index == 0 else None, linger_seconds=LINGER_SECONDS,
-                            share=(index, count), on_ingested=ingested if count > 1 else None,
+                            share=(index, count),
+                            spread=Spread(width, index, count) if width is not None and count > 1 else None,
+                            on_ingested=ingested if count > 1 else None,
                             freeze_after_warm_up=True, hold_seconds=HOLD_SECONDS,
                             short_hold_seconds=SHORT_HOLD_SECONDS,
                             waiting=runtime.journal.waiting if index == 0 and runtime.journal is not None else None)
     heap.tune()
+    with send_lock:
+        conn.send(WORKER_READY)
     worker.start()
     while True:
         try:

@@ -111,6 +111,20 @@ class Processor:
         self.look_ahead = True
         self._read_factory = self._read_factory or make_sessionmaker(bind, readonly=True)
 
+    def warm(self) -> None:
+        """Load what triage would load with its first unsure message (a worker process warming up)."""
+        warm = getattr(self.triager, "warm", None)
+        if warm is not None:
+            warm()
+
+    def shared(self, others_write: bool) -> None:
+        """Whether other worker processes write to this SQLite database now (worker/spread.py): then always
+        look ahead; alone, only while the write lock is contended (the look-ahead reads every batch twice)."""
+        if others_write:
+            self.enable_look_ahead()
+        else:
+            self.look_ahead = None
+
     def process(self, ids: list[int]) -> Outcome:
         """Process these ids; never raises for a bad message, only for an unreachable database."""
         if not ids:

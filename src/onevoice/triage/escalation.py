@@ -222,6 +222,10 @@ class EscalatingTriager:
     def triage(self, item: TriageInput) -> TriageResult:
         return self.triage_batch([item])[0]
 
+    def warm(self) -> None:
+        """Load now what would load on first use (a worker process warming before its server answers)."""
+        self._load()
+
     def _load(self) -> bool:
         """Encoder and heads on first use; False (with a warning, once) when they cannot be used."""
         if self._heads is not None or self._failed:

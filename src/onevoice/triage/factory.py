@@ -110,6 +110,12 @@ class ReloadingTriager:
     def model_version(self) -> str:
         return self.current.model_version
 
+    def warm(self) -> None:
+        """Load what the current triager loads on first use (the escalation layer's encoders), if anything."""
+        warm = getattr(self.current, "warm", None)
+        if warm is not None:
+            warm()
+
     def triage(self, item):
         return self.triage_batch([item])[0]
 

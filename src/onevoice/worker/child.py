@@ -7,13 +7,17 @@ updates of each batch, which the server publishes to its open pages (the in-proc
 server). The database (and the intake journal) is the queue, as before, so nothing is lost in the pipe:
 the child also looks for work a few times a second by itself.
 
-On a SQLite database the server may start two (`ONEVOICE_WORKER_PROCESSES=2`, `WorkerPool`): each takes the
-accepted messages of its share (by author: `runner.share_key` modulo the count), and works out triage and
-routing before it takes the write lock (the processor's look-ahead), so that one's triage runs while the other
-writes. Only the
-first stores the intake journal's deliveries as messages, and tells the server, which wakes the others. No
-message is processed twice whatever the shares: a message is taken only while still `accepted`, inside the
-write transaction, and SQLite has one writer at a time.
+On a SQLite database the server starts two (`ONEVOICE_WORKER_PROCESSES`, default 2; `WorkerPool`), but the
+second works only while a backlog lasts (worker/spread.py: the pool's width, shared by the processes): then
+each takes the accepted messages of its share (by author: `runner.share_key` modulo the width), and works out
+triage and routing before it takes the write lock (the processor's look-ahead), so that one's triage runs
+while the other writes. Only the first stores the intake journal's deliveries as messages, and tells the
+server, which wakes the others. No message is processed twice whatever the shares: a message is taken only
+while still `accepted`, inside the write transaction, and SQLite has one writer at a time.
+
+The server answers nobody until its worker processes are warm (`WORKER_READY`: imported, models loaded, up to
+`READY_SECONDS`): started as the first requests came in, the children's start-up (~2.5 s of CPU each) took
+the cores from them.
 
 If the child dies it is started again; if the server dies (even SIGKILL) the child sees its pipe close and
 exits at once, leaving any unfinished transaction to roll back, so a restarted server's new child does not
@@ -52,21 +56,27 @@ MAX_BATCH_SIZE = 2000
 # What the first child sends (instead of live updates) when it stored journaled deliveries as messages, some
 # of which are the other children's to process.
 WORKER_INGESTED = "ingested"
+# What a child sends once it has loaded what it processes with; the server waits this long for it at most.
+WORKER_READY = "ready"
+READY_SECONDS = 60.0
 
 
 class WorkerProcess:
     """Started and stopped by the server's lifespan; `enqueue` is what `Runtime.wake_worker` calls."""
 
     def __init__(self, settings: Settings, publish, target, index: int = 0, count: int = 1,
-                 on_ingest=None) -> None:
-        """`target(settings, conn, index, count)` is the child's main function (the composition root's
+                 on_ingest=None, width=None) -> None:
+        """`target(settings, conn, index, count, width)` is the child's main function (the composition root's
         `cli.worker_child.worker_child`): importable by name, since the child is spawned, not forked. `on_ingest`
-        is called when the child says it stored journaled deliveries (`WORKER_INGESTED`)."""
+        is called when the child says the others have work (`WORKER_INGESTED`). `width`: the pool's shared
+        width (worker/spread.py), None for a lone worker."""
         self.settings = settings
         self.target = target
         self.publish = publish
         self.index, self.count = index, count
         self.on_ingest = on_ingest
+        self.width = width
+        self.ready = threading.Event()
         self._ctx = mp.get_context("spawn")
         self._send_lock = threading.Lock()
         self._last_wake = 0.0
@@ -75,8 +85,20 @@ class WorkerProcess:
         self.proc = None
 
     def start(self) -> None:
+        """Start the child and wait until it is warm (`WORKER_READY`, at most READY_SECONDS)."""
+        self.spawn()
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        timeout = READY_SECONDS if timeout is None else timeout
+        if not self.ready.wait(timeout):
+            log.warning("worker process %d not ready after %.0f s; serving anyway", self.index, timeout)
+
+    def spawn(self) -> None:
         parent, child = self._ctx.Pipe()
-        self.proc = self._ctx.Process(target=self.target, args=(self.settings, child, self.index, self.count),
+        self.ready.clear()
+        self.proc = self._ctx.Process(target=self.target,
+                                      args=(self.settings, child, self.index, self.count, self.width),
                                       name=f"onevoice-worker-{self.index}", daemon=True)
         self.proc.start()
         child.close()
@@ -90,6 +112,9 @@ class WorkerProcess:
                 events = conn.recv()
             except (EOFError, OSError):
                 break
+            if events == WORKER_READY:
+                self.ready.set()
+                continue
             if events == WORKER_INGESTED:
                 if self.on_ingest is not None:
                     self.on_ingest()
@@ -103,7 +128,7 @@ class WorkerProcess:
             log.error("the worker process exited (code %s); starting it again", proc.exitcode)
             time.sleep(1)
             if not self._stopping:
-                self.start()
+                self.spawn()  # not waited for: the server is answering, and the database is the queue
 
     def enqueue(self, ids: list[int]) -> None:
         now = time.monotonic()
@@ -130,10 +155,14 @@ class WorkerProcess:
 
 
 class WorkerPool:
-    """Several worker processes on one SQLite database (module docstring), behind `WorkerProcess`'s interface."""
+    """Several worker processes on one SQLite database (module docstring), behind `WorkerProcess`'s interface;
+    the first alone until a backlog widens the pool (worker/spread.py)."""
 
     def __init__(self, settings: Settings, publish, target, count: int) -> None:
-        self.workers = [WorkerProcess(settings, publish, target, index, count, on_ingest=self._wake_others)
+        # Shared memory, not a message: each worker reads it before each batch. Set by the first worker only.
+        self.width = mp.get_context("spawn").RawValue("i", 1)
+        self.workers = [WorkerProcess(settings, publish, target, index, count, on_ingest=self._wake_others,
+                                      width=self.width)
                         for index in range(count)]
 
     def _wake_others(self) -> None:
@@ -141,8 +170,11 @@ class WorkerPool:
             worker.wake()
 
     def start(self) -> None:
+        # All spawned first, so that they warm up side by side (one per core).
         for worker in self.workers:
-            worker.start()
+            worker.spawn()
+        for worker in self.workers:
+            worker.wait_ready()
 
     def enqueue(self, ids: list[int]) -> None:
         for worker in self.workers:

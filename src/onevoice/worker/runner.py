@@ -85,18 +85,22 @@ class EmbeddedWorker:
                  batch_size: int = 200, idle_seconds: float = 1.0, max_batch_size: int | None = None,
                  ingest=None, linger_seconds: float = 0.0, share: tuple[int, int] = (0, 1),
                  on_ingested=None, freeze_after_warm_up: bool = False, waiting=None,
-                 hold_seconds: float = 0.0, short_hold_seconds: float | None = None) -> None:
+                 hold_seconds: float = 0.0, short_hold_seconds: float | None = None, spread=None) -> None:
         self.processor = processor
         # A process of its own (not a thread of a server or a test): once the first batch has loaded the
         # models, what it holds is frozen out of the garbage collector's passes (ops/heap.py).
         self._freeze = freeze_after_warm_up
         # Stores the intake journal's pending deliveries as messages first (Runtime.ingest), if there is one;
-        # `on_ingested` is told when that stored some (other workers' shares among them).
+        # `on_ingested` is told when the other workers have work: this one stored journaled deliveries (their
+        # shares among them) while they take shares, or the pool widened.
         self.ingest = ingest
         self.on_ingested = on_ingested
         # (index, count): this worker takes only the accepted ids whose share_key modulo count is index, so that
         # several workers on one SQLite database do not work out the same batch (worker/child.py).
         self.share = share
+        # A pool whose width changes with the backlog (worker/spread.Spread): the share is (index, width) now,
+        # and a worker beyond the width sleeps. None: the fixed `share`.
+        self.spread = spread
         # Wait this long after a batch smaller than batch_size, to gather more (worker/child.py sets it).
         self.linger_seconds = linger_seconds
         # With an intake journal, `waiting(enough)` says (deliveries waiting, when the oldest new one came):
@@ -134,22 +138,40 @@ class EmbeddedWorker:
             self._thread.join(timeout)
 
     def run_once(self) -> Outcome:
+        share = self.share if self.spread is None else self.spread.share()
+        if share is None:  # a pool's further worker while the pool is narrow: the first takes everything
+            return Outcome()
+        if self.spread is not None:
+            self.processor.shared(share[1] > 1)
         ingested = len(self.ingest(max(self._limit, 1000))) if self.ingest else 0
-        if ingested and self.on_ingested is not None:
+        if ingested and self.on_ingested is not None and share[1] > 1:
             self.on_ingested()
-        ids = accepted_ids(self.session_factory, self._limit, share=self.share)
-        self._limit = min(self._limit * 2, self.max_batch_size) if len(ids) >= self._limit else self.batch_size
+        limit = self._limit
+        ids = accepted_ids(self.session_factory, limit, share=share)
+        self._limit = min(limit * 2, self.max_batch_size) if len(ids) >= limit else self.batch_size
         if not ids:
+            self._spread(0, limit)
             return Outcome(ingested=ingested)
         started = time.perf_counter()
         outcome = self.processor.process(ids)
         outcome.ingested = ingested
         record(outcome, started)
+        # After the batch, not before: widened before, the others' first batches would be the oldest of their
+        # shares, which this batch holds.
+        self._spread(len(ids), limit)
         if self._freeze and outcome.processed:
             self._freeze = False
             heap.freeze()
         self.publish(outcome.live)
         return outcome
+
+    def _spread(self, taken: int, limit: int) -> None:
+        if self.spread is None:
+            return
+        widened = self.spread.after_batch(taken, limit, self.max_batch_size, self.batch_size,
+                                          lambda: len(accepted_ids(self.session_factory, self.batch_size)))
+        if widened and self.on_ingested is not None:
+            self.on_ingested()
 
     def run(self) -> None:
         backoff = 0.5
