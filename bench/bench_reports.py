@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.bench_inbox import timed
-from bench.common import machine, percentile, seeded_database
+from bench.common import machine, percentile, seeded_database, sign_in_for_reports
 from bench.dataset import build
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
@@ -95,24 +95,14 @@ def http(url: str, start, end, runs: int) -> dict:
     from fastapi.testclient import TestClient
 
     from onevoice.app import create_app
-    from onevoice.auth.tokens import create_token
-    from onevoice.demo.seed import DEMO_PASSWORD
 
     settings = Settings(environment="development", database_url=url, embedded_worker=False, log_json=False)
     app = create_app(settings, start_worker=False)
     out = {}
     for email, label in (("lead@demo.onevoice.test", "coordinator"), ("manager@demo.onevoice.test", "support manager")):
         with TestClient(app) as client:
-            import re
-
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-            r = client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": csrf},
-                            follow_redirects=False)
-            assert r.status_code == 303, r.text[:300]
             engine = make_engine(url)
-            with unit_of_work(make_sessionmaker(engine)) as s:
-                uid = s.scalar(select(User.id).where(User.email == email))
-                token = create_token(s, f"bench-reports-{uid}", ["reports:read"], user_id=uid)[1]
+            token = sign_in_for_reports(client, engine, email, "bench-reports")
             engine.dispose()
             q = f"start={start}&end={end}"
             bearer = {"Authorization": f"Bearer {token}"}

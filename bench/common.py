@@ -169,3 +169,23 @@ class LiveArrivals:
                         self.arrivals.setdefault(event["message_id"], time.perf_counter())
                 if self._stop.is_set():
                     return
+
+
+def sign_in_for_reports(client: TestClient, engine, email: str, prefix: str) -> str:
+    """Sign `client` in as a demo user through the login form (its CSRF token), and return an API token of theirs
+    with `reports:read` named `<prefix>-<user id>-<time>`: how the report benches read the pages and the API."""
+    import re
+
+    from sqlalchemy import select
+
+    from onevoice.auth.models import User
+    from onevoice.auth.tokens import create_token
+    from onevoice.demo.seed import DEMO_PASSWORD
+
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": csrf},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    with unit_of_work(make_sessionmaker(engine)) as s:
+        uid = s.scalar(select(User.id).where(User.email == email))
+        return create_token(s, f"{prefix}-{uid}-{time.time()}", ["reports:read"], user_id=uid)[1]

@@ -19,18 +19,18 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.common import sign_in_for_reports
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case
 from onevoice.channels.models import Channel
-from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+from onevoice.db import make_engine, make_sessionmaker
 from onevoice.reports import exports, service, views
 from onevoice.reports.models import CaseFacts
 from onevoice.reports.schemas import ReportOut
@@ -91,8 +91,6 @@ def _through_the_app(url, engine, people, periods, channel, dump) -> None:
     from fastapi.testclient import TestClient
 
     from onevoice.app import create_app
-    from onevoice.auth.tokens import create_token
-    from onevoice.demo.seed import DEMO_PASSWORD
     from onevoice.settings import Settings
 
     app = create_app(Settings(environment="development", database_url=url, embedded_worker=False, log_json=False),
@@ -100,12 +98,7 @@ def _through_the_app(url, engine, people, periods, channel, dump) -> None:
     for name in people:
         email = f"{name}@demo.onevoice.test"
         with TestClient(app) as client:
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-            client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": csrf},
-                        follow_redirects=False)
-            with unit_of_work(make_sessionmaker(engine)) as s:
-                uid = s.scalar(select(User.id).where(User.email == email))
-                token = create_token(s, f"report-answers-{uid}-{time.time()}", ["reports:read"], user_id=uid)[1]
+            token = sign_in_for_reports(client, engine, email, "report-answers")
             for pname, (start, end) in periods.items():
                 for extra in ("", "&view=manager", "&view=executive", "&team=support", f"&channel={channel}"):
                     q = f"start={start}&end={end}{extra}"

@@ -16,7 +16,6 @@ import argparse
 import collections
 import json
 import os
-import re
 import statistics
 import threading
 import time
@@ -24,10 +23,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bench.common import sign_in_for_reports
 from onevoice.auth.models import User
 from onevoice.auth.users import principal_for
 from onevoice.cases.models import Case
-from onevoice.db import make_engine, make_sessionmaker, unit_of_work
+from onevoice.db import make_engine, make_sessionmaker
 from onevoice.reports import service, snapshot, views
 
 
@@ -89,8 +89,6 @@ def _through_the_app(url: str, engine, emails, q: str, runs: int, spent) -> dict
     from fastapi.testclient import TestClient
 
     from onevoice.app import create_app
-    from onevoice.auth.tokens import create_token
-    from onevoice.demo.seed import DEMO_PASSWORD
     from onevoice.settings import Settings
 
     app = create_app(Settings(environment="development", database_url=url, embedded_worker=False, log_json=False),
@@ -98,12 +96,7 @@ def _through_the_app(url: str, engine, emails, q: str, runs: int, spent) -> dict
     out = {}
     for email in emails:
         with TestClient(app) as client:
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-            client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": csrf},
-                        follow_redirects=False)
-            with unit_of_work(make_sessionmaker(engine)) as s:
-                uid = s.scalar(select(User.id).where(User.email == email))
-                token = create_token(s, f"report-cpu-{uid}-{time.time()}", ["reports:read"], user_id=uid)[1]
+            token = sign_in_for_reports(client, engine, email, "report-cpu")
             who = email.split("@")[0]
             out[f"page /reports, {who}"] = _timed(lambda: client.get(f"/reports?{q}").raise_for_status(), runs, spent)
             bearer = {"Authorization": f"Bearer {token}"}
