@@ -267,7 +267,47 @@ def test_a_fire_or_an_evacuation_at_a_place_is_a_safety_report(packaged, text):
 
 def test_distributors_are_a_partnership_word():
     hits, _threat, _topics = rules.read("are you looking for distributors in Brazil?")
-    assert [r.intent for r, _ in hits] == ["partnership"], hits
+    assert {r.intent for r, _ in hits} == {"partnership"}, hits
+
+
+@pytest.mark.parametrize("text", ["Are you looking for distributors in Brazil?",
+                                  "we'd love to become your official reseller in Kenya",
+                                  "hi, we are interested in distributing your products in Poland"])
+def test_asking_for_a_distribution_deal_is_a_partnership(packaged, text):
+    """Read as job_inquiry ("are you looking for": the intent head's job ask) with the word's 2.5 beside it."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "partnership" and not t.complaint, t.explanation
+
+
+@pytest.mark.parametrize("text", ["great, another update that bricks my phone. thanks a lot",
+                                  "wow what amazing customer service, nobody answered in 5 days",
+                                  "love how the battery dies at 40%"])
+def test_sarcasm_about_a_fault_or_a_silence_is_a_complaint(packaged, text):
+    """Read as praise (positive, low): "bricks" (only "bricked" was a fault), a battery that "dies" and nobody
+    having answered (only "nobody answers") were no letdown, so the praise stood."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "complaint" and t.complaint and t.sentiment == "negative", t.explanation
+
+
+@pytest.mark.parametrize("text,complaint", [
+    ("why does it take 3 weeks to ship a phone case?", True),    # a question before (complaint 29 %)
+    ("I've been waiting a week for a reply", True),
+    ("how long does it take to ship to Canada?", False),  # asking how long, not complaining
+    ("does delivery take 3 weeks to Brazil?", False),
+])
+def test_a_question_about_a_wait_is_a_complaint(packaged, text, complaint):
+    t = packaged.triage(TriageInput(text=text))
+    assert (t.intent == "complaint" and t.complaint) == complaint, t.explanation
+
+
+@pytest.mark.parametrize("text,defect", [
+    ("this update bricks my phone", True), ("my battery keeps dying", True), ("the phone dies at 30%", True),
+    ("my kid loves the lego bricks", False), ("bricks and mortar stores near me?", False),
+    ("i could die, this is so good", False), ("moose dies after being tranquilized", False),
+])
+def test_a_device_that_dies_or_is_bricked_is_a_defect(text, defect):
+    _hits, _threat, topics = rules.read(text)
+    assert ("defect" in topics) == defect, topics
 
 
 @pytest.mark.parametrize("text", ["I'm with WSJ, quick question", "Associated Press reporter here",

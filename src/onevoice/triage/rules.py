@@ -272,6 +272,16 @@ INTENT_RULES: tuple[Rule, ...] = (
         # Selling our products in their shop (read as legal before: "reselling your products in my store").
         r"resellers?", r"resell(?:ing)? your", r"stockists?",
         r"(?:sell|selling|stock|stocking|carry|carrying) your (?:products|range|brand|devices|phones|line)")),
+    # Offering or asking for a distribution deal ("are you looking for distributors in Brazil?", "we'd like to
+    # become your reseller"): the intent head reads "are you looking for" as a job ask, which the words' 2.5 did
+    # not outweigh (stop 29's note); these name the deal itself.
+    Rule("partnership-ask", "partnership", 5.0, _rx(
+        r"(?:looking for|seeking|searching for|need|want|appointing|recruiting|open to|interested in) "
+        r"(?:a |an |new |more |local |regional |official |exclusive )?(?:distributors?|distribution partners?|"
+        r"resellers?|stockists?|dealers?|wholesalers?|retail partners?)(?!\w)",
+        r"(?:become|be) (?:a |an |your |the )?(?:official |exclusive |local |regional )?"
+        r"(?:distributor|reseller|stockist|dealer|wholesaler|retail partner)(?!\w)",
+        r"(?:distribut|resell|stock)(?:e|ing) your (?:products|range|brand|devices|phones|line) in")),
     Rule("sales-words", "sales_lead", 2.0, _rx(
         r"(?:a|formal) quot(?:e|ation)", r"pricing for", r"volume discount", r"bulk (?:order|purchase|buy)",
         r"enterprise (?:plan|quote|pricing)", r"\d+ (?:seats|licen[cs]es|users|units)", r"book a demo",
@@ -280,7 +290,18 @@ INTENT_RULES: tuple[Rule, ...] = (
     Rule("complaint-words", "complaint", 1.5, _rx(
         r"still waiting", r"never arrived", r"charged (?:me )?twice", r"worst", r"refund", r"not working",
         r"doesn'?t work", r"useless", r"rip-?off", r"scam(?:med)?", r"unacceptable", r"disgusting", r"ridiculous",
-        r"never again", r"no (?:reply|response|answer)", r"nobody (?:answers|replies|responds)",
+        r"never again", r"no (?:reply|response|answer)",
+        # Nobody answered, however it is put ("nobody answered in 5 days", "no one has replied").
+        r"(?:nobody|no one|noone|no-one) (?:has |have |ever |even )?(?:answers|answered|replies|replied|responds|"
+        r"responded|got back|gets back|picks up|picked up|called back)",
+        # A wait reported beside a question ("do you ship to Canada? been waiting 3 weeks for my order").
+        r"(?:been|i'?ve been|ive been|i have been|we'?ve been|we have been) waiting (?:for )?"
+        r"(?:over |more than |almost |nearly |about |around )?(?:\d+|a|an|two|three|four|five|six|several|few) "
+        r"(?:more )?(?:hours|days|weeks|months|hrs)",
+        # A complaint put as a question about time ("why does it take 3 weeks to ship a phone case?").
+        r"why (?:does|did|do|is|has|would) (?:it|this|that|everything|shipping|delivery|a refund|my \w+) "
+        r"(?:still )?(?:take|taking|taken|takes) "
+        r"(?:so long|forever|ages|this long|over|more than|\d+|a week|a month|weeks|months)",
         # Asking again is a complaint however politely it is put: the first answer never came.
         r"(?:second|third|fourth|fifth) time (?:i'?m |i am |i have been |i've been )?"
         r"(?:asking|writing|calling|contacting|chasing)",
@@ -393,7 +414,13 @@ TOPICS: dict[str, re.Pattern[str]] = {
                   r"(?:internet|wifi|broadband|connection) (?:keeps )?(?:drops|dropping|cuts out|is down)",
                   r"kein internet", r"sin internet", r"sans internet"),
     "defect": _rx(r"broken", r"broke", r"defect(?:ive)?", r"faulty", r"stopped working", r"cracked",
-                  r"snapped", r"came off", r"malfunction\w*", r"same defect", r"bricked",
+                  r"snapped", r"came off", r"malfunction\w*", r"same defect", r"bricked", r"bricking",
+                  # "an update that bricks my phone": not "lego bricks", "bricks and mortar".
+                  r"bricks (?:my|our|the|your|his|her|their|it|phones?|devices?|laptops?)",
+                  # A battery or device that dies: not "I could die", "dying to try it".
+                  r"(?:battery|phone|it|laptop|device|screen|charger|headphones|earbuds) (?:just |still |always )?"
+                  r"(?:dies|dying|keeps dying)",
+                  r"dies (?:at|after|within|by|around) (?:about |only )?\d+ ?(?:%|percent|hours?|hrs?|min(?:ute)?s?)",
                   r"crash(?:es|ed|ing)", r"keeps? (?:crashing|freezing|restarting|rebooting|dropping)",
                   r"(?:won'?t|doesn'?t|does not|will not) (?:turn on|switch on|charge|connect|pair)",
                   r"stopped (?:charging|connecting)", r"dead (?:pixels?|line)", r"flicker(?:s|ing)?",
@@ -406,7 +433,8 @@ TOPICS: dict[str, re.Pattern[str]] = {
     "safety": INTENT_RULES[1].pattern,
     "privacy": _rx(r"my data", r"personal data", r"privacy", r"gdpr", r"without (?:my )?consent", r"cookies?"),
     "customer_service": _rx(r"customer service", r"on hold", r"support team", r"agent", r"chatbot",
-                            r"nobody (?:answers|replies)", r"rude staff"),
+                            r"(?:nobody|no one|noone) (?:has )?(?:answers|answered|replies|replied|responds|responded)",
+                            r"rude staff"),
     "app": _rx(r"app", r"website", r"update", r"logs? me out", r"crash(?:es|ed|ing)?", r"bug"),
     # Asking to delete, erase or see one's personal data: a privacy request the law gives a deadline.
     "data_request": _rx(

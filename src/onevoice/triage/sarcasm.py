@@ -46,6 +46,10 @@ _LETDOWN = re.compile(
     r"did it again|again and again|"
     rf"(?:for|after|only|over|another) {_NUM} (?:more )?(?:days?|weeks?|months?)|"
     rf"{_NUM} (?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?) (?:late|later|and counting|waiting)|"
+    # A wait put plainly ("been waiting 3 weeks for my order"), and nobody answering.
+    rf"(?:waiting|waited) (?:for )?(?:over |more than |almost |nearly |about |around )?{_NUM} (?:more )?"
+    r"(?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?)|"
+    r"(?:nobody|no one|noone|no-one) (?:has |have |ever |even )?(?:answered|replied|responded|got back|picked up)|"
     # Round 5 (misread_dev.csv): sent somewhere else, a fault that repeats within minutes, something taken away.
     r"(?:to|at) (?:another|a different|the wrong|some other|a random) (?:state|city|town|address|house|country|"
     r"door|depot|street|postcode)|\d+ (?:streets|doors|miles|towns) away|"
