@@ -463,3 +463,6 @@ def _utc_time(value):
         return datetime.fromisoformat(value + "+00:00")
     at = datetime.fromisoformat(value)
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+read_utc_time = _utc_time  # for a reader that takes a time as text and parses it itself (reports.repository)
