@@ -62,7 +62,7 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
             return None
     if old is None:  # the case as it was before anything happened: no message, no event
         old, old_teams = _before(case, new.teams)
-    inbound = sorted(new.messages, key=_in_order)
+    inbound = _sorted(new.messages)
     last = old["last_message_at"]
     if old["messages_out"] and case.first_response_at is None:
         return None  # answered by a message sent outside the reply flow: its time is not stored
@@ -118,6 +118,16 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
         **signals(inbound, old),
     }
     return facts, teams
+
+
+def _sorted(messages: list[MessageRow]) -> list[MessageRow]:
+    """The messages in (time, id) order. A pass reads a case's new messages in the order they were processed,
+    which is almost always their order in time: checked first (one comparison each), that costs a quarter
+    of sorting them by a (time, id) key (a busy case brings ~20 a pass)."""
+    for i in range(1, len(messages)):
+        if not messages[i - 1].created_at < messages[i].created_at:
+            return sorted(messages, key=_in_order)
+    return list(messages)
 
 
 HEAD = ("kind", "language", "product", "opened_negative")  # the columns of the case's first inbound message
