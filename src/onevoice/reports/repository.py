@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import JSON, String, and_, bindparam, case, delete, func, null, select, text, type_coerce, update
+from sqlalchemy import String, and_, bindparam, case, delete, func, null, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from onevoice.approvals.models import Approval
 from onevoice.auth.models import User, UserTeam
 from onevoice.cases.models import Case, CaseTeam
 from onevoice.contacts.models import Contact
-from onevoice.db import chunks, executemany, read_utc_time, select_rows
+from onevoice.db import chunks, executemany, select_rows
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
@@ -44,7 +44,7 @@ STATE_KEY = "facts"
 EVENT_DATA_KINDS = ("case.status", "case.outcome", "contact.linked", "contact.erased")
 # The pipeline's record that a message was processed into a case, new or existing (pipeline/processor.py):
 # half the events and more. Nothing in a case's facts comes from them but the message they name, which
-# `processed_messages` reads with the events in one join; the upkeep reads the other events as rows.
+# `reports.processed` reads with the events in one join; the upkeep reads the other events as rows.
 MESSAGE_KINDS = ("message.processed", "case.message_added")
 
 
@@ -154,30 +154,6 @@ def _teams(session: Session, out: dict[int, CaseSource]) -> None:
         out[case_id].teams.append(TeamRow(team_id, role, added_at))
 
 
-def _processed(dialect: str):
-    """Each `message.processed` event with a case, with its message's case, author, the columns `processed_messages`
-    reads and the message's id last (None when its row is gone). The four triage fields come as one JSON array
-    (`_triage`), extracted in one pass over the document: on SQLite a json_extract of four paths parses the
-    triage document once instead of four times (the document, ~1 KB with its explanations, is parsed whole
-    each time: the four extracts were half of this query's time)."""
-    t, created_at, deleted_at = Message.triage, Message.created_at, Message.deleted_at
-    if dialect == "sqlite":
-        triage = type_coerce(func.json_extract(t, *(f'$."{k}"' for k in TRIAGE_FIELDS)), String)
-        # As text: `processed_messages` parses the time in its loop, and reads only whether deleted_at is set
-        # (each column converted by `select_rows` cost a list per row).
-        created_at, deleted_at = _as_text(created_at), _as_text(deleted_at)
-    else:
-        triage = func.json_build_array(*(t[k] for k in TRIAGE_FIELDS), type_=JSON)
-    return select(Event.case_id, Message.case_id, Message.contact_id, Message.direction, Message.kind, created_at,
-                  Message.status, triage, Message.language, Message.text, deleted_at, Message.id) \
-        .select_from(Event).outerjoin(Message, Message.id == Event.message_id) \
-        .where(Event.id > bindparam("after"), Event.id <= bindparam("top"), Event.kind == "message.processed",
-               Event.case_id.is_not(None))
-
-
-TRIAGE_FIELDS = ("sentiment", "products", "intent", "complaint")
-
-
 def _message_columns():
     # Only the triage fields the facts read, extracted by the database (the whole triage document, with its
     # explanations, was most of the upkeep's reading).
@@ -202,59 +178,6 @@ def _message(direction, kind, created_at, status, sentiment, language, products,
                       intent, bool(complaint), direction == "inbound" and (
                           sentiment == "positive" or intent == "praise") and recommends(text),
                       deleted_at is not None, mid)
-
-
-def processed_messages(session: Session, after_id: int, top: int) -> tuple[dict[int, list[MessageRow]], set]:
-    """The messages the pipeline processed in the events (after_id, top]: per `message.processed` event with a
-    case, read with their events in one join, (every case such an event named -> its messages as the facts read
-    them; their authors). A case whose message's row is gone has none of it. A message now in another case than
-    its processing event said comes as direction 'moved': the fold declines (it is an outbound one, or was moved).
-
-    One loop over the rows, unpacked (a catch-up pass reads ~70,000: a call per row to build each message and
-    a generator between it and the upkeep were a fifth of reading them)."""
-    sqlite = session.bind.dialect.name == "sqlite"
-    query = _q().processed if sqlite else _q().processed_pg
-    cases: dict[int, list[MessageRow]] = {}
-    authors: set = set()
-    seen: dict = {}  # the triage fields by their text (a pass sees a few dozen different ones)
-    for case_id, message_case, contact_id, direction, kind, created_at, status, triage, language, body, deleted_at, \
-            mid in _rows(session, query, {"after": after_id, "top": top}):
-        rows = cases.get(case_id)
-        if rows is None:
-            rows = cases[case_id] = []
-        if mid is None:
-            continue
-        authors.add(contact_id)
-        created_at = read_utc_time(created_at)
-        if message_case != case_id:
-            rows.append(MessageRow("moved", kind, created_at))
-            continue
-        fields = seen.get(triage) if sqlite else None
-        if fields is None:
-            fields = _triage(triage)
-            if sqlite:
-                seen[triage] = fields
-        sentiment, products, intent, complaint = fields
-        # Whether it recommends us is read only of a positive message (advocacy's Signal.positive: a positive
-        # sentiment, or praise not negative): the phrases are looked for only where it can be (most are not).
-        rows.append(MessageRow(direction, kind, created_at, status, sentiment, language, products, intent, complaint,
-                               direction == "inbound" and (sentiment == "positive" or intent == "praise")
-                               and recommends(body), deleted_at is not None, mid))
-    return cases, authors
-
-
-def _triage(value) -> tuple:
-    """(sentiment, products, intent, complaint) from `_processed`'s array: on SQLite its text, on PostgreSQL
-    decoded by the driver. As `_message` reads them: products a list (else none; the list is shared by the
-    messages of the same triage text, read only), complaint a bool. A sentiment or intent that is not text (the
-    triage schema makes them text) is made text; only the words of `advocacy.polarity` count, which no text of a
-    number or a boolean is."""
-    values = _decoded(value) if value.__class__ is str else value
-    sentiment, products, intent, complaint = values if values.__class__ is list and len(values) == 4 else \
-        (None, None, None, None)
-    return (sentiment if sentiment is None or sentiment.__class__ is str else str(sentiment),
-            products if products.__class__ is list else [],
-            intent if intent is None or intent.__class__ is str else str(intent), bool(complaint))
 
 
 def increments(session: Session, events: dict[int, list[EventRow]], messages: dict[int, list[MessageRow]]
@@ -463,7 +386,7 @@ def event_top(session: Session, after_id: int, limit: int) -> tuple[int, bool]:
 
 def new_events(session: Session, after_id: int, top: int) -> list:
     """The events in (after_id, top], oldest first (id, case id, message id, kind, actor, time, data), but for
-    those that only say a message was processed into a case (`processed_messages` reads those, with their
+    those that only say a message was processed into a case (`reports.processed` reads those, with their
     messages): they are most of the events and change nothing else in a case's facts."""
     return _rows(session, _q().new_events, {"after": after_id, "top": top})
 
@@ -537,7 +460,6 @@ def _q() -> SimpleNamespace:
         contact_day_drop=d.delete().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d")),
         contact_day_update=d.update().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d"))
         .values({v: bindparam(v) for v in DAY_VALUES}),
-        processed=_processed("sqlite"), processed_pg=_processed("postgresql"),
         events=events, events_upto=events.where(Event.id <= bindparam("top")),
         history=select(Event.case_id, Event.kind, Event.actor, Event.created_at)
         .where(Event.case_id.in_(ids), Event.id <= bindparam("top"),

@@ -33,6 +33,7 @@ from onevoice.reports import repository as repo
 from onevoice.reports.aggregate import Deltas, contributions
 from onevoice.reports.facts import Context, EventRow, case_facts
 from onevoice.reports.fold import fold_case
+from onevoice.reports.processed import processed_messages
 
 # A step's events: a minute of saturated traffic (~1,400 messages a second, two events each), so that the run
 # after a surge (`upkeep_job` waits up to a minute) folds each case once: in steps of 20,000 a case was folded
@@ -123,7 +124,7 @@ def plan(session: Session) -> Pass:
     failed: list[int] = []  # messages whose processing failed: their batch stored their author's followers
     # The pipeline's record of each message processed: the message, read with it (repository.MESSAGE_KINDS).
     # Every case named is touched, even if its message is gone.
-    messages, authors = repo.processed_messages(session, after, top)
+    messages, authors = processed_messages(session, after, top)
     events: dict[int, list[EventRow]] = defaultdict(list, {case_id: [] for case_id in messages})
     for _id, case_id, message_id, kind, actor, created_at, data in repo.new_events(session, after, top):
         if case_id is None:  # rows unpacked: their attributes cost more
