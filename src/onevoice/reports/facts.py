@@ -73,7 +73,7 @@ def signal_side(m: MessageRow) -> int | None:
     return polarity(sentiment if sentiment.__class__ is str else str(sentiment), m.intent)
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseRow:
     id: int
     status: str
@@ -108,7 +108,7 @@ class MessageRow:
     id: int = 0  # orders messages of the same moment (the advocacy sums are added in this order)
 
 
-@dataclass
+@dataclass(slots=True)
 class EventRow:
     kind: str
     actor: str
@@ -116,7 +116,7 @@ class EventRow:
     data: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class TeamRow:
     team_id: int
     role: str
@@ -130,7 +130,7 @@ class ApprovalRow:
     decided_at: datetime | None
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseSource:
     case: CaseRow
     messages: list[MessageRow] = field(default_factory=list)
