@@ -172,7 +172,7 @@ def _message(direction, kind, created_at, status, sentiment, language, products,
              deleted_at, mid) -> MessageRow:
     # Whether it recommends us is read only of a positive message (advocacy's Signal.positive: a positive
     # sentiment, or praise not negative): the phrases are looked for only where it can be (most are not).
-    # Arguments by position (a catch-up pass builds 70,000): cheaper than by keyword.
+    # Arguments by position (a recomputation builds one per message of its cases): cheaper than by keyword.
     return MessageRow(direction, kind, created_at, status, sentiment, language,
                       products if (products := _json(products)).__class__ is list else [],
                       intent, bool(complaint), direction == "inbound" and (
