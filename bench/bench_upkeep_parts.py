@@ -50,7 +50,7 @@ def phases(messages: int, every: int) -> None:
 
     spent: dict[str, float] = defaultdict(float)
     timed(spent, repository, (*READS, *WRITES))
-    timed(spent, upkeep, ("fold_case", "contributions", "plan", "write", "upkeep_job"))
+    timed(spent, upkeep, ("fold_case", "contributions", "plan", "write", "upkeep_job", "processed_messages"))
     measured = upkeep.upkeep_job
 
     def job(factory):  # the bench's first pass starts the watermark after the seeding: not counted

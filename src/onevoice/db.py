@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 
 import orjson
@@ -316,10 +317,30 @@ def executemany(session: Session, name: str, stmt, rows: list[dict], shared_time
     # A batch's rows mostly carry the very same datetime object (the batch's time): processed once per call.
     fields = [(key, _same_object_once(proc), const) if shared_times and timed and key is not None and proc is not None
               else (key, proc, const) for (key, proc, const), timed in zip(fields, plan[3], strict=True)]
-    params = [tuple([const if key is None else (row[key] if proc is None else proc(row[key]))
-                     for key, proc, const in fields]) for row in rows]
+    params = _params(fields, rows)
     # session.connection() first: it begins the session's transaction (BEGIN IMMEDIATE on SQLite, db.py).
     session.connection().connection.driver_connection.executemany(sql, params)
+
+
+def _params(fields: list[tuple[str | None, object, object]], rows: list[dict]) -> list:
+    """Each row's values in the statement's order, each through its bind processor. Where every value comes
+    from the row, they are taken by one itemgetter (in C) and only the processed ones are replaced: a facts
+    row has ~50 columns and 5 with a processor (its times); inserting a catch-up pass's 6,358 new facts rows
+    took ~5 % less (bench/README.md, upkeep round 6)."""
+    if len(fields) < 2 or any(key is None for key, _, _ in fields):
+        return [tuple([const if key is None else (row[key] if proc is None else proc(row[key]))
+                       for key, proc, const in fields]) for row in rows]
+    values = map(itemgetter(*[key for key, _, _ in fields]), rows)
+    procs = [(i, proc) for i, (_, proc, _) in enumerate(fields) if proc is not None]
+    if not procs:
+        return list(values)
+    out = []
+    for row in values:
+        row = list(row)
+        for i, proc in procs:
+            row[i] = proc(row[i])
+        out.append(row)
+    return out
 
 
 def _sqlite_utc(chain):
@@ -463,3 +484,6 @@ def _utc_time(value):
         return datetime.fromisoformat(value + "+00:00")
     at = datetime.fromisoformat(value)
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+read_utc_time = _utc_time  # for a reader that takes a time as text and parses it itself (reports.processed)

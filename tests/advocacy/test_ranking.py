@@ -85,6 +85,14 @@ def test_recommendations_are_read_from_the_text():
     assert not recommends("don't recommend, terrible")
     assert not recommends("recommendation engine is broken")  # a word that only starts alike
     assert not recommends("")
+    assert recommends("HIGHLY RECOMMEND them") and recommends("Five Stars") and not recommends("Would NOT Recommend")
+    assert recommends("ſwitch to them") and recommends("chec\u212a them out")  # not ASCII: Unicode's case folds
+
+
+@given(st.text(alphabet="recommndyouthiswgkab RECOMNDYUTHISWGKAB!-/10'\u212a\u017f\u0131", max_size=40))
+def test_an_ascii_text_is_read_as_the_ignorecase_patterns_read_it(text):
+    from onevoice.advocacy.ranking import _NOT_RECOMMENDS, _RECOMMENDS
+    assert recommends(text) == (bool(_RECOMMENDS.search(text)) and not _NOT_RECOMMENDS.search(text))
 
 
 signals = st.lists(st.builds(Signal, at=st.integers(0, 400).map(days),

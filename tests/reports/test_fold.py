@@ -202,3 +202,17 @@ def test_the_usual_late_messages_are_folded():
         assert folded == case_facts(CaseSource(case, stored + late, [], teams), CTX)
     moved, _ = fold_case(old, old_team_rows, CaseSource(case, [at(5, "positive", 8)], [], teams), CTX)
     assert (moved["opened_at"], moved["opened_negative"]) == (T0 + timedelta(minutes=5), 0)
+
+
+def test_messages_of_the_same_moment_fold_in_id_order():
+    # A pass reads a case's messages in the order they were processed; two of the same moment may come with the
+    # later id first (two senders' batches): the fold still takes the lower id as the first (fold._sorted).
+    case = CaseRow(1, "open", "normal", T0, lead_team_id=1, channel_id=3, contact_id=9, sla_policy="business")
+    teams = [TeamRow(1, "lead", T0)]
+    at = T0 + timedelta(minutes=5)
+    messages = [MessageRow("inbound", "direct", at, "processed", "negative", "de", id=2),
+                MessageRow("inbound", "mention", at, "processed", "positive", "en", ["app"], id=1)]
+    events = [EventRow("case.opened", "worker", at)]
+    folded = fold_case(None, [], CaseSource(case, messages, events, teams), CTX)
+    assert folded == case_facts(CaseSource(case, messages, events, teams), CTX)
+    assert (folded[0]["kind"], folded[0]["opened_negative"]) == ("mention", 0)

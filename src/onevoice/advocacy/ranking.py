@@ -41,9 +41,19 @@ _NOT_RECOMMENDS = re.compile(r"(?<!\w)(?:(?:do not|don't|dont|never|wouldn't|wou
                              r"recommend against)(?!\w)", re.I)
 
 
+# The same patterns matched with case, for a text in ASCII lowered first: there IGNORECASE is ASCII's case and
+# lowering changes no \w, so the answer is the same; matching without IGNORECASE took a quarter less (the
+# reports' upkeep reads every positive message of a pass). Other texts keep IGNORECASE (its Unicode folds).
+_RECOMMENDS_LOWER = re.compile(_RECOMMENDS.pattern)
+_NOT_RECOMMENDS_LOWER = re.compile(_NOT_RECOMMENDS.pattern)
+
+
 def recommends(text: str | None) -> bool:
     """Whether a message recommends the organization to others ('highly recommend', 'check them out'...)."""
     text = text or ""
+    if text.isascii():
+        text = text.lower()
+        return bool(_RECOMMENDS_LOWER.search(text)) and not _NOT_RECOMMENDS_LOWER.search(text)
     return bool(_RECOMMENDS.search(text)) and not _NOT_RECOMMENDS.search(text)
 
 

@@ -74,15 +74,19 @@ def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Delt
             reopens > 0, bool(resolved) or reopens > 0, f["positive"], f["negative"], recovered == 1,
             recovered is not None, f["lead"], f["lead_handed"], won, f["lead_outcome"] == "lost",
             round(float(f["lead_value"] or 0) * 100) if won else 0, public == 1, public == 0))
+        # The one- and two-column rows added in place (what `_add` does: a call each was a third of this loop).
+        moved = sign * messages
         for dim in DIMENSIONS:
             key = f[dim]
-            _add(out, ("volume", day, team, channel, dim, "" if key is None else str(key)), sign, VOLUME,
-                 (1, messages))
+            row = out[("volume", day, team, channel, dim, "" if key is None else str(key))]
+            row["cases"] += sign
+            if messages:
+                row["messages"] += moved
         for metric, column in SERVICE_TIMES.items():
             if f[column] is not None:
                 b = bucket(f[column])
-                _add(out, ("hist", day, team, channel, metric, b), sign, HIST, (1,))
-                _add(out, ("day_hist", day, metric, b), sign, HIST, (1,))
+                out[("hist", day, team, channel, metric, b)]["n"] += sign
+                out[("day_hist", day, metric, b)]["n"] += sign
     for t in teams:
         day, team = t["opened_day"], t["team_id"]
         _add(out, ("team", day, team), sign, TEAM, (

@@ -52,12 +52,17 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
     """
     case = new.case
     # Approvals come with the history only (each team's part); one decided since recomputes (upkeep.late_cases).
-    if (new.approvals and new.history is None) or any(e.kind not in FOLDABLE for e in new.events) or \
-            any(m.direction != "inbound" for m in new.messages):
+    if new.approvals and new.history is None:
         return None
+    for e in new.events:  # loops, not any(): these run for every event and message of a pass
+        if e.kind not in FOLDABLE:
+            return None
+    for m in new.messages:
+        if m.direction != "inbound":
+            return None
     if old is None:  # the case as it was before anything happened: no message, no event
         old, old_teams = _before(case, new.teams)
-    inbound = sorted(new.messages, key=_in_order)
+    inbound = _sorted(new.messages)
     last = old["last_message_at"]
     if old["messages_out"] and case.first_response_at is None:
         return None  # answered by a message sent outside the reply flow: its time is not stored
@@ -93,21 +98,36 @@ def fold_case(old: dict | None, old_teams: list[dict], new: CaseSource, ctx: Con
     if lead and not old["lead"]:
         return None  # became a lead: its outcome (an event) is not stored
     sentiments = [m.sentiment for m in inbound]
+    reopens, effort = 0, 0
+    for e in events:
+        if _reopens(e):
+            reopens += 1
+        effort += EFFORT_MINUTES.get(e.kind, 0)
     facts = {
         **_case_row(case, ctx, {t.team_id for t in new.teams}, teams, old["lead_outcome"], old["lead_value"]),
         **service, **head,
-        "reopens": old["reopens"] + sum(1 for e in events if _reopens(e)),
+        "reopens": old["reopens"] + reopens,
         "messages_in": old["messages_in"] + len(inbound), "messages_out": old["messages_out"],
         "positive": old["positive"] + sentiments.count("positive"),
         "negative": old["negative"] + sentiments.count("negative"),
         "neutral": old["neutral"] + sentiments.count("neutral"), "recovered": recovered,
         "resolved_public": resolved_public,
-        "effort_s": old["effort_s"] + sum(EFFORT_MINUTES.get(e.kind, 0) for e in events) * 60,
+        "effort_s": old["effort_s"] + effort * 60,
         "last_message_at": max(last, inbound[-1].created_at) if inbound and last is not None else
         inbound[-1].created_at if inbound else last,
         **signals(inbound, old),
     }
     return facts, teams
+
+
+def _sorted(messages: list[MessageRow]) -> list[MessageRow]:
+    """The messages in (time, id) order. A pass reads a case's new messages in the order they were processed,
+    which is almost always their order in time: checked first (one comparison each), that costs a quarter
+    of sorting them by a (time, id) key (a busy case brings ~20 a pass)."""
+    for i in range(1, len(messages)):
+        if not messages[i - 1].created_at < messages[i].created_at:
+            return sorted(messages, key=_in_order)
+    return list(messages)
 
 
 HEAD = ("kind", "language", "product", "opened_negative")  # the columns of the case's first inbound message

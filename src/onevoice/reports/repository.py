@@ -44,7 +44,7 @@ STATE_KEY = "facts"
 EVENT_DATA_KINDS = ("case.status", "case.outcome", "contact.linked", "contact.erased")
 # The pipeline's record that a message was processed into a case, new or existing (pipeline/processor.py):
 # half the events and more. Nothing in a case's facts comes from them but the message they name, which
-# `processed_messages` reads with the events in one join; the upkeep reads the other events as rows.
+# `reports.processed` reads with the events in one join; the upkeep reads the other events as rows.
 MESSAGE_KINDS = ("message.processed", "case.message_added")
 
 
@@ -154,16 +154,6 @@ def _teams(session: Session, out: dict[int, CaseSource]) -> None:
         out[case_id].teams.append(TeamRow(team_id, role, added_at))
 
 
-def _processed():
-    """Each `message.processed` event with a case, with its message's case, author and the columns of
-    `_message_columns` (the message's id last: None when its row is gone)."""
-    columns = list(_message_columns().selected_columns)
-    return select(Event.case_id, Message.case_id, Message.contact_id, *columns[1:]) \
-        .select_from(Event).outerjoin(Message, Message.id == Event.message_id) \
-        .where(Event.id > bindparam("after"), Event.id <= bindparam("top"), Event.kind == "message.processed",
-               Event.case_id.is_not(None))
-
-
 def _message_columns():
     # Only the triage fields the facts read, extracted by the database (the whole triage document, with its
     # explanations, was most of the upkeep's reading).
@@ -182,27 +172,12 @@ def _message(direction, kind, created_at, status, sentiment, language, products,
              deleted_at, mid) -> MessageRow:
     # Whether it recommends us is read only of a positive message (advocacy's Signal.positive: a positive
     # sentiment, or praise not negative): the phrases are looked for only where it can be (most are not).
-    # Arguments by position (a catch-up pass builds 70,000): cheaper than by keyword.
+    # Arguments by position (a recomputation builds one per message of its cases): cheaper than by keyword.
     return MessageRow(direction, kind, created_at, status, sentiment, language,
                       products if (products := _json(products)).__class__ is list else [],
                       intent, bool(complaint), direction == "inbound" and (
                           sentiment == "positive" or intent == "praise") and recommends(text),
                       deleted_at is not None, mid)
-
-
-def processed_messages(session: Session, after_id: int, top: int
-                       ) -> Iterable[tuple[int, int | None, MessageRow | None]]:
-    """The messages the pipeline processed in the events (after_id, top]: per `message.processed` event with a
-    case, (the event's case id, the message's author, the message as the facts read it), read with their events
-    in one join (the message None if its row is gone). A message now in another case than its processing
-    event said comes as direction 'moved': the fold declines (it is an outbound one, or was moved)."""
-    for m in _rows(session, _q().processed, {"after": after_id, "top": top}):
-        case_id, message_case, contact_id = m[:3]
-        if m[-1] is None:
-            yield case_id, None, None
-            continue
-        row = _message(*m[3:])
-        yield case_id, contact_id, row if message_case == case_id else MessageRow("moved", row.kind, row.created_at)
 
 
 def increments(session: Session, events: dict[int, list[EventRow]], messages: dict[int, list[MessageRow]]
@@ -411,7 +386,7 @@ def event_top(session: Session, after_id: int, limit: int) -> tuple[int, bool]:
 
 def new_events(session: Session, after_id: int, top: int) -> list:
     """The events in (after_id, top], oldest first (id, case id, message id, kind, actor, time, data), but for
-    those that only say a message was processed into a case (`processed_messages` reads those, with their
+    those that only say a message was processed into a case (`reports.processed` reads those, with their
     messages): they are most of the events and change nothing else in a case's facts."""
     return _rows(session, _q().new_events, {"after": after_id, "top": top})
 
@@ -485,7 +460,6 @@ def _q() -> SimpleNamespace:
         contact_day_drop=d.delete().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d")),
         contact_day_update=d.update().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d"))
         .values({v: bindparam(v) for v in DAY_VALUES}),
-        processed=_processed(),
         events=events, events_upto=events.where(Event.id <= bindparam("top")),
         history=select(Event.case_id, Event.kind, Event.actor, Event.created_at)
         .where(Event.case_id.in_(ids), Event.id <= bindparam("top"),

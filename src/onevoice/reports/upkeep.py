@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from onevoice.db import make_sessionmaker, unit_of_work, utcnow
 from onevoice.reports import repository as repo
 from onevoice.reports.aggregate import Deltas, contributions
-from onevoice.reports.facts import Context, EventRow, MessageRow, case_facts
+from onevoice.reports.facts import Context, EventRow, case_facts
 from onevoice.reports.fold import fold_case
+from onevoice.reports.processed import processed_messages
 
 # A step's events: a minute of saturated traffic (~1,400 messages a second, two events each), so that the run
 # after a surge (`upkeep_job` waits up to a minute) folds each case once: in steps of 20,000 a case was folded
@@ -116,20 +117,15 @@ def plan(session: Session) -> Pass:
     since = min(updated_at or now, now) - OVERLAP.get(dialect, timedelta(0))
     top, full = repo.event_top(session, after, BATCH_EVENTS)
     out = Pass(after, updated_at, top, now, full=full)
-    events: dict[int, list[EventRow]] = defaultdict(list)
-    messages: dict[int, list[MessageRow]] = defaultdict(list)
     linked: set[int] = set()
     erased: set[int] = set()
     # A customer's followers change with their messages (pipeline.normalize), which may be on another
     # customer's case: the authors of the messages processed get their keys refreshed.
-    authors: set[int | None] = set()
     failed: list[int] = []  # messages whose processing failed: their batch stored their author's followers
     # The pipeline's record of each message processed: the message, read with it (repository.MESSAGE_KINDS).
-    for case_id, author, message in repo.processed_messages(session, after, top):
-        events.setdefault(case_id, [])  # the case is touched, even if its message is gone
-        if message is not None:
-            messages[case_id].append(message)
-            authors.add(author)
+    # Every case named is touched, even if its message is gone.
+    messages, authors = processed_messages(session, after, top)
+    events: dict[int, list[EventRow]] = defaultdict(list, {case_id: [] for case_id in messages})
     for _id, case_id, message_id, kind, actor, created_at, data in repo.new_events(session, after, top):
         if case_id is None:  # rows unpacked: their attributes cost more
             if kind == "contact.linked" and isinstance((data or {}).get("kept"), int):
