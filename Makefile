@@ -10,10 +10,15 @@ UV = $(or $(wildcard $(BIN)/uv),uv)
 .PHONY: demo test install browsers deploy-tools prove bench lint clean lock audit
 
 # Every package comes from the lock, each checked against its hashes (pip, setuptools and wheel too), then
-# OneVoice itself is built with the locked setuptools and installed without looking for dependencies.
+# OneVoice itself is built with the locked setuptools and installed without looking for dependencies. The lock
+# is the whole closure (uv pip compile), so it is installed with --no-deps and `pip check` then proves every
+# dependency is there: resolving again made the pip that a new virtualenv brings (23.2) refuse the lock once an
+# index offered a newer cachecontrol, for pip-audit's `CacheControl[filecache]` (an extra is a requirement that
+# hash mode wants pinned).
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip check
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

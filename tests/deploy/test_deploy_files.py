@@ -62,6 +62,8 @@ def test_dockerfile_is_multi_stage_installs_the_hashed_lock_and_runs_unprivilege
     runs = [args for word, args in instructions if word == "RUN"]
     lock_install = [r for r in runs if "requirements-lock.txt" in r]
     assert lock_install and all("--require-hashes" in r for r in lock_install), lock_install
+    # The lock is the whole closure: resolving it again let an old pip refuse it (an extra needing a pin).
+    assert all("--no-deps" in r and "pip check" in r for r in lock_install), lock_install
     copied = " ".join(args for word, args in instructions if word == "COPY")
     assert "requirements-lock.txt" in copied and "src" in copied
     # OneVoice itself must not pull anything the lock did not check.
@@ -293,3 +295,12 @@ def test_nginx_speaks_http2_over_tls_and_redirects_plain_http(tmp_path):
         assert plain.stdout.startswith("301 https://"), plain.stdout
     finally:
         proxy.stop()
+
+
+def test_make_install_installs_the_lock_as_the_whole_closure():
+    """`make install` (what `make test` and `.ci/run` start with) installs the hashed lock without resolving it
+    again, then checks it is complete: a fresh virtualenv's pip 23.2 refused the lock when it resolved it."""
+    recipe = (DEPLOY.parent / "Makefile").read_text()
+    lock_install = [line for line in recipe.splitlines() if "-r $(LOCK)" in line and "pip install" in line]
+    assert lock_install and all("--require-hashes" in r and "--no-deps" in r for r in lock_install), lock_install
+    assert "-m pip check" in recipe
