@@ -23,7 +23,7 @@ from onevoice.desk.notes import add_note
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.privacy import erasure
-from onevoice.reports import metrics
+from onevoice.reports import advocate_side, metrics
 from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH, case_facts
 from onevoice.reports.models import CaseFacts, ContactDay, TeamFacts
@@ -365,7 +365,13 @@ def test_the_unfiltered_ranking_read_by_day_is_every_customer_s_standing(session
             teams = list(s.scalars(select(CaseFacts.lead_team_id).distinct()))
         for team_id in teams:
             team = replace(scope, team_ids=(team_id,))
-            assert kept_ranking(session_factory, team) == reference_ranking(session_factory, team), (end, team_id)
+            reference = reference_ranking(session_factory, team)
+            assert kept_ranking(session_factory, team) == reference, (end, team_id)
+            # The counts a team's objective reads from the advocate side alone (reports/advocate_side.py).
+            with session_factory() as s:
+                side = advocate_side.counts(s, team)
+            assert (side["advocate_count"], side["turned_advocate"], side["turned_detractor"]) == \
+                (reference[0][0], reference[0][2], reference[0][3]), (end, team_id)
         with session_factory() as s:
             for team_id in teams:
                 team = replace(scope, team_ids=(team_id,))

@@ -222,13 +222,9 @@ def _after(last: str | None, end) -> list[str]:
     return out
 
 
-def by_days(session: Session, scope: Scope, limit: int) -> tuple:
-    """`read` for every customer (unfiltered), from their rows by day (ContactDay): the row valid at a
-    period's end holds their sums then, so each count is an index range of the keys (`until`) of the rows
-    valid then; a key within BAND of the moment is read exactly. Who changed side between two ends has a row
-    begun between them (decay alone never crosses from one side to the other): read in pairs from the advocate
-    side (the advocates at the later end whose row began after the earlier one; the advocates at the earlier
-    end whose row ended by the later one), exactly. The statement is built once per shape (`_by_days`)."""
+def end_params(session: Session, scope: Scope) -> tuple[dict, list[float]]:
+    """The values `by_days`' statement binds for a scope's three ends (this period's, the previous one's and
+    the one before), and each end's moment in half-lives."""
     prev = scope.previous()
     ends = [scope.end, prev.end, prev.previous().end]
     e = [d.isoformat() for d in ends]
@@ -242,7 +238,18 @@ def by_days(session: Session, scope: Scope, limit: int) -> tuple:
                        f"lo{i}": hs[i] - BAND, f"hi{i}": hs[i] + BAND})
     ended = {i: [d for d in after[j] if d <= e[i]] for i, j in ((0, 1), (1, 2))}
     params.update({"ended0": ended[0], "ended1": ended[1], "tail0": after[0][1:], "last_day": [LAST_DAY]})
-    shape = (bool(ended[0]), bool(ended[1]), bool(after[0][1:]), limit)
+    return params, hs
+
+
+def by_days(session: Session, scope: Scope, limit: int) -> tuple:
+    """`read` for every customer (unfiltered), from their rows by day (ContactDay): the row valid at a
+    period's end holds their sums then, so each count is an index range of the keys (`until`) of the rows
+    valid then; a key within BAND of the moment is read exactly. Who changed side between two ends has a row
+    begun between them (decay alone never crosses from one side to the other): read in pairs from the advocate
+    side (the advocates at the later end whose row began after the earlier one; the advocates at the earlier
+    end whose row ended by the later one), exactly. The statement is built once per shape (`_by_days`)."""
+    params, hs = end_params(session, scope)
+    shape = (bool(params["ended0"]), bool(params["ended1"]), bool(params["tail0"]), limit)
     stmt = once(("by_days", *shape), lambda: _by_days(*shape))
     sides = [0, 0, 0, 0]  # advocates and detractors at this period's end, then at the previous one's
     turned = [0, 0, 0, 0]  # turned advocate, turned detractor: in this period, then in the previous one
