@@ -300,6 +300,20 @@ def test_a_question_about_a_wait_is_a_complaint(packaged, text, complaint):
     assert (t.intent == "complaint" and t.complaint) == complaint, t.explanation
 
 
+@pytest.mark.parametrize("text", ["Do you ship to Canada? been waiting 3 weeks for my order lol",
+                                  "hi, do you deliver on sundays? nobody answered my email in 5 days"])
+def test_a_stated_complaint_beside_a_question_stays_a_complaint_through_the_second_opinion(packaged, text):
+    """Read as a question: the fast path read the complaint (a complaint rule beside a wait), the second
+    opinion's encoder, which reads no rules, said question (87 %), and the average of the two took it."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "complaint" and t.complaint and t.sentiment == "negative", t.explanation
+
+
+def test_a_plain_question_with_a_wait_word_is_no_stated_complaint(packaged):
+    t = packaged.triage(TriageInput(text="how long does it take to ship to Canada?"))
+    assert t.intent == "question" and not t.complaint and "ruled_in" not in t.scores, t.explanation
+
+
 @pytest.mark.parametrize("text,defect", [
     ("this update bricks my phone", True), ("my battery keeps dying", True), ("the phone dies at 30%", True),
     ("my kid loves the lego bricks", False), ("bricks and mortar stores near me?", False),

@@ -322,6 +322,8 @@ class EscalatingTriager:
             # holds the complaint-type intents to it here as on the fast path.
             enc_p = sum(enc_intent.get(c, 0.0) for c in complaint_signal.COMPLAINT_INTENTS)
             p = w * fast.complaint_probability + (1 - w) * enc_p
+            if "complaint" in (fast.scores.get("ruled_in") or ()):
+                p = max(p, fast.complaint_probability)  # a stated complaint (triager: a rule beside a letdown)
             intent_now, conf, complaint, why_changed = complaint_signal.reconcile(intents, p, intent, conf)
             if intent_now != intent:
                 runner_up, intent = intent, intent_now

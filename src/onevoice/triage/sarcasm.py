@@ -73,13 +73,14 @@ class Reading:
     marker: str  # what was found: the ironic marker or the letdown ("🙄", "'delayed'", "a reported defect")
 
 
-def letdown(text: str, topics: list[str]) -> str | None:
-    """The letdown a message reports, unless it was put right."""
+def letdown(text: str, topics: list[str], quotes: bool = True) -> str | None:
+    """The letdown a message reports, unless it was put right. `quotes` False: not a status in scare quotes (a
+    headline quotes names as often)."""
     found = LETDOWN_TOPICS.intersection(topics)
     end = -1
     if found:
         what = "a reported " + ", ".join(sorted(found))
-    elif (m := _LETDOWN.search(text) or _SCARE_QUOTES.search(text)) is not None:
+    elif (m := _LETDOWN.search(text) or (_SCARE_QUOTES.search(text) if quotes else None)) is not None:
         quoted = m.group(0).strip()
         what, end = (quoted if quoted[0] in "'\"‘“" else f"'{quoted}'"), m.end()
     else:

@@ -439,6 +439,12 @@ class FastTriager:
         if contradicted:
             # What the text ruled out; a second opinion (escalation) does not bring it back.
             scores["ruled_out"] = [contradicted[0]]
+        elif any(rule.intent == "complaint" for rule, _ in hits) and \
+                sarcasm.letdown(text, topics, quotes=False) is not None:
+            # A complaint the text states: a complaint rule beside a letdown ("been waiting 3 weeks for my
+            # order", "nobody answered in 5 days"). The second opinion's encoder reads no rules and took such a
+            # text put as a question for a question; it may not take the complaint signal below this one.
+            scores["ruled_in"] = ["complaint"]
         if threat:
             flags["threat"] = True
             explanation.append(f"threat: '{threat}'")
