@@ -21,7 +21,7 @@ from onevoice.reports import built
 from onevoice.reports.built import once, values
 from onevoice.reports.metrics import Scope
 from onevoice.reports.models import CaseFacts, ContactDay
-from onevoice.reports.ranking import BAND, end_params
+from onevoice.reports.ranking import BAND, covering, end_params, reach, rounded_net, valid_at
 
 # The counts read here (the others of a filtered report need every customer: `ranking.read`).
 COUNTS = frozenset({"advocate_count", "turned_advocate", "turned_detractor"})
@@ -56,17 +56,17 @@ def _statement(ended: bool, shape: tuple):
     ks = [bindparam(f"k{i}", type_=Float) for i in range(2)]
     lo = [bindparam(f"lo{i}", type_=Float) for i in range(2)]
     hi = [bindparam(f"hi{i}", type_=Float) for i in range(2)]
-    reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
+    reached = reach(Contact.followers)
     matching = exists().where(f.contact_id == r.contact_id, *built.fact_conditions(f, *shape))
 
-    def net(row, k):  # as ranking._by_days: each side rounded to 4 places
-        return func.round(row.adv_w * reach * k) / 10000.0 - func.round(row.det_w * reach * k) / 10000.0
+    def net(row, k):
+        return rounded_net(row.adv_w, row.det_w, reached, k)
 
     def valid(row, i: int, days=None):
-        return and_(row.to_day.in_(days if days is not None else values(f"after{i}")), row.from_day <= e[i])
+        return valid_at(row, e[i], days if days is not None else values(f"after{i}"))
 
     def at(row, i: int):
-        return and_(row.from_day <= e[i], row.to_day > e[i])
+        return covering(row, e[i])
 
     def rows(what: str, columns: list, where, pair: bool = False):
         q = select(literal(what).label("what"), r.contact_id, *columns).join(Contact, Contact.id == r.contact_id)

@@ -90,6 +90,29 @@ def days(cases: Iterable[tuple[str, float | None, float | None]], followers: int
     return out
 
 
+def reach(followers):
+    """The reach factor of advocacy's rule (`reach_factor`) in SQL, of a followers column."""
+    return 1 + func.log10(1 + func.coalesce(followers, 0)) / 4
+
+
+def rounded_net(adv, det, reached, k):
+    """A standing at a moment (the decay times 10,000 bound as `k`): each side rounded to 4 places, as advocacy's
+    Standing (in floating point: NUMERIC was 4x slower)."""
+    return func.round(adv * reached * k) / 10000.0 - func.round(det * reached * k) / 10000.0
+
+
+def valid_at(row, end, days):
+    """A customer's row of report_contact_days valid at `end`, by one of the days it can end on (`days`, an IN
+    list: each is one range of the day indexes) and begun by then."""
+    return and_(row.to_day.in_(days), row.from_day <= end)
+
+
+def covering(row, end):
+    """The row of a customer valid at `end`, found by the primary key (a range of to_day: as `valid_at`'s IN
+    list, SQLite would start from that side, every customer's row valid then)."""
+    return and_(row.from_day <= end, row.to_day > end)
+
+
 def _nets(shape: tuple, shard: tuple[int, int], dialect: str):
     """Per customer counted by a filtered report (those with a matching case in the period): their net
     standing at the end of the period (net0), of the previous period (net1) and of the one before that (net2),
@@ -127,14 +150,9 @@ def _nets(shape: tuple, shard: tuple[int, int], dialect: str):
         sums = select(who, *sides).join(d, valid).group_by(who).subquery()
         key, followers = sums.c.contact_id, Contact.followers
         joined = sums.join(Contact, Contact.id == sums.c.contact_id)
-    reach = 1 + func.log10(1 + func.coalesce(followers, 0)) / 4
-    nets = []
-    for i, k in enumerate(ks):
-        adv = func.coalesce(sums.c[f"a{i}"], 0.0)
-        det = func.coalesce(sums.c[f"d{i}"], 0.0)
-        # Each side rounded to 4 places, as advocacy's Standing (in floating point: NUMERIC was 4x slower).
-        nets.append((func.round(adv * reach * k) / 10000.0 - func.round(det * reach * k) / 10000.0)
-                    .label(f"net{i}"))
+    reached = reach(followers)
+    nets = [rounded_net(func.coalesce(sums.c[f"a{i}"], 0.0), func.coalesce(sums.c[f"d{i}"], 0.0), reached, k)
+            .label(f"net{i}") for i, k in enumerate(ks)]
     q = select(key, func.coalesce(followers, 0).label("followers"), *nets).select_from(joined)
     return q.cte("nets").prefix_with("MATERIALIZED")
 
@@ -293,18 +311,16 @@ def _by_days(ended0: bool, ended1: bool, tail0: bool, limit: int):
     lo = [bindparam(f"lo{i}", type_=Float) for i in range(3)]
     hi = [bindparam(f"hi{i}", type_=Float) for i in range(3)]
     after = [values(f"after{i}") for i in range(3)]
-    reach = 1 + func.log10(1 + func.coalesce(Contact.followers, 0)) / 4
+    reached = reach(Contact.followers)
 
-    def net(row, k):  # each side rounded to 4 places, as advocacy's Standing (and `_nets`)
-        return (func.round(row.adv_w * reach * k) / 10000.0
-                - func.round(row.det_w * reach * k) / 10000.0)
+    def net(row, k):
+        return rounded_net(row.adv_w, row.det_w, reached, k)
 
     def valid(row, i: int, days=None):
-        return and_(row.to_day.in_(days if days is not None else after[i]), row.from_day <= e[i])
+        return valid_at(row, e[i], days if days is not None else after[i])
 
-    def at(row, i: int):  # the row of the same customer valid at end i, found by the primary key (a range of to_day:
-        # as `valid`'s IN list, SQLite would start from that side, every customer's row valid then)
-        return and_(row.from_day <= e[i], row.to_day > e[i])
+    def at(row, i: int):
+        return covering(row, e[i])
 
     def sure(col, i):
         return select(func.count()).select_from(r).where(valid(r, i), col >= hi[i]).scalar_subquery()
