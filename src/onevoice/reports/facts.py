@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from onevoice.advocacy.ranking import COMPLAINT_BONUS, HALF_LIFE_DAYS, RECOMMENDATION_BONUS, polarity
+from onevoice.advocacy.ranking import COMPLAINT_BONUS, HALF_LIFE_DAYS, RECOMMENDATION_BONUS, polarity, recommends
 from onevoice.routing.sla import DueCalendar, SlaPolicy
 
 OPEN = ("open", "pending_customer", "pending_internal")
@@ -62,6 +62,13 @@ def signals(inbound: list[MessageRow], start: dict | None = None) -> dict:
             det += 2.0 ** ((at - SIGNAL_EPOCH).total_seconds() / HALF_LIFE_S) * \
                 (1 + (COMPLAINT_BONUS if m.complaint else 0))
     return {"adv_w": adv, "det_w": det, "adv_n": pos, "det_n": neg, "recommendations": rec, "signal_at": last}
+
+
+def recommended(direction: str | None, sentiment, intent, text: str | None) -> bool:
+    """Whether a message counts as recommending us (MessageRow.recommendation). Read only of a positive inbound
+    message (advocacy's Signal.positive: a positive sentiment, or praise): the phrases are looked for only where
+    they can count (most messages are not)."""
+    return direction == "inbound" and (sentiment == "positive" or intent == "praise") and recommends(text)
 
 
 def signal_side(m: MessageRow) -> int | None:

@@ -10,11 +10,10 @@ from functools import lru_cache
 from sqlalchemy import JSON, String, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from onevoice.advocacy.ranking import recommends
 from onevoice.db import read_utc_time, select_rows
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
-from onevoice.reports.facts import MessageRow
+from onevoice.reports.facts import MessageRow, recommended
 
 TRIAGE_FIELDS = ("sentiment", "products", "intent", "complaint")
 
@@ -50,11 +49,8 @@ def processed_messages(session: Session, after_id: int, top: int) -> tuple[dict[
             if sqlite:
                 seen[triage] = fields
         sentiment, products, intent, complaint = fields
-        # Whether it recommends us is read only of a positive message (advocacy's Signal.positive: a positive
-        # sentiment, or praise not negative): the phrases are looked for only where it can be (most are not).
         rows.append(MessageRow(direction, kind, created_at, status, sentiment, language, products, intent, complaint,
-                               direction == "inbound" and (sentiment == "positive" or intent == "praise")
-                               and recommends(body), deleted_at is not None, mid))
+                               recommended(direction, sentiment, intent, body), deleted_at is not None, mid))
     return cases, authors
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from onevoice.advocacy.ranking import recommends
 from onevoice.approvals.models import Approval
 from onevoice.auth.models import User, UserTeam
 from onevoice.cases.models import Case, CaseTeam
@@ -22,7 +21,16 @@ from onevoice.db import chunks, executemany, select_rows
 from onevoice.events.models import Event
 from onevoice.messages.models import Message
 from onevoice.reports.aggregate import COUNT_COLUMN, Deltas
-from onevoice.reports.facts import ApprovalRow, CaseRow, CaseSource, Context, EventRow, MessageRow, TeamRow
+from onevoice.reports.facts import (
+    ApprovalRow,
+    CaseRow,
+    CaseSource,
+    Context,
+    EventRow,
+    MessageRow,
+    TeamRow,
+    recommended,
+)
 from onevoice.reports.models import (
     CaseFacts,
     ContactDay,
@@ -170,13 +178,10 @@ def _messages(session: Session, query, params: dict | None = None) -> Iterable[t
 
 def _message(direction, kind, created_at, status, sentiment, language, products, intent, complaint, text,
              deleted_at, mid) -> MessageRow:
-    # Whether it recommends us is read only of a positive message (advocacy's Signal.positive: a positive
-    # sentiment, or praise not negative): the phrases are looked for only where it can be (most are not).
     # Arguments by position (a recomputation builds one per message of its cases): cheaper than by keyword.
     return MessageRow(direction, kind, created_at, status, sentiment, language,
                       products if (products := _json(products)).__class__ is list else [],
-                      intent, bool(complaint), direction == "inbound" and (
-                          sentiment == "positive" or intent == "praise") and recommends(text),
+                      intent, bool(complaint), recommended(direction, sentiment, intent, text),
                       deleted_at is not None, mid)
 
 
