@@ -331,3 +331,69 @@ def test_newsrooms_one_list_and_a_request_for_comment_are_press_words(text):
     was not read); one list now. A request for comment was not a press word."""
     hits, _threat, _topics = rules.read(text)
     assert [r.name for r, _ in hits] == ["press-words"], hits
+
+
+# Stop 31: customers' words posted to the triager (docs/triage.md "Stop 31"); each was misread before.
+@pytest.mark.parametrize("text", [
+    "Great, my flight got moved AGAIN. Love spending my weekend in an airport @SkyHop",
+    "@BrightBank i love how your fraud team blocks my card every time i buy something abroad. really helpful",
+])
+def test_sarcasm_about_a_change_that_keeps_coming_or_a_card_blocked_is_a_complaint(packaged, text):
+    """Read as positive 'other' and as spam."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "complaint" and t.complaint and t.sentiment == "negative", t.explanation
+
+
+@pytest.mark.parametrize("text", [
+    "@ZapMobile cancelled my contract and you still took payment this month?? want it back",
+    "@ZapMobile is there an outage in manchester? internet down since 7am",
+    "@SkyHop received the wrong size seat cover, can i swap it?",
+    "@BrightBank is it normal for a transfer to take this long?",
+    "@FreshBox how hard is it to get an order right",
+    "@ShopNest ive emailed, called and tweeted. what else do i have to do to get my money",
+    "@BrightBank hello? anyone there? sent 4 DMs",
+    "@ZapMobile why is my bill double this month",
+    "@FreshBox portions have gotten so small lately, feels like a con",
+    "@FreshBox not impressed tbh",
+])
+def test_a_breach_stated_beside_a_question_or_a_question_only_a_complaint_asks(packaged, text):
+    """Read as plain questions (complaint 1-42 %), 'other' or praise: rule complaint-stated weighs 3."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "complaint" and t.complaint, t.explanation
+
+
+@pytest.mark.parametrize("text", [
+    "love this song, its been stuck in my head all day",
+    "we moved again this year and @ZapMobile made the switch so easy, thank you",
+    "sold out again! well deserved @FreshBox",
+    "you still took the time to call me back, thanks @BrightBank",
+    "@ShopNest what a fantastic experience, arrived next day and well packed",
+])
+def test_sincere_praise_near_the_new_letdown_words_stays_praise(packaged, text):
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "praise" and not t.complaint and t.sentiment == "positive", t.explanation
+
+
+@pytest.mark.parametrize("text,stated", [
+    ("wifi has been out for 3 days", True),
+    ("is the site down for maintenance tonight?", False),   # planned work asked about
+    ("my phone is off for the weekend", False),
+    ("you still took the time to call", False),
+    ("you still charged me after I cancelled", True),
+    ("ordered a size 10 got a size 14", True),
+])
+def test_complaint_stated_rule(text, stated):
+    hits, _, _ = rules.read(text)
+    assert any(r.name == "complaint-stated" for r, _ in hits) == stated, hits
+
+
+@pytest.mark.parametrize("text,security", [
+    ("someone has taken money out of my account that wasnt me", True),
+    ("there are 3 transactions i didnt make on my card", True),
+    ("£200 withdrawn from my account overnight", True),
+    ("I will be contacting my solicitor about the money you took from my account", False),  # a charge disputed
+    ("how do I take money out of the cash machine abroad", False),
+])
+def test_money_the_customer_did_not_spend_is_account_security(text, security):
+    _, _, topics = rules.read(text)
+    assert ("account_security" in topics) == security, topics

@@ -54,7 +54,16 @@ _LETDOWN = re.compile(
     r"(?:to|at) (?:another|a different|the wrong|some other|a random) (?:state|city|town|address|house|country|"
     r"door|depot|street|postcode)|\d+ (?:streets|doors|miles|towns) away|"
     rf"every {_NUM} (?:sec(?:ond)?s?|min(?:ute)?s?)|(?:logs?|kicks?|logging|kicking) (?:me|us) out|"
-    r"(?:hid|hides|wiped|erased) (?:all )?(?:my|our)"
+    r"(?:hid|hides|wiped|erased) (?:all )?(?:my|our)|"
+    # Stop 31 (people's words): a change that keeps coming ("my flight got moved AGAIN"), being left
+    # somewhere, a card or an account stopped ("love how your fraud team blocks my card every time").
+    r"(?:got|been|was|were|is|are) (?:moved|changed|rescheduled|bumped) again|"
+    r"(?:crashed|failed|declined|blocked|frozen|broken) again|"
+    r"stranded (?:in|at|on)|(?:been|was|were|left|still|now) stranded|"
+    r"stuck (?:in|at|on) (?:an? |the )?(?:airport|station|tarmac|runway|platform|hold|queue|customs|transit|"
+    r"depot|warehouse|sorting (?:office|centre|center))|"
+    r"(?:block|blocks|blocked|blocking|freeze|freezes|froze|frozen|freezing|decline|declines|declined|declining) "
+    r"(?:my|our) (?:card|account|payment|transfer)s?|(?:card|payment)s? (?:got |keeps getting |was |were )?declined"
     r")(?!\w)", re.I)
 # A short span in quotes ("'delayed'", "'out for delivery'"): what the company calls it, which it is not.
 _SCARE_QUOTES = re.compile(r"(?<![\w'])['\"‘“][a-z][\w .,/-]{1,30}?['\"’”](?![\w'])", re.I)
