@@ -393,6 +393,8 @@ def test_complaint_stated_rule(text, stated):
     ("£200 withdrawn from my account overnight", True),
     ("I will be contacting my solicitor about the money you took from my account", False),  # a charge disputed
     ("how do I take money out of the cash machine abroad", False),
+    ("I spent £50 from my account on your sale, love it", False),               # the customer's own payment
+    ("transferred £100 from my account to savings, how long does it take", False),
 ])
 def test_money_the_customer_did_not_spend_is_account_security(text, security):
     _, _, topics = rules.read(text)
