@@ -122,6 +122,8 @@ def test_a_full_batch_mixing_new_stored_repeated_and_bad_items_stores_each_exact
     (b'{"a": ' * 5_000 + b"1" + b"}" * 5_000, 400, "nested too deeply"),
     (b"42", 422, "JSON object"),
     (b'{"messages": "nope"}', 422, "must be a list"),
+    # A batch under another key: read as one message it was rejected for "missing field 'channel'".
+    (b'{"items": [{"channel": "sandbox-x", "text": "hi"}]}', 422, 'a batch goes under "messages"'),
 ])
 def test_malformed_bodies_get_a_clear_4xx(client, body, status, words):
     r = client.post("/api/v1/messages", content=body, headers={"Content-Type": "application/json"})

@@ -74,6 +74,9 @@ async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime
         if not isinstance(items, list):
             raise HTTPException(422, "'messages' must be a list of message objects")
     elif isinstance(payload, dict):
+        if (key := _batch_under_another_key(payload)) is not None:
+            raise HTTPException(422, f"a batch goes under \"messages\": got a list of objects under {key!r} "
+                                     "and no message fields")
         items = [payload]
     elif isinstance(payload, list):
         items = payload
@@ -81,6 +84,14 @@ async def post_messages(request: Request, runtime: Runtime = Depends(get_runtime
         raise HTTPException(422, "send a JSON object (one message) or {\"messages\": [...]}")
 
     return await run_in_threadpool(_accept, runtime, items)
+
+
+def _batch_under_another_key(payload: dict) -> str | None:
+    """`{"items": [...]}` and the like: a batch put under another key would otherwise be read as one message and
+    rejected for a missing channel, which names the wrong mistake."""
+    if "channel" in payload or "text" in payload:
+        return None
+    return next((k for k, v in payload.items() if isinstance(v, list) and v and isinstance(v[0], dict)), None)
 
 
 def _accept(runtime: Runtime, items: list):
