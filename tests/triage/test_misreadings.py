@@ -387,15 +387,26 @@ def test_complaint_stated_rule(text, stated):
     assert any(r.name == "complaint-stated" for r, _ in hits) == stated, hits
 
 
-@pytest.mark.parametrize("text,security", [
+@pytest.mark.parametrize("text,fraud", [
     ("someone has taken money out of my account that wasnt me", True),
     ("there are 3 transactions i didnt make on my card", True),
     ("£200 withdrawn from my account overnight", True),
+    ("my card has been cloned", True),
     ("I will be contacting my solicitor about the money you took from my account", False),  # a charge disputed
     ("how do I take money out of the cash machine abroad", False),
     ("I spent £50 from my account on your sale, love it", False),               # the customer's own payment
     ("transferred £100 from my account to savings, how long does it take", False),
+    ("can't log in to my account, password reset never arrives", False),          # account security, no fraud
 ])
-def test_money_the_customer_did_not_spend_is_account_security(text, security):
+def test_money_the_customer_did_not_spend_is_fraud(text, fraud):
     _, _, topics = rules.read(text)
-    assert ("account_security" in topics) == security, topics
+    assert ("fraud" in topics) == fraud, topics
+
+
+def test_a_fraud_report_is_answered_first_with_it(packaged):
+    """'someone has taken money out of my account' was a question at normal priority, no topic, no IT."""
+    text = "@BrightBank i never made these payments, there are 3 transactions i dont recognise"
+    t = packaged.triage(TriageInput(text=text))
+    assert "fraud" in t.topics, t.explanation
+    d = route(t, text)
+    assert d.lead_team == "support" and "it" in d.collaborators and "fraud" in d.tags and d.priority == "high", d

@@ -25,11 +25,11 @@ import re
 NEGATIVE_SURE = 0.6
 # Topics that name a problem: praise read beside one on a surely negative text is not praise; a question
 # beside one is not plain.
-PROBLEM_TOPICS = frozenset({"billing", "refund", "delivery", "account_security", "outage", "defect", "pricing",
+PROBLEM_TOPICS = frozenset({"billing", "refund", "delivery", "account_security", "fraud", "outage", "defect", "pricing",
                             "safety", "privacy", "data_breach", "customer_service", "app", "conduct",
                             "offensive_content"})
 # Of those, the ones a plain question may name: asking where to see a bill or how to use the app is no complaint.
-QUESTION_PROBLEM_TOPICS = frozenset({"refund", "account_security", "outage", "defect", "safety", "conduct",
+QUESTION_PROBLEM_TOPICS = frozenset({"refund", "account_security", "fraud", "outage", "defect", "safety", "conduct",
                                      "offensive_content", "customer_service", "data_breach"})
 # Words that condemn what they name (the offensive_content topic): praise read beside them is a misreading.
 CONDEMNING_TOPICS = frozenset({"offensive_content"})
