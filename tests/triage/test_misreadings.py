@@ -410,3 +410,18 @@ def test_a_fraud_report_is_answered_first_with_it(packaged):
     assert "fraud" in t.topics, t.explanation
     d = route(t, text)
     assert d.lead_team == "support" and "it" in d.collaborators and "fraud" in d.tags and d.priority == "high", d
+
+
+@pytest.mark.parametrize("text,complaint", [
+    # A mixed review whose point comes after "but": read as praise before.
+    ("@FreshBox food is lovely but the delivery was 3 hours late", True),
+    ("@ZapMobile signal is great now but the bill was wrong again", True),
+    ("the staff were great but honestly the room was filthy", True),
+    # The letdown first and put right after "but": praise.
+    ("@SkyHop flight was delayed but the crew were lovely about it", False),
+    ("@FreshBox the box was late but it was worth the wait, amazing food", False),
+])
+def test_a_mixed_review_is_read_by_what_follows_but(packaged, text, complaint):
+    t = packaged.triage(TriageInput(text=text))
+    assert (t.intent == "complaint" and t.complaint) == complaint, t.explanation
+    assert t.intent in ("complaint", "praise"), t.explanation

@@ -343,6 +343,10 @@ INTENT_RULES: tuple[Rule, ...] = (
         r"(?:sent|sent you|messaged you|emailed you|dm'?d you|dmed you) (?:\d+|two|three|four|five|six|several|"
         r"multiple|so many|countless) (?:dms|messages|emails|times)",
         r"anyone (?:there|home|awake|alive|listening)\?",
+        # A mixed review whose point comes after "but": "the food is lovely but the delivery was 3 hours late".
+        r"but (?:the |my |your |our |it |they |this |that )?(?:\w+ ){0,3}?(?:was|were|is|are|arrived|came|turned up|"
+        r"showed up|got here) (?:\w+ ){0,3}?(?:late|cold|broken|missing|wrong|damaged|smashed|leaking|rude|terrible|"
+        r"awful|useless|dirty|filthy|soggy|stale|mouldy|moldy|off|faulty)(?!\w)",
         r"(?:feels like|such|what|bit of|total|complete) a con(?!\w)", r"shrinkflation",
         r"(?:portions?|sizes?|packs?|bars?|bags?|boxes?) (?:have |has )?"
         r"(?:gotten|got|getting|are getting|keep getting) (?:so |much |way |a lot |even )?(?:smaller|small|tiny)",
