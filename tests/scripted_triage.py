@@ -14,6 +14,8 @@ WORDS = [
     ("question", ("?",)),
     ("complaint", ("broken", "never arrived", "terrible", "still waiting", "refund")),
 ]
+# Products named in a text (the reports' tests: a case's product is its first message's first one).
+PRODUCTS = [("router x", {"key": "router-x", "name": "Router X"}), ("phone z", "phone-z")]
 
 
 class ScriptedTriager:
@@ -32,6 +34,7 @@ class ScriptedTriager:
             # As the real triage keeps them: the complaint flag and the complaint-type intents agree.
             complaint=intent in ("complaint", "legal_risk", "safety_risk"),
             complaint_probability=0.9 if intent in ("complaint", "legal_risk", "safety_risk") else 0.1,
+            products=[product for words, product in PRODUCTS if words in text],
         )
 
 
