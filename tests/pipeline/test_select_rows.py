@@ -53,7 +53,10 @@ def test_select_rows_reads_what_sqlalchemy_reads(session_factory):
 
 @pytest.mark.parametrize("stored", ["2026-12-07 09:30:01.123456", "2026-12-07 09:30:01", "2026-12-07",
                                     "2026-12-07 09:30:01.123456+02:00", "2026-12-07T09:30:01.000001",
-                                    "0999-01-01 00:00:00.000000"])
+                                    "0999-01-01 00:00:00.000000",
+                                    # The stored format's length with an offset of its own (read in two steps).
+                                    "2026-12-07 09:30:01.1+0200", "2026-12-07T09:30:01.12345Z",
+                                    "2026-12-07 09:30:01.123+02"])
 def test_utc_times_are_read_as_utc_date_time_reads_them(stored):
     # SQLAlchemy's chain: SQLite's DATETIME result processor, then UTCDateTime's (UTC where no offset).
     from sqlalchemy.dialects import sqlite

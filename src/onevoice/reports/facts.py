@@ -171,8 +171,10 @@ class Context:
         key = ("due", policy.name, start, priority, target)
         # Looked up before a function to compute it is made (a fold asks two due times, most of them known).
         due = self.dues.get(key, _UNKNOWN)
-        if due is _UNKNOWN:
-            due = self._cached(key, lambda: policy.due(start, priority, target, self._calendar(policy)))
+        if due is _UNKNOWN:  # computed here, not through `_cached` and a function made for it: once per new case
+            if len(self.dues) > 50_000:
+                self.dues.clear()
+            due = self.dues[key] = policy.due(start, priority, target, self._calendar(policy))
         return due
 
     def _calendar(self, policy: SlaPolicy) -> DueCalendar:

@@ -112,16 +112,21 @@ class DueCalendar:
         self.tz = ZoneInfo(policy.timezone)
         # day after a start's day -> (running totals of open time, each open day's opening, next day to read)
         self._after: dict[date, tuple[list[timedelta], list[datetime], list[date]]] = {}
+        # day -> its (opening, closing) or None (closed): a start's own day, as the walk makes them. Asked for
+        # every new case, most on the same few days: making them each time was a third of a due time.
+        self._hours: dict[date, tuple[datetime, datetime] | None] = {}
         self._lock = threading.Lock()
 
     def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
-        p, tz = self.policy, self.tz
+        tz = self.tz
         local = start.astimezone(tz)
         day = local.date()
         remaining = amount
-        span = p.hours.get(day.weekday())
-        if span and day not in p.holidays:
-            open_at, close_at = datetime.combine(day, span[0], tz), datetime.combine(day, span[1], tz)
+        hours = self._hours.get(day, False)
+        if hours is False:
+            hours = self._day_hours(day)
+        if hours is not None:
+            open_at, close_at = hours
             begin = max(local, open_at)
             if begin < close_at:
                 if begin + remaining <= close_at:
@@ -131,6 +136,15 @@ class DueCalendar:
             totals, opens = self._spans(day, remaining)
             i = bisect_left(totals, remaining)  # the first open day by whose end the remaining time is counted
             return (opens[i] + (remaining - (totals[i - 1] if i else timedelta(0)))).astimezone(start.tzinfo)
+
+    def _day_hours(self, day: date) -> tuple[datetime, datetime] | None:
+        if len(self._hours) > 2_000:  # as `_after`: recent days are the ones asked again
+            self._hours.clear()
+        p, span = self.policy, self.policy.hours.get(day.weekday())
+        hours = (datetime.combine(day, span[0], self.tz), datetime.combine(day, span[1], self.tz)) \
+            if span and day not in p.holidays else None
+        self._hours[day] = hours  # the same value whoever makes it first: no lock needed
+        return hours
 
     def _spans(self, day: date, needed: timedelta) -> tuple[list[timedelta], list[datetime]]:
         if len(self._after) > 2_000:  # the days of recent cases are the ones asked again
