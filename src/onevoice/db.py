@@ -124,10 +124,36 @@ def _poller(database: str | None) -> threading.Lock:
     return lock
 
 
+# Execution option of a write transaction that runs without SQLite's foreign-key checks (`keys_unchecked`).
+KEYS_UNCHECKED = "onevoice_keys_unchecked"
+
+
+def keys_unchecked(session: Session) -> None:
+    """Begin `session`'s write transaction with SQLite's foreign-key checks off; elsewhere (PostgreSQL) as usual.
+
+    For a writer whose every key written was read or assigned in that same transaction, while it holds SQLite's
+    only write lock, so that nobody can have deleted what it points at (the pipeline's processor). The checks
+    were ~45 us of a processed message's SQLite work (a parent lookup per key: the processed update, its
+    decision, its events), about a tenth of the server's CPU per message on the batched API (bench/README.md,
+    issue 14, round 9). PostgreSQL, where the suite also runs, keeps checking every statement."""
+    session.connection(execution_options={KEYS_UNCHECKED: True})
+
+
+def _sqlite_foreign_keys(conn, on: bool) -> None:
+    # A no-op inside a transaction, so set before BEGIN; and only when it changes: the pool hands one connection
+    # to every kind of session, and each write transaction other than a `keys_unchecked` one checks keys.
+    record = conn.connection
+    if record.info.get("foreign_keys", True) != on:
+        record.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+        record.info["foreign_keys"] = on
+
+
 def _sqlite_begin(conn) -> None:
-    if conn.get_execution_options().get("readonly"):
+    options = conn.get_execution_options()
+    if options.get("readonly"):
         conn.exec_driver_sql("BEGIN")
         return
+    _sqlite_foreign_keys(conn, not options.get(KEYS_UNCHECKED, False))
     # SQLite's own busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries without knowing when the lock is
     # released, so a waiter could sleep on through the whole gap between two of the holder's transactions: with
     # the worker writing batch after batch, the batched API's inserts waited 0.27 s each on average and up to
