@@ -15,6 +15,7 @@ from onevoice.channels.models import Channel
 from onevoice.db import chunks, executemany, utcnow
 from onevoice.messages.erased import ERASED, erased
 from onevoice.messages.models import Message
+from onevoice.messages.search_index import index_accepted
 from onevoice.pipeline.validate import CleanMessage, Invalid, validate
 
 
@@ -75,6 +76,7 @@ def _store_sqlite(session: Session, rows: dict[tuple[int, str], dict]) -> tuple[
             f"SELECT id, channel_id, external_id FROM {table} WHERE id > ?", (top or 0,))}
         if len(added) != len(new) or any(key not in added for key in new):  # ids not past the top: ask by key
             added = _existing_sqlite(driver, table, new)
+        index_accepted(driver, list(added.values()))  # the full-text index: by batch, not by the trigger
         ids.update(added)
     return ids, set(new)
 
