@@ -1,8 +1,9 @@
 """SQLite's full-text index of messages (`messages_search`, FTS5; migrations 0002_inbox and 0030_search_by_batch).
 
-A trigger indexes every message inserted, except those intake accepts: it fired once per row, and FTS5 wrote each
-row to disk as a segment of its own and merged them again (a statement savepoint per row), so intake's inserts cost
-~55 us more per message than one statement indexing the whole batch (bench/README.md, issue 14, round 9). Intake
+A trigger indexes every message inserted, except those intake accepts: fired once per row of intake's executemany
+it cost ~55 us more per message than one statement indexing the whole batch (FTS5 writes its pending terms out at
+every statement's savepoint, so each row made a small segment of its own, merged again later; bench/README.md,
+issue 14, round 9). Intake
 indexes what it accepted with `index_accepted`, in the same transaction. PostgreSQL indexes an expression instead
 (inbox.search.PG_SEARCH) and needs nothing here.
 """

@@ -1,6 +1,6 @@
 """messages_search (SQLite): the insert trigger leaves accepted messages to intake, which indexes each batch in one
-statement (messages/search_index.py). Fired once per row, the trigger made FTS5 write every row as a segment of its
-own and merge them again: ~55 us more per accepted message than one statement per batch. Only the trigger is
+statement (messages/search_index.py): fired once per row, the trigger cost ~55 us more per accepted message than
+one statement per batch. Only the trigger is
 replaced: nothing is rewritten or indexed again. PostgreSQL: nothing (an expression index).
 
 Revision ID: 0030_search_by_batch
