@@ -25,8 +25,14 @@ BUSY_ABOVE, IDLE_BELOW = 0.4, 0.25
 
 def accepted_ids(session_factory: sessionmaker[Session], limit: int, older_than=None,
                  share: tuple[int, int] = (0, 1)) -> list[int]:
-    """The oldest accepted ids; `share` (index, count): only those whose `share_key` modulo count is index."""
+    """The oldest accepted ids; `share` (index, count): only those whose `share_key` modulo count is index.
+
+    Read in a read-only transaction (SQLite: a deferred BEGIN), never waiting for the write lock: a write session
+    began with BEGIN IMMEDIATE and so waited, to list ids, behind the other worker's whole batch (~0.25 s) or the
+    batched API's insert. What it lists may be taken meanwhile: the processor takes an id only while it is still
+    accepted, inside its write transaction."""
     with session_factory() as session:
+        session.connection(execution_options={"readonly": True})
         query = select(Message.id).where(Message.status == "accepted").order_by(Message.id).limit(limit)
         if older_than is not None:
             query = query.where(Message.received_at < older_than)
