@@ -38,33 +38,36 @@ def _accept(factory, n: int, prefix: str) -> list[int]:
     return result.new_ids
 
 
-@pytest.mark.sqlite_only
-def test_listing_the_accepted_ids_never_waits_for_the_write_lock(settings, db_backend):
-    """The other worker holds SQLite's write lock for a whole batch: a worker lists its next ids meanwhile."""
+@pytest.fixture
+def seeded(settings):
     runtime = scripted_runtime(settings)
+    seed_org(runtime.session_factory)
+    yield runtime
+    runtime.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_listing_the_accepted_ids_never_waits_for_the_write_lock(seeded, db_backend):
+    """The other worker holds SQLite's write lock for a whole batch: a worker lists its next ids meanwhile."""
+    ids = _accept(seeded.session_factory, 5, "wait")
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with unit_of_work(seeded.session_factory) as s:
+            s.connection()  # BEGIN IMMEDIATE: the write lock, until done
+            held.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
     try:
-        seed_org(runtime.session_factory)
-        ids = _accept(runtime.session_factory, 5, "wait")
-        held, done = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            with unit_of_work(runtime.session_factory) as s:
-                s.connection()  # BEGIN IMMEDIATE: the write lock, until done
-                held.set()
-                done.wait(10)
-
-        holder = threading.Thread(target=hold)
-        holder.start()
-        try:
-            assert held.wait(10)
-            started = time.perf_counter()
-            assert accepted_ids(runtime.session_factory, 100) == ids
-            assert time.perf_counter() - started < 2  # a write session would wait the holder's 10 s (or 30 s)
-        finally:
-            done.set()
-            holder.join()
+        assert held.wait(10)
+        started = time.perf_counter()
+        assert accepted_ids(seeded.session_factory, 100) == ids
+        assert time.perf_counter() - started < 2  # a write session would wait the holder's 10 s (or 30 s)
     finally:
-        runtime.dispose()
+        done.set()
+        holder.join()
 
 
 @pytest.mark.both_databases
