@@ -1,5 +1,5 @@
 """The full-text index of messages: accepted messages are indexed by intake, one statement per batch
-(messages.search_index); every other message by the insert trigger (migration 0030_search_by_batch)."""
+(messages.search_index); every other message by the insert trigger (migration 0031_search_by_batch)."""
 
 from __future__ import annotations
 

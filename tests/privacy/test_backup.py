@@ -61,7 +61,7 @@ def test_sqlite_backup_restores_into_a_fresh_database_with_every_row(populated, 
     invoke("restore", backup_file, "--database-url", fresh)
     before, after = dump(populated), dump(fresh)
     # A populated world (FTS5's shadow tables not counted: how many rows its segments take depends on how the
-    # messages were indexed, one statement per batch since 0030_search_by_batch).
+    # messages were indexed, one statement per batch since 0031_search_by_batch).
     assert sum(len(v) for k, v in before.items() if not k.startswith("messages_search")) > 60
     assert len(before["messages"]) >= 4 and len(before["messages_search"]) == len(before["messages"])
     assert after == before

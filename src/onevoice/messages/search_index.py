@@ -1,4 +1,4 @@
-"""SQLite's full-text index of messages (`messages_search`, FTS5; migrations 0002_inbox and 0030_search_by_batch).
+"""SQLite's full-text index of messages (`messages_search`, FTS5; migrations 0002_inbox and 0031_search_by_batch).
 
 A trigger indexes every message inserted, except those intake accepts: fired once per row of intake's executemany
 it cost ~55 us more per message than one statement indexing the whole batch (FTS5 writes its pending terms out at

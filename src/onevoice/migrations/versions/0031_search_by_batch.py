@@ -3,14 +3,14 @@ statement (messages/search_index.py): fired once per row, the trigger cost ~55 u
 one statement per batch. Only the trigger is
 replaced: nothing is rewritten or indexed again. PostgreSQL: nothing (an expression index).
 
-Revision ID: 0030_search_by_batch
-Revises: 0029_erased_messages
+Revision ID: 0031_search_by_batch
+Revises: 0030_report_value_indexes
 Create Date: 2026-12-07 18:00:00
 """
 from alembic import op
 
-revision = '0030_search_by_batch'
-down_revision = '0029_erased_messages'
+revision = '0031_search_by_batch'
+down_revision = '0030_report_value_indexes'
 branch_labels = None
 depends_on = None
 
