@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Double, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, Double, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onevoice.db import Base, utcnow
@@ -245,11 +245,16 @@ class ContactDay(Base):
     detractor (reports/ranking.py `until`, with their followers now; NULL: not on that side at any moment):
     a standing decays predictably, so a moment's advocates are the rows valid at its day with a key past the
     moment, an index range (`ranking.by_days`), whatever cases the customers had since. Recomputed from the
-    facts for every customer of a touched case (`repository.refresh_keys`)."""
+    facts for every customer of a touched case (`repository.refresh_keys`). `keys_last` and `keys_next`: per
+    team that led a case of theirs and per channel, the last day such a case opened by this row's first day
+    and the first on or after its end (reports/matches.py), so that a team's or a channel's report counts its
+    customers from the same index ranges (read with the keys: the indexes cover them)."""
 
     __tablename__ = "report_contact_days"
-    __table_args__ = (Index("ix_report_contact_days_adv", "to_day", "adv_until", "from_day"),
-                      Index("ix_report_contact_days_det", "to_day", "det_until", "from_day"),
+    __table_args__ = (Index("ix_report_contact_days_adv", "to_day", "adv_until", "from_day", "keys_last",
+                            "keys_next"),
+                      Index("ix_report_contact_days_det", "to_day", "det_until", "from_day", "keys_last",
+                            "keys_next"),
                       # A period's customers: one row each begun in the period and valid at its end (a range
                       # of this index, where a distinct count of the period's cases sorted 26,000 customers).
                       Index("ix_report_contact_days_from", "from_day", "to_day"))
@@ -261,6 +266,8 @@ class ContactDay(Base):
     det_w: Mapped[float] = mapped_column(Double, default=0.0)
     adv_until: Mapped[float | None] = mapped_column(Double, default=None)
     det_until: Mapped[float | None] = mapped_column(Double, default=None)
+    keys_last: Mapped[str] = mapped_column(Text, default="")
+    keys_next: Mapped[str] = mapped_column(Text, default="")
 
 
 class ReportState(Base):

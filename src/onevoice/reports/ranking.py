@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from onevoice.advocacy.ranking import THRESHOLD, Standing, order, reach_factor, status_of
 from onevoice.contacts.models import Contact
 from onevoice.contacts.names import display_name
-from onevoice.reports import built
+from onevoice.reports import built, matches
 from onevoice.reports.built import once, values
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH
 from onevoice.reports.metrics import Scope
@@ -68,14 +68,18 @@ def until(adv_w: float, det_w: float, followers: int | None) -> tuple[float | No
 LAST_DAY = "9999-12-31"  # the to_day of a customer's last row in report_contact_days
 
 
-def days(cases: Iterable[tuple[str, float | None, float | None]], followers: int | None) -> list[dict]:
-    """A customer's rows of report_contact_days from their cases' (opened_day, adv_w, det_w) in (opened_day,
-    case id) order: per day a case of theirs opened, the sums of their cases opened on or before it (added in
-    that order: the upkeep and the rebuild get the same floats), valid until the next such day, and the keys
-    of those sums (`until`; none for a contact that no longer exists, `followers` None)."""
+def days(cases: Iterable[tuple[str, float | None, float | None, int | None, int | None]],
+         followers: int | None) -> list[dict]:
+    """A customer's rows of report_contact_days from their cases' (opened_day, adv_w, det_w, lead_team_id,
+    channel_id) in (opened_day, case id) order: per day a case of theirs opened, the sums of their cases opened
+    on or before it (added in that order: the upkeep and the rebuild get the same floats), valid until the next
+    such day, the keys of those sums (`until`; none for a contact that no longer exists, `followers` None), and
+    which teams and channels their cases had by then and have next (matches.last_and_next)."""
     out: list[dict] = []
     adv = det = 0.0
-    for day, a, d in cases:
+    opened: list[tuple[str, tuple[str, ...]]] = []
+    for day, a, d, team, channel in cases:
+        opened.append((day, matches.keys(team, channel)))
         adv += float(a or 0.0)
         det += float(d or 0.0)
         if out and out[-1]["from_day"] == day:
@@ -84,9 +88,11 @@ def days(cases: Iterable[tuple[str, float | None, float | None]], followers: int
             if out:
                 out[-1]["to_day"] = day
             out.append({"from_day": day, "to_day": LAST_DAY, "adv_w": adv, "det_w": det})
-    for row in out:
+    kept = matches.last_and_next(opened, [r["from_day"] for r in out], [r["to_day"] for r in out])
+    for row, (last, after) in zip(out, kept, strict=True):
         row["adv_until"], row["det_until"] = until(row["adv_w"], row["det_w"], followers) \
             if followers is not None else (None, None)
+        row["keys_last"], row["keys_next"] = last, after
     return out
 
 

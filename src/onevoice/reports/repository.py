@@ -336,8 +336,8 @@ def refresh_keys(session: Session, contact_ids: Iterable[int | None]) -> None:
     for chunk in chunks(ids, 500):
         cases: dict[int, list] = defaultdict(list)
         followers: dict[int, int | None] = {}
-        for cid, day, adv, det, known, reach in _rows(session, _q().contact_cases, {"ids": chunk}):
-            cases[cid].append((day, adv, det))
+        for cid, day, adv, det, team, channel, known, reach in _rows(session, _q().contact_cases, {"ids": chunk}):
+            cases[cid].append((day, adv, det, team, channel))
             followers[cid] = reach if known is not None else None
         new = {(cid, r["from_day"]): {"contact_id": cid, **r} for cid, rows_ in cases.items()
                for r in days(rows_, followers.get(cid))}
@@ -354,7 +354,8 @@ def refresh_keys(session: Session, contact_ids: Iterable[int | None]) -> None:
             insert_rows(session, ContactDay.__table__, inserted)
 
 
-DAY_VALUES = ("to_day", "adv_w", "det_w", "adv_until", "det_until")  # report_contact_days' columns past its key
+# report_contact_days' columns past its key
+DAY_VALUES = ("to_day", "adv_w", "det_w", "adv_until", "det_until", "keys_last", "keys_next")
 
 
 def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
@@ -458,8 +459,9 @@ def _q() -> SimpleNamespace:
         .where(CaseTeam.case_id.in_(ids)),
         facts=select(CaseFacts.__table__).where(CaseFacts.case_id.in_(ids)),
         team_facts=select(TeamFacts.__table__).where(TeamFacts.case_id.in_(ids)),
-        contact_cases=select(CaseFacts.contact_id, CaseFacts.opened_day, CaseFacts.adv_w, CaseFacts.det_w, Contact.id,
-                             Contact.followers).outerjoin(Contact, Contact.id == CaseFacts.contact_id)
+        contact_cases=select(CaseFacts.contact_id, CaseFacts.opened_day, CaseFacts.adv_w, CaseFacts.det_w,
+                             CaseFacts.lead_team_id, CaseFacts.channel_id, Contact.id, Contact.followers)
+        .outerjoin(Contact, Contact.id == CaseFacts.contact_id)
         .where(CaseFacts.contact_id.in_(ids)).order_by(CaseFacts.contact_id, CaseFacts.opened_day, CaseFacts.case_id),
         contact_days=select(d.c.contact_id, d.c.from_day, *[d.c[v] for v in DAY_VALUES]).where(d.c.contact_id.in_(ids)),
         contact_day_drop=d.delete().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d")),

@@ -1,0 +1,87 @@
+"""reports: which teams and channels a customer's cases had by each of their rows by day and have next
+(report_contact_days.keys_last, keys_next), in the rows' key indexes, so that a team's or a channel's report
+counts its customers' advocates and detractors from index ranges instead of reading each customer
+(reports/matches.py).
+
+Filled here from the case facts (the same rule as reports/matches.py `last_and_next`), so no rebuild is needed.
+
+Revision ID: 0030_report_contact_day_keys
+Revises: 0029_erased_messages
+Create Date: 2026-12-07 18:00:00
+"""
+from itertools import groupby
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0030_report_contact_day_keys'
+down_revision = '0029_erased_messages'
+branch_labels = None
+depends_on = None
+
+
+def _encode(days: dict) -> str:
+    return ''.join(f'|{k}:{d}' for k, d in sorted(days.items())) + '|' if days else ''
+
+
+def _last_and_next(cases, firsts, ends):
+    # A copy of reports/matches.py `last_and_next` as of this revision (a migration does not follow later code).
+    seen, lasts, i = {}, [], 0
+    for first in firsts:
+        while i < len(cases) and cases[i][0] <= first:
+            seen.update(dict.fromkeys(cases[i][1], cases[i][0]))
+            i += 1
+        lasts.append(_encode(seen))
+    ahead, nexts, j = {}, [], len(cases)
+    for end in reversed(ends):
+        while j > 0 and cases[j - 1][0] >= end:
+            j -= 1
+            ahead.update(dict.fromkeys(cases[j][1], cases[j][0]))
+        nexts.append(_encode(ahead))
+    return list(zip(lasts, reversed(nexts), strict=True))
+
+
+def upgrade() -> None:
+    op.drop_index('ix_report_contact_days_adv', table_name='report_contact_days')
+    op.drop_index('ix_report_contact_days_det', table_name='report_contact_days')
+    with op.batch_alter_table('report_contact_days', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('keys_last', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('keys_next', sa.Text(), nullable=False, server_default=''))
+    conn = op.get_bind()
+    cases = conn.execute(sa.text(
+        "SELECT contact_id, opened_day, lead_team_id, channel_id FROM report_case_facts "
+        "WHERE contact_id IS NOT NULL ORDER BY contact_id, opened_day, case_id")).all()
+    rows = conn.execute(sa.text(
+        "SELECT contact_id, from_day, to_day FROM report_contact_days ORDER BY contact_id, from_day")).all()
+    opened = {cid: [(c[1], (*((f't{c[2]}',) if c[2] is not None else ()),
+                            *((f'c{c[3]}',) if c[3] is not None else ()))) for c in group]
+              for cid, group in groupby(cases, key=lambda r: r[0])}
+    update = sa.text("UPDATE report_contact_days SET keys_last = :l, keys_next = :n "
+                     "WHERE contact_id = :c AND from_day = :d")
+    batch: list[dict] = []
+    for cid, group in groupby(rows, key=lambda r: r[0]):
+        group = list(group)
+        kept = _last_and_next(opened.get(cid, []), [r[1] for r in group], [r[2] for r in group])
+        batch += [{'c': cid, 'd': r[1], 'l': last, 'n': after} for r, (last, after) in zip(group, kept, strict=True)
+                  if last or after]
+        if len(batch) >= 5000:
+            conn.execute(update, batch)
+            batch = []
+    if batch:
+        conn.execute(update, batch)
+    op.create_index('ix_report_contact_days_adv', 'report_contact_days',
+                    ['to_day', 'adv_until', 'from_day', 'keys_last', 'keys_next'], unique=False)
+    op.create_index('ix_report_contact_days_det', 'report_contact_days',
+                    ['to_day', 'det_until', 'from_day', 'keys_last', 'keys_next'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_report_contact_days_adv', table_name='report_contact_days')
+    op.drop_index('ix_report_contact_days_det', table_name='report_contact_days')
+    with op.batch_alter_table('report_contact_days', schema=None) as batch_op:
+        batch_op.drop_column('keys_next')
+        batch_op.drop_column('keys_last')
+    op.create_index('ix_report_contact_days_adv', 'report_contact_days', ['to_day', 'adv_until', 'from_day'],
+                    unique=False)
+    op.create_index('ix_report_contact_days_det', 'report_contact_days', ['to_day', 'det_until', 'from_day'],
+                    unique=False)

@@ -1,0 +1,87 @@
+"""Which of a report's filters a customer's case matched, kept on their rows by day (report_contact_days), so
+that a team's (or a channel's) report counts its customers' advocates and detractors as index ranges, as the
+organization's does, rather than reading each customer (reports/ranking.py).
+
+A filtered report counts the customers with a matching case opened in its period [lo, hi]. A customer's row
+valid at the end of the period (begun by `hi`, ending after it) has no case of theirs between its first day
+and `hi`: they had a matching case in the period if their last one opened on or before the row's first day did
+so on or after `lo` (`last`). Their row valid at the end of the previous period (`lo` - 1) ends on their next
+case's day, so they had one if their first matching case on or after the row's end opened by `hi` (`next`).
+Each row keeps both, per team that led a case of theirs (`t<team id>`) and per channel (`c<channel id>`), as
+text: "|c2:2026-05-01|t3:2026-05-01|t5:2026-11-02|" (sorted by key; a key absent: no such case). The product and
+campaign tag filters are not kept (free text, several tags a case): those reports read each customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import String, and_, bindparam, func, or_
+
+
+def keys(team_id: int | None, channel_id: int | None) -> tuple[str, ...]:
+    """A case's keys: the team that leads it and its channel."""
+    out = () if team_id is None else (f"t{team_id}",)
+    return out if channel_id is None else (*out, f"c{channel_id}")
+
+
+def encode(days: dict[str, str]) -> str:
+    return "".join(f"|{k}:{d}" for k, d in sorted(days.items())) + "|" if days else ""
+
+
+def last_and_next(cases: Sequence[tuple[str, tuple[str, ...]]], firsts: list[str], ends: list[str]) -> list[tuple]:
+    """(last, next) for each row of a customer: `cases` their (opened_day, keys) in day order, `firsts` and
+    `ends` their rows' first days and to_days (ranking.days). last: per key, the last day on or before the
+    row's first day; next: per key, the first day on or after its end."""
+    seen: dict[str, str] = {}
+    lasts, i = [], 0
+    for first in firsts:
+        while i < len(cases) and cases[i][0] <= first:
+            seen.update(dict.fromkeys(cases[i][1], cases[i][0]))
+            i += 1
+        lasts.append(encode(seen))
+    ahead: dict[str, str] = {}
+    nexts: list[str] = []
+    j = len(cases)
+    for end in reversed(ends):
+        while j > 0 and cases[j - 1][0] >= end:
+            j -= 1
+            ahead.update(dict.fromkeys(cases[j][1], cases[j][0]))
+        nexts.append(encode(ahead))
+    return list(zip(lasts, reversed(nexts), strict=True))
+
+
+def wanted(scope) -> list[str] | None:
+    """The keys any of which a scope's matching case has (a team filter: one per team; a channel alone: its
+    own), or None where the rows do not keep what the filter asks (a product, a tag, a team and a channel)."""
+    if scope.product or scope.tag or (scope.team_ids and scope.channel_id is not None):
+        return None
+    if scope.team_ids:
+        return [f"|t{t}:" for t in scope.team_ids]
+    return [f"|c{scope.channel_id}:"] if scope.channel_id is not None else None
+
+
+def bound(scope) -> dict:
+    """`wanted`'s keys bound as :m0, :m1, ... and the period's first and last day as :mlo, :mhi."""
+    lo, hi = scope.day_bounds()
+    return {"mlo": lo, "mhi": hi, **{f"m{i}": k for i, k in enumerate(wanted(scope) or ())}}
+
+
+def _day(column, i: int, dialect: str):
+    key = bindparam(f"m{i}", type_=String)
+    at = (func.strpos if dialect == "postgresql" else func.instr)(column, key)
+    return at, func.substr(column, at + func.length(key), 10)
+
+
+def since(row, n: int, dialect: str):
+    """`row` (valid at the period's end) is of a customer with a matching case in the period: a kept last
+    day of one of the `n` keys on or after :mlo."""
+    return or_(*[and_(at > 0, day >= bindparam("mlo", type_=String))
+                 for at, day in (_day(row.keys_last, i, dialect) for i in range(n))])
+
+
+def until(row, n: int, dialect: str):
+    """`row` (valid at the end of the previous period) is of a customer with a matching case in the period: a
+    kept next day of one of the `n` keys by :mhi."""
+    return or_(*[and_(at > 0, day <= bindparam("mhi", type_=String))
+                 for at, day in (_day(row.keys_next, i, dialect) for i in range(n))])
