@@ -365,8 +365,17 @@ def test_the_unfiltered_ranking_read_by_day_is_every_customer_s_standing(session
         # A team's report: its customers, and those with a case before the period in any team (on PostgreSQL
         # from the rows by day too, metrics._customers); its advocates and detractors, read from those
         # customers' rows by day (ranking._nets), are those of their sums.
+        # Read from the rows' matching keys (reports/matches.py): every count, side and mover of those customers
+        # only, now and at the previous period's end.
         with session_factory() as s:
             teams = list(s.scalars(select(CaseFacts.lead_team_id).distinct()))
+            channels = list(s.scalars(select(CaseFacts.channel_id).distinct()))
+        for channel_id in channels:
+            by_channel = replace(scope, channel_id=channel_id)
+            assert kept_ranking(session_factory, by_channel) == reference_ranking(session_factory, by_channel), end
+        if len(teams) > 1:  # a manager of two teams: either one's case counts
+            both = replace(scope, team_ids=tuple(teams[:2]))
+            assert kept_ranking(session_factory, both) == reference_ranking(session_factory, both), end
         for team_id in teams:
             team = replace(scope, team_ids=(team_id,))
             reference = reference_ranking(session_factory, team)

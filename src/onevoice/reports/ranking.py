@@ -7,10 +7,11 @@ detractor at -1 or less. The facts keep each case's part of that sum (reports/fa
 2^(time since SIGNAL_EPOCH / half-life)), so a standing at any moment is one SUM per customer times one
 factor, with no message read. The report's standing is taken at the end of its period (now, for a period that
 ends today): the sums of the cases opened by that day. "Changed side" compares it with the standing at the end
-of the previous period. Unfiltered, every customer is counted from their rows by day (ContactDay: their sums as
-of each day a case of theirs opened, and the keys `until` of those sums: `by_days`, index ranges); with a team,
-channel, product or tag filter, the customers with a matching case in the period are read one by one
-(`_nets`: the same rows by day of those customers, each read by its key).
+of the previous period. Every customer is counted from their rows by day (ContactDay: their sums as of each day a
+case of theirs opened, and the keys `until` of those sums: `by_days`, index ranges); with a team or a channel
+filter, the same ranges, the rows of the customers with a matching case in the period only (the rows keep which
+teams and channels their cases had: reports/matches.py); with a product or tag filter, or a team and a channel,
+those customers are read one by one (`_nets`: the same rows by day of those customers, each read by its key).
 Docs: docs/metrics.md, "Advocates and detractors".
 """
 
@@ -167,7 +168,7 @@ def read(session: Session, scope: Scope, limit: int = 10, shard: tuple[int, int]
     """(counts, advocates, detractors, changed-side rows) of the customers of `shard` (k, m: ids k modulo m)
     in one statement; `merged` puts shards together. Unfiltered, every customer is read from their kept
     rows by day (`by_days`: all of it in the first shard)."""
-    if not scope.filtered:
+    if not scope.filtered or matches.wanted(scope) is not None:
         return by_days(session, scope, limit) if shard[0] == 0 else ({k: 0 for k in COUNTS}, [], [], [])
     dialect, shape = session.get_bind().dialect.name, built.fact_shape(scope)
     prev = scope.previous()
@@ -273,7 +274,12 @@ def by_days(session: Session, scope: Scope, limit: int) -> tuple:
     side (the advocates at the later end whose row began after the earlier one; the advocates at the earlier
     end whose row ended by the later one), exactly. The statement is built once per shape (`_by_days`)."""
     params, hs = end_params(session, scope)
-    shape = (bool(params["ended0"]), bool(params["ended1"]), bool(params["tail0"]), limit)
+    # With a team or channel filter, only the rows of customers with a matching case in the period (matches.py).
+    wanted = len(matches.wanted(scope) or ()) if scope.filtered else 0
+    if wanted:
+        params.update(matches.bound(scope))
+    shape = (bool(params["ended0"]), bool(params["ended1"]), bool(params["tail0"]), limit, wanted,
+             session.get_bind().dialect.name if wanted else "")
     stmt = once(("by_days", *shape), lambda: _by_days(*shape))
     sides = [0, 0, 0, 0]  # advocates and detractors at this period's end, then at the previous one's
     turned = [0, 0, 0, 0]  # turned advocate, turned detractor: in this period, then in the previous one
@@ -306,11 +312,13 @@ def by_days(session: Session, scope: Scope, limit: int) -> tuple:
     return counts, adv, det, moved
 
 
-def _by_days(ended0: bool, ended1: bool, tail0: bool, limit: int):
+def _by_days(ended0: bool, ended1: bool, tail0: bool, limit: int, wanted: int = 0, dialect: str = ""):
     """`by_days`' statement with its values bound (built once per shape, `built.once`): the ends :e0-:e2, the
     days a row valid at each can end on (:after0-2; those of the earlier end up to the later one, :ended0-1;
     :tail0 the days after the end but LAST_DAY), each end's decay times 10,000 (:k0-2) and the moment's
-    half-lives less and plus BAND (:lo0-2, :hi0-2)."""
+    half-lives less and plus BAND (:lo0-2, :hi0-2). With `wanted` keys (a filtered report, matches.bound):
+    only the customers with a matching case in the period, told by their row valid at this period's end
+    (`matches.since`) or at the previous one's (`matches.until`: such a row ends in the period, :ended0)."""
     r, r2 = ContactDay, aliased(ContactDay)
     e = [bindparam(f"e{i}", type_=String) for i in range(3)]
     ks = [bindparam(f"k{i}", type_=Float) for i in range(3)]
@@ -323,13 +331,21 @@ def _by_days(ended0: bool, ended1: bool, tail0: bool, limit: int):
         return rounded_net(row.adv_w, row.det_w, reached, k)
 
     def valid(row, i: int, days=None):
-        return valid_at(row, e[i], days if days is not None else after[i])
+        if days is None:
+            days = values("ended0") if wanted and i == 1 else after[i]
+        return valid_at(row, e[i], days)
 
     def at(row, i: int):
         return covering(row, e[i])
 
+    def counted(row, i: int):
+        """The customer of `row` (valid at end i, 0 or 1) is counted by the report."""
+        if not wanted:
+            return true()
+        return matches.since(row, wanted, dialect) if i == 0 else matches.until(row, wanted, dialect)
+
     def sure(col, i):
-        return select(func.count()).select_from(r).where(valid(r, i), col >= hi[i]).scalar_subquery()
+        return select(func.count()).select_from(r).where(valid(r, i), col >= hi[i], counted(r, i)).scalar_subquery()
 
     def rows(what: str, columns: list, where, pair: bool = False, order=None, size: int | None = None):
         q = select(literal(what).label("what"), r.contact_id, *columns,
@@ -344,17 +360,18 @@ def _by_days(ended0: bool, ended1: bool, tail0: bool, limit: int):
     for i in (0, 1):
         for col in (r.adv_until, r.det_until):
             parts.append(rows(f"band{i}", [net(r, ks[i]), col, literal(0.0)],
-                              and_(valid(r, i), col.between(lo[i], hi[i]))))
+                              and_(valid(r, i), col.between(lo[i], hi[i]), counted(r, i))))
     for (i, j), ended in zip(((0, 1), (1, 2)), (ended0, ended1), strict=True):
         # (the later end, the earlier end): columns net at i, net at j
         # Advocate at i, detractor at j: an advocate's row at i begun after j, and their row at j.
         parts.append(rows(f"moved{i}", [net(r, ks[i]), net(r2, ks[j]), literal(0.0)], and_(
-            valid(r, i), r.adv_until >= lo[i], r.from_day > e[j], at(r2, j), r2.det_until >= lo[j]), pair=True))
+            valid(r, i), r.adv_until >= lo[i], r.from_day > e[j], at(r2, j), r2.det_until >= lo[j],
+            counted(r, i)), pair=True))
         # Advocate at j, detractor at i: an advocate's row at j that ended by i, and their row at i.
         if ended:
             parts.append(rows(f"moved{i}", [net(r2, ks[i]), net(r, ks[j]), literal(0.0)], and_(
-                valid(r, j, values(f"ended{i}")), r.adv_until >= lo[j], at(r2, i), r2.det_until >= lo[i]),
-                pair=True))
+                valid(r, j, values(f"ended{i}")), r.adv_until >= lo[j], at(r2, i), r2.det_until >= lo[i],
+                counted(r, 1) if i == 0 else counted(r2, 1)), pair=True))
     if limit > 0:
         # A few past the limit, so that ties at the limit are all seen (advocacy orders ties by recency); the
         # last rows apart from the earlier ones, so that each is read in its keys' order from the index.
@@ -362,7 +379,7 @@ def _by_days(ended0: bool, ended1: bool, tail0: bool, limit: int):
             for days in ("last_day", "tail0" if tail0 else None):
                 if days:
                     parts.append(rows(what, [net(r, ks[0]), literal(0.0), literal(0.0)],
-                                      and_(valid(r, 0, values(days)), col >= lo[0]),
+                                      and_(valid(r, 0, values(days)), col >= lo[0], counted(r, 0)),
                                       order=[col.desc(), r.contact_id], size=limit + 10))
     return union_all(*parts)
 
