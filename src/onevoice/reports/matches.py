@@ -76,8 +76,11 @@ def _day(column, i: int, dialect: str):
 def since(row, n: int, dialect: str):
     """`row` (valid at the period's end) is of a customer with a matching case in the period: a kept last
     day of one of the `n` keys on or after :mlo."""
-    return or_(*[and_(at > 0, day >= bindparam("mlo", type_=String))
-                 for at, day in (_day(row.keys_last, i, dialect) for i in range(n))])
+    lo = bindparam("mlo", type_=String)
+    # Begun in the period, as such a customer's row is (the last begun by its end: at or after their case's
+    # day): on the key indexes a comparison of each entry, before any key's text is searched.
+    return and_(row.from_day >= lo, or_(*[and_(at > 0, day >= lo)
+                                          for at, day in (_day(row.keys_last, i, dialect) for i in range(n))]))
 
 
 def until(row, n: int, dialect: str):
