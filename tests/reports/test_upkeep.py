@@ -343,8 +343,9 @@ def test_the_unfiltered_ranking_read_by_day_is_every_customer_s_standing(session
     # the sides and who changed side, read from the rows by day, are those of every customer's sums; so are the
     # period's customers and returning customers.
     for n, (who, days_ago, text, followers) in enumerate(steps):
-        pipeline(message(channel="xcom", author=f"person{who}", text=text, followers=followers,
-                         minutes=-days_ago * 1440 - n))
+        # Two channels (a person on each is two customers), so that a channel's report counts some of them.
+        pipeline(message(channel="mast" if who == 5 else "xcom", author=f"person{who}", text=text,
+                         followers=followers, minutes=-days_ago * 1440 - n))
         if n in resolve:
             with unit_of_work(session_factory) as s:
                 for case_id in s.scalars(select(Case.id).where(Case.status == "open")):
@@ -373,6 +374,9 @@ def test_the_unfiltered_ranking_read_by_day_is_every_customer_s_standing(session
         for channel_id in channels:
             by_channel = replace(scope, channel_id=channel_id)
             assert kept_ranking(session_factory, by_channel) == reference_ranking(session_factory, by_channel), end
+            for team_id in teams:  # a manager's report of one channel
+                both = replace(by_channel, team_ids=(team_id,))
+                assert kept_ranking(session_factory, both) == reference_ranking(session_factory, both), end
         if len(teams) > 1:  # a manager of two teams: either one's case counts
             both = replace(scope, team_ids=tuple(teams[:2]))
             assert kept_ranking(session_factory, both) == reference_ranking(session_factory, both), end

@@ -7,8 +7,9 @@ valid at the end of the period (begun by `hi`, ending after it) has no case of t
 and `hi`: they had a matching case in the period if their last one opened on or before the row's first day did
 so on or after `lo` (`last`). Their row valid at the end of the previous period (`lo` - 1) ends on their next
 case's day, so they had one if their first matching case on or after the row's end opened by `hi` (`next`).
-Each row keeps both, per team that led a case of theirs (`t<team id>`) and per channel (`c<channel id>`), as
-text: "|c2:2026-05-01|t3:2026-05-01|t5:2026-11-02|" (sorted by key; a key absent: no such case). The product and
+Each row keeps both, per team that led a case of theirs (`t<team id>`), per channel (`c<channel id>`) and per
+both (`t<team id>c<channel id>`: a manager's report of one channel), as text:
+"|c2:2026-05-01|t3:2026-05-01|t3c2:2026-05-01|" (sorted by key; a key absent: no such case). The product and
 campaign tag filters are not kept (free text, several tags a case): those reports read each customer.
 """
 
@@ -20,9 +21,11 @@ from sqlalchemy import String, and_, bindparam, func, or_
 
 
 def keys(team_id: int | None, channel_id: int | None) -> tuple[str, ...]:
-    """A case's keys: the team that leads it and its channel."""
+    """A case's keys: the team that leads it, its channel, and both (a manager's report of one channel)."""
     out = () if team_id is None else (f"t{team_id}",)
-    return out if channel_id is None else (*out, f"c{channel_id}")
+    if channel_id is None:
+        return out
+    return (*out, f"c{channel_id}", *(() if team_id is None else (f"t{team_id}c{channel_id}",)))
 
 
 def encode(days: dict[str, str]) -> str:
@@ -52,13 +55,15 @@ def last_and_next(cases: Sequence[tuple[str, tuple[str, ...]]], firsts: list[str
 
 
 def wanted(scope) -> list[str] | None:
-    """The keys any of which a scope's matching case has (a team filter: one per team; a channel alone: its
-    own), or None where the rows do not keep what the filter asks (a product, a tag, a team and a channel)."""
-    if scope.product or scope.tag or (scope.team_ids and scope.channel_id is not None):
+    """The keys any of which a scope's matching case has (a team filter: one per team, with its channel if
+    one is asked; a channel alone: its own), or None where the rows do not keep what the filter asks (a
+    product, a campaign tag)."""
+    if scope.product or scope.tag:
         return None
+    channel = "" if scope.channel_id is None else f"c{scope.channel_id}"
     if scope.team_ids:
-        return [f"|t{t}:" for t in scope.team_ids]
-    return [f"|c{scope.channel_id}:"] if scope.channel_id is not None else None
+        return [f"|t{t}{channel}:" for t in scope.team_ids]
+    return [f"|{channel}:"] if channel else None
 
 
 def bound(scope) -> dict:

@@ -9,9 +9,9 @@ factor, with no message read. The report's standing is taken at the end of its p
 ends today): the sums of the cases opened by that day. "Changed side" compares it with the standing at the end
 of the previous period. Every customer is counted from their rows by day (ContactDay: their sums as of each day a
 case of theirs opened, and the keys `until` of those sums: `by_days`, index ranges); with a team or a channel
-filter, the same ranges, the rows of the customers with a matching case in the period only (the rows keep which
-teams and channels their cases had: reports/matches.py); with a product or tag filter, or a team and a channel,
-those customers are read one by one (`_nets`: the same rows by day of those customers, each read by its key).
+filter (or both), the same ranges, the rows of the customers with a matching case in the period only (the rows
+keep which teams and channels their cases had: reports/matches.py); with a product or tag filter, those
+customers are read one by one (`_nets`: the same rows by day of those customers, each read by its key).
 Docs: docs/metrics.md, "Advocates and detractors".
 """
 

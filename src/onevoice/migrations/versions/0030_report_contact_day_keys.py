@@ -1,4 +1,4 @@
-"""reports: which teams and channels a customer's cases had by each of their rows by day and have next
+"""reports: which teams and channels (and both) a customer's cases had by each of their rows by day and have next
 (report_contact_days.keys_last, keys_next), in the rows' key indexes, so that a team's or a channel's report
 counts its customers' advocates and detractors from index ranges instead of reading each customer
 (reports/matches.py).
@@ -22,6 +22,14 @@ depends_on = None
 
 def _encode(days: dict) -> str:
     return ''.join(f'|{k}:{d}' for k, d in sorted(days.items())) + '|' if days else ''
+
+
+def _keys(team_id, channel_id) -> tuple:
+    # A copy of reports/matches.py `keys` as of this revision.
+    out = () if team_id is None else (f't{team_id}',)
+    if channel_id is None:
+        return out
+    return (*out, f'c{channel_id}', *(() if team_id is None else (f't{team_id}c{channel_id}',)))
 
 
 def _last_and_next(cases, firsts, ends):
@@ -53,9 +61,7 @@ def upgrade() -> None:
         "WHERE contact_id IS NOT NULL ORDER BY contact_id, opened_day, case_id")).all()
     rows = conn.execute(sa.text(
         "SELECT contact_id, from_day, to_day FROM report_contact_days ORDER BY contact_id, from_day")).all()
-    opened = {cid: [(c[1], (*((f't{c[2]}',) if c[2] is not None else ()),
-                            *((f'c{c[3]}',) if c[3] is not None else ()))) for c in group]
-              for cid, group in groupby(cases, key=lambda r: r[0])}
+    opened = {cid: [(c[1], _keys(c[2], c[3])) for c in group] for cid, group in groupby(cases, key=lambda r: r[0])}
     update = sa.text("UPDATE report_contact_days SET keys_last = :l, keys_next = :n "
                      "WHERE contact_id = :c AND from_day = :d")
     batch: list[dict] = []
