@@ -4,10 +4,12 @@ with a matching case in the period are advocates, turned advocate or turned detr
 `ranking.read` counted a filtered report's customers one by one (`_nets`: each customer with a matching case in
 the period, their rows by day read by key; now only with a product or tag filter, a team's and a channel's are
 index ranges: reports/matches.py), which grows with the period: at full size a team's objective on "turned
-advocate" over 320 days read ~40,000 customers, half of the coordinator's report (bench/README.md, stop 30). Few customers are advocates, so these three counts start from the advocates' keys instead, as the unfiltered
+advocate" over 320 days read ~40,000 customers, half of the coordinator's report (bench/README.md, stop 30).
+Few customers are advocates, so these three counts start from the advocates' keys instead, as the unfiltered
 `by_days` does (the rows valid at an end whose key says advocate; a key within BAND of the moment read exactly;
 who changed side from the pairs of rows begun between the ends), and look up each one's matching case by key. The
-detractors are most customers of a large set: their count stays with `ranking.read`.
+detractors are most customers of a large set: their count stays with `ranking.read`. (Still the path of a
+product's or a tag's objective; a team's reads a few advocates here where `ranking.read` would scan its ranges.)
 """
 
 from __future__ import annotations
