@@ -9,17 +9,18 @@ so on or after `lo` (`last`). Their row valid at the end of the previous period 
 case's day, so they had one if their first matching case on or after the row's end opened by `hi` (`next`).
 Each row keeps both, per team that led a case of theirs (`t<team id>`), per channel (`c<channel id>`) and per
 both (`t<team id>c<channel id>`: a manager's report of one channel), as text:
-"|c2:2026-05-01|t3:2026-05-01|t3c2:2026-05-01|" (sorted by key; a key absent: no such case). The product and
+"|c2:2026-05-01|t3:2026-05-01|t3c2:2026-05-01|" (its parts sorted; a key absent: no such case). The product and
 campaign tag filters are not kept (free text, several tags a case): those reports read each customer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import lru_cache
 
 from sqlalchemy import String, and_, bindparam, func, or_
 
 
+@lru_cache(maxsize=4096)
 def keys(team_id: int | None, channel_id: int | None) -> tuple[str, ...]:
     """A case's keys: the team that leads it, its channel, and both (a manager's report of one channel)."""
     out = () if team_id is None else (f"t{team_id}",)
@@ -28,30 +29,29 @@ def keys(team_id: int | None, channel_id: int | None) -> tuple[str, ...]:
     return (*out, f"c{channel_id}", *(() if team_id is None else (f"t{team_id}c{channel_id}",)))
 
 
-def encode(days: dict[str, str]) -> str:
-    return "".join(f"|{k}:{d}" for k, d in sorted(days.items())) + "|" if days else ""
+def texts(firsts: list[str], row_keys: list[list[str]]) -> list[tuple[str, str]]:
+    """(last, next) for each row of a customer, from their rows' first days and the keys of the cases opened on
+    each (ranking.days): last, per key, the last day on or before the row's first day; next, per key, the
+    first day on or after its end (the next row's first day). A row's text is its keys' "|key:day" in sorted
+    order, joined: the upkeep recomputes a customer's rows on every pass that touches them, so each part is
+    made once and the rest is `sorted` and `join`."""
+    parts_by_row = [[(k, f"|{k}:{day}") for k in ks] for day, ks in zip(firsts, row_keys, strict=True)]
+    parts: dict[str, str] = {}
+    lasts = []
+    for row in parts_by_row:
+        parts.update(row)
+        lasts.append(_joined(parts))
+    parts = {}
+    nexts = [""]  # the last row: no case after it
+    for row in reversed(parts_by_row[1:]):
+        parts.update(row)  # going back, each key ends at its earliest day
+        nexts.append(_joined(parts))
+    nexts.reverse()
+    return list(zip(lasts, nexts, strict=True))
 
 
-def last_and_next(cases: Sequence[tuple[str, tuple[str, ...]]], firsts: list[str], ends: list[str]) -> list[tuple]:
-    """(last, next) for each row of a customer: `cases` their (opened_day, keys) in day order, `firsts` and
-    `ends` their rows' first days and to_days (ranking.days). last: per key, the last day on or before the
-    row's first day; next: per key, the first day on or after its end."""
-    seen: dict[str, str] = {}
-    lasts, i = [], 0
-    for first in firsts:
-        while i < len(cases) and cases[i][0] <= first:
-            seen.update(dict.fromkeys(cases[i][1], cases[i][0]))
-            i += 1
-        lasts.append(encode(seen))
-    ahead: dict[str, str] = {}
-    nexts: list[str] = []
-    j = len(cases)
-    for end in reversed(ends):
-        while j > 0 and cases[j - 1][0] >= end:
-            j -= 1
-            ahead.update(dict.fromkeys(cases[j][1], cases[j][0]))
-        nexts.append(encode(ahead))
-    return list(zip(lasts, reversed(nexts), strict=True))
+def _joined(parts: dict[str, str]) -> str:
+    return "".join(sorted(parts.values())) + "|" if parts else ""
 
 
 def wanted(scope) -> list[str] | None:

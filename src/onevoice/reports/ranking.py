@@ -75,12 +75,12 @@ def days(cases: Iterable[tuple[str, float | None, float | None, int | None, int 
     channel_id) in (opened_day, case id) order: per day a case of theirs opened, the sums of their cases opened
     on or before it (added in that order: the upkeep and the rebuild get the same floats), valid until the next
     such day, the keys of those sums (`until`; none for a contact that no longer exists, `followers` None), and
-    which teams and channels their cases had by then and have next (matches.last_and_next)."""
+    which teams and channels their cases had by then and have next (matches.texts)."""
     out: list[dict] = []
     adv = det = 0.0
-    opened: list[tuple[str, tuple[str, ...]]] = []
+    firsts: list[str] = []
+    row_keys: list[list[str]] = []
     for day, a, d, team, channel in cases:
-        opened.append((day, matches.keys(team, channel)))
         adv += float(a or 0.0)
         det += float(d or 0.0)
         if out and out[-1]["from_day"] == day:
@@ -89,7 +89,10 @@ def days(cases: Iterable[tuple[str, float | None, float | None, int | None, int 
             if out:
                 out[-1]["to_day"] = day
             out.append({"from_day": day, "to_day": LAST_DAY, "adv_w": adv, "det_w": det})
-    kept = matches.last_and_next(opened, [r["from_day"] for r in out], [r["to_day"] for r in out])
+            firsts.append(day)
+            row_keys.append([])
+        row_keys[-1].extend(matches.keys(team, channel))
+    kept = matches.texts(firsts, row_keys)
     for row, (last, after) in zip(out, kept, strict=True):
         row["adv_until"], row["det_until"] = until(row["adv_w"], row["det_w"], followers) \
             if followers is not None else (None, None)

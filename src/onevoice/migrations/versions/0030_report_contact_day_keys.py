@@ -20,10 +20,6 @@ branch_labels = None
 depends_on = None
 
 
-def _encode(days: dict) -> str:
-    return ''.join(f'|{k}:{d}' for k, d in sorted(days.items())) + '|' if days else ''
-
-
 def _keys(team_id, channel_id) -> tuple:
     # A copy of reports/matches.py `keys` as of this revision.
     out = () if team_id is None else (f't{team_id}',)
@@ -34,19 +30,22 @@ def _keys(team_id, channel_id) -> tuple:
 
 def _last_and_next(cases, firsts, ends):
     # A copy of reports/matches.py `last_and_next` as of this revision (a migration does not follow later code).
-    seen, lasts, i = {}, [], 0
+    lasts, parts, i, n = [], {}, 0, len(cases)
     for first in firsts:
-        while i < len(cases) and cases[i][0] <= first:
-            seen.update(dict.fromkeys(cases[i][1], cases[i][0]))
+        while i < n and cases[i][0] <= first:
+            for k in cases[i][1]:
+                parts[k] = f'|{k}:{cases[i][0]}'
             i += 1
-        lasts.append(_encode(seen))
-    ahead, nexts, j = {}, [], len(cases)
+        lasts.append(''.join(sorted(parts.values())) + '|' if parts else '')
+    nexts, parts = [], {}
     for end in reversed(ends):
-        while j > 0 and cases[j - 1][0] >= end:
-            j -= 1
-            ahead.update(dict.fromkeys(cases[j][1], cases[j][0]))
-        nexts.append(_encode(ahead))
-    return list(zip(lasts, reversed(nexts), strict=True))
+        while n > 0 and cases[n - 1][0] >= end:
+            n -= 1
+            for k in cases[n][1]:
+                parts[k] = f'|{k}:{cases[n][0]}'
+        nexts.append(''.join(sorted(parts.values())) + '|' if parts else '')
+    nexts.reverse()
+    return list(zip(lasts, nexts, strict=True))
 
 
 def upgrade() -> None:
