@@ -5,8 +5,8 @@ counts its customers' advocates and detractors from index ranges instead of read
 
 Filled here from the case facts (the same rule as reports/matches.py `last_and_next`), so no rebuild is needed.
 
-Revision ID: 0031_report_contact_day_keys
-Revises: 0030_report_value_indexes
+Revision ID: 0032_report_contact_day_keys
+Revises: 0031_search_by_batch
 Create Date: 2026-12-07 18:00:00
 """
 from itertools import groupby
@@ -14,8 +14,8 @@ from itertools import groupby
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0031_report_contact_day_keys'
-down_revision = '0030_report_value_indexes'
+revision = '0032_report_contact_day_keys'
+down_revision = '0031_search_by_batch'
 branch_labels = None
 depends_on = None
 
