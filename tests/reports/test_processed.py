@@ -35,3 +35,20 @@ def test_the_event_carries_the_message_s_triage_fields_and_either_reads_the_same
             e.data = {}
     with session_factory() as s:
         assert processed_messages(s, 0, top) == from_events
+
+
+def test_the_api_shows_an_event_without_the_upkeep_s_copy(session_factory, pipeline):
+    """The copy is the upkeep's: the message's and the case's answers show the event as before (the golden
+    answers caught it when it first leaked)."""
+    from onevoice.cases.service import get_case
+    from onevoice.messages.service import get_message
+
+    mid = pipeline(message(channel="xcom", text="the router x is broken", author="p9"))[0]
+    with session_factory() as s:
+        stored = s.scalar(select(Event.data).where(Event.message_id == mid, Event.kind == "message.processed"))
+        assert "triage" in stored
+        shown = [e.data for e in get_message(s, mid).events if e.kind == "message.processed"]
+        assert shown and all("triage" not in d and d["intent"] == stored["intent"] for d in shown)
+        case_id = s.scalar(select(Message.case_id).where(Message.id == mid))
+        case_events = [e.data for e in get_case(s, case_id).events if e.kind == "message.processed"]
+        assert case_events and all("triage" not in d for d in case_events)

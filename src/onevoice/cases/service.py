@@ -31,7 +31,7 @@ from onevoice.contacts.models import Contact, ContactIdentity
 from onevoice.contacts.names import display_name
 from onevoice.contacts.service import display_names
 from onevoice.errors import InvalidInput, NotFound
-from onevoice.events.models import Event
+from onevoice.events.models import Event, shown
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.messages.schemas import MessageOut
 from onevoice.teams.models import Team
@@ -159,7 +159,7 @@ def get_case(session: Session, case_id: int, who: Principal | None = None) -> Ca
         contact=_case_contact(session, case, who, channels) if case.contact_id else None,
         messages=[MessageOut.of(m, channels.get(m.channel_id)) for m in messages],
         routing=routing, routing_reason=routing[0].reason if routing else None,
-        events=[CaseEvent(kind=e.kind, actor=e.actor, message_id=e.message_id, data=e.data, at=e.created_at)
+        events=[CaseEvent(kind=e.kind, actor=e.actor, message_id=e.message_id, data=shown(e.data), at=e.created_at)
                 for e in events])
 
 

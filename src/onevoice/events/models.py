@@ -20,3 +20,17 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(200), default="system")
     data: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Keys of an event's data written for the reports' upkeep alone: `message.processed`'s "triage" (pipeline/processor.py)
+# repeats four fields of the message's triage in a small document the upkeep parses cheaply. Not part of what the
+# API shows of an event: the message's own triage says the same, and its position-based array would be a
+# contract nobody meant to offer.
+UPKEEP_ONLY = frozenset({"triage"})
+
+
+def shown(data: dict | None) -> dict | None:
+    """An event's data as the API shows it: without the upkeep's own keys."""
+    if not data or UPKEEP_ONLY.isdisjoint(data):
+        return data
+    return {k: v for k, v in data.items() if k not in UPKEEP_ONLY}

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from onevoice.channels.models import Channel
 from onevoice.errors import InvalidInput, NotFound
-from onevoice.events.models import Event
+from onevoice.events.models import Event, shown
 from onevoice.messages.models import STATUSES, Message, RoutingDecision
 from onevoice.messages.schemas import MessageDetail, MessageEvent, MessageOut, MessagePage, RoutingOut
 
@@ -26,7 +26,7 @@ def get_message(session: Session, message_id: int) -> MessageDetail:
     events = session.scalars(select(Event).where(Event.message_id == m.id).order_by(Event.id))
     out = MessageDetail.of(m, session.scalar(select(Channel.key).where(Channel.id == m.channel_id)))
     out.routing = None if decision is None else RoutingOut.model_validate(decision)
-    out.events = [MessageEvent(kind=e.kind, actor=e.actor, data=e.data, at=e.created_at) for e in events]
+    out.events = [MessageEvent(kind=e.kind, actor=e.actor, data=shown(e.data), at=e.created_at) for e in events]
     return out
 
 
