@@ -171,11 +171,8 @@ class Context:
         key = ("due", policy.name, start, priority, target)
         # Looked up before a function to compute it is made (a fold asks two due times, most of them known).
         due = self.dues.get(key, _UNKNOWN)
-        if due is _UNKNOWN:  # computed here, not through `_cached` and a function made for it: once per new case
-            if len(self.dues) > 50_000:
-                self.dues.clear()
-            due = self.dues[key] = policy.due(start, priority, target, self._calendar(policy))
-        return due
+        return due if due is not _UNKNOWN else self._keep(key, policy.due(start, priority, target,
+                                                                          self._calendar(policy)))
 
     def _calendar(self, policy: SlaPolicy) -> DueCalendar:
         calendar = self.dues.get(("calendar", policy.name))
@@ -186,15 +183,14 @@ class Context:
     def business_seconds(self, policy: SlaPolicy | None, start: datetime, end: datetime, priority: str) -> int:
         key = (policy.name if policy else None, start, end, priority)
         seconds = self.dues.get(key)
-        return seconds if seconds is not None else self._cached(key, lambda: business_seconds(policy, start, end,
-                                                                                                   priority))
+        return seconds if seconds is not None else self._keep(key, business_seconds(policy, start, end, priority))
 
-    def _cached(self, key: tuple, compute):
-        if key not in self.dues:
-            if len(self.dues) > 50_000:  # the cases refolded soon matter; a big cache slows every GC pass
-                self.dues.clear()
-            self.dues[key] = compute()
-        return self.dues[key]
+    def _keep(self, key: tuple, value):
+        """Keep a computed answer (asked only after a look-up missed: no function is made to compute it)."""
+        if len(self.dues) > 50_000:  # the cases refolded soon matter; a big cache slows every GC pass
+            self.dues.clear()
+        self.dues[key] = value
+        return value
 
 
 def business_seconds(policy: SlaPolicy | None, start: datetime, end: datetime, priority: str = "normal") -> int:
