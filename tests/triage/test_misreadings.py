@@ -425,3 +425,97 @@ def test_a_mixed_review_is_read_by_what_follows_but(packaged, text, complaint):
     t = packaged.triage(TriageInput(text=text))
     assert (t.intent == "complaint" and t.complaint) == complaint, t.explanation
     assert t.intent in ("complaint", "praise"), t.explanation
+
+
+# Stop 32: customers' words posted to the triager (docs/triage.md "Stop 32"); each was misread before.
+@pytest.mark.parametrize("text", [
+    "you sent me a size 12 instead of a 10 and now the return label wont print",          # was legal_risk
+    "wow. just wow. ordered a table, got a chair",                                        # was praise
+    "that moment when customer service hangs up on you",                                  # was a question
+    "what do i have to do to get a callback from you people",                             # was a question
+    "can you stop sending me 5 emails a day please",                                      # was a suggestion
+    "honestly @acme do better, this is embarrassing",                                     # was praise
+])
+def test_the_wrong_thing_sent_a_call_cut_off_or_do_better_is_a_complaint(packaged, text):
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "complaint" and t.complaint, t.explanation
+    assert route(t, text).lead_team == "support"
+
+
+@pytest.mark.parametrize("text,stated", [
+    ("ordered a blue hoodie and got a pink one", True),
+    ("ordered a coffee and got a free cookie, love it", False),
+    ("ordered a pizza and got a text saying it's on the way", False),
+    ("you gave me someone else's receipt", False),
+    ("they sent us the old model instead of the new one", True),
+    ("the agent hung up on me", True),
+    ("please stop texting me", True),
+    ("we'll do better next time", False),
+    ("we can do better as a community", False),
+    ("do better acme", True),
+])
+def test_complaint_stated_rule_stop_32(text, stated):
+    hits, _, _ = rules.read(text)
+    assert any(r.name == "complaint-stated" for r, _ in hits) == stated, hits
+
+
+@pytest.mark.parametrize("text", ["shoutout to sam at the leeds store, sorted my phone out in 10 mins 🙌",
+                                  "the lady at the till sorted it out in 2 mins, legend"])
+def test_a_problem_put_right_quickly_is_praise(packaged, text):
+    """The first was a complaint (negative 64 %, from 'phone')."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "praise" and not t.complaint and t.sentiment == "positive", t.explanation
+
+
+def test_a_problem_not_put_right_is_no_praise_word():
+    hits, _, _ = rules.read("nobody sorted my phone out in 3 weeks")
+    assert not any(r.name == "praise-slang" for r, _ in hits), hits
+
+
+@pytest.mark.parametrize("text", ["whats the difference between the basic and plus plan",     # was praise
+                                  "hi, when will the blue one be back in stock",              # was a suggestion
+                                  "when is the xl coming back in stock?"])
+def test_plain_product_questions_are_questions(packaged, text):
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "question" and not t.complaint, t.explanation
+
+
+@pytest.mark.parametrize("text", ["boycott acme until they stop testing on animals #boycottacme",
+                                  "@acme care to comment on the report that you dump waste in the river?",
+                                  "the allegations against your factory are disgusting, explain yourselves"])
+def test_a_boycott_or_allegations_to_answer_go_to_pr_first(packaged, text):
+    """Each went to Support alone (a complaint or a question)."""
+    t = packaged.triage(TriageInput(text=text))
+    assert "reputation" in t.topics, t.explanation
+    d = route(t, text)
+    assert d.lead_team == "pr" and d.priority == "high" and "reputation" in d.tags, d
+
+
+@pytest.mark.parametrize("text,reputation", [
+    ("Wth am i supposed to do with my Thursday night with no Grey's nor Scandal?!", False),   # a TV show
+    ("Illegal Alien from Mexico Accused of Raping 11-Year-Old Girl", False),                    # news, not us
+    ("your company keeps getting accused of using sweatshops", True),
+    ("signing the petition against acme's new policy", True),
+])
+def test_reputation_words_name_an_attack_on_the_organization(text, reputation):
+    _, _, topics = rules.read(text)
+    assert ("reputation" in topics) == reputation, topics
+
+
+@pytest.mark.parametrize("text", ["your website is showing my account with someone elses address and orders on it",
+                                  "i logged in and saw another customer's orders and address on my account"])
+def test_someone_elses_data_shown_is_a_data_breach(packaged, text):
+    """The first was a plain question at normal priority for Support alone."""
+    t = packaged.triage(TriageInput(text=text))
+    assert "data_breach" in t.topics, t.explanation
+    d = route(t, text)
+    assert {"legal", "it"} <= set(d.collaborators) and d.priority == "high", d
+
+
+def test_a_complaint_that_falls_short_beside_a_negative_sentiment_is_not_praise():
+    """Read as complaint, the signal fell short and the best manner intent was praise: never beside negative."""
+    from onevoice.triage import complaint as complaint_signal
+
+    dist = {"complaint": 0.49, "praise": 0.3, "other": 0.2, "question": 0.01}
+    assert complaint_signal.reconcile(dist, 0.3, "complaint", 0.49)[0] == "praise"
+    assert complaint_signal.reconcile(dist, 0.3, "complaint", 0.49, negative=True)[0] == "other"

@@ -66,8 +66,12 @@ class Calibration:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def reconcile(dist: dict[str, float], p: float, intent: str, confidence: float) -> tuple[str, float, bool, str]:
-    """(intent, its confidence, complaint flag, a sentence when the intent changed, else "")."""
+def reconcile(dist: dict[str, float], p: float, intent: str, confidence: float,
+              negative: bool = False) -> tuple[str, float, bool, str]:
+    """(intent, its confidence, complaint flag, a sentence when the intent changed, else "").
+
+    `negative`: the sentiment read is negative, so a complaint that falls short is not taken for praise (stop 32:
+    "...aged out a long time ago. Do better Utah." became praise at 22 % beside a negative sentiment)."""
     complaint = p >= THRESHOLD
     if intent in ("legal_risk", "safety_risk"):
         return intent, confidence, True, ""
@@ -80,7 +84,7 @@ def reconcile(dist: dict[str, float], p: float, intent: str, confidence: float) 
         # Only how it is put (a question, a remark...): a department's intent reached by elimination sent an
         # outage report, "Is your service down? Nothing loads", to HR as a job inquiry (32 % against a 36 %
         # complaint). A job, a sale or the press is read first or not at all.
-        others = {k: v for k, v in dist.items() if k in MANNER_INTENTS}
+        others = {k: v for k, v in dist.items() if k in MANNER_INTENTS and not (negative and k == "praise")}
         if others:
             best = max(others, key=others.get)
             return best, round(others[best], 4), False, (f"intent {best}: read as complaint ({confidence:.0%}) "

@@ -324,7 +324,9 @@ class EscalatingTriager:
             p = w * fast.complaint_probability + (1 - w) * enc_p
             if "complaint" in (fast.scores.get("ruled_in") or ()):
                 p = max(p, fast.complaint_probability)  # a stated complaint (triager: a rule beside a letdown)
-            intent_now, conf, complaint, why_changed = complaint_signal.reconcile(intents, p, intent, conf)
+            negative = (max(SENTIMENTS, key=sentiments.get) == "negative"
+                        and "praise" not in (fast.scores.get("ruled_in") or ()))
+            intent_now, conf, complaint, why_changed = complaint_signal.reconcile(intents, p, intent, conf, negative)
             if intent_now != intent:
                 runner_up, intent = intent, intent_now
         sentiment = max(SENTIMENTS, key=sentiments.get)

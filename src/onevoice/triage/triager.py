@@ -399,12 +399,15 @@ class FastTriager:
             explanation.append(f"runner-up {runner_up} ({conf2:.0%}) is close")
 
         complaint_p = p["complaint_p"][i]
+        # A praise rule's words stand against a negative sentiment read ("admin killing it 💀").
+        praised = any(r.intent == "praise" for r, _ in hits)
         rule = next((m for r, m in hits if r.intent in NEGATIVE_INTENTS), None)
         complaint_reasons, line = complaint_signal.describe(complaint_p, complaint_words, s[self._neg], rule,
                                                             "?" in text)
         explanation.append(line)
         dist = dict(zip(self._intents, probs, strict=True))
-        new_intent, new_conf, complaint, why_changed = complaint_signal.reconcile(dist, complaint_p, intent, conf)
+        new_intent, new_conf, complaint, why_changed = complaint_signal.reconcile(
+            dist, complaint_p, intent, conf, sentiment == "negative" and not praised)
         if new_intent != intent:
             explanation.append(why_changed)
             runner_up, intent, conf = intent, new_intent, new_conf
@@ -445,6 +448,9 @@ class FastTriager:
             # order", "nobody answered in 5 days"). The second opinion's encoder reads no rules and took such a
             # text put as a question for a question; it may not take the complaint signal below this one.
             scores["ruled_in"] = ["complaint"]
+        if any(rule.intent == "praise" for rule, _ in hits):
+            # The second opinion reads no rules: it may not rule out praise beside a negative sentiment here.
+            scores["ruled_in"] = [*scores.get("ruled_in", ()), "praise"]
         if threat:
             flags["threat"] = True
             explanation.append(f"threat: '{threat}'")
