@@ -519,3 +519,21 @@ def test_a_complaint_that_falls_short_beside_a_negative_sentiment_is_not_praise(
     dist = {"complaint": 0.49, "praise": 0.3, "other": 0.2, "question": 0.01}
     assert complaint_signal.reconcile(dist, 0.3, "complaint", 0.49)[0] == "praise"
     assert complaint_signal.reconcile(dist, 0.3, "complaint", 0.49, negative=True)[0] == "other"
+
+
+@pytest.mark.parametrize("text", ["@BrightBank i never made these payments, there are 3 transactions i dont recognise",
+                                  "your website is showing my account with someone elses address and orders on it"])
+def test_triage_urgency_reads_fraud_and_a_data_breach_as_high(packaged, text):
+    """Both were 'normal' in triage (high only through the default playbook's rules)."""
+    t = packaged.triage(TriageInput(text=text))
+    assert t.urgency == "high", t.explanation
+    assert any(line.startswith("urgency high") and "topic " in line for line in t.explanation), t.explanation
+
+
+def test_an_urgent_topic_raises_urgency_but_never_for_spam_or_above_high():
+    from onevoice.triage.urgency import urgency_for
+
+    assert urgency_for("question", "neutral", 0.0, {}, 0.0, 0, 0, ["fraud"])[0] == "high"
+    assert urgency_for("other", "neutral", 0.0, {}, 0.0, 0, 0, ["billing"])[0] == "low"
+    assert urgency_for("spam", "neutral", 0.0, {}, 0.0, 0, 0, ["fraud"])[0] == "low"
+    assert urgency_for("safety_risk", "negative", -0.9, {}, 0.0, 0, 0, ["data_breach"])[0] == "critical"

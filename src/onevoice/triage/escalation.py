@@ -357,7 +357,7 @@ class EscalatingTriager:
             explanation.append(why_negative)
         urgency, reasons = urgency_for(intent, sentiment, score, fast.flags,
                                        fast.scores.get("emotion", {}).get("anger", 0.0), item.author_followers,
-                                       item.prior_messages)
+                                       item.prior_messages, fast.topics)
         explanation.append(f"urgency {urgency}" + (": " + "; ".join(reasons) if reasons else ""))
         scores = {**fast.scores, "escalation": {
             "why": why, "sentiment_only": sentiment_only,

@@ -472,7 +472,7 @@ class FastTriager:
                 explanation.append(f"vocabulary: {e.kind} {k} ('{m}')" + "".join(f"; {x}" for x in leans if x))
 
         urgency, reasons = urgency_for(intent, sentiment, score, flags, scores["emotion"].get("anger", 0.0),
-                                       item.author_followers, item.prior_messages)
+                                       item.author_followers, item.prior_messages, topics)
         explanation.append(f"urgency {urgency}" + (": " + "; ".join(reasons) if reasons else ""))
         return TriageResult(
             sentiment=sentiment, sentiment_score=round(score, 4), intent=intent,
