@@ -202,3 +202,27 @@ def test_a_batch_that_dies_in_its_write_transaction_is_processed_again_once(runt
         cases = {mid: cid for mid, cid in s.execute(select(Message.id, Message.case_id).where(Message.id.in_(ids)))}
     assert per_message == {i: 1 for i in ids} and events == {i: 1 for i in ids}
     assert all(cases.values())
+
+
+class Keeps(Processor):
+    """Keeps its last look-ahead, to compare with what the write transaction stored."""
+
+    kept = None
+
+    def _look_ahead(self, ids):
+        self.kept = super()._look_ahead(ids)
+        return self.kept
+
+
+def test_the_triage_document_encoded_in_the_look_ahead_is_stored_as_it_was_encoded(runtime):
+    import json
+
+    ids = _accept(runtime, [message(**i) for i in ITEMS])
+    processor, _ = _processor(runtime, Keeps, look_ahead=True)
+    processor.process(ids)
+    assert sorted(processor.kept.documents) == sorted(ids)
+    with runtime.session_factory() as s:
+        stored = dict(s.execute(select(Message.id, Message.triage).where(Message.id.in_(ids))).all())
+    for mid, (result, encoded) in processor.kept.documents.items():
+        # A JSON object, not a string holding one: encoded once, passed through by the column's encoder.
+        assert stored[mid] == json.loads(encoded) == json.loads(json.dumps(result.to_dict()))

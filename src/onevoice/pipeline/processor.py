@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact
-from onevoice.db import executemany, keys_unchecked, make_sessionmaker, unit_of_work, utcnow
+from onevoice.db import encode_json, executemany, keys_unchecked, make_sessionmaker, unit_of_work, utcnow
 from onevoice.events.models import Event
 from onevoice.messages.models import Message, RoutingDecision
 from onevoice.pipeline import stages
@@ -80,6 +80,9 @@ class LookAhead:
     triage: dict[int, tuple[TriageInput, TriageResult]] = field(default_factory=dict)
     # (input, decision, the playbook's version it was made with)
     route: dict[int, tuple[RouteInput, Decision, str | None]] = field(default_factory=dict)
+    # Each answer's triage document as the message row stores it, encoded here, out of the write lock; taken
+    # only with that very answer (the same object).
+    documents: dict[int, tuple[TriageResult, str]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -198,6 +201,7 @@ class Processor:
             prior = {c.id: c.message_count for c in contacts.values()}
             triages = self._triage(messages, contacts, prior, None, ahead)
             self._route(messages, triages, contacts, prior, None, ahead)
+            ahead.documents = {mid: (r, encode_json(r.to_dict())) for mid, (_, r) in ahead.triage.items()}
         except Exception:  # noqa: BLE001 - the write transaction does it all again and reports what fails
             log.debug("look-ahead of %d messages failed; processing without it", len(ids), exc_info=True)
             return None
@@ -242,7 +246,7 @@ class Processor:
         t = outcome.lap("write", t)
         self._surge(session, threader, placed, now, outcome)
         t = outcome.lap("surge", t)
-        self._record(session, placed, now, outcome)
+        self._record(session, placed, now, outcome, ahead.documents if ahead is not None else {})
         self._fail_rows(session, failures, contacts, outcome)
         outcome.lap("record", t)
         return outcome
@@ -320,11 +324,13 @@ class Processor:
                     results.append(exc)
             return results
 
-    def _record(self, session: Session, placed: list, now, outcome: Outcome) -> None:
+    def _record(self, session: Session, placed: list, now, outcome: Outcome, documents: dict) -> None:
         decisions, events, updates = [], [], []
         for m, contact, triage, decision, p in placed:
             case = p.case
-            updates.append({"mid": m.id, "triage": triage.to_dict(), "language": (triage.language or "und")[:8],
+            document = documents.get(m.id)
+            document = document[1] if document is not None and document[0] is triage else triage.to_dict()
+            updates.append({"mid": m.id, "triage": document, "language": (triage.language or "und")[:8],
                             "contact_id": contact.id, "conversation_id": p.conversation.id, "case_id": case.id,
                             "at_": now})
             decisions.append({

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from onevoice.cases.models import OPEN_STATUSES, PRIORITIES, Case, CaseTeam, Conversation
-from onevoice.cases.queue import queue_fields, sync_queue
+from onevoice.cases.queue import QUEUE_FIELDS, queue_fields, sync_queue
 from onevoice.db import chunks, executemany
 from onevoice.messages.models import Message
 from onevoice.pipeline.rows import insert_ids
@@ -27,8 +27,10 @@ from onevoice.triage.types import TriageResult
 RANK = {p: i for i, p in enumerate(PRIORITIES)}
 CASE_COLUMNS = ("id", "status", "priority", "topic", "lead_team_id", "contact_id", "channel_id", "incident_id",
                 "requires_approval", "sla_due_at", "message_count", "last_message_at", "tags")
-# Columns a batch may change on an existing case (message_count is added to, not overwritten).
-CASE_CHANGES = ("status", "priority", "sla_due_at", "last_message_at", "requires_approval", "tags", "updated_at")
+# Columns a batch may change on an existing case (message_count is added to, not overwritten); each is written
+# only where it changed (CaseRow.stored).
+CASE_CHANGES = ("status", "priority", "sla_due_at", "last_message_at", "requires_approval", "tags", "incident_id",
+                "updated_at")
 
 
 def case_topic(triage: TriageResult, decision: Decision) -> str:
@@ -60,6 +62,17 @@ class CaseRow:
     updated_at: datetime | None = None
     added: int = 0  # messages this batch added to an existing case
     opening: dict | None = None  # the rest of the row, for a case this batch opens
+    # CASE_CHANGES' values as the database has them (updated_at is not loaded: a touched case always writes it).
+    stored: tuple = ()
+
+    def values(self) -> tuple:
+        return tuple([getattr(self, name) for name in CASE_CHANGES])
+
+    def changes(self) -> tuple[tuple[str, ...], tuple]:
+        """The CASE_CHANGES columns that differ from what is stored, and every column's value now."""
+        values = self.values()
+        return tuple([name for name, old, new in zip(CASE_CHANGES, self.stored, values, strict=True)
+                      if old != new]), values
 
 
 @dataclass(slots=True, eq=False)
@@ -83,7 +96,9 @@ class Placement:
 
 
 def _case_row(row) -> CaseRow:
-    return CaseRow(*row, updated_at=None)
+    case = CaseRow(*row, updated_at=None)
+    case.stored = case.values()
+    return case
 
 
 def _by_pairs(session: Session, query, channel_col, id_col, pairs: set[tuple[int, str]], at: tuple[int, int]):
@@ -269,6 +284,7 @@ class Threader:
             for c in self.new_cases])
         for case, cid in zip(self.new_cases, ids, strict=True):
             case.id, case.opening, case.added = cid, None, 0
+            case.stored = case.values()
         convs = {id(c): c for c in self.conv_by_root.values()}.values()
         fresh = [c for c in convs if c.id is None]
         ids = insert_ids(self.session, Conversation.__table__, [
@@ -296,16 +312,23 @@ class Threader:
         self.touched.clear()
 
     def update_cases(self, cases: list[CaseRow]) -> None:
-        """Write changed existing cases (and anything hooks changed) and keep their queue entries in step."""
-        if not cases:
-            return
-        t = Case.__table__
-        executemany(
-            self.session, "thread.cases", update(t).where(t.c.id == bindparam("cid")).values(
-                message_count=t.c.message_count + bindparam("added"), incident_id=bindparam("incident"),
-                **{name: bindparam("v_" + name) for name in CASE_CHANGES}),
-            [{"cid": c.id, "added": c.added, "incident": c.incident_id,
-              **{"v_" + name: getattr(c, name) for name in CASE_CHANGES}} for c in cases])
+        """Write changed existing cases (and anything hooks changed) and keep their queue entries in step, each
+        with only the columns that changed: SQLite rewrites the entries of every index holding a column a
+        statement sets, changed or not (the case's status is in six of its seven indexes, and most touches
+        change only the last message's time and the counts). One statement per set of changed columns."""
+        by_changes: dict[tuple[str, ...], list[tuple[CaseRow, tuple]]] = {}
         for c in cases:
-            c.added = 0
-        sync_queue(self.session, cases)
+            changed, values = c.changes()
+            if changed or c.added:
+                by_changes.setdefault(changed, []).append((c, values))
+        t = Case.__table__
+        for changed, group in by_changes.items():
+            executemany(
+                self.session, "thread.cases", update(t).where(t.c.id == bindparam("cid")).values(
+                    message_count=t.c.message_count + bindparam("added"),
+                    **{name: bindparam("v_" + name) for name in changed}),
+                [{"cid": c.id, "added": c.added, **{"v_" + name: getattr(c, name) for name in changed}}
+                 for c, _ in group])
+            sync_queue(self.session, [c for c, _ in group], tuple(n for n in QUEUE_FIELDS if n in changed))
+            for c, values in group:
+                c.added, c.stored = 0, values
