@@ -52,18 +52,3 @@ def test_the_api_shows_an_event_without_the_upkeep_s_copy(session_factory, pipel
         case_id = s.scalar(select(Message.case_id).where(Message.id == mid))
         case_events = [e.data for e in get_case(s, case_id).events if e.kind == "message.processed"]
         assert case_events and all("triage" not in d for d in case_events)
-
-
-def test_an_event_with_the_array_s_text_but_no_triage_of_its_own_reads_the_message_s(session_factory, pipeline):
-    """On SQLite the statement skips the message's fields where the event's data has the text `"triage":[`; the
-    data is decoded in Python, so a key of that name inside another still reads the message's, as COALESCE
-    over `$.triage` did."""
-    mids = pipeline(*(message(channel="xcom", text=t, author=f"q{i}") for i, t in enumerate(TEXTS)))
-    with session_factory() as s:
-        top = s.scalar(select(func.max(Event.id)))
-        expected = processed_messages(s, 0, top)
-    with unit_of_work(session_factory) as s:
-        for e in s.scalars(select(Event).where(Event.message_id.in_(mids), Event.kind == "message.processed")):
-            e.data = {"rules": [], "nested": {"triage": ["positive", [], "praise", False]}}
-    with session_factory() as s:
-        assert processed_messages(s, 0, top) == expected

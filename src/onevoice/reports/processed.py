@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from sqlalchemy import JSON, String, bindparam, case, func, null, select, type_coerce
+from sqlalchemy import JSON, String, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from onevoice.db import read_utc_time, select_rows
@@ -30,12 +30,9 @@ def processed_messages(session: Session, after_id: int, top: int) -> tuple[dict[
     query = _statement("sqlite" if sqlite else "postgresql")
     cases: dict[int, list[MessageRow]] = {}
     authors: set = set()
-    # SQLite: the triage fields by the event's data text, and by the message's array text where the event has
-    # none (a pass sees a few hundred different texts of each: the pipeline's decisions, not the messages).
-    seen: dict = {}
-    seen_message: dict = {}
-    for case_id, message_case, contact_id, direction, kind, created_at, status, triage, message_triage, language, \
-            body, deleted_at, mid in select_rows(session, query, {"after": after_id, "top": top})[1]:
+    seen: dict = {}  # the triage fields by their text (a pass sees a few dozen different ones)
+    for case_id, message_case, contact_id, direction, kind, created_at, status, triage, language, body, deleted_at, \
+            mid in select_rows(session, query, {"after": after_id, "top": top})[1]:
         rows = cases.get(case_id)
         if rows is None:
             rows = cases[case_id] = []
@@ -46,44 +43,15 @@ def processed_messages(session: Session, after_id: int, top: int) -> tuple[dict[
         if message_case != case_id:
             rows.append(MessageRow("moved", kind, created_at))
             continue
-        if sqlite:
-            fields = seen.get(triage, _UNREAD)
-            if fields is _UNREAD:
-                fields = seen[triage] = _event_fields(triage)
-            if fields is None:  # the event has no triage: the message's fields
-                fields = seen_message.get(message_triage)
-                if fields is None and message_triage is not None:
-                    fields = seen_message[message_triage] = _triage(message_triage)
-                elif fields is None:  # skipped by the statement, or the message has no triage: read it alone
-                    fields = _triage(_message_triage(session, mid))
-        else:
+        fields = seen.get(triage) if sqlite else None
+        if fields is None:
             fields = _triage(triage)
+            if sqlite:
+                seen[triage] = fields
         sentiment, products, intent, complaint = fields
         rows.append(MessageRow(direction, kind, created_at, status, sentiment, language, products, intent, complaint,
                                recommended(direction, sentiment, intent, body), deleted_at is not None, mid))
     return cases, authors
-
-
-_UNREAD = object()
-
-
-def _event_fields(data: str | None) -> tuple | None:
-    """The four triage fields from a `message.processed` event's data as stored (SQLite's text), or None where
-    it has no triage (absent or null): what `json_extract(data, '$.triage')` gave, decoded by `_triage`."""
-    document = json.loads(data) if data is not None else None
-    value = document.get("triage") if document.__class__ is dict else None
-    return None if value is None else _triage(value)
-
-
-def _message_triage(session: Session, message_id: int) -> str | None:
-    """A message's four triage fields as `_statement` reads them (None: it has no triage), where the statement
-    gave none: its message has no triage, or the event's data has the array's text but not as its own triage
-    (a nested key of that name: the statement skipped the message's)."""
-    return session.execute(select(_fields_array(Message.triage)).where(Message.id == message_id)).scalar()
-
-
-def _fields_array(triage):
-    return type_coerce(func.json_extract(triage, *(f'$."{k}"' for k in TRIAGE_FIELDS)), String)
 
 
 def _triage(value) -> tuple:
@@ -114,21 +82,16 @@ def _statement(dialect: str):
     # emptied (they keep the four fields in the message's triage). COALESCE evaluates its second argument
     # only then, on both databases.
     if dialect == "sqlite":
-        # The event's data as stored, decoded in the loop once per different text (`_event_fields`): the
-        # pipeline's decisions repeat, so a pass decodes a few hundred where SQLite's json_extract parsed every
-        # event's (~10 % of this statement). The message's four fields only where the data has no triage array
-        # at all (as COALESCE did, evaluated only then); NULL data has none either.
-        triage = type_coerce(Event.data, String)
-        message_triage = case((func.instr(Event.data, '"triage":[') > 0, null()), else_=_fields_array(t))
+        triage = type_coerce(func.coalesce(func.json_extract(Event.data, "$.triage"),
+                                           func.json_extract(t, *(f'$."{k}"' for k in TRIAGE_FIELDS))), String)
         # As text: `processed_messages` parses the time in its loop, and reads only whether deleted_at is set
         # (each column converted by `select_rows` cost a list per row).
         created_at, deleted_at = type_coerce(created_at, String), type_coerce(deleted_at, String)
     else:
         triage = func.coalesce(Event.data["triage"], func.json_build_array(*(t[k] for k in TRIAGE_FIELDS)),
                                type_=JSON)
-        message_triage = null()
     return select(Event.case_id, Message.case_id, Message.contact_id, Message.direction, Message.kind, created_at,
-                  Message.status, triage, message_triage, Message.language, Message.text, deleted_at, Message.id) \
+                  Message.status, triage, Message.language, Message.text, deleted_at, Message.id) \
         .select_from(Event).outerjoin(Message, Message.id == Event.message_id) \
         .where(Event.id > bindparam("after"), Event.id <= bindparam("top"), Event.kind == "message.processed",
                Event.case_id.is_not(None))
