@@ -39,6 +39,7 @@ from onevoice.reports.models import (
     DailyTeam,
     DailyVolume,
     DayHistogram,
+    MonthHistogram,
     ReportState,
     TeamFacts,
 )
@@ -291,7 +292,8 @@ def keyed(cases: dict[int, dict], teams: dict[int, list[dict]]) -> tuple[dict[tu
 
 
 AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,
-              "day_hist": DayHistogram.__table__, "team": DailyTeam.__table__}
+              "day_hist": DayHistogram.__table__, "month_hist": MonthHistogram.__table__,
+              "team": DailyTeam.__table__}
 
 
 def apply_deltas(session: Session, deltas: Deltas) -> None:
