@@ -27,7 +27,7 @@ from onevoice.privacy import erasure
 from onevoice.reports import advocate_side, metrics
 from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH, case_facts
-from onevoice.reports.models import CaseFacts, ContactDay, TeamFacts
+from onevoice.reports.models import CaseFacts, ContactDay, TeamContactDay, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, moment, rankings
 from onevoice.reports.repository import AGGREGATES, context, insert_rows, sources
 from onevoice.reports.repository import state as repo_state
@@ -67,7 +67,8 @@ def snapshot(session_factory) -> tuple[list, list, dict]:
         teams = [tuple(r) for r in s.execute(select(TeamFacts.__table__).order_by(TeamFacts.case_id,
                                                                                    TeamFacts.team_id))]
         daily = {name: [tuple(r) for r in s.execute(select(table).order_by(*table.primary_key.columns))]
-                 for name, table in (*AGGREGATES.items(), ("contact_days", ContactDay.__table__))}
+                 for name, table in (*AGGREGATES.items(), ("contact_days", ContactDay.__table__),
+                                     ("team_contact_days", TeamContactDay.__table__))}
     return cases, teams, daily
 
 

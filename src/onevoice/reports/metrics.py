@@ -21,7 +21,7 @@ from sqlalchemy import Integer, and_, bindparam, case, func, literal_column, or_
 from sqlalchemy.orm import Session
 
 from onevoice.cases.models import Incident
-from onevoice.reports import built, months
+from onevoice.reports import built, months, team_customers
 from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.facts import OPEN
 from onevoice.reports.models import (
@@ -513,7 +513,14 @@ def _customers(session: Session, scope: Scope) -> tuple[int, int]:
     and day a case of theirs opened, `to_day` the next such day), one row each, index ranges: a customer had a
     case in the period exactly when their row valid at its end began in it (a distinct count of the period's
     cases sorted every customer, 18 ms of SQLite's CPU at full size), and one before it exactly when their row
-    valid the day before it ends within it (a look-up per customer cost ~45 ms of 75 on PostgreSQL)."""
+    valid the day before it ends within it (a look-up per customer cost ~45 ms of 75 on PostgreSQL). One team
+    (a manager's report): from the team's rows per customer and day (team_customers.py), one index range where
+    the distinct count of the team's cases below cost ~95 ms of Support's 320 days on SQLite at full size."""
+    if len(scope.team_ids) == 1 and scope.channel_id is None and not (scope.product or scope.tag):
+        # One team (a manager's report): its customers' rows per team, one index range (team_customers.py).
+        customers, returning = session.connection().execute(built.once(("team_customers",), team_customers.statement),
+                                                            {**built.bound(scope), "team": scope.team_ids[0]}).one()
+        return _int(customers), _int(returning)
     dialect = session.get_bind().dialect.name
     key = ("customers", scope.filtered, dialect, *built.shape(scope))
     customers, returning = session.connection().execute(

@@ -285,6 +285,22 @@ class ContactDay(Base):
     keys_next: Mapped[str] = mapped_column(Text, default="")
 
 
+class TeamContactDay(Base):
+    """Per team, customer and day a case of theirs led by the team opened: valid until the team's next such
+    day (`to_day`, '9999-12-31' for the last), with the customer's first case's day (any team: `first_day`),
+    so that a team's report counts its customers and its returning ones from one index range
+    (reports/team_customers.py). Recomputed from the facts with the customer's rows by day (ContactDay)."""
+
+    __tablename__ = "report_team_contact_days"
+    __table_args__ = (Index("ix_report_team_contact_days_range", "team_id", "from_day", "to_day", "first_day"),)
+
+    contact_id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    from_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    to_day: Mapped[str] = mapped_column(String(10))
+    first_day: Mapped[str] = mapped_column(String(10))
+
+
 class ReportState(Base):
     """Where the incremental upkeep has got to in the events table."""
 
