@@ -211,7 +211,25 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results-reports.json"))
     parser.add_argument("--full", action="store_true",
                         help="the issue's size: 1,000,000 messages, 300,000 cases over 320 days")
+    parser.add_argument("--long", action="store_true",
+                        help="only the long periods (bench/reports_long.py): 7-320 days, page, JSON, advocates.csv")
+    parser.add_argument("--answers", default=None, help="with --long: a directory for the first JSON and CSV answers")
+    parser.add_argument("--statements", action="store_true",
+                        help="only each statement's time in one long report (bench/reports_long.py)")
     args = parser.parse_args()
+    if args.long or args.statements:
+        from bench import reports_long
+
+        urls = ([] if args.no_sqlite else [("sqlite", f"sqlite:///{args.sqlite}")]) + (
+            [("postgresql", args.postgres)] if args.postgres else [])
+        results = {"machine": machine()}
+        for name, url in urls:
+            results[name] = (reports_long.statements(url) if args.statements else reports_long.measure(
+                url, args.runs, args.answers and str(Path(args.answers) / name)))
+        text = reports_long.print_json(results)
+        print(text)
+        Path(args.out).write_text(text + "\n")
+        return
     if args.upkeep_only:
         Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
         print(json.dumps(upkeep_cost(Path(args.sqlite).with_name("upkeep.db"), args.pipeline,

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from onevoice.auth.principal import Principal
 from onevoice.cases.actions import add_team, set_status
 from onevoice.cases.models import Case
+from onevoice.channels.models import Channel
 from onevoice.contacts.models import Contact
 from onevoice.contacts.service import link_contacts
 from onevoice.db import make_sessionmaker, unit_of_work, utcnow
@@ -26,7 +27,7 @@ from onevoice.privacy import erasure
 from onevoice.reports import advocate_side, metrics
 from onevoice.reports.aggregate import SERVICE_TIMES
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH, case_facts
-from onevoice.reports.models import CaseFacts, ContactDay, TeamFacts
+from onevoice.reports.models import CaseFacts, ContactDay, TeamContactDay, TeamFacts
 from onevoice.reports.ranking import advocacy_ranking, moment, rankings
 from onevoice.reports.repository import AGGREGATES, context, insert_rows, sources
 from onevoice.reports.repository import state as repo_state
@@ -66,7 +67,8 @@ def snapshot(session_factory) -> tuple[list, list, dict]:
         teams = [tuple(r) for r in s.execute(select(TeamFacts.__table__).order_by(TeamFacts.case_id,
                                                                                    TeamFacts.team_id))]
         daily = {name: [tuple(r) for r in s.execute(select(table).order_by(*table.primary_key.columns))]
-                 for name, table in (*AGGREGATES.items(), ("contact_days", ContactDay.__table__))}
+                 for name, table in (*AGGREGATES.items(), ("contact_days", ContactDay.__table__),
+                                     ("team_contact_days", TeamContactDay.__table__))}
     return cases, teams, daily
 
 
@@ -425,6 +427,15 @@ def organization_histogram(hist: list[tuple]) -> list[tuple]:
     return sorted((*key, n) for key, n in sums.items())
 
 
+def monthly_histogram(hist: list[tuple]) -> list[tuple]:
+    """report_daily_hist's rows (day, team, channel, metric, bucket, n) summed per calendar month: what
+    report_month_hist holds."""
+    sums: dict[tuple, int] = defaultdict(int)
+    for day, team, channel, metric, b, n in hist:
+        sums[(day[:7], team, channel, metric, b)] += n
+    return sorted((*key, n) for key, n in sums.items())
+
+
 def apply(session_factory, pipeline, org, step) -> None:
     kind, n, value = step
     if kind == "message":
@@ -480,13 +491,19 @@ def test_incremental_equals_rebuilt(session_factory, pipeline, org, monkeypatch,
     assert incremental[2]["daily"] or not incremental[0]
     # The organization's histogram by day is the rows by day x team x channel summed (kept and rebuilt alike).
     assert sorted(incremental[2]["day_hist"]) == organization_histogram(incremental[2]["hist"])
-    # The figures from the per-day tables are the figures over the cases (medians and p90 exact).
+    assert sorted(incremental[2]["month_hist"]) == monthly_histogram(incremental[2]["hist"])
+    # The figures from the per-day tables are the figures over the cases (medians and p90 exact): periods of
+    # whole months only, whole months and days at an end (reports/months.py), days only.
+    today = utcnow().date()
     with session_factory() as s:
         support = s.scalar(select(Team.id).where(Team.key == "support"))
-    for team_ids in ((), (support,)):
-        scope = metrics.Scope(start=date(2026, 11, 1), end=date(2026, 12, 31), now=utcnow(), team_ids=team_ids)
-        kept, cases = by_case_figures(session_factory, scope)
-        assert kept == cases
+        channel = s.scalar(select(Channel.id).where(Channel.key == "xcom"))
+    for start, end in ((date(2026, 11, 1), date(2026, 12, 31)), (today.replace(day=1) - timedelta(days=40), today),
+                       (today - timedelta(days=3), today + timedelta(days=1))):
+        for team_ids, channel_id in (((), None), ((support,), None), ((), channel), ((support,), channel)):
+            scope = metrics.Scope(start=start, end=end, now=utcnow(), team_ids=team_ids, channel_id=channel_id)
+            kept, cases = by_case_figures(session_factory, scope)
+            assert kept == cases, (start, end, team_ids, channel_id)
     with session_factory() as s:
         assert len(incremental[0]) == len(list(s.scalars(select(Case.id))))
 

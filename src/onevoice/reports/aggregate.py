@@ -1,6 +1,7 @@
 """What one case adds to the per-day aggregates: pure functions over its facts rows, no database.
 
-Every per-day table (reports/models.py: DailyFacts, DailyVolume, DailyHistogram, DayHistogram, DailyTeam) is
+Every per-day table (reports/models.py: DailyFacts, DailyVolume, DailyHistogram, DayHistogram, MonthHistogram,
+DailyTeam) is
 the sum of `contributions` over every case's facts. The upkeep subtracts a case's old contribution and adds
 its new one (reports/upkeep.py); the rebuild adds every case's. Both go through this one function, and every column
 is an integer, so the kept and the rebuilt tables are equal, not just close.
@@ -58,7 +59,6 @@ DAILY = ("cases", "messages_in", "messages_out", "fr_met", "fr_missed", "res_met
 VOLUME = ("cases", "messages")
 TEAM = ("parts", "led", "collaborated", "acted", "replies", "notes", "handoffs", "multi_team", "approvals",
         "approval_wait_s", "approvals_pending", "effort_s")
-HIST = ("n",)
 
 
 def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Deltas | None = None) -> Deltas:
@@ -87,15 +87,18 @@ def contributions(cases: list[dict], teams: list[dict], sign: int = 1, out: Delt
                 b = bucket(f[column])
                 out[("hist", day, team, channel, metric, b)]["n"] += sign
                 out[("day_hist", day, metric, b)]["n"] += sign
+                out[("month_hist", day[:7], team, channel, metric, b)]["n"] += sign
     for t in teams:
         day, team = t["opened_day"], t["team_id"]
         _add(out, ("team", day, team), sign, TEAM, (
             1, t["role"] == "lead", t["role"] != "lead", t["actions"] > 0, t["replies"], t["notes"], t["handoffs"],
             t["multi_team"], t["approvals"], t["approval_wait_s"], t["approvals_pending"], t["effort_s"]))
         if t["first_action_s"] is not None:
-            _add(out, ("hist", day, team, 0, "first_action", bucket(t["first_action_s"])), sign, HIST, (1,))
+            b = bucket(t["first_action_s"])
+            out[("hist", day, team, 0, "first_action", b)]["n"] += sign
+            out[("month_hist", day[:7], team, 0, "first_action", b)]["n"] += sign
     return out
 
 
 # The column that says a row still counts for something (0: the row is deleted).
-COUNT_COLUMN = {"daily": "cases", "volume": "cases", "hist": "n", "day_hist": "n", "team": "parts"}
+COUNT_COLUMN = {"daily": "cases", "volume": "cases", "hist": "n", "day_hist": "n", "month_hist": "n", "team": "parts"}

@@ -39,10 +39,13 @@ from onevoice.reports.models import (
     DailyTeam,
     DailyVolume,
     DayHistogram,
+    MonthHistogram,
     ReportState,
+    TeamContactDay,
     TeamFacts,
 )
 from onevoice.reports.ranking import days
+from onevoice.reports.team_customers import team_days
 from onevoice.routing.factory import DEFAULT_PLAYBOOK, active_source, default_playbook
 from onevoice.routing.playbook import Playbook
 from onevoice.teams.models import Team
@@ -258,6 +261,7 @@ def clear_facts(session: Session) -> None:
     session.execute(delete(TeamFacts))
     session.execute(delete(CaseFacts))
     session.execute(delete(ContactDay))
+    session.execute(delete(TeamContactDay))
     for table in AGGREGATES.values():
         session.execute(delete(table))
 
@@ -267,7 +271,8 @@ def analyze(session: Session) -> None:
     count as a nested loop over every customer, 8 s instead of 30 ms."""
     if session.bind.dialect.name == "postgresql":
         session.execute(text("ANALYZE " + ", ".join(t.name for t in (CaseFacts.__table__, TeamFacts.__table__,
-                                                                     ContactDay.__table__, *AGGREGATES.values()))))
+                                                                     ContactDay.__table__, TeamContactDay.__table__,
+                                                                     *AGGREGATES.values()))))
 
 
 def stored_facts(session: Session, case_ids: list[int]) -> tuple[dict[int, dict], dict[int, list[dict]]]:
@@ -291,7 +296,8 @@ def keyed(cases: dict[int, dict], teams: dict[int, list[dict]]) -> tuple[dict[tu
 
 
 AGGREGATES = {"daily": DailyFacts.__table__, "volume": DailyVolume.__table__, "hist": DailyHistogram.__table__,
-              "day_hist": DayHistogram.__table__, "team": DailyTeam.__table__}
+              "day_hist": DayHistogram.__table__, "month_hist": MonthHistogram.__table__,
+              "team": DailyTeam.__table__}
 
 
 def apply_deltas(session: Session, deltas: Deltas) -> None:
@@ -339,6 +345,7 @@ def refresh_keys(session: Session, contact_ids: Iterable[int | None]) -> None:
         for cid, day, adv, det, team, channel, known, reach in _rows(session, _q().contact_cases, {"ids": chunk}):
             cases[cid].append((day, adv, det, team, channel))
             followers[cid] = reach if known is not None else None
+        _refresh_team_days(session, chunk, cases)
         new = {(cid, r["from_day"]): {"contact_id": cid, **r} for cid, rows_ in cases.items()
                for r in days(rows_, followers.get(cid))}
         old = {(r[0], r[1]): r for r in _rows(session, _q().contact_days, {"ids": chunk})}
@@ -352,6 +359,25 @@ def refresh_keys(session: Session, contact_ids: Iterable[int | None]) -> None:
         inserted = [row for key, row in new.items() if key not in old]
         if inserted:
             insert_rows(session, ContactDay.__table__, inserted)
+
+
+def _refresh_team_days(session: Session, chunk: list[int], cases: dict[int, list]) -> None:
+    """These customers' rows per team (report_team_contact_days, reports/team_customers.py) from their cases
+    (refresh_keys' (day, adv, det, team, channel) in day order); only the rows that changed are written."""
+    new = {(cid, r["team_id"], r["from_day"]): (r["to_day"], r["first_day"]) for cid, rows_ in cases.items()
+           for r in team_days((c[0], c[3]) for c in rows_)}
+    old = {(r[0], r[1], r[2]): (r[3], r[4]) for r in _rows(session, _q().team_days, {"ids": chunk})}
+    gone = [{"k_c": c, "k_t": t, "k_d": d} for c, t, d in old if (c, t, d) not in new]
+    if gone:
+        session.connection().execute(_q().team_day_drop, gone)
+    changed = [{"k_c": c, "k_t": t, "k_d": d, "to_day": v[0], "first_day": v[1]} for (c, t, d), v in new.items()
+               if (c, t, d) in old and old[(c, t, d)] != v]
+    if changed:
+        executemany(session, "reports.team_contact_days.update", _q().team_day_update, changed)
+    inserted = [{"contact_id": c, "team_id": t, "from_day": d, "to_day": v[0], "first_day": v[1]}
+                for (c, t, d), v in new.items() if (c, t, d) not in old]
+    if inserted:
+        insert_rows(session, TeamContactDay.__table__, inserted)
 
 
 # report_contact_days' columns past its key
@@ -454,7 +480,9 @@ def _q() -> SimpleNamespace:
     """The upkeep's statements over a list of ids (`:ids`, expanded when run), built once: building them
     on every pass was a tenth of its work."""
     ids = bindparam("ids", expanding=True)
-    r, d = ReportState.__table__, ContactDay.__table__
+    r, d, t = ReportState.__table__, ContactDay.__table__, TeamContactDay.__table__
+    team_key = and_(t.c.contact_id == bindparam("k_c"), t.c.team_id == bindparam("k_t"),
+                    t.c.from_day == bindparam("k_d"))
     state = select(ReportState.last_event_id, ReportState.updated_at).where(ReportState.key == STATE_KEY)
     events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
     return SimpleNamespace(
@@ -473,6 +501,10 @@ def _q() -> SimpleNamespace:
         contact_day_drop=d.delete().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d")),
         contact_day_update=d.update().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d"))
         .values({v: bindparam(v) for v in DAY_VALUES}),
+        team_days=select(t.c.contact_id, t.c.team_id, t.c.from_day, t.c.to_day, t.c.first_day)
+        .where(t.c.contact_id.in_(ids)),
+        team_day_drop=t.delete().where(team_key),
+        team_day_update=t.update().where(team_key).values(to_day=bindparam("to_day"), first_day=bindparam("first_day")),
         events=events, events_upto=events.where(Event.id <= bindparam("top")),
         history=select(Event.case_id, Event.kind, Event.actor, Event.created_at)
         .where(Event.case_id.in_(ids), Event.id <= bindparam("top"),
