@@ -536,8 +536,8 @@ TOPICS: dict[str, re.Pattern[str]] = {
         r"(?:i|that i) only (?:used|gave|use|give)",
         # Someone else's data shown to the customer (stop 32: "your website is showing my account with someone
         # elses address and orders on it" read as a plain question).
-        r"(?:see|seeing|saw|can see|shows?|showing|showed|displays?|displaying|sent me|emailed me|got|logged into|"
-        r"logged in to|with) (?:\w+ ){0,3}?(?:(?:someone|somebody) else'?s|(?:another|a different) (?:customer|person|"
+        r"(?:see|seeing|saw|can see|shows?|showing|showed|displays?|displaying|sent me|emailed me|logged into|"
+        r"logged in to) (?:\w+ ){0,3}?(?:(?:someone|somebody) else'?s|(?:another|a different) (?:customer|person|"
         r"user|account)'?s|other (?:people|customers|users)'?s?|a stranger'?s) (?:\w+ )?(?:details|data|address|"
         r"addresses|orders?|account|info|information|card|bank|email|invoices?|name|phone number|personal|"
         r"messages|photos|history|payment)"),
