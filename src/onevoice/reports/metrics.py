@@ -517,7 +517,6 @@ def _customers(session: Session, scope: Scope) -> tuple[int, int]:
     (a manager's report): from the team's rows per customer and day (team_customers.py), one index range where
     the distinct count of the team's cases below cost ~95 ms of Support's 320 days on SQLite at full size."""
     if len(scope.team_ids) == 1 and scope.channel_id is None and not (scope.product or scope.tag):
-        # One team (a manager's report): its customers' rows per team, one index range (team_customers.py).
         customers, returning = session.connection().execute(built.once(("team_customers",), team_customers.statement),
                                                             {**built.bound(scope), "team": scope.team_ids[0]}).one()
         return _int(customers), _int(returning)

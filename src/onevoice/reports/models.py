@@ -253,6 +253,10 @@ class DailyTeam(Base):
     effort_s: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+# The to_day of a customer's (or a team's customer's) last row: report_contact_days, report_team_contact_days.
+LAST_DAY = "9999-12-31"
+
+
 class ContactDay(Base):
     """Per customer and day a case of theirs opened: the sums of their cases opened on or before that day
     (CaseFacts.adv_w, det_w), which are their standing's sums until the next such day (`to_day`; '9999-12-31'

@@ -31,7 +31,7 @@ from onevoice.reports import built, matches
 from onevoice.reports.built import once, values
 from onevoice.reports.facts import HALF_LIFE_S, SIGNAL_EPOCH
 from onevoice.reports.metrics import Scope
-from onevoice.reports.models import CaseFacts, ContactDay
+from onevoice.reports.models import LAST_DAY, CaseFacts, ContactDay
 
 
 def moment(scope: Scope, end) -> datetime:
@@ -64,9 +64,6 @@ def until(adv_w: float, det_w: float, followers: int | None) -> tuple[float | No
     if abs(x) < BALANCED:
         return None, None
     return (math.log2(x), None) if x > 0 else (None, math.log2(-x))
-
-
-LAST_DAY = "9999-12-31"  # the to_day of a customer's last row in report_contact_days
 
 
 def days(cases: Iterable[tuple[str, float | None, float | None, int | None, int | None]],

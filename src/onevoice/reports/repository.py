@@ -338,50 +338,53 @@ def refresh_keys(session: Session, contact_ids: Iterable[int | None]) -> None:
     """Recompute these customers' rows by day (report_contact_days) from their case facts and their followers
     now (after write_facts; every customer of a touched case and every author of a message folded, so a change
     of followers is caught too). Only the rows that changed are written."""
-    ids = sorted({i for i in contact_ids if i is not None})
+    ids, q = sorted({i for i in contact_ids if i is not None}), _q()
     for chunk in chunks(ids, 500):
         cases: dict[int, list] = defaultdict(list)
         followers: dict[int, int | None] = {}
-        for cid, day, adv, det, team, channel, known, reach in _rows(session, _q().contact_cases, {"ids": chunk}):
+        for cid, day, adv, det, team, channel, known, reach in _rows(session, q.contact_cases, {"ids": chunk}):
             cases[cid].append((day, adv, det, team, channel))
             followers[cid] = reach if known is not None else None
-        _refresh_team_days(session, chunk, cases)
-        new = {(cid, r["from_day"]): {"contact_id": cid, **r} for cid, rows_ in cases.items()
-               for r in days(rows_, followers.get(cid))}
-        old = {(r[0], r[1]): r for r in _rows(session, _q().contact_days, {"ids": chunk})}
-        gone = [{"k_c": cid, "k_d": day} for cid, day in old if (cid, day) not in new]
-        if gone:
-            session.connection().execute(_q().contact_day_drop, gone)
-        changed = [{"k_c": cid, "k_d": day, **{c: row[c] for c in DAY_VALUES}} for (cid, day), row in new.items()
-                   if (cid, day) in old and tuple(old[(cid, day)][2:]) != tuple(row[c] for c in DAY_VALUES)]
-        if changed:
-            executemany(session, "reports.contact_days.update", _q().contact_day_update, changed)
-        inserted = [row for key, row in new.items() if key not in old]
-        if inserted:
-            insert_rows(session, ContactDay.__table__, inserted)
+        # Per customer and day (report_contact_days), and per team, customer and day (report_team_contact_days,
+        # reports/team_customers.py).
+        _write_changed(session, "reports.contact_days.update", ContactDay.__table__, DAY_KEY, DAY_VALUES,
+                       {(r[0], r[1]): tuple(r[2:]) for r in _rows(session, q.contact_days, {"ids": chunk})},
+                       {(cid, r["from_day"]): tuple(r[c] for c in DAY_VALUES) for cid, rows_ in cases.items()
+                        for r in days(rows_, followers.get(cid))}, q.contact_day_drop, q.contact_day_update)
+        _write_changed(session, "reports.team_contact_days.update", TeamContactDay.__table__, TEAM_DAY_KEY,
+                       TEAM_DAY_VALUES, {(r[0], r[1], r[2]): tuple(r[3:]) for r in
+                                         _rows(session, q.team_days, {"ids": chunk})},
+                       {(cid, r["team_id"], r["from_day"]): (r["to_day"], r["first_day"])
+                        for cid, rows_ in cases.items() for r in team_days((c[0], c[3]) for c in rows_)},
+                       q.team_day_drop, q.team_day_update)
 
 
-def _refresh_team_days(session: Session, chunk: list[int], cases: dict[int, list]) -> None:
-    """These customers' rows per team (report_team_contact_days, reports/team_customers.py) from their cases
-    (refresh_keys' (day, adv, det, team, channel) in day order); only the rows that changed are written."""
-    new = {(cid, r["team_id"], r["from_day"]): (r["to_day"], r["first_day"]) for cid, rows_ in cases.items()
-           for r in team_days((c[0], c[3]) for c in rows_)}
-    old = {(r[0], r[1], r[2]): (r[3], r[4]) for r in _rows(session, _q().team_days, {"ids": chunk})}
-    gone = [{"k_c": c, "k_t": t, "k_d": d} for c, t, d in old if (c, t, d) not in new]
+def _write_changed(session: Session, name: str, table, key: tuple[tuple[str, str], ...], values: tuple[str, ...],
+                   old: dict[tuple, tuple], new: dict[tuple, tuple], drop, update) -> None:
+    """Write `new` over `old` (both {key values: the other columns' values}, `old` as stored): rows gone dropped,
+    rows that differ updated, new rows inserted; an unchanged row is not written. `key` pairs each key column with
+    the bind parameter `drop` and `update` find the row by."""
+    params = [p for _, p in key]
+    gone = [dict(zip(params, k, strict=True)) for k in old if k not in new]
     if gone:
-        session.connection().execute(_q().team_day_drop, gone)
-    changed = [{"k_c": c, "k_t": t, "k_d": d, "to_day": v[0], "first_day": v[1]} for (c, t, d), v in new.items()
-               if (c, t, d) in old and old[(c, t, d)] != v]
+        session.connection().execute(drop, gone)
+    changed = [{**dict(zip(params, k, strict=True)), **dict(zip(values, v, strict=True))}
+               for k, v in new.items() if k in old and old[k] != v]
     if changed:
-        executemany(session, "reports.team_contact_days.update", _q().team_day_update, changed)
-    inserted = [{"contact_id": c, "team_id": t, "from_day": d, "to_day": v[0], "first_day": v[1]}
-                for (c, t, d), v in new.items() if (c, t, d) not in old]
+        executemany(session, name, update, changed)
+    columns = [c for c, _ in key]
+    inserted = [{**dict(zip(columns, k, strict=True)), **dict(zip(values, v, strict=True))}
+                for k, v in new.items() if k not in old]
     if inserted:
-        insert_rows(session, TeamContactDay.__table__, inserted)
+        insert_rows(session, table, inserted)
 
 
-# report_contact_days' columns past its key
+# report_contact_days' key (each column with the bind parameter its statements find a row by) and columns past it
+DAY_KEY = (("contact_id", "k_c"), ("from_day", "k_d"))
 DAY_VALUES = ("to_day", "adv_w", "det_w", "adv_until", "det_until", "keys_last", "keys_next")
+# report_team_contact_days' the same
+TEAM_DAY_KEY = (("contact_id", "k_c"), ("team_id", "k_t"), ("from_day", "k_d"))
+TEAM_DAY_VALUES = ("to_day", "first_day")
 
 
 def all_case_ids(session: Session, after: int, limit: int) -> list[int]:
@@ -481,8 +484,8 @@ def _q() -> SimpleNamespace:
     on every pass was a tenth of its work."""
     ids = bindparam("ids", expanding=True)
     r, d, t = ReportState.__table__, ContactDay.__table__, TeamContactDay.__table__
-    team_key = and_(t.c.contact_id == bindparam("k_c"), t.c.team_id == bindparam("k_t"),
-                    t.c.from_day == bindparam("k_d"))
+    day_key = and_(*[d.c[c] == bindparam(p) for c, p in DAY_KEY])
+    team_key = and_(*[t.c[c] == bindparam(p) for c, p in TEAM_DAY_KEY])
     state = select(ReportState.last_event_id, ReportState.updated_at).where(ReportState.key == STATE_KEY)
     events = select(Event.case_id, Event.kind, Event.actor, Event.created_at, Event.data).where(Event.case_id.in_(ids))
     return SimpleNamespace(
@@ -498,13 +501,12 @@ def _q() -> SimpleNamespace:
         .outerjoin(Contact, Contact.id == CaseFacts.contact_id)
         .where(CaseFacts.contact_id.in_(ids)).order_by(CaseFacts.contact_id, CaseFacts.opened_day, CaseFacts.case_id),
         contact_days=select(d.c.contact_id, d.c.from_day, *[d.c[v] for v in DAY_VALUES]).where(d.c.contact_id.in_(ids)),
-        contact_day_drop=d.delete().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d")),
-        contact_day_update=d.update().where(d.c.contact_id == bindparam("k_c"), d.c.from_day == bindparam("k_d"))
-        .values({v: bindparam(v) for v in DAY_VALUES}),
-        team_days=select(t.c.contact_id, t.c.team_id, t.c.from_day, t.c.to_day, t.c.first_day)
+        contact_day_drop=d.delete().where(day_key),
+        contact_day_update=d.update().where(day_key).values({v: bindparam(v) for v in DAY_VALUES}),
+        team_days=select(*[t.c[c] for c, _ in TEAM_DAY_KEY], *[t.c[v] for v in TEAM_DAY_VALUES])
         .where(t.c.contact_id.in_(ids)),
         team_day_drop=t.delete().where(team_key),
-        team_day_update=t.update().where(team_key).values(to_day=bindparam("to_day"), first_day=bindparam("first_day")),
+        team_day_update=t.update().where(team_key).values({v: bindparam(v) for v in TEAM_DAY_VALUES}),
         events=events, events_upto=events.where(Event.id <= bindparam("top")),
         history=select(Event.case_id, Event.kind, Event.actor, Event.created_at)
         .where(Event.case_id.in_(ids), Event.id <= bindparam("top"),

@@ -17,9 +17,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import bindparam, case, func, select
 
-from onevoice.reports.models import TeamContactDay
-
-LAST_DAY = "9999-12-31"
+from onevoice.reports.models import LAST_DAY, TeamContactDay
 
 
 def team_days(cases: Iterable[tuple[str, int | None]]) -> list[dict]:
