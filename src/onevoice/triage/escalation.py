@@ -311,6 +311,7 @@ class EscalatingTriager:
             sentiments = combine3((fast_sentiment_distribution(fast), enc_sent, tf_sent), sw)
             weights_said = (f"{w:.0%} / {1 - w:.0%}; sentiment {sw[0]:.0%} / {sw[1]:.0%} / {sw[2]:.0%} "
                             "with the transformer")
+        sentiment = max(SENTIMENTS, key=sentiments.get)
         if sentiment_only:
             intent, conf, runner_up = fast.intent, fast.intent_confidence, fast.intent_runner_up
             p, complaint, why_changed = fast.complaint_probability, fast.complaint, None
@@ -322,14 +323,13 @@ class EscalatingTriager:
             # holds the complaint-type intents to it here as on the fast path.
             enc_p = sum(enc_intent.get(c, 0.0) for c in complaint_signal.COMPLAINT_INTENTS)
             p = w * fast.complaint_probability + (1 - w) * enc_p
-            if "complaint" in (fast.scores.get("ruled_in") or ()):
+            ruled_in = fast.scores.get("ruled_in") or ()
+            if "complaint" in ruled_in:
                 p = max(p, fast.complaint_probability)  # a stated complaint (triager: a rule beside a letdown)
-            negative = (max(SENTIMENTS, key=sentiments.get) == "negative"
-                        and "praise" not in (fast.scores.get("ruled_in") or ()))
-            intent_now, conf, complaint, why_changed = complaint_signal.reconcile(intents, p, intent, conf, negative)
+            intent_now, conf, complaint, why_changed = complaint_signal.reconcile(
+                intents, p, intent, conf, sentiment == "negative" and "praise" not in ruled_in)
             if intent_now != intent:
                 runner_up, intent = intent, intent_now
-        sentiment = max(SENTIMENTS, key=sentiments.get)
         score = sentiments["positive"] - sentiments["negative"]
         sentiment, score, why_negative = complaint_signal.sentiment_follows(p, sentiment, score)
         enc_top = max(enc_intent, key=enc_intent.get)

@@ -448,7 +448,7 @@ class FastTriager:
             # order", "nobody answered in 5 days"). The second opinion's encoder reads no rules and took such a
             # text put as a question for a question; it may not take the complaint signal below this one.
             scores["ruled_in"] = ["complaint"]
-        if any(rule.intent == "praise" for rule, _ in hits):
+        if praised:
             # The second opinion reads no rules: it may not rule out praise beside a negative sentiment here.
             scores["ruled_in"] = [*scores.get("ruled_in", ()), "praise"]
         if threat:
