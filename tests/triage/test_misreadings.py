@@ -537,3 +537,99 @@ def test_an_urgent_topic_raises_urgency_but_never_for_spam_or_above_high():
     assert urgency_for("other", "neutral", 0.0, {}, 0.0, 0, 0, ["billing"])[0] == "low"
     assert urgency_for("spam", "neutral", 0.0, {}, 0.0, 0, 0, ["fraud"])[0] == "low"
     assert urgency_for("safety_risk", "negative", -0.9, {}, 0.0, 0, 0, ["data_breach"])[0] == "critical"
+
+
+# Stop 33 (docs/triage.md "Stop 33"): customers' words of the lead's writing, each misread before.
+@pytest.mark.parametrize("text", [
+    "@acme my order says delivered but its not here, neighbours dont have it either. now what??",   # was a question
+    "Day 12 of waiting for a technician. Day 12. @acme",                                            # was praise
+    "is it normal for a brand new fridge to make this noise? because mine sounds like a jet engine",  # a sales lead
+    "y'all really out here selling $1200 phones with a screen that scratches in a week",           # was spam
+    'my "next day delivery" is now on day 5',                                                       # was other
+    'ahh yes, the classic acme "we\'re experiencing high volumes" message. for 3 weeks.',           # was other
+    "@acme i need this fixed TODAY, i run a business and my card machine hasnt worked since monday",  # was other
+    'cant get through on the phone, live chat is "unavailable", email bounces. how do i contact you',  # a question
+    "ordered a 65 inch tv and a 55 inch arrived",                                                   # a question
+])
+def test_stop_33_complaints_in_peoples_words(packaged, text):
+    t = packaged.triage(TriageInput(text=text))
+    assert t.intent == "complaint" and t.complaint, t.explanation
+    assert route(t, text).lead_team == "support"
+
+
+@pytest.mark.parametrize("text,stated", [
+    ("package shows delivered but it went to a completely different street", True),
+    ("tracking says delivered, and it was! thanks", False),
+    ("Still shooting on day 2 of the TV commercial. The show must go on!", False),   # a public tweet matched once
+    ("On Day 2 of my UNHappy Feet...", False),
+    ("is it normal for the new phone to get this hot when charging?", True),
+    ("is it normal to feel nervous before a job interview", False),
+    ("wifi in room 312 hasn't worked since we checked in", True),
+    ("i haven't worked since march, any jobs going?", False),                         # a person, not a thing
+    ("we're out here selling lemonade for the food bank", False),
+])
+def test_complaint_stated_rule_stop_33(text, stated):
+    hits, _, _ = rules.read(text)
+    assert ("complaint-stated" in {r.name for r, _ in hits}) == stated, hits
+
+
+@pytest.mark.parametrize("text", [
+    "got a text saying its from acme asking me to pay a £1.99 redelivery fee, is this legit?",     # a plain question
+    "there's a fake acme account on instagram messaging people about a giveaway, pls report it",  # spam, closed
+])
+def test_someone_posing_as_the_organization_is_fraud_for_support_and_it(packaged, text):
+    t = packaged.triage(TriageInput(text=text))
+    assert "fraud" in t.topics and t.intent != "spam", t.explanation
+    d = route(t, text)
+    assert d.lead_team == "support" and "it" in d.collaborators and d.priority == "high", d
+
+
+@pytest.mark.parametrize("text,fraud", [
+    ("is this email really from @acme?", True),
+    ("someone is impersonating @acme on tiktok", True),
+    ("the email said it was from the courier, asking me to confirm my address", True),
+    ("got an email from you saying my order shipped", False),                      # the organization's own mail
+    ("is this deal from the summer sale still on?", False),
+])
+def test_impersonation_words(text, fraud):
+    _, _, topics = rules.read(text)
+    assert ("fraud" in topics) == fraud, topics
+
+
+def test_mail_addressed_to_another_customer_is_a_data_breach(packaged):
+    text = "I got an email from you addressed to a totally different customer with their order details"
+    t = packaged.triage(TriageInput(text=text))
+    assert "data_breach" in t.topics, t.explanation
+    assert {"legal", "it"} <= set(route(t, text).collaborators)
+
+
+@pytest.mark.parametrize("text", [
+    "why is acme still sponsoring that event after everything that came out? disgusting",
+    "acme workers say they're not allowed toilet breaks. is this true @acme?",
+    "are you seriously still using suppliers that were caught using forced labour?",
+])
+def test_how_staff_are_treated_or_what_we_back_goes_to_pr(packaged, text):
+    """The first went to Support as a complaint, the second as a question, the third as a complaint."""
+    t = packaged.triage(TriageInput(text=text))
+    assert "reputation" in t.topics, t.explanation
+    assert route(t, text).lead_team == "pr"
+
+
+@pytest.mark.parametrize("text,reputation", [
+    ("we keep sponsoring the local under-12s, proud of them", False),
+    ("the staff say they're happy to help anytime", False),
+    ("drivers say they are forced to skip breaks to hit targets", True),
+])
+def test_reputation_words_stop_33(text, reputation):
+    _, _, topics = rules.read(text)
+    assert ("reputation" in topics) == reputation, topics
+
+
+def test_approval_and_a_launch_asked_about(packaged):
+    """'love to see it' made a complaint of praise; 'whens the aero 6 coming out' was other."""
+    t = packaged.triage(TriageInput(text="the packaging on my acme order was 100% plastic free, love to see it"))
+    assert t.intent == "praise" and not t.complaint, t.explanation
+    t = packaged.triage(TriageInput(text="@acme whens the aero 6 coming out"))
+    assert t.intent == "question", t.explanation
+    hits, _, _ = rules.read("I would love to see it and see her bankrupted")
+    assert "praise-slang" not in {r.name for r, _ in hits}
