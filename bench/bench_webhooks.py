@@ -223,7 +223,21 @@ def webhook_part(server: Server, db: str, base: int, deliveries: int, per: int, 
     return result
 
 
-def batched_api(server: Server, db: str, token: str, messages: int, per_request: int, senders: int) -> dict:
+def _distinct(batch: list[dict], start: int) -> list[dict]:
+    """Each message's text made its own: the sandbox traffic repeats ~2,500 texts over 50,000 messages, and the
+    triager keeps what it read of a text (triager.TextReading), so repeated texts cost less than new ones. A
+    customer's order number, different in every message, is what makes real texts differ most often."""
+    return [{**m, "text": f"{m['text']} (order {7_000_000 + start + i})"} for i, m in enumerate(batch)]
+
+
+def _texts_from(batch: list[dict], start: int, texts: list[str]) -> list[dict]:
+    """The messages with their texts taken in turn from `texts` (e.g. public tweets: a vocabulary as wide as real
+    customers' words, where the sandbox's ~2,500 templates reuse a few hundred words)."""
+    return [{**m, "text": texts[(start + i) % len(texts)]} for i, m in enumerate(batch)]
+
+
+def batched_api(server: Server, db: str, token: str, messages: int, per_request: int, senders: int,
+                distinct: bool = False, texts: list[str] | None = None) -> dict:
     try:
         from bench.bench_intake import batches
     except ImportError:  # measuring an older checkout (PYTHONPATH), where the demo's traffic lived in demo/
@@ -235,7 +249,12 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
             for start in range(0, n, size):
                 yield [traffic.next_message(channels[(start + i) % 4]) for i in range(min(size, n - start))]
 
-    bodies = [json.dumps({"messages": b}).encode() for b in batches(messages, per_request, seed=7)]
+    shaped = (b for b in batches(messages, per_request, seed=7))
+    if texts:
+        shaped = (_texts_from(b, i * per_request, texts) for i, b in enumerate(shaped))
+    if distinct:
+        shaped = (_distinct(b, i * per_request) for i, b in enumerate(shaped))
+    bodies = [json.dumps({"messages": b}).encode() for b in shaped]
     before = processed(db)
     upkeep_before = upkeep_counters(server, token)
     cpu, web_cpu = cpu_seconds(server.proc.pid), cpu_seconds(server.proc.pid, children=False)
@@ -267,7 +286,9 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
     if upkeep:
         upkeep["cpu_ms_per_message"] = round(upkeep["cpu_s"] * 1000 / messages, 4)
         upkeep["share_of_server_cpu_pct"] = round(100 * upkeep["cpu_s"] / (cpu_current - cpu), 2)
-    return {"messages": messages, "per_request": per_request, "answers": codes, "accept_seconds": round(accepted, 2),
+    return {"messages": messages, "per_request": per_request, "distinct_texts": distinct,
+            "texts": len(set(texts)) if texts else "sandbox", "answers": codes,
+            "accept_seconds": round(accepted, 2),
             "all_processed_seconds": total,
             # the figures lag the processing by the upkeep's interval and the pass that is running
             "reports_current_seconds": current,
@@ -328,6 +349,13 @@ def _api_sender(port: int, token: str, bodies: list[bytes], out) -> None:
     out.put(codes)
 
 
+def _read_texts(path: str | None) -> list[str] | None:
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return [t for t in (line.strip() for line in f) if t] or None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--parts", default="single,multi,batch,burst")
@@ -337,6 +365,10 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=50_000, help="deliveries in the burst, paced over 60 s")
     parser.add_argument("--latency-seconds", type=float, default=20,
                         help="part 'latency': single-comment deliveries at 200/s for this long")
+    parser.add_argument("--distinct-texts", action="store_true",
+                        help="batched part: every message's text its own (the sandbox repeats ~2,500 texts)")
+    parser.add_argument("--texts-from", help="batched part: the messages' texts from this file, one a line, in turn "
+                        "(e.g. public tweets; the sandbox's templates repeat a few hundred words)")
     parser.add_argument("--profile", help="run the server under cProfile, stats written here")
     parser.add_argument("--out", help="also write the JSON here")
     args = parser.parse_args()
@@ -363,7 +395,8 @@ def main() -> None:
                 out["ten_comments"] = webhook_part(server, db, base, args.deliveries, 10, args.senders)
                 base += args.deliveries * 10
             if "batch" in parts:
-                out["batched_api"] = batched_api(server, db, token, args.batch_messages, 500, 2)
+                out["batched_api"] = batched_api(server, db, token, args.batch_messages, 500, 2, args.distinct_texts,
+                                               _read_texts(args.texts_from))
             if "latency" in parts:
                 out["latency_at_200_per_s"] = webhook_latency(server, db, token, base + 2 * 10**7,
                                                               args.latency_seconds)
