@@ -344,20 +344,28 @@ def _actions(mine: list[EventRow]) -> dict:
             "effort_s": sum(EFFORT_MINUTES.get(e.kind, 0) for e in mine) * 60}
 
 
+_NO_ACTIONS = _actions([])  # a team whose members did nothing in the case (copied into its row)
+
+
 def team_rows(src: CaseSource, ctx: Context, opened_at: datetime, events: list[EventRow]) -> list[dict]:
     """Each team's part: an action counts for every team of the case the actor belongs to."""
     out = []
+    day, case_id, user_teams = opened_at.date().isoformat(), src.case.id, ctx.user_teams
+    # A team member's events, picked once: most of a case's are the pipeline's, and each of its teams (five
+    # in a busy case) looked at every one; a case with none (nor approvals) has the same row for every team.
+    people = [e for e in events if e.actor in user_teams]
     for t in sorted(src.teams, key=lambda t: t.team_id):
-        mine = [e for e in events if t.team_id in ctx.user_teams.get(e.actor, ())]
+        mine = [e for e in people if t.team_id in user_teams[e.actor]] if people else people
         first_action = next((e.created_at for e in mine if e.created_at >= t.added_at), None)
-        approvals = [a for a in src.approvals if a.team_id == t.team_id]
-        row = {"case_id": src.case.id, "team_id": t.team_id, "opened_day": opened_at.date().isoformat(),
-               "role": t.role, "multi_team": 0, **_actions(mine),
+        approvals = [a for a in src.approvals if a.team_id == t.team_id] if src.approvals else src.approvals
+        row = {"case_id": case_id, "team_id": t.team_id, "opened_day": day,
+               "role": t.role, "multi_team": 0, **(_actions(mine) if mine else _NO_ACTIONS),
                "first_action_s": int((first_action - t.added_at).total_seconds()) if first_action else None,
                "approvals": len(approvals),
                "approval_wait_s": sum(int((a.decided_at - a.requested_at).total_seconds())
                                       for a in approvals if a.decided_at is not None),
                "approvals_pending": sum(1 for a in approvals if a.decided_at is None)}
-        row["effort_s"] += sum(APPROVAL_MINUTES * 60 for a in approvals if a.decided_at is not None)
+        if approvals:
+            row["effort_s"] += sum(APPROVAL_MINUTES * 60 for a in approvals if a.decided_at is not None)
         out.append(row)
     return out
