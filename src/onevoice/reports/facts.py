@@ -352,7 +352,7 @@ def team_rows(src: CaseSource, ctx: Context, opened_at: datetime, events: list[E
     out = []
     day, case_id, user_teams = opened_at.date().isoformat(), src.case.id, ctx.user_teams
     # A team member's events, picked once: most of a case's are the pipeline's, and each of its teams (five
-    # in a busy case) looked at every one; a case with none (nor approvals) has the same row for every team.
+    # in a busy case) looked at every one; with none (nor approvals) every team has the empty counts.
     people = [e for e in events if e.actor in user_teams]
     for t in sorted(src.teams, key=lambda t: t.team_id):
         mine = [e for e in people if t.team_id in user_teams[e.actor]] if people else people
