@@ -115,12 +115,13 @@ def test_a_sales_lead_with_its_outcome():
 
 
 def test_due_times_are_kept_per_start_and_priority_and_equal_the_policys():
-    # A case folded again asks the same two due times (same start, same priority): answered from the kept ones.
+    # A case folded again asks the same two due times (same start, same priority): answered from the kept pair.
     ctx = Context(policies={"business": BUSINESS}, default_policy="business")
     start = at(24, 17)
-    first = ctx.due(BUSINESS, start, "normal", "first_response")
-    assert first == BUSINESS.due(start, "normal", "first_response") == at(28, 16)  # 25 Dec a holiday
-    assert ctx.due(BUSINESS, start, "normal", "first_response") is first
-    assert ctx.due(BUSINESS, start, "normal", "resolution") == BUSINESS.due(start, "normal", "resolution")
-    assert ctx.due(BUSINESS, start, "urgent", "first_response") == start + (BUSINESS.first_response["urgent"])
-    assert ctx.due(BUSINESS, start, "low", "first_response") is None and ctx.due(None, start, "normal", "x") is None
+    pair = ctx.due_times(BUSINESS, start, "normal")
+    assert pair == (BUSINESS.due(start, "normal", "first_response"), BUSINESS.due(start, "normal", "resolution"))
+    assert pair[0] == at(28, 16)  # 25 Dec a holiday
+    assert ctx.due_times(BUSINESS, start, "normal") is pair
+    # Urgent: around the clock, and no resolution target.
+    assert ctx.due_times(BUSINESS, start, "urgent") == (start + BUSINESS.first_response["urgent"], None)
+    assert ctx.due_times(BUSINESS, start, "none") == (None, None) == ctx.due_times(None, start, "normal")

@@ -64,3 +64,37 @@ def test_no_open_day_is_refused_like_the_walk():
         closed.add_business_time(start, timedelta(hours=1))
     with pytest.raises(ValueError, match="no business hours"):
         DueCalendar(closed).add_business_time(start, timedelta(hours=1))
+
+
+# Starts at and around the kept calendars' edges (an opening, a closing, midnight), the same day asked again
+# at other times, in the policies' own zone and in UTC: the answers a day keeps for a start before its opening
+# or after its closing must be the walk's for every start in that stretch, whichever asked first.
+_day = st.dates(min_value=date(2025, 10, 20), max_value=date(2026, 4, 10))
+_edges = st.sampled_from([(0, 0, 0), (2, 0, 0), (2, 30, 0), (3, 0, 0), (8, 59, 59), (9, 0, 0), (9, 0, 1),
+                          (13, 30, 0), (16, 59, 59), (17, 0, 0), (17, 0, 1), (18, 0, 0), (23, 59, 59)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(POLICIES), _day, st.lists(st.tuples(_edges, st.integers(-2, 2)), min_size=1, max_size=6),
+       amounts, st.booleans())
+def test_a_days_kept_answers_equal_the_walk_for_every_start_of_that_day(policy, day, times, amount, local):
+    calendar = DueCalendar(policy)  # new: the first start of each stretch is the one its answer is kept from
+    zone, other = (calendar.tz, UTC) if local else (UTC, calendar.tz)
+    for (hour, minute, second), shift in times:
+        start = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=zone) + timedelta(seconds=shift)
+        for asked in (start, start.astimezone(other)):  # the same moment in either zone: answered in its own
+            due, walked = calendar.add_business_time(asked, amount), policy.add_business_time(asked, amount)
+            assert due == walked and due.utcoffset() == walked.utcoffset()
+
+
+def test_starts_before_an_opening_share_one_answer_and_starts_after_a_closing_another():
+    policy = POLICIES[0]  # Berlin, Monday to Thursday 09:00-17:00
+    calendar = DueCalendar(policy)
+    berlin = calendar.tz
+    early = [datetime(2026, 1, 13, h, m, tzinfo=berlin) for h, m in ((0, 0), (6, 30), (9, 0))]  # a Tuesday
+    late = [datetime(2026, 1, 13, h, m, tzinfo=berlin) for h, m in ((17, 0), (20, 15), (23, 59))]
+    amount = timedelta(hours=10)
+    assert {calendar.add_business_time(s, amount) for s in early} == {datetime(2026, 1, 14, 11, 0, tzinfo=berlin)}
+    assert {calendar.add_business_time(s, amount) for s in late} == {datetime(2026, 1, 15, 11, 0, tzinfo=berlin)}
+    for s in early + late:
+        assert calendar.add_business_time(s, amount) == policy.add_business_time(s, amount)

@@ -148,7 +148,7 @@ class CaseSource:
     history: list[EventRow] | None = None
 
 
-_UNKNOWN = object()  # a due time not computed yet (None is an answer: no target for that priority)
+_NO_DUE = (None, None)  # no policy: no due time
 
 
 @dataclass
@@ -157,22 +157,27 @@ class Context:
     default_policy: str | None = None
     user_teams: dict[str, frozenset[int]] = field(default_factory=dict)  # actor (email) -> team ids
     sales_team_id: int | None = None
-    # ("calendar", policy name) -> its DueCalendar, (policy name, start, end, priority) -> business seconds:
-    # counting business time was most of a fold's work, and a case folded again keeps its start, priority
-    # and times. Shared by the contexts of one playbook text.
+    # ("calendar", policy name) -> its DueCalendar, ("due", policy name, start, priority) -> the two due times,
+    # (policy name, start, end, priority) -> business seconds: counting business time was most of a fold's
+    # work, and a case folded again keeps its start, priority and times. Shared by the contexts of one
+    # playbook text.
     dues: dict = field(default_factory=dict)
 
-    def due(self, policy: SlaPolicy | None, start: datetime, priority: str, target: str) -> datetime | None:
+    def due_times(self, policy: SlaPolicy | None, start: datetime, priority: str) -> tuple:
+        """(first response, resolution) due times of a case opened at `start` (`SlaPolicy.due`, None where
+        the priority has no target). The pair is kept: a case folded again (a message more, in the next pass)
+        keeps its start and priority; a new case's start is new, and its pair is counted on the policy's
+        calendar (most of them read off a day's kept answer: `DueCalendar`)."""
         if policy is None:
-            return None
-        # The policy's calendar keeps the days (every new case has a new start); the answers are kept too, as
-        # business seconds are: a case folded again (a message more, in the next pass) keeps its start and
-        # priority, and asked two due times again each time.
-        key = ("due", policy.name, start, priority, target)
-        # Looked up before a function to compute it is made (a fold asks two due times, most of them known).
-        due = self.dues.get(key, _UNKNOWN)
-        return due if due is not _UNKNOWN else self._keep(key, policy.due(start, priority, target,
-                                                                          self._calendar(policy)))
+            return _NO_DUE
+        key = ("due", policy.name, start, priority)
+        # Looked up before a function to compute it is made (a fold asks them every time, most of them known).
+        due = self.dues.get(key)
+        if due is None:
+            calendar = self._calendar(policy)
+            due = self._keep(key, (policy.due(start, priority, "first_response", calendar),
+                                   policy.due(start, priority, "resolution", calendar)))
+        return due
 
     def _calendar(self, policy: SlaPolicy) -> DueCalendar:
         calendar = self.dues.get(("calendar", policy.name))
@@ -238,8 +243,7 @@ def _service(case: CaseRow, ctx: Context, opened_at: datetime, responded: dateti
 
     fr_s, fr_bh = span(responded)
     res_s, res_bh = span(resolved_at)
-    fr_due = ctx.due(policy, opened_at, case.priority, "first_response")
-    res_due = ctx.due(policy, opened_at, case.priority, "resolution")
+    fr_due, res_due = ctx.due_times(policy, opened_at, case.priority)
     return {"opened_at": opened_at, "opened_day": opened_at.date().isoformat(),
             "first_response_s": fr_s, "first_response_bh_s": fr_bh, "resolution_s": res_s, "resolution_bh_s": res_bh,
             "first_response_due": fr_due, "resolution_due": res_due,
@@ -340,20 +344,28 @@ def _actions(mine: list[EventRow]) -> dict:
             "effort_s": sum(EFFORT_MINUTES.get(e.kind, 0) for e in mine) * 60}
 
 
+_NO_ACTIONS = _actions([])  # a team whose members did nothing in the case (copied into its row)
+
+
 def team_rows(src: CaseSource, ctx: Context, opened_at: datetime, events: list[EventRow]) -> list[dict]:
     """Each team's part: an action counts for every team of the case the actor belongs to."""
     out = []
+    day, case_id, user_teams = opened_at.date().isoformat(), src.case.id, ctx.user_teams
+    # A team member's events, picked once: most of a case's are the pipeline's, and each of its teams (five
+    # in a busy case) looked at every one; with none (nor approvals) every team has the empty counts.
+    people = [e for e in events if e.actor in user_teams]
     for t in sorted(src.teams, key=lambda t: t.team_id):
-        mine = [e for e in events if t.team_id in ctx.user_teams.get(e.actor, ())]
+        mine = [e for e in people if t.team_id in user_teams[e.actor]] if people else people
         first_action = next((e.created_at for e in mine if e.created_at >= t.added_at), None)
-        approvals = [a for a in src.approvals if a.team_id == t.team_id]
-        row = {"case_id": src.case.id, "team_id": t.team_id, "opened_day": opened_at.date().isoformat(),
-               "role": t.role, "multi_team": 0, **_actions(mine),
+        approvals = [a for a in src.approvals if a.team_id == t.team_id] if src.approvals else src.approvals
+        row = {"case_id": case_id, "team_id": t.team_id, "opened_day": day,
+               "role": t.role, "multi_team": 0, **(_actions(mine) if mine else _NO_ACTIONS),
                "first_action_s": int((first_action - t.added_at).total_seconds()) if first_action else None,
                "approvals": len(approvals),
                "approval_wait_s": sum(int((a.decided_at - a.requested_at).total_seconds())
                                       for a in approvals if a.decided_at is not None),
                "approvals_pending": sum(1 for a in approvals if a.decided_at is None)}
-        row["effort_s"] += sum(APPROVAL_MINUTES * 60 for a in approvals if a.decided_at is not None)
+        if approvals:
+            row["effort_s"] += sum(APPROVAL_MINUTES * 60 for a in approvals if a.decided_at is not None)
         out.append(row)
     return out

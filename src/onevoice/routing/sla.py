@@ -101,7 +101,8 @@ class SlaPolicy:
 class DueCalendar:
     """`SlaPolicy.add_business_time` for many starts (the reports compute two due times for every case they
     fold). The open spans after a start's day are walked once per day and kept with their running total, so
-    a due time is the start day's part and a bisection. Equal to the walk to the microsecond: the spans are
+    a due time is the start day's part and a bisection; one that does not depend on the start's time (before
+    the opening, after the closing) is kept per day. Equal to the walk to the microsecond: the spans are
     wall-clock differences and sums of timedeltas, as the walk subtracts them (tests/routing/test_sla_calendar.py).
     """
 
@@ -115,27 +116,51 @@ class DueCalendar:
         # day -> its (opening, closing) or None (closed): a start's own day, as the walk makes them. Asked for
         # every new case, most on the same few days: making them each time was a third of a due time.
         self._hours: dict[date, tuple[datetime, datetime] | None] = {}
+        # (day, amount, before its opening, time zone asked in) -> the due time of any start then (see below).
+        self._fixed: dict[tuple, datetime] = {}
         self._lock = threading.Lock()
 
     def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
         tz = self.tz
         local = start.astimezone(tz)
         day = local.date()
-        remaining = amount
         hours = self._hours.get(day, False)
         if hours is False:
             hours = self._day_hours(day)
+        before_open = False  # the walk's `begin` (the later of the start and the opening) is the opening
         if hours is not None:
             open_at, close_at = hours
-            begin = max(local, open_at)
-            if begin < close_at:
-                if begin + remaining <= close_at:
-                    return (begin + remaining).astimezone(start.tzinfo)
-                remaining -= close_at - begin
+            if local > open_at:
+                if local < close_at:  # inside the open span: counted from the start itself
+                    if local + amount <= close_at:
+                        return (local + amount).astimezone(start.tzinfo)
+                    return self._after_day(day, amount - (close_at - local), start.tzinfo)
+            elif open_at < close_at:
+                before_open = True
+        # Before the day's opening the walk counts from the opening, and after its closing (or on a closed day)
+        # from the next open day: either way the answer does not depend on the start's time, only on its day.
+        # Kept per day, amount and the time zone it is given in: the reports ask it for every new case, and a
+        # night's or a weekend's cases (most of a catch-up pass's at once) share one.
+        key = (day, amount, before_open, start.tzinfo)
+        due = self._fixed.get(key)
+        if due is None:
+            if len(self._fixed) > 2_000:  # as `_after`: recent days are the ones asked again
+                self._fixed.clear()
+            if not before_open:
+                due = self._after_day(day, amount, start.tzinfo)
+            elif open_at + amount <= close_at:
+                due = (open_at + amount).astimezone(start.tzinfo)
+            else:
+                due = self._after_day(day, amount - (close_at - open_at), start.tzinfo)
+            self._fixed[key] = due  # the same value whoever makes it first: no lock needed
+        return due
+
+    def _after_day(self, day: date, remaining: timedelta, tzinfo) -> datetime:
+        """The time `remaining` is counted by from the days after `day`."""
         with self._lock:  # a playbook's calendar may serve the worker and a page's preview at once
             totals, opens = self._spans(day, remaining)
             i = bisect_left(totals, remaining)  # the first open day by whose end the remaining time is counted
-            return (opens[i] + (remaining - (totals[i - 1] if i else timedelta(0)))).astimezone(start.tzinfo)
+            return (opens[i] + (remaining - (totals[i - 1] if i else timedelta(0)))).astimezone(tzinfo)
 
     def _day_hours(self, day: date) -> tuple[datetime, datetime] | None:
         if len(self._hours) > 2_000:  # as `_after`: recent days are the ones asked again
