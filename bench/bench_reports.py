@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--upkeep-every", type=int, default=100, help="messages between upkeep passes")
     parser.add_argument("--upkeep-only", action="store_true", help="only the upkeep against throughput")
     parser.add_argument("--default-gc", action="store_true",
-                        help="the upkeep bench under Python's garbage collector defaults, not the server's")
+                        help="the upkeep bench and --long under Python's garbage collector defaults, not the server's")
     parser.add_argument("--no-upkeep", action="store_true", help="skip the upkeep against throughput")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (with --postgres)")
     parser.add_argument("--keep", action="store_true",
@@ -225,7 +225,7 @@ def main() -> None:
         results = {"machine": machine()}
         for name, url in urls:
             results[name] = (reports_long.statements(url) if args.statements else reports_long.measure(
-                url, args.runs, args.answers and str(Path(args.answers) / name)))
+                url, args.runs, args.answers and str(Path(args.answers) / name), server_gc=not args.default_gc))
         text = reports_long.print_json(results)
         print(text)
         Path(args.out).write_text(text + "\n")
