@@ -120,11 +120,16 @@ def compare(current: dict, previous: dict) -> dict:
 def _tune(session: Session) -> None:
     """PostgreSQL, for this transaction only: a filtered advocacy statement groups and hashes the customers
     of the period's matching cases (the unfiltered one did so for 52,000 at full size before it read the rows by
-    day), which spilled to disk at the default 4 MB of working memory; and JIT
-    compilation cost 45 ms a statement for statements that run in tens of milliseconds."""
+    day), which spilled to disk at the default 4 MB of working memory; JIT
+    compilation cost 45 ms a statement for statements that run in tens of milliseconds; and a report already
+    reads its parts on connections of their own at once (snapshot.concurrently), so parallel workers on top
+    (the previous period's detractors counted by a parallel scan in three processes, the coordinator's 180 days
+    at full size) only competed with the other parts for the cores: without them the coordinator's report over
+    180 days took p50 129 -> 98 ms on the 2-core host (bench/README.md, branch `lr2`)."""
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SET LOCAL work_mem = '32MB'"))
         session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def report(session: Session, who: Principal, scope: Scope) -> dict:
