@@ -182,7 +182,10 @@ def check_alerts(factory: sessionmaker[Session], settings: Settings, now: dateti
     with unit_of_work(factory) as session:
         out["incident"] = incident_alerts(session, now, settings.public_url)
     with factory() as session:
-        rule_ids = list(session.scalars(select(AlertRule.id).where(AlertRule.enabled.is_(True))))
+        # In the order the rules were made, so that a person's alerts of one check come in that order (PostgreSQL
+        # returns an updated rule's row where it now lies: a flaky order without it).
+        rule_ids = list(session.scalars(select(AlertRule.id).where(AlertRule.enabled.is_(True))
+                                        .order_by(AlertRule.id)))
     for rule_id in rule_ids:
         try:
             with unit_of_work(factory) as session:
