@@ -144,6 +144,31 @@ def test_a_hostile_post_is_shown_as_text(server, sign_in):
     assert page.locator(".msg-body b").count() == 0 and page.locator(".msg-body img").count() == 0
 
 
+def test_a_right_to_left_override_in_a_name_stays_inside_it(server, sign_in):
+    """U+202E unclosed in a handle reversed the rest of its line ("@x on xcom · #tag", the case page's "· channel ·
+    kind" and time): each customer's value shown inline is isolated in a <bdi>, the page's words stay outside."""
+    [mid] = server.post(message(text="where is my order \u202eredro ym", author="\u202eevil", channel="xcom"))
+    case_id = server.case_of(mid)
+    page = sign_in("sam@acme.test")
+    row = page.locator(f"#case-{case_id}")
+    expect(row.locator(".who-text b bdi")).to_have_text("\u202eEvil")
+    expect(row.locator(".who-text small bdi")).to_have_text("@\u202eevil")
+    expect(row.locator(".subject bdi")).to_contain_text("where is my order")
+    # The page's own words are not inside any customer's value: the isolate ends before them.
+    assert row.locator(".who-text small").evaluate("e => e.lastChild.textContent") == " · xcom"
+    shot(page, "bidi-row")
+    page.goto(f"{server.url}/cases/{case_id}")
+    head = page.locator(".msg-inbound .msg-head")
+    expect(head.locator("b bdi")).to_have_text("\u202eEvil")
+    expect(head.locator(".muted bdi")).to_have_text("@\u202eevil")
+    expect(page.locator("h1 bdi")).to_contain_text("where is my order")
+    expect(page.locator(".customer b bdi")).to_have_text("\u202eEvil")
+    expect(page.locator(".customer .muted bdi")).to_have_text("@\u202eevil")
+    expect(page.locator(".msg-inbound .avatar")).to_have_text("E")  # not the override, which showed nothing
+    shot(page, "bidi-case")
+    assert not page.js_errors
+
+
 def test_sign_in_and_library_pages(server, chromium, sign_in):
     context = chromium.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).parent / "templates"
 LABELS = {
@@ -72,14 +73,26 @@ def clock(value) -> str:
 
 
 def initials(name: str | None) -> str:
+    """Up to two letters: each word's first letter or digit (not a bracket, an emoji or an invisible control
+    character such as a right-to-left override, which would leave the avatar blank)."""
     parts = (name or "?").replace("@", " ").split()
-    return "".join(p[0] for p in parts[:2]).upper() or "?"
+    return "".join(next((ch for ch in p if ch.isalnum()), "") for p in parts[:2]).upper() or "?"
+
+
+def bdi(value) -> Markup | str:
+    """A customer's words shown inline among the page's own (a name, a handle, a subject, a snippet), isolated
+    (`<bdi>`): a right-to-left override in them (U+202E, which reverses what follows it to the end of the line)
+    or a stray embedding then stays inside them, so "@x on sandbox-x · #complaint" keeps its order and a name
+    cannot disguise the words after it. Escaped as any value; nothing for nothing."""
+    if value is None or value == "":
+        return ""
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def make_templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(label=label, ago=ago, sla=sla, iso=iso, clock=clock, initials=initials)
+    env.filters.update(label=label, ago=ago, sla=sla, iso=iso, clock=clock, initials=initials, bdi=bdi)
     return Jinja2Templates(env=env)
 
 
