@@ -381,6 +381,27 @@ def test_sincere_praise_near_the_new_letdown_words_stays_praise(packaged, text):
     ("you still took the time to call", False),
     ("you still charged me after I cancelled", True),
     ("ordered a size 10 got a size 14", True),
+    # Stop 32
+    ("ordered a blue hoodie and got a pink one", True),
+    ("ordered a coffee and got a free cookie, love it", False),
+    ("ordered a pizza and got a text saying it's on the way", False),
+    ("you gave me someone else's receipt", False),
+    ("they sent us the old model instead of the new one", True),
+    ("the agent hung up on me", True),
+    ("please stop texting me", True),
+    ("we'll do better next time", False),
+    ("we can do better as a community", False),
+    ("do better acme", True),
+    # Stop 33
+    ("package shows delivered but it went to a completely different street", True),
+    ("tracking says delivered, and it was! thanks", False),
+    ("Still shooting on day 2 of the TV commercial. The show must go on!", False),   # a public tweet matched once
+    ("On Day 2 of my UNHappy Feet...", False),
+    ("is it normal for the new phone to get this hot when charging?", True),
+    ("is it normal to feel nervous before a job interview", False),
+    ("wifi in room 312 hasn't worked since we checked in", True),
+    ("i haven't worked since march, any jobs going?", False),                         # a person, not a thing
+    ("we're out here selling lemonade for the food bank", False),
 ])
 def test_complaint_stated_rule(text, stated):
     hits, _, _ = rules.read(text)
@@ -397,8 +418,14 @@ def test_complaint_stated_rule(text, stated):
     ("I spent £50 from my account on your sale, love it", False),               # the customer's own payment
     ("transferred £100 from my account to savings, how long does it take", False),
     ("can't log in to my account, password reset never arrives", False),          # account security, no fraud
+    # Stop 33: someone posing as the organization
+    ("is this email really from @acme?", True),
+    ("someone is impersonating @acme on tiktok", True),
+    ("the email said it was from the courier, asking me to confirm my address", True),
+    ("got an email from you saying my order shipped", False),                      # the organization's own mail
+    ("is this deal from the summer sale still on?", False),
 ])
-def test_money_the_customer_did_not_spend_is_fraud(text, fraud):
+def test_fraud_words(text, fraud):
     _, _, topics = rules.read(text)
     assert ("fraud" in topics) == fraud, topics
 
@@ -435,28 +462,21 @@ def test_a_mixed_review_is_read_by_what_follows_but(packaged, text, complaint):
     "what do i have to do to get a callback from you people",                             # was a question
     "can you stop sending me 5 emails a day please",                                      # was a suggestion
     "honestly @acme do better, this is embarrassing",                                     # was praise
+    # Stop 33 (docs/triage.md "Stop 33")
+    "@acme my order says delivered but its not here, neighbours dont have it either. now what??",   # was a question
+    "Day 12 of waiting for a technician. Day 12. @acme",                                            # was praise
+    "is it normal for a brand new fridge to make this noise? because mine sounds like a jet engine",  # a sales lead
+    "y'all really out here selling $1200 phones with a screen that scratches in a week",           # was spam
+    'my "next day delivery" is now on day 5',                                                       # was other
+    'ahh yes, the classic acme "we\'re experiencing high volumes" message. for 3 weeks.',           # was other
+    "@acme i need this fixed TODAY, i run a business and my card machine hasnt worked since monday",  # was other
+    'cant get through on the phone, live chat is "unavailable", email bounces. how do i contact you',  # a question
+    "ordered a 65 inch tv and a 55 inch arrived",                                                   # a question
 ])
-def test_the_wrong_thing_sent_a_call_cut_off_or_do_better_is_a_complaint(packaged, text):
+def test_customers_words_that_are_complaints(packaged, text):
     t = packaged.triage(TriageInput(text=text))
     assert t.intent == "complaint" and t.complaint, t.explanation
     assert route(t, text).lead_team == "support"
-
-
-@pytest.mark.parametrize("text,stated", [
-    ("ordered a blue hoodie and got a pink one", True),
-    ("ordered a coffee and got a free cookie, love it", False),
-    ("ordered a pizza and got a text saying it's on the way", False),
-    ("you gave me someone else's receipt", False),
-    ("they sent us the old model instead of the new one", True),
-    ("the agent hung up on me", True),
-    ("please stop texting me", True),
-    ("we'll do better next time", False),
-    ("we can do better as a community", False),
-    ("do better acme", True),
-])
-def test_complaint_stated_rule_stop_32(text, stated):
-    hits, _, _ = rules.read(text)
-    assert any(r.name == "complaint-stated" for r, _ in hits) == stated, hits
 
 
 @pytest.mark.parametrize("text", ["shoutout to sam at the leeds store, sorted my phone out in 10 mins 🙌",
@@ -496,6 +516,10 @@ def test_a_boycott_or_allegations_to_answer_go_to_pr_first(packaged, text):
     ("Illegal Alien from Mexico Accused of Raping 11-Year-Old Girl", False),                    # news, not us
     ("your company keeps getting accused of using sweatshops", True),
     ("signing the petition against acme's new policy", True),
+    # Stop 33
+    ("we keep sponsoring the local under-12s, proud of them", False),
+    ("the staff say they're happy to help anytime", False),
+    ("drivers say they are forced to skip breaks to hit targets", True),
 ])
 def test_reputation_words_name_an_attack_on_the_organization(text, reputation):
     _, _, topics = rules.read(text)
@@ -539,40 +563,6 @@ def test_an_urgent_topic_raises_urgency_but_never_for_spam_or_above_high():
     assert urgency_for("safety_risk", "negative", -0.9, {}, 0.0, 0, 0, ["data_breach"])[0] == "critical"
 
 
-# Stop 33 (docs/triage.md "Stop 33"): customers' words of the lead's writing, each misread before.
-@pytest.mark.parametrize("text", [
-    "@acme my order says delivered but its not here, neighbours dont have it either. now what??",   # was a question
-    "Day 12 of waiting for a technician. Day 12. @acme",                                            # was praise
-    "is it normal for a brand new fridge to make this noise? because mine sounds like a jet engine",  # a sales lead
-    "y'all really out here selling $1200 phones with a screen that scratches in a week",           # was spam
-    'my "next day delivery" is now on day 5',                                                       # was other
-    'ahh yes, the classic acme "we\'re experiencing high volumes" message. for 3 weeks.',           # was other
-    "@acme i need this fixed TODAY, i run a business and my card machine hasnt worked since monday",  # was other
-    'cant get through on the phone, live chat is "unavailable", email bounces. how do i contact you',  # a question
-    "ordered a 65 inch tv and a 55 inch arrived",                                                   # a question
-])
-def test_stop_33_complaints_in_peoples_words(packaged, text):
-    t = packaged.triage(TriageInput(text=text))
-    assert t.intent == "complaint" and t.complaint, t.explanation
-    assert route(t, text).lead_team == "support"
-
-
-@pytest.mark.parametrize("text,stated", [
-    ("package shows delivered but it went to a completely different street", True),
-    ("tracking says delivered, and it was! thanks", False),
-    ("Still shooting on day 2 of the TV commercial. The show must go on!", False),   # a public tweet matched once
-    ("On Day 2 of my UNHappy Feet...", False),
-    ("is it normal for the new phone to get this hot when charging?", True),
-    ("is it normal to feel nervous before a job interview", False),
-    ("wifi in room 312 hasn't worked since we checked in", True),
-    ("i haven't worked since march, any jobs going?", False),                         # a person, not a thing
-    ("we're out here selling lemonade for the food bank", False),
-])
-def test_complaint_stated_rule_stop_33(text, stated):
-    hits, _, _ = rules.read(text)
-    assert ("complaint-stated" in {r.name for r, _ in hits}) == stated, hits
-
-
 @pytest.mark.parametrize("text", [
     "got a text saying its from acme asking me to pay a £1.99 redelivery fee, is this legit?",     # a plain question
     "there's a fake acme account on instagram messaging people about a giveaway, pls report it",  # spam, closed
@@ -582,18 +572,6 @@ def test_someone_posing_as_the_organization_is_fraud_for_support_and_it(packaged
     assert "fraud" in t.topics and t.intent != "spam", t.explanation
     d = route(t, text)
     assert d.lead_team == "support" and "it" in d.collaborators and d.priority == "high", d
-
-
-@pytest.mark.parametrize("text,fraud", [
-    ("is this email really from @acme?", True),
-    ("someone is impersonating @acme on tiktok", True),
-    ("the email said it was from the courier, asking me to confirm my address", True),
-    ("got an email from you saying my order shipped", False),                      # the organization's own mail
-    ("is this deal from the summer sale still on?", False),
-])
-def test_impersonation_words(text, fraud):
-    _, _, topics = rules.read(text)
-    assert ("fraud" in topics) == fraud, topics
 
 
 def test_mail_addressed_to_another_customer_is_a_data_breach(packaged):
@@ -613,16 +591,6 @@ def test_how_staff_are_treated_or_what_we_back_goes_to_pr(packaged, text):
     t = packaged.triage(TriageInput(text=text))
     assert "reputation" in t.topics, t.explanation
     assert route(t, text).lead_team == "pr"
-
-
-@pytest.mark.parametrize("text,reputation", [
-    ("we keep sponsoring the local under-12s, proud of them", False),
-    ("the staff say they're happy to help anytime", False),
-    ("drivers say they are forced to skip breaks to hit targets", True),
-])
-def test_reputation_words_stop_33(text, reputation):
-    _, _, topics = rules.read(text)
-    assert ("reputation" in topics) == reputation, topics
 
 
 def test_approval_and_a_launch_asked_about(packaged):
