@@ -223,17 +223,17 @@ def webhook_part(server: Server, db: str, base: int, deliveries: int, per: int, 
     return result
 
 
-def _distinct(batch: list[dict], start: int) -> list[dict]:
-    """Each message's text made its own: the sandbox traffic repeats ~2,500 texts over 50,000 messages, and the
+def _retexted(batch: list[dict], start: int, texts: list[str] | None, distinct: bool) -> list[dict]:
+    """The messages (the `start`-th of the run first) with their texts taken in turn from `texts` (e.g. public
+    tweets: a vocabulary as wide as real customers' words, where the sandbox's ~2,500 templates reuse a few hundred
+    words), and with `distinct` each made its own: the sandbox repeats ~2,500 texts over 50,000 messages, and the
     triager keeps what it read of a text (triager.TextReading), so repeated texts cost less than new ones. A
     customer's order number, different in every message, is what makes real texts differ most often."""
-    return [{**m, "text": f"{m['text']} (order {7_000_000 + start + i})"} for i, m in enumerate(batch)]
-
-
-def _texts_from(batch: list[dict], start: int, texts: list[str]) -> list[dict]:
-    """The messages with their texts taken in turn from `texts` (e.g. public tweets: a vocabulary as wide as real
-    customers' words, where the sandbox's ~2,500 templates reuse a few hundred words)."""
-    return [{**m, "text": texts[(start + i) % len(texts)]} for i, m in enumerate(batch)]
+    out = []
+    for n, m in enumerate(batch, start):
+        text = texts[n % len(texts)] if texts else m["text"]
+        out.append({**m, "text": f"{text} (order {7_000_000 + n})" if distinct else text})
+    return out
 
 
 def batched_api(server: Server, db: str, token: str, messages: int, per_request: int, senders: int,
@@ -249,12 +249,8 @@ def batched_api(server: Server, db: str, token: str, messages: int, per_request:
             for start in range(0, n, size):
                 yield [traffic.next_message(channels[(start + i) % 4]) for i in range(min(size, n - start))]
 
-    shaped = (b for b in batches(messages, per_request, seed=7))
-    if texts:
-        shaped = (_texts_from(b, i * per_request, texts) for i, b in enumerate(shaped))
-    if distinct:
-        shaped = (_distinct(b, i * per_request) for i, b in enumerate(shaped))
-    bodies = [json.dumps({"messages": b}).encode() for b in shaped]
+    bodies = [json.dumps({"messages": _retexted(b, i * per_request, texts, distinct) if texts or distinct else b})
+              .encode() for i, b in enumerate(batches(messages, per_request, seed=7))]
     before = processed(db)
     upkeep_before = upkeep_counters(server, token)
     cpu, web_cpu = cpu_seconds(server.proc.pid), cpu_seconds(server.proc.pid, children=False)
