@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+from bench.profile_summary import stacks
+
 PARTS = (
     ("transformer: onnxruntime run", "Session.run"),
     ("transformer: its ids and answer cache", "SentimentTransformer.probabilities"),
@@ -47,19 +49,13 @@ def main() -> None:
     parser.add_argument("--ms-per-message", type=float)
     args = parser.parse_args()
     counts: Counter = Counter()
-    with open(args.file, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            stack, _, n = line.rstrip("\n").rpartition(" ")
-            if not n.isdigit():
-                continue
-            frames = stack.split(";")
-            # py-spy names the server process first, then a worker child's process when the stack is in one.
-            if not (len(frames) > 1 and frames[1].startswith("process")):
-                counts["web process (the API)"] += int(n)
-                continue
-            part = next((name for name, key in PARTS if any(key in frame for frame in frames)),
-                        "worker: outside the loop")
-            counts[part] += int(n)
+    for frames, n in stacks(args.file):
+        # py-spy names the server process first, then a worker child's process when the stack is in one.
+        if not (len(frames) > 1 and frames[1].startswith("process")):
+            counts["web process (the API)"] += n
+            continue
+        part = next((name for name, key in PARTS if any(key in frame for frame in frames)), "worker: outside the loop")
+        counts[part] += n
     total = sum(counts.values())
     print(f"{total} samples")
     for part, n in counts.most_common():

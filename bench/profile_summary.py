@@ -11,6 +11,16 @@ from __future__ import annotations
 import argparse
 import collections
 import re
+from collections.abc import Iterator
+
+
+def stacks(path: str) -> Iterator[tuple[list[str], int]]:
+    """Each collapsed stack of the file ("frame;frame;... count"): its frames, outermost first, and its samples."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            if count.isdigit():
+                yield stack.split(";"), int(count)
 
 
 def main() -> None:
@@ -22,16 +32,9 @@ def main() -> None:
     inclusive: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     leaves: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     totals: collections.Counter = collections.Counter()
-    with open(args.file, encoding="utf-8", errors="replace") as f:
-        lines = f.read().splitlines()
-    for line in lines:
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = stack.split(";")
+    for frames, n in stacks(args.file):
         first = frames[0] if frames else ""
         thread = re.sub(r"0x[0-9a-f]+", "", first) if first.startswith(("thread", "process")) else "?"
-        n = int(count)
         totals[thread] += n
         for f in set(frames[1:]):
             if args.match in f:
